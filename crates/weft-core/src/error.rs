@@ -1,0 +1,368 @@
+//! Typed errors: what a chat client, a tool or an agent run can fail with.
+//!
+//! Each error has a public category a caller can match ([`ChatErrorKind`]) or predicates
+//! (`is_rate_limit()`, …), and keeps its underlying cause reachable through
+//! [`std::error::Error::source`].
+
+use std::time::Duration;
+
+/// A boxed error cause.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// The category of a [`ChatError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ChatErrorKind {
+    /// The credentials were missing or refused (HTTP 401/403).
+    Authentication,
+    /// The provider is rate limiting (HTTP 429).
+    RateLimit,
+    /// The provider refused the request as invalid (HTTP 400, 404, 413, 422 …).
+    BadRequest,
+    /// The provider failed (HTTP 5xx).
+    Server,
+    /// The provider could not be reached or the connection broke.
+    Network,
+    /// No answer came within the configured time.
+    Timeout,
+    /// The provider's answer could not be understood.
+    Decode,
+    /// A streamed answer ended before its end marker.
+    StreamEnded,
+    /// The call was cancelled by the caller.
+    Cancelled,
+    /// The client was misconfigured (e.g. no base URL, an invalid header).
+    Configuration,
+    /// Anything else.
+    Other,
+}
+
+impl std::fmt::Display for ChatErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ChatErrorKind::Authentication => "authentication failed",
+            ChatErrorKind::RateLimit => "rate limited",
+            ChatErrorKind::BadRequest => "bad request",
+            ChatErrorKind::Server => "server error",
+            ChatErrorKind::Network => "network error",
+            ChatErrorKind::Timeout => "timed out",
+            ChatErrorKind::Decode => "could not decode the response",
+            ChatErrorKind::StreamEnded => "stream ended early",
+            ChatErrorKind::Cancelled => "cancelled",
+            ChatErrorKind::Configuration => "configuration error",
+            ChatErrorKind::Other => "error",
+        })
+    }
+}
+
+/// An error from a chat client.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", self.describe())]
+pub struct ChatError {
+    kind: ChatErrorKind,
+    message: String,
+    status: Option<u16>,
+    retry_after: Option<Duration>,
+    code: Option<String>,
+    provider: Option<String>,
+    #[source]
+    source: Option<BoxError>,
+}
+
+impl ChatError {
+    /// An error of the given kind with a message saying what happened.
+    pub fn new(kind: ChatErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            status: None,
+            retry_after: None,
+            code: None,
+            provider: None,
+            source: None,
+        }
+    }
+
+    /// Sets the HTTP status.
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Sets how long the provider asked to wait before retrying.
+    pub fn with_retry_after(mut self, retry_after: Option<Duration>) -> Self {
+        self.retry_after = retry_after;
+        self
+    }
+
+    /// Sets the provider's error code (e.g. `rate_limit_exceeded`).
+    pub fn with_code(mut self, code: Option<String>) -> Self {
+        self.code = code;
+        self
+    }
+
+    /// Names the provider or endpoint the error came from.
+    pub fn with_provider(mut self, provider: impl Into<String>) -> Self {
+        self.provider = Some(provider.into());
+        self
+    }
+
+    /// Sets the underlying cause.
+    pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// The category.
+    pub fn kind(&self) -> ChatErrorKind {
+        self.kind
+    }
+
+    /// The message (for provider errors: the provider's own message).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The HTTP status, when the error came with one.
+    pub fn status(&self) -> Option<u16> {
+        self.status
+    }
+
+    /// How long the provider asked to wait (`Retry-After`).
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+
+    /// The provider's error code.
+    pub fn code(&self) -> Option<&str> {
+        self.code.as_deref()
+    }
+
+    /// The provider or endpoint named on the error.
+    pub fn provider(&self) -> Option<&str> {
+        self.provider.as_deref()
+    }
+
+    /// Whether the credentials were refused.
+    pub fn is_authentication(&self) -> bool {
+        self.kind == ChatErrorKind::Authentication
+    }
+
+    /// Whether the provider is rate limiting.
+    pub fn is_rate_limit(&self) -> bool {
+        self.kind == ChatErrorKind::RateLimit
+    }
+
+    /// Whether the request was refused as invalid.
+    pub fn is_bad_request(&self) -> bool {
+        self.kind == ChatErrorKind::BadRequest
+    }
+
+    /// Whether the provider failed.
+    pub fn is_server(&self) -> bool {
+        self.kind == ChatErrorKind::Server
+    }
+
+    /// Whether the network failed.
+    pub fn is_network(&self) -> bool {
+        self.kind == ChatErrorKind::Network
+    }
+
+    /// Whether a deadline passed.
+    pub fn is_timeout(&self) -> bool {
+        self.kind == ChatErrorKind::Timeout
+    }
+
+    /// Whether the answer could not be decoded.
+    pub fn is_decode(&self) -> bool {
+        self.kind == ChatErrorKind::Decode
+    }
+
+    /// Whether a stream ended before its end marker.
+    pub fn is_stream_ended(&self) -> bool {
+        self.kind == ChatErrorKind::StreamEnded
+    }
+
+    /// Whether retrying the same request may succeed (rate limits, server errors, network
+    /// failures, timeouts, streams cut short).
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self.kind,
+            ChatErrorKind::RateLimit
+                | ChatErrorKind::Server
+                | ChatErrorKind::Network
+                | ChatErrorKind::Timeout
+                | ChatErrorKind::StreamEnded
+        )
+    }
+
+    fn describe(&self) -> String {
+        let mut text = String::new();
+        if let Some(provider) = &self.provider {
+            text.push_str(provider);
+            text.push_str(": ");
+        }
+        text.push_str(&self.kind.to_string());
+        if let Some(status) = self.status {
+            text.push_str(&format!(" (HTTP {status})"));
+        }
+        if !self.message.is_empty() {
+            text.push_str(": ");
+            text.push_str(&self.message);
+        }
+        text
+    }
+}
+
+/// The category of a [`ToolError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ToolErrorKind {
+    /// The arguments did not match the tool's schema.
+    InvalidArguments,
+    /// The model called a tool that is not offered.
+    NotFound,
+    /// The tool ran and failed.
+    Failed,
+    /// The tool did not finish in time.
+    Timeout,
+    /// The tool's backing service is closed or unreachable.
+    Unavailable,
+    /// The call was cancelled.
+    Cancelled,
+}
+
+/// An error from a tool invocation. The loop turns it into a function result the model reads.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct ToolError {
+    kind: ToolErrorKind,
+    message: String,
+    #[source]
+    source: Option<BoxError>,
+}
+
+impl ToolError {
+    /// An error of the given kind.
+    pub fn new(kind: ToolErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into(), source: None }
+    }
+
+    /// The tool failed with this message.
+    pub fn failed(message: impl Into<String>) -> Self {
+        Self::new(ToolErrorKind::Failed, message)
+    }
+
+    /// The arguments were invalid.
+    pub fn invalid_arguments(message: impl Into<String>) -> Self {
+        Self::new(ToolErrorKind::InvalidArguments, message)
+    }
+
+    /// Sets the underlying cause.
+    pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// The category.
+    pub fn kind(&self) -> ToolErrorKind {
+        self.kind
+    }
+
+    /// The message the model is shown.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// An error ending an agent run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AgentError {
+    /// The chat client failed.
+    #[error("agent '{agent}': model call failed: {source}")]
+    Chat {
+        /// The agent's name.
+        agent: String,
+        /// The client's error.
+        #[source]
+        source: ChatError,
+    },
+    /// The model kept calling tools past the configured limit.
+    #[error(
+        "agent '{agent}': the model still requested tools after {limit} model calls \
+         (raise max_iterations on the agent if this is expected)"
+    )]
+    MaxIterations {
+        /// The agent's name.
+        agent: String,
+        /// The limit that was reached.
+        limit: usize,
+    },
+    /// A structured-output run got an answer that does not parse as the requested type.
+    #[error("agent '{agent}': the answer is not valid {type_name}: {message}; answer was: {text}")]
+    StructuredOutput {
+        /// The agent's name.
+        agent: String,
+        /// The Rust type asked for.
+        type_name: String,
+        /// The parse error.
+        message: String,
+        /// The model's text.
+        text: String,
+    },
+    /// The input was not usable (e.g. an approval answer for an unknown request).
+    #[error("agent '{agent}': invalid input: {message}")]
+    InvalidInput {
+        /// The agent's name.
+        agent: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A middleware failed or refused the run.
+    #[error("agent '{agent}': middleware stopped the run: {message}")]
+    Middleware {
+        /// The agent's name.
+        agent: String,
+        /// What it said.
+        message: String,
+    },
+    /// The run was cancelled.
+    #[error("agent run cancelled")]
+    Cancelled,
+}
+
+impl AgentError {
+    /// The chat error behind this, when the model call failed.
+    pub fn as_chat_error(&self) -> Option<&ChatError> {
+        match self {
+            AgentError::Chat { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// An error reading or writing a session.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// The JSON was not a session.
+    #[error("invalid session JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The session was written by an unknown format version.
+    #[error("session format version {found} is not supported (this build reads up to {supported})")]
+    Version {
+        /// The version found.
+        found: u32,
+        /// The newest version this build reads.
+        supported: u32,
+    },
+    /// Reading or writing the file failed.
+    #[error("session file {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,24 @@
+//! # weft-core
+//!
+//! The stable core of Weft: messages and contents, the [`ChatClient`] trait every model
+//! provider implements, tools, the [`ChatAgent`](agent::ChatAgent) runtime with its
+//! function-invocation loop, middleware, sessions, telemetry names, and two built-in models
+//! for tests and offline use ([`ScriptedClient`](scripted::ScriptedClient) and
+//! [`ReplayClient`](replay::ReplayClient)).
+
+pub mod client;
+pub mod error;
+pub mod message;
+pub mod options;
+pub mod response;
+pub mod schema;
+pub mod tool;
+
+pub use client::{ChatClient, ChatRequest, ChatStream, ClientInfo, collect_stream};
+pub use error::{AgentError, BoxError, ChatError, ChatErrorKind, SessionError, ToolError, ToolErrorKind};
+pub use message::{
+    ApprovalRequest, ApprovalResponse, Content, FunctionCall, FunctionResult, Message, Role, Usage,
+};
+pub use options::{ChatOptions, ResponseFormat, ToolChoice, ToolDefinition};
+pub use response::{ChatResponse, ChatResponseUpdate, FinishReason, ResponseFolder, fold_updates};
+pub use tool::{ApprovalMode, FunctionTool, Tool, ToolContext, ToolOutput, ToolSet, WithApproval};

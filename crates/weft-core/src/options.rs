@@ -1,0 +1,129 @@
+//! Options of a chat call: model, sampling, tools, response format and provider extras.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// What the model is told about a tool: its name, description and parameter schema.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolDefinition {
+    /// The name the model calls it by.
+    pub name: String,
+    /// What it does, for the model.
+    pub description: String,
+    /// The JSON Schema of its arguments (an object schema).
+    pub parameters: Value,
+}
+
+impl ToolDefinition {
+    /// A definition from its parts.
+    pub fn new(name: impl Into<String>, description: impl Into<String>, parameters: Value) -> Self {
+        Self { name: name.into(), description: description.into(), parameters }
+    }
+}
+
+/// Whether and which tools the model must call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolChoice {
+    /// The model decides.
+    Auto,
+    /// The model must not call tools.
+    None,
+    /// The model must call at least one tool.
+    Required,
+    /// The model must call this tool.
+    Function(String),
+}
+
+/// The shape of the model's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ResponseFormat {
+    /// Free text.
+    Text,
+    /// Any JSON object.
+    JsonObject,
+    /// JSON that matches a schema.
+    JsonSchema {
+        /// A name for the schema (letters, digits, `_`, `-`).
+        name: String,
+        /// The schema.
+        schema: Value,
+        /// Ask the provider to enforce the schema strictly.
+        #[serde(default)]
+        strict: bool,
+    },
+}
+
+/// Options of one chat call. Every field is optional; [`ChatOptions::merged_over`] layers run
+/// options over an agent's defaults.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChatOptions {
+    /// The model (or deployment) to use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Sampling temperature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
+    /// Nucleus sampling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f32>,
+    /// The most tokens to generate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    /// Stop sequences.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stop: Vec<String>,
+    /// A seed for reproducible sampling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<i64>,
+    /// The tools offered to the model.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<ToolDefinition>,
+    /// Whether and which tool the model must call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<ToolChoice>,
+    /// Whether the model may ask for several calls at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallel_tool_calls: Option<bool>,
+    /// The shape of the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<ResponseFormat>,
+    /// Provider-specific fields, merged into the request body as they are.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub extra: Map<String, Value>,
+}
+
+impl ChatOptions {
+    /// Options with only the model set.
+    pub fn with_model(model: impl Into<String>) -> Self {
+        Self { model: Some(model.into()), ..Default::default() }
+    }
+
+    /// These options over `defaults`: every field set here wins; tools and extras are combined
+    /// (a tool or extra of the same name here replaces the default's).
+    pub fn merged_over(&self, defaults: &ChatOptions) -> ChatOptions {
+        let mut tools = defaults.tools.clone();
+        for tool in &self.tools {
+            tools.retain(|t| t.name != tool.name);
+            tools.push(tool.clone());
+        }
+        let mut extra = defaults.extra.clone();
+        for (key, value) in &self.extra {
+            extra.insert(key.clone(), value.clone());
+        }
+        ChatOptions {
+            model: self.model.clone().or_else(|| defaults.model.clone()),
+            temperature: self.temperature.or(defaults.temperature),
+            top_p: self.top_p.or(defaults.top_p),
+            max_tokens: self.max_tokens.or(defaults.max_tokens),
+            stop: if self.stop.is_empty() { defaults.stop.clone() } else { self.stop.clone() },
+            seed: self.seed.or(defaults.seed),
+            tools,
+            tool_choice: self.tool_choice.clone().or_else(|| defaults.tool_choice.clone()),
+            parallel_tool_calls: self.parallel_tool_calls.or(defaults.parallel_tool_calls),
+            response_format: self.response_format.clone().or_else(|| defaults.response_format.clone()),
+            extra,
+        }
+    }
+}
