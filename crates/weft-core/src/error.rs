@@ -55,17 +55,21 @@ impl std::fmt::Display for ChatErrorKind {
     }
 }
 
-/// An error from a chat client.
-#[derive(Debug, thiserror::Error)]
-#[error("{}", self.describe())]
+/// An error from a chat client. Small (one pointer) so that results stay cheap to move; the
+/// details sit behind accessors and predicates, as in `reqwest::Error`.
+#[derive(Debug)]
 pub struct ChatError {
+    inner: Box<ChatErrorInner>,
+}
+
+#[derive(Debug)]
+struct ChatErrorInner {
     kind: ChatErrorKind,
     message: String,
     status: Option<u16>,
     retry_after: Option<Duration>,
     code: Option<String>,
     provider: Option<String>,
-    #[source]
     source: Option<BoxError>,
 }
 
@@ -73,121 +77,123 @@ impl ChatError {
     /// An error of the given kind with a message saying what happened.
     pub fn new(kind: ChatErrorKind, message: impl Into<String>) -> Self {
         Self {
-            kind,
-            message: message.into(),
-            status: None,
-            retry_after: None,
-            code: None,
-            provider: None,
-            source: None,
+            inner: Box::new(ChatErrorInner {
+                kind,
+                message: message.into(),
+                status: None,
+                retry_after: None,
+                code: None,
+                provider: None,
+                source: None,
+            }),
         }
     }
 
     /// Sets the HTTP status.
     pub fn with_status(mut self, status: u16) -> Self {
-        self.status = Some(status);
+        self.inner.status = Some(status);
         self
     }
 
     /// Sets how long the provider asked to wait before retrying.
     pub fn with_retry_after(mut self, retry_after: Option<Duration>) -> Self {
-        self.retry_after = retry_after;
+        self.inner.retry_after = retry_after;
         self
     }
 
     /// Sets the provider's error code (e.g. `rate_limit_exceeded`).
     pub fn with_code(mut self, code: Option<String>) -> Self {
-        self.code = code;
+        self.inner.code = code;
         self
     }
 
     /// Names the provider or endpoint the error came from.
     pub fn with_provider(mut self, provider: impl Into<String>) -> Self {
-        self.provider = Some(provider.into());
+        self.inner.provider = Some(provider.into());
         self
     }
 
     /// Sets the underlying cause.
     pub fn with_source(mut self, source: impl Into<BoxError>) -> Self {
-        self.source = Some(source.into());
+        self.inner.source = Some(source.into());
         self
     }
 
     /// The category.
     pub fn kind(&self) -> ChatErrorKind {
-        self.kind
+        self.inner.kind
     }
 
     /// The message (for provider errors: the provider's own message).
     pub fn message(&self) -> &str {
-        &self.message
+        &self.inner.message
     }
 
     /// The HTTP status, when the error came with one.
     pub fn status(&self) -> Option<u16> {
-        self.status
+        self.inner.status
     }
 
     /// How long the provider asked to wait (`Retry-After`).
     pub fn retry_after(&self) -> Option<Duration> {
-        self.retry_after
+        self.inner.retry_after
     }
 
     /// The provider's error code.
     pub fn code(&self) -> Option<&str> {
-        self.code.as_deref()
+        self.inner.code.as_deref()
     }
 
     /// The provider or endpoint named on the error.
     pub fn provider(&self) -> Option<&str> {
-        self.provider.as_deref()
+        self.inner.provider.as_deref()
     }
 
     /// Whether the credentials were refused.
     pub fn is_authentication(&self) -> bool {
-        self.kind == ChatErrorKind::Authentication
+        self.inner.kind == ChatErrorKind::Authentication
     }
 
     /// Whether the provider is rate limiting.
     pub fn is_rate_limit(&self) -> bool {
-        self.kind == ChatErrorKind::RateLimit
+        self.inner.kind == ChatErrorKind::RateLimit
     }
 
     /// Whether the request was refused as invalid.
     pub fn is_bad_request(&self) -> bool {
-        self.kind == ChatErrorKind::BadRequest
+        self.inner.kind == ChatErrorKind::BadRequest
     }
 
     /// Whether the provider failed.
     pub fn is_server(&self) -> bool {
-        self.kind == ChatErrorKind::Server
+        self.inner.kind == ChatErrorKind::Server
     }
 
     /// Whether the network failed.
     pub fn is_network(&self) -> bool {
-        self.kind == ChatErrorKind::Network
+        self.inner.kind == ChatErrorKind::Network
     }
 
     /// Whether a deadline passed.
     pub fn is_timeout(&self) -> bool {
-        self.kind == ChatErrorKind::Timeout
+        self.inner.kind == ChatErrorKind::Timeout
     }
 
     /// Whether the answer could not be decoded.
     pub fn is_decode(&self) -> bool {
-        self.kind == ChatErrorKind::Decode
+        self.inner.kind == ChatErrorKind::Decode
     }
 
     /// Whether a stream ended before its end marker.
     pub fn is_stream_ended(&self) -> bool {
-        self.kind == ChatErrorKind::StreamEnded
+        self.inner.kind == ChatErrorKind::StreamEnded
     }
 
     /// Whether retrying the same request may succeed (rate limits, server errors, network
     /// failures, timeouts, streams cut short).
     pub fn is_retryable(&self) -> bool {
         matches!(
-            self.kind,
+            self.inner.kind,
             ChatErrorKind::RateLimit
                 | ChatErrorKind::Server
                 | ChatErrorKind::Network
@@ -198,19 +204,31 @@ impl ChatError {
 
     fn describe(&self) -> String {
         let mut text = String::new();
-        if let Some(provider) = &self.provider {
+        if let Some(provider) = &self.inner.provider {
             text.push_str(provider);
             text.push_str(": ");
         }
-        text.push_str(&self.kind.to_string());
-        if let Some(status) = self.status {
+        text.push_str(&self.inner.kind.to_string());
+        if let Some(status) = self.inner.status {
             text.push_str(&format!(" (HTTP {status})"));
         }
-        if !self.message.is_empty() {
+        if !self.inner.message.is_empty() {
             text.push_str(": ");
-            text.push_str(&self.message);
+            text.push_str(&self.inner.message);
         }
         text
+    }
+}
+
+impl std::fmt::Display for ChatError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl std::error::Error for ChatError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.inner.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 

@@ -22,3 +22,19 @@ pub use message::{
 pub use options::{ChatOptions, ResponseFormat, ToolChoice, ToolDefinition};
 pub use response::{ChatResponse, ChatResponseUpdate, FinishReason, ResponseFolder, fold_updates};
 pub use tool::{ApprovalMode, FunctionTool, Tool, ToolContext, ToolOutput, ToolSet, WithApproval};
+
+pub mod agent;
+mod bridge;
+pub mod chat_middleware;
+pub mod middleware;
+pub mod replay;
+pub mod scripted;
+pub mod telemetry;
+
+pub use agent::{
+    Agent, AgentResponse, AgentResponseUpdate, AgentRunContext, AgentSession, ChatAgent, RunInput,
+};
+pub use chat_middleware::MiddlewareChatClient;
+pub use middleware::{FunctionInvocation, Middleware, Next, from_fn};
+pub use replay::ReplayClient;
+pub use scripted::ScriptedClient;

@@ -107,12 +107,9 @@ impl FunctionResult {
         }
         match &self.result {
             Value::String(s) => s.clone(),
-            Value::Null if !self.contents.is_empty() => self
-                .contents
-                .iter()
-                .filter_map(Content::as_text)
-                .collect::<Vec<_>>()
-                .join("\n"),
+            Value::Null if !self.contents.is_empty() => {
+                self.contents.iter().filter_map(Content::as_text).collect::<Vec<_>>().join("\n")
+            }
             other => other.to_string(),
         }
     }

@@ -25,11 +25,7 @@ pub fn schema_for<T: JsonSchema>() -> Value {
 /// closed (`additionalProperties: false`) with all its properties required, and properties that
 /// were optional made nullable so the model can still leave them out by sending `null`.
 pub fn strict_schema(schema: &Value) -> Value {
-    let defs = schema
-        .get("$defs")
-        .or_else(|| schema.get("definitions"))
-        .cloned()
-        .unwrap_or(Value::Null);
+    let defs = schema.get("$defs").or_else(|| schema.get("definitions")).cloned().unwrap_or(Value::Null);
     let mut out = inline_refs(schema, &defs, 0);
     if let Value::Object(map) = &mut out {
         map.remove("$defs");
@@ -116,10 +112,8 @@ fn make_nullable(property: &mut Value) {
             let t = std::mem::take(t);
             map.insert("type".into(), Value::Array(vec![Value::String(t), Value::String("null".into())]));
         }
-        Some(Value::Array(types)) => {
-            if !types.iter().any(|t| t == "null") {
-                types.push(Value::String("null".into()));
-            }
+        Some(Value::Array(types)) if !types.iter().any(|t| t == "null") => {
+            types.push(Value::String("null".into()));
         }
         None => {
             let inner = Value::Object(std::mem::take(map));

@@ -1,0 +1,361 @@
+//! The function-invocation loop: model → tool calls (run concurrently) → results → model, until
+//! the model answers, a tool needs approval, or the iteration limit is reached.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use futures::StreamExt;
+use futures::future::{BoxFuture, join_all};
+use tracing::Instrument;
+
+use super::{AgentInner, AgentRunContext};
+use crate::bridge::UpdateSink;
+use crate::client::ChatRequest;
+use crate::error::{AgentError, ChatError, ChatErrorKind, ToolError, ToolErrorKind};
+use crate::message::{
+    ApprovalRequest, ApprovalResponse, Content, FunctionCall, FunctionResult, Message, Role,
+};
+use crate::middleware::{FunctionInvocation, InvokeTool, Next, Terminal};
+use crate::response::{ChatResponse, ResponseFolder};
+use crate::telemetry;
+use crate::tool::{Tool, ToolContext};
+
+use super::response::{AgentResponse, AgentResponseUpdate};
+
+/// What the terminal of a run leaves for the session: the messages to append, in order.
+pub(crate) type SessionAppend = Arc<Mutex<Option<Vec<Message>>>>;
+
+/// The end of the agent-middleware chain: runs the loop for one run.
+pub(crate) struct RunLoop {
+    pub(crate) agent: Arc<AgentInner>,
+    pub(crate) history: Arc<Vec<Message>>,
+    pub(crate) sink: Option<UpdateSink<AgentResponseUpdate>>,
+    pub(crate) append: SessionAppend,
+}
+
+impl Terminal<AgentRunContext> for RunLoop {
+    fn call(&self, context: AgentRunContext) -> BoxFuture<'static, Result<AgentResponse, AgentError>> {
+        let agent = self.agent.clone();
+        let history = self.history.clone();
+        let sink = self.sink.clone();
+        let append = self.append.clone();
+        Box::pin(async move {
+            let (response, appended) = run_loop(&agent, &history, context, sink.as_ref()).await?;
+            if let Ok(mut slot) = append.lock() {
+                *slot = Some(appended);
+            }
+            Ok(response)
+        })
+    }
+}
+
+/// Sends an update to the caller. A closed channel means the caller dropped the stream; the
+/// run is being dropped with it, so the error is reported as a cancellation.
+async fn emit(
+    sink: Option<&UpdateSink<AgentResponseUpdate>>,
+    update: AgentResponseUpdate,
+) -> Result<(), AgentError> {
+    match sink {
+        Some(sink) => sink.send(update).await.map_err(|_| AgentError::Cancelled),
+        None => Ok(()),
+    }
+}
+
+/// The loop. Returns the run's response and the messages to append to the session.
+async fn run_loop(
+    agent: &AgentInner,
+    history: &[Message],
+    context: AgentRunContext,
+    sink: Option<&UpdateSink<AgentResponseUpdate>>,
+) -> Result<(AgentResponse, Vec<Message>), AgentError> {
+    let AgentRunContext { messages: input, options: run_options, .. } = context;
+    let mut response = AgentResponse::default();
+    let mut appended: Vec<Message> = Vec::new();
+
+    // Approvals: answer the calls the previous run left waiting, before anything else.
+    let (answers, input) = split_approval_answers(input);
+    let tools = agent.current_tools();
+    if let Some(resumed) = resume_pending_calls(agent, history, answers, &tools).await? {
+        emit(sink, tool_update(agent, &resumed)).await?;
+        response.messages.push(resumed.clone());
+        appended.push(resumed);
+    }
+    appended.extend(input.iter().cloned());
+
+    let mut conversation: Vec<Message> = Vec::with_capacity(history.len() + appended.len() + 4);
+    if let Some(instructions) = &agent.instructions {
+        conversation.push(Message::system(instructions.clone()));
+    }
+    conversation.extend(history.iter().cloned());
+    conversation.extend(appended.iter().cloned());
+
+    let base_options = run_options.merged_over(&agent.options);
+    let mut tools = tools;
+    for iteration in 0..agent.max_iterations {
+        if iteration > 0 {
+            tools = agent.current_tools();
+        }
+        let mut options = base_options.clone();
+        for tool in tools.values() {
+            if !options.tools.iter().any(|t| t.name == tool.definition().name) {
+                options.tools.push(tool.definition().clone());
+            }
+        }
+        let request = ChatRequest::new(conversation.clone(), options);
+        let chat = call_model(agent, request, sink)
+            .await
+            .map_err(|source| AgentError::Chat { agent: agent.name.clone(), source })?;
+        response.model_calls += 1;
+        if let Some(usage) = chat.usage {
+            response.usage += usage;
+        }
+        response.response_id = chat.response_id.clone().or(response.response_id.take());
+        response.finish_reason = chat.finish_reason.clone();
+
+        let mut produced: Vec<Message> = chat.messages;
+        for message in &mut produced {
+            if message.author_name.is_none() {
+                message.author_name = Some(agent.name.clone());
+            }
+        }
+        let calls: Vec<FunctionCall> = produced.iter().flat_map(Message::function_calls).cloned().collect();
+
+        if calls.is_empty() {
+            response.messages.extend(produced.iter().cloned());
+            appended.extend(produced);
+            return Ok((response, appended));
+        }
+
+        // A call that needs approval holds the whole turn until the caller answers.
+        let needs_approval: Vec<&FunctionCall> = calls
+            .iter()
+            .filter(|call| tools.get(&call.name).is_some_and(|tool| tool.requires_approval(call)))
+            .collect();
+        if !needs_approval.is_empty() {
+            let requests: Vec<Content> = needs_approval
+                .iter()
+                .map(|call| {
+                    Content::ApprovalRequest(ApprovalRequest {
+                        id: format!("approval_{}", call.call_id),
+                        call: (*call).clone(),
+                    })
+                })
+                .collect();
+            emit(
+                sink,
+                AgentResponseUpdate {
+                    role: Some(Role::Assistant),
+                    author_name: Some(agent.name.clone()),
+                    contents: requests.clone(),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            if let Some(last) = produced.iter_mut().rev().find(|m| m.role == Role::Assistant) {
+                last.contents.extend(requests);
+            }
+            response.messages.extend(produced.iter().cloned());
+            appended.extend(produced);
+            return Ok((response, appended));
+        }
+
+        let results = invoke_all(agent, &tools, &calls).await;
+        let tool_message =
+            Message::new(Role::Tool, results.into_iter().map(Content::FunctionResult).collect());
+        emit(sink, tool_update(agent, &tool_message)).await?;
+        conversation.extend(produced.iter().cloned());
+        conversation.push(tool_message.clone());
+        response.messages.extend(produced.iter().cloned());
+        response.messages.push(tool_message.clone());
+        appended.extend(produced);
+        appended.push(tool_message);
+    }
+    Err(AgentError::MaxIterations { agent: agent.name.clone(), limit: agent.max_iterations })
+}
+
+fn tool_update(agent: &AgentInner, message: &Message) -> AgentResponseUpdate {
+    AgentResponseUpdate {
+        role: Some(Role::Tool),
+        author_name: Some(agent.name.clone()),
+        contents: message.contents.clone(),
+        message_id: Some(format!("tool_{}", uuid::Uuid::new_v4().simple())),
+        ..Default::default()
+    }
+}
+
+/// One model call inside a `chat` span; streamed when the run is streamed.
+async fn call_model(
+    agent: &AgentInner,
+    request: ChatRequest,
+    sink: Option<&UpdateSink<AgentResponseUpdate>>,
+) -> Result<ChatResponse, ChatError> {
+    let model = request.options.model.as_deref().or(agent.info.default_model.as_deref()).unwrap_or("");
+    let span = telemetry::chat_span(&agent.info.provider, model);
+    let result = async {
+        match sink {
+            None => agent.client.get_response(request).await,
+            Some(sink) => {
+                let mut stream = agent.client.get_streaming_response(request);
+                let mut folder = ResponseFolder::new();
+                while let Some(update) = stream.next().await {
+                    let mut update = update?;
+                    update.author_name = Some(agent.name.clone());
+                    folder.push(update.clone());
+                    if sink.send(update).await.is_err() {
+                        return Err(ChatError::new(
+                            ChatErrorKind::Cancelled,
+                            "the caller dropped the stream",
+                        ));
+                    }
+                }
+                Ok(folder.finish())
+            }
+        }
+    }
+    .instrument(span.clone())
+    .await;
+    match &result {
+        Ok(chat) => {
+            if let Some(usage) = chat.usage {
+                span.record(telemetry::USAGE_INPUT_TOKENS, usage.input_tokens);
+                span.record(telemetry::USAGE_OUTPUT_TOKENS, usage.output_tokens);
+            }
+            if let Some(reason) = &chat.finish_reason {
+                span.record(telemetry::RESPONSE_FINISH_REASONS, reason.as_str());
+            }
+            if let Some(model) = &chat.model {
+                span.record(telemetry::RESPONSE_MODEL, model.as_str());
+            }
+            if let Some(id) = &chat.response_id {
+                span.record(telemetry::RESPONSE_ID, id.as_str());
+            }
+        }
+        Err(error) => {
+            span.record(telemetry::ERROR_TYPE, tracing::field::debug(error.kind()));
+        }
+    }
+    result
+}
+
+/// Runs every call concurrently (on this task: dropping the run drops them all) and returns the
+/// results in the calls' order.
+async fn invoke_all(
+    agent: &AgentInner,
+    tools: &HashMap<String, Arc<dyn Tool>>,
+    calls: &[FunctionCall],
+) -> Vec<FunctionResult> {
+    join_all(calls.iter().map(|call| invoke_one(agent, tools, call.clone()))).await
+}
+
+async fn invoke_one(
+    agent: &AgentInner,
+    tools: &HashMap<String, Arc<dyn Tool>>,
+    call: FunctionCall,
+) -> FunctionResult {
+    let call_id = call.call_id.clone();
+    let Some(tool) = tools.get(&call.name).cloned() else {
+        let mut available: Vec<&str> = tools.keys().map(String::as_str).collect();
+        available.sort_unstable();
+        return FunctionResult::error(
+            call_id,
+            format!("there is no tool named '{}'; available tools: {}", call.name, available.join(", ")),
+        );
+    };
+    let span = telemetry::tool_span(&call.name, &call.call_id);
+    let context = ToolContext { call_id: call.call_id.clone(), agent_name: Some(agent.name.clone()) };
+    let invocation = FunctionInvocation { call, tool, context };
+    let outcome = Next::new(agent.function_layers.clone(), Arc::new(InvokeTool) as Arc<dyn Terminal<_>>)
+        .run(invocation)
+        .instrument(span.clone())
+        .await;
+    match outcome {
+        Ok(output) => {
+            FunctionResult { call_id, result: output.value, error: None, contents: output.contents }
+        }
+        Err(error) => {
+            span.record(telemetry::ERROR_TYPE, tracing::field::debug(error.kind()));
+            tracing::debug!(parent: &span, %error, "tool call failed; the error goes back to the model");
+            FunctionResult::error(call_id, describe_tool_error(&error))
+        }
+    }
+}
+
+fn describe_tool_error(error: &ToolError) -> String {
+    match error.kind() {
+        ToolErrorKind::InvalidArguments => {
+            format!("{}. Fix the arguments and call the tool again.", error.message())
+        }
+        _ => error.message().to_string(),
+    }
+}
+
+/// Takes the approval answers out of the input, dropping messages left empty.
+fn split_approval_answers(input: Vec<Message>) -> (Vec<ApprovalResponse>, Vec<Message>) {
+    let mut answers = Vec::new();
+    let mut rest = Vec::with_capacity(input.len());
+    for mut message in input {
+        let before = message.contents.len();
+        message.contents.retain(|content| match content {
+            Content::ApprovalResponse(answer) => {
+                answers.push(answer.clone());
+                false
+            }
+            _ => true,
+        });
+        if !message.contents.is_empty() || before == 0 {
+            rest.push(message);
+        }
+    }
+    (answers, rest)
+}
+
+/// Answers the calls of the last assistant message that have no result yet: approved ones (and
+/// ones that never needed approval) run, rejected or unanswered ones are reported as not
+/// approved. Returns the tool message with their results, if there were such calls.
+async fn resume_pending_calls(
+    agent: &AgentInner,
+    history: &[Message],
+    answers: Vec<ApprovalResponse>,
+    tools: &HashMap<String, Arc<dyn Tool>>,
+) -> Result<Option<Message>, AgentError> {
+    let pending_message = history.last().filter(|m| m.role == Role::Assistant);
+    let requests: Vec<&ApprovalRequest> = pending_message
+        .map(|m| {
+            m.contents
+                .iter()
+                .filter_map(|c| match c {
+                    Content::ApprovalRequest(r) => Some(r),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    for answer in &answers {
+        if !requests.iter().any(|r| r.id == answer.id) {
+            return Err(AgentError::InvalidInput {
+                agent: agent.name.clone(),
+                message: format!("approval answer '{}' matches no pending approval request", answer.id),
+            });
+        }
+    }
+    let Some(message) = pending_message.filter(|_| !requests.is_empty()) else { return Ok(None) };
+
+    let mut results: Vec<BoxFuture<'_, FunctionResult>> = Vec::new();
+    for call in message.function_calls() {
+        let request = requests.iter().find(|r| r.call.call_id == call.call_id);
+        let approved = match request {
+            None => true,
+            Some(request) => answers.iter().any(|a| a.id == request.id && a.approved),
+        };
+        if approved {
+            results.push(Box::pin(invoke_one(agent, tools, call.clone())));
+        } else {
+            let call_id = call.call_id.clone();
+            results.push(Box::pin(async move {
+                FunctionResult::error(call_id, "the user did not approve this tool call")
+            }));
+        }
+    }
+    let results = join_all(results).await;
+    Ok(Some(Message::new(Role::Tool, results.into_iter().map(Content::FunctionResult).collect())))
+}
