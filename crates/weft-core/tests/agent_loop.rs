@@ -1,5 +1,7 @@
 //! The function-invocation loop on the scripted and replay clients.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;

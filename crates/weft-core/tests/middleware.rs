@@ -1,5 +1,7 @@
 //! Agent, chat and function middleware: order, changing calls, short-circuits, streaming.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;

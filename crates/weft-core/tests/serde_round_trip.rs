@@ -1,5 +1,7 @@
 //! Every message, content, response and option type survives a JSON round trip.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;

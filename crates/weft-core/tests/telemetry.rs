@@ -1,5 +1,7 @@
 //! Spans for agent runs, model calls and tool calls carry the GenAI semantic-convention names.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -11,8 +13,10 @@ use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use weft_core::agent::{AgentSession, ChatAgent};
 use weft_core::{FunctionTool, ScriptedClient};
 
+type SpanLog = Arc<Mutex<Vec<(String, HashMap<String, String>)>>>;
+
 #[derive(Default, Clone)]
-struct Spans(Arc<Mutex<Vec<(String, HashMap<String, String>)>>>);
+struct Spans(SpanLog);
 
 struct Fields<'a>(&'a mut HashMap<String, String>);
 impl Visit for Fields<'_> {
