@@ -1,0 +1,519 @@
+//! Configuration: where requests go, with which credentials, headers and limits.
+//!
+//! [`OpenAI::builder`] sets one knob per method and [`OpenAIBuilder::build`] checks them all at
+//! once. The built [`OpenAI`] is a cheap handle (an `Arc` inside) that hands out the two
+//! clients: [`OpenAI::chat`] (Chat Completions) and [`OpenAI::responses`] (Responses).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use weft_core::{ChatError, ChatErrorKind};
+
+use crate::chat::OpenAIChatClient;
+use crate::responses::OpenAIResponsesClient;
+use crate::retry::RetryPolicy;
+
+/// The base URL used when none is configured.
+pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+/// The Azure OpenAI `api-version` used for Chat Completions when none is configured.
+pub const DEFAULT_AZURE_API_VERSION: &str = "2024-10-21";
+/// The default deadline for one HTTP attempt (the whole answer, or a stream's headers).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+/// The default deadline for opening a connection.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default longest wait between two events of a streamed answer.
+pub const DEFAULT_STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+/// The default number of retries after the first attempt.
+pub const DEFAULT_MAX_RETRIES: u32 = 2;
+
+/// Azure OpenAI settings: the resource endpoint, the deployment and the API version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Azure {
+    pub(crate) endpoint: String,
+    pub(crate) deployment: Option<String>,
+    pub(crate) api_version: String,
+}
+
+/// Builds an [`OpenAI`] handle. Every knob is optional; see [`OpenAI::builder`].
+///
+/// Its `Debug` output never shows the API key.
+#[derive(Clone, Default)]
+pub struct OpenAIBuilder {
+    api_key: Option<String>,
+    base_url: Option<String>,
+    model: Option<String>,
+    headers: Vec<(String, String)>,
+    organization: Option<String>,
+    project: Option<String>,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    stream_idle_timeout: Option<Duration>,
+    max_retries: Option<u32>,
+    initial_retry_delay: Option<Duration>,
+    max_retry_delay: Option<Duration>,
+    http_client: Option<reqwest::Client>,
+    azure_endpoint: Option<String>,
+    azure_deployment: Option<String>,
+    azure_api_version: Option<String>,
+}
+
+impl fmt::Debug for OpenAIBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenAIBuilder")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("headers", &self.headers.iter().map(|(name, _)| name).collect::<Vec<_>>())
+            .field("organization", &self.organization)
+            .field("project", &self.project)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("stream_idle_timeout", &self.stream_idle_timeout)
+            .field("max_retries", &self.max_retries)
+            .field("http_client", &self.http_client.is_some())
+            .field("azure_endpoint", &self.azure_endpoint)
+            .field("azure_deployment", &self.azure_deployment)
+            .field("azure_api_version", &self.azure_api_version)
+            .finish()
+    }
+}
+
+fn config_error(message: impl Into<String>) -> ChatError {
+    ChatError::new(ChatErrorKind::Configuration, message).with_provider("openai")
+}
+
+impl OpenAIBuilder {
+    /// A builder with every knob at its default.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A builder filled from the environment:
+    ///
+    /// | variable | knob |
+    /// |---|---|
+    /// | `OPENAI_API_KEY` | [`api_key`](Self::api_key) |
+    /// | `OPENAI_BASE_URL` | [`base_url`](Self::base_url) |
+    /// | `OPENAI_MODEL` | [`model`](Self::model) |
+    /// | `OPENAI_ORG_ID` | [`organization`](Self::organization) |
+    /// | `OPENAI_PROJECT_ID` | [`project`](Self::project) |
+    ///
+    /// Unset and empty variables are skipped. Further knobs can be set on the result.
+    pub fn from_env() -> Self {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// A builder for Azure OpenAI filled from the environment: `AZURE_OPENAI_ENDPOINT`,
+    /// `AZURE_OPENAI_API_KEY`, `AZURE_OPENAI_DEPLOYMENT` (or
+    /// `AZURE_OPENAI_CHAT_DEPLOYMENT_NAME`) and `AZURE_OPENAI_API_VERSION`. Unset and empty
+    /// variables are skipped; [`build`](Self::build) fails when no endpoint is known.
+    pub fn azure_from_env() -> Self {
+        Self::azure_from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// [`from_env`](Self::from_env) with the variables read through `var`.
+    pub(crate) fn from_vars(var: impl Fn(&str) -> Option<String>) -> Self {
+        let get = |name: &str| var(name).filter(|value| !value.trim().is_empty());
+        Self {
+            api_key: get("OPENAI_API_KEY"),
+            base_url: get("OPENAI_BASE_URL"),
+            model: get("OPENAI_MODEL"),
+            organization: get("OPENAI_ORG_ID"),
+            project: get("OPENAI_PROJECT_ID"),
+            ..Self::default()
+        }
+    }
+
+    /// [`azure_from_env`](Self::azure_from_env) with the variables read through `var`.
+    pub(crate) fn azure_from_vars(var: impl Fn(&str) -> Option<String>) -> Self {
+        let get = |name: &str| var(name).filter(|value| !value.trim().is_empty());
+        Self {
+            api_key: get("AZURE_OPENAI_API_KEY"),
+            azure_endpoint: get("AZURE_OPENAI_ENDPOINT"),
+            azure_deployment: get("AZURE_OPENAI_DEPLOYMENT")
+                .or_else(|| get("AZURE_OPENAI_CHAT_DEPLOYMENT_NAME")),
+            azure_api_version: get("AZURE_OPENAI_API_VERSION"),
+            ..Self::default()
+        }
+    }
+
+    /// The API key, sent as `Authorization: Bearer …` (OpenAI) or `api-key: …` (Azure). Local
+    /// servers often need none; then no credential header is sent.
+    pub fn api_key(mut self, api_key: impl Into<String>) -> Self {
+        self.api_key = Some(api_key.into());
+        self
+    }
+
+    /// The base URL, up to and including the version path (default
+    /// [`DEFAULT_BASE_URL`]); e.g. `http://127.0.0.1:8080/v1` for a local server.
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into());
+        self
+    }
+
+    /// The model used when a request's options name none.
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(model.into());
+        self
+    }
+
+    /// An extra header sent with every request (checked by [`build`](Self::build)).
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The `OpenAI-Organization` header.
+    pub fn organization(mut self, organization: impl Into<String>) -> Self {
+        self.organization = Some(organization.into());
+        self
+    }
+
+    /// The `OpenAI-Project` header.
+    pub fn project(mut self, project: impl Into<String>) -> Self {
+        self.project = Some(project.into());
+        self
+    }
+
+    /// The deadline of one HTTP attempt (default 600 s): for a plain call the whole answer,
+    /// for a stream until its headers arrive (then [`stream_idle_timeout`](Self::stream_idle_timeout)
+    /// applies).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The deadline for opening a connection (default 10 s). Ignored with
+    /// [`http_client`](Self::http_client): that client's own setting applies.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The longest wait between two events of a streamed answer (default 120 s).
+    pub fn stream_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.stream_idle_timeout = Some(timeout);
+        self
+    }
+
+    /// How many times a failed attempt is retried (default 2): on HTTP 429, 500, 502, 503,
+    /// 504 and connection failures, and for streams only before any event arrived.
+    pub fn max_retries(mut self, max_retries: u32) -> Self {
+        self.max_retries = Some(max_retries);
+        self
+    }
+
+    /// The wait before the first retry when the server names none (default 500 ms); it
+    /// doubles with each retry, with jitter.
+    pub fn initial_retry_delay(mut self, delay: Duration) -> Self {
+        self.initial_retry_delay = Some(delay);
+        self
+    }
+
+    /// The longest wait between two attempts (default 60 s), also the cap on `Retry-After`.
+    pub fn max_retry_delay(mut self, delay: Duration) -> Self {
+        self.max_retry_delay = Some(delay);
+        self
+    }
+
+    /// Uses this HTTP client instead of building one. It is used as it is (its own timeouts,
+    /// proxies and TLS settings apply) and never closed; deadlines are still enforced per
+    /// request.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Targets Azure OpenAI at this resource endpoint (e.g.
+    /// `https://my-resource.openai.azure.com`). Chat Completions then go to
+    /// `{endpoint}/openai/deployments/{deployment}/chat/completions?api-version={version}`,
+    /// Responses to `{endpoint}/openai/v1/responses` (the v1 API, which takes the deployment
+    /// as `model` and needs no api-version), and the key is sent as `api-key`.
+    pub fn azure_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.azure_endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// The Azure deployment, also the default model. A request's `model` option, when set,
+    /// names the deployment instead.
+    pub fn azure_deployment(mut self, deployment: impl Into<String>) -> Self {
+        self.azure_deployment = Some(deployment.into());
+        self
+    }
+
+    /// The Azure `api-version` of Chat Completions (default [`DEFAULT_AZURE_API_VERSION`]).
+    pub fn azure_api_version(mut self, api_version: impl Into<String>) -> Self {
+        self.azure_api_version = Some(api_version.into());
+        self
+    }
+
+    /// Checks the configuration and builds the handle. Fails with a
+    /// [`Configuration`](ChatErrorKind::Configuration) error on an invalid URL or header, or
+    /// when the HTTP client cannot be built.
+    pub fn build(self) -> Result<OpenAI, ChatError> {
+        let azure = match self.azure_endpoint {
+            Some(endpoint) => Some(Azure {
+                endpoint: check_url(&endpoint, "Azure endpoint")?,
+                deployment: self.azure_deployment,
+                api_version: self.azure_api_version.unwrap_or_else(|| DEFAULT_AZURE_API_VERSION.to_string()),
+            }),
+            None if self.azure_deployment.is_some() || self.azure_api_version.is_some() => {
+                return Err(config_error(
+                    "an Azure deployment or api-version was set without an endpoint: \
+                     set OpenAIBuilder::azure_endpoint (or AZURE_OPENAI_ENDPOINT)",
+                ));
+            }
+            None => None,
+        };
+        let base_url = match &azure {
+            Some(azure) => azure.endpoint.clone(),
+            None => check_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL), "base URL")?,
+        };
+        let mut headers = HeaderMap::new();
+        if let Some(key) = &self.api_key {
+            let mut value = match &azure {
+                Some(_) => HeaderValue::from_str(key.trim()),
+                None => HeaderValue::from_str(&format!("Bearer {}", key.trim())),
+            }
+            .map_err(|_| config_error("the API key contains characters not allowed in an HTTP header"))?;
+            value.set_sensitive(true);
+            let name = if azure.is_some() { "api-key" } else { "authorization" };
+            headers.insert(HeaderName::from_static(name), value);
+        }
+        let mut named = Vec::new();
+        if let Some(organization) = &self.organization {
+            named.push(("OpenAI-Organization".to_string(), organization.clone()));
+        }
+        if let Some(project) = &self.project {
+            named.push(("OpenAI-Project".to_string(), project.clone()));
+        }
+        named.extend(self.headers);
+        for (name, value) in named {
+            let header_name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| config_error(format!("invalid header name {name:?}")))?;
+            let header_value = HeaderValue::from_str(&value)
+                .map_err(|_| config_error(format!("invalid value for header {name:?}")))?;
+            headers.insert(header_name, header_value);
+        }
+        let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+        let http = match self.http_client {
+            Some(client) => client,
+            None => reqwest::Client::builder().connect_timeout(connect_timeout).build().map_err(|err| {
+                config_error(format!("could not build the HTTP client: {err}")).with_source(err)
+            })?,
+        };
+        let defaults = RetryPolicy::default();
+        let model = self.model.or_else(|| azure.as_ref().and_then(|azure| azure.deployment.clone()));
+        Ok(OpenAI {
+            inner: Arc::new(Inner {
+                http,
+                base_url,
+                model,
+                headers,
+                azure,
+                timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
+                stream_idle_timeout: self.stream_idle_timeout.unwrap_or(DEFAULT_STREAM_IDLE_TIMEOUT),
+                retry: RetryPolicy {
+                    max_retries: self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
+                    initial_delay: self.initial_retry_delay.unwrap_or(defaults.initial_delay),
+                    max_delay: self.max_retry_delay.unwrap_or(defaults.max_delay),
+                },
+            }),
+        })
+    }
+}
+
+/// Checks that `url` is an absolute http(s) URL and drops a trailing `/`.
+fn check_url(url: &str, what: &str) -> Result<String, ChatError> {
+    let trimmed = url.trim().trim_end_matches('/');
+    match reqwest::Url::parse(trimmed) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(trimmed.to_string()),
+        Ok(parsed) => Err(config_error(format!(
+            "the {what} {trimmed:?} uses {}:, not http: or https:",
+            parsed.scheme()
+        ))),
+        Err(err) => Err(config_error(format!("the {what} {trimmed:?} is not a valid URL: {err}"))),
+    }
+}
+
+/// A configured OpenAI-compatible endpoint: credentials, headers, limits and an HTTP client.
+/// Cheap to clone; clones share the HTTP client.
+///
+/// ```no_run
+/// use weft_openai::OpenAI;
+/// # fn main() -> Result<(), weft_core::ChatError> {
+/// let openai = OpenAI::builder().api_key("sk-…").model("gpt-4o-mini").build()?;
+/// let chat = openai.chat(); // Chat Completions
+/// let responses = openai.responses(); // Responses
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct OpenAI {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl fmt::Debug for OpenAI {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenAI")
+            .field("base_url", &self.inner.base_url)
+            .field("model", &self.inner.model)
+            .field("azure", &self.inner.azure)
+            .field("timeout", &self.inner.timeout)
+            .field("stream_idle_timeout", &self.inner.stream_idle_timeout)
+            .field("max_retries", &self.inner.retry.max_retries)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The shared state behind an [`OpenAI`] handle.
+pub(crate) struct Inner {
+    pub(crate) http: reqwest::Client,
+    /// The base URL (OpenAI) or resource endpoint (Azure), without a trailing `/`.
+    pub(crate) base_url: String,
+    pub(crate) model: Option<String>,
+    /// Credentials, organization/project and extra headers.
+    pub(crate) headers: HeaderMap,
+    pub(crate) azure: Option<Azure>,
+    pub(crate) timeout: Duration,
+    pub(crate) stream_idle_timeout: Duration,
+    pub(crate) retry: RetryPolicy,
+}
+
+impl OpenAI {
+    /// A builder with every knob at its default.
+    pub fn builder() -> OpenAIBuilder {
+        OpenAIBuilder::new()
+    }
+
+    /// Builds from `OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_MODEL`, `OPENAI_ORG_ID` and
+    /// `OPENAI_PROJECT_ID` (see [`OpenAIBuilder::from_env`]).
+    pub fn from_env() -> Result<Self, ChatError> {
+        OpenAIBuilder::from_env().build()
+    }
+
+    /// Builds for Azure OpenAI from `AZURE_OPENAI_*` variables (see
+    /// [`OpenAIBuilder::azure_from_env`]).
+    pub fn azure_from_env() -> Result<Self, ChatError> {
+        let builder = OpenAIBuilder::azure_from_env();
+        if builder.azure_endpoint.is_none() {
+            return Err(config_error("AZURE_OPENAI_ENDPOINT is not set"));
+        }
+        builder.build()
+    }
+
+    /// A Chat Completions client (`POST {base}/chat/completions`).
+    pub fn chat(&self) -> OpenAIChatClient {
+        OpenAIChatClient::new(self.clone())
+    }
+
+    /// A Responses client (`POST {base}/responses`).
+    pub fn responses(&self) -> OpenAIResponsesClient {
+        OpenAIResponsesClient::new(self.clone())
+    }
+
+    /// The base URL (or the Azure resource endpoint), without a trailing `/`.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// The model used when a request's options name none.
+    pub fn default_model(&self) -> Option<&str> {
+        self.inner.model.as_deref()
+    }
+
+    /// Whether this targets Azure OpenAI.
+    pub fn is_azure(&self) -> bool {
+        self.inner.azure.is_some()
+    }
+
+    /// The provider name reported in [`weft_core::ClientInfo`]: `openai` or `azure.ai.openai`.
+    pub fn provider_name(&self) -> &'static str {
+        if self.is_azure() { "azure.ai.openai" } else { "openai" }
+    }
+}
+
+impl Inner {
+    /// The model for a request: the options' model, else the configured default.
+    pub(crate) fn resolve_model(&self, requested: Option<&str>, label: &str) -> Result<String, ChatError> {
+        if let Some(model) = requested.map(str::trim).filter(|model| !model.is_empty()) {
+            return Ok(model.to_string());
+        }
+        if let Some(model) = &self.model {
+            return Ok(model.clone());
+        }
+        let how = if self.azure.is_some() {
+            "set a deployment with OpenAIBuilder::azure_deployment (or AZURE_OPENAI_DEPLOYMENT), \
+             or ChatOptions::model on the request"
+        } else {
+            "set one with OpenAIBuilder::model (or the OPENAI_MODEL environment variable), \
+             or ChatOptions::model on the request"
+        };
+        Err(ChatError::new(ChatErrorKind::Configuration, format!("no model given: {how}"))
+            .with_provider(label))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |name| pairs.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string())
+    }
+
+    #[test]
+    fn from_vars_reads_openai_variables() {
+        let builder = OpenAIBuilder::from_vars(vars(&[
+            ("OPENAI_API_KEY", "sk-test"),
+            ("OPENAI_BASE_URL", "http://127.0.0.1:9/v1/"),
+            ("OPENAI_MODEL", "gpt-test"),
+            ("OPENAI_ORG_ID", ""),
+        ]));
+        assert_eq!(builder.api_key.as_deref(), Some("sk-test"));
+        assert_eq!(builder.organization, None);
+        let openai = builder.build().unwrap();
+        assert_eq!(openai.base_url(), "http://127.0.0.1:9/v1");
+        assert_eq!(openai.default_model(), Some("gpt-test"));
+        assert_eq!(openai.provider_name(), "openai");
+        let debug = format!("{:?}", OpenAIBuilder::new().api_key("sk-secret"));
+        assert!(!debug.contains("sk-secret"), "{debug}");
+    }
+
+    #[test]
+    fn azure_from_vars_uses_the_deployment_as_model() {
+        let openai = OpenAIBuilder::azure_from_vars(vars(&[
+            ("AZURE_OPENAI_ENDPOINT", "https://res.openai.azure.com/"),
+            ("AZURE_OPENAI_API_KEY", "k"),
+            ("AZURE_OPENAI_CHAT_DEPLOYMENT_NAME", "dep"),
+        ]))
+        .build()
+        .unwrap();
+        assert!(openai.is_azure());
+        assert_eq!(openai.default_model(), Some("dep"));
+        assert_eq!(openai.base_url(), "https://res.openai.azure.com");
+        assert!(openai.inner.headers.contains_key("api-key"));
+        assert!(!openai.inner.headers.contains_key("authorization"));
+    }
+
+    #[test]
+    fn missing_model_names_how_to_set_it() {
+        let openai = OpenAI::builder().build().unwrap();
+        let err = openai.inner.resolve_model(None, "openai chat x").unwrap_err();
+        assert_eq!(err.kind(), ChatErrorKind::Configuration);
+        assert!(err.to_string().contains("OPENAI_MODEL"), "{err}");
+    }
+
+    #[test]
+    fn invalid_settings_are_configuration_errors() {
+        let err = OpenAI::builder().base_url("ftp://x").build().unwrap_err();
+        assert_eq!(err.kind(), ChatErrorKind::Configuration);
+        let err = OpenAI::builder().header("bad name", "v").build().unwrap_err();
+        assert!(err.to_string().contains("invalid header name"), "{err}");
+        let err = OpenAI::builder().api_key("a\nb").build().unwrap_err();
+        assert!(!err.to_string().contains("a\nb"));
+        let err = OpenAI::builder().azure_deployment("d").build().unwrap_err();
+        assert_eq!(err.kind(), ChatErrorKind::Configuration);
+    }
+}
