@@ -1,1 +1,63 @@
-//! weft
+//! # Weft
+//!
+//! Build AI agents in Rust: a [`ChatAgent`] over any [`ChatClient`] (model provider), with typed
+//! function tools, streaming, sessions you can save and resume, structured output, middleware
+//! around runs, model calls and tool calls, and human approval of tool calls.
+//!
+//! This crate is the facade: it re-exports [`weft_core`] at its root (so `weft::ChatAgent`,
+//! `weft::agent::…`, `weft::middleware::…`) and the OpenAI-compatible provider as
+//! [`weft::openai`](crate::openai) (feature `openai`, on by default). `use weft::prelude::*;`
+//! brings in what most programs need.
+//!
+//! ```
+//! use std::sync::Arc;
+//!
+//! use schemars::JsonSchema;
+//! use serde::Deserialize;
+//! use weft::prelude::*;
+//!
+//! #[derive(Deserialize, JsonSchema)]
+//! struct WeatherArgs {
+//!     /// The city to get the weather for.
+//!     city: String,
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), weft::AgentError> {
+//! let weather = FunctionTool::new("get_weather", "Get the weather for a city", |args: WeatherArgs| async move {
+//!     Ok::<_, std::convert::Infallible>(format!("weather in {}: sunny, 21C", args.city))
+//! });
+//! // The scripted model runs offline; swap in `weft::openai::OpenAI::from_env()?.chat()` for a real one.
+//! let agent = ChatAgent::builder(Arc::new(ScriptedClient::new()))
+//!     .instructions("You are a helpful weather assistant.")
+//!     .tool(weather)
+//!     .build();
+//! let mut session = AgentSession::new();
+//! let response = agent.run(&mut session, "What's the weather in Paris?").await?;
+//! assert!(response.text().contains("weather in Paris: sunny, 21C"));
+//! # Ok(()) }
+//! ```
+//!
+//! Streaming is the same call with [`ChatAgent::run_stream`]: it yields
+//! [`AgentResponseUpdate`]s (text deltas, function calls, tool results, approval requests) as
+//! they happen.
+
+pub use weft_core::*;
+
+/// The OpenAI-compatible provider (OpenAI, Azure OpenAI and any server that speaks Chat
+/// Completions or Responses): the [`weft_openai`] crate.
+#[cfg(feature = "openai")]
+pub use weft_openai as openai;
+
+/// The items most programs use: `use weft::prelude::*;`.
+pub mod prelude {
+    pub use weft_core::agent::{
+        Agent, AgentResponse, AgentResponseUpdate, AgentSession, ChatAgent, RunInput,
+    };
+    pub use weft_core::middleware::{FunctionInvocation, Middleware, Next, from_fn};
+    pub use weft_core::{
+        AgentError, AgentRunContext, ApprovalMode, ApprovalRequest, ChatClient, ChatError, ChatOptions,
+        ChatRequest, ChatResponse, ChatResponseUpdate, Content, FunctionCall, FunctionResult, FunctionTool,
+        Message, ReplayClient, Role, ScriptedClient, Tool, ToolError, ToolOutput, Usage,
+    };
+}

@@ -1,0 +1,158 @@
+//! End-to-end tests of the `weft` binary on the scripted model.
+
+// A test helper that fails is a failed test: panicking is the point.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::Value;
+use weft::{AgentSession, Role};
+
+/// The binary with every OPENAI_* variable removed, so that it picks the scripted model.
+fn weft() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_weft"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("OPENAI_") {
+            command.env_remove(&name);
+        }
+    }
+    command.env_remove("RUST_LOG").stdin(Stdio::null());
+    command
+}
+
+fn run(args: &[&str]) -> Output {
+    weft().args(args).output().expect("the weft binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A fresh path in the temp directory (the file does not exist yet).
+fn temp_path(name: &str) -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let unique =
+        format!("weft-cli-{}-{}-{name}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
+    let path = std::env::temp_dir().join(unique);
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+#[test]
+fn run_streams_the_answer_and_shows_tool_calls() {
+    let output = run(&["run", "What's the weather in Paris?"]);
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(output.status.success(), "status {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}", output.status);
+    assert!(stdout.contains("weather in Paris"), "stdout:\n{stdout}");
+    assert!(stdout.ends_with('\n'), "the answer ends its line: {stdout:?}");
+    assert!(stderr.contains("scripted model"), "stderr:\n{stderr}");
+    assert!(stderr.contains("→ get_weather {\"city\":\"Paris\"}"), "stderr:\n{stderr}");
+    assert!(stderr.contains("← weather in Paris: "), "stderr:\n{stderr}");
+    // Tool activity stays off stdout.
+    assert!(!stdout.contains('→'), "stdout:\n{stdout}");
+}
+
+#[test]
+fn json_output_is_one_event_per_line() {
+    let output = run(&["run", "--json", "What's the weather in Paris?"]);
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "stderr:\n{}", text(&output.stderr));
+    let events: Vec<Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect();
+    let of_type = |kind: &str| events.iter().filter(|e| e["type"] == kind).collect::<Vec<_>>();
+
+    let calls = of_type("function_call");
+    assert_eq!(calls.len(), 1, "{stdout}");
+    assert_eq!(calls[0]["name"], "get_weather");
+    assert_eq!(calls[0]["arguments"]["city"], "Paris");
+    let results = of_type("function_result");
+    assert_eq!(results.len(), 1, "{stdout}");
+    assert_eq!(results[0]["call_id"], calls[0]["call_id"]);
+    assert!(results[0]["result"].as_str().is_some_and(|r| r.starts_with("weather in Paris")), "{stdout}");
+
+    let streamed: String = of_type("text").iter().filter_map(|e| e["text"].as_str()).collect();
+    let done = events.last().expect("at least one event");
+    assert_eq!(done["type"], "done", "the last event is done: {stdout}");
+    assert_eq!(done["text"], streamed.as_str());
+    assert!(done["usage"]["total_tokens"].as_u64().is_some_and(|t| t > 0), "{done}");
+}
+
+#[test]
+fn a_session_file_keeps_the_conversation_across_runs() {
+    let path = temp_path("session.json");
+    let path_arg = path.to_str().expect("a UTF-8 temp path");
+    for prompt in ["What's the weather in Paris?", "And add 2 and 3"] {
+        let output = run(&["run", "--session", path_arg, prompt]);
+        assert!(output.status.success(), "stderr:\n{}", text(&output.stderr));
+    }
+    let session = AgentSession::load(&path).expect("the session file loads");
+    let _ = std::fs::remove_file(&path);
+    let users: Vec<String> =
+        session.messages.iter().filter(|m| m.role == Role::User).map(|m| m.text()).collect();
+    assert_eq!(users, ["What's the weather in Paris?", "And add 2 and 3"]);
+    let answers = session.messages.iter().filter(|m| m.role == Role::Assistant).map(|m| m.text());
+    assert!(answers.clone().any(|a| a.contains("weather in Paris")), "{session:?}");
+    assert!(answers.clone().any(|a| a.contains("2 + 3 = 5")), "{session:?}");
+}
+
+#[test]
+fn a_bad_flag_is_a_usage_error() {
+    let output = run(&["run", "--no-such-flag", "hi"]);
+    assert_eq!(output.status.code(), Some(2), "stderr:\n{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("--no-such-flag"));
+    assert!(output.stdout.is_empty());
+
+    let output = run(&["run", "--api", "nonsense", "hi"]);
+    assert_eq!(output.status.code(), Some(2));
+    let output = run(&["run", "--max-iterations", "0", "hi"]);
+    assert_eq!(output.status.code(), Some(2));
+    let output = run(&["run", "   "]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("weft: error: the prompt is empty"));
+}
+
+#[test]
+fn hitting_the_iteration_limit_is_a_model_error() {
+    let output = run(&["run", "--max-iterations", "1", "--json", "What's the weather in Paris?"]);
+    assert_eq!(output.status.code(), Some(3), "stderr:\n{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    let error_lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("weft: error: ")).collect();
+    assert_eq!(error_lines.len(), 1, "{stderr}");
+    assert!(error_lines[0].contains("after 1 model calls"), "{stderr}");
+    let stdout = text(&output.stdout);
+    let last: Value = serde_json::from_str(stdout.lines().last().expect("events")).expect("JSON");
+    assert_eq!(last["type"], "error");
+    assert_eq!(last["exit_code"], 3);
+}
+
+#[test]
+fn a_corrupt_session_file_is_reported_and_left_alone() {
+    let path = temp_path("corrupt.json");
+    std::fs::write(&path, "not json").expect("write");
+    let output = run(&["run", "--session", path.to_str().expect("UTF-8"), "hi"]);
+    let kept = std::fs::read_to_string(&path).expect("read");
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr).contains("weft: error: invalid session JSON"), "{}", text(&output.stderr));
+    assert_eq!(kept, "not json");
+}
+
+#[test]
+fn the_prompt_can_come_from_stdin() {
+    use std::io::Write;
+    let mut child = weft()
+        .args(["run", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child.stdin.take().expect("stdin").write_all(b"add 40 and 2").expect("write");
+    let output = child.wait_with_output().expect("wait");
+    assert!(output.status.success(), "stderr:\n{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("40 + 2 = 42"), "{}", text(&output.stdout));
+}
