@@ -6,7 +6,9 @@ use weft_core::{
     ChatOptions, ChatResponse, Content, FinishReason, FunctionCall, Message, ResponseFormat, Role, ToolChoice,
 };
 
-use crate::wire::{WireUsage, arguments_text, content_text, fresh_id, image_url, merge_extra, null_default};
+use crate::wire::{
+    WireUsage, arguments_text, content_text, f32_json, fresh_id, image_url, merge_extra, null_default,
+};
 
 /// The request body for `POST /chat/completions`.
 pub(crate) fn request_body(messages: &[Message], options: &ChatOptions, model: &str, stream: bool) -> Value {
@@ -14,10 +16,10 @@ pub(crate) fn request_body(messages: &[Message], options: &ChatOptions, model: &
     body.insert("model".into(), json!(model));
     body.insert("messages".into(), Value::Array(messages.iter().flat_map(map_message).collect()));
     if let Some(temperature) = options.temperature {
-        body.insert("temperature".into(), json!(temperature));
+        body.insert("temperature".into(), f32_json(temperature));
     }
     if let Some(top_p) = options.top_p {
-        body.insert("top_p".into(), json!(top_p));
+        body.insert("top_p".into(), f32_json(top_p));
     }
     if let Some(max_tokens) = options.max_tokens {
         body.insert("max_tokens".into(), json!(max_tokens));

@@ -131,12 +131,12 @@ pub(crate) fn decode_error(label: &str, what: &str, err: serde_json::Error, body
 }
 
 /// What the operating system said, when an I/O error is somewhere in the chain.
-fn io_cause(err: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
+fn io_cause(err: &(dyn std::error::Error + 'static)) -> Option<String> {
     let mut current = Some(err);
     while let Some(cause) = current {
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
             use std::io::ErrorKind;
-            return Some(match io.kind() {
+            let what = match io.kind() {
                 ErrorKind::ConnectionRefused => "connection refused",
                 ErrorKind::ConnectionReset => "connection reset by the server",
                 ErrorKind::ConnectionAborted => "connection aborted",
@@ -146,6 +146,10 @@ fn io_cause(err: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
                 ErrorKind::BrokenPipe => "broken pipe",
                 ErrorKind::AddrNotAvailable => "address not available",
                 _ => return None,
+            };
+            return Some(match io.raw_os_error() {
+                Some(code) => format!("{what} (os error {code})"),
+                None => what.to_string(),
             });
         }
         current = cause.source();
@@ -166,10 +170,7 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
 pub(crate) fn transport_error(label: &str, url: &str, err: reqwest::Error) -> ChatError {
     let root = root_cause(&err);
     let cause = io_cause(&err);
-    let detail = match cause {
-        Some(cause) if !root.to_lowercase().contains(cause) => format!("{cause} ({root})"),
-        _ => root,
-    };
+    let detail = cause.unwrap_or(root);
     let (kind, message) = if err.is_connect() {
         let what = if err.is_timeout() { "connection timed out" } else { "could not connect" };
         (ChatErrorKind::Network, format!("{what} to {url}: {detail}"))

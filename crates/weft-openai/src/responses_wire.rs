@@ -6,7 +6,7 @@ use weft_core::{
     ChatOptions, ChatResponse, Content, FinishReason, FunctionCall, Message, ResponseFormat, Role, ToolChoice,
 };
 
-use crate::wire::{WireUsage, arguments_text, fresh_id, image_url, merge_extra, null_default};
+use crate::wire::{WireUsage, arguments_text, f32_json, fresh_id, image_url, merge_extra, null_default};
 
 /// The request body for `POST /responses`. The whole history goes in `input` and `store` is
 /// false: the server keeps no state between calls. `stop` and `seed` have no Responses
@@ -17,10 +17,10 @@ pub(crate) fn request_body(messages: &[Message], options: &ChatOptions, model: &
     body.insert("input".into(), Value::Array(messages.iter().flat_map(map_message).collect()));
     body.insert("store".into(), json!(false));
     if let Some(temperature) = options.temperature {
-        body.insert("temperature".into(), json!(temperature));
+        body.insert("temperature".into(), f32_json(temperature));
     }
     if let Some(top_p) = options.top_p {
-        body.insert("top_p".into(), json!(top_p));
+        body.insert("top_p".into(), f32_json(top_p));
     }
     if let Some(max_tokens) = options.max_tokens {
         body.insert("max_output_tokens".into(), json!(max_tokens));

@@ -90,3 +90,19 @@ pub(crate) fn merge_extra(body: &mut serde_json::Map<String, Value>, extra: &ser
         body.insert(key.clone(), value.clone());
     }
 }
+
+/// An `f32` option as JSON without float noise: `0.7f32` is sent as `0.7`, not
+/// `0.699999988079071`.
+pub(crate) fn f32_json(value: f32) -> Value {
+    let shortest: f64 = value.to_string().parse().unwrap_or(f64::from(value));
+    serde_json::Number::from_f64(shortest).map_or(Value::Null, Value::Number)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn f32_options_are_sent_as_written() {
+        assert_eq!(super::f32_json(0.7).to_string(), "0.7");
+        assert_eq!(super::f32_json(1.0).to_string(), "1.0");
+    }
+}
