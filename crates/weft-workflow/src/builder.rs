@@ -1,0 +1,319 @@
+//! Building a workflow: executors, edges, and the checks made before it can run.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+
+use crate::checkpoint::CheckpointStore;
+use crate::edges::{Case, EdgeKind, predicate, selector};
+use crate::error::BuildError;
+use crate::executor::{Erased, ErasedExecutor, Executor};
+use crate::message::WorkflowMessage;
+use crate::workflow::{Workflow, WorkflowInner};
+
+/// The default limit on supersteps in one run.
+pub const DEFAULT_MAX_SUPERSTEPS: u64 = 1_000;
+
+/// Connects executors with edges and checks the graph.
+///
+/// ```
+/// use weft_workflow::{FnExecutor, WorkflowBuilder, WorkflowContext};
+///
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// let double = FnExecutor::new("double", |x: i64, ctx: WorkflowContext<i64>| async move {
+///     ctx.send_message(x * 2);
+///     Ok(())
+/// });
+/// let report = FnExecutor::new("report", |x: i64, ctx: WorkflowContext<()>| async move {
+///     ctx.yield_output(x);
+///     Ok(())
+/// });
+/// let workflow = WorkflowBuilder::new()
+///     .start_with(double)
+///     .add_executor(report)
+///     .add_edge("double", "report")
+///     .build()?;
+/// let result = workflow.run(21_i64).await?;
+/// assert_eq!(result.outputs_as::<i64>(), vec![42]);
+/// # Ok(()) }
+/// ```
+pub struct WorkflowBuilder {
+    name: String,
+    executors: Vec<Arc<dyn ErasedExecutor>>,
+    start: Option<String>,
+    edges: Vec<EdgeKind>,
+    max_supersteps: u64,
+    store: Option<Arc<dyn CheckpointStore>>,
+}
+
+impl Default for WorkflowBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for WorkflowBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkflowBuilder")
+            .field("name", &self.name)
+            .field("executors", &self.executors.iter().map(|e| e.id()).collect::<Vec<_>>())
+            .field("start", &self.start)
+            .field("edges", &self.edges.iter().map(EdgeKind::describe).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl WorkflowBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        Self {
+            name: "workflow".into(),
+            executors: Vec::new(),
+            start: None,
+            edges: Vec::new(),
+            max_supersteps: DEFAULT_MAX_SUPERSTEPS,
+            store: None,
+        }
+    }
+
+    /// Names the workflow (shown in diagrams and checkpoints).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Adds an executor. Executors added earlier run (and route their messages) first within a
+    /// superstep's deterministic order.
+    pub fn add_executor(mut self, executor: impl Executor) -> Self {
+        self.executors.push(Arc::new(Erased(executor)));
+        self
+    }
+
+    /// Sets the executor that receives the run's input.
+    pub fn set_start(mut self, id: impl Into<String>) -> Self {
+        self.start = Some(id.into());
+        self
+    }
+
+    /// Adds an executor and makes it the start.
+    pub fn start_with(self, executor: impl Executor) -> Self {
+        let id = executor.id().to_string();
+        self.add_executor(executor).set_start(id)
+    }
+
+    /// Every message `source` sends goes to `target`.
+    pub fn add_edge(mut self, source: impl Into<String>, target: impl Into<String>) -> Self {
+        self.edges.push(EdgeKind::Direct { source: source.into(), target: target.into(), condition: None });
+        self
+    }
+
+    /// Messages `source` sends go to `target` when `condition` holds for them.
+    pub fn add_edge_if<T: WorkflowMessage>(
+        mut self,
+        source: impl Into<String>,
+        target: impl Into<String>,
+        condition: impl Fn(&T) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.edges.push(EdgeKind::Direct {
+            source: source.into(),
+            target: target.into(),
+            condition: Some(predicate(condition)),
+        });
+        self
+    }
+
+    /// Each message `source` sends goes to the target of the first case that accepts it, or to
+    /// `default` when none does.
+    pub fn add_switch(
+        mut self,
+        source: impl Into<String>,
+        cases: Vec<Case>,
+        default: impl Into<String>,
+    ) -> Self {
+        self.edges.push(EdgeKind::Switch { source: source.into(), cases, default: default.into() });
+        self
+    }
+
+    /// Each message `source` sends goes to every target, in the order given.
+    pub fn add_fan_out<S: Into<String>>(
+        mut self,
+        source: impl Into<String>,
+        targets: impl IntoIterator<Item = S>,
+    ) -> Self {
+        let targets = targets.into_iter().map(Into::into).collect();
+        self.edges.push(EdgeKind::FanOut { source: source.into(), targets, selector: None });
+        self
+    }
+
+    /// Each message `source` sends goes to the targets `select` picks for it (from the targets
+    /// given, which it receives; ids it returns that are not among them are ignored).
+    pub fn add_fan_out_with<T: WorkflowMessage, S: Into<String>>(
+        mut self,
+        source: impl Into<String>,
+        targets: impl IntoIterator<Item = S>,
+        select: impl Fn(&T, &[String]) -> Vec<String> + Send + Sync + 'static,
+    ) -> Self {
+        let targets = targets.into_iter().map(Into::into).collect();
+        self.edges.push(EdgeKind::FanOut {
+            source: source.into(),
+            targets,
+            selector: Some(selector(select)),
+        });
+        self
+    }
+
+    /// Joins `sources`: once each of them has sent at least one message, `target` receives all
+    /// of their messages as one `Vec<T>` (in the order of `sources`, then of sending).
+    pub fn add_fan_in<S: Into<String>>(
+        mut self,
+        sources: impl IntoIterator<Item = S>,
+        target: impl Into<String>,
+    ) -> Self {
+        let sources = sources.into_iter().map(Into::into).collect();
+        self.edges.push(EdgeKind::FanIn { sources, target: target.into(), collect: None });
+        self
+    }
+
+    /// The most supersteps one run may take before it fails (default
+    /// [`DEFAULT_MAX_SUPERSTEPS`]).
+    pub fn max_supersteps(mut self, limit: u64) -> Self {
+        self.max_supersteps = limit.max(1);
+        self
+    }
+
+    /// Saves a checkpoint to `store` before the first superstep and after every superstep.
+    pub fn with_checkpoint_store(mut self, store: Arc<dyn CheckpointStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Checks the graph and builds the workflow.
+    pub fn build(mut self) -> Result<Workflow, BuildError> {
+        let mut index = HashMap::new();
+        for (position, executor) in self.executors.iter().enumerate() {
+            if index.insert(executor.id().to_string(), position).is_some() {
+                return Err(BuildError::DuplicateExecutor { id: executor.id().to_string() });
+            }
+        }
+        let start_id = self.start.clone().ok_or(BuildError::MissingStart)?;
+        let start = *index.get(&start_id).ok_or_else(|| BuildError::UnknownExecutor {
+            id: start_id.clone(),
+            context: "the start".into(),
+        })?;
+        let executors = &self.executors;
+        for edge in &mut self.edges {
+            check_edge(edge, &index, executors)?;
+        }
+        let mut outgoing = vec![Vec::new(); self.executors.len()];
+        for (position, edge) in self.edges.iter().enumerate() {
+            for source in edge.sources() {
+                if let Some(&i) = index.get(source) {
+                    outgoing[i].push(position);
+                }
+            }
+        }
+        check_reachable(start, &self.executors, &self.edges, &index)?;
+        let mut types = HashMap::new();
+        for executor in &self.executors {
+            for message_type in [executor.input_type(), executor.output_type()] {
+                types.insert(message_type.name.to_string(), message_type);
+            }
+        }
+        Ok(Workflow::from_inner(WorkflowInner {
+            name: self.name,
+            executors: self.executors,
+            index,
+            start,
+            edges: self.edges,
+            outgoing,
+            types,
+            max_supersteps: self.max_supersteps,
+            store: self.store,
+        }))
+    }
+}
+
+fn check_edge(
+    edge: &mut EdgeKind,
+    index: &HashMap<String, usize>,
+    executors: &[Arc<dyn ErasedExecutor>],
+) -> Result<(), BuildError> {
+    let name = edge.describe();
+    let invalid = |reason: &str| BuildError::InvalidEdge { edge: name.clone(), reason: reason.into() };
+    let sources = edge.sources();
+    let targets = edge.targets();
+    if sources.is_empty() {
+        return Err(invalid("it has no source executors"));
+    }
+    if targets.is_empty() {
+        return Err(invalid("it has no target executors"));
+    }
+    let lookup = |id: &str| {
+        index.get(id).map(|&i| &executors[i]).ok_or_else(|| BuildError::UnknownExecutor {
+            id: id.to_string(),
+            context: format!("edge {name}"),
+        })
+    };
+    let mismatch = |source: &dyn ErasedExecutor, target: &dyn ErasedExecutor| BuildError::TypeMismatch {
+        edge: name.clone(),
+        source_id: source.id().to_string(),
+        source_type: source.output_type().name.to_string(),
+        target_id: target.id().to_string(),
+        target_type: target.input_type().name.to_string(),
+    };
+    let fan_in = matches!(edge, EdgeKind::FanIn { .. });
+    let mut seen = HashSet::new();
+    for source in &sources {
+        if fan_in && !seen.insert(*source) {
+            return Err(invalid(&format!("source '{source}' is listed twice")));
+        }
+    }
+    let mut collect = None;
+    for source_id in &sources {
+        let source = lookup(source_id)?;
+        let sent = source.output_type();
+        for target_id in &targets {
+            let target = lookup(target_id)?;
+            let accepted = target.input_type();
+            let fits = if fan_in { accepted.id == sent.vec_id } else { accepted.id == sent.id };
+            if !fits {
+                return Err(mismatch(source.as_ref(), target.as_ref()));
+            }
+        }
+        collect = Some(sent.collect_vec);
+    }
+    if let EdgeKind::FanIn { collect: slot, .. } = edge {
+        *slot = collect;
+    }
+    Ok(())
+}
+
+fn check_reachable(
+    start: usize,
+    executors: &[Arc<dyn ErasedExecutor>],
+    edges: &[EdgeKind],
+    index: &HashMap<String, usize>,
+) -> Result<(), BuildError> {
+    let mut reached = vec![false; executors.len()];
+    reached[start] = true;
+    let mut queue = VecDeque::from([start]);
+    while let Some(current) = queue.pop_front() {
+        let id = executors[current].id();
+        for edge in edges.iter().filter(|e| e.sources().contains(&id)) {
+            for target in edge.targets() {
+                if let Some(&t) = index.get(target) {
+                    if !reached[t] {
+                        reached[t] = true;
+                        queue.push_back(t);
+                    }
+                }
+            }
+        }
+    }
+    match reached.iter().position(|r| !r) {
+        Some(unreached) => Err(BuildError::Unreachable {
+            id: executors[unreached].id().to_string(),
+            start: executors[start].id().to_string(),
+        }),
+        None => Ok(()),
+    }
+}

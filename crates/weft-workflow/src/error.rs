@@ -1,0 +1,153 @@
+//! Typed errors: building a workflow, running it, and storing its checkpoints.
+
+pub use weft_core::BoxError;
+
+/// A workflow that cannot be built. Each variant names the executor and, where there is one, the
+/// edge at fault (edges are written `a -> b`, `a -> [b, c]` or `[a, b] -> c`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// Two executors share an id.
+    #[error("duplicate executor id '{id}': every executor needs its own id")]
+    DuplicateExecutor {
+        /// The id used twice.
+        id: String,
+    },
+    /// No start executor was set.
+    #[error("no start executor: call set_start(id) on the builder")]
+    MissingStart,
+    /// An edge, or the start, names an executor that was never added.
+    #[error("{context} names executor '{id}', which was not added to the builder")]
+    UnknownExecutor {
+        /// The missing id.
+        id: String,
+        /// Where it was named: `edge a -> b` or `the start`.
+        context: String,
+    },
+    /// The message type a source sends is not the type a target accepts.
+    #[error(
+        "edge {edge}: executor '{source_id}' sends {source_type}, but executor '{target_id}' accepts {target_type}"
+    )]
+    TypeMismatch {
+        /// The edge.
+        edge: String,
+        /// The sending executor.
+        source_id: String,
+        /// What it sends.
+        source_type: String,
+        /// The receiving executor.
+        target_id: String,
+        /// What it accepts (a fan-in target must accept a `Vec` of what its sources send).
+        target_type: String,
+    },
+    /// No path of edges leads from the start executor to this executor.
+    #[error("executor '{id}' is unreachable: no edge path leads to it from the start executor '{start}'")]
+    Unreachable {
+        /// The unreachable executor.
+        id: String,
+        /// The start executor.
+        start: String,
+    },
+    /// An edge is malformed (e.g. a fan-out without targets).
+    #[error("edge {edge}: {reason}")]
+    InvalidEdge {
+        /// The edge.
+        edge: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// An error ending or preventing a workflow run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WorkflowError {
+    /// An executor's handler failed.
+    #[error("executor '{executor_id}' failed in superstep {superstep}: {source}")]
+    Executor {
+        /// The executor.
+        executor_id: String,
+        /// The superstep it ran in.
+        superstep: u64,
+        /// Its error.
+        #[source]
+        source: BoxError,
+    },
+    /// The input given to `run` is not the start executor's input type.
+    #[error("the start executor '{executor_id}' accepts {expected}, but the input is {found}")]
+    InputType {
+        /// The start executor.
+        executor_id: String,
+        /// Its input type.
+        expected: String,
+        /// The input's type.
+        found: String,
+    },
+    /// An executor sent a message to a target no edge from it leads to.
+    #[error("executor '{executor_id}' sent a message to '{target}', but no edge leads there from it")]
+    NoEdge {
+        /// The sender.
+        executor_id: String,
+        /// The target it named.
+        target: String,
+    },
+    /// The run did not become idle within the superstep limit.
+    #[error("the run did not finish within {limit} supersteps (raise max_supersteps on the builder)")]
+    MaxSupersteps {
+        /// The limit.
+        limit: u64,
+    },
+    /// A checkpoint could not be saved, loaded or applied.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    /// Resuming was asked for, but the workflow has no checkpoint store.
+    #[error("this workflow has no checkpoint store (use WorkflowBuilder::with_checkpoint_store)")]
+    NoCheckpointStore,
+}
+
+/// An error from a checkpoint store, or applying a checkpoint to a workflow.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CheckpointError {
+    /// No checkpoint has this id.
+    #[error("checkpoint '{0}' not found")]
+    NotFound(String),
+    /// The checkpoint was written by a newer format.
+    #[error("checkpoint format version {found} is not supported (this build reads up to {supported})")]
+    Version {
+        /// The version found.
+        found: u32,
+        /// The newest version this build reads.
+        supported: u32,
+    },
+    /// The checkpoint does not fit this workflow (unknown executor or message type).
+    #[error("checkpoint does not fit this workflow: {0}")]
+    Incompatible(String),
+    /// An id contains characters a store cannot use.
+    #[error("invalid checkpoint or run id '{0}': use letters, digits, '-' and '_'")]
+    InvalidId(String),
+    /// A value could not be converted to or from JSON.
+    #[error("checkpoint JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// An executor could not snapshot or restore its state.
+    #[error("executor '{executor_id}' state: {source}")]
+    ExecutorState {
+        /// The executor.
+        executor_id: String,
+        /// Its error.
+        #[source]
+        source: BoxError,
+    },
+    /// Reading or writing the store failed.
+    #[error("checkpoint store I/O at {path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A store-specific failure.
+    #[error("checkpoint store: {0}")]
+    Store(#[source] BoxError),
+}

@@ -1,0 +1,311 @@
+//! The superstep engine: delivers messages, runs executors concurrently, routes what they send,
+//! commits shared state and saves checkpoints.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use futures::future::join_all;
+
+use crate::checkpoint::{CHECKPOINT_FORMAT_VERSION, Checkpoint, FanInRecord, MessageRecord};
+use crate::context::{ContextInner, EventSink, SharedState, lock};
+use crate::edges::{FanInBuffers, route};
+use crate::error::{BoxError, CheckpointError, WorkflowError};
+use crate::events::{RunStatus, WorkflowEvent};
+use crate::executor::Delivery;
+use crate::message::AnyMessage;
+use crate::request::PendingRequest;
+use crate::workflow::WorkflowInner;
+
+/// A run between supersteps.
+pub(crate) struct RunState {
+    pub(crate) run_id: String,
+    /// The last completed superstep.
+    pub(crate) superstep: u64,
+    /// What the next superstep delivers: (executor index, delivery), in order.
+    pub(crate) pending: Vec<(usize, Delivery)>,
+    pub(crate) fan_in: FanInBuffers,
+    pub(crate) shared: Arc<SharedState>,
+    pub(crate) requests: Vec<PendingRequest>,
+}
+
+impl RunState {
+    pub(crate) fn new(start: usize, input: AnyMessage) -> Self {
+        Self {
+            run_id: uuid::Uuid::new_v4().to_string(),
+            superstep: 0,
+            pending: vec![(start, Delivery::Message(input))],
+            fan_in: FanInBuffers::new(),
+            shared: Arc::new(SharedState::new()),
+            requests: Vec::new(),
+        }
+    }
+}
+
+/// How a run begins.
+pub(crate) struct Start {
+    pub(crate) state: RunState,
+    pub(crate) resumed_from: Option<String>,
+}
+
+fn emit(sink: &EventSink, event: WorkflowEvent) {
+    let _ = sink.send(event);
+}
+
+fn fail(sink: &EventSink, error: WorkflowError) -> RunStatus {
+    emit(sink, WorkflowEvent::Failed { error: Arc::new(error) });
+    emit(sink, WorkflowEvent::Status { status: RunStatus::Failed });
+    RunStatus::Failed
+}
+
+/// Drives a run until it is idle, paused on requests, or failed. Every event goes to `sink`.
+pub(crate) async fn drive(workflow: &WorkflowInner, start: Start, sink: EventSink) -> RunStatus {
+    let Start { mut state, resumed_from } = start;
+    let fresh = resumed_from.is_none();
+    emit(&sink, WorkflowEvent::Started { run_id: state.run_id.clone(), resumed_from });
+    emit(&sink, WorkflowEvent::Status { status: RunStatus::InProgress });
+    if fresh {
+        if let Err(error) = save(workflow, &state, &sink).await {
+            return fail(&sink, error.into());
+        }
+    }
+    while !state.pending.is_empty() {
+        if state.superstep >= workflow.max_supersteps {
+            return fail(&sink, WorkflowError::MaxSupersteps { limit: workflow.max_supersteps });
+        }
+        state.superstep += 1;
+        if let Err(error) = superstep(workflow, &mut state, &sink).await {
+            return fail(&sink, error);
+        }
+        if let Err(error) = save(workflow, &state, &sink).await {
+            return fail(&sink, error.into());
+        }
+    }
+    let status = if state.requests.is_empty() { RunStatus::Idle } else { RunStatus::IdleWithPendingRequests };
+    emit(&sink, WorkflowEvent::Status { status });
+    status
+}
+
+async fn superstep(
+    workflow: &WorkflowInner,
+    state: &mut RunState,
+    sink: &EventSink,
+) -> Result<(), WorkflowError> {
+    let number = state.superstep;
+    emit(sink, WorkflowEvent::SuperstepStarted { superstep: number });
+    let mut inboxes: BTreeMap<usize, Vec<Delivery>> = BTreeMap::new();
+    for (target, delivery) in std::mem::take(&mut state.pending) {
+        inboxes.entry(target).or_default().push(delivery);
+    }
+    let work = inboxes.into_iter().map(|(position, deliveries)| {
+        let executor = workflow.executors[position].clone();
+        let ctx = ContextInner::new(executor.id().to_string(), number, state.shared.clone(), sink.clone());
+        async move {
+            let id = executor.id().to_string();
+            for delivery in deliveries {
+                emit(sink, WorkflowEvent::ExecutorInvoked { executor_id: id.clone(), superstep: number });
+                if let Err(error) = executor.deliver(delivery, ctx.clone()).await {
+                    emit(
+                        sink,
+                        WorkflowEvent::ExecutorFailed {
+                            executor_id: id.clone(),
+                            superstep: number,
+                            error: error.to_string(),
+                        },
+                    );
+                    return (position, ctx, Err(error));
+                }
+                emit(sink, WorkflowEvent::ExecutorCompleted { executor_id: id.clone(), superstep: number });
+            }
+            (position, ctx, Ok(()))
+        }
+    });
+    let results: Vec<(usize, Arc<ContextInner>, Result<(), BoxError>)> = join_all(work).await;
+    let mut done = Vec::with_capacity(results.len());
+    for (position, ctx, result) in results {
+        if let Err(source) = result {
+            return Err(WorkflowError::Executor {
+                executor_id: workflow.executors[position].id().to_string(),
+                superstep: number,
+                source,
+            });
+        }
+        done.push((position, ctx));
+    }
+    let mut shared = (*state.shared).clone();
+    for (position, ctx) in &done {
+        route_sent(workflow, state, *position, ctx)?;
+        for (key, value) in std::mem::take(&mut *lock(&ctx.writes)) {
+            match value {
+                Some(value) => shared.insert(key, value),
+                None => shared.remove(&key),
+            };
+        }
+        state.requests.append(&mut lock(&ctx.requests));
+    }
+    state.shared = Arc::new(shared);
+    emit(sink, WorkflowEvent::SuperstepCompleted { superstep: number });
+    Ok(())
+}
+
+fn route_sent(
+    workflow: &WorkflowInner,
+    state: &mut RunState,
+    position: usize,
+    ctx: &ContextInner,
+) -> Result<(), WorkflowError> {
+    let source = workflow.executors[position].id();
+    let mut out = Vec::new();
+    for sent in std::mem::take(&mut *lock(&ctx.sent)) {
+        let only_to = sent.target.as_deref();
+        let mut leads_there = false;
+        for &edge in &workflow.outgoing[position] {
+            leads_there |= route(
+                edge,
+                &workflow.edges[edge],
+                source,
+                &sent.message,
+                only_to,
+                &mut state.fan_in,
+                &mut out,
+            );
+        }
+        if let (Some(target), false) = (only_to, leads_there) {
+            return Err(WorkflowError::NoEdge {
+                executor_id: source.to_string(),
+                target: target.to_string(),
+            });
+        }
+    }
+    for (target, message) in out {
+        if let Some(&index) = workflow.index.get(&target) {
+            state.pending.push((index, Delivery::Message(message)));
+        }
+    }
+    Ok(())
+}
+
+async fn save(workflow: &WorkflowInner, state: &RunState, sink: &EventSink) -> Result<(), CheckpointError> {
+    let Some(store) = &workflow.store else { return Ok(()) };
+    let checkpoint = to_checkpoint(workflow, state)?;
+    store.save(&checkpoint).await?;
+    emit(
+        sink,
+        WorkflowEvent::CheckpointSaved {
+            checkpoint_id: checkpoint.checkpoint_id,
+            superstep: state.superstep,
+        },
+    );
+    Ok(())
+}
+
+fn record(executor_id: &str, message: &AnyMessage) -> Result<MessageRecord, CheckpointError> {
+    Ok(MessageRecord {
+        executor_id: executor_id.to_string(),
+        type_name: message.type_name().to_string(),
+        value: message.to_json()?,
+    })
+}
+
+/// The run's state as a checkpoint.
+pub(crate) fn to_checkpoint(
+    workflow: &WorkflowInner,
+    state: &RunState,
+) -> Result<Checkpoint, CheckpointError> {
+    let mut messages = Vec::with_capacity(state.pending.len());
+    for (target, delivery) in &state.pending {
+        if let Delivery::Message(message) = delivery {
+            messages.push(record(workflow.executors[*target].id(), message)?);
+        }
+    }
+    let mut fan_in = Vec::new();
+    for (edge, buffers) in &state.fan_in {
+        let sources = workflow.edges[*edge].sources();
+        let mut records = Vec::new();
+        for (source, buffer) in sources.iter().zip(buffers) {
+            for message in buffer {
+                records.push(record(source, message)?);
+            }
+        }
+        fan_in.push(FanInRecord { edge: workflow.edges[*edge].describe(), messages: records });
+    }
+    let mut executor_states = BTreeMap::new();
+    for executor in &workflow.executors {
+        let snapshot = executor.snapshot().map_err(|source| CheckpointError::ExecutorState {
+            executor_id: executor.id().to_string(),
+            source,
+        })?;
+        if let Some(snapshot) = snapshot {
+            executor_states.insert(executor.id().to_string(), snapshot);
+        }
+    }
+    let created_at_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+    Ok(Checkpoint {
+        format_version: CHECKPOINT_FORMAT_VERSION,
+        checkpoint_id: uuid::Uuid::new_v4().to_string(),
+        run_id: state.run_id.clone(),
+        workflow_name: workflow.name.clone(),
+        superstep: state.superstep,
+        created_at_ms,
+        messages,
+        fan_in,
+        shared_state: (*state.shared).clone(),
+        executor_states,
+        pending_requests: state.requests.clone(),
+    })
+}
+
+/// Rebuilds a run's state from a checkpoint and restores the executors' state. Runs no
+/// handler code: messages are rebuilt by the deserializers recorded at build time.
+pub(crate) fn from_checkpoint(
+    workflow: &WorkflowInner,
+    checkpoint: Checkpoint,
+) -> Result<RunState, CheckpointError> {
+    let incompatible = |what: String| CheckpointError::Incompatible(what);
+    let executor = |id: &str| {
+        workflow.index.get(id).copied().ok_or_else(|| incompatible(format!("unknown executor '{id}'")))
+    };
+    let message = |record: MessageRecord| -> Result<AnyMessage, CheckpointError> {
+        let message_type = workflow
+            .types
+            .get(&record.type_name)
+            .ok_or_else(|| incompatible(format!("no edge of this workflow carries {}", record.type_name)))?;
+        Ok((message_type.from_json)(record.value)?)
+    };
+    let mut pending = Vec::with_capacity(checkpoint.messages.len());
+    for record in checkpoint.messages {
+        let target = executor(&record.executor_id)?;
+        pending.push((target, Delivery::Message(message(record)?)));
+    }
+    let mut fan_in = FanInBuffers::new();
+    for record in checkpoint.fan_in {
+        let edge = workflow
+            .edges
+            .iter()
+            .position(|e| e.describe() == record.edge)
+            .ok_or_else(|| incompatible(format!("unknown fan-in edge {}", record.edge)))?;
+        let sources: Vec<String> = workflow.edges[edge].sources().into_iter().map(str::to_string).collect();
+        let mut buffers = vec![Vec::new(); sources.len()];
+        for message_record in record.messages {
+            let slot = sources.iter().position(|s| *s == message_record.executor_id).ok_or_else(|| {
+                incompatible(format!("'{}' is no source of {}", message_record.executor_id, record.edge))
+            })?;
+            buffers[slot].push(message(message_record)?);
+        }
+        fan_in.insert(edge, buffers);
+    }
+    for (id, snapshot) in checkpoint.executor_states {
+        let position = executor(&id)?;
+        workflow.executors[position]
+            .restore(snapshot)
+            .map_err(|source| CheckpointError::ExecutorState { executor_id: id, source })?;
+    }
+    Ok(RunState {
+        run_id: checkpoint.run_id,
+        superstep: checkpoint.superstep,
+        pending,
+        fan_in,
+        shared: Arc::new(checkpoint.shared_state),
+        requests: checkpoint.pending_requests,
+    })
+}

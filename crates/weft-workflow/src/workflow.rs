@@ -1,0 +1,252 @@
+//! A built workflow and the ways to run it.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use futures::stream::BoxStream;
+use tokio::sync::mpsc;
+
+use crate::checkpoint::{CheckpointInfo, CheckpointStore};
+use crate::context::EventSink;
+use crate::edges::EdgeKind;
+use crate::error::{CheckpointError, WorkflowError};
+use crate::events::{RunStatus, WorkflowEvent, WorkflowRunResult};
+use crate::executor::{Delivery, ErasedExecutor};
+use crate::message::{AnyMessage, MessageType, WorkflowMessage};
+use crate::request::RequestResponse;
+use crate::runner::{RunState, Start, drive, from_checkpoint};
+
+/// The parts of a built workflow.
+pub(crate) struct WorkflowInner {
+    pub(crate) name: String,
+    pub(crate) executors: Vec<Arc<dyn ErasedExecutor>>,
+    pub(crate) index: HashMap<String, usize>,
+    pub(crate) start: usize,
+    pub(crate) edges: Vec<EdgeKind>,
+    /// Per executor: the edges leaving it, in the order they were added.
+    pub(crate) outgoing: Vec<Vec<usize>>,
+    /// Every message type on an edge, by type name (for rebuilding checkpointed messages).
+    pub(crate) types: HashMap<String, MessageType>,
+    pub(crate) max_supersteps: u64,
+    pub(crate) store: Option<Arc<dyn CheckpointStore>>,
+}
+
+/// A checked graph of executors, ready to run. Cheap to clone. Runs may overlap; executors
+/// that keep state between messages see every overlapping run's messages.
+#[derive(Clone)]
+pub struct Workflow {
+    pub(crate) inner: Arc<WorkflowInner>,
+}
+
+impl std::fmt::Debug for Workflow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workflow")
+            .field("name", &self.inner.name)
+            .field("executors", &self.executor_ids())
+            .field("start", &self.start_id())
+            .finish()
+    }
+}
+
+impl Workflow {
+    pub(crate) fn from_inner(inner: WorkflowInner) -> Self {
+        Self { inner: Arc::new(inner) }
+    }
+
+    /// The workflow's name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The executors' ids, in the order they were added.
+    pub fn executor_ids(&self) -> Vec<&str> {
+        self.inner.executors.iter().map(|e| e.id()).collect()
+    }
+
+    /// The start executor's id.
+    pub fn start_id(&self) -> &str {
+        self.inner.executors[self.inner.start].id()
+    }
+
+    /// The checkpoint store, if the workflow has one.
+    pub fn checkpoint_store(&self) -> Option<&Arc<dyn CheckpointStore>> {
+        self.inner.store.as_ref()
+    }
+
+    fn start_state<I: WorkflowMessage>(&self, input: I) -> Result<Start, WorkflowError> {
+        let start = &self.inner.executors[self.inner.start];
+        let expected = start.input_type();
+        if expected.id != std::any::TypeId::of::<I>() {
+            return Err(WorkflowError::InputType {
+                executor_id: start.id().to_string(),
+                expected: expected.name.to_string(),
+                found: std::any::type_name::<I>().to_string(),
+            });
+        }
+        Ok(Start { state: RunState::new(self.inner.start, AnyMessage::new(input)), resumed_from: None })
+    }
+
+    fn store(&self) -> Result<&Arc<dyn CheckpointStore>, WorkflowError> {
+        self.inner.store.as_ref().ok_or(WorkflowError::NoCheckpointStore)
+    }
+
+    async fn resume_state(&self, checkpoint_id: &str) -> Result<Start, WorkflowError> {
+        let checkpoint = self.store()?.load(checkpoint_id).await?;
+        let state = from_checkpoint(&self.inner, checkpoint)?;
+        Ok(Start { state, resumed_from: Some(checkpoint_id.to_string()) })
+    }
+
+    async fn answer_state(
+        &self,
+        checkpoint_id: &str,
+        responses: Vec<RequestResponse>,
+    ) -> Result<Start, WorkflowError> {
+        let mut start = self.resume_state(checkpoint_id).await?;
+        let state = &mut start.state;
+        for response in responses {
+            let position = state.requests.iter().position(|r| r.request_id == response.request_id);
+            let Some(position) = position else {
+                return Err(CheckpointError::Incompatible(format!(
+                    "no pending request '{}' in checkpoint '{checkpoint_id}'",
+                    response.request_id
+                ))
+                .into());
+            };
+            let request = state.requests.remove(position);
+            if request.response_type != response.value.type_name() {
+                return Err(WorkflowError::InputType {
+                    executor_id: request.executor_id,
+                    expected: request.response_type,
+                    found: response.value.type_name().to_string(),
+                });
+            }
+            let target = self.inner.index.get(&request.executor_id).copied().ok_or_else(|| {
+                CheckpointError::Incompatible(format!("unknown executor '{}'", request.executor_id))
+            })?;
+            state.pending.push((target, Delivery::Response(request, response.value)));
+        }
+        Ok(start)
+    }
+
+    /// Runs the workflow on `input` until it is idle, paused on requests, or failed, and
+    /// collects what happened. An executor's failure is not an `Err`: the result has status
+    /// [`RunStatus::Failed`] and a [`WorkflowEvent::Failed`] event. `Err` means the run could
+    /// not start (the input is not the start executor's type).
+    pub async fn run<I: WorkflowMessage>(&self, input: I) -> Result<WorkflowRunResult, WorkflowError> {
+        let start = self.start_state(input)?;
+        Ok(self.collect(start).await)
+    }
+
+    /// Runs the workflow on `input`, yielding events as they happen. The stream ends when the
+    /// run is idle, paused or failed; dropping it cancels the run. A run that cannot start
+    /// yields one [`WorkflowEvent::Failed`].
+    pub fn run_stream<I: WorkflowMessage>(&self, input: I) -> BoxStream<'static, WorkflowEvent> {
+        let start = self.start_state(input);
+        let this = self.clone();
+        event_stream(move |sink| async move {
+            match start {
+                Ok(start) => {
+                    drive(&this.inner, start, sink).await;
+                }
+                Err(error) => failed(&sink, error),
+            }
+        })
+    }
+
+    /// Continues a run from a checkpoint in the workflow's store (any checkpoint of the run,
+    /// also one written by another process). The run keeps its id; the next superstep is the
+    /// one after the checkpoint's.
+    pub async fn resume(&self, checkpoint_id: &str) -> Result<WorkflowRunResult, WorkflowError> {
+        let start = self.resume_state(checkpoint_id).await?;
+        Ok(self.collect(start).await)
+    }
+
+    /// [`Workflow::resume`], yielding events as they happen.
+    pub fn resume_stream(&self, checkpoint_id: &str) -> BoxStream<'static, WorkflowEvent> {
+        let this = self.clone();
+        let checkpoint_id = checkpoint_id.to_string();
+        event_stream(move |sink| async move {
+            match this.resume_state(&checkpoint_id).await {
+                Ok(start) => {
+                    drive(&this.inner, start, sink).await;
+                }
+                Err(error) => failed(&sink, error),
+            }
+        })
+    }
+
+    /// Answers pending requests of a paused run and continues it from `checkpoint_id` (the
+    /// run's last checkpoint, in the same process or after a restart). Each answer reaches the
+    /// asking executor's [`crate::Executor::handle_response`] in the next superstep.
+    pub async fn send_responses(
+        &self,
+        checkpoint_id: &str,
+        responses: Vec<RequestResponse>,
+    ) -> Result<WorkflowRunResult, WorkflowError> {
+        let start = self.answer_state(checkpoint_id, responses).await?;
+        Ok(self.collect(start).await)
+    }
+
+    /// [`Workflow::send_responses`], yielding events as they happen.
+    pub fn send_responses_stream(
+        &self,
+        checkpoint_id: &str,
+        responses: Vec<RequestResponse>,
+    ) -> BoxStream<'static, WorkflowEvent> {
+        let this = self.clone();
+        let checkpoint_id = checkpoint_id.to_string();
+        event_stream(move |sink| async move {
+            match this.answer_state(&checkpoint_id, responses).await {
+                Ok(start) => {
+                    drive(&this.inner, start, sink).await;
+                }
+                Err(error) => failed(&sink, error),
+            }
+        })
+    }
+
+    /// A run's checkpoints in the workflow's store, oldest first.
+    pub async fn list_checkpoints(&self, run_id: &str) -> Result<Vec<CheckpointInfo>, WorkflowError> {
+        Ok(self.store()?.list(run_id).await?)
+    }
+
+    async fn collect(&self, start: Start) -> WorkflowRunResult {
+        let run_id = start.state.run_id.clone();
+        let (sink, mut receiver) = mpsc::unbounded_channel();
+        let _status: RunStatus = drive(&self.inner, start, sink).await;
+        let mut events = Vec::new();
+        while let Ok(event) = receiver.try_recv() {
+            events.push(event);
+        }
+        WorkflowRunResult::from_events(run_id, events)
+    }
+}
+
+fn failed(sink: &EventSink, error: WorkflowError) {
+    let _ = sink.send(WorkflowEvent::Failed { error: Arc::new(error) });
+    let _ = sink.send(WorkflowEvent::Status { status: RunStatus::Failed });
+}
+
+/// Runs the work made by `work` and yields the events it sends while it runs, without spawning
+/// a task: dropping the stream drops the work.
+fn event_stream<W, Fut>(work: W) -> BoxStream<'static, WorkflowEvent>
+where
+    W: FnOnce(EventSink) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let (sink, mut receiver) = mpsc::unbounded_channel();
+    let work = work(sink);
+    Box::pin(async_stream::stream! {
+        let mut work = std::pin::pin!(work);
+        let mut finished = false;
+        loop {
+            tokio::select! {
+                biased;
+                Some(event) = receiver.recv() => yield event,
+                () = &mut work, if !finished => finished = true,
+                else => break,
+            }
+        }
+    })
+}
