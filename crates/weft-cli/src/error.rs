@@ -66,17 +66,23 @@ impl CliError {
     }
 
     /// The error and its causes on one line. A cause whose text the line already holds is
-    /// skipped (many errors quote their cause in their own message).
+    /// skipped (many errors quote their cause in their own message), and the chain stops at a
+    /// [`ChatError`]: its message already says what its transport cause was (the whole chain is
+    /// logged at debug level).
     pub(crate) fn chain(&self) -> String {
         let mut line = self.to_string();
         let mut source = std::error::Error::source(self);
+        if matches!(self, CliError::Provider(_)) {
+            source = None;
+        }
         while let Some(cause) = source {
             let text = cause.to_string();
             if !text.is_empty() && !line.contains(&text) {
                 line.push_str(": ");
                 line.push_str(&text);
             }
-            source = cause.source();
+            tracing::debug!(cause = %text, "caused by");
+            source = if cause.is::<ChatError>() { None } else { cause.source() };
         }
         line
     }

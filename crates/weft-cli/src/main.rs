@@ -13,6 +13,7 @@ mod output;
 mod provider;
 mod run;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -51,7 +52,7 @@ pub(crate) struct RunArgs {
     pub(crate) model: Option<String>,
 
     /// The base URL of an OpenAI-compatible server (default: OPENAI_BASE_URL, else OpenAI's).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = provider::parse_base_url)]
     pub(crate) base_url: Option<String>,
 
     /// Which OpenAI API to call.
@@ -123,5 +124,9 @@ fn main() -> ExitCode {
 /// Logs to stderr, filtered by `RUST_LOG` (warnings only by default).
 fn init_logging() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
 }

@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use weft::{ChatClient, ChatError, ChatErrorKind, ScriptedClient};
+use weft::openai::OpenAIBuilder;
+use weft::{ChatClient, ScriptedClient};
 
 use crate::error::CliError;
 use crate::{Api, RunArgs};
@@ -43,17 +44,31 @@ pub(crate) fn select(args: &RunArgs) -> Result<Provider, CliError> {
     openai(args.base_url.as_deref(), &model, args.api)
 }
 
-/// The OpenAI-compatible provider is not in this build yet: say so and how to go on.
-fn openai(_base_url: Option<&str>, _model: &str, api: Api) -> Result<Provider, CliError> {
-    Err(CliError::Provider(
-        ChatError::new(
-            ChatErrorKind::Configuration,
-            format!(
-                "the OpenAI-compatible provider ({} API) is not available in this build yet; \
-                 unset OPENAI_API_KEY and OPENAI_BASE_URL and drop --base-url to use the scripted model",
-                api.label()
-            ),
-        )
-        .with_provider("openai"),
-    ))
+/// The OpenAI-compatible provider: the environment's settings (`OPENAI_API_KEY`,
+/// `OPENAI_BASE_URL`, …), with `--base-url` and the model on top, calling the chosen API.
+fn openai(base_url: Option<&str>, model: &str, api: Api) -> Result<Provider, CliError> {
+    let mut builder = OpenAIBuilder::from_env().model(model);
+    if let Some(base_url) = base_url {
+        builder = builder.base_url(base_url);
+    }
+    let openai = builder.build().map_err(CliError::Provider)?;
+    let description =
+        format!("{} {} at {}, model {model}", openai.provider_name(), api.label(), openai.base_url());
+    let client: Arc<dyn ChatClient> = match api {
+        Api::Chat => Arc::new(openai.chat()),
+        Api::Responses => Arc::new(openai.responses()),
+    };
+    Ok(Provider { client, description, model: Some(model.to_string()) })
+}
+
+/// Checks `--base-url`: an absolute http(s) URL.
+pub(crate) fn parse_base_url(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    let rest = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.starts_with('/') => Ok(value.to_string()),
+        _ => Err(format!(
+            "expected an http:// or https:// URL such as http://localhost:11434/v1, got {value:?}"
+        )),
+    }
 }

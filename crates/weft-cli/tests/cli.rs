@@ -156,3 +156,157 @@ fn the_prompt_can_come_from_stdin() {
     assert!(output.status.success(), "stderr:\n{}", text(&output.stderr));
     assert!(text(&output.stdout).contains("40 + 2 = 42"), "{}", text(&output.stdout));
 }
+
+/// A one-shot OpenAI-compatible server: answers each connection with the next body as a
+/// server-sent-event stream and hands back the request bodies it received. It gives up after 30
+/// seconds without a connection, so a failing test never hangs.
+fn sse_server(bodies: Vec<String>) -> (String, std::thread::JoinHandle<Vec<Value>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+    use std::time::{Duration, Instant};
+
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base_url = format!("http://{}/v1", listener.local_addr().expect("address"));
+    listener.set_nonblocking(true).expect("nonblocking");
+    let handle = std::thread::spawn(move || {
+        let mut received = Vec::new();
+        for body in bodies {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            let stream = loop {
+                match listener.accept() {
+                    Ok((stream, _)) => break stream,
+                    Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+                    Err(_) => return received,
+                }
+            };
+            stream.set_nonblocking(false).expect("blocking");
+            let mut reader = BufReader::new(stream);
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).expect("request line");
+                if let Some((name, value)) = line.split_once(':') {
+                    if name.eq_ignore_ascii_case("content-length") {
+                        length = value.trim().parse().expect("content length");
+                    }
+                }
+                if line == "\r\n" || line.is_empty() {
+                    break;
+                }
+            }
+            let mut request = vec![0; length];
+            reader.read_exact(&mut request).expect("request body");
+            received.push(serde_json::from_slice(&request).expect("a JSON request"));
+            let mut stream = reader.into_inner();
+            write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .expect("response");
+        }
+        received
+    });
+    (base_url, handle)
+}
+
+fn sse(events: &[Value], done: bool) -> String {
+    let mut body: String = events.iter().map(|event| format!("data: {event}\n\n")).collect();
+    if done {
+        body.push_str("data: [DONE]\n\n");
+    }
+    body
+}
+
+#[test]
+fn base_url_selects_the_openai_chat_provider_and_runs_its_tool_calls() {
+    use serde_json::json;
+    let arguments = json!({"city": "Paris"}).to_string();
+    let call = sse(
+        &[
+            json!({"id": "c1", "choices": [{"index": 0, "delta": {"role": "assistant", "tool_calls": [
+                {"index": 0, "id": "call_1", "type": "function",
+                 "function": {"name": "get_weather", "arguments": arguments}}]}}]}),
+            json!({"id": "c1", "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}),
+        ],
+        true,
+    );
+    let answer = sse(
+        &[
+            json!({"id": "c2", "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Paris is "}}]}),
+            json!({"id": "c2", "choices": [{"index": 0, "delta": {"content": "lovely."}, "finish_reason": "stop"}]}),
+            json!({"id": "c2", "choices": [], "usage": {"prompt_tokens": 20, "completion_tokens": 4, "total_tokens": 24}}),
+        ],
+        true,
+    );
+    let (base_url, server) = sse_server(vec![call, answer]);
+    let output = run(&["run", "--base-url", &base_url, "--model", "test-model", "Weather in Paris?"]);
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(output.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stderr.contains(&format!("weft: using openai chat at {base_url}, model test-model")), "{stderr}");
+    assert!(stderr.contains("→ get_weather {\"city\":\"Paris\"}"), "{stderr}");
+    assert!(stderr.contains("← weather in Paris: "), "{stderr}");
+    assert_eq!(stdout, "Paris is lovely.\n");
+
+    let requests = server.join().expect("the server thread");
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0]["model"], "test-model");
+    assert_eq!(requests[0]["stream"], true);
+    let tools = requests[0]["tools"].as_array().expect("tools are offered");
+    assert!(tools.iter().any(|t| t["function"]["name"] == "get_weather"), "{}", requests[0]);
+    let history = requests[1]["messages"].to_string();
+    assert!(history.contains("weather in Paris: "), "the tool result goes back to the model: {history}");
+}
+
+#[test]
+fn the_responses_api_is_used_when_asked_for() {
+    use serde_json::json;
+    let body = sse(
+        &[
+            json!({"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0, "delta": "Hi from "}),
+            json!({"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0, "delta": "responses"}),
+            json!({"type": "response.completed", "response": {"id": "resp_1", "status": "completed", "output": [],
+                "usage": {"input_tokens": 3, "output_tokens": 3, "total_tokens": 6}}}),
+        ],
+        false,
+    );
+    let (base_url, server) = sse_server(vec![body]);
+    let output = run(&["run", "--base-url", &base_url, "--api", "responses", "--json", "hello"]);
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(output.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        stderr.contains(&format!("weft: using openai responses at {base_url}, model gpt-4o-mini")),
+        "{stderr}"
+    );
+    let done: Value = serde_json::from_str(stdout.lines().last().expect("events")).expect("JSON");
+    assert_eq!(done["type"], "done");
+    assert_eq!(done["text"], "Hi from responses");
+    assert_eq!(done["usage"]["total_tokens"], 6);
+    let requests = server.join().expect("the server thread");
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0]["model"], "gpt-4o-mini");
+    assert!(requests[0].get("input").is_some(), "a Responses request: {}", requests[0]);
+}
+
+#[test]
+fn an_unreachable_provider_is_a_model_error_with_its_cause() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("address").port()
+    };
+    let base_url = format!("http://127.0.0.1:{port}/v1");
+    let output = run(&["run", "--base-url", &base_url, "hello"]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("weft: error: ")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].contains("network error"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_base_url_that_is_not_http_is_a_usage_error() {
+    let output = run(&["run", "--base-url", "localhost:8080", "hello"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("http://"), "{}", text(&output.stderr));
+}
