@@ -162,6 +162,14 @@ impl WorkflowRunResult {
         })
     }
 
+    /// The id of the last checkpoint the run saved (resume or answer requests from it).
+    pub fn last_checkpoint_id(&self) -> Option<&str> {
+        self.events.iter().rev().find_map(|e| match e {
+            WorkflowEvent::CheckpointSaved { checkpoint_id, .. } => Some(checkpoint_id.as_str()),
+            _ => None,
+        })
+    }
+
     /// The requests waiting for an answer when the run paused (empty unless the status is
     /// [`RunStatus::IdleWithPendingRequests`]).
     pub fn pending_requests(&self) -> Vec<PendingRequest> {

@@ -52,6 +52,7 @@
 //! # Ok(()) }
 //! ```
 
+mod agent;
 mod builder;
 pub mod checkpoint;
 mod context;
@@ -65,6 +66,7 @@ mod runner;
 mod viz;
 mod workflow;
 
+pub use agent::AgentExecutor;
 pub use builder::{DEFAULT_MAX_SUPERSTEPS, WorkflowBuilder};
 pub use checkpoint::{
     CHECKPOINT_FORMAT_VERSION, Checkpoint, CheckpointInfo, CheckpointStore, FileCheckpointStore,
