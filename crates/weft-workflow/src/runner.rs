@@ -69,6 +69,10 @@ pub(crate) async fn drive(workflow: &WorkflowInner, start: Start, sink: EventSin
             return fail(&sink, error.into());
         }
     }
+    // Requests still unanswered from before the checkpoint are reported again.
+    for request in &state.requests {
+        emit(&sink, WorkflowEvent::RequestInfo(request.clone()));
+    }
     while !state.pending.is_empty() {
         if state.superstep >= workflow.max_supersteps {
             return fail(&sink, WorkflowError::MaxSupersteps { limit: workflow.max_supersteps });

@@ -88,6 +88,11 @@ async fn the_run_pauses_and_continues_with_the_answer() {
     assert_eq!(requests[0].data_as::<Approval>().unwrap(), Approval { amount: 500 });
     let checkpoint = paused.last_checkpoint_id().unwrap();
 
+    // Resuming without an answer pauses again on the same request.
+    let still = workflow.resume(checkpoint).await.unwrap();
+    assert_eq!(still.status, RunStatus::IdleWithPendingRequests);
+    assert_eq!(still.pending_requests(), requests);
+
     // Wrong answers are refused without running anything.
     let wrong_type = workflow
         .send_responses(checkpoint, vec![RequestResponse::new(&requests[0].request_id, "yes".to_string())]);
