@@ -1,0 +1,156 @@
+//! Weft's implementation of the benchmark workloads of `../shared/bench/WORKLOADS.md`, against
+//! the mock OpenAI server (`MOCK_URL`, default `http://127.0.0.1:8089`).
+//!
+//! ```text
+//! weft-bench W1|W2|W3|W4 [--api chat|responses]
+//! ```
+//!
+//! Each process builds its agent first (not timed), runs the timed region, and prints one
+//! `RESULT` line; it exits non-zero when an item failed validation.
+
+mod measure;
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use weft_core::{AgentSession, ChatAgent, ChatClient, FunctionTool};
+use weft_openai::OpenAI;
+
+use measure::{Measure, Outcome};
+
+const INSTRUCTIONS: &str = "You are a benchmark agent.";
+
+#[derive(Deserialize, JsonSchema)]
+struct WeatherArgs {
+    /// City name
+    city: String,
+}
+
+fn weather_tool() -> FunctionTool<WeatherArgs> {
+    FunctionTool::new("get_weather", "Get the current weather for a city.", |args: WeatherArgs| async move {
+        Ok::<_, std::convert::Infallible>(format!("weather in {}: sunny, 21C", args.city))
+    })
+}
+
+fn agent(api: &str, base_url: &str, model: &str, with_tool: bool) -> Result<ChatAgent, String> {
+    let openai = OpenAI::builder()
+        .api_key("mock-key")
+        .base_url(base_url)
+        .model(model)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let client: Arc<dyn ChatClient> = match api {
+        "chat" => Arc::new(openai.chat()),
+        "responses" => Arc::new(openai.responses()),
+        other => return Err(format!("unknown --api {other} (chat or responses)")),
+    };
+    let mut builder = ChatAgent::builder(client).name("bench").instructions(INSTRUCTIONS);
+    if with_tool {
+        builder = builder.tool(weather_tool());
+    }
+    Ok(builder.build())
+}
+
+fn expected_w2(i: usize) -> String {
+    format!("weather in city-{i}: sunny, 21C")
+}
+
+async fn run(workload: &str, api: &str, mock_url: &str) -> Result<bool, String> {
+    let base_url = format!("{mock_url}/v1");
+    match workload {
+        "W1" => {
+            let agent = agent(api, &base_url, "echo", false)?;
+            let n = 1000;
+            let measure = Measure::start(mock_url).await;
+            let mut ok = 0;
+            for i in 0..n {
+                let expected = format!("hello {i}");
+                let response = agent.run(&mut AgentSession::new(), expected.as_str()).await;
+                ok += usize::from(response.is_ok_and(|r| r.text() == expected));
+            }
+            Ok(measure.report(Outcome { workload, api, n, ok, unit: "runs", extra: String::new() }).await)
+        }
+        "W2" => {
+            let agent = agent(api, &base_url, "tool", true)?;
+            let n = 500;
+            let measure = Measure::start(mock_url).await;
+            let mut ok = 0;
+            for i in 0..n {
+                let response = agent.run(&mut AgentSession::new(), format!("city-{i}")).await;
+                ok += usize::from(response.is_ok_and(|r| r.text().contains(&expected_w2(i))));
+            }
+            Ok(measure.report(Outcome { workload, api, n, ok, unit: "runs", extra: String::new() }).await)
+        }
+        "W3" => {
+            let agent = agent(api, &base_url, "tool", true)?;
+            let n = 200;
+            let measure = Measure::start(mock_url).await;
+            let runs = (0..n).map(|i| {
+                let agent = &agent;
+                async move {
+                    let response = agent.run(&mut AgentSession::new(), format!("city-{i}")).await;
+                    response.is_ok_and(|r| r.text().contains(&expected_w2(i)))
+                }
+            });
+            let ok = futures::future::join_all(runs).await.into_iter().filter(|x| *x).count();
+            Ok(measure.report(Outcome { workload, api, n, ok, unit: "runs", extra: String::new() }).await)
+        }
+        "W4" => {
+            let n = 5000;
+            let agent = agent(api, &base_url, &format!("stream-{n}"), false)?;
+            let expected: String = (0..n).map(|i| format!("t{i} ")).collect();
+            let measure = Measure::start(mock_url).await;
+            let mut session = AgentSession::new();
+            let mut stream = agent.run_stream(&mut session, "stream please");
+            let (mut updates, mut text, mut failed) = (0usize, String::new(), false);
+            while let Some(update) = stream.next().await {
+                match update {
+                    Ok(update) => {
+                        let delta = update.text_content();
+                        if !delta.is_empty() {
+                            updates += 1;
+                            text.push_str(&delta);
+                        }
+                    }
+                    Err(error) => {
+                        eprintln!("W4: {error}");
+                        failed = true;
+                    }
+                }
+            }
+            drop(stream);
+            let ok = if !failed && updates >= n && text == expected { n } else { 0 };
+            let extra = format!(" text_updates={updates}");
+            Ok(measure.report(Outcome { workload, api, n, ok, unit: "chunks", extra }).await)
+        }
+        other => Err(format!("workload {other} is not implemented yet (W1-W4)")),
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let workload = args.get(1).cloned().unwrap_or_else(|| "W1".into());
+    let api = args
+        .iter()
+        .position(|a| a == "--api")
+        .and_then(|p| args.get(p + 1).cloned())
+        .unwrap_or_else(|| "chat".into());
+    let mock_url = std::env::var("MOCK_URL").unwrap_or_else(|_| "http://127.0.0.1:8089".into());
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("weft-bench: cannot start the runtime: {error}");
+            std::process::exit(1);
+        }
+    };
+    match runtime.block_on(run(&workload, &api, &mock_url)) {
+        Ok(true) => {}
+        Ok(false) => std::process::exit(1),
+        Err(error) => {
+            eprintln!("weft-bench: {error}");
+            std::process::exit(2);
+        }
+    }
+}

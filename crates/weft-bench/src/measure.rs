@@ -1,0 +1,80 @@
+//! The measurements of WORKLOADS.md: wall time, this process's CPU (getrusage deltas), peak RSS,
+//! and the mock's own request count and CPU (`GET /stats` before and after).
+
+use std::time::Instant;
+
+use nix::sys::resource::{UsageWho, getrusage};
+use serde_json::Value;
+
+/// CPU seconds (user, system) and peak RSS in MiB of this process so far.
+fn rusage() -> (f64, f64, f64) {
+    match getrusage(UsageWho::RUSAGE_SELF) {
+        Ok(usage) => {
+            let seconds = |tv: nix::sys::time::TimeVal| tv.tv_sec() as f64 + tv.tv_usec() as f64 / 1e6;
+            (seconds(usage.user_time()), seconds(usage.system_time()), usage.max_rss() as f64 / 1024.0)
+        }
+        Err(_) => (0.0, 0.0, 0.0),
+    }
+}
+
+/// The mock's `/stats`, or `{}` when it does not answer.
+async fn mock_stats(http: &reqwest::Client, mock_url: &str) -> Value {
+    match http.get(format!("{mock_url}/stats")).send().await {
+        Ok(response) => response.json().await.unwrap_or(Value::Null),
+        Err(_) => Value::Null,
+    }
+}
+
+/// A timed region.
+pub struct Measure {
+    http: reqwest::Client,
+    mock_url: String,
+    stats: Value,
+    usage: (f64, f64, f64),
+    started: Instant,
+}
+
+/// What a workload reports.
+pub struct Outcome<'a> {
+    pub workload: &'a str,
+    pub api: &'a str,
+    pub n: usize,
+    pub ok: usize,
+    pub unit: &'a str,
+    pub extra: String,
+}
+
+impl Measure {
+    /// Starts the timed region.
+    pub async fn start(mock_url: &str) -> Self {
+        let http = reqwest::Client::new();
+        let stats = mock_stats(&http, mock_url).await;
+        Self { http, mock_url: mock_url.to_string(), stats, usage: rusage(), started: Instant::now() }
+    }
+
+    /// Ends the region and prints the RESULT line.
+    pub async fn report(self, outcome: Outcome<'_>) -> bool {
+        let wall = self.started.elapsed().as_secs_f64();
+        let usage = rusage();
+        let stats = mock_stats(&self.http, &self.mock_url).await;
+        let field = |v: &Value, k: &str| v.get(k).and_then(Value::as_f64).unwrap_or(0.0);
+        let mock_reqs = field(&stats, "requests_total") - field(&self.stats, "requests_total");
+        let mock_cpu = field(&stats, "cpu_user_s") + field(&stats, "cpu_sys_s")
+            - field(&self.stats, "cpu_user_s")
+            - field(&self.stats, "cpu_sys_s");
+        let (user, sys) = (usage.0 - self.usage.0, usage.1 - self.usage.1);
+        let Outcome { workload, api, n, ok, unit, extra } = outcome;
+        println!(
+            "RESULT peer=weft api={api} workload={workload} n={n} ok={ok} unit={unit} wall_s={wall:.4} \
+             ops_per_s={:.1} cpu_s={:.3} user_s={user:.3} sys_s={sys:.3} peak_rss_mb={:.1} \
+             mock_reqs={mock_reqs} mock_cpu_s={mock_cpu:.3}{extra}",
+            n as f64 / wall,
+            user + sys,
+            usage.2
+        );
+        if ok != n {
+            eprintln!("VALIDATION FAILED: {workload} ok={ok} of {n}");
+        }
+        ok == n
+    }
+}
