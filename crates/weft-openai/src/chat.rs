@@ -109,24 +109,24 @@ impl ChatClient for OpenAIChatClient {
                 if data.is_empty() {
                     continue;
                 }
-                let value: serde_json::Value = match serde_json::from_str(data) {
-                    Ok(value) => value,
-                    Err(err) => {
-                        yield Err(decode_error(&label, "a stream chunk", err, data.as_bytes()));
-                        return;
-                    }
-                };
-                if event.event == "error" || value.get("error").is_some_and(|error| !error.is_null()) {
-                    yield Err(payload_error(&label, &value));
+                if event.event == "error" {
+                    // An error event's payload is the error itself, in whatever shape.
+                    let payload = serde_json::from_str(data).unwrap_or_else(|_| serde_json::Value::String(data.to_string()));
+                    yield Err(payload_error(&label, &payload));
                     return;
                 }
-                let chunk: Completion = match serde_json::from_value(value) {
+                // Decoded straight into the wire type: this runs once per streamed token.
+                let chunk: Completion = match serde_json::from_str(data) {
                     Ok(chunk) => chunk,
                     Err(err) => {
                         yield Err(decode_error(&label, "a stream chunk", err, data.as_bytes()));
                         return;
                     }
                 };
+                if let Some(error) = chunk.error.as_ref().filter(|error| !error.is_null()) {
+                    yield Err(payload_error(&label, error));
+                    return;
+                }
                 if let Some(update) = state.on_chunk(chunk) {
                     yield Ok(update);
                 }
@@ -147,13 +147,11 @@ impl ChatClient for OpenAIChatClient {
 
 /// Decodes a full answer.
 fn parse_completion(label: &str, bytes: &[u8]) -> Result<ChatResponse, ChatError> {
-    let value: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|err| decode_error(label, "the answer", err, bytes))?;
-    if value.get("error").is_some_and(|error| !error.is_null()) {
-        return Err(payload_error(label, &value));
-    }
     let completion: Completion =
-        serde_json::from_value(value).map_err(|err| decode_error(label, "the answer", err, bytes))?;
+        serde_json::from_slice(bytes).map_err(|err| decode_error(label, "the answer", err, bytes))?;
+    if let Some(error) = completion.error.as_ref().filter(|error| !error.is_null()) {
+        return Err(payload_error(label, error));
+    }
     Ok(to_response(completion))
 }
 

@@ -110,14 +110,15 @@ impl ChatClient for OpenAIResponsesClient {
                 if data.is_empty() || data == "[DONE]" {
                     continue;
                 }
-                let value: Value = match serde_json::from_str(data) {
-                    Ok(value) => value,
+                // Decoded straight into the wire type: this runs once per streamed token.
+                let parsed: StreamEvent = match serde_json::from_str(data) {
+                    Ok(parsed) => parsed,
                     Err(err) => {
                         yield Err(decode_error(&label, "a stream event", err, data.as_bytes()));
                         return;
                     }
                 };
-                match state.on_event(&event.event, value) {
+                match state.on_event(&event.event, parsed) {
                     Ok(Step::Continue(updates)) => {
                         for update in updates {
                             yield Ok(update);
@@ -151,13 +152,11 @@ impl ChatClient for OpenAIResponsesClient {
 
 /// Decodes a full answer.
 fn parse_response(label: &str, bytes: &[u8]) -> Result<ChatResponse, ChatError> {
-    let value: Value =
+    let response: WireResponse =
         serde_json::from_slice(bytes).map_err(|err| decode_error(label, "the answer", err, bytes))?;
-    if let Some(error) = value.get("error").filter(|error| !error.is_null()) {
+    if let Some(error) = response.error.as_ref().filter(|error| !error.is_null()) {
         return Err(payload_error(label, error));
     }
-    let response: WireResponse =
-        serde_json::from_value(value).map_err(|err| decode_error(label, "the answer", err, bytes))?;
     Ok(to_response(response))
 }
 
@@ -209,10 +208,8 @@ impl StreamState {
         }
     }
 
-    fn on_event(&mut self, sse_name: &str, value: Value) -> Result<Step, ChatError> {
-        let event: StreamEvent = serde_json::from_value(value.clone())
-            .map_err(|err| decode_error(&self.label, "a stream event", err, value.to_string().as_bytes()))?;
-        let kind = event.kind.clone().unwrap_or_else(|| sse_name.to_string());
+    fn on_event(&mut self, sse_name: &str, mut event: StreamEvent) -> Result<Step, ChatError> {
+        let kind = event.kind.take().unwrap_or_else(|| sse_name.to_string());
         if let Some(response) = &event.response {
             self.note_response(response);
         }
@@ -223,7 +220,9 @@ impl StreamState {
             | "response.reasoning_text.delta" => {
                 let delta = event.delta.as_ref().and_then(Value::as_str).unwrap_or_default();
                 if let Some(item_id) = &event.item_id {
-                    self.streamed_items.insert(item_id.clone());
+                    if !self.streamed_items.contains(item_id) {
+                        self.streamed_items.insert(item_id.clone());
+                    }
                 }
                 if !delta.is_empty() {
                     let content = if kind == "response.output_text.delta" {
@@ -283,7 +282,12 @@ impl StreamState {
                     }
                 });
             }
-            "error" => return Err(payload_error(&self.label, &value)),
+            "error" => {
+                let payload = event.error.take().unwrap_or_else(
+                    || serde_json::json!({"message": event.message.take(), "code": event.code.take()}),
+                );
+                return Err(payload_error(&self.label, &payload));
+            }
             // response.created, response.in_progress, content_part.*, unknown events …
             _ => {}
         }
@@ -436,7 +440,7 @@ mod tests {
         let mut state = StreamState::new("t".into());
         let mut all = Vec::new();
         for event in events {
-            match state.on_event("", event).unwrap() {
+            match state.on_event("", serde_json::from_value(event).unwrap()).unwrap() {
                 Step::Continue(updates) => all.extend(updates),
                 Step::Done(updates) => {
                     all.extend(updates);

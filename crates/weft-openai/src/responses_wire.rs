@@ -194,6 +194,12 @@ pub(crate) struct StreamEvent {
     pub(crate) name: Option<String>,
     pub(crate) item: Option<OutputItem>,
     pub(crate) response: Option<WireResponse>,
+    /// `error` events: the error object, or its fields at the top level.
+    pub(crate) error: Option<Value>,
+    /// `error` events: the message.
+    pub(crate) message: Option<Value>,
+    /// `error` events: the code.
+    pub(crate) code: Option<Value>,
 }
 
 impl OutputItem {
