@@ -74,7 +74,7 @@ impl Terminal<ChatRequest> for StreamClient {
             let mut folder = ResponseFolder::new();
             while let Some(update) = stream.next().await {
                 let update = update?;
-                folder.push(update.clone());
+                folder.push_ref(&update);
                 // A closed receiver means the caller dropped the stream: stop quietly.
                 if sink.send(update).await.is_err() {
                     return Err(ChatError::new(

@@ -177,49 +177,55 @@ impl ResponseFolder {
 
     /// Adds one update.
     pub fn push(&mut self, update: ChatResponseUpdate) {
-        let ChatResponseUpdate { role, author_name, contents, message_id, response_id, model, finish_reason } =
-            update;
-        if response_id.is_some() {
-            self.response.response_id = response_id;
+        self.push_ref(&update);
+    }
+
+    /// Adds one update without taking it: text deltas are appended to the message's text, so a
+    /// stream can be folded and forwarded without copying each update.
+    pub fn push_ref(&mut self, update: &ChatResponseUpdate) {
+        if update.response_id.is_some() && self.response.response_id != update.response_id {
+            self.response.response_id.clone_from(&update.response_id);
         }
-        if model.is_some() {
-            self.response.model = model;
+        if update.model.is_some() && self.response.model != update.model {
+            self.response.model.clone_from(&update.model);
         }
-        if finish_reason.is_some() {
-            self.response.finish_reason = finish_reason;
+        if update.finish_reason.is_some() {
+            self.response.finish_reason.clone_from(&update.finish_reason);
         }
-        let mut others = Vec::with_capacity(contents.len());
-        for content in contents {
+        let mut has_others = false;
+        for content in &update.contents {
             match content {
                 Content::Usage(usage) => {
-                    *self.response.usage.get_or_insert_with(Usage::default) += usage;
+                    *self.response.usage.get_or_insert_with(Usage::default) += *usage;
                 }
-                other => others.push(other),
+                _ => has_others = true,
             }
         }
-        if others.is_empty() {
+        if !has_others {
             return;
         }
-        let starts_new = match (&message_id, &self.current_message_id) {
+        let starts_new = match (&update.message_id, &self.current_message_id) {
             (Some(new), Some(current)) => new != current,
             _ => false,
         };
-        let role_differs = match (role, self.response.messages.last()) {
+        let role_differs = match (update.role, self.response.messages.last()) {
             (Some(role), Some(last)) => role != last.role,
             _ => false,
         };
-        if message_id.is_some() {
-            self.current_message_id = message_id;
+        if update.message_id.is_some() && self.current_message_id != update.message_id {
+            self.current_message_id.clone_from(&update.message_id);
         }
         if starts_new || role_differs || self.response.messages.is_empty() {
-            let mut message = Message::new(role.unwrap_or(Role::Assistant), Vec::new());
-            message.author_name = author_name;
+            let mut message = Message::new(update.role.unwrap_or(Role::Assistant), Vec::new());
+            message.author_name.clone_from(&update.author_name);
             self.response.messages.push(message);
         }
         // `messages` is non-empty here: a message was pushed above when it was empty.
         if let Some(message) = self.response.messages.last_mut() {
-            for content in others {
-                append_content(&mut message.contents, content);
+            for content in &update.contents {
+                if !matches!(content, Content::Usage(_)) {
+                    append_content(&mut message.contents, content);
+                }
             }
         }
     }
@@ -231,11 +237,11 @@ impl ResponseFolder {
 }
 
 /// Appends a content, joining a text delta to the text before it.
-fn append_content(contents: &mut Vec<Content>, content: Content) {
+fn append_content(contents: &mut Vec<Content>, content: &Content) {
     match (contents.last_mut(), content) {
-        (Some(Content::Text { text }), Content::Text { text: delta }) => text.push_str(&delta),
-        (Some(Content::Reasoning { text }), Content::Reasoning { text: delta }) => text.push_str(&delta),
-        (_, content) => contents.push(content),
+        (Some(Content::Text { text }), Content::Text { text: delta }) => text.push_str(delta),
+        (Some(Content::Reasoning { text }), Content::Reasoning { text: delta }) => text.push_str(delta),
+        (_, content) => contents.push(content.clone()),
     }
 }
 

@@ -200,7 +200,7 @@ async fn call_model(
                 while let Some(update) = stream.next().await {
                     let mut update = update?;
                     update.author_name = Some(agent.name.clone());
-                    folder.push(update.clone());
+                    folder.push_ref(&update);
                     if sink.send(update).await.is_err() {
                         return Err(ChatError::new(
                             ChatErrorKind::Cancelled,
