@@ -215,6 +215,11 @@ fn arguments_for(schema: &Value, prompt: &str, tool_name: &str) -> Value {
     if value.is_object() { value } else { Value::Object(Map::new()) }
 }
 
+/// A prompt word without surrounding punctuation (keeping `-`, `/` and `_` that identifiers use).
+fn trim_token(word: &str) -> &str {
+    word.trim_matches(|c: char| !c.is_alphanumeric() && c != '-' && c != '/' && c != '_')
+}
+
 /// Builds JSON values of a schema from the words and numbers of a prompt.
 struct Filler {
     numbers: Vec<f64>,
@@ -222,16 +227,29 @@ struct Filler {
     prompt: String,
     free_text: String,
     proper_noun: Option<String>,
+    identifier: Option<String>,
+    path: Option<String>,
 }
 
 impl Filler {
     fn new(prompt: &str, tool_name: &str) -> Self {
-        let numbers = prompt
-            .split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
-            .filter_map(|s| s.trim_matches('.').parse::<f64>().ok())
-            .collect();
-        let tool_words = words(tool_name);
         let raw_words: Vec<&str> = prompt.split_whitespace().collect();
+        // Standalone numbers only: `A1234` is an identifier, not the number 1234.
+        let numbers = raw_words.iter().filter_map(|w| trim_token(w).parse::<f64>().ok()).collect();
+        let identifier = raw_words
+            .iter()
+            .map(|w| trim_token(w))
+            .find(|w| w.chars().any(|c| c.is_ascii_digit()) && w.chars().any(char::is_alphabetic))
+            .map(String::from);
+        let path = raw_words
+            .iter()
+            .map(|w| w.trim_matches(|c: char| matches!(c, ',' | ';' | '?' | '!' | '"' | '\'') || c == ')'))
+            .find(|w| {
+                w.contains('/')
+                    || (w.contains('.') && !w.ends_with('.') && w.chars().any(char::is_alphabetic))
+            })
+            .map(String::from);
+        let tool_words = words(tool_name);
         let proper_noun = raw_words
             .iter()
             .skip(1)
@@ -248,7 +266,7 @@ impl Filler {
             })
             .collect();
         let free_text = free.join(" ");
-        Self { numbers, next_number: 0, prompt: prompt.to_string(), free_text, proper_noun }
+        Self { numbers, next_number: 0, prompt: prompt.to_string(), free_text, proper_noun, identifier, path }
     }
 
     fn number(&mut self) -> Option<f64> {
@@ -321,6 +339,18 @@ impl Filler {
     }
 
     fn text_for(&self, property: &str) -> String {
+        let parts = words(property);
+        let has_part = |names: &[&str]| parts.iter().any(|p| names.contains(&p.as_str()));
+        if has_part(&["path", "file", "filename", "url", "uri", "dir", "directory"]) {
+            if let Some(path) = &self.path {
+                return path.clone();
+            }
+        }
+        if has_part(&["id", "code", "number", "key", "ref", "reference", "sku"]) {
+            if let Some(identifier) = &self.identifier {
+                return identifier.clone();
+            }
+        }
         let wants_name = ["city", "location", "name", "country", "place", "person", "user"]
             .iter()
             .any(|k| property.to_lowercase().contains(k));
@@ -396,6 +426,19 @@ mod tests {
         let calls: Vec<_> = response.function_calls_requested().collect();
         assert_eq!(calls[0].name, "echo");
         assert_eq!(calls[0].arguments, json!({"message": "hello world"}));
+    }
+
+    #[test]
+    fn identifiers_paths_and_standalone_numbers_are_told_apart() {
+        let schema = json!({"type":"object","properties":{
+            "order_id":{"type":"string"},"amount":{"type":"number"},"file_path":{"type":"string"}},
+            "required":["order_id","amount","file_path"]});
+        let arguments = arguments_for(
+            &schema,
+            "Please refund order A1234 for 25 euros, log to notes/refunds.txt",
+            "refund",
+        );
+        assert_eq!(arguments, json!({"order_id": "A1234", "amount": 25.0, "file_path": "notes/refunds.txt"}));
     }
 
     #[test]
