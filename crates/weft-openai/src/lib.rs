@@ -46,7 +46,7 @@ mod error;
 mod responses;
 mod responses_wire;
 mod retry;
-mod sse;
+pub mod sse;
 mod transport;
 mod wire;
 

@@ -15,16 +15,23 @@ use crate::error::{timeout_error, transport_error};
 
 /// One server-sent event.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Event {
+pub struct Event {
     /// The `event:` field (empty when absent).
-    pub(crate) event: String,
+    pub event: String,
     /// The `data:` lines, joined with `\n`.
-    pub(crate) data: String,
+    pub data: String,
 }
 
 /// Incremental SSE parser: feed bytes, take complete events.
+///
+/// ```
+/// let mut parser = weft_openai::sse::SseParser::default();
+/// parser.feed(b"data: {\"a\":1}\n\ndata: [DO");
+/// assert_eq!(parser.next_event().unwrap().unwrap().data, "{\"a\":1}");
+/// assert!(parser.next_event().unwrap().is_none());
+/// ```
 #[derive(Debug, Default)]
-pub(crate) struct SseParser {
+pub struct SseParser {
     buffer: BytesMut,
     event: String,
     data: String,
@@ -35,12 +42,12 @@ pub(crate) struct SseParser {
 
 impl SseParser {
     /// Adds bytes from the body.
-    pub(crate) fn feed(&mut self, bytes: &[u8]) {
+    pub fn feed(&mut self, bytes: &[u8]) {
         self.buffer.extend_from_slice(bytes);
     }
 
     /// The next complete event, if the buffered bytes hold one. Invalid UTF-8 is an error.
-    pub(crate) fn next_event(&mut self) -> Result<Option<Event>, std::str::Utf8Error> {
+    pub fn next_event(&mut self) -> Result<Option<Event>, std::str::Utf8Error> {
         loop {
             if self.after_cr && self.buffer.first() == Some(&b'\n') {
                 self.buffer.advance(1);
