@@ -22,7 +22,7 @@ APIS=${APIS:-"chat responses"}
 VENV=${VENV:-/tmp/bench-venv}
 PEERS=${PEERS:-"weft floor-rust rig maf-python"}
 OUT=${OUT:-$ROOT/bench/results/$(date +%Y%m%d-%H%M%S)}
-WORKLOADS=${ONLY:-"W1 W2 W3 W4"}
+WORKLOADS=${ONLY:-"W1 W2 W3 W4 M-sessions"}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/weft/target}
 PEER_TARGET=$HOME/.cache/weft/bench-peers
 mkdir -p "$OUT"
@@ -70,14 +70,17 @@ cmd_for() {
   local peer=$1 w=$2 api=$3
   case $peer in
     maf-python) echo "$VENV/bin/python $BENCH/peers/maf-python/bench_maf.py $w --api $api" ;;
-    *) echo "${BIN[$peer]} $w --api $api" ;;
+    *) if [ "$api" = none ]; then echo "${BIN[$peer]} $w"; else echo "${BIN[$peer]} $w --api $api"; fi ;;
   esac
 }
 
 for r in $(seq "$RUNS"); do
   for w in $WORKLOADS; do
-    for api in $APIS; do
-      for peer in "${available[@]}"; do   # peers alternate within each round
+    apis=$APIS peers=("${available[@]}")
+    # M-sessions (memory of 10,000 idle sessions) is Weft's own measurement: no API, no peer.
+    if [ "$w" = M-sessions ]; then apis=none peers=(weft); fi
+    for api in $apis; do
+      for peer in "${peers[@]}"; do   # peers alternate within each round
         base="$OUT/$peer.$w-$api.$r"
         echo "-- run $r $w $api $peer" >&2
         # shellcheck disable=SC2046

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! weft-bench W1|W2|W3|W4 [--api chat|responses]
+//! weft-bench M-sessions       # resident memory of 10,000 idle sessions
 //! ```
 //!
 //! Each process builds its agent first (not timed), runs the timed region, and prints one
@@ -125,8 +126,51 @@ async fn run(workload: &str, api: &str, mock_url: &str) -> Result<bool, String> 
             let extra = format!(" text_updates={updates}");
             Ok(measure.report(Outcome { workload, api, n, ok, unit: "chunks", extra }).await)
         }
-        other => Err(format!("workload {other} is not implemented yet (W1-W4)")),
+        "M-sessions" => idle_sessions(mock_url).await,
+        other => Err(format!("workload {other} is not implemented yet (W1-W4, M-sessions)")),
     }
+}
+
+/// Resident memory of this process in bytes (`/proc/self/statm`).
+fn resident_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+    pages * 4096
+}
+
+/// 10,000 idle sessions held in one process, each after one exchange with the scripted model:
+/// the resident memory they add.
+async fn idle_sessions(mock_url: &str) -> Result<bool, String> {
+    let n = 10_000;
+    let agent = ChatAgent::builder(Arc::new(weft_core::ScriptedClient::new()))
+        .name("bench")
+        .instructions(INSTRUCTIONS)
+        .tool(weather_tool())
+        .build();
+    let before = resident_bytes();
+    let measure = Measure::start(mock_url).await;
+    let mut sessions = Vec::with_capacity(n);
+    let mut ok = 0;
+    for i in 0..n {
+        let mut session = AgentSession::new();
+        let expected = format!("You said: hello {i}");
+        ok += usize::from(
+            agent.run(&mut session, format!("hello {i}")).await.is_ok_and(|r| r.text() == expected),
+        );
+        sessions.push(session);
+    }
+    let after = resident_bytes();
+    let delta = after.saturating_sub(before) as f64;
+    let extra = format!(
+        " rss_before_mb={:.1} rss_after_mb={:.1} bytes_per_session={:.0}",
+        before as f64 / 1048576.0,
+        after as f64 / 1048576.0,
+        delta / n as f64
+    );
+    let valid =
+        measure.report(Outcome { workload: "M-sessions", api: "none", n, ok, unit: "sessions", extra }).await;
+    drop(sessions);
+    Ok(valid)
 }
 
 fn main() {
