@@ -22,7 +22,7 @@ APIS=${APIS:-"chat responses"}
 VENV=${VENV:-/tmp/bench-venv}
 PEERS=${PEERS:-"weft floor-rust rig maf-python"}
 OUT=${OUT:-$ROOT/bench/results/$(date +%Y%m%d-%H%M%S)}
-WORKLOADS=${ONLY:-"W1 W2 W3 W4 M-sessions"}
+WORKLOADS=${ONLY:-"W1 W2 W3 W4 W5 M-sessions"}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/weft/target}
 PEER_TARGET=$HOME/.cache/weft/bench-peers
 mkdir -p "$OUT"
@@ -69,9 +69,10 @@ for _ in $(seq 100); do curl -sf "$MOCK_URL/health" >/dev/null && break; sleep 0
 cmd_for() {
   local peer=$1 w=$2 api=$3
   case $peer in
-    maf-python) echo "$VENV/bin/python $BENCH/peers/maf-python/bench_maf.py $w --api $api" ;;
-    *) if [ "$api" = none ]; then echo "${BIN[$peer]} $w"; else echo "${BIN[$peer]} $w --api $api"; fi ;;
+    maf-python) printf '%s' "$VENV/bin/python $BENCH/peers/maf-python/bench_maf.py $w" ;;
+    *) printf '%s' "${BIN[$peer]} $w" ;;
   esac
+  if [ "$api" != none ]; then printf ' --api %s' "$api"; fi
 }
 
 for r in $(seq "$RUNS"); do
@@ -79,6 +80,11 @@ for r in $(seq "$RUNS"); do
     apis=$APIS peers=("${available[@]}")
     # M-sessions (memory of 10,000 idle sessions) is Weft's own measurement: no API, no peer.
     if [ "$w" = M-sessions ]; then apis=none peers=(weft); fi
+    # W5 (workflows, no model): Weft and the incumbent only (rig and the floor have no workflows).
+    if [ "$w" = W5 ]; then
+      apis=none peers=(weft)
+      [[ " ${available[*]} " == *" maf-python "* ]] && peers+=(maf-python)
+    fi
     for api in $apis; do
       for peer in "${peers[@]}"; do   # peers alternate within each round
         base="$OUT/$peer.$w-$api.$r"

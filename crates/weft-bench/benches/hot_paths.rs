@@ -16,7 +16,6 @@ use weft_core::{
     FunctionTool, Message, ReplayClient, ResponseFolder, Role,
 };
 use weft_openai::sse::SseParser;
-use weft_workflow::{FnExecutor, Workflow, WorkflowBuilder, WorkflowContext};
 
 /// 1,000 Chat Completions chunks, as the mock streams them.
 fn sse_body() -> Vec<u8> {
@@ -127,31 +126,9 @@ fn serialization(c: &mut Criterion) {
     });
 }
 
-fn chain_of_10() -> Workflow {
-    let mut builder = WorkflowBuilder::new();
-    for k in 0..10 {
-        let last = k == 9;
-        builder = builder.add_executor(FnExecutor::new(
-            format!("add{k}"),
-            move |x: i64, ctx: WorkflowContext<i64>| async move {
-                if last {
-                    ctx.yield_output(x + 1);
-                } else {
-                    ctx.send_message(x + 1);
-                }
-                Ok(())
-            },
-        ));
-        if k > 0 {
-            builder = builder.add_edge(format!("add{}", k - 1), format!("add{k}"));
-        }
-    }
-    builder.set_start("add0").build().unwrap()
-}
-
 fn supersteps(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    let workflow = chain_of_10();
+    let workflow = weft_bench::w5::chain().unwrap();
     c.bench_function("workflow_chain_of_10_supersteps", |b| {
         b.to_async(&runtime).iter(|| async { black_box(workflow.run(1_i64).await.unwrap()) })
     });

@@ -3,13 +3,12 @@
 //!
 //! ```text
 //! weft-bench W1|W2|W3|W4 [--api chat|responses]
+//! weft-bench W5               # workflows: W5-chain and W5-fanout
 //! weft-bench M-sessions       # resident memory of 10,000 idle sessions
 //! ```
 //!
 //! Each process builds its agent first (not timed), runs the timed region, and prints one
 //! `RESULT` line; it exits non-zero when an item failed validation.
-
-mod measure;
 
 use std::sync::Arc;
 
@@ -19,7 +18,8 @@ use serde::Deserialize;
 use weft_core::{AgentSession, ChatAgent, ChatClient, FunctionTool};
 use weft_openai::OpenAI;
 
-use measure::{Measure, Outcome};
+use weft_bench::measure::{Measure, Outcome};
+use weft_bench::w5;
 
 const INSTRUCTIONS: &str = "You are a benchmark agent.";
 
@@ -127,8 +127,50 @@ async fn run(workload: &str, api: &str, mock_url: &str) -> Result<bool, String> 
             Ok(measure.report(Outcome { workload, api, n, ok, unit: "chunks", extra }).await)
         }
         "M-sessions" => idle_sessions(mock_url).await,
+        "W5" => workflows(mock_url).await,
         other => Err(format!("workload {other} is not implemented yet (W1-W4, M-sessions)")),
     }
+}
+
+/// W5-chain (200 runs) and W5-fanout (100 runs), two RESULT lines from one process.
+async fn workflows(mock_url: &str) -> Result<bool, String> {
+    let chain = w5::chain().map_err(|e| e.to_string())?;
+    let fan_out = w5::fan_out().map_err(|e| e.to_string())?;
+    let n = 200;
+    let measure = Measure::start(mock_url).await;
+    let mut ok = 0;
+    for i in 0..n as i64 {
+        let result = chain.run(i).await;
+        ok += usize::from(result.is_ok_and(|r| r.outputs_as::<i64>() == vec![i + 10]));
+    }
+    let chain_ok = measure
+        .report(Outcome {
+            workload: "W5-chain",
+            api: "none",
+            n,
+            ok,
+            unit: "workflow_runs",
+            extra: String::new(),
+        })
+        .await;
+    let n = 100;
+    let measure = Measure::start(mock_url).await;
+    let mut ok = 0;
+    for i in 0..n as i64 {
+        let result = fan_out.run(i).await;
+        ok += usize::from(result.is_ok_and(|r| r.outputs_as::<Vec<i64>>() == vec![vec![50, 50 * i + 1225]]));
+    }
+    let fan_out_ok = measure
+        .report(Outcome {
+            workload: "W5-fanout",
+            api: "none",
+            n,
+            ok,
+            unit: "workflow_runs",
+            extra: String::new(),
+        })
+        .await;
+    Ok(chain_ok && fan_out_ok)
 }
 
 /// Resident memory of this process in bytes (`/proc/self/statm`).

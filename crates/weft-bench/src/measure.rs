@@ -36,11 +36,17 @@ pub struct Measure {
 
 /// What a workload reports.
 pub struct Outcome<'a> {
+    /// The workload id (`W1`, `W5-chain`, …).
     pub workload: &'a str,
+    /// `chat`, `responses`, `none` or `mcp`.
     pub api: &'a str,
+    /// Items run.
     pub n: usize,
+    /// Items that passed validation.
     pub ok: usize,
+    /// What an item is (`runs`, `chunks`, `workflow_runs`, …).
     pub unit: &'a str,
+    /// Extra ` key=value` fields, each with a leading space.
     pub extra: String,
 }
 
