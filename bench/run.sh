@@ -29,7 +29,7 @@ mkdir -p "$OUT"
 export MOCK_URL="http://127.0.0.1:$PORT"
 
 echo "== build" >&2
-(cd "$ROOT" && cargo build -q --release --locked -p weft-bench)
+(cd "$ROOT" && cargo build -q --release -p weft-bench)
 CARGO_TARGET_DIR=$HOME/.cache/weft/bench-target cargo build -q --release --locked --manifest-path "$BENCH/mockllm/Cargo.toml"
 declare -A BIN=([weft]="$CARGO_TARGET_DIR/release/weft-bench")
 BIN[mockllm]=$HOME/.cache/weft/bench-target/release/mockllm
