@@ -17,7 +17,9 @@
 //! - [`Workflow::run`] returns the outputs, events and final [`RunStatus`];
 //!   [`Workflow::run_stream`] yields [`WorkflowEvent`]s as they happen.
 //! - With a [`CheckpointStore`], a checkpoint is saved before the first superstep and after
-//!   every superstep; [`Workflow::resume`] continues from any of them.
+//!   every superstep; [`Workflow::resume`] continues from any of them. Stores: in memory, JSON
+//!   files, and SQLite (`SqliteCheckpointStore`, feature `sqlite`, on by default: WAL, one
+//!   `BEGIN IMMEDIATE` transaction per save, safe against a killed process).
 //!
 //! ```
 //! use weft_workflow::{FnExecutor, WorkflowBuilder, WorkflowContext};
@@ -72,6 +74,8 @@ pub use checkpoint::{
     CHECKPOINT_FORMAT_VERSION, Checkpoint, CheckpointInfo, CheckpointStore, FileCheckpointStore,
     InMemoryCheckpointStore,
 };
+#[cfg(feature = "sqlite")]
+pub use checkpoint::{SQLITE_SCHEMA_VERSION, SqliteCheckpointStore};
 pub use context::WorkflowContext;
 pub use edges::Case;
 pub use error::{BoxError, BuildError, CheckpointError, WorkflowError};

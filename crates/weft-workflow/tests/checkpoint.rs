@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Checkpoints after every superstep, and resuming from any of them — for each store.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -93,9 +94,13 @@ fn workflow(store: Arc<dyn CheckpointStore>, slow_start: i64, fail_report: Arc<A
         .unwrap()
 }
 
-async fn resume_from_every_checkpoint(make_store: impl Fn() -> Arc<dyn CheckpointStore>) {
+async fn resume_from_every_checkpoint<F, Fut>(make_store: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Arc<dyn CheckpointStore>>,
+{
     let never = || Arc::new(AtomicBool::new(false));
-    let original = workflow(make_store(), 0, never());
+    let original = workflow(make_store().await, 0, never());
     let result = original.run(4_i64).await.unwrap();
     assert_eq!(result.status, RunStatus::Idle);
     let expected = vec![(4_i64, vec![6_i64, 40])];
@@ -112,10 +117,10 @@ async fn resume_from_every_checkpoint(make_store: impl Fn() -> Arc<dyn Checkpoin
 
     // A "restarted process": a new store over the same data, a new workflow whose stateful
     // executor starts from the wrong state until a checkpoint restores it.
-    let restarted = workflow(make_store(), 100, never());
+    let restarted = workflow(make_store().await, 100, never());
     let infos = restarted.list_checkpoints(&result.run_id).await.unwrap();
     assert_eq!(infos.iter().map(|i| i.superstep).collect::<Vec<_>>(), vec![0, 1, 2, 3, 4, 5]);
-    let store = make_store();
+    let store = make_store().await;
     let middle = store.load(&infos[2].checkpoint_id).await.unwrap();
     assert_eq!(middle.superstep, 2);
     assert_eq!(middle.fan_in.len(), 1, "fast's message waits at the join: {middle:?}");
@@ -145,7 +150,7 @@ async fn resume_from_every_checkpoint(make_store: impl Fn() -> Arc<dyn Checkpoin
 #[tokio::test]
 async fn in_memory_store_resumes_from_every_checkpoint() {
     let store: Arc<dyn CheckpointStore> = Arc::new(InMemoryCheckpointStore::new());
-    resume_from_every_checkpoint(move || store.clone()).await;
+    resume_from_every_checkpoint(move || std::future::ready(store.clone())).await;
 }
 
 #[tokio::test]
@@ -153,7 +158,7 @@ async fn file_store_resumes_from_every_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_path_buf();
     resume_from_every_checkpoint(move || {
-        Arc::new(FileCheckpointStore::new(path.clone())) as Arc<dyn CheckpointStore>
+        std::future::ready(Arc::new(FileCheckpointStore::new(path.clone())) as Arc<dyn CheckpointStore>)
     })
     .await;
     // Only finished files remain: no temporary files.
@@ -162,6 +167,30 @@ async fn file_store_resumes_from_every_checkpoint() {
         let name = entry.unwrap().file_name().into_string().unwrap();
         assert!(name.ends_with(".json") && !name.starts_with('.'), "{name}");
     }
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn sqlite_store_resumes_from_every_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("checkpoints.db");
+    // Each call opens the file again: a new pool, as a restarted process would.
+    resume_from_every_checkpoint(move || {
+        let path = path.clone();
+        async move {
+            Arc::new(weft_workflow::SqliteCheckpointStore::open(path).await.unwrap())
+                as Arc<dyn CheckpointStore>
+        }
+    })
+    .await;
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn sqlite_in_memory_store_resumes_from_every_checkpoint() {
+    let store: Arc<dyn CheckpointStore> =
+        Arc::new(weft_workflow::SqliteCheckpointStore::in_memory().await.unwrap());
+    resume_from_every_checkpoint(move || std::future::ready(store.clone())).await;
 }
 
 #[tokio::test]

@@ -12,6 +12,8 @@
 
 mod file;
 mod memory;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 
 use std::collections::BTreeMap;
 
@@ -21,6 +23,8 @@ use serde_json::Value;
 
 pub use file::FileCheckpointStore;
 pub use memory::InMemoryCheckpointStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::{SQLITE_SCHEMA_VERSION, SqliteCheckpointStore};
 
 use crate::error::CheckpointError;
 use crate::request::PendingRequest;
