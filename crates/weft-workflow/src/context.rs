@@ -185,6 +185,11 @@ impl<O: WorkflowMessage> WorkflowContext<O> {
         Ok(id)
     }
 
+    /// Reports an event as it is (forwarding a sub-workflow's events).
+    pub(crate) fn emit_event(&self, event: WorkflowEvent) {
+        self.inner.emit(event);
+    }
+
     /// Reports an agent's streamed update.
     pub fn emit_agent_update(&self, update: weft_core::AgentResponseUpdate) {
         self.inner.emit(WorkflowEvent::AgentUpdate { executor_id: self.inner.executor_id.clone(), update });

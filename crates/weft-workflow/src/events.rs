@@ -106,6 +106,13 @@ pub enum WorkflowEvent {
         /// The update.
         update: AgentResponseUpdate,
     },
+    /// An event of a sub-workflow run by a [`crate::SubWorkflow`] executor.
+    SubWorkflow {
+        /// The executor running the sub-workflow.
+        executor_id: String,
+        /// The sub-workflow's event.
+        event: Box<WorkflowEvent>,
+    },
     /// A checkpoint was saved after a superstep.
     CheckpointSaved {
         /// The checkpoint's id.

@@ -65,8 +65,10 @@ mod executor;
 mod message;
 mod request;
 mod runner;
+mod subworkflow;
 mod viz;
 mod workflow;
+mod workflow_agent;
 
 pub use agent::AgentExecutor;
 pub use builder::{DEFAULT_MAX_SUPERSTEPS, WorkflowBuilder};
@@ -83,4 +85,6 @@ pub use events::{RunStatus, WorkflowEvent, WorkflowOutput, WorkflowRunResult};
 pub use executor::{Executor, FnExecutor};
 pub use message::{AnyMessage, WorkflowMessage};
 pub use request::{PendingRequest, RequestResponse};
+pub use subworkflow::SubWorkflow;
 pub use workflow::Workflow;
+pub use workflow_agent::{REQUEST_INFO_FUNCTION, WorkflowAgent};

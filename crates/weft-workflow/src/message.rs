@@ -74,13 +74,32 @@ impl AnyMessage {
         self.value.downcast_ref::<T>()
     }
 
-    /// The value by value, when it is a `T` (cloned only when the message is shared).
+    /// The value by value, when it is a `T` (cloned only when the message is shared). A
+    /// message made by [`AnyMessage::from_json`] becomes a `T` here when its JSON parses as one.
     pub fn take<T: WorkflowMessage>(self) -> Result<T, Self> {
         let Self { value, type_name, to_json } = self;
         match value.downcast::<T>() {
             Ok(typed) => Ok(Arc::try_unwrap(typed).unwrap_or_else(|shared| (*shared).clone())),
-            Err(value) => Err(Self { value, type_name, to_json }),
+            Err(value) => {
+                if let Some(UntypedJson(json)) = value.downcast_ref::<UntypedJson>() {
+                    if let Ok(parsed) = serde_json::from_value::<T>(json.clone()) {
+                        return Ok(parsed);
+                    }
+                }
+                Err(Self { value, type_name, to_json })
+            }
         }
+    }
+
+    /// A message holding JSON whose Rust type is decided by whoever takes it (an answer that
+    /// arrived as JSON, e.g. through [`crate::WorkflowAgent`] or a web API).
+    pub fn from_json(value: Value) -> Self {
+        Self::new(UntypedJson(value))
+    }
+
+    /// Whether this message was made by [`AnyMessage::from_json`].
+    pub fn is_untyped_json(&self) -> bool {
+        self.value.is::<UntypedJson>()
     }
 
     /// The value as JSON.
@@ -88,6 +107,11 @@ impl AnyMessage {
         (self.to_json)(&*self.value)
     }
 }
+
+/// JSON not yet given a Rust type.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(transparent)]
+struct UntypedJson(Value);
 
 /// Everything the engine needs to know about one message type, captured generically so that it
 /// can check edges and rebuild messages from checkpoints without knowing the type statically.

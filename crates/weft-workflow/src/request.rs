@@ -42,4 +42,10 @@ impl RequestResponse {
     pub fn new<T: WorkflowMessage>(request_id: impl Into<String>, value: T) -> Self {
         Self { request_id: request_id.into(), value: AnyMessage::new(value) }
     }
+
+    /// An answer given as JSON; the asking executor receives it as the type it asked for (the
+    /// run fails there if the JSON does not parse as that type).
+    pub fn json(request_id: impl Into<String>, value: serde_json::Value) -> Self {
+        Self { request_id: request_id.into(), value: AnyMessage::from_json(value) }
+    }
 }

@@ -69,6 +69,11 @@ impl Workflow {
         self.inner.executors[self.inner.start].id()
     }
 
+    /// The start executor's input type.
+    pub(crate) fn start_type(&self) -> MessageType {
+        self.inner.executors[self.inner.start].input_type()
+    }
+
     /// The checkpoint store, if the workflow has one.
     pub fn checkpoint_store(&self) -> Option<&Arc<dyn CheckpointStore>> {
         self.inner.store.as_ref()
@@ -114,7 +119,7 @@ impl Workflow {
                 .into());
             };
             let request = state.requests.remove(position);
-            if request.response_type != response.value.type_name() {
+            if !response.value.is_untyped_json() && request.response_type != response.value.type_name() {
                 return Err(WorkflowError::InputType {
                     executor_id: request.executor_id,
                     expected: request.response_type,

@@ -1,0 +1,252 @@
+//! A workflow as an [`Agent`]: conversations in, the workflow's outputs as the answer.
+
+use std::any::TypeId;
+use std::collections::HashSet;
+
+use async_trait::async_trait;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use serde_json::{Value, json};
+use weft_core::{
+    Agent, AgentError, AgentResponse, AgentResponseUpdate, AgentSession, ChatOptions, Content, FunctionCall,
+    Message, Role, Usage,
+};
+
+use crate::error::WorkflowError;
+use crate::events::{WorkflowEvent, WorkflowOutput};
+use crate::request::{PendingRequest, RequestResponse};
+use crate::workflow::Workflow;
+
+/// The name of the function call a paused workflow's request appears as.
+pub const REQUEST_INFO_FUNCTION: &str = "request_info";
+
+/// Session metadata key: the checkpoint a paused run waits at.
+const CHECKPOINT_KEY: &str = "weft_workflow_checkpoint";
+/// Session metadata key: the ids of the requests it waits for.
+const PENDING_KEY: &str = "weft_workflow_pending";
+
+/// Runs a workflow whose start executor accepts `Vec<Message>` as an agent.
+///
+/// - Each run gives the workflow the session's conversation plus the new messages.
+/// - The workflow's outputs become the response's messages: a `Vec<Message>`, a `Message` or an
+///   [`AgentResponse`] as they are, a `String` as an assistant message, anything else as an
+///   assistant message holding its JSON.
+/// - Streamed, agents' updates inside the workflow come through as they are, and outputs of
+///   executors that did not stream become one update per message.
+/// - A request to the outside ([`crate::WorkflowContext::request_info`]) pauses the run (this
+///   needs a checkpoint store): the response ends with a [`REQUEST_INFO_FUNCTION`] function
+///   call whose `call_id` is the request's id and whose arguments hold the request. The next
+///   run answers it with a function result of that `call_id` (its JSON value becomes the type
+///   the executor asked for) and continues the paused run.
+#[derive(Debug, Clone)]
+pub struct WorkflowAgent {
+    name: String,
+    description: Option<String>,
+    workflow: Workflow,
+}
+
+impl WorkflowAgent {
+    /// The workflow as an agent named `name`. Fails when the start executor does not accept
+    /// `Vec<Message>`.
+    pub fn new(name: impl Into<String>, workflow: Workflow) -> Result<Self, WorkflowError> {
+        let start = workflow.start_type();
+        if start.id != TypeId::of::<Vec<Message>>() {
+            return Err(WorkflowError::InputType {
+                executor_id: workflow.start_id().to_string(),
+                expected: std::any::type_name::<Vec<Message>>().to_string(),
+                found: start.name.to_string(),
+            });
+        }
+        Ok(Self { name: name.into(), description: None, workflow })
+    }
+
+    /// Describes the agent.
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// The workflow.
+    pub fn workflow(&self) -> &Workflow {
+        &self.workflow
+    }
+
+    fn output_messages(&self, output: &WorkflowOutput) -> Vec<Message> {
+        if let Some(messages) = output.get::<Vec<Message>>() {
+            return messages.clone();
+        }
+        if let Some(message) = output.get::<Message>() {
+            return vec![message.clone()];
+        }
+        if let Some(response) = output.get::<AgentResponse>() {
+            return response.messages.clone();
+        }
+        let text = match output.get::<String>() {
+            Some(text) => text.clone(),
+            None => output.value.to_json().map(|v| v.to_string()).unwrap_or_default(),
+        };
+        vec![Message::assistant(text).with_author(self.name.clone())]
+    }
+
+    fn failed(&self, error: impl std::fmt::Display) -> AgentError {
+        // weft-core has no agent error that carries an arbitrary source yet.
+        AgentError::Middleware { agent: self.name.clone(), message: format!("workflow failed: {error}") }
+    }
+
+    /// The events of this run: a new run over the conversation, or the paused run continued
+    /// with the answers found in `messages`.
+    fn events(
+        &self,
+        session: &AgentSession,
+        messages: &[Message],
+    ) -> Result<BoxStream<'static, WorkflowEvent>, AgentError> {
+        let pending: Vec<String> = session
+            .metadata
+            .get(PENDING_KEY)
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default();
+        let answers: Vec<RequestResponse> = messages
+            .iter()
+            .flat_map(Message::function_results)
+            .filter(|r| pending.contains(&r.call_id))
+            .map(|r| RequestResponse::json(r.call_id.clone(), r.result.clone()))
+            .collect();
+        if answers.is_empty() {
+            let mut conversation = session.messages.clone();
+            conversation.extend(messages.iter().cloned());
+            return Ok(self.workflow.run_stream(conversation));
+        }
+        let checkpoint = session.metadata.get(CHECKPOINT_KEY).and_then(Value::as_str).ok_or_else(|| {
+            AgentError::InvalidInput {
+                agent: self.name.clone(),
+                message: "answers to requests, but the session holds no paused run".into(),
+            }
+        })?;
+        Ok(self.workflow.send_responses_stream(checkpoint, answers))
+    }
+}
+
+fn update_of(message: &Message) -> AgentResponseUpdate {
+    AgentResponseUpdate {
+        role: Some(message.role),
+        author_name: message.author_name.clone(),
+        contents: message.contents.clone(),
+        message_id: Some(format!("msg_{}", uuid::Uuid::new_v4().simple())),
+        ..Default::default()
+    }
+}
+
+fn request_message(agent: &str, request: &PendingRequest) -> Message {
+    let arguments = json!({
+        "executor_id": request.executor_id,
+        "request_type": request.request_type,
+        "response_type": request.response_type,
+        "data": request.data,
+    });
+    let call = FunctionCall::new(request.request_id.clone(), REQUEST_INFO_FUNCTION, arguments);
+    Message::new(Role::Assistant, vec![Content::FunctionCall(call)]).with_author(agent)
+}
+
+#[async_trait]
+impl Agent for WorkflowAgent {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+
+    async fn run_messages(
+        &self,
+        session: &mut AgentSession,
+        messages: Vec<Message>,
+        options: ChatOptions,
+    ) -> Result<AgentResponse, AgentError> {
+        let start = session.messages.len() + messages.len();
+        let mut usage = Usage::default();
+        {
+            let mut stream = self.run_messages_stream(session, messages, options);
+            while let Some(update) = stream.next().await {
+                for content in &update?.contents {
+                    if let Content::Usage(u) = content {
+                        usage += *u;
+                    }
+                }
+            }
+        }
+        Ok(AgentResponse {
+            messages: session.messages.get(start..).unwrap_or_default().to_vec(),
+            usage,
+            ..Default::default()
+        })
+    }
+
+    fn run_messages_stream<'a>(
+        &'a self,
+        session: &'a mut AgentSession,
+        messages: Vec<Message>,
+        _options: ChatOptions,
+    ) -> BoxStream<'a, Result<AgentResponseUpdate, AgentError>> {
+        Box::pin(async_stream::stream! {
+            let mut events = match self.events(session, &messages) {
+                Ok(events) => events,
+                Err(error) => {
+                    yield Err(error);
+                    return;
+                }
+            };
+            let mut added: Vec<Message> = Vec::new();
+            let mut streamed_by: HashSet<String> = HashSet::new();
+            let mut requests: Vec<PendingRequest> = Vec::new();
+            let mut checkpoint: Option<String> = None;
+            while let Some(event) = events.next().await {
+                match event {
+                    WorkflowEvent::AgentUpdate { executor_id, update } => {
+                        streamed_by.insert(executor_id);
+                        yield Ok(update);
+                    }
+                    WorkflowEvent::Output(output) => {
+                        let streamed = streamed_by.contains(&output.executor_id);
+                        for message in self.output_messages(&output) {
+                            if !streamed {
+                                yield Ok(update_of(&message));
+                            }
+                            added.push(message);
+                        }
+                    }
+                    WorkflowEvent::RequestInfo(request)
+                        if !requests.iter().any(|r| r.request_id == request.request_id) =>
+                    {
+                        requests.push(request);
+                    }
+                    WorkflowEvent::CheckpointSaved { checkpoint_id, .. } => checkpoint = Some(checkpoint_id),
+                    WorkflowEvent::Failed { error } => {
+                        yield Err(self.failed(error));
+                        return;
+                    }
+                    _ => {}
+                }
+            }
+            if !requests.is_empty() && checkpoint.is_none() {
+                yield Err(self.failed("it asked for input but has no checkpoint store to pause in"));
+                return;
+            }
+            for request in &requests {
+                let message = request_message(&self.name, request);
+                yield Ok(update_of(&message));
+                added.push(message);
+            }
+            session.messages.extend(messages);
+            session.messages.extend(added);
+            if requests.is_empty() {
+                session.metadata.remove(CHECKPOINT_KEY);
+                session.metadata.remove(PENDING_KEY);
+            } else {
+                let ids: Vec<&str> = requests.iter().map(|r| r.request_id.as_str()).collect();
+                session.metadata.insert(CHECKPOINT_KEY.into(), json!(checkpoint));
+                session.metadata.insert(PENDING_KEY.into(), json!(ids));
+            }
+        })
+    }
+}
