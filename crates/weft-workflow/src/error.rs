@@ -48,6 +48,12 @@ pub enum BuildError {
         /// The start executor.
         start: String,
     },
+    /// An orchestration is misconfigured (no participants, an unknown agent name, …).
+    #[error("orchestration: {reason}")]
+    Orchestration {
+        /// What is wrong.
+        reason: String,
+    },
     /// An edge is malformed (e.g. a fan-out without targets).
     #[error("edge {edge}: {reason}")]
     InvalidEdge {

@@ -63,6 +63,7 @@ mod error;
 mod events;
 mod executor;
 mod message;
+pub mod orchestration;
 mod request;
 mod runner;
 mod subworkflow;
@@ -84,6 +85,10 @@ pub use error::{BoxError, BuildError, CheckpointError, WorkflowError};
 pub use events::{RunStatus, WorkflowEvent, WorkflowOutput, WorkflowRunResult};
 pub use executor::{Executor, FnExecutor};
 pub use message::{AnyMessage, WorkflowMessage};
+pub use orchestration::{
+    ConcurrentBuilder, GroupChatBuilder, GroupChatState, HandoffBuilder, HandoffEvent, HandoffUserRequest,
+    ParticipantResult, SequentialBuilder, SpeakerSelector,
+};
 pub use request::{PendingRequest, RequestResponse};
 pub use subworkflow::SubWorkflow;
 pub use workflow::Workflow;

@@ -1,0 +1,274 @@
+//! A group chat: a manager picks who speaks next until a termination condition holds.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::Deserialize;
+use serde_json::json;
+use weft_core::{Agent, AgentSession, ChatOptions, Message, ResponseFormat};
+
+use super::{INPUT_LEN_KEY, added_messages, check_participants};
+use crate::agent::AgentExecutor;
+use crate::context::WorkflowContext;
+use crate::error::{BoxError, BuildError};
+use crate::executor::Executor;
+use crate::workflow::Workflow;
+use crate::{CheckpointStore, WorkflowBuilder};
+
+const ROUND_KEY: &str = "weft.group_chat.round";
+const LAST_SPEAKER_KEY: &str = "weft.group_chat.last_speaker";
+/// The executor id of the manager.
+const MANAGER_ID: &str = "group_chat_manager";
+/// What an agent manager answers to end the chat.
+const FINISH: &str = "FINISH";
+
+/// Where a group chat stands when the manager picks the next speaker.
+#[derive(Debug, Clone)]
+pub struct GroupChatState {
+    /// The participants' names, in the order they were added.
+    pub participants: Vec<String>,
+    /// The conversation so far.
+    pub conversation: Vec<Message>,
+    /// How many participant turns have been taken.
+    pub round: usize,
+    /// Who spoke last.
+    pub last_speaker: Option<String>,
+}
+
+type Pick = Arc<dyn Fn(&GroupChatState) -> Option<String> + Send + Sync>;
+type Predicate = Arc<dyn Fn(&GroupChatState) -> bool + Send + Sync>;
+
+/// How the next speaker is chosen.
+#[derive(Clone)]
+pub enum SpeakerSelector {
+    /// Each participant in turn.
+    RoundRobin,
+    /// A function of the state: the next speaker's name, or `None` to finish.
+    Function(Pick),
+    /// An agent asked with structured output (`{"next_speaker": <name or "FINISH">}`).
+    Agent(Arc<dyn Agent>),
+}
+
+impl std::fmt::Debug for SpeakerSelector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SpeakerSelector::RoundRobin => f.write_str("RoundRobin"),
+            SpeakerSelector::Function(_) => f.write_str("Function"),
+            SpeakerSelector::Agent(agent) => write!(f, "Agent({})", agent.name()),
+        }
+    }
+}
+
+impl SpeakerSelector {
+    /// A selector from a function.
+    pub fn function(pick: impl Fn(&GroupChatState) -> Option<String> + Send + Sync + 'static) -> Self {
+        SpeakerSelector::Function(Arc::new(pick))
+    }
+}
+
+/// Builds a group chat: the manager picks a participant, the participant answers seeing the
+/// whole conversation, and so on, until the manager finishes, `max_rounds` turns were taken
+/// (default 10) or the termination predicate holds. The output is the messages the
+/// participants added.
+pub struct GroupChatBuilder {
+    agents: Vec<Arc<dyn Agent>>,
+    selector: SpeakerSelector,
+    max_rounds: usize,
+    terminate: Option<Predicate>,
+    store: Option<Arc<dyn CheckpointStore>>,
+}
+
+impl Default for GroupChatBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for GroupChatBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupChatBuilder")
+            .field("agents", &self.agents.iter().map(|a| a.name()).collect::<Vec<_>>())
+            .field("selector", &self.selector)
+            .field("max_rounds", &self.max_rounds)
+            .finish()
+    }
+}
+
+impl GroupChatBuilder {
+    /// No participants, round robin, at most 10 rounds.
+    pub fn new() -> Self {
+        Self {
+            agents: Vec::new(),
+            selector: SpeakerSelector::RoundRobin,
+            max_rounds: 10,
+            terminate: None,
+            store: None,
+        }
+    }
+
+    /// Adds a participant.
+    pub fn participant(mut self, agent: Arc<dyn Agent>) -> Self {
+        self.agents.push(agent);
+        self
+    }
+
+    /// Adds participants.
+    pub fn participants(mut self, agents: impl IntoIterator<Item = Arc<dyn Agent>>) -> Self {
+        self.agents.extend(agents);
+        self
+    }
+
+    /// How the next speaker is chosen.
+    pub fn selector(mut self, selector: SpeakerSelector) -> Self {
+        self.selector = selector;
+        self
+    }
+
+    /// The most participant turns.
+    pub fn max_rounds(mut self, rounds: usize) -> Self {
+        self.max_rounds = rounds;
+        self
+    }
+
+    /// Ends the chat when `predicate` holds (checked before each pick).
+    pub fn terminate_when(
+        mut self,
+        predicate: impl Fn(&GroupChatState) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.terminate = Some(Arc::new(predicate));
+        self
+    }
+
+    /// Checkpoints the runs in `store`.
+    pub fn with_checkpoint_store(mut self, store: Arc<dyn CheckpointStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Builds the workflow: the manager, with an edge to and from every participant.
+    pub fn build(self) -> Result<Workflow, BuildError> {
+        check_participants(&self.agents)?;
+        let participants: Vec<(String, String)> = self
+            .agents
+            .iter()
+            .map(|a| (a.name().to_string(), a.description().unwrap_or("").to_string()))
+            .collect();
+        let manager = Manager {
+            participants: participants.clone(),
+            selector: self.selector,
+            max_rounds: self.max_rounds,
+            terminate: self.terminate,
+        };
+        let mut builder = WorkflowBuilder::new().name("group_chat").start_with(manager);
+        for agent in self.agents {
+            let id = agent.name().to_string();
+            builder = builder
+                .add_executor(AgentExecutor::new(agent))
+                .add_edge(MANAGER_ID, id.clone())
+                .add_edge(id, MANAGER_ID);
+        }
+        if let Some(store) = self.store {
+            builder = builder.with_checkpoint_store(store);
+        }
+        builder.build()
+    }
+}
+
+struct Manager {
+    participants: Vec<(String, String)>,
+    selector: SpeakerSelector,
+    max_rounds: usize,
+    terminate: Option<Predicate>,
+}
+
+#[derive(Deserialize)]
+struct Decision {
+    next_speaker: String,
+}
+
+impl Manager {
+    async fn ask(&self, agent: &dyn Agent, state: &GroupChatState) -> Result<Option<String>, BoxError> {
+        let roster: Vec<String> = self
+            .participants
+            .iter()
+            .map(|(name, description)| {
+                if description.is_empty() { format!("- {name}") } else { format!("- {name}: {description}") }
+            })
+            .collect();
+        let prompt = format!(
+            "You manage a group chat. Participants:\n{}\nWho speaks next? Answer {FINISH} when the task is done.",
+            roster.join("\n")
+        );
+        let mut names: Vec<&str> = self.participants.iter().map(|(n, _)| n.as_str()).collect();
+        names.push(FINISH);
+        let schema = json!({
+            "type": "object",
+            "properties": {"next_speaker": {"type": "string", "enum": names}},
+            "required": ["next_speaker"],
+            "additionalProperties": false
+        });
+        let options = ChatOptions {
+            response_format: Some(ResponseFormat::JsonSchema {
+                name: "next_speaker".into(),
+                schema,
+                strict: true,
+            }),
+            ..Default::default()
+        };
+        let mut messages = state.conversation.clone();
+        messages.push(Message::user(prompt));
+        let response = agent.run_messages(&mut AgentSession::new(), messages, options).await?;
+        let decision: Decision = weft_core::agent::parse_structured(agent.name(), &response.text())?;
+        Ok((decision.next_speaker != FINISH).then_some(decision.next_speaker))
+    }
+}
+
+#[async_trait]
+impl Executor for Manager {
+    type Input = Vec<Message>;
+    type Output = Vec<Message>;
+
+    fn id(&self) -> &str {
+        MANAGER_ID
+    }
+
+    async fn handle(
+        &self,
+        conversation: Vec<Message>,
+        ctx: &WorkflowContext<Vec<Message>>,
+    ) -> Result<(), BoxError> {
+        let round: Option<usize> = ctx.get_state(ROUND_KEY)?;
+        if round.is_none() {
+            ctx.set_state(INPUT_LEN_KEY, &conversation.len())?;
+        }
+        let state = GroupChatState {
+            participants: self.participants.iter().map(|(n, _)| n.clone()).collect(),
+            conversation,
+            round: round.unwrap_or(0),
+            last_speaker: ctx.get_state(LAST_SPEAKER_KEY)?,
+        };
+        let done = state.round >= self.max_rounds || self.terminate.as_ref().is_some_and(|t| t(&state));
+        let next = if done {
+            None
+        } else {
+            match &self.selector {
+                SpeakerSelector::RoundRobin => {
+                    state.participants.get(state.round % state.participants.len()).cloned()
+                }
+                SpeakerSelector::Function(pick) => pick(&state),
+                SpeakerSelector::Agent(agent) => self.ask(agent.as_ref(), &state).await?,
+            }
+        };
+        let Some(next) = next else {
+            ctx.yield_output(added_messages(ctx, &state.conversation)?);
+            return Ok(());
+        };
+        if !state.participants.contains(&next) {
+            return Err(format!("the manager picked '{next}', who is not a participant").into());
+        }
+        ctx.set_state(ROUND_KEY, &(state.round + 1))?;
+        ctx.set_state(LAST_SPEAKER_KEY, &next)?;
+        ctx.send_message_to(next, state.conversation);
+        Ok(())
+    }
+}
