@@ -1,0 +1,39 @@
+//! # weft-mcp
+//!
+//! MCP servers as Weft tool sources, on [`rmcp`], the official Rust MCP SDK.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use weft_core::{AgentSession, ChatAgent, ScriptedClient};
+//! use weft_mcp::{McpSource, StdioServer};
+//!
+//! let source = McpSource::builder("everything", StdioServer::new("npx").args(["-y", "@modelcontextprotocol/server-everything"]))
+//!     .allow_tools(["echo", "get-sum"])
+//!     .connect()
+//!     .await?;
+//! let agent = ChatAgent::builder(Arc::new(ScriptedClient::new())).tool_set(Arc::new(source.clone())).build();
+//! let answer = agent.run(&mut AgentSession::new(), "echo hello").await?;
+//! println!("{}", answer.text());
+//! source.close().await;
+//! # Ok(()) }
+//! ```
+//!
+//! How it holds rmcp: one actor task per connection owns the running session and closes it
+//! inside the runtime; every request has a deadline; notification handlers only signal, and a
+//! tracked reloader replaces the tool snapshot; stdio children run as process-group leaders
+//! so that grandchildren end with them; a lost connection is replaced once, at the next call.
+
+mod config;
+mod connect;
+mod error;
+mod handler;
+mod http;
+mod source;
+mod tool;
+
+pub use config::{HttpServer, ServerConfig, StdioServer};
+pub use error::{McpError, McpErrorKind, UnreachableCause};
+pub use handler::McpEvent;
+pub use rmcp;
+pub use source::{McpSource, McpSourceBuilder};

@@ -1,0 +1,473 @@
+//! [`McpSource`]: one MCP server, its session, and its tools as a Weft [`ToolSet`].
+//!
+//! Each connection is owned by one actor task that holds rmcp's running service (transport +
+//! session) and closes it, inside the runtime, when the connection's token is cancelled.
+//! Callers reach the server through rmcp's cheap `Peer` handle with a deadline on every
+//! request; a background reloader (at most one running, one pending) replaces the tool snapshot
+//! after `tools/list_changed`. Both tasks belong to the connection's `TaskTracker`; closing
+//! cancels the token and awaits the tracker.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::Duration;
+
+use rmcp::model::{CallToolRequestParams, JsonObject};
+use rmcp::service::{Peer, RoleClient, RunningService};
+use serde_json::Value;
+use tokio::sync::{Notify, broadcast};
+use tokio_util::sync::{CancellationToken, DropGuard};
+use tokio_util::task::TaskTracker;
+use weft_core::{ApprovalMode, Tool, ToolOutput, ToolSet};
+
+use crate::config::ServerConfig;
+use crate::connect::{Opened, open};
+use crate::error::{McpError, McpErrorKind};
+use crate::handler::{Handler, McpEvent};
+use crate::tool::{ToolOptions, build_tools, map_result};
+
+/// How long closing waits for the session and the child process to end.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a burst of list-changed notifications may settle before the reload starts.
+const RELOAD_SETTLE: Duration = Duration::from_millis(20);
+
+/// Builds an [`McpSource`]; see [`McpSource::builder`].
+#[derive(Debug)]
+pub struct McpSourceBuilder {
+    name: String,
+    server: ServerConfig,
+    tools: ToolOptions,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+}
+
+impl McpSourceBuilder {
+    /// Offers only these tools (by the server's names). Default: all.
+    pub fn allow_tools<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.tools.allow = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Prefixes every tool name the model sees (e.g. `"github_"`), to keep servers apart.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.tools.prefix = prefix.into();
+        self
+    }
+
+    /// Sets the approval mode of one tool (by the server's name).
+    pub fn approval(mut self, tool: impl Into<String>, mode: ApprovalMode) -> Self {
+        self.tools.approvals.insert(tool.into(), mode);
+        self
+    }
+
+    /// Sets the approval mode of the tools without their own (default: never ask).
+    pub fn default_approval(mut self, mode: ApprovalMode) -> Self {
+        self.tools.default_approval = mode;
+        self
+    }
+
+    /// Deadline for connecting: spawn or TCP connect, plus the `initialize` handshake and the
+    /// first tool list (default 30 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Deadline for each request, tool calls included (default 60 s). A request past it is
+    /// cancelled on the server (`notifications/cancelled`) and fails with a timeout error.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// The source, not yet connected.
+    pub fn build(self) -> McpSource {
+        let (events, _) = broadcast::channel(256);
+        let server: Arc<str> = self.name.into();
+        let inner = Arc::new_cyclic(|weak| SourceInner {
+            name: server,
+            server: self.server,
+            tool_options: self.tools,
+            connect_timeout: self.connect_timeout,
+            request_timeout: self.request_timeout,
+            state: tokio::sync::Mutex::new(State::Never),
+            tools: RwLock::new(Arc::new(Vec::new())),
+            reloads: AtomicU64::new(0),
+            events,
+            weak: weak.clone(),
+        });
+        McpSource { inner }
+    }
+
+    /// Builds the source and connects it.
+    pub async fn connect(self) -> Result<McpSource, McpError> {
+        let source = self.build();
+        source.connect().await?;
+        Ok(source)
+    }
+}
+
+/// One MCP server as a source of tools (and prompts, resources). Cheap to clone; all clones
+/// share one connection. Hand it to an agent with `.tool_set(Arc::new(source.clone()))`: the
+/// agent sees the current tools at every model turn.
+///
+/// [`close`](Self::close) ends the session cleanly (and the child process, on stdio);
+/// dropping the last clone closes it too, in the background, as a safety net.
+#[derive(Clone)]
+pub struct McpSource {
+    inner: Arc<SourceInner>,
+}
+
+impl std::fmt::Debug for McpSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("McpSource").field("name", &self.inner.name).finish()
+    }
+}
+
+pub(crate) struct SourceInner {
+    name: Arc<str>,
+    server: ServerConfig,
+    tool_options: ToolOptions,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+    state: tokio::sync::Mutex<State>,
+    tools: RwLock<Arc<Vec<Arc<dyn Tool>>>>,
+    reloads: AtomicU64,
+    events: broadcast::Sender<McpEvent>,
+    weak: Weak<SourceInner>,
+}
+
+enum State {
+    Never,
+    Open(Conn),
+    /// The connection was lost and reconnecting failed; the next call tries again.
+    Lost,
+    Closed,
+}
+
+/// One live connection: the peer handle, and the tasks that own the session.
+struct Conn {
+    peer: Peer<RoleClient>,
+    token: CancellationToken,
+    tracker: TaskTracker,
+    lost: Arc<AtomicBool>,
+    session_id: Arc<Mutex<Option<String>>>,
+    child_pid: Option<u32>,
+    // Dropping the connection (the last source handle) cancels its token: the actor then
+    // closes the session inside the runtime.
+    _guard: DropGuard,
+}
+
+impl Conn {
+    fn is_lost(&self) -> bool {
+        self.lost.load(Ordering::Relaxed) || self.peer.is_transport_closed()
+    }
+
+    async fn shutdown(self, server: &str) {
+        self.token.cancel();
+        self.tracker.close();
+        if tokio::time::timeout(CLOSE_TIMEOUT, self.tracker.wait()).await.is_err() {
+            tracing::warn!(server, "MCP connection did not close within {CLOSE_TIMEOUT:?}");
+        }
+    }
+}
+
+impl McpSource {
+    /// Starts building a source for the server named `name` (used in errors and logs).
+    pub fn builder(name: impl Into<String>, server: impl Into<ServerConfig>) -> McpSourceBuilder {
+        McpSourceBuilder {
+            name: name.into(),
+            server: server.into(),
+            tools: ToolOptions::default(),
+            connect_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(60),
+        }
+    }
+
+    /// The server's name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// Connects: starts the process or opens the HTTP session, runs the handshake and loads
+    /// the tool list, all within the connect timeout. Does nothing when already connected;
+    /// after [`close`](Self::close) it opens a new session.
+    pub async fn connect(&self) -> Result<(), McpError> {
+        let mut state = self.inner.state.lock().await;
+        if matches!(&*state, State::Open(conn) if !conn.is_lost()) {
+            return Ok(());
+        }
+        if let State::Open(old) = std::mem::replace(&mut *state, State::Never) {
+            old.shutdown(&self.inner.name).await;
+        }
+        let conn = self.inner.open_conn().await?;
+        *state = State::Open(conn);
+        Ok(())
+    }
+
+    /// Closes the session (HTTP: `DELETE` when terminate-on-close; stdio: the child process and
+    /// its process group), cancels and awaits the background reload. Idempotent.
+    pub async fn close(&self) {
+        let mut state = self.inner.state.lock().await;
+        if let State::Open(conn) = std::mem::replace(&mut *state, State::Closed) {
+            conn.shutdown(&self.inner.name).await;
+            tracing::debug!(server = %self.inner.name, "MCP source closed");
+        }
+        self.inner.set_tools(Vec::new());
+    }
+
+    /// Whether a session is open (it may still turn out lost at the next call).
+    pub async fn is_connected(&self) -> bool {
+        matches!(&*self.inner.state.lock().await, State::Open(conn) if !conn.is_lost())
+    }
+
+    /// The HTTP session id of the current connection, when the server gave one.
+    pub async fn session_id(&self) -> Option<String> {
+        match &*self.inner.state.lock().await {
+            State::Open(conn) => conn.session_id.lock().ok().and_then(|id| id.clone()),
+            _ => None,
+        }
+    }
+
+    /// The process id of the stdio child (the leader of its process group).
+    pub async fn child_pid(&self) -> Option<u32> {
+        match &*self.inner.state.lock().await {
+            State::Open(conn) => conn.child_pid,
+            _ => None,
+        }
+    }
+
+    /// How many times the tool list was reloaded after a list-changed notification.
+    pub fn tool_reloads(&self) -> u64 {
+        self.inner.reloads.load(Ordering::Relaxed)
+    }
+
+    /// Events from the server: progress, log messages, tool reloads, reconnects.
+    pub fn subscribe(&self) -> broadcast::Receiver<McpEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Calls a tool by the server's name (no prefix, allow-list not applied). An `isError`
+    /// result is an error of kind [`McpErrorKind::ToolFailed`] carrying the tool's text.
+    pub async fn call_tool(&self, name: &str, arguments: Value) -> Result<ToolOutput, McpError> {
+        let arguments = match arguments {
+            Value::Object(map) => map,
+            Value::Null => JsonObject::new(),
+            other => {
+                let message = format!("tool '{name}': the arguments are not a JSON object: {other}");
+                return Err(McpError::new(McpErrorKind::Configuration, &*self.inner.name, message));
+            }
+        };
+        self.inner.call_tool(name, arguments).await
+    }
+
+    /// Sends a ping and waits for the answer.
+    pub async fn ping(&self) -> Result<(), McpError> {
+        self.inner
+            .request("ping", |peer| async move {
+                peer.send_request(rmcp::model::ClientRequest::PingRequest(Default::default()))
+                    .await
+                    .map(|_| ())
+            })
+            .await
+    }
+}
+
+impl ToolSet for McpSource {
+    fn tools(&self) -> Vec<Arc<dyn Tool>> {
+        self.inner.tools.read().map(|tools| tools.as_ref().clone()).unwrap_or_default()
+    }
+}
+
+impl SourceInner {
+    fn set_tools(&self, tools: Vec<Arc<dyn Tool>>) {
+        if let Ok(mut slot) = self.tools.write() {
+            *slot = Arc::new(tools);
+        }
+    }
+
+    fn install(&self, tools: Vec<rmcp::model::Tool>) -> usize {
+        let tools = build_tools(tools, &self.tool_options, &self.weak, &self.name);
+        let count = tools.len();
+        self.set_tools(tools);
+        count
+    }
+
+    /// Opens a connection: transport, handshake, first tool list, then the actor and reloader.
+    async fn open_conn(&self) -> Result<Conn, McpError> {
+        let token = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        let tools_changed = Arc::new(Notify::new());
+        let handler = Handler {
+            server: self.name.clone(),
+            tools_changed: tools_changed.clone(),
+            events: self.events.clone(),
+        };
+        let deadline = tokio::time::Instant::now() + self.connect_timeout;
+        let Opened { running, session_id, child_pid, process_group } =
+            open(&self.name, &self.server, handler, self.connect_timeout, &tracker, &token).await?;
+        let peer = running.peer().clone();
+        let listed = tokio::time::timeout_at(deadline, peer.list_all_tools()).await;
+        let tools = match listed {
+            Ok(Ok(tools)) => tools,
+            Ok(Err(error)) => {
+                close_running(running, &self.name, process_group).await;
+                return Err(McpError::from_service(&self.name, "tools/list", error));
+            }
+            Err(_) => {
+                close_running(running, &self.name, process_group).await;
+                return Err(McpError::timeout(&self.name, "tools/list during connect", self.connect_timeout));
+            }
+        };
+        let count = self.install(tools);
+        tracing::info!(server = %self.name, tools = count, session_id = ?session_id.lock().ok().and_then(|s| s.clone()), "MCP source connected");
+        let lost = Arc::new(AtomicBool::new(false));
+        tracker.spawn(actor(running, token.clone(), lost.clone(), self.name.clone(), process_group));
+        tracker.spawn(reloader(
+            self.weak.clone(),
+            peer.clone(),
+            tools_changed,
+            token.clone(),
+            self.request_timeout,
+        ));
+        Ok(Conn { peer, _guard: token.clone().drop_guard(), token, tracker, lost, session_id, child_pid })
+    }
+
+    /// The peer of a live connection; a lost one is replaced once, here, before the request.
+    async fn peer(&self) -> Result<(Peer<RoleClient>, Arc<AtomicBool>), McpError> {
+        let mut state = self.state.lock().await;
+        match &*state {
+            State::Never => return Err(McpError::closed(&self.name, "not connected (call connect first)")),
+            State::Closed => return Err(McpError::closed(&self.name, "the source is closed")),
+            State::Open(conn) if !conn.is_lost() => return Ok((conn.peer.clone(), conn.lost.clone())),
+            State::Open(_) | State::Lost => {}
+        }
+        tracing::warn!(server = %self.name, "MCP connection lost; reconnecting once");
+        if let State::Open(old) = std::mem::replace(&mut *state, State::Never) {
+            old.shutdown(&self.name).await;
+        }
+        match self.open_conn().await {
+            Ok(conn) => {
+                let handle = (conn.peer.clone(), conn.lost.clone());
+                *state = State::Open(conn);
+                tracing::info!(server = %self.name, "MCP connection re-established");
+                let _ = self.events.send(McpEvent::Reconnected { server: self.name.to_string() });
+                Ok(handle)
+            }
+            Err(error) => {
+                tracing::warn!(server = %self.name, %error, "MCP reconnect failed");
+                *state = State::Lost;
+                Err(error)
+            }
+        }
+    }
+
+    /// Runs one request with the request deadline; marks the connection lost when it broke.
+    pub(crate) async fn request<T, F, Fut>(&self, what: &str, send: F) -> Result<T, McpError>
+    where
+        F: FnOnce(Peer<RoleClient>) -> Fut,
+        Fut: std::future::Future<Output = Result<T, rmcp::ServiceError>>,
+    {
+        let (peer, lost) = self.peer().await?;
+        let transport_closed = peer.clone();
+        match tokio::time::timeout(self.request_timeout, send(peer)).await {
+            Err(_) => Err(McpError::timeout(&self.name, what, self.request_timeout)),
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => {
+                let error = McpError::from_service(&self.name, what, error);
+                if error.is_connection_lost() || transport_closed.is_transport_closed() {
+                    tracing::warn!(server = %self.name, %error, "MCP connection lost");
+                    lost.store(true, Ordering::Relaxed);
+                }
+                Err(error)
+            }
+        }
+    }
+
+    pub(crate) async fn call_tool(&self, name: &str, arguments: JsonObject) -> Result<ToolOutput, McpError> {
+        let params = CallToolRequestParams::new(name.to_owned()).with_arguments(arguments);
+        let what = format!("tool '{name}'");
+        let result = self.request(&what, |peer| async move { peer.call_tool(params).await }).await?;
+        map_result(result).map_err(|text| McpError::new(McpErrorKind::ToolFailed, &*self.name, text))
+    }
+}
+
+/// Owns the running service: waits for the connection's token, then closes the session (and
+/// the child's process group) inside the runtime. Also notices a dead transport early.
+async fn actor(
+    running: RunningService<RoleClient, Handler>,
+    token: CancellationToken,
+    lost: Arc<AtomicBool>,
+    server: Arc<str>,
+    process_group: Option<u32>,
+) {
+    let mut check = tokio::time::interval(Duration::from_millis(500));
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = token.cancelled() => break,
+            _ = check.tick() => {
+                if running.peer().is_transport_closed() && !lost.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(server = %server, "MCP transport closed by the server side");
+                }
+            }
+        }
+    }
+    close_running(running, &server, process_group).await;
+}
+
+/// Closes rmcp's service with a deadline, then ends what is left of the child's process group.
+async fn close_running(
+    mut running: RunningService<RoleClient, Handler>,
+    server: &str,
+    process_group: Option<u32>,
+) {
+    match tokio::time::timeout(CLOSE_TIMEOUT, running.close()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(error)) => tracing::warn!(server, %error, "MCP session task failed while closing"),
+        Err(_) => tracing::warn!(server, "MCP session did not close within {CLOSE_TIMEOUT:?}"),
+    }
+    drop(running);
+    if let Some(group) = process_group {
+        crate::connect::kill_group(group);
+    }
+}
+
+/// Reloads the tool list after list-changed signals: one reload at a time, a burst of signals
+/// during a reload collapses into one more. Cancelled with the connection.
+async fn reloader(
+    source: Weak<SourceInner>,
+    peer: Peer<RoleClient>,
+    signal: Arc<Notify>,
+    token: CancellationToken,
+    timeout: Duration,
+) {
+    loop {
+        tokio::select! {
+            _ = token.cancelled() => return,
+            _ = signal.notified() => {}
+        }
+        tokio::select! {
+            _ = token.cancelled() => return,
+            _ = tokio::time::sleep(RELOAD_SETTLE) => {}
+        }
+        let listed = tokio::select! {
+            _ = token.cancelled() => return,
+            listed = tokio::time::timeout(timeout, peer.list_all_tools()) => listed,
+        };
+        let Some(inner) = source.upgrade() else { return };
+        inner.reloads.fetch_add(1, Ordering::Relaxed);
+        match listed {
+            Ok(Ok(tools)) => {
+                let count = inner.install(tools);
+                tracing::info!(server = %inner.name, tools = count, "MCP tool list reloaded");
+                let _ = inner.events.send(McpEvent::ToolsReloaded { server: inner.name.to_string(), count });
+            }
+            Ok(Err(error)) => tracing::warn!(server = %inner.name, %error, "MCP tool list reload failed"),
+            Err(_) => tracing::warn!(server = %inner.name, "MCP tool list reload timed out"),
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! Shared test support: finding the real peers (installed by `.ci/mcp-peers.sh`), starting the
+//! Python test server over HTTP on a free 127.0.0.1 port, and bounded waits.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The value of a peer variable, or `None` (after saying why) when the test should skip.
+/// With `WEFT_REQUIRE_PEERS=1` a missing peer fails the test.
+pub fn peer(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(value) if !value.is_empty() && std::path::Path::new(&value).exists() => Some(value),
+        _ => {
+            let message =
+                format!("{var} is not set (or does not exist): run `source .ci/mcp-peers.sh` first");
+            if std::env::var("WEFT_REQUIRE_PEERS").as_deref() == Ok("1") {
+                panic!("{message} (WEFT_REQUIRE_PEERS=1)");
+            }
+            eprintln!("skipping: {message}");
+            None
+        }
+    }
+}
+
+pub fn servers_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/servers")
+}
+
+pub fn py_server() -> String {
+    servers_dir().join("py_server.py").display().to_string()
+}
+
+pub fn raw_server() -> String {
+    servers_dir().join("raw_stdio.py").display().to_string()
+}
+
+/// A free port on 127.0.0.1 (bound, then released).
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// A child process killed (with its group) when dropped.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub url: String,
+    pub port: u16,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits until something listens on the port.
+pub async fn wait_listening(port: u16) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "server on port {port} did not start within 20 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The Python test server on streamable HTTP.
+pub async fn start_py_http(python: &str) -> ServerProcess {
+    let port = free_port();
+    let child = std::process::Command::new(python)
+        .arg(py_server())
+        .arg("http")
+        .arg(port.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = ServerProcess { child, url: format!("http://127.0.0.1:{port}/mcp"), port };
+    wait_listening(port).await;
+    server
+}
+
+/// server-everything on streamable HTTP (it binds all interfaces; we only talk to 127.0.0.1).
+pub async fn start_everything_http(node: &str, everything: &str) -> ServerProcess {
+    let port = free_port();
+    let child = std::process::Command::new(node)
+        .arg(everything)
+        .arg("streamableHttp")
+        .env("PORT", port.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = ServerProcess { child, url: format!("http://127.0.0.1:{port}/mcp"), port };
+    wait_listening(port).await;
+    server
+}
+
+/// Whether a process (by pid) is still alive (not counting zombies).
+pub fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
+        Err(_) => false,
+    }
+}
+
+/// Waits (bounded) until the process is gone.
+pub async fn wait_gone(pid: u32) -> bool {
+    for _ in 0..100 {
+        if !alive(pid) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// Runs a future with a hard limit so that nothing can hang CI.
+pub async fn bounded<F: std::future::Future>(secs: u64, future: F) -> F::Output {
+    tokio::time::timeout(Duration::from_secs(secs), future).await.expect("test step took too long")
+}

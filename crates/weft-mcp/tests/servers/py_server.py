@@ -1,0 +1,98 @@
+"""A small MCP server for weft-mcp's tests, on the PyPI `mcp` package (2.x).
+
+Usage: py_server.py stdio
+       py_server.py http PORT        (streamable HTTP on 127.0.0.1:PORT/mcp)
+"""
+
+import asyncio
+import sys
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel
+
+server = MCPServer("weft-test-py")
+added = []
+
+
+@server.tool()
+def echo(text: str) -> str:
+    """Echo the text back."""
+    return f"echo: {text}"
+
+
+@server.tool()
+async def sleep(seconds: float) -> str:
+    """Sleep for a number of seconds, then answer."""
+    await asyncio.sleep(seconds)
+    return f"slept {seconds}"
+
+
+@server.tool()
+def fail(message: str) -> str:
+    """Always fails with the message."""
+    raise ToolError(f"failure requested: {message}")
+
+
+class Sum(BaseModel):
+    total: float
+    count: int
+
+
+@server.tool()
+def add_numbers(a: float, b: float) -> Sum:
+    """Adds two numbers, with a structured result."""
+    return Sum(total=a + b, count=2)
+
+
+@server.tool()
+async def change_tools(count: int, ctx: Context) -> str:
+    """Adds a tool named extra_N, then sends tools/list_changed count times."""
+    name = f"extra_{len(added)}"
+
+    def extra() -> str:
+        return f"{name} ran"
+
+    server.add_tool(extra, name=name, description=f"An extra tool {name}.")
+    added.append(name)
+    for _ in range(count):
+        await ctx.session.send_tool_list_changed()
+    return f"added {name}, notified {count} times"
+
+
+@server.tool()
+async def slow_with_change(seconds: float, ctx: Context) -> str:
+    """Sends tools/list_changed, then keeps the call in flight for a while."""
+    await ctx.session.send_tool_list_changed()
+    await asyncio.sleep(seconds)
+    return "finished"
+
+
+@server.tool()
+async def progress(steps: int, ctx: Context) -> str:
+    """Reports progress steps, logging each one."""
+    for i in range(steps):
+        await ctx.report_progress(i + 1, steps, f"step {i + 1}")
+        await ctx.info(f"progress step {i + 1}")
+    return f"done {steps} steps"
+
+
+@server.prompt()
+def greet(name: str) -> str:
+    """A greeting prompt."""
+    return f"Please greet {name} warmly."
+
+
+@server.resource("test://hello")
+def hello() -> str:
+    """A static text resource."""
+    return "hello from the resource"
+
+
+if __name__ == "__main__":
+    mode = sys.argv[1] if len(sys.argv) > 1 else "stdio"
+    if mode == "http":
+        server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
+    else:
+        print("weft-test-py: starting on stdio", file=sys.stderr, flush=True)
+        server.run("stdio")
