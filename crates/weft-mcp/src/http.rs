@@ -18,14 +18,23 @@ use crate::config::HttpServer;
 /// How long to wait for a TCP (and TLS) connection.
 pub(crate) const HTTP_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The client a source builds for itself: connect timeout, no idle pooling between sessions,
+/// The client a source builds for itself (dropped with the session, so its pool is never shared
+/// between sessions or sources): connect timeout, a short idle timeout,
 /// redirects only within the same origin, and no total request timeout (long tool calls are
 /// bounded by the source's request timeout instead).
+///
+/// For a plain `http:` endpoint the client gets no root certificates: redirects stay on the
+/// same origin, so it never speaks TLS, and loading the platform's roots would cost tens of
+/// milliseconds per source.
 pub(crate) fn own_client(config: &HttpServer, connect_timeout: Duration) -> reqwest::Result<reqwest::Client> {
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder();
+    if config.url.starts_with("http:") {
+        builder = builder.tls_certs_only(Vec::new());
+    }
+    builder
         .connect_timeout(connect_timeout.min(HTTP_CONNECT_TIMEOUT))
         .read_timeout(config.sse_read_timeout)
-        .pool_max_idle_per_host(0)
+        .pool_idle_timeout(Duration::from_secs(30))
         .redirect(reqwest::redirect::Policy::custom(|attempt| {
             let same_origin = attempt.previous().first().is_some_and(|first| {
                 first.scheme() == attempt.url().scheme()
