@@ -348,6 +348,16 @@ pub enum AgentError {
     /// The run was cancelled.
     #[error("agent run cancelled")]
     Cancelled,
+    /// Something the agent runs on failed (e.g. the workflow behind a workflow agent); the cause
+    /// is kept as the source.
+    #[error("agent '{agent}': {source}")]
+    Other {
+        /// The agent's name.
+        agent: String,
+        /// The cause.
+        #[source]
+        source: BoxError,
+    },
 }
 
 impl AgentError {

@@ -88,9 +88,8 @@ impl WorkflowAgent {
         vec![Message::assistant(text).with_author(self.name.clone())]
     }
 
-    fn failed(&self, error: impl std::fmt::Display) -> AgentError {
-        // weft-core has no agent error that carries an arbitrary source yet.
-        AgentError::Middleware { agent: self.name.clone(), message: format!("workflow failed: {error}") }
+    fn failed(&self, error: impl Into<weft_core::BoxError>) -> AgentError {
+        AgentError::Other { agent: self.name.clone(), source: error.into() }
     }
 
     /// The events of this run: a new run over the conversation, or the paused run continued

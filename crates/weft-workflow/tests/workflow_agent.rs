@@ -241,3 +241,28 @@ async fn agents_inside_a_sub_workflow_stream_through() {
         .count();
     assert!(updates > 0);
 }
+
+#[tokio::test]
+async fn a_failing_workflow_is_an_agent_error_that_keeps_its_cause() {
+    let failing = WorkflowBuilder::new()
+        .start_with(FnExecutor::new(
+            "boom",
+            |_: Vec<Message>, _ctx: WorkflowContext<Vec<Message>>| async move {
+                Err::<(), BoxError>("the reactor is offline".into())
+            },
+        ))
+        .build()
+        .unwrap();
+    let agent = WorkflowAgent::new("plant", failing).unwrap();
+    let error =
+        agent.run_messages(&mut AgentSession::new(), vec![Message::user("go")], ChatOptions::default()).await;
+    let error = error.unwrap_err();
+    assert!(matches!(&error, weft_core::AgentError::Other { agent, .. } if agent == "plant"), "{error:?}");
+    let mut chain = Vec::new();
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+    while let Some(current) = cause {
+        chain.push(current.to_string());
+        cause = current.source();
+    }
+    assert!(chain.iter().skip(1).any(|c| c.contains("the reactor is offline")), "{chain:?}");
+}

@@ -375,6 +375,7 @@ fn error_type(error: &AgentError) -> &'static str {
         AgentError::InvalidInput { .. } => "invalid_input",
         AgentError::Middleware { .. } => "middleware",
         AgentError::Cancelled => "cancelled",
+        AgentError::Other { .. } => "other",
     }
 }
 
