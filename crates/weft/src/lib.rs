@@ -6,8 +6,9 @@
 //!
 //! This crate is the facade: it re-exports [`weft_core`] at its root (so `weft::ChatAgent`,
 //! `weft::agent::…`, `weft::middleware::…`) and the OpenAI-compatible provider as
-//! [`weft::openai`](crate::openai) (feature `openai`, on by default). `use weft::prelude::*;`
-//! brings in what most programs need.
+//! [`weft::openai`](crate::openai) (feature `openai`), MCP tools as [`weft::mcp`](crate::mcp)
+//! (feature `mcp`) and workflows as [`weft::workflow`](crate::workflow) (feature `workflow`), all
+//! on by default. `use weft::prelude::*;` brings in what most programs need.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -48,6 +49,16 @@ pub use weft_core::*;
 /// Completions or Responses): the [`weft_openai`] crate.
 #[cfg(feature = "openai")]
 pub use weft_openai as openai;
+
+/// MCP (Model Context Protocol) tool sources over stdio and streamable HTTP: the [`weft_mcp`]
+/// crate.
+#[cfg(feature = "mcp")]
+pub use weft_mcp as mcp;
+
+/// Graph workflows with supersteps, checkpoints, human-in-the-loop and multi-agent
+/// orchestrations: the [`weft_workflow`] crate.
+#[cfg(feature = "workflow")]
+pub use weft_workflow as workflow;
 
 /// The items most programs use: `use weft::prelude::*;`.
 pub mod prelude {
