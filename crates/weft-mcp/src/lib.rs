@@ -26,13 +26,19 @@
 
 mod config;
 mod connect;
+mod elicitation;
 mod error;
 mod handler;
 mod http;
+mod sampling;
 mod source;
 mod tool;
 
 pub use config::{HttpServer, ServerConfig, StdioServer};
+pub use elicitation::{
+    ChannelElicitationHandler, ElicitationHandler, ElicitationRequest, ElicitationResponse,
+    PendingElicitation, elicitation_channel,
+};
 pub use error::{McpError, McpErrorKind, UnreachableCause};
 pub use handler::McpEvent;
 pub use rmcp;

@@ -21,8 +21,9 @@ use weft_core::{ApprovalMode, Tool, ToolOutput, ToolSet};
 
 use crate::config::ServerConfig;
 use crate::connect::{Opened, open};
+use crate::elicitation::ElicitationHandler;
 use crate::error::{McpError, McpErrorKind};
-use crate::handler::{Handler, McpEvent};
+use crate::handler::{ClientFeatures, Handler, McpEvent};
 use crate::tool::{ToolOptions, build_tools, map_result};
 
 /// How long closing waits for the session and the child process to end.
@@ -38,9 +39,25 @@ pub struct McpSourceBuilder {
     tools: ToolOptions,
     connect_timeout: Duration,
     request_timeout: Duration,
+    features: ClientFeatures,
 }
 
 impl McpSourceBuilder {
+    /// Answers the server's `elicitation/create` requests (form mode) with this handler, and
+    /// announces the capability. See [`crate::elicitation_channel`] for a human-in-the-loop
+    /// handler.
+    pub fn elicitation_handler(mut self, handler: impl ElicitationHandler) -> Self {
+        self.features.elicitation = Some(Arc::new(handler));
+        self
+    }
+
+    /// Answers the server's `sampling/createMessage` requests with this model, and announces
+    /// the capability.
+    pub fn sampling_client(mut self, client: Arc<dyn weft_core::ChatClient>) -> Self {
+        self.features.sampling = Some(client);
+        self
+    }
+
     /// Offers only these tools (by the server's names). Default: all.
     pub fn allow_tools<I, S>(mut self, names: I) -> Self
     where
@@ -93,6 +110,7 @@ impl McpSourceBuilder {
             tool_options: self.tools,
             connect_timeout: self.connect_timeout,
             request_timeout: self.request_timeout,
+            features: self.features,
             state: tokio::sync::Mutex::new(State::Never),
             tools: RwLock::new(Arc::new(Vec::new())),
             reloads: AtomicU64::new(0),
@@ -133,6 +151,7 @@ pub(crate) struct SourceInner {
     tool_options: ToolOptions,
     connect_timeout: Duration,
     request_timeout: Duration,
+    features: ClientFeatures,
     state: tokio::sync::Mutex<State>,
     tools: RwLock<Arc<Vec<Arc<dyn Tool>>>>,
     reloads: AtomicU64,
@@ -184,6 +203,7 @@ impl McpSource {
             tools: ToolOptions::default(),
             connect_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(60),
+            features: ClientFeatures::default(),
         }
     }
 
@@ -305,6 +325,7 @@ impl SourceInner {
             server: self.name.clone(),
             tools_changed: tools_changed.clone(),
             events: self.events.clone(),
+            features: self.features.clone(),
         };
         let deadline = tokio::time::Instant::now() + self.connect_timeout;
         let Opened { running, session_id, child_pid, process_group } =

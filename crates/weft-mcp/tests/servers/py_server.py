@@ -5,10 +5,13 @@ Usage: py_server.py stdio
 """
 
 import asyncio
+import json
 import sys
+from typing import Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import SamplingMessage, TextContent
 from pydantic import BaseModel
 
 server = MCPServer("weft-test-py")
@@ -75,6 +78,66 @@ async def progress(steps: int, ctx: Context) -> str:
         await ctx.report_progress(i + 1, steps, f"step {i + 1}")
         await ctx.info(f"progress step {i + 1}")
     return f"done {steps} steps"
+
+
+class Profile(BaseModel):
+    name: str
+    age: int = 30
+    score: float = 95.5
+    status: Literal["active", "inactive", "pending"] = "active"
+    verified: bool = True
+
+
+@server.tool()
+async def ask_profile(question: str, ctx: Context) -> str:
+    """Elicits a profile from the user; answers with the action and the data (JSON)."""
+    result = await ctx.elicit(question, Profile)
+    if result.action == "accept":
+        return json.dumps({"action": "accept", "data": result.data.model_dump()})
+    return json.dumps({"action": result.action})
+
+
+@server.tool()
+def client_capabilities(ctx: Context) -> str:
+    """The capabilities the client announced (JSON)."""
+    capabilities = ctx.session.client_capabilities
+    if capabilities is None:
+        return "{}"
+    return json.dumps(capabilities.model_dump(mode="json", exclude_none=True))
+
+
+@server.tool()
+async def summarize(text: str, ctx: Context) -> str:
+    """Asks the client's model (sampling) to summarize the text; answers with the result (JSON)."""
+    result = await ctx.session.create_message(
+        [SamplingMessage(role="user", content=TextContent(type="text", text=text))],
+        max_tokens=64,
+        system_prompt="Summarize in one line.",
+        temperature=0.25,
+        stop_sequences=["END"],
+        related_request_id=ctx.request_id,
+    )
+    return json.dumps(result.model_dump(mode="json", by_alias=True, exclude_none=True))
+
+
+cancelled = []
+
+
+@server.tool()
+async def sleep_tracked(seconds: float, tag: str) -> str:
+    """Sleeps; when the call is cancelled, records the tag (see last_cancelled)."""
+    try:
+        await asyncio.sleep(seconds)
+    except BaseException:
+        cancelled.append(tag)
+        raise
+    return f"slept {seconds}"
+
+
+@server.tool()
+def last_cancelled() -> str:
+    """The tags of the sleep_tracked calls that were cancelled, comma-separated."""
+    return ",".join(cancelled)
 
 
 @server.prompt()
