@@ -40,7 +40,7 @@ impl OpenAIChatClient {
     pub fn request_body(&self, request: &ChatRequest, stream: bool) -> Result<serde_json::Value, ChatError> {
         let label = self.openai.inner.label(Api::Chat);
         let model = self.openai.inner.resolve_model(request.options.model.as_deref(), &label)?;
-        Ok(request_body(&request.messages, &request.options, &model, stream))
+        Ok(request_body(&request.messages, &self.openai.inner.wire_options(&request.options), &model, stream))
     }
 }
 
@@ -51,7 +51,7 @@ impl ChatClient for OpenAIChatClient {
         let label = inner.label(Api::Chat);
         let model = inner.resolve_model(request.options.model.as_deref(), &label)?;
         let url = inner.url(Api::Chat, &model);
-        let body = request_body(&request.messages, &request.options, &model, false);
+        let body = request_body(&request.messages, &inner.wire_options(&request.options), &model, false);
         let sent = inner.send(&label, &url, &body, false).await?;
         let bytes = inner.read_body(&label, &url, sent).await?;
         parse_completion(&label, &bytes)
@@ -70,7 +70,7 @@ impl ChatClient for OpenAIChatClient {
                 }
             };
             let url = inner.url(Api::Chat, &model);
-            let body = request_body(&request.messages, &request.options, &model, true);
+            let body = request_body(&request.messages, &inner.wire_options(&request.options), &model, true);
             let sent = match inner.send(&label, &url, &body, true).await {
                 Ok(sent) => sent,
                 Err(err) => {

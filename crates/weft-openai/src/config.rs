@@ -4,12 +4,13 @@
 //! once. The built [`OpenAI`] is a cheap handle (an `Arc` inside) that hands out the two
 //! clients: [`OpenAI::chat`] (Chat Completions) and [`OpenAI::responses`] (Responses).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use weft_core::{ChatError, ChatErrorKind};
+use weft_core::{ChatError, ChatErrorKind, ChatOptions, ToolChoice};
 
 use crate::chat::OpenAIChatClient;
 use crate::responses::OpenAIResponsesClient;
@@ -57,6 +58,7 @@ pub struct OpenAIBuilder {
     azure_endpoint: Option<String>,
     azure_deployment: Option<String>,
     azure_api_version: Option<String>,
+    named_tool_choice: Option<bool>,
 }
 
 impl fmt::Debug for OpenAIBuilder {
@@ -76,6 +78,7 @@ impl fmt::Debug for OpenAIBuilder {
             .field("azure_endpoint", &self.azure_endpoint)
             .field("azure_deployment", &self.azure_deployment)
             .field("azure_api_version", &self.azure_api_version)
+            .field("named_tool_choice", &self.named_tool_choice)
             .finish()
     }
 }
@@ -249,6 +252,16 @@ impl OpenAIBuilder {
         self
     }
 
+    /// How a request that forces one function ([`ToolChoice::Function`](weft_core::ToolChoice))
+    /// is sent. `true` (the default): OpenAI's object form, `tool_choice: {"type": "function",
+    /// …}`. `false`: `tool_choice: "required"` with only that tool offered, which means the
+    /// same; for servers that ignore the object form and let the model choose, such as
+    /// llama.cpp's `llama-server`.
+    pub fn named_tool_choice(mut self, named: bool) -> Self {
+        self.named_tool_choice = Some(named);
+        self
+    }
+
     /// Checks the configuration and builds the handle. Fails with a
     /// [`Configuration`](ChatErrorKind::Configuration) error on an invalid URL or header, or
     /// when the HTTP client cannot be built.
@@ -313,6 +326,7 @@ impl OpenAIBuilder {
                 model,
                 headers,
                 azure,
+                named_tool_choice: self.named_tool_choice.unwrap_or(true),
                 timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
                 stream_idle_timeout: self.stream_idle_timeout.unwrap_or(DEFAULT_STREAM_IDLE_TIMEOUT),
                 retry: RetryPolicy {
@@ -376,6 +390,9 @@ pub(crate) struct Inner {
     /// Credentials, organization/project and extra headers.
     pub(crate) headers: HeaderMap,
     pub(crate) azure: Option<Azure>,
+    /// Whether a forced function is sent in OpenAI's object form (see
+    /// [`OpenAIBuilder::named_tool_choice`]).
+    pub(crate) named_tool_choice: bool,
     pub(crate) timeout: Duration,
     pub(crate) stream_idle_timeout: Duration,
     pub(crate) retry: RetryPolicy,
@@ -435,6 +452,20 @@ impl OpenAI {
 }
 
 impl Inner {
+    /// The options as this endpoint takes them: without the object form of `tool_choice` when
+    /// [`OpenAIBuilder::named_tool_choice`] is off, a forced function becomes `required` with
+    /// only that tool offered.
+    pub(crate) fn wire_options<'a>(&self, options: &'a ChatOptions) -> Cow<'a, ChatOptions> {
+        let Some(ToolChoice::Function(name)) = &options.tool_choice else { return Cow::Borrowed(options) };
+        if self.named_tool_choice || !options.tools.iter().any(|tool| &tool.name == name) {
+            return Cow::Borrowed(options);
+        }
+        let mut options = options.clone();
+        options.tools.retain(|tool| &tool.name == name);
+        options.tool_choice = Some(ToolChoice::Required);
+        Cow::Owned(options)
+    }
+
     /// The model for a request: the options' model, else the configured default.
     pub(crate) fn resolve_model(&self, requested: Option<&str>, label: &str) -> Result<String, ChatError> {
         if let Some(model) = requested.map(str::trim).filter(|model| !model.is_empty()) {
@@ -495,6 +526,28 @@ mod tests {
         assert_eq!(openai.base_url(), "https://res.openai.azure.com");
         assert!(openai.inner.headers.contains_key("api-key"));
         assert!(!openai.inner.headers.contains_key("authorization"));
+    }
+
+    #[test]
+    fn a_named_tool_choice_can_be_sent_as_required_with_one_tool() {
+        use weft_core::ToolDefinition;
+        let tool = |name: &str| ToolDefinition::new(name, "", serde_json::json!({"type": "object"}));
+        let options = ChatOptions {
+            tools: vec![tool("f"), tool("g")],
+            tool_choice: Some(ToolChoice::Function("g".into())),
+            ..ChatOptions::default()
+        };
+        let default = OpenAI::builder().build().unwrap();
+        assert_eq!(*default.inner.wire_options(&options), options);
+        let plain = OpenAI::builder().named_tool_choice(false).build().unwrap();
+        let sent = plain.inner.wire_options(&options);
+        assert_eq!(sent.tools, vec![tool("g")]);
+        assert_eq!(sent.tool_choice, Some(ToolChoice::Required));
+        // Other choices, and a name that is not offered, are sent as they are.
+        let unknown = ChatOptions { tool_choice: Some(ToolChoice::Function("h".into())), ..options.clone() };
+        assert_eq!(*plain.inner.wire_options(&unknown), unknown);
+        let required = ChatOptions { tool_choice: Some(ToolChoice::Required), ..options };
+        assert_eq!(*plain.inner.wire_options(&required), required);
     }
 
     #[test]

@@ -41,6 +41,10 @@ pub(crate) fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<
 /// The provider's message and code from an OpenAI-shaped error payload
 /// (`{"error": {"message", "type", "code"}}`), or from the looser shapes other servers use
 /// (`{"error": "text"}`, `{"message": …}`, `{"detail": …}`).
+///
+/// The code is `code` when it is a name; a numeric `code` (llama.cpp and vLLM repeat the HTTP
+/// status there, e.g. `{"code": 400, "type": "exceed_context_size_error"}`) yields to `type`,
+/// which then names the error.
 pub(crate) fn provider_message(payload: &Value) -> (Option<String>, Option<String>) {
     let error = payload.get("error").unwrap_or(payload);
     let text = |value: Option<&Value>| match value {
@@ -48,11 +52,16 @@ pub(crate) fn provider_message(payload: &Value) -> (Option<String>, Option<Strin
         Some(Value::Number(n)) => Some(n.to_string()),
         _ => None,
     };
+    let name = |value: Option<&Value>| match value {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    };
     let message = match error {
         Value::String(s) => Some(s.clone()),
         _ => text(error.get("message")).or_else(|| text(error.get("detail"))),
     };
-    let code = text(error.get("code")).or_else(|| text(error.get("type")));
+    let code =
+        name(error.get("code")).or_else(|| name(error.get("type"))).or_else(|| text(error.get("code")));
     (message, code)
 }
 
@@ -62,17 +71,23 @@ fn kind_for_code(code: &str) -> Option<ChatErrorKind> {
         "rate_limit_exceeded" | "rate_limit_error" | "insufficient_quota" | "too_many_requests" => {
             ChatErrorKind::RateLimit
         }
-        "invalid_api_key" | "authentication_error" | "unauthorized" | "permission_denied" => {
-            ChatErrorKind::Authentication
-        }
+        "invalid_api_key"
+        | "authentication_error"
+        | "unauthorized"
+        | "permission_denied"
+        | "permission_error" => ChatErrorKind::Authentication,
         "server_error"
         | "internal_error"
         | "internal_server_error"
         | "server_is_overloaded"
-        | "overloaded" => ChatErrorKind::Server,
+        | "overloaded"
+        | "unavailable_error" => ChatErrorKind::Server,
+        // llama.cpp's types: `exceed_context_size_error`, `not_supported_error`.
         "invalid_request_error"
         | "invalid_prompt"
         | "context_length_exceeded"
+        | "exceed_context_size_error"
+        | "not_supported_error"
         | "invalid_value"
         | "model_not_found"
         | "not_found_error"
@@ -250,6 +265,29 @@ mod tests {
         assert_eq!((err.kind(), err.message()), (ChatErrorKind::Authentication, "nope"));
         let err = status_error("p", StatusCode::NOT_FOUND, &HeaderMap::new(), b"");
         assert_eq!((err.kind(), err.message()), (ChatErrorKind::BadRequest, "Not Found"));
+    }
+
+    #[test]
+    fn a_numeric_code_yields_to_the_type() {
+        // llama.cpp's answer to a prompt longer than the context.
+        let body = br#"{"error":{"code":400,"message":"the request exceeds the available context size, try increasing it","type":"exceed_context_size_error","n_prompt_tokens":2003,"n_ctx":512}}"#;
+        let err = status_error("p", StatusCode::BAD_REQUEST, &HeaderMap::new(), body);
+        assert_eq!(err.kind(), ChatErrorKind::BadRequest);
+        assert_eq!(err.code(), Some("exceed_context_size_error"));
+        assert!(err.message().contains("exceeds the available context size"), "{err}");
+        let err = payload_error(
+            "p",
+            &serde_json::json!({"error": {"code": 400, "type": "exceed_context_size_error", "message": "m"}}),
+        );
+        assert_eq!((err.kind(), err.code()), (ChatErrorKind::BadRequest, Some("exceed_context_size_error")));
+        let err = payload_error(
+            "p",
+            &serde_json::json!({"error": {"code": 503, "type": "unavailable_error", "message": "loading"}}),
+        );
+        assert_eq!(err.kind(), ChatErrorKind::Server);
+        // A number alone is still reported.
+        let err = payload_error("p", &serde_json::json!({"error": {"code": 500, "message": "m"}}));
+        assert_eq!(err.code(), Some("500"));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use weft_core::{
 use crate::config::OpenAI;
 use crate::error::{decode_error, payload_error, stream_ended};
 use crate::responses_wire::{
-    OutputItem, StreamEvent, WireResponse, finish_reason, request_body, to_response,
+    OutputItem, StreamEvent, WireResponse, request_body, response_finish_reason, to_response,
 };
 use crate::transport::{Api, is_json};
 use crate::wire::{WireUsage, fresh_id};
@@ -45,7 +45,7 @@ impl OpenAIResponsesClient {
     pub fn request_body(&self, request: &ChatRequest, stream: bool) -> Result<Value, ChatError> {
         let label = self.openai.inner.label(Api::Responses);
         let model = self.openai.inner.resolve_model(request.options.model.as_deref(), &label)?;
-        Ok(request_body(&request.messages, &request.options, &model, stream))
+        Ok(request_body(&request.messages, &self.openai.inner.wire_options(&request.options), &model, stream))
     }
 }
 
@@ -56,10 +56,10 @@ impl ChatClient for OpenAIResponsesClient {
         let label = inner.label(Api::Responses);
         let model = inner.resolve_model(request.options.model.as_deref(), &label)?;
         let url = inner.url(Api::Responses, &model);
-        let body = request_body(&request.messages, &request.options, &model, false);
+        let body = request_body(&request.messages, &inner.wire_options(&request.options), &model, false);
         let sent = inner.send(&label, &url, &body, false).await?;
         let bytes = inner.read_body(&label, &url, sent).await?;
-        parse_response(&label, &bytes)
+        parse_response(&label, &bytes, max_output_tokens(&body))
     }
 
     fn get_streaming_response(&self, request: ChatRequest) -> ChatStream {
@@ -75,7 +75,7 @@ impl ChatClient for OpenAIResponsesClient {
                 }
             };
             let url = inner.url(Api::Responses, &model);
-            let body = request_body(&request.messages, &request.options, &model, true);
+            let body = request_body(&request.messages, &inner.wire_options(&request.options), &model, true);
             let sent = match inner.send(&label, &url, &body, true).await {
                 Ok(sent) => sent,
                 Err(err) => {
@@ -85,7 +85,7 @@ impl ChatClient for OpenAIResponsesClient {
             };
             if is_json(&sent.response) {
                 // The server ignored `stream: true` and answered in one piece.
-                match inner.read_body(&label, &url, sent).await.and_then(|bytes| parse_response(&label, &bytes)) {
+                match inner.read_body(&label, &url, sent).await.and_then(|bytes| parse_response(&label, &bytes, max_output_tokens(&body))) {
                     Ok(response) => {
                         for update in response.into_updates() {
                             yield Ok(update);
@@ -98,6 +98,7 @@ impl ChatClient for OpenAIResponsesClient {
             let mut events =
                 Box::pin(crate::sse::events(sent.response, inner.stream_idle_timeout, label.clone(), url.clone()));
             let mut state = StreamState::new(label.clone());
+            state.max_output_tokens = max_output_tokens(&body);
             while let Some(event) = events.next().await {
                 let event = match event {
                     Ok(event) => event,
@@ -150,14 +151,23 @@ impl ChatClient for OpenAIResponsesClient {
     }
 }
 
-/// Decodes a full answer.
-fn parse_response(label: &str, bytes: &[u8]) -> Result<ChatResponse, ChatError> {
+/// The `max_output_tokens` a request body asks for.
+fn max_output_tokens(body: &Value) -> Option<u64> {
+    body.get("max_output_tokens").and_then(Value::as_u64)
+}
+
+/// Decodes a full answer to a request that allowed `max_output_tokens`.
+fn parse_response(
+    label: &str,
+    bytes: &[u8],
+    max_output_tokens: Option<u64>,
+) -> Result<ChatResponse, ChatError> {
     let response: WireResponse =
         serde_json::from_slice(bytes).map_err(|err| decode_error(label, "the answer", err, bytes))?;
     if let Some(error) = response.error.as_ref().filter(|error| !error.is_null()) {
         return Err(payload_error(label, error));
     }
-    Ok(to_response(response))
+    Ok(to_response(response, max_output_tokens))
 }
 
 /// What to do after an event.
@@ -192,6 +202,8 @@ struct StreamState {
     /// Whether any text or reasoning was emitted at all.
     emitted_any_text: bool,
     emitted_calls: bool,
+    /// The request's `max_output_tokens`, as sent.
+    max_output_tokens: Option<u64>,
 }
 
 impl StreamState {
@@ -205,6 +217,7 @@ impl StreamState {
             streamed_items: HashSet::new(),
             emitted_any_text: false,
             emitted_calls: false,
+            max_output_tokens: None,
         }
     }
 
@@ -387,11 +400,7 @@ impl StreamState {
         if let Some(usage) = &response.usage {
             contents.push(Content::Usage(WireUsage::to_usage(usage)));
         }
-        let finish = finish_reason(
-            response.status.as_deref(),
-            response.incomplete_details.as_ref(),
-            self.emitted_calls,
-        );
+        let finish = response_finish_reason(&response, self.max_output_tokens, self.emitted_calls);
         out.push(self.update(contents, Some(finish)));
         out
     }

@@ -261,11 +261,32 @@ pub(crate) fn finish_reason(
     }
 }
 
-/// A full (non-streamed) response as a Weft response.
-pub(crate) fn to_response(response: WireResponse) -> ChatResponse {
+/// The finish reason of `response` to a request that allowed `max_output_tokens` (as sent).
+///
+/// Some servers (llama.cpp's `llama-server`) report a response cut off at the limit as
+/// `completed`; one whose output used the whole allowance is reported as
+/// [`Length`](FinishReason::Length), as OpenAI's `incomplete` with reason `max_output_tokens`
+/// would be (OpenAI itself never says `completed` then).
+pub(crate) fn response_finish_reason(
+    response: &WireResponse,
+    max_output_tokens: Option<u64>,
+    has_calls: bool,
+) -> FinishReason {
+    let finish = finish_reason(response.status.as_deref(), response.incomplete_details.as_ref(), has_calls);
+    let used = response.usage.as_ref().and_then(|usage| usage.completion_tokens);
+    let used_all = matches!((max_output_tokens, used), (Some(max), Some(used)) if max > 0 && used >= max);
+    if used_all && matches!(finish, FinishReason::Stop | FinishReason::ToolCalls) {
+        FinishReason::Length
+    } else {
+        finish
+    }
+}
+
+/// A full (non-streamed) response as a Weft response; `max_output_tokens` as sent.
+pub(crate) fn to_response(response: WireResponse, max_output_tokens: Option<u64>) -> ChatResponse {
     let contents: Vec<Content> = response.output.iter().flat_map(|item| item.to_contents(true)).collect();
     let has_calls = contents.iter().any(|content| matches!(content, Content::FunctionCall(_)));
-    let finish = finish_reason(response.status.as_deref(), response.incomplete_details.as_ref(), has_calls);
+    let finish = response_finish_reason(&response, max_output_tokens, has_calls);
     ChatResponse {
         messages: vec![Message::new(Role::Assistant, contents)],
         response_id: response.id,
@@ -314,5 +335,21 @@ mod tests {
         let details = json!({"reason": "max_output_tokens"});
         assert_eq!(finish_reason(Some("incomplete"), Some(&details), false), FinishReason::Length);
         assert_eq!(finish_reason(Some("completed"), None, true), FinishReason::ToolCalls);
+    }
+
+    #[test]
+    fn completed_with_the_whole_allowance_used_is_length() {
+        // llama-server's answer to `max_output_tokens: 2`.
+        let response: WireResponse = serde_json::from_value(json!({
+            "id": "resp_1", "status": "completed",
+            "output": [{"type": "message", "id": "msg_1", "role": "assistant", "status": "completed",
+                "content": [{"type": "output_text", "text": "Howdy,", "annotations": []}]}],
+            "usage": {"input_tokens": 9, "output_tokens": 2, "total_tokens": 11}
+        }))
+        .unwrap();
+        assert_eq!(response_finish_reason(&response, Some(2), false), FinishReason::Length);
+        assert_eq!(response_finish_reason(&response, Some(3), false), FinishReason::Stop);
+        assert_eq!(response_finish_reason(&response, None, false), FinishReason::Stop);
+        assert_eq!(to_response(response, Some(2)).finish_reason, Some(FinishReason::Length));
     }
 }

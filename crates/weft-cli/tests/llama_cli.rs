@@ -1,0 +1,100 @@
+//! The `weft` binary against a real OpenAI-compatible server: llama.cpp's `llama-server` with
+//! a tiny deterministic model that answers `Howdy, pal!` (see `../shared/llm-peer/README.md`).
+//!
+//! Without `LLAMA_SERVER_BIN` / `LLAMA_MODEL` the tests print why and pass, unless
+//! `WEFT_REQUIRE_PEERS=1`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../../weft-openai/tests/support/llama.rs"]
+mod llama;
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use llama::{LlamaServer, Options, peer};
+
+/// The longest one `weft run` may take.
+const RUN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Runs the binary with every OPENAI_* variable removed, then `env` set; returns (success,
+/// stdout, stderr). Killed (and the test failed) after [`RUN_TIMEOUT`].
+fn weft(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_weft"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("OPENAI_") {
+            command.env_remove(&name);
+        }
+    }
+    let mut child = command
+        .args(args)
+        .envs(env.iter().copied())
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the weft binary runs");
+    let read = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let stdout = read(Box::new(child.stdout.take().unwrap()));
+    let stderr = read(Box::new(child.stderr.take().unwrap()));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > RUN_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "weft {args:?} did not finish within {RUN_TIMEOUT:?}; stderr:\n{}",
+                stderr.join().unwrap()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    (status.success(), stdout.join().unwrap(), stderr.join().unwrap())
+}
+
+#[test]
+fn weft_run_streams_howdy_from_llama_server_over_either_api() {
+    let Some(peer) = peer("weft_run_streams_howdy_from_llama_server_over_either_api") else { return };
+    let server = LlamaServer::start(&peer, &Options::default());
+    let base_url = server.base_url();
+    for api in [None, Some("chat"), Some("responses")] {
+        let mut args = vec!["run", "--base-url", &base_url, "--model", "tiny"];
+        if let Some(api) = api {
+            args.extend(["--api", api]);
+        }
+        args.push("hello");
+        let (success, stdout, stderr) = weft(&args, &[]);
+        assert!(success, "{args:?}\nstdout:\n{stdout}\nstderr:\n{stderr}\nserver log:\n{}", server.log());
+        assert_eq!(stdout, "Howdy, pal!\n", "{args:?}\nstderr:\n{stderr}");
+        // The chosen API (chat by default) is the one called.
+        let label = api.unwrap_or("chat");
+        let expected = format!("weft: using openai {label} at {base_url}, model tiny");
+        assert!(stderr.contains(&expected), "{args:?}: expected {expected:?} in\n{stderr}");
+    }
+}
+
+#[test]
+fn weft_run_reports_a_wrong_key_as_a_provider_error() {
+    let Some(peer) = peer("weft_run_reports_a_wrong_key_as_a_provider_error") else { return };
+    let server =
+        LlamaServer::start(&peer, &Options { api_key: Some("sk-right".into()), ..Options::default() });
+    let base_url = server.base_url();
+    let args = ["run", "--base-url", &base_url, "--model", "tiny", "hello"];
+    let (success, stdout, stderr) = weft(&args, &[("OPENAI_API_KEY", "sk-wrong")]);
+    assert!(!success, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stderr.contains("authentication failed (HTTP 401)"), "stderr:\n{stderr}");
+    // With the right key (from OPENAI_API_KEY, as documented) it answers.
+    let (success, stdout, stderr) = weft(&args, &[("OPENAI_API_KEY", "sk-right")]);
+    assert!(success, "stderr:\n{stderr}");
+    assert_eq!(stdout, "Howdy, pal!\n");
+}
