@@ -30,6 +30,7 @@ mod elicitation;
 mod error;
 mod handler;
 mod http;
+mod prompts;
 mod sampling;
 mod source;
 mod tool;
@@ -41,5 +42,8 @@ pub use elicitation::{
 };
 pub use error::{McpError, McpErrorKind, UnreachableCause};
 pub use handler::McpEvent;
+pub use prompts::{
+    McpPrompt, McpPromptArgument, McpPromptMessages, McpResource, McpResourceContents, McpResourceTemplate,
+};
 pub use rmcp;
 pub use source::{McpSource, McpSourceBuilder};

@@ -212,6 +212,11 @@ impl McpSource {
         &self.inner.name
     }
 
+    /// The shared state, for the requests of sibling modules (prompts, resources).
+    pub(crate) fn shared(&self) -> &SourceInner {
+        &self.inner
+    }
+
     /// Connects: starts the process or opens the HTTP session, runs the handshake and loads
     /// the tool list, all within the connect timeout. Does nothing when already connected;
     /// after [`close`](Self::close) it opens a new session.
