@@ -11,6 +11,17 @@ pub(crate) const EXIT_OTHER: u8 = 1;
 pub(crate) const EXIT_USAGE: u8 = 2;
 /// Exit code of model and provider errors.
 pub(crate) const EXIT_MODEL: u8 = 3;
+/// Exit code when an MCP server cannot be reached (refused, not resolved, command not found,
+/// exited during the handshake, connection lost).
+pub(crate) const EXIT_MCP_UNREACHABLE: u8 = 4;
+/// Exit code when an MCP server did not answer in time (connect or request).
+pub(crate) const EXIT_MCP_TIMEOUT: u8 = 5;
+/// Exit code when an MCP server refused the credentials (HTTP 401/403).
+pub(crate) const EXIT_MCP_AUTH: u8 = 6;
+/// Exit code when an MCP server broke the protocol or answered with a JSON-RPC error.
+pub(crate) const EXIT_MCP_PROTOCOL: u8 = 7;
+/// Exit code when an MCP tool reported an error (`isError`).
+pub(crate) const EXIT_MCP_TOOL: u8 = 8;
 /// Exit code when interrupted (128 + SIGINT).
 pub(crate) const EXIT_INTERRUPTED: u8 = 130;
 
@@ -32,6 +43,15 @@ pub(crate) enum CliError {
         /// The cause.
         source: std::io::Error,
     },
+    /// An MCP server failed: the line says which and why, the code is its category's.
+    Mcp {
+        /// The whole error line (without the `weft: error: ` prefix).
+        line: String,
+        /// The exit code.
+        code: u8,
+        /// The typed error.
+        source: weft_mcp::McpError,
+    },
     /// The user pressed Ctrl-C.
     Interrupted,
 }
@@ -48,6 +68,7 @@ impl CliError {
                 | AgentError::StructuredOutput { .. },
             ) => EXIT_MODEL,
             CliError::Agent(_) | CliError::Session(_) | CliError::Io { .. } => EXIT_OTHER,
+            CliError::Mcp { code, .. } => *code,
             CliError::Interrupted => EXIT_INTERRUPTED,
         }
     }
@@ -61,6 +82,14 @@ impl CliError {
             CliError::Agent(_) => "agent",
             CliError::Session(_) => "session",
             CliError::Io { .. } => "io",
+            CliError::Mcp { code, .. } => match *code {
+                EXIT_MCP_UNREACHABLE => "mcp_unreachable",
+                EXIT_MCP_TIMEOUT => "mcp_timeout",
+                EXIT_MCP_AUTH => "mcp_auth",
+                EXIT_MCP_PROTOCOL => "mcp_protocol",
+                EXIT_MCP_TOOL => "mcp_tool",
+                _ => "mcp",
+            },
             CliError::Interrupted => "interrupted",
         }
     }
@@ -72,7 +101,8 @@ impl CliError {
     pub(crate) fn chain(&self) -> String {
         let mut line = self.to_string();
         let mut source = std::error::Error::source(self);
-        if matches!(self, CliError::Provider(_)) {
+        // Provider and MCP lines already name their transport cause.
+        if matches!(self, CliError::Provider(_) | CliError::Mcp { .. }) {
             source = None;
         }
         while let Some(cause) = source {
@@ -96,6 +126,7 @@ impl fmt::Display for CliError {
             CliError::Agent(error) => fmt::Display::fmt(error, f),
             CliError::Session(error) => fmt::Display::fmt(error, f),
             CliError::Io { context, source } => write!(f, "{context}: {source}"),
+            CliError::Mcp { line, .. } => f.write_str(line),
             CliError::Interrupted => f.write_str("interrupted"),
         }
     }
@@ -109,6 +140,7 @@ impl std::error::Error for CliError {
             CliError::Agent(error) => error.source(),
             CliError::Session(error) => error.source(),
             CliError::Io { source, .. } => source.source(),
+            CliError::Mcp { source, .. } => Some(source),
         }
     }
 }

@@ -4,11 +4,18 @@
 //! stdout; tool calls and their results are shown on stderr. Without `OPENAI_API_KEY` (or
 //! `--base-url`) it uses Weft's built-in scripted model, so it works with no network at all.
 //!
+//! `weft mcp tools|call|prompts|prompt|resources|read SERVER …` looks at an MCP server (a URL or
+//! a command line) and calls its tools; `weft run --mcp SERVER` gives the agent its tools.
+//!
 //! Exit codes: 0 success, 1 other errors, 2 usage errors, 3 model or provider errors,
-//! 130 interrupted.
+//! 4 MCP server unreachable, 5 MCP timeout, 6 MCP authentication, 7 MCP protocol or server error,
+//! 8 MCP tool error, 130 interrupted.
 
+mod approve;
 mod demo_tools;
 mod error;
+mod mcp;
+mod mcp_server;
 mod output;
 mod provider;
 mod run;
@@ -35,6 +42,9 @@ enum Command {
     /// The agent has demo tools (get_weather, add). It uses the OpenAI-compatible provider when
     /// OPENAI_API_KEY, OPENAI_BASE_URL or --base-url is set, else Weft's offline scripted model.
     Run(RunArgs),
+    /// Look at an MCP server and call its tools.
+    #[command(after_help = mcp::EXIT_CODES)]
+    Mcp(mcp::McpArgs),
 }
 
 /// Arguments of `weft run`.
@@ -70,6 +80,18 @@ pub(crate) struct RunArgs {
     /// The most model calls the run may make.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub(crate) max_iterations: Option<u32>,
+
+    /// Give the agent the tools of this MCP server (repeatable): an http(s):// URL, or a command
+    /// line such as "node server.js stdio". The demo tools are left out when a server is given.
+    #[arg(long = "mcp", value_name = "SERVER")]
+    pub(crate) mcp: Vec<String>,
+
+    #[command(flatten)]
+    pub(crate) connect: mcp_server::ConnectOptions,
+
+    /// Ask on the terminal before each tool call: y(es), n(o), or a(lways) for that tool.
+    #[arg(long)]
+    pub(crate) approve: bool,
 }
 
 /// The OpenAI API the provider calls.
@@ -113,6 +135,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => run::run(args).await,
+            Command::Mcp(args) => mcp::run(args).await,
         }
     });
     match result {
@@ -121,9 +144,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` (warnings only by default).
+/// Logs to stderr, filtered by `RUST_LOG` (warnings only by default; rmcp's and weft-mcp's own
+/// reports of a failed connection are left out, as the error line already says it).
 fn init_logging() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn,rmcp=off,weft_mcp=error"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -138,6 +138,11 @@ impl Renderer {
         Ok(())
     }
 
+    /// Counts `count` approval requests as answered (they no longer hold the run).
+    pub(crate) fn approvals_answered(&mut self, count: usize) {
+        self.approvals = self.approvals.saturating_sub(count);
+    }
+
     /// Ends the run: the final `done` event (JSON) or the answer's last newline (human).
     pub(crate) fn done(&mut self, session: Option<&std::path::Path>) -> Result<(), CliError> {
         tracing::info!(

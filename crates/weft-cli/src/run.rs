@@ -3,19 +3,62 @@
 use std::io::Read;
 use std::path::Path;
 
+use std::sync::Arc;
+
 use futures::StreamExt;
-use weft::{AgentSession, ChatAgent};
+use weft::{AgentSession, ApprovalMode, ChatAgent, RunInput, WithApproval};
+use weft_mcp::McpSource;
 
 use crate::RunArgs;
+use crate::approve::Approver;
 use crate::demo_tools;
 use crate::error::CliError;
+use crate::mcp_server::ServerSpec;
 use crate::output::Renderer;
 use crate::provider;
 
 /// Runs the agent on the prompt, streaming the answer; saves the session afterwards if asked.
+/// The MCP servers of `--mcp` are connected first and closed at the end, whatever happened.
 pub(crate) async fn run(args: RunArgs) -> Result<(), CliError> {
     let prompt = read_prompt(&args.prompt)?;
     let provider = provider::select(&args)?;
+    let approver = args.approve.then(|| Approver::new(args.prompt == "-"));
+    let specs = args
+        .mcp
+        .iter()
+        .map(|server| ServerSpec::parse(server, false, &args.connect))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut sources = Vec::new();
+    let mut connected = Ok(());
+    for spec in &specs {
+        match spec.connect(approver.as_ref().map(Approver::mode)).await {
+            Ok(source) => {
+                eprintln!("weft: {} tool(s) from {}", weft::ToolSet::tools(&source).len(), spec.display);
+                sources.push(source);
+            }
+            Err(error) => {
+                connected = Err(error);
+                break;
+            }
+        }
+    }
+    let result = match connected {
+        Ok(()) => run_agent(args, prompt, provider, &sources, approver).await,
+        Err(error) => Err(error),
+    };
+    for source in &sources {
+        source.close().await;
+    }
+    result
+}
+
+async fn run_agent(
+    args: RunArgs,
+    prompt: String,
+    provider: provider::Provider,
+    sources: &[McpSource],
+    approver: Option<Approver>,
+) -> Result<(), CliError> {
     eprintln!("weft: using {}", provider.description);
 
     let mut session = match &args.session {
@@ -23,11 +66,17 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), CliError> {
         _ => AgentSession::new(),
     };
 
-    let mut builder = ChatAgent::builder(provider.client)
-        .name("weft")
-        .description("The weft CLI's demo agent")
-        .tool(demo_tools::get_weather())
-        .tool(demo_tools::add());
+    let mut builder =
+        ChatAgent::builder(provider.client).name("weft").description("The weft CLI's demo agent");
+    if sources.is_empty() {
+        let mode = approver.as_ref().map(Approver::mode).unwrap_or(ApprovalMode::Never);
+        builder = builder
+            .tool(WithApproval::new(demo_tools::get_weather(), mode.clone()))
+            .tool(WithApproval::new(demo_tools::add(), mode));
+    }
+    for source in sources {
+        builder = builder.tool_set(Arc::new(source.clone()));
+    }
     if let Some(instructions) = &args.instructions {
         builder = builder.instructions(instructions.clone());
     }
@@ -40,7 +89,19 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), CliError> {
     let agent = builder.build();
 
     let mut renderer = Renderer::new(args.json);
-    let result = stream_run(&agent, &mut session, prompt, &mut renderer).await;
+    let mut input = RunInput::from(prompt);
+    let result = loop {
+        if let Err(error) = stream_run(&agent, &mut session, input, &mut renderer).await {
+            break Err(error);
+        }
+        let pending = session.pending_approvals();
+        let Some(approver) = approver.as_ref().filter(|_| !pending.is_empty()) else { break Ok(()) };
+        renderer.approvals_answered(pending.len());
+        match approver.ask(pending).await {
+            Ok(answers) => input = RunInput::from(answers),
+            Err(error) => break Err(error),
+        }
+    };
     let result = match result {
         Ok(()) => match &args.session {
             Some(path) => save_session(&session, path),
@@ -61,10 +122,10 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), CliError> {
 async fn stream_run(
     agent: &ChatAgent,
     session: &mut AgentSession,
-    prompt: String,
+    input: RunInput,
     renderer: &mut Renderer,
 ) -> Result<(), CliError> {
-    let mut stream = agent.run_stream(session, prompt);
+    let mut stream = agent.run_stream(session, input);
     let interrupt = tokio::signal::ctrl_c();
     tokio::pin!(interrupt);
     loop {
