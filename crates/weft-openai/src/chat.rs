@@ -10,7 +10,7 @@ use weft_core::{
 use crate::chat_wire::{Completion, first_choice, request_body, to_response};
 use crate::config::OpenAI;
 use crate::error::{decode_error, payload_error, stream_ended};
-use crate::transport::{Api, is_json};
+use crate::transport::{Api, Opened};
 use crate::wire::{WireUsage, arguments_text, fresh_id};
 
 /// A [`ChatClient`] for the Chat Completions API of OpenAI, Azure OpenAI, or any compatible
@@ -48,50 +48,42 @@ impl OpenAIChatClient {
 impl ChatClient for OpenAIChatClient {
     async fn get_response(&self, request: ChatRequest) -> Result<ChatResponse, ChatError> {
         let inner = &self.openai.inner;
-        let label = inner.label(Api::Chat);
-        let model = inner.resolve_model(request.options.model.as_deref(), &label)?;
-        let url = inner.url(Api::Chat, &model);
-        let body = request_body(&request.messages, &inner.wire_options(&request.options), &model, false);
-        let sent = inner.send(&label, &url, &body, false).await?;
-        let bytes = inner.read_body(&label, &url, sent).await?;
-        parse_completion(&label, &bytes)
+        let prepared = inner.prepare(Api::Chat, &request, false, request_body)?;
+        let bytes = inner.fetch(&prepared).await?;
+        let label = &prepared.label;
+        parse_completion(label, &bytes)
     }
 
     fn get_streaming_response(&self, request: ChatRequest) -> ChatStream {
         let openai = self.openai.clone();
         async_stream::stream! {
             let inner = &openai.inner;
-            let label = inner.label(Api::Chat);
-            let model = match inner.resolve_model(request.options.model.as_deref(), &label) {
-                Ok(model) => model,
+            let prepared = match inner.prepare(Api::Chat, &request, true, request_body) {
+                Ok(prepared) => prepared,
                 Err(err) => {
                     yield Err(err);
                     return;
                 }
             };
-            let url = inner.url(Api::Chat, &model);
-            let body = request_body(&request.messages, &inner.wire_options(&request.options), &model, true);
-            let sent = match inner.send(&label, &url, &body, true).await {
-                Ok(sent) => sent,
-                Err(err) => {
-                    yield Err(err);
-                    return;
-                }
-            };
-            if is_json(&sent.response) {
-                // The server ignored `stream: true` and answered in one piece.
-                match inner.read_body(&label, &url, sent).await.and_then(|bytes| parse_completion(&label, &bytes)) {
-                    Ok(response) => {
-                        for update in response.into_updates() {
-                            yield Ok(update);
+            let label = &prepared.label;
+            let mut events = match inner.open_stream(&prepared).await {
+                Ok(Opened::Events(events)) => events,
+                Ok(Opened::Whole(bytes)) => {
+                    match parse_completion(label, &bytes) {
+                        Ok(response) => {
+                            for update in response.into_updates() {
+                                yield Ok(update);
+                            }
                         }
+                        Err(err) => yield Err(err),
                     }
-                    Err(err) => yield Err(err),
+                    return;
                 }
-                return;
-            }
-            let mut events =
-                Box::pin(crate::sse::events(sent.response, inner.stream_idle_timeout, label.clone(), url.clone()));
+                Err(err) => {
+                    yield Err(err);
+                    return;
+                }
+            };
             let mut state = StreamState::default();
             while let Some(event) = events.next().await {
                 let event = match event {
@@ -112,26 +104,26 @@ impl ChatClient for OpenAIChatClient {
                 if event.event == "error" {
                     // An error event's payload is the error itself, in whatever shape.
                     let payload = serde_json::from_str(data).unwrap_or_else(|_| serde_json::Value::String(data.to_string()));
-                    yield Err(payload_error(&label, &payload));
+                    yield Err(payload_error(label, &payload));
                     return;
                 }
                 // Decoded straight into the wire type: this runs once per streamed token.
                 let chunk: Completion = match serde_json::from_str(data) {
                     Ok(chunk) => chunk,
                     Err(err) => {
-                        yield Err(decode_error(&label, "a stream chunk", err, data.as_bytes()));
+                        yield Err(decode_error(label, "a stream chunk", err, data.as_bytes()));
                         return;
                     }
                 };
                 if let Some(error) = chunk.error.as_ref().filter(|error| !error.is_null()) {
-                    yield Err(payload_error(&label, error));
+                    yield Err(payload_error(label, error));
                     return;
                 }
                 if let Some(update) = state.on_chunk(chunk) {
                     yield Ok(update);
                 }
             }
-            yield Err(stream_ended(&label, "data: [DONE]"));
+            yield Err(stream_ended(label, "data: [DONE]"));
         }
         .boxed()
     }

@@ -15,7 +15,7 @@ use crate::error::{decode_error, payload_error, stream_ended};
 use crate::responses_wire::{
     OutputItem, StreamEvent, WireResponse, request_body, response_finish_reason, to_response,
 };
-use crate::transport::{Api, is_json};
+use crate::transport::{Api, Opened};
 use crate::wire::{WireUsage, fresh_id};
 
 /// A [`ChatClient`] for the Responses API of OpenAI, Azure OpenAI, or any compatible server.
@@ -53,52 +53,44 @@ impl OpenAIResponsesClient {
 impl ChatClient for OpenAIResponsesClient {
     async fn get_response(&self, request: ChatRequest) -> Result<ChatResponse, ChatError> {
         let inner = &self.openai.inner;
-        let label = inner.label(Api::Responses);
-        let model = inner.resolve_model(request.options.model.as_deref(), &label)?;
-        let url = inner.url(Api::Responses, &model);
-        let body = request_body(&request.messages, &inner.wire_options(&request.options), &model, false);
-        let sent = inner.send(&label, &url, &body, false).await?;
-        let bytes = inner.read_body(&label, &url, sent).await?;
-        parse_response(&label, &bytes, max_output_tokens(&body))
+        let prepared = inner.prepare(Api::Responses, &request, false, request_body)?;
+        let bytes = inner.fetch(&prepared).await?;
+        let (label, body) = (&prepared.label, &prepared.body);
+        parse_response(label, &bytes, max_output_tokens(body))
     }
 
     fn get_streaming_response(&self, request: ChatRequest) -> ChatStream {
         let openai = self.openai.clone();
         async_stream::stream! {
             let inner = &openai.inner;
-            let label = inner.label(Api::Responses);
-            let model = match inner.resolve_model(request.options.model.as_deref(), &label) {
-                Ok(model) => model,
+            let prepared = match inner.prepare(Api::Responses, &request, true, request_body) {
+                Ok(prepared) => prepared,
                 Err(err) => {
                     yield Err(err);
                     return;
                 }
             };
-            let url = inner.url(Api::Responses, &model);
-            let body = request_body(&request.messages, &inner.wire_options(&request.options), &model, true);
-            let sent = match inner.send(&label, &url, &body, true).await {
-                Ok(sent) => sent,
-                Err(err) => {
-                    yield Err(err);
-                    return;
-                }
-            };
-            if is_json(&sent.response) {
-                // The server ignored `stream: true` and answered in one piece.
-                match inner.read_body(&label, &url, sent).await.and_then(|bytes| parse_response(&label, &bytes, max_output_tokens(&body))) {
-                    Ok(response) => {
-                        for update in response.into_updates() {
-                            yield Ok(update);
+            let (label, body) = (&prepared.label, &prepared.body);
+            let mut events = match inner.open_stream(&prepared).await {
+                Ok(Opened::Events(events)) => events,
+                Ok(Opened::Whole(bytes)) => {
+                    match parse_response(label, &bytes, max_output_tokens(body)) {
+                        Ok(response) => {
+                            for update in response.into_updates() {
+                                yield Ok(update);
+                            }
                         }
+                        Err(err) => yield Err(err),
                     }
-                    Err(err) => yield Err(err),
+                    return;
                 }
-                return;
-            }
-            let mut events =
-                Box::pin(crate::sse::events(sent.response, inner.stream_idle_timeout, label.clone(), url.clone()));
+                Err(err) => {
+                    yield Err(err);
+                    return;
+                }
+            };
             let mut state = StreamState::new(label.clone());
-            state.max_output_tokens = max_output_tokens(&body);
+            state.max_output_tokens = max_output_tokens(body);
             while let Some(event) = events.next().await {
                 let event = match event {
                     Ok(event) => event,
@@ -115,7 +107,7 @@ impl ChatClient for OpenAIResponsesClient {
                 let parsed: StreamEvent = match serde_json::from_str(data) {
                     Ok(parsed) => parsed,
                     Err(err) => {
-                        yield Err(decode_error(&label, "a stream event", err, data.as_bytes()));
+                        yield Err(decode_error(label, "a stream event", err, data.as_bytes()));
                         return;
                     }
                 };
@@ -137,7 +129,7 @@ impl ChatClient for OpenAIResponsesClient {
                     }
                 }
             }
-            yield Err(stream_ended(&label, "response.completed"));
+            yield Err(stream_ended(label, "response.completed"));
         }
         .boxed()
     }

@@ -3,8 +3,11 @@
 use bytes::Bytes;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 use serde_json::Value;
+use std::pin::Pin;
 use tokio::time::{Instant, timeout_at};
-use weft_core::{ChatError, ChatErrorKind};
+
+use futures::Stream;
+use weft_core::{ChatError, ChatErrorKind, ChatOptions, ChatRequest, Message};
 
 use crate::config::Inner;
 use crate::error::{status_error, timeout_error, transport_error};
@@ -17,6 +20,27 @@ pub(crate) enum Api {
     Chat,
     /// `POST /responses`.
     Responses,
+}
+
+/// Builds an API's request body from the messages, the options, the model and whether to stream.
+pub(crate) type BodyBuilder = fn(&[Message], &ChatOptions, &str, bool) -> Value;
+
+/// A request ready to send: how errors name the endpoint, where it goes, and its body.
+pub(crate) struct Prepared {
+    pub(crate) label: String,
+    pub(crate) url: String,
+    pub(crate) body: Value,
+}
+
+/// The events of a streamed answer.
+pub(crate) type EventStream = Pin<Box<dyn Stream<Item = Result<crate::sse::Event, ChatError>> + Send>>;
+
+/// What a streaming request got back.
+pub(crate) enum Opened {
+    /// The server ignored `stream: true` and answered in one piece.
+    Whole(Bytes),
+    /// Server-sent events.
+    Events(EventStream),
 }
 
 /// A successful answer's head, and the deadline of the attempt that got it.
@@ -50,6 +74,42 @@ impl Inner {
             }
             (Some(azure), Api::Responses) => format!("{}/openai/v1/responses", azure.endpoint),
         }
+    }
+
+    /// Resolves the model, the URL and the body of `request` for `api`.
+    pub(crate) fn prepare(
+        &self,
+        api: Api,
+        request: &ChatRequest,
+        stream: bool,
+        build: BodyBuilder,
+    ) -> Result<Prepared, ChatError> {
+        let label = self.label(api);
+        let model = self.resolve_model(request.options.model.as_deref(), &label)?;
+        let url = self.url(api, &model);
+        let body = build(&request.messages, &self.wire_options(&request.options), &model, stream);
+        Ok(Prepared { label, url, body })
+    }
+
+    /// Sends a non-streaming request and reads its whole answer.
+    pub(crate) async fn fetch(&self, prepared: &Prepared) -> Result<Bytes, ChatError> {
+        let sent = self.send(&prepared.label, &prepared.url, &prepared.body, false).await?;
+        self.read_body(&prepared.label, &prepared.url, sent).await
+    }
+
+    /// Sends a streaming request: its events, or the whole answer of a server that ignored
+    /// `stream: true`.
+    pub(crate) async fn open_stream(&self, prepared: &Prepared) -> Result<Opened, ChatError> {
+        let sent = self.send(&prepared.label, &prepared.url, &prepared.body, true).await?;
+        if is_json(&sent.response) {
+            return Ok(Opened::Whole(self.read_body(&prepared.label, &prepared.url, sent).await?));
+        }
+        Ok(Opened::Events(Box::pin(crate::sse::events(
+            sent.response,
+            self.stream_idle_timeout,
+            prepared.label.clone(),
+            prepared.url.clone(),
+        ))))
     }
 
     /// Sends `body` to `url`, retrying transient failures, and returns the first successful
