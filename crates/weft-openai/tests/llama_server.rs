@@ -225,7 +225,9 @@ async fn streamed_arguments_arrive_in_fragments() {
             "weather?",
             ChatOptions { tools: vec![weather_tool()], tool_choice: Some(ToolChoice::Required), ..options() },
         );
-        let http = reqwest::Client::new();
+        // A fresh connection per request: llama-server may close a kept-alive connection right
+        // after a stream, and reusing it races with that close (hyper's IncompleteMessage).
+        let http = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
         for (api, path, body) in [
             (Api::Chat, "chat/completions", openai.chat().request_body(&request, true).unwrap()),
             (Api::Responses, "responses", openai.responses().request_body(&request, true).unwrap()),
