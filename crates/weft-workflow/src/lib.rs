@@ -87,7 +87,8 @@ pub use executor::{Executor, FnExecutor};
 pub use message::{AnyMessage, WorkflowMessage};
 pub use orchestration::{
     ConcurrentBuilder, GroupChatBuilder, GroupChatState, HandoffBuilder, HandoffEvent, HandoffUserRequest,
-    ParticipantResult, SequentialBuilder, SpeakerSelector,
+    MagenticBuilder, MagenticEvent, MagenticFinish, MagenticPlan, ParticipantResult, PlanReview,
+    PlanReviewRequest, ProgressLedger, SequentialBuilder, SpeakerSelector,
 };
 pub use request::{PendingRequest, RequestResponse};
 pub use subworkflow::SubWorkflow;

@@ -9,10 +9,13 @@
 //!   optional human turn when an agent answers without handing off.
 //! - [`GroupChatBuilder`]: a manager (round robin, a function or an agent) picks who speaks
 //!   next until a termination condition holds.
+//! - [`MagenticBuilder`]: a manager agent plans, keeps a progress ledger, delegates each step
+//!   and re-plans when the work stalls.
 
 mod concurrent;
 mod group_chat;
 mod handoff;
+mod magentic;
 mod sequential;
 
 use std::collections::HashSet;
@@ -28,6 +31,10 @@ use crate::message::WorkflowMessage;
 pub use concurrent::{ConcurrentBuilder, ParticipantResult};
 pub use group_chat::{GroupChatBuilder, GroupChatState, SpeakerSelector};
 pub use handoff::{HandoffBuilder, HandoffEvent, HandoffUserRequest, handoff_tool_name};
+pub use magentic::{
+    LedgerEntry, MagenticBuilder, MagenticEvent, MagenticFinish, MagenticPlan, PlanReview, PlanReviewRequest,
+    ProgressLedger,
+};
 pub use sequential::SequentialBuilder;
 
 /// Shared-state key: how many messages the run's input had.
