@@ -4,11 +4,49 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures::StreamExt;
-use weft_core::{Agent, AgentSession, ChatOptions, Message};
+use serde::{Deserialize, Serialize};
+use weft_core::{
+    Agent, AgentSession, ApprovalRequest, ApprovalResponse, ChatOptions, Content, Message, Role,
+};
 
 use crate::context::WorkflowContext;
 use crate::error::BoxError;
 use crate::executor::Executor;
+use crate::message::AnyMessage;
+use crate::request::PendingRequest;
+
+/// Asked (with [`WorkflowContext::request_info`]) when an agent inside a workflow wants to call
+/// tools that need approval: the run pauses until the caller answers with a
+/// `Vec<ApprovalResponse>` (see [`AgentApprovalRequest::approve_all`]), in this process or
+/// after a restart from a checkpoint; then the agent's run continues where it stopped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentApprovalRequest {
+    /// The executor (agent) that asks.
+    pub agent: String,
+    /// The calls waiting for approval.
+    pub requests: Vec<ApprovalRequest>,
+    /// The agent's conversation, up to and including the message that asks.
+    pub conversation: Vec<Message>,
+    /// How many messages of `conversation` the executor received (the rest are the agent's).
+    pub received: usize,
+}
+
+impl AgentApprovalRequest {
+    /// Approves every call.
+    pub fn approve_all(&self) -> Vec<ApprovalResponse> {
+        self.requests.iter().map(|r| r.response(true)).collect()
+    }
+
+    /// Rejects every call.
+    pub fn reject_all(&self) -> Vec<ApprovalResponse> {
+        self.requests.iter().map(|r| r.response(false)).collect()
+    }
+
+    /// Answers each call with `decide`.
+    pub fn answer_each(&self, mut decide: impl FnMut(&ApprovalRequest) -> bool) -> Vec<ApprovalResponse> {
+        self.requests.iter().map(|r| r.response(decide(r))).collect()
+    }
+}
 
 /// Runs an [`Agent`] on each conversation it receives and sends the conversation on with the
 /// agent's messages appended, so agents chain with plain edges. Every streamed update becomes a
@@ -16,7 +54,9 @@ use crate::executor::Executor;
 /// [`weft_core::AgentError`] as its source.
 ///
 /// Each message is one independent agent run over a fresh session holding the conversation
-/// received (the executor keeps no state between messages, so checkpoints need none).
+/// received (the executor keeps no state between messages, so checkpoints need none). When the
+/// run stops because tools need approval, the executor asks the caller with an
+/// [`AgentApprovalRequest`] and continues the run with the answers.
 pub struct AgentExecutor {
     id: String,
     agent: Arc<dyn Agent>,
@@ -55,6 +95,41 @@ impl AgentExecutor {
     }
 }
 
+impl AgentExecutor {
+    /// Runs the agent over `session` with `input`, then asks for approvals or sends the
+    /// conversation on.
+    async fn run(
+        &self,
+        mut session: AgentSession,
+        input: Vec<Message>,
+        received: usize,
+        ctx: &WorkflowContext<Vec<Message>>,
+    ) -> Result<(), BoxError> {
+        {
+            let mut stream = self.agent.run_messages_stream(&mut session, input, self.options.clone());
+            while let Some(update) = stream.next().await {
+                ctx.emit_agent_update(update?);
+            }
+        }
+        let pending = session.pending_approvals();
+        if !pending.is_empty() {
+            ctx.request_info::<AgentApprovalRequest, Vec<ApprovalResponse>>(AgentApprovalRequest {
+                agent: self.id.clone(),
+                requests: pending,
+                conversation: session.messages,
+                received,
+            })?;
+            return Ok(());
+        }
+        let conversation = session.messages;
+        if self.yield_messages {
+            ctx.yield_output(conversation.get(received..).unwrap_or_default().to_vec());
+        }
+        ctx.send_message(conversation);
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl Executor for AgentExecutor {
     type Input = Vec<Message>;
@@ -69,19 +144,23 @@ impl Executor for AgentExecutor {
         conversation: Vec<Message>,
         ctx: &WorkflowContext<Vec<Message>>,
     ) -> Result<(), BoxError> {
-        let mut session = AgentSession::new();
         let received = conversation.len();
-        {
-            let mut stream = self.agent.run_messages_stream(&mut session, conversation, self.options.clone());
-            while let Some(update) = stream.next().await {
-                ctx.emit_agent_update(update?);
-            }
-        }
-        let conversation = session.messages;
-        if self.yield_messages {
-            ctx.yield_output(conversation.get(received..).unwrap_or_default().to_vec());
-        }
-        ctx.send_message(conversation);
-        Ok(())
+        self.run(AgentSession::new(), conversation, received, ctx).await
+    }
+
+    async fn handle_response(
+        &self,
+        request: PendingRequest,
+        response: AnyMessage,
+        ctx: &WorkflowContext<Vec<Message>>,
+    ) -> Result<(), BoxError> {
+        let asked: AgentApprovalRequest = request.data_as()?;
+        let answers = response.take::<Vec<ApprovalResponse>>().map_err(|m| {
+            format!("expected a Vec<ApprovalResponse> answering agent '{}', got {m:?}", self.id)
+        })?;
+        let mut session = AgentSession::new();
+        session.messages = asked.conversation;
+        let input = Message::new(Role::User, answers.into_iter().map(Content::ApprovalResponse).collect());
+        self.run(session, vec![input], asked.received, ctx).await
     }
 }

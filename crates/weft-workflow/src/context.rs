@@ -185,6 +185,20 @@ impl<O: WorkflowMessage> WorkflowContext<O> {
         Ok(id)
     }
 
+    /// Asks the outside the question another executor asked (a sub-workflow's request): same
+    /// types and data, asked by this executor under a new id, which it returns.
+    pub(crate) fn forward_request(&self, inner: &PendingRequest) -> String {
+        let pending = PendingRequest {
+            request_id: uuid::Uuid::new_v4().to_string(),
+            executor_id: self.inner.executor_id.clone(),
+            ..inner.clone()
+        };
+        let id = pending.request_id.clone();
+        lock(&self.inner.requests).push(pending.clone());
+        self.inner.emit(WorkflowEvent::RequestInfo(pending));
+        id
+    }
+
     /// Reports an event as it is (forwarding a sub-workflow's events).
     pub(crate) fn emit_event(&self, event: WorkflowEvent) {
         self.inner.emit(event);

@@ -71,7 +71,7 @@ mod viz;
 mod workflow;
 mod workflow_agent;
 
-pub use agent::AgentExecutor;
+pub use agent::{AgentApprovalRequest, AgentExecutor};
 pub use builder::{DEFAULT_MAX_SUPERSTEPS, WorkflowBuilder};
 pub use checkpoint::{
     CHECKPOINT_FORMAT_VERSION, Checkpoint, CheckpointInfo, CheckpointStore, FileCheckpointStore,

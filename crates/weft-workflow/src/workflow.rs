@@ -74,6 +74,22 @@ impl Workflow {
         self.inner.executors[self.inner.start].input_type()
     }
 
+    /// The same workflow, checkpointing in `store` instead.
+    pub(crate) fn with_store(&self, store: Arc<dyn CheckpointStore>) -> Workflow {
+        let inner = &self.inner;
+        Workflow::from_inner(WorkflowInner {
+            name: inner.name.clone(),
+            executors: inner.executors.clone(),
+            index: inner.index.clone(),
+            start: inner.start,
+            edges: inner.edges.clone(),
+            outgoing: inner.outgoing.clone(),
+            types: inner.types.clone(),
+            max_supersteps: inner.max_supersteps,
+            store: Some(store),
+        })
+    }
+
     /// The checkpoint store, if the workflow has one.
     pub fn checkpoint_store(&self) -> Option<&Arc<dyn CheckpointStore>> {
         self.inner.store.as_ref()
