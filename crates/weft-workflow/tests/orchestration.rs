@@ -207,3 +207,56 @@ async fn an_agent_manages_the_group_chat() {
     assert_eq!(schema["properties"]["next_speaker"]["enum"], json!(["writer", "critic", "FINISH"]));
     assert_eq!(requests[2].messages.len(), 4, "input, two answers, the manager's question");
 }
+
+#[tokio::test]
+async fn a_tool_approval_inside_a_handoff_pauses_the_run_until_answered() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let refunds = Arc::new(AtomicUsize::new(0));
+    let counter = refunds.clone();
+    let refund = weft_core::FunctionTool::new("refund", "Refund an order", move |_: serde_json::Value| {
+        let counter = counter.clone();
+        async move {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, std::convert::Infallible>("refunded")
+        }
+    })
+    .with_approval(weft_core::ApprovalMode::Always);
+    let (triage, _) = replayed(
+        "triage",
+        vec![ChatResponse::function_calls([FunctionCall::new("h1", "handoff_to_billing", json!({}))])],
+    );
+    let billing_client = Arc::new(ReplayClient::new([
+        ChatResponse::function_calls([FunctionCall::new("r1", "refund", json!({"order": 7}))]),
+        ChatResponse::text("Your refund is on its way."),
+    ]));
+    let billing = Arc::new(ChatAgent::builder(billing_client.clone()).name("billing").tool(refund).build());
+    let workflow = HandoffBuilder::new()
+        .participants([triage, billing as Arc<dyn Agent>])
+        .start_with("triage")
+        .with_checkpoint_store(Arc::new(InMemoryCheckpointStore::new()))
+        .build()
+        .unwrap();
+    let first = workflow.run(vec![Message::user("refund order 7")]).await.unwrap();
+    assert_eq!(first.status, RunStatus::IdleWithPendingRequests, "{:?}", first.error());
+    let request = first.pending_requests().remove(0);
+    assert_eq!(request.executor_id, "billing");
+    let asked: weft_workflow::AgentApprovalRequest = request.data_as().unwrap();
+    assert_eq!(asked.requests[0].call.name, "refund");
+    assert_eq!(refunds.load(Ordering::SeqCst), 0);
+
+    let second = workflow
+        .send_responses(
+            first.last_checkpoint_id().unwrap(),
+            vec![RequestResponse::new(&request.request_id, asked.approve_all())],
+        )
+        .await
+        .unwrap();
+    let messages = added(&second);
+    assert_eq!(refunds.load(Ordering::SeqCst), 1);
+    assert_eq!(messages.last().unwrap().text(), "Your refund is on its way.");
+    assert!(
+        messages.iter().any(|m| m.function_results().any(|r| r.call_id == "r1")),
+        "the refund's result is in the conversation"
+    );
+    assert!(!messages.iter().any(|m| m.function_calls().any(|c| c.name.starts_with("handoff_to"))));
+}

@@ -7,9 +7,13 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use weft_core::{Agent, AgentSession, ChatOptions, Content, Message, ResponseFolder, ToolDefinition};
+use weft_core::{
+    Agent, AgentSession, ApprovalResponse, ChatOptions, Content, Message, ResponseFolder, Role,
+    ToolDefinition,
+};
 
 use super::{INPUT_ID, added_messages, check_participants, input_executor};
+use crate::agent::AgentApprovalRequest;
 use crate::context::WorkflowContext;
 use crate::error::{BoxError, BuildError};
 use crate::executor::Executor;
@@ -57,7 +61,9 @@ pub fn handoff_tool_name(agent: &str) -> String {
 /// agent answers without handing off, the run ends, or, with
 /// [`HandoffBuilder::with_human_input`], the workflow asks for the user's next message with a
 /// [`HandoffUserRequest`] (until the user sends an empty message or the termination predicate
-/// holds). The output is the messages added to the input.
+/// holds). A tool that needs approval pauses the run with an
+/// [`crate::AgentApprovalRequest`], and the agent's turn continues with the answers. The output
+/// is the messages added to the input.
 pub struct HandoffBuilder {
     agents: Vec<Arc<dyn Agent>>,
     start: Option<String>,
@@ -244,20 +250,25 @@ fn without_unanswered_calls(messages: Vec<Message>, also_remove: &HashSet<String
 
 impl HandoffAgent {
     /// One turn of this agent: runs it, then hands off, ends, or asks the user.
+    ///
+    /// `conversation` is the conversation so far; the agent runs on `session` with `input`
+    /// (a fresh turn: an empty session and the conversation; after an approval: the session
+    /// that asked, and the answers).
     async fn turn(
         &self,
         conversation: Vec<Message>,
+        mut session: AgentSession,
+        input: Vec<Message>,
         ctx: &WorkflowContext<Vec<Message>>,
     ) -> Result<(), BoxError> {
         let tool_names: Vec<String> = self.targets.iter().map(|t| handoff_tool_name(t)).collect();
         let options = ChatOptions { tools: self.tools.clone(), ..Default::default() };
-        let mut session = AgentSession::new();
         let received = conversation.len();
         let mut folder = ResponseFolder::new();
         let mut handoff: Option<(String, String)> = None;
         let mut cut = false;
         {
-            let mut stream = self.agent.run_messages_stream(&mut session, conversation.clone(), options);
+            let mut stream = self.agent.run_messages_stream(&mut session, input, options);
             while let Some(update) = stream.next().await {
                 let update = update?;
                 if handoff.is_none() {
@@ -279,10 +290,31 @@ impl HandoffAgent {
                 }
             }
         }
+        if !cut {
+            let pending = session.pending_approvals();
+            if !pending.is_empty() {
+                ctx.request_info::<AgentApprovalRequest, Vec<ApprovalResponse>>(AgentApprovalRequest {
+                    agent: self.agent.name().to_string(),
+                    requests: pending,
+                    conversation: session.messages,
+                    received,
+                })?;
+                return Ok(());
+            }
+        }
         let produced = if cut {
             folder.finish().messages
         } else {
-            session.messages.get(received..).unwrap_or_default().to_vec()
+            let answers_only =
+                |m: &Message| m.contents.iter().all(|c| matches!(c, Content::ApprovalResponse(_)));
+            session
+                .messages
+                .get(received..)
+                .unwrap_or_default()
+                .iter()
+                .filter(|m| !answers_only(m))
+                .cloned()
+                .collect()
         };
         let removed: HashSet<String> = produced
             .iter()
@@ -324,7 +356,7 @@ impl Executor for HandoffAgent {
         conversation: Vec<Message>,
         ctx: &WorkflowContext<Vec<Message>>,
     ) -> Result<(), BoxError> {
-        self.turn(conversation, ctx).await
+        self.turn(conversation.clone(), AgentSession::new(), conversation, ctx).await
     }
 
     async fn handle_response(
@@ -333,6 +365,17 @@ impl Executor for HandoffAgent {
         response: AnyMessage,
         ctx: &WorkflowContext<Vec<Message>>,
     ) -> Result<(), BoxError> {
+        if request.request_type == std::any::type_name::<AgentApprovalRequest>() {
+            let asked: AgentApprovalRequest = request.data_as()?;
+            let answers = response.take::<Vec<ApprovalResponse>>().map_err(|m| {
+                format!("expected a Vec<ApprovalResponse> answering agent '{}', got {m:?}", self.agent.name())
+            })?;
+            let mut session = AgentSession::new();
+            session.messages = asked.conversation.clone();
+            let input =
+                Message::new(Role::User, answers.into_iter().map(Content::ApprovalResponse).collect());
+            return self.turn(asked.conversation, session, vec![input], ctx).await;
+        }
         let HandoffUserRequest { mut conversation, .. } = request.data_as()?;
         let reply = response
             .take::<String>()
@@ -342,6 +385,6 @@ impl Executor for HandoffAgent {
             return Ok(());
         }
         conversation.push(Message::user(reply));
-        self.turn(conversation, ctx).await
+        self.turn(conversation.clone(), AgentSession::new(), conversation, ctx).await
     }
 }

@@ -2,6 +2,8 @@
 //! (`Arc<dyn Agent>`) and builds a [`crate::Workflow`] whose input is the conversation
 //! (`Vec<Message>`) and whose output (yielded once, when it finishes) is the messages the
 //! participants added, in order. Wrap one in a [`crate::WorkflowAgent`] to use it as an agent.
+//! In all of them, a participant's tool call that needs approval pauses the run with an
+//! [`crate::AgentApprovalRequest`] (answer it with `Vec<ApprovalResponse>`).
 //!
 //! - [`SequentialBuilder`]: agents one after another, each seeing the conversation so far.
 //! - [`ConcurrentBuilder`]: every agent on the same conversation at once, then an aggregator.
