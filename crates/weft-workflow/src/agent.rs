@@ -42,6 +42,22 @@ impl AgentApprovalRequest {
         self.requests.iter().map(|r| r.response(false)).collect()
     }
 
+    /// The request behind `request`, a session holding its conversation, and the message that
+    /// carries `response` (the caller's answers) to the agent.
+    pub(crate) fn answered(
+        request: &PendingRequest,
+        response: AnyMessage,
+    ) -> Result<(Self, AgentSession, Message), BoxError> {
+        let asked: AgentApprovalRequest = request.data_as()?;
+        let answers = response.take::<Vec<ApprovalResponse>>().map_err(|m| {
+            format!("expected a Vec<ApprovalResponse> answering agent '{}', got {m:?}", asked.agent)
+        })?;
+        let mut session = AgentSession::new();
+        session.messages = asked.conversation.clone();
+        let input = Message::new(Role::User, answers.into_iter().map(Content::ApprovalResponse).collect());
+        Ok((asked, session, input))
+    }
+
     /// Answers each call with `decide`.
     pub fn answer_each(&self, mut decide: impl FnMut(&ApprovalRequest) -> bool) -> Vec<ApprovalResponse> {
         self.requests.iter().map(|r| r.response(decide(r))).collect()
@@ -154,13 +170,7 @@ impl Executor for AgentExecutor {
         response: AnyMessage,
         ctx: &WorkflowContext<Vec<Message>>,
     ) -> Result<(), BoxError> {
-        let asked: AgentApprovalRequest = request.data_as()?;
-        let answers = response.take::<Vec<ApprovalResponse>>().map_err(|m| {
-            format!("expected a Vec<ApprovalResponse> answering agent '{}', got {m:?}", self.id)
-        })?;
-        let mut session = AgentSession::new();
-        session.messages = asked.conversation;
-        let input = Message::new(Role::User, answers.into_iter().map(Content::ApprovalResponse).collect());
+        let (asked, session, input) = AgentApprovalRequest::answered(&request, response)?;
         self.run(session, vec![input], asked.received, ctx).await
     }
 }

@@ -2,7 +2,11 @@
 //! The magentic orchestration end to end on replayed models: planning, the progress ledger,
 //! delegation, re-planning on stalls, the limits, and the human plan review.
 
+mod common;
+
 use std::sync::Arc;
+
+use common::{added, authors};
 
 use serde_json::json;
 use weft_core::{Agent, ChatAgent, ChatResponse, Message, ReplayClient, ResponseFormat, Role};
@@ -51,17 +55,6 @@ fn events(result: &WorkflowRunResult) -> Vec<MagenticEvent> {
             _ => None,
         })
         .collect()
-}
-
-fn added(result: &WorkflowRunResult) -> Vec<Message> {
-    assert_eq!(result.status, RunStatus::Idle, "{:?}", result.error());
-    let outputs = result.outputs_as::<Vec<Message>>();
-    assert_eq!(outputs.len(), 1);
-    outputs.into_iter().next().unwrap()
-}
-
-fn authors(messages: &[Message]) -> Vec<&str> {
-    messages.iter().map(|m| m.author_name.as_deref().unwrap_or("-")).collect()
 }
 
 #[tokio::test]

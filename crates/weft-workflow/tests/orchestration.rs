@@ -1,7 +1,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Orchestrations end to end on the scripted and replay models.
 
+mod common;
+
 use std::sync::Arc;
+
+use common::{added, authors};
 
 use serde_json::json;
 use weft_core::{
@@ -20,17 +24,6 @@ fn scripted(name: &str) -> Arc<dyn Agent> {
 fn replayed(name: &str, responses: Vec<ChatResponse>) -> (Arc<dyn Agent>, Arc<ReplayClient>) {
     let client = Arc::new(ReplayClient::new(responses));
     (Arc::new(ChatAgent::builder(client.clone()).name(name).build()), client)
-}
-
-fn added(result: &WorkflowRunResult) -> Vec<Message> {
-    assert_eq!(result.status, RunStatus::Idle, "{:?}", result.error());
-    let outputs = result.outputs_as::<Vec<Message>>();
-    assert_eq!(outputs.len(), 1);
-    outputs.into_iter().next().unwrap()
-}
-
-fn authors(messages: &[Message]) -> Vec<&str> {
-    messages.iter().map(|m| m.author_name.as_deref().unwrap_or("-")).collect()
 }
 
 #[tokio::test]

@@ -43,21 +43,11 @@ impl std::fmt::Debug for ConcurrentBuilder {
 }
 
 impl ConcurrentBuilder {
+    participant_methods!();
+
     /// No participants yet.
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// Adds an agent.
-    pub fn participant(mut self, agent: Arc<dyn Agent>) -> Self {
-        self.agents.push(agent);
-        self
-    }
-
-    /// Adds agents.
-    pub fn participants(mut self, agents: impl IntoIterator<Item = Arc<dyn Agent>>) -> Self {
-        self.agents.extend(agents);
-        self
     }
 
     /// Joins the participants' results (in the order the agents were added) into the output.
@@ -66,12 +56,6 @@ impl ConcurrentBuilder {
         aggregate: impl Fn(Vec<ParticipantResult>) -> Vec<Message> + Send + Sync + 'static,
     ) -> Self {
         self.aggregator = Some(Arc::new(aggregate));
-        self
-    }
-
-    /// Checkpoints the runs in `store`.
-    pub fn with_checkpoint_store(mut self, store: Arc<dyn CheckpointStore>) -> Self {
-        self.store = Some(store);
         self
     }
 

@@ -8,12 +8,11 @@ use serde_json::json;
 use weft_core::{Agent, AgentSession, ChatOptions, Message, ResponseFormat};
 
 use super::{INPUT_LEN_KEY, added_messages, check_participants};
-use crate::agent::AgentExecutor;
+use crate::CheckpointStore;
 use crate::context::WorkflowContext;
 use crate::error::{BoxError, BuildError};
 use crate::executor::Executor;
 use crate::workflow::Workflow;
-use crate::{CheckpointStore, WorkflowBuilder};
 
 const ROUND_KEY: &str = "weft.group_chat.round";
 const LAST_SPEAKER_KEY: &str = "weft.group_chat.last_speaker";
@@ -95,6 +94,8 @@ impl std::fmt::Debug for GroupChatBuilder {
 }
 
 impl GroupChatBuilder {
+    participant_methods!();
+
     /// No participants, round robin, at most 10 rounds.
     pub fn new() -> Self {
         Self {
@@ -104,18 +105,6 @@ impl GroupChatBuilder {
             terminate: None,
             store: None,
         }
-    }
-
-    /// Adds a participant.
-    pub fn participant(mut self, agent: Arc<dyn Agent>) -> Self {
-        self.agents.push(agent);
-        self
-    }
-
-    /// Adds participants.
-    pub fn participants(mut self, agents: impl IntoIterator<Item = Arc<dyn Agent>>) -> Self {
-        self.agents.extend(agents);
-        self
     }
 
     /// How the next speaker is chosen.
@@ -139,12 +128,6 @@ impl GroupChatBuilder {
         self
     }
 
-    /// Checkpoints the runs in `store`.
-    pub fn with_checkpoint_store(mut self, store: Arc<dyn CheckpointStore>) -> Self {
-        self.store = Some(store);
-        self
-    }
-
     /// Builds the workflow: the manager, with an edge to and from every participant.
     pub fn build(self) -> Result<Workflow, BuildError> {
         check_participants(&self.agents)?;
@@ -159,18 +142,7 @@ impl GroupChatBuilder {
             max_rounds: self.max_rounds,
             terminate: self.terminate,
         };
-        let mut builder = WorkflowBuilder::new().name("group_chat").start_with(manager);
-        for agent in self.agents {
-            let id = agent.name().to_string();
-            builder = builder
-                .add_executor(AgentExecutor::new(agent))
-                .add_edge(MANAGER_ID, id.clone())
-                .add_edge(id, MANAGER_ID);
-        }
-        if let Some(store) = self.store {
-            builder = builder.with_checkpoint_store(store);
-        }
-        builder.build()
+        super::star("group_chat", manager, self.agents, self.store)
     }
 }
 

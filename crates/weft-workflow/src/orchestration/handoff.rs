@@ -8,8 +8,7 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use weft_core::{
-    Agent, AgentSession, ApprovalResponse, ChatOptions, Content, Message, ResponseFolder, Role,
-    ToolDefinition,
+    Agent, AgentSession, ApprovalResponse, ChatOptions, Content, Message, ResponseFolder, ToolDefinition,
 };
 
 use super::{INPUT_ID, added_messages, check_participants, input_executor};
@@ -90,6 +89,8 @@ impl std::fmt::Debug for HandoffBuilder {
 }
 
 impl HandoffBuilder {
+    participant_methods!();
+
     /// No participants.
     pub fn new() -> Self {
         Self {
@@ -100,18 +101,6 @@ impl HandoffBuilder {
             terminate: None,
             store: None,
         }
-    }
-
-    /// Adds a participant (the first one added starts, unless [`HandoffBuilder::start_with`]).
-    pub fn participant(mut self, agent: Arc<dyn Agent>) -> Self {
-        self.agents.push(agent);
-        self
-    }
-
-    /// Adds participants.
-    pub fn participants(mut self, agents: impl IntoIterator<Item = Arc<dyn Agent>>) -> Self {
-        self.agents.extend(agents);
-        self
     }
 
     /// The agent that answers first.
@@ -140,12 +129,6 @@ impl HandoffBuilder {
     /// Ends the run when `predicate` holds for the conversation after an agent's answer.
     pub fn terminate_when(mut self, predicate: impl Fn(&[Message]) -> bool + Send + Sync + 'static) -> Self {
         self.terminate = Some(Arc::new(predicate));
-        self
-    }
-
-    /// Checkpoints the runs in `store` (needed to answer human-input requests).
-    pub fn with_checkpoint_store(mut self, store: Arc<dyn CheckpointStore>) -> Self {
-        self.store = Some(store);
         self
     }
 
@@ -366,14 +349,7 @@ impl Executor for HandoffAgent {
         ctx: &WorkflowContext<Vec<Message>>,
     ) -> Result<(), BoxError> {
         if request.request_type == std::any::type_name::<AgentApprovalRequest>() {
-            let asked: AgentApprovalRequest = request.data_as()?;
-            let answers = response.take::<Vec<ApprovalResponse>>().map_err(|m| {
-                format!("expected a Vec<ApprovalResponse> answering agent '{}', got {m:?}", self.agent.name())
-            })?;
-            let mut session = AgentSession::new();
-            session.messages = asked.conversation.clone();
-            let input =
-                Message::new(Role::User, answers.into_iter().map(Content::ApprovalResponse).collect());
+            let (asked, session, input) = AgentApprovalRequest::answered(&request, response)?;
             return self.turn(asked.conversation, session, vec![input], ctx).await;
         }
         let HandoffUserRequest { mut conversation, .. } = request.data_as()?;

@@ -14,6 +14,31 @@
 //! - [`MagenticBuilder`]: a manager agent plans, keeps a progress ledger, delegates each step
 //!   and re-plans when the work stalls.
 
+/// The builder methods every orchestration shares (its builder has `agents` and `store`
+/// fields): adding participants and checkpointing the runs.
+macro_rules! participant_methods {
+    () => {
+        /// Adds a participant (its name is its executor id; its description tells the others,
+        /// or the manager, what it is good at).
+        pub fn participant(mut self, agent: Arc<dyn Agent>) -> Self {
+            self.agents.push(agent);
+            self
+        }
+
+        /// Adds participants.
+        pub fn participants(mut self, agents: impl IntoIterator<Item = Arc<dyn Agent>>) -> Self {
+            self.agents.extend(agents);
+            self
+        }
+
+        /// Checkpoints the runs in `store`.
+        pub fn with_checkpoint_store(mut self, store: Arc<dyn CheckpointStore>) -> Self {
+            self.store = Some(store);
+            self
+        }
+    };
+}
+
 mod concurrent;
 mod group_chat;
 mod handoff;
@@ -25,10 +50,14 @@ use std::sync::Arc;
 
 use weft_core::{Agent, Message};
 
+use crate::agent::AgentExecutor;
 use crate::context::WorkflowContext;
 use crate::error::BuildError;
+use crate::executor::Executor;
 use crate::executor::FnExecutor;
 use crate::message::WorkflowMessage;
+use crate::workflow::Workflow;
+use crate::{CheckpointStore, WorkflowBuilder};
 
 pub use concurrent::{ConcurrentBuilder, ParticipantResult};
 pub use group_chat::{GroupChatBuilder, GroupChatState, SpeakerSelector};
@@ -60,6 +89,29 @@ pub(crate) fn added_messages<O: WorkflowMessage>(
 ) -> Result<Vec<Message>, serde_json::Error> {
     let input_len: usize = ctx.get_state(INPUT_LEN_KEY)?.unwrap_or(0);
     Ok(conversation.get(input_len..).unwrap_or_default().to_vec())
+}
+
+/// A manager with an edge to and from every participant (run as an [`AgentExecutor`]), and
+/// the checkpoint store, if any.
+pub(crate) fn star<M: Executor<Input = Vec<Message>, Output = Vec<Message>>>(
+    name: &str,
+    manager: M,
+    agents: Vec<Arc<dyn Agent>>,
+    store: Option<Arc<dyn CheckpointStore>>,
+) -> Result<Workflow, BuildError> {
+    let manager_id = manager.id().to_string();
+    let mut builder = WorkflowBuilder::new().name(name).start_with(manager);
+    for agent in agents {
+        let id = agent.name().to_string();
+        builder = builder
+            .add_executor(AgentExecutor::new(agent))
+            .add_edge(manager_id.clone(), id.clone())
+            .add_edge(id, manager_id.clone());
+    }
+    if let Some(store) = store {
+        builder = builder.with_checkpoint_store(store);
+    }
+    builder.build()
 }
 
 /// Checks that there are participants and that their names are unique executor ids.

@@ -42,27 +42,11 @@ impl std::fmt::Debug for SequentialBuilder {
 }
 
 impl SequentialBuilder {
+    participant_methods!();
+
     /// No participants yet.
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// Adds an agent after the ones added before.
-    pub fn participant(mut self, agent: Arc<dyn Agent>) -> Self {
-        self.agents.push(agent);
-        self
-    }
-
-    /// Adds agents in order.
-    pub fn participants(mut self, agents: impl IntoIterator<Item = Arc<dyn Agent>>) -> Self {
-        self.agents.extend(agents);
-        self
-    }
-
-    /// Checkpoints the runs in `store`.
-    pub fn with_checkpoint_store(mut self, store: Arc<dyn CheckpointStore>) -> Self {
-        self.store = Some(store);
-        self
     }
 
     /// Builds the workflow: `input -> agent1 -> … -> agentN -> output`.

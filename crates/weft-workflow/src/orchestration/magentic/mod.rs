@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use weft_core::Agent;
 
 use super::check_participants;
+use crate::CheckpointStore;
 use crate::error::BuildError;
 use crate::workflow::Workflow;
-use crate::{CheckpointStore, WorkflowBuilder};
 use manager::{MANAGER_ID, Manager};
 
 /// One answer of the progress ledger, with the manager's reason for it.
@@ -157,6 +157,8 @@ impl std::fmt::Debug for MagenticBuilder {
 }
 
 impl MagenticBuilder {
+    participant_methods!();
+
     /// No participants and no manager yet; at most 20 rounds, 3 stalls in a row, 2 re-plans.
     pub fn new() -> Self {
         Self {
@@ -168,18 +170,6 @@ impl MagenticBuilder {
             plan_review: false,
             store: None,
         }
-    }
-
-    /// Adds a participant (its description tells the manager what it is good at).
-    pub fn participant(mut self, agent: Arc<dyn Agent>) -> Self {
-        self.agents.push(agent);
-        self
-    }
-
-    /// Adds participants.
-    pub fn participants(mut self, agents: impl IntoIterator<Item = Arc<dyn Agent>>) -> Self {
-        self.agents.extend(agents);
-        self
     }
 
     /// The manager: an agent whose model plans, fills in the progress ledger (it must support
@@ -214,12 +204,6 @@ impl MagenticBuilder {
         self
     }
 
-    /// Checkpoints the runs in `store`.
-    pub fn with_checkpoint_store(mut self, store: Arc<dyn CheckpointStore>) -> Self {
-        self.store = Some(store);
-        self
-    }
-
     /// Builds the workflow: the manager, with an edge to and from every participant.
     pub fn build(self) -> Result<Workflow, BuildError> {
         check_participants(&self.agents)?;
@@ -241,17 +225,6 @@ impl MagenticBuilder {
             max_resets: self.max_resets,
             plan_review: self.plan_review,
         };
-        let mut builder = WorkflowBuilder::new().name("magentic").start_with(manager);
-        for agent in self.agents {
-            let id = agent.name().to_string();
-            builder = builder
-                .add_executor(crate::agent::AgentExecutor::new(agent))
-                .add_edge(MANAGER_ID, id.clone())
-                .add_edge(id, MANAGER_ID);
-        }
-        if let Some(store) = self.store {
-            builder = builder.with_checkpoint_store(store);
-        }
-        builder.build()
+        super::star("magentic", manager, self.agents, self.store)
     }
 }
