@@ -368,3 +368,32 @@ async fn run_options_layer_over_agent_defaults() {
     assert_eq!(options.tools[0].name, "get_weather");
     assert_eq!(options.tools[0].parameters["required"], json!(["city"]));
 }
+
+#[tokio::test]
+async fn a_call_to_a_declared_only_tool_ends_the_run_with_the_call() {
+    let client = Arc::new(ReplayClient::new([
+        ChatResponse::function_calls([call("h1", "transfer_to_billing", json!({}))]),
+        ChatResponse::text("never asked"),
+    ]));
+    let agent = ChatAgent::builder(client.clone()).tool(weather_tool()).build();
+    let declared = weft_core::ToolDefinition::new(
+        "transfer_to_billing",
+        "Hand over to billing",
+        json!({"type": "object", "properties": {}}),
+    );
+    let options = weft_core::ChatOptions { tools: vec![declared], ..Default::default() };
+    let mut session = AgentSession::new();
+    let response = agent.run_with(&mut session, "I was charged twice", options).await.unwrap();
+    assert_eq!(response.model_calls, 1, "the loop stops at the declared call");
+    assert_eq!(client.remaining(), 1);
+    let calls: Vec<&str> =
+        response.messages.iter().flat_map(|m| m.function_calls()).map(|c| c.name.as_str()).collect();
+    assert_eq!(calls, vec!["transfer_to_billing"]);
+    assert!(response.messages.iter().all(|m| m.function_results().next().is_none()), "nothing was invoked");
+    // Both the agent's tool and the declaration were offered.
+    let offered: Vec<String> = client.requests()[0].options.tools.iter().map(|t| t.name.clone()).collect();
+    assert!(
+        offered.contains(&"transfer_to_billing".to_string()) && offered.contains(&"get_weather".to_string()),
+        "{offered:?}"
+    );
+}

@@ -126,6 +126,17 @@ async fn run_loop(
             return Ok((response, appended));
         }
 
+        // A call to a tool the caller only declared (in the run's options, with no tool behind
+        // it) is the caller's to handle: the run ends with the call, nothing is invoked.
+        let declared_only = calls.iter().any(|call| {
+            !tools.contains_key(&call.name) && base_options.tools.iter().any(|t| t.name == call.name)
+        });
+        if declared_only {
+            response.messages.extend(produced.iter().cloned());
+            appended.extend(produced);
+            return Ok((response, appended));
+        }
+
         // A call that needs approval holds the whole turn until the caller answers.
         let needs_approval: Vec<&FunctionCall> = calls
             .iter()

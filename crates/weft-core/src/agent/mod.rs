@@ -210,6 +210,10 @@ impl ChatAgent {
     }
 
     /// [`ChatAgent::run`] with options for this run, layered over the agent's defaults.
+    ///
+    /// Tool definitions in `options.tools` that no tool of the agent stands behind are
+    /// declarations: when the model calls one, the run ends with that call in the response
+    /// (nothing is invoked), for the caller to handle.
     pub async fn run_with(
         &self,
         session: &mut AgentSession,

@@ -52,11 +52,10 @@ pub fn handoff_tool_name(agent: &str) -> String {
 }
 
 /// Builds a handoff orchestration. The start agent answers first; each agent's run gets one
-/// extra tool per agent it may hand off to, `handoff_to_<name>`. When the model calls one, the
-/// workflow stops reading the agent's streamed run at the end of that model turn and drops it,
-/// and the conversation (without the handoff call) goes to that agent. (The agent's loop never
-/// sees a handoff tool it could run; a model that answers instantly may already have been
-/// asked again before the run is dropped, which costs a call but changes nothing.) When an
+/// extra tool per agent it may hand off to, `handoff_to_<name>`, declared in the run's options
+/// with nothing behind it: when the model calls one, a [`weft_core::ChatAgent`]'s run ends with
+/// that call (the workflow also stops reading any other agent's streamed run at the end of
+/// that model turn), and the conversation (without the handoff call) goes to that agent. When an
 /// agent answers without handing off, the run ends, or, with
 /// [`HandoffBuilder::with_human_input`], the workflow asks for the user's next message with a
 /// [`HandoffUserRequest`] (until the user sends an empty message or the termination predicate
