@@ -9,7 +9,9 @@ use std::time::Duration;
 use process_wrap::tokio::{CommandWrap, ProcessGroup};
 use rmcp::ServiceExt;
 use rmcp::service::RunningService;
-use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::transport::streamable_http_client::{
+    StreamableHttpClientTransportConfig, StreamableHttpClientWorker,
+};
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio_util::sync::CancellationToken;
@@ -18,7 +20,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::{HttpServer, ServerConfig, StdioServer};
 use crate::error::{McpError, McpErrorKind, UnreachableCause, describe_chain};
 use crate::handler::Handler;
-use crate::http::{SessionClient, own_client};
+use crate::http::{Drainer, SessionClient, own_client};
 use rmcp::service::RoleClient;
 
 /// How many of the child's last stderr lines are kept for error messages.
@@ -46,7 +48,14 @@ pub(crate) async fn open(
         ServerConfig::Stdio(stdio) => {
             open_stdio(server, stdio, handler, connect_timeout, tracker, token).await
         }
-        ServerConfig::Http(http) => open_http(server, http, handler, connect_timeout).await,
+        ServerConfig::Http(http) => {
+            let opened = open_http(server, http, handler, connect_timeout, tracker, token).await;
+            if opened.is_err() {
+                // Ends the connection's helper tasks (response bodies being drained).
+                token.cancel();
+            }
+            opened
+        }
     }
 }
 
@@ -121,6 +130,8 @@ async fn open_http(
     config: &HttpServer,
     handler: Handler,
     connect_timeout: Duration,
+    tracker: &TaskTracker,
+    token: &CancellationToken,
 ) -> Result<Opened, McpError> {
     let configuration = |message: String| McpError::new(McpErrorKind::Configuration, &**server, message);
     let client = match &config.client {
@@ -142,12 +153,23 @@ async fn open_http(
         transport_config = transport_config.auth_header(token.clone());
     }
     let session_id = Arc::new(Mutex::new(None));
+    // Cancelled when rmcp's transport is dropped (its drop guard): a POST still waiting then
+    // ends at once, also the `initialize` POST, which rmcp 3.9 does not race with its token.
+    let transport_token = CancellationToken::new();
     let client = SessionClient {
+        transport_token: transport_token.clone(),
         inner: client,
         session_id: session_id.clone(),
         terminate_on_close: config.terminate_on_close,
+        server: server.clone(),
+        events: handler.events.clone(),
+        tools_changed: handler.tools_changed.clone(),
+        drainer: Drainer { tracker: tracker.clone(), token: token.clone() },
     };
-    let transport = StreamableHttpClientTransport::with_client(client, transport_config);
+    let transport = StreamableHttpClientTransport::spawn_with_ct(
+        StreamableHttpClientWorker::new(client, transport_config),
+        transport_token,
+    );
     match tokio::time::timeout(connect_timeout, handler.serve(transport)).await {
         Ok(Ok(running)) => Ok(Opened { running, session_id, child_pid: None, process_group: None }),
         Ok(Err(error)) => {

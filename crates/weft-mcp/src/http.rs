@@ -1,22 +1,46 @@
 //! The HTTP side: the `reqwest::Client` a source owns (or borrows), wrapped so that the source
-//! sees the session id and decides whether closing sends the session DELETE.
+//! sees the session id, notices a lost session, and decides whether closing sends the session
+//! DELETE.
+//!
+//! A lost session (the server restarted, or dropped the session) is answered with HTTP 404 on
+//! the stale `Mcp-Session-Id`; rmcp then re-initializes once and retries the POSTs that met it.
+//! Some servers (server-everything) answer 400 with a JSON-RPC error saying the session id is
+//! not valid: that answer is turned into the same "session expired" signal, so that it is
+//! recovered the same way instead of failing every later call. The wrapper makes the recovery
+//! visible (a `warn` and an `info` in `tracing`, [`McpEvent::Reconnected`]) and asks the
+//! source's reloader for a fresh tool list, since a restarted server may offer other tools.
+//!
+//! Keeping connections alive: a POST answered with an SSE stream ends with the body's last
+//! chunk, which the server writes just after the response event. rmcp 3.9 (stateful sessions)
+//! drops the stream as soon as the response event is delivered, before that chunk is read, so
+//! hyper cannot return the connection to the pool and every call opened a new TCP connection.
+//! [`DrainOnDrop`] reads the rest of such a body (bounded, in a task of the connection's
+//! tracker) so that the connection is reused.
 
 use std::collections::HashMap;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures::stream::BoxStream;
+use futures::stream::{BoxStream, Stream, StreamExt};
 use http::{HeaderName, HeaderValue};
-use rmcp::model::ClientJsonRpcMessage;
+use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
 use rmcp::transport::streamable_http_client::{
     SseError, StreamableHttpClient, StreamableHttpError, StreamableHttpPostResponse,
 };
 use sse_stream::Sse;
+use tokio::sync::{Notify, broadcast};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::config::HttpServer;
+use crate::handler::McpEvent;
 
 /// How long to wait for a TCP (and TLS) connection.
 pub(crate) const HTTP_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the rest of a dropped response body is read before the connection is given up.
+const DRAIN_LIMIT: Duration = Duration::from_millis(50);
 
 /// The client a source builds for itself (dropped with the session, so its pool is never shared
 /// between sessions or sources): connect timeout, a short idle timeout,
@@ -46,12 +70,70 @@ pub(crate) fn own_client(config: &HttpServer, connect_timeout: Duration) -> reqw
         .build()
 }
 
-/// A `reqwest::Client` that records the session id and may skip the session DELETE.
+/// A `reqwest::Client` that records the session id, reports a lost session, and may skip the
+/// session DELETE.
 #[derive(Clone)]
 pub(crate) struct SessionClient {
     pub(crate) inner: reqwest::Client,
     pub(crate) session_id: Arc<Mutex<Option<String>>>,
     pub(crate) terminate_on_close: bool,
+    pub(crate) server: Arc<str>,
+    pub(crate) events: broadcast::Sender<McpEvent>,
+    pub(crate) tools_changed: Arc<Notify>,
+    pub(crate) drainer: Drainer,
+    /// rmcp's transport token: cancelled when the transport is dropped or closed.
+    pub(crate) transport_token: CancellationToken,
+}
+
+/// Where the rest of a dropped response body is read: the connection's tracker, until its token
+/// is cancelled.
+#[derive(Clone)]
+pub(crate) struct Drainer {
+    pub(crate) tracker: TaskTracker,
+    pub(crate) token: CancellationToken,
+}
+
+type SseStream = BoxStream<'static, Result<Sse, SseError>>;
+
+/// A POST's SSE response stream that, when dropped before its end, reads the rest of the body
+/// (at most [`DRAIN_LIMIT`]) so that the HTTP connection goes back to the pool.
+struct DrainOnDrop {
+    /// `None` once the stream ended.
+    inner: Option<SseStream>,
+    drainer: Drainer,
+}
+
+impl Stream for DrainOnDrop {
+    type Item = Result<Sse, SseError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let Some(inner) = self.inner.as_mut() else { return Poll::Ready(None) };
+        let next = inner.poll_next_unpin(cx);
+        if let Poll::Ready(None) = next {
+            self.inner = None;
+        }
+        next
+    }
+}
+
+impl Drop for DrainOnDrop {
+    fn drop(&mut self) {
+        let Some(mut rest) = self.inner.take() else { return };
+        if self.drainer.token.is_cancelled() {
+            return;
+        }
+        // Outside a runtime (the process is shutting down) the connection is simply closed.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let token = self.drainer.token.clone();
+        let drain = async move {
+            let read_to_end = async { while rest.next().await.is_some() {} };
+            tokio::select! {
+                _ = token.cancelled() => {}
+                _ = tokio::time::timeout(DRAIN_LIMIT, read_to_end) => {}
+            }
+        };
+        self.drainer.tracker.spawn_on(drain, &runtime);
+    }
 }
 
 impl SessionClient {
@@ -62,12 +144,68 @@ impl SessionClient {
             }
             _ => return,
         };
-        if let Ok(mut slot) = self.session_id.lock() {
-            if slot.as_deref() != Some(id.as_str()) {
-                *slot = Some(id.clone());
-            }
+        let replaced = match self.session_id.lock() {
+            Ok(mut slot) if slot.as_deref() != Some(id.as_str()) => slot.replace(id.clone()),
+            _ => return,
+        };
+        if let Some(old) = replaced {
+            tracing::info!(server = %self.server, old_session_id = %old, session_id = %id, "MCP HTTP session re-established");
+            let _ = self.events.send(McpEvent::Reconnected { server: self.server.to_string() });
+            self.tools_changed.notify_one();
         }
     }
+
+    /// Runs a POST unless (or until) the transport is dropped.
+    async fn unless_dropped<T>(
+        &self,
+        post: impl std::future::Future<Output = Result<T, StreamableHttpError<reqwest::Error>>>,
+    ) -> Result<T, StreamableHttpError<reqwest::Error>> {
+        tokio::select! {
+            _ = self.transport_token.cancelled() => Err(StreamableHttpError::TransportChannelClosed),
+            response = post => response,
+        }
+    }
+
+    /// Checks the answer to a POST: records the session id, and turns an answer saying that the
+    /// session is unknown into [`StreamableHttpError::SessionExpired`].
+    fn check(
+        &self,
+        response: Result<StreamableHttpPostResponse, StreamableHttpError<reqwest::Error>>,
+        session_id: Option<&str>,
+    ) -> Result<StreamableHttpPostResponse, StreamableHttpError<reqwest::Error>> {
+        let expired = match (&response, session_id) {
+            (Err(StreamableHttpError::SessionExpired), Some(_)) => Some("HTTP 404"),
+            (Ok(StreamableHttpPostResponse::Json(ServerJsonRpcMessage::Error(error), _)), Some(_))
+                if says_session_unknown(&error.error.message) =>
+            {
+                Some("the server does not know the session id")
+            }
+            _ => None,
+        };
+        if let Some(why) = expired {
+            tracing::warn!(server = %self.server, session_id = session_id.unwrap_or_default(), "MCP HTTP session lost ({why}); re-initializing once");
+            return Err(StreamableHttpError::SessionExpired);
+        }
+        let response = response?;
+        self.record(&response);
+        Ok(match response {
+            StreamableHttpPostResponse::Sse(stream, id) => StreamableHttpPostResponse::Sse(
+                Box::pin(DrainOnDrop { inner: Some(stream), drainer: self.drainer.clone() }),
+                id,
+            ),
+            other => other,
+        })
+    }
+}
+
+/// Whether a JSON-RPC error message clearly says that the session id is unknown, e.g.
+/// server-everything's "Bad Request: No valid session ID provided" (sent with HTTP 400).
+fn says_session_unknown(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    message.contains("session")
+        && ["no valid session", "session not found", "unknown session", "invalid session", "session expired"]
+            .iter()
+            .any(|phrase| message.contains(phrase))
 }
 
 impl StreamableHttpClient for SessionClient {
@@ -81,9 +219,10 @@ impl StreamableHttpClient for SessionClient {
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<StreamableHttpPostResponse, StreamableHttpError<Self::Error>> {
-        let response = self.inner.post_message(uri, message, session_id, auth_header, custom_headers).await?;
-        self.record(&response);
-        Ok(response)
+        let attached = session_id.clone();
+        let post = self.inner.post_message(uri, message, session_id, auth_header, custom_headers);
+        let response = self.unless_dropped(post).await;
+        self.check(response, attached.as_deref())
     }
 
     async fn post_message_with_max_sse_event_size(
@@ -95,19 +234,17 @@ impl StreamableHttpClient for SessionClient {
         custom_headers: HashMap<HeaderName, HeaderValue>,
         max_sse_event_size: usize,
     ) -> Result<StreamableHttpPostResponse, StreamableHttpError<Self::Error>> {
-        let response = self
-            .inner
-            .post_message_with_max_sse_event_size(
-                uri,
-                message,
-                session_id,
-                auth_header,
-                custom_headers,
-                max_sse_event_size,
-            )
-            .await?;
-        self.record(&response);
-        Ok(response)
+        let attached = session_id.clone();
+        let post = self.inner.post_message_with_max_sse_event_size(
+            uri,
+            message,
+            session_id,
+            auth_header,
+            custom_headers,
+            max_sse_event_size,
+        );
+        let response = self.unless_dropped(post).await;
+        self.check(response, attached.as_deref())
     }
 
     async fn delete_session(
@@ -154,5 +291,20 @@ impl StreamableHttpClient for SessionClient {
                 max_sse_event_size,
             )
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::says_session_unknown;
+
+    #[test]
+    fn only_answers_about_an_unknown_session_count_as_a_lost_session() {
+        assert!(says_session_unknown("Bad Request: No valid session ID provided"));
+        assert!(says_session_unknown("Session not found"));
+        assert!(says_session_unknown("unknown session id"));
+        assert!(!says_session_unknown("Bad Request: invalid params"));
+        assert!(!says_session_unknown("Tool not found"));
+        assert!(!says_session_unknown("session is busy"));
     }
 }

@@ -23,6 +23,10 @@
 //! inside the runtime; every request has a deadline; notification handlers only signal, and a
 //! tracked reloader replaces the tool snapshot; stdio children run as process-group leaders
 //! so that grandchildren end with them; a lost connection is replaced once, at the next call.
+//!
+//! Transports: stdio and streamable HTTP. The legacy HTTP+SSE transport (protocol 2024-11-05: a
+//! GET event stream plus an `endpoint` to POST to) is not supported: rmcp removed its SSE client
+//! transport in 0.11 (modelcontextprotocol/rust-sdk#562), and 3.9 has none.
 
 mod config;
 mod connect;

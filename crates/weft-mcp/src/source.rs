@@ -341,10 +341,12 @@ impl SourceInner {
             Ok(Ok(tools)) => tools,
             Ok(Err(error)) => {
                 close_running(running, &self.name, process_group).await;
+                token.cancel();
                 return Err(McpError::from_service(&self.name, "tools/list", error));
             }
             Err(_) => {
                 close_running(running, &self.name, process_group).await;
+                token.cancel();
                 return Err(McpError::timeout(&self.name, "tools/list during connect", self.connect_timeout));
             }
         };

@@ -1,27 +1,43 @@
-//! Tool-call latency and throughput over stdio and streamable HTTP, against the Python test
-//! server's `echo` tool. Ignored by default: `cargo test -p weft-mcp --release --test bench --
-//! --ignored --nocapture` (with the peers sourced).
+//! Tool-call latency and throughput over stdio and streamable HTTP. Ignored by default:
+//! `cargo test -p weft-mcp --release --test bench -- --ignored --nocapture` (with the peers
+//! sourced).
+//!
+//! The server is the shared benchmark's echo server (`../shared/bench/tools/mcp_echo_server.py`,
+//! the one W6 uses; override with `WEFT_MCP_ECHO_SERVER`), or the test server's `echo` tool when
+//! that file is absent. `WEFT_MCP_BENCH_HTTP_URL` measures an already running HTTP server instead
+//! of starting one; `WEFT_MCP_BENCH_N` sets the number of sequential calls (default 1,000, as W6).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use weft_mcp::{HttpServer, McpSource, ServerConfig, StdioServer};
 
+/// The echo server script, and whether it is the shared benchmark's one.
+fn echo_script() -> (String, bool) {
+    let shared = std::env::var("WEFT_MCP_ECHO_SERVER").map(PathBuf::from).unwrap_or_else(|_| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench/tools/mcp_echo_server.py")
+    });
+    if shared.exists() { (shared.display().to_string(), true) } else { (common::py_server(), false) }
+}
+
 async fn measure(label: &str, config: ServerConfig) {
+    let n: usize = std::env::var("WEFT_MCP_BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
     let source =
         McpSource::builder("bench", config).connect_timeout(Duration::from_secs(30)).connect().await.unwrap();
-    for _ in 0..20 {
-        source.call_tool("echo", json!({"text": "warm"})).await.unwrap();
+    for i in 0..50 {
+        source.call_tool("echo", json!({"text": format!("warm-{i}")})).await.unwrap();
     }
-    let n = 300;
     let mut latencies = Vec::with_capacity(n);
     let started = Instant::now();
-    for _ in 0..n {
+    for i in 0..n {
         let t = Instant::now();
-        source.call_tool("echo", json!({"text": "x"})).await.unwrap();
+        let text = format!("msg-{i}");
+        let out = source.call_tool("echo", json!({ "text": text })).await.unwrap();
+        assert!(out.value.to_string().contains(&text), "{:?}", out.value);
         latencies.push(t.elapsed());
     }
     let sequential = started.elapsed();
@@ -42,8 +58,9 @@ async fn measure(label: &str, config: ServerConfig) {
     }
     let concurrent = started.elapsed();
     println!(
-        "RESULT mcp {label}: p50 {:.2} ms, p99 {:.2} ms, sequential {:.0} calls/s, 8 concurrent {:.0} calls/s",
+        "RESULT mcp {label}: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, sequential {:.0} calls/s, 8 concurrent {:.0} calls/s",
         latencies[n / 2].as_secs_f64() * 1000.0,
+        latencies[n * 9 / 10].as_secs_f64() * 1000.0,
         latencies[n * 99 / 100].as_secs_f64() * 1000.0,
         n as f64 / sequential.as_secs_f64(),
         f64::from(tasks * per_task) / concurrent.as_secs_f64(),
@@ -55,35 +72,27 @@ async fn measure(label: &str, config: ServerConfig) {
 #[ignore = "benchmark: run with --ignored --nocapture"]
 async fn tool_call_latency_and_throughput() {
     let Some(python) = common::peer("WEFT_MCP_PYTHON") else { return };
-    measure("stdio (python mcp)", StdioServer::new(&python).arg(common::py_server()).arg("stdio").into())
-        .await;
-    let server = common::start_py_http(&python).await;
-    measure("streamable HTTP (python mcp)", HttpServer::new(&server.url).into()).await;
-    if let (Some(node), Some(everything)) =
-        (common::peer("WEFT_MCP_NODE"), common::peer("WEFT_MCP_EVERYTHING"))
-    {
-        let server = common::start_everything_http(&node, &everything).await;
-        let source = McpSource::builder("e", HttpServer::new(&server.url)).connect().await.unwrap();
-        drop(source);
-        measure_everything(&node, &everything, &server.url).await;
+    let (script, shared) = echo_script();
+    let name = if shared { "echo server" } else { "test server" };
+    if std::env::var("WEFT_MCP_BENCH_SKIP_STDIO").is_err() {
+        let stdio = StdioServer::new(&python).arg(&script);
+        let stdio = if shared { stdio } else { stdio.arg("stdio") };
+        measure(&format!("stdio ({name})"), stdio.into()).await;
     }
-}
-
-async fn measure_everything(node: &str, everything: &str, url: &str) {
-    for (label, config) in [
-        (
-            "stdio (server-everything)",
-            ServerConfig::from(StdioServer::new(node).arg(everything).arg("stdio")),
-        ),
-        ("streamable HTTP (server-everything)", ServerConfig::from(HttpServer::new(url))),
-    ] {
-        let source = McpSource::builder("bench", config).connect().await.unwrap();
-        let n = 300;
-        let started = Instant::now();
-        for _ in 0..n {
-            source.call_tool("echo", json!({"message": "x"})).await.unwrap();
+    match std::env::var("WEFT_MCP_BENCH_HTTP_URL") {
+        Ok(url) => measure(&format!("streamable HTTP ({url})"), HttpServer::new(url).into()).await,
+        Err(_) => {
+            let port = common::free_port();
+            let child = std::process::Command::new(&python)
+                .arg(&script)
+                .args(["http", &port.to_string()])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            let server = common::ServerProcess { child, url: format!("http://127.0.0.1:{port}/mcp"), port };
+            common::wait_listening(port).await;
+            measure(&format!("streamable HTTP ({name})"), HttpServer::new(&server.url).into()).await;
         }
-        println!("RESULT mcp {label}: sequential {:.0} calls/s", n as f64 / started.elapsed().as_secs_f64());
-        source.close().await;
     }
 }

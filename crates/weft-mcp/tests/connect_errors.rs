@@ -11,8 +11,12 @@ use common::bounded;
 use serde_json::json;
 use weft_mcp::{HttpServer, McpSource, StdioServer, UnreachableCause};
 
+/// Connects, expecting an error; checks that the failed connect left no task behind.
 async fn connect_err(source: McpSource) -> weft_mcp::McpError {
-    bounded(20, source.connect()).await.expect_err("connect should fail")
+    let tasks = common::alive_tasks();
+    let error = bounded(20, source.connect()).await.expect_err("connect should fail");
+    assert!(common::tasks_settle(tasks).await, "tasks {tasks} -> {}", common::alive_tasks());
+    error
 }
 
 #[tokio::test]
@@ -140,6 +144,40 @@ async fn dropping_connect_cancels_promptly_without_an_error() {
     assert!(started.elapsed() < Duration::from_secs(1));
     assert!(no_process_like("sleep 302").await, "the child survived the dropped connect");
     // Dropped, not failed: the source is simply not connected.
+    let error = bounded(5, source.call_tool("x", json!({}))).await.unwrap_err();
+    assert!(error.is_closed(), "{error}");
+}
+
+#[tokio::test]
+async fn dropping_an_http_connect_cancels_promptly_without_an_error() {
+    // Accepts TCP and never answers: the connect is pending in the handshake when dropped.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (accepted, mut accepted_rx) = tokio::sync::mpsc::unbounded_channel();
+    let server = tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let _ = accepted.send(socket);
+        }
+    });
+    let tasks = common::alive_tasks();
+    let source = McpSource::builder("slow-http", HttpServer::new(format!("http://127.0.0.1:{port}/mcp")))
+        .connect_timeout(Duration::from_secs(30))
+        .build();
+    let mut connect = Box::pin(source.connect());
+    // Drive the connect until the server holds its connection, then drop it.
+    let socket = tokio::select! {
+        outcome = &mut connect => panic!("connect finished: {outcome:?}"),
+        socket = accepted_rx.recv() => socket.unwrap(),
+    };
+    let started = Instant::now();
+    drop(connect);
+    assert!(started.elapsed() < Duration::from_millis(500));
+    assert!(common::tasks_settle(tasks).await, "tasks {tasks} -> {}", common::alive_tasks());
+    // The client's side of the connection is closed: the server's read ends (EOF or reset).
+    let mut socket = socket;
+    let mut rest = Vec::new();
+    let _ = bounded(5, tokio::io::AsyncReadExt::read_to_end(&mut socket, &mut rest)).await;
+    server.abort();
     let error = bounded(5, source.call_tool("x", json!({}))).await.unwrap_err();
     assert!(error.is_closed(), "{error}");
 }

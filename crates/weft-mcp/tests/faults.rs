@@ -83,3 +83,41 @@ async fn everything_over_stdio() {
     bounded(15, source.close()).await;
     assert!(common::wait_gone(pid).await);
 }
+
+#[tokio::test]
+async fn close_cancels_and_awaits_a_reload_still_running() {
+    let Some(python) = common::peer("WEFT_MCP_PYTHON") else { return };
+    let tasks_before = common::alive_tasks();
+    // A long request timeout: only close can end the reload in time.
+    let source = bounded(
+        20,
+        McpSource::builder("raw", StdioServer::new(&python).arg(common::raw_server()))
+            .request_timeout(Duration::from_secs(60))
+            .connect(),
+    )
+    .await
+    .unwrap();
+    let pid = source.child_pid().await.unwrap();
+    let mut events = source.subscribe();
+    // The call answers, then the server sends list_changed and holds the tools/list of the reload.
+    let out = bounded(10, source.call_tool("slow_reload", json!({}))).await.unwrap();
+    assert_eq!(out.value, json!("slow_reload ok"));
+    bounded(10, async {
+        loop {
+            if let weft_mcp::McpEvent::Log { data, .. } = events.recv().await.unwrap() {
+                if data == json!("holding tools/list") {
+                    return;
+                }
+            }
+        }
+    })
+    .await;
+    let started = Instant::now();
+    bounded(10, source.close()).await;
+    assert!(started.elapsed() < Duration::from_secs(3), "close took {:?}", started.elapsed());
+    assert_eq!(source.tool_reloads(), 0, "the held reload must not have completed");
+    assert!(source.tools().is_empty());
+    assert!(common::wait_gone(pid).await, "child {pid} survived close");
+    // Every task of the connection (actor, reloader, stderr reader, rmcp's own) has ended.
+    assert!(common::tasks_settle(tasks_before).await, "tasks {tasks_before} -> {}", common::alive_tasks());
+}

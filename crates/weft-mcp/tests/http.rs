@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::bounded;
 use serde_json::json;
 use weft_core::ToolSet;
-use weft_mcp::{HttpServer, McpSource};
+use weft_mcp::{HttpServer, McpEvent, McpSource};
 
 /// A raw `ping` POST on an existing session: the HTTP status the server answers with.
 async fn raw_ping(url: &str, session: &str) -> u16 {
@@ -72,37 +72,64 @@ async fn terminate_on_close_off_leaves_the_session_and_a_supplied_client_stays_u
     assert!(response.is_ok(), "{response:?}");
 }
 
-#[tokio::test]
-async fn stale_session_after_a_server_restart_reconnects_at_the_next_call() {
-    let Some(python) = common::peer("WEFT_MCP_PYTHON") else { return };
-    let mut server = common::start_py_http(&python).await;
-    let source = McpSource::builder("py-http", HttpServer::new(&server.url))
+/// How many `Reconnected` events are waiting.
+fn reconnects(events: &mut tokio::sync::broadcast::Receiver<McpEvent>) -> usize {
+    let mut count = 0;
+    while let Ok(event) = events.try_recv() {
+        count += usize::from(matches!(event, McpEvent::Reconnected { .. }));
+    }
+    count
+}
+
+/// A call after the server lost the session: transparent (one re-initialization), a new
+/// session id, a `Reconnected` event, and both visible in `tracing`.
+async fn assert_stale_session_recovers(
+    server: &mut common::ServerProcess,
+    restart: impl FnOnce(u16) -> std::process::Child,
+    tool_args: serde_json::Value,
+) {
+    let (_guard, logs) = common::capture_tracing();
+    let source = McpSource::builder("stale", HttpServer::new(&server.url))
         .request_timeout(Duration::from_secs(10))
         .build();
     bounded(20, source.connect()).await.unwrap();
     let old = source.session_id().await.unwrap();
-    // Restart the server on the same port: the old session id is unknown there (HTTP 404).
-    let _ = server.child.kill();
-    let _ = server.child.wait();
-    let port = server.port;
-    let restarted = std::process::Command::new(&python)
-        .arg(common::py_server())
-        .args(["http", &port.to_string()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    server.child = restarted;
-    common::wait_listening(port).await;
-    let mut result = bounded(30, source.call_tool("echo", json!({"text": "1"}))).await;
-    if let Err(error) = &result {
-        // The call that met the stale session fails with a typed error; the next reconnects.
-        assert!(error.is_connection_lost(), "{error}");
-        result = bounded(30, source.call_tool("echo", json!({"text": "1"}))).await;
-    }
-    assert_eq!(result.unwrap().value["result"], "echo: 1");
-    assert_ne!(source.session_id().await.unwrap(), old);
+    bounded(10, source.call_tool("echo", tool_args.clone())).await.unwrap();
+    let mut events = source.subscribe();
+    // Restart the server on the same port: the old session id is unknown there.
+    server.replace(restart).await;
+    let out = bounded(30, source.call_tool("echo", tool_args.clone())).await.unwrap();
+    assert!(out.value.to_string().contains("stale-check"), "{:?}", out.value);
+    let new = source.session_id().await.unwrap();
+    assert_ne!(new, old);
+    assert_eq!(reconnects(&mut events), 1);
+    let text = common::captured(&logs);
+    assert!(text.contains("MCP HTTP session lost"), "{text}");
+    assert!(text.contains("MCP HTTP session re-established"), "{text}");
+    // Once: the next calls use the new session as they are.
+    bounded(10, source.call_tool("echo", tool_args)).await.unwrap();
+    assert_eq!(source.session_id().await.unwrap(), new);
+    assert_eq!(reconnects(&mut events), 0);
     bounded(10, source.close()).await;
+}
+
+#[tokio::test]
+async fn stale_session_404_after_a_server_restart_is_recovered_transparently() {
+    let Some(python) = common::peer("WEFT_MCP_PYTHON") else { return };
+    let mut server = common::start_py_http(&python).await;
+    let restart = |port| common::spawn_py_http(&python, port);
+    assert_stale_session_recovers(&mut server, restart, json!({"text": "stale-check"})).await;
+}
+
+#[tokio::test]
+async fn stale_session_400_from_server_everything_is_recovered_transparently() {
+    let (Some(node), Some(everything)) = (common::peer("WEFT_MCP_NODE"), common::peer("WEFT_MCP_EVERYTHING"))
+    else {
+        return;
+    };
+    let mut server = common::start_everything_http(&node, &everything).await;
+    let restart = |port| common::spawn_everything_http(&node, &everything, port);
+    assert_stale_session_recovers(&mut server, restart, json!({"message": "stale-check"})).await;
 }
 
 #[tokio::test]
@@ -118,5 +145,41 @@ async fn everything_over_http() {
     assert!(names.contains(&"echo".to_string()), "{names:?}");
     let out = bounded(10, source.call_tool("echo", json!({"message": "hi"}))).await.unwrap();
     assert!(out.value.to_string().contains("hi"), "{:?}", out.value);
+    bounded(10, source.close()).await;
+}
+
+#[tokio::test]
+async fn server_killed_during_an_http_call_is_a_typed_error_then_a_reconnect() {
+    let Some(python) = common::peer("WEFT_MCP_PYTHON") else { return };
+    let mut server = common::start_py_http(&python).await;
+    let source = McpSource::builder("py-http", HttpServer::new(&server.url))
+        .request_timeout(Duration::from_secs(30))
+        .build();
+    bounded(20, source.connect()).await.unwrap();
+    let mut events = source.subscribe();
+    let call = {
+        let source = source.clone();
+        tokio::spawn(async move { source.call_tool("sleep_announced", json!({"seconds": 20})).await })
+    };
+    // The call is in flight once the server says so.
+    bounded(10, async {
+        loop {
+            if let McpEvent::Log { data, .. } = events.recv().await.unwrap() {
+                if data == json!("sleeping") {
+                    return;
+                }
+            }
+        }
+    })
+    .await;
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    // A typed error for that call, long before the request timeout.
+    let error = bounded(10, call).await.unwrap().unwrap_err();
+    assert!(error.is_connection_lost(), "{error}");
+    // The server comes back: the next call reconnects and succeeds.
+    server.replace(|port| common::spawn_py_http(&python, port)).await;
+    let out = bounded(30, source.call_tool("echo", json!({"text": "back"}))).await.unwrap();
+    assert_eq!(out.value["result"], "echo: back");
     bounded(10, source.close()).await;
 }

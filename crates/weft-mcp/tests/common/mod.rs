@@ -66,17 +66,34 @@ pub async fn wait_listening(port: u16) {
     }
 }
 
-/// The Python test server on streamable HTTP.
-pub async fn start_py_http(python: &str) -> ServerProcess {
-    let port = free_port();
-    let child = std::process::Command::new(python)
+/// Starts the Python test server on streamable HTTP on `port`.
+pub fn spawn_py_http(python: &str, port: u16) -> std::process::Child {
+    std::process::Command::new(python)
         .arg(py_server())
         .arg("http")
         .arg(port.to_string())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// Starts server-everything on streamable HTTP on `port`.
+pub fn spawn_everything_http(node: &str, everything: &str, port: u16) -> std::process::Child {
+    std::process::Command::new(node)
+        .arg(everything)
+        .arg("streamableHttp")
+        .env("PORT", port.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// The Python test server on streamable HTTP.
+pub async fn start_py_http(python: &str) -> ServerProcess {
+    let port = free_port();
+    let child = spawn_py_http(python, port);
     let server = ServerProcess { child, url: format!("http://127.0.0.1:{port}/mcp"), port };
     wait_listening(port).await;
     server
@@ -85,17 +102,54 @@ pub async fn start_py_http(python: &str) -> ServerProcess {
 /// server-everything on streamable HTTP (it binds all interfaces; we only talk to 127.0.0.1).
 pub async fn start_everything_http(node: &str, everything: &str) -> ServerProcess {
     let port = free_port();
-    let child = std::process::Command::new(node)
-        .arg(everything)
-        .arg("streamableHttp")
-        .env("PORT", port.to_string())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let child = spawn_everything_http(node, everything, port);
     let server = ServerProcess { child, url: format!("http://127.0.0.1:{port}/mcp"), port };
     wait_listening(port).await;
     server
+}
+
+impl ServerProcess {
+    /// Kills the server and starts `child` (a new one on the same port) in its place.
+    pub async fn replace(&mut self, start: impl FnOnce(u16) -> std::process::Child) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = start(self.port);
+        wait_listening(self.port).await;
+    }
+}
+
+/// A `tracing` subscriber for this thread that keeps what it logs (current-thread runtime:
+/// rmcp's and the source's tasks are polled on this thread too).
+pub fn capture_tracing() -> (tracing::subscriber::DefaultGuard, std::sync::Arc<std::sync::Mutex<Vec<u8>>>) {
+    let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let writer = {
+        let buffer = buffer.clone();
+        move || CaptureWriter(buffer.clone())
+    };
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter("weft_mcp=debug")
+        .with_writer(writer)
+        .with_ansi(false)
+        .finish();
+    (tracing::subscriber::set_default(subscriber), buffer)
+}
+
+/// The text captured by [`capture_tracing`].
+pub fn captured(buffer: &std::sync::Mutex<Vec<u8>>) -> String {
+    String::from_utf8_lossy(&buffer.lock().unwrap()).into_owned()
+}
+
+struct CaptureWriter(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CaptureWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Whether a process (by pid) is still alive (not counting zombies).
@@ -120,4 +174,20 @@ pub async fn wait_gone(pid: u32) -> bool {
 /// Runs a future with a hard limit so that nothing can hang CI.
 pub async fn bounded<F: std::future::Future>(secs: u64, future: F) -> F::Output {
     tokio::time::timeout(Duration::from_secs(secs), future).await.expect("test step took too long")
+}
+
+/// How many tasks of the current runtime are alive.
+pub fn alive_tasks() -> usize {
+    tokio::runtime::Handle::current().metrics().num_alive_tasks()
+}
+
+/// Waits (bounded, 2 s) until no more tasks are alive than `baseline`.
+pub async fn tasks_settle(baseline: usize) -> bool {
+    for _ in 0..100 {
+        if alive_tasks() <= baseline {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
 }

@@ -32,6 +32,14 @@ async def sleep(seconds: float) -> str:
 
 
 @server.tool()
+async def sleep_announced(seconds: float, ctx: Context) -> str:
+    """Logs "sleeping" (a notification on the call's own stream), then sleeps."""
+    await ctx.info("sleeping")
+    await asyncio.sleep(seconds)
+    return f"slept {seconds}"
+
+
+@server.tool()
 def fail(message: str) -> str:
     """Always fails with the message."""
     raise ToolError(f"failure requested: {message}")

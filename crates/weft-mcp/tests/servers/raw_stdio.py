@@ -4,6 +4,8 @@ properly; tools/call of:
   unknown_id  -> answers a request id that was never sent, and never answers the real one
   die         -> exits at once (the server dies during the call)
   ok          -> answers normally
+  slow_reload -> answers, then sends tools/list_changed; from then on tools/list is never
+                 answered (a log notification "holding tools/list" says it arrived)
 """
 
 import json
@@ -17,8 +19,10 @@ def send(obj):
 
 TOOLS = [
     {"name": n, "description": f"fault tool {n}", "inputSchema": {"type": "object", "properties": {}}}
-    for n in ["garbage", "unknown_id", "die", "ok"]
+    for n in ["garbage", "unknown_id", "die", "ok", "slow_reload"]
 ]
+
+hold_lists = False
 
 for line in sys.stdin:
     line = line.strip()
@@ -33,7 +37,11 @@ for line in sys.stdin:
             "capabilities": {"tools": {"listChanged": True}},
             "serverInfo": {"name": "raw", "version": "0"}}})
     elif method == "tools/list":
-        send({"jsonrpc": "2.0", "id": mid, "result": {"tools": TOOLS}})
+        if hold_lists:
+            send({"jsonrpc": "2.0", "method": "notifications/message",
+                  "params": {"level": "info", "data": "holding tools/list"}})
+        else:
+            send({"jsonrpc": "2.0", "id": mid, "result": {"tools": TOOLS}})
     elif method == "tools/call":
         name = msg["params"]["name"]
         ok = {"jsonrpc": "2.0", "id": mid, "result": {"content": [{"type": "text", "text": f"{name} ok"}]}}
@@ -45,6 +53,10 @@ for line in sys.stdin:
             send({"jsonrpc": "2.0", "id": 987654, "result": {"content": []}})
         elif name == "die":
             sys.exit(3)
+        elif name == "slow_reload":
+            hold_lists = True
+            send(ok)
+            send({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"})
         else:
             send(ok)
     elif method == "ping":
