@@ -7,9 +7,9 @@ use weft_core::{
     FinishReason, FunctionCall, Role, Usage,
 };
 
-use crate::chat_wire::{Completion, first_choice, request_body, to_response};
+use crate::chat_wire::{Completion, encode_body, first_choice, request_body, to_response};
 use crate::config::OpenAI;
-use crate::error::{decode_error, payload_error, stream_ended};
+use crate::error::{decode_error, encode_error, payload_error, stream_ended};
 use crate::transport::{Api, Opened};
 use crate::wire::{WireUsage, arguments_text, fresh_id};
 
@@ -38,9 +38,11 @@ impl OpenAIChatClient {
 
     /// The request body this client would send for `request` (for inspection and tests).
     pub fn request_body(&self, request: &ChatRequest, stream: bool) -> Result<serde_json::Value, ChatError> {
-        let label = self.openai.inner.label(Api::Chat);
-        let model = self.openai.inner.resolve_model(request.options.model.as_deref(), &label)?;
-        Ok(request_body(&request.messages, &self.openai.inner.wire_options(&request.options), &model, stream))
+        let inner = &self.openai.inner;
+        let label = inner.label(Api::Chat);
+        let model = inner.resolve_model(request.options.model.as_deref(), label)?;
+        request_body(&request.messages, &inner.wire_options(&request.options), model, stream)
+            .map_err(|err| encode_error(label, err))
     }
 }
 
@@ -48,24 +50,23 @@ impl OpenAIChatClient {
 impl ChatClient for OpenAIChatClient {
     async fn get_response(&self, request: ChatRequest) -> Result<ChatResponse, ChatError> {
         let inner = &self.openai.inner;
-        let prepared = inner.prepare(Api::Chat, &request, false, request_body)?;
+        let prepared = inner.prepare(Api::Chat, &request, false, encode_body)?;
         let bytes = inner.fetch(&prepared).await?;
-        let label = &prepared.label;
-        parse_completion(label, &bytes)
+        parse_completion(prepared.label, &bytes)
     }
 
     fn get_streaming_response(&self, request: ChatRequest) -> ChatStream {
         let openai = self.openai.clone();
         async_stream::stream! {
             let inner = &openai.inner;
-            let prepared = match inner.prepare(Api::Chat, &request, true, request_body) {
+            let prepared = match inner.prepare(Api::Chat, &request, true, encode_body) {
                 Ok(prepared) => prepared,
                 Err(err) => {
                     yield Err(err);
                     return;
                 }
             };
-            let label = &prepared.label;
+            let label = prepared.label;
             let mut events = match inner.open_stream(&prepared).await {
                 Ok(Opened::Events(events)) => events,
                 Ok(Opened::Whole(bytes)) => {

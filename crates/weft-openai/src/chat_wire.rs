@@ -1,149 +1,308 @@
 //! Chat Completions on the wire: the request body we send and the (lenient) answer shapes.
 
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use std::borrow::Cow;
+
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::{Value, json};
 use weft_core::{
-    ChatOptions, ChatResponse, Content, FinishReason, FunctionCall, Message, ResponseFormat, Role, ToolChoice,
+    ChatOptions, ChatResponse, Content, FinishReason, FunctionCall, Message, ResponseFormat, Role,
+    ToolChoice, ToolDefinition,
 };
 
 use crate::wire::{
-    WireUsage, arguments_text, content_text, f32_json, fresh_id, image_url, merge_extra, null_default,
+    ArgumentsText, BodyMap, WireUsage, arguments_text, content_text, f32_json, fresh_id, image_url,
+    is_image_content, null_default,
 };
 
-/// The request body for `POST /chat/completions`.
-pub(crate) fn request_body(messages: &[Message], options: &ChatOptions, model: &str, stream: bool) -> Value {
-    let mut body = Map::new();
-    body.insert("model".into(), json!(model));
-    body.insert("messages".into(), Value::Array(messages.iter().flat_map(map_message).collect()));
-    if let Some(temperature) = options.temperature {
-        body.insert("temperature".into(), f32_json(temperature));
-    }
-    if let Some(top_p) = options.top_p {
-        body.insert("top_p".into(), f32_json(top_p));
-    }
-    if let Some(max_tokens) = options.max_tokens {
-        body.insert("max_tokens".into(), json!(max_tokens));
-    }
-    if !options.stop.is_empty() {
-        body.insert("stop".into(), json!(options.stop));
-    }
-    if let Some(seed) = options.seed {
-        body.insert("seed".into(), json!(seed));
-    }
-    if !options.tools.is_empty() {
-        let tools = options
-            .tools
-            .iter()
-            .map(|tool| {
-                json!({
-                    "type": "function",
-                    "function": {
-                        "name": tool.name,
-                        "description": tool.description,
-                        "parameters": tool.parameters,
-                    }
-                })
-            })
-            .collect();
-        body.insert("tools".into(), Value::Array(tools));
-    }
-    if let Some(choice) = &options.tool_choice {
-        let choice = match choice {
-            ToolChoice::Auto => json!("auto"),
-            ToolChoice::None => json!("none"),
-            ToolChoice::Required => json!("required"),
-            ToolChoice::Function(name) => json!({"type": "function", "function": {"name": name}}),
-        };
-        body.insert("tool_choice".into(), choice);
-    }
-    if let Some(parallel) = options.parallel_tool_calls {
-        body.insert("parallel_tool_calls".into(), json!(parallel));
-    }
-    if let Some(format) = &options.response_format {
-        let format = match format {
-            ResponseFormat::Text => json!({"type": "text"}),
-            ResponseFormat::JsonObject => json!({"type": "json_object"}),
-            ResponseFormat::JsonSchema { name, schema, strict } => json!({
-                "type": "json_schema",
-                "json_schema": {"name": name, "schema": schema, "strict": strict}
-            }),
-        };
-        body.insert("response_format".into(), format);
-    }
-    if stream {
-        body.insert("stream".into(), json!(true));
-        body.insert("stream_options".into(), json!({"include_usage": true}));
-    }
-    merge_extra(&mut body, &options.extra);
-    Value::Object(body)
+/// The request body for `POST /chat/completions`, written straight from the messages and
+/// options when serialized.
+pub(crate) struct ChatBody<'a> {
+    pub(crate) messages: &'a [Message],
+    pub(crate) options: &'a ChatOptions,
+    pub(crate) model: &'a str,
+    pub(crate) stream: bool,
 }
 
-/// One Weft message as Chat Completions messages: function results become `tool` messages.
-fn map_message(message: &Message) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut text = String::new();
-    let mut parts = Vec::new();
+/// The request body for `POST /chat/completions`, as JSON bytes.
+pub(crate) fn encode_body(
+    messages: &[Message],
+    options: &ChatOptions,
+    model: &str,
+    stream: bool,
+) -> Result<Vec<u8>, serde_json::Error> {
+    crate::wire::encode(&ChatBody { messages, options, model, stream })
+}
+
+/// The request body for `POST /chat/completions`, as a JSON value (for inspection).
+pub(crate) fn request_body(
+    messages: &[Message],
+    options: &ChatOptions,
+    model: &str,
+    stream: bool,
+) -> Result<Value, serde_json::Error> {
+    serde_json::to_value(ChatBody { messages, options, model, stream })
+}
+
+impl Serialize for ChatBody<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let options = self.options;
+        let mut body = BodyMap::new(serializer.serialize_map(None)?, &options.extra);
+        body.entry("model", self.model)?;
+        body.entry("messages", &Messages(self.messages))?;
+        if let Some(temperature) = options.temperature {
+            body.entry("temperature", &f32_json(temperature))?;
+        }
+        if let Some(top_p) = options.top_p {
+            body.entry("top_p", &f32_json(top_p))?;
+        }
+        if let Some(max_tokens) = options.max_tokens {
+            body.entry("max_tokens", &max_tokens)?;
+        }
+        if !options.stop.is_empty() {
+            body.entry("stop", &options.stop)?;
+        }
+        if let Some(seed) = options.seed {
+            body.entry("seed", &seed)?;
+        }
+        if !options.tools.is_empty() {
+            body.entry("tools", &Tools(&options.tools))?;
+        }
+        if let Some(choice) = &options.tool_choice {
+            let choice = match choice {
+                ToolChoice::Auto => json!("auto"),
+                ToolChoice::None => json!("none"),
+                ToolChoice::Required => json!("required"),
+                ToolChoice::Function(name) => json!({"type": "function", "function": {"name": name}}),
+            };
+            body.entry("tool_choice", &choice)?;
+        }
+        if let Some(parallel) = options.parallel_tool_calls {
+            body.entry("parallel_tool_calls", &parallel)?;
+        }
+        if let Some(format) = &options.response_format {
+            body.entry("response_format", &Format(format))?;
+        }
+        if self.stream {
+            body.entry("stream", &true)?;
+            body.entry("stream_options", &StreamOptions { include_usage: true })?;
+        }
+        body.end()
+    }
+}
+
+#[derive(Serialize)]
+struct StreamOptions {
+    include_usage: bool,
+}
+
+/// `tools`: each as `{"type": "function", "function": {name, description, parameters}}`.
+struct Tools<'a>(&'a [ToolDefinition]);
+
+impl Serialize for Tools<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Tool<'a> {
+            #[serde(rename = "type")]
+            kind: &'static str,
+            function: Function<'a>,
+        }
+        #[derive(Serialize)]
+        struct Function<'a> {
+            name: &'a str,
+            description: &'a str,
+            parameters: &'a Value,
+        }
+        serializer.collect_seq(self.0.iter().map(|tool| Tool {
+            kind: "function",
+            function: Function {
+                name: &tool.name,
+                description: &tool.description,
+                parameters: &tool.parameters,
+            },
+        }))
+    }
+}
+
+/// `response_format`.
+struct Format<'a>(&'a ResponseFormat);
+
+impl Serialize for Format<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Schema<'a> {
+            name: &'a str,
+            schema: &'a Value,
+            strict: bool,
+        }
+        let mut map = serializer.serialize_map(None)?;
+        match self.0 {
+            ResponseFormat::Text => map.serialize_entry("type", "text")?,
+            ResponseFormat::JsonObject => map.serialize_entry("type", "json_object")?,
+            ResponseFormat::JsonSchema { name, schema, strict } => {
+                map.serialize_entry("type", "json_schema")?;
+                map.serialize_entry("json_schema", &Schema { name, schema, strict: *strict })?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// `messages`: each Weft message as Chat Completions messages (see [`write_message`]).
+struct Messages<'a>(&'a [Message]);
+
+impl Serialize for Messages<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(None)?;
+        for message in self.0 {
+            write_message(&mut seq, message)?;
+        }
+        seq.end()
+    }
+}
+
+/// Whether `content` goes into a message's parts as an image (only users send images).
+fn is_image_part(content: &Content, role: Role) -> bool {
+    role == Role::User && is_image_content(content)
+}
+
+/// One Weft message as Chat Completions messages: its text, images and calls as one message,
+/// then its function results as `tool` messages (results answer calls of earlier messages, so
+/// they follow this message's own parts). Reasoning, usage, approvals and errors are not sent
+/// back to the model.
+fn write_message<S: SerializeSeq>(seq: &mut S, message: &Message) -> Result<(), S::Error> {
+    let mut text: Cow<'_, str> = Cow::Borrowed("");
     let mut has_image = false;
-    let mut tool_calls = Vec::new();
+    let mut has_calls = false;
     for content in &message.contents {
         match content {
             Content::Text { text: piece } => {
-                text.push_str(piece);
-                parts.push(json!({"type": "text", "text": piece}));
-            }
-            Content::FunctionCall(call) => tool_calls.push(json!({
-                "id": call.call_id,
-                "type": "function",
-                "function": {"name": call.name, "arguments": call.arguments_text()},
-            })),
-            Content::FunctionResult(result) => out.push(json!({
-                "role": "tool",
-                "tool_call_id": result.call_id,
-                "content": result.to_model_text(),
-            })),
-            Content::Data { .. } | Content::Uri { .. } => match image_url(content) {
-                Some(url) if message.role == Role::User => {
-                    has_image = true;
-                    parts.push(json!({"type": "image_url", "image_url": {"url": url}}));
+                if text.is_empty() {
+                    text = Cow::Borrowed(piece);
+                } else {
+                    text.to_mut().push_str(piece);
                 }
-                _ => {
+            }
+            Content::FunctionCall(_) => has_calls = true,
+            Content::Data { .. } | Content::Uri { .. } => {
+                if is_image_part(content, message.role) {
+                    has_image = true;
+                } else {
                     tracing::debug!(role = %message.role, "skipping a data/uri content Chat Completions cannot take here")
                 }
-            },
-            // Reasoning, usage, approvals and errors are not sent back to the model.
+            }
             _ => {}
         }
     }
     let role = match message.role {
-        Role::System => "system",
-        Role::User => "user",
-        Role::Assistant => "assistant",
-        // Tool messages carry only results, mapped above.
+        Role::System => Some("system"),
+        Role::User => Some("user"),
+        Role::Assistant => Some("assistant"),
+        // Tool messages carry only results.
         Role::Tool => {
             if !text.is_empty() {
                 tracing::debug!("skipping text in a tool message: Chat Completions needs a tool_call_id");
             }
-            return out;
+            None
         }
     };
-    if text.is_empty() && !has_image && tool_calls.is_empty() {
-        return out;
+    if let Some(role) = role.filter(|_| !text.is_empty() || has_image || has_calls) {
+        seq.serialize_element(&MessageOut { role, message, text: &text, has_image, has_calls })?;
     }
-    let content = if has_image {
-        Value::Array(parts)
-    } else if text.is_empty() {
-        Value::Null
-    } else {
-        json!(text)
-    };
-    let mut wire = json!({"role": role, "content": content});
-    if !tool_calls.is_empty() {
-        wire["tool_calls"] = Value::Array(tool_calls);
+    for content in &message.contents {
+        if let Content::FunctionResult(result) = content {
+            seq.serialize_element(&ToolMessage {
+                role: "tool",
+                tool_call_id: &result.call_id,
+                content: result.to_model_text(),
+            })?;
+        }
     }
-    // Results answer calls of earlier messages, so they follow this message's own parts.
-    let mut all = vec![wire];
-    all.extend(out);
-    all
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct ToolMessage<'a> {
+    role: &'static str,
+    tool_call_id: &'a str,
+    content: String,
+}
+
+/// A message's own part: `{"role", "content", "tool_calls"?}`. The content is the parts when
+/// there are images, else the text (`null` when there is none).
+struct MessageOut<'a> {
+    role: &'static str,
+    message: &'a Message,
+    text: &'a str,
+    has_image: bool,
+    has_calls: bool,
+}
+
+impl Serialize for MessageOut<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("role", self.role)?;
+        if self.has_image {
+            map.serialize_entry("content", &Parts(self.message))?;
+        } else if self.text.is_empty() {
+            map.serialize_entry("content", &())?;
+        } else {
+            map.serialize_entry("content", self.text)?;
+        }
+        if self.has_calls {
+            map.serialize_entry("tool_calls", &ToolCalls(self.message))?;
+        }
+        map.end()
+    }
+}
+
+/// A user message's text and image parts, in order.
+struct Parts<'a>(&'a Message);
+
+impl Serialize for Parts<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(None)?;
+        for content in &self.0.contents {
+            match content {
+                Content::Text { text } => seq.serialize_element(&json!({"type": "text", "text": text}))?,
+                Content::Data { .. } | Content::Uri { .. } if is_image_part(content, self.0.role) => {
+                    if let Some(url) = image_url(content) {
+                        seq.serialize_element(&json!({"type": "image_url", "image_url": {"url": url}}))?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        seq.end()
+    }
+}
+
+/// A message's function calls as `tool_calls`.
+struct ToolCalls<'a>(&'a Message);
+
+impl Serialize for ToolCalls<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Call<'a> {
+            id: &'a str,
+            #[serde(rename = "type")]
+            kind: &'static str,
+            function: Function<'a>,
+        }
+        #[derive(Serialize)]
+        struct Function<'a> {
+            name: &'a str,
+            arguments: ArgumentsText<'a>,
+        }
+        serializer.collect_seq(self.0.contents.iter().filter_map(|content| match content {
+            Content::FunctionCall(call) => Some(Call {
+                id: &call.call_id,
+                kind: "function",
+                function: Function { name: &call.name, arguments: ArgumentsText(&call.arguments) },
+            }),
+            _ => None,
+        }))
+    }
 }
 
 /// A `chat.completion` (or, streamed, a `chat.completion.chunk`).
@@ -281,7 +440,7 @@ mod tests {
                 vec![Content::FunctionResult(FunctionResult::ok("call_1", json!("sunny")))],
             ),
         ];
-        let body = request_body(&messages, &ChatOptions::default(), "m", false);
+        let body = request_body(&messages, &ChatOptions::default(), "m", false).unwrap();
         assert_eq!(
             body["messages"],
             json!([

@@ -13,8 +13,10 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use weft_core::{ChatError, ChatErrorKind, ChatOptions, ToolChoice};
 
 use crate::chat::OpenAIChatClient;
+use crate::deadline::TimerPool;
 use crate::responses::OpenAIResponsesClient;
 use crate::retry::RetryPolicy;
+use crate::transport::{Api, Endpoint, request_headers};
 
 /// The base URL used when none is configured.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -319,12 +321,17 @@ impl OpenAIBuilder {
         };
         let defaults = RetryPolicy::default();
         let model = self.model.or_else(|| azure.as_ref().and_then(|azure| azure.deployment.clone()));
+        let chat = Endpoint::new(azure.as_ref(), &base_url, Api::Chat)?;
+        let responses = Endpoint::new(azure.as_ref(), &base_url, Api::Responses)?;
         Ok(OpenAI {
             inner: Arc::new(Inner {
                 http,
                 base_url,
                 model,
-                headers,
+                json_headers: request_headers(&headers, false),
+                stream_headers: request_headers(&headers, true),
+                chat,
+                responses,
                 azure,
                 named_tool_choice: self.named_tool_choice.unwrap_or(true),
                 timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
@@ -334,6 +341,7 @@ impl OpenAIBuilder {
                     initial_delay: self.initial_retry_delay.unwrap_or(defaults.initial_delay),
                     max_delay: self.max_retry_delay.unwrap_or(defaults.max_delay),
                 },
+                timers: Arc::default(),
             }),
         })
     }
@@ -387,8 +395,15 @@ pub(crate) struct Inner {
     /// The base URL (OpenAI) or resource endpoint (Azure), without a trailing `/`.
     pub(crate) base_url: String,
     pub(crate) model: Option<String>,
-    /// Credentials, organization/project and extra headers.
-    pub(crate) headers: HeaderMap,
+    /// All headers of a plain request: credentials, organization/project and extra headers,
+    /// then `Content-Type` and `Accept`.
+    pub(crate) json_headers: HeaderMap,
+    /// All headers of a streaming request.
+    pub(crate) stream_headers: HeaderMap,
+    /// Chat Completions: label and URL.
+    pub(crate) chat: Endpoint,
+    /// Responses: label and URL.
+    pub(crate) responses: Endpoint,
     pub(crate) azure: Option<Azure>,
     /// Whether a forced function is sent in OpenAI's object form (see
     /// [`OpenAIBuilder::named_tool_choice`]).
@@ -396,6 +411,8 @@ pub(crate) struct Inner {
     pub(crate) timeout: Duration,
     pub(crate) stream_idle_timeout: Duration,
     pub(crate) retry: RetryPolicy,
+    /// Idle timers for the attempts' deadlines (see [`crate::deadline`]).
+    pub(crate) timers: Arc<TimerPool>,
 }
 
 impl OpenAI {
@@ -467,12 +484,16 @@ impl Inner {
     }
 
     /// The model for a request: the options' model, else the configured default.
-    pub(crate) fn resolve_model(&self, requested: Option<&str>, label: &str) -> Result<String, ChatError> {
+    pub(crate) fn resolve_model<'a>(
+        &'a self,
+        requested: Option<&'a str>,
+        label: &str,
+    ) -> Result<&'a str, ChatError> {
         if let Some(model) = requested.map(str::trim).filter(|model| !model.is_empty()) {
-            return Ok(model.to_string());
+            return Ok(model);
         }
         if let Some(model) = &self.model {
-            return Ok(model.clone());
+            return Ok(model);
         }
         let how = if self.azure.is_some() {
             "set a deployment with OpenAIBuilder::azure_deployment (or AZURE_OPENAI_DEPLOYMENT), \
@@ -524,8 +545,8 @@ mod tests {
         assert!(openai.is_azure());
         assert_eq!(openai.default_model(), Some("dep"));
         assert_eq!(openai.base_url(), "https://res.openai.azure.com");
-        assert!(openai.inner.headers.contains_key("api-key"));
-        assert!(!openai.inner.headers.contains_key("authorization"));
+        assert!(openai.inner.json_headers.contains_key("api-key"));
+        assert!(!openai.inner.stream_headers.contains_key("authorization"));
     }
 
     #[test]

@@ -145,6 +145,13 @@ pub(crate) fn decode_error(label: &str, what: &str, err: serde_json::Error, body
         .with_provider(label)
 }
 
+/// A request body that could not be encoded.
+pub(crate) fn encode_error(label: &str, err: serde_json::Error) -> ChatError {
+    ChatError::new(ChatErrorKind::Other, format!("could not encode the request: {err}"))
+        .with_provider(label)
+        .with_source(err)
+}
+
 /// What the operating system said, when an I/O error is somewhere in the chain.
 fn io_cause(err: &(dyn std::error::Error + 'static)) -> Option<String> {
     let mut current = Some(err);

@@ -42,6 +42,7 @@
 mod chat;
 mod chat_wire;
 mod config;
+mod deadline;
 mod error;
 mod responses;
 mod responses_wire;

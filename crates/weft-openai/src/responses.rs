@@ -11,9 +11,10 @@ use weft_core::{
 };
 
 use crate::config::OpenAI;
-use crate::error::{decode_error, payload_error, stream_ended};
+use crate::error::{decode_error, encode_error, payload_error, stream_ended};
 use crate::responses_wire::{
-    OutputItem, StreamEvent, WireResponse, request_body, response_finish_reason, to_response,
+    OutputItem, StreamEvent, WireResponse, encode_body, max_output_tokens, request_body,
+    response_finish_reason, to_response,
 };
 use crate::transport::{Api, Opened};
 use crate::wire::{WireUsage, fresh_id};
@@ -43,9 +44,11 @@ impl OpenAIResponsesClient {
 
     /// The request body this client would send for `request` (for inspection and tests).
     pub fn request_body(&self, request: &ChatRequest, stream: bool) -> Result<Value, ChatError> {
-        let label = self.openai.inner.label(Api::Responses);
-        let model = self.openai.inner.resolve_model(request.options.model.as_deref(), &label)?;
-        Ok(request_body(&request.messages, &self.openai.inner.wire_options(&request.options), &model, stream))
+        let inner = &self.openai.inner;
+        let label = inner.label(Api::Responses);
+        let model = inner.resolve_model(request.options.model.as_deref(), label)?;
+        request_body(&request.messages, &inner.wire_options(&request.options), model, stream)
+            .map_err(|err| encode_error(label, err))
     }
 }
 
@@ -53,28 +56,28 @@ impl OpenAIResponsesClient {
 impl ChatClient for OpenAIResponsesClient {
     async fn get_response(&self, request: ChatRequest) -> Result<ChatResponse, ChatError> {
         let inner = &self.openai.inner;
-        let prepared = inner.prepare(Api::Responses, &request, false, request_body)?;
+        let prepared = inner.prepare(Api::Responses, &request, false, encode_body)?;
         let bytes = inner.fetch(&prepared).await?;
-        let (label, body) = (&prepared.label, &prepared.body);
-        parse_response(label, &bytes, max_output_tokens(body))
+        parse_response(prepared.label, &bytes, max_output_tokens(&request.options))
     }
 
     fn get_streaming_response(&self, request: ChatRequest) -> ChatStream {
         let openai = self.openai.clone();
         async_stream::stream! {
             let inner = &openai.inner;
-            let prepared = match inner.prepare(Api::Responses, &request, true, request_body) {
+            let prepared = match inner.prepare(Api::Responses, &request, true, encode_body) {
                 Ok(prepared) => prepared,
                 Err(err) => {
                     yield Err(err);
                     return;
                 }
             };
-            let (label, body) = (&prepared.label, &prepared.body);
+            let label = prepared.label;
+            let max_output_tokens = max_output_tokens(&request.options);
             let mut events = match inner.open_stream(&prepared).await {
                 Ok(Opened::Events(events)) => events,
                 Ok(Opened::Whole(bytes)) => {
-                    match parse_response(label, &bytes, max_output_tokens(body)) {
+                    match parse_response(label, &bytes, max_output_tokens) {
                         Ok(response) => {
                             for update in response.into_updates() {
                                 yield Ok(update);
@@ -89,8 +92,8 @@ impl ChatClient for OpenAIResponsesClient {
                     return;
                 }
             };
-            let mut state = StreamState::new(label.clone());
-            state.max_output_tokens = max_output_tokens(body);
+            let mut state = StreamState::new(label.to_string());
+            state.max_output_tokens = max_output_tokens;
             while let Some(event) = events.next().await {
                 let event = match event {
                     Ok(event) => event,
@@ -141,11 +144,6 @@ impl ChatClient for OpenAIResponsesClient {
             endpoint: Some(self.openai.base_url().to_string()),
         }
     }
-}
-
-/// The `max_output_tokens` a request body asks for.
-fn max_output_tokens(body: &Value) -> Option<u64> {
-    body.get("max_output_tokens").and_then(Value::as_u64)
 }
 
 /// Decodes a full answer to a request that allowed `max_output_tokens`.

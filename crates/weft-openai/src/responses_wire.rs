@@ -1,143 +1,306 @@
 //! The Responses API on the wire: the request body we send and the (lenient) answer shapes.
 
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::{Value, json};
 use weft_core::{
-    ChatOptions, ChatResponse, Content, FinishReason, FunctionCall, Message, ResponseFormat, Role, ToolChoice,
+    ChatOptions, ChatResponse, Content, FinishReason, FunctionCall, Message, ResponseFormat, Role,
+    ToolChoice, ToolDefinition,
 };
 
-use crate::wire::{WireUsage, arguments_text, f32_json, fresh_id, image_url, merge_extra, null_default};
+use crate::wire::{
+    ArgumentsText, BodyMap, WireUsage, arguments_text, f32_json, fresh_id, image_url, is_image_content,
+    null_default,
+};
 
-/// The request body for `POST /responses`. The whole history goes in `input` and `store` is
-/// false: the server keeps no state between calls. `stop` and `seed` have no Responses
-/// equivalent and are not sent (put them in `extra` for servers that take them).
-pub(crate) fn request_body(messages: &[Message], options: &ChatOptions, model: &str, stream: bool) -> Value {
-    let mut body = Map::new();
-    body.insert("model".into(), json!(model));
-    body.insert("input".into(), Value::Array(messages.iter().flat_map(map_message).collect()));
-    body.insert("store".into(), json!(false));
-    if let Some(temperature) = options.temperature {
-        body.insert("temperature".into(), f32_json(temperature));
-    }
-    if let Some(top_p) = options.top_p {
-        body.insert("top_p".into(), f32_json(top_p));
-    }
-    if let Some(max_tokens) = options.max_tokens {
-        body.insert("max_output_tokens".into(), json!(max_tokens));
-    }
-    if !options.stop.is_empty() || options.seed.is_some() {
-        tracing::debug!("the Responses API takes no stop sequences or seed; not sent");
-    }
-    if !options.tools.is_empty() {
-        let tools = options
-            .tools
-            .iter()
-            .map(|tool| {
-                json!({
-                    "type": "function",
-                    "name": tool.name,
-                    "description": tool.description,
-                    "parameters": tool.parameters,
-                    "strict": false,
-                })
-            })
-            .collect();
-        body.insert("tools".into(), Value::Array(tools));
-    }
-    if let Some(choice) = &options.tool_choice {
-        let choice = match choice {
-            ToolChoice::Auto => json!("auto"),
-            ToolChoice::None => json!("none"),
-            ToolChoice::Required => json!("required"),
-            ToolChoice::Function(name) => json!({"type": "function", "name": name}),
-        };
-        body.insert("tool_choice".into(), choice);
-    }
-    if let Some(parallel) = options.parallel_tool_calls {
-        body.insert("parallel_tool_calls".into(), json!(parallel));
-    }
-    if let Some(format) = &options.response_format {
-        let format = match format {
-            ResponseFormat::Text => json!({"type": "text"}),
-            ResponseFormat::JsonObject => json!({"type": "json_object"}),
-            ResponseFormat::JsonSchema { name, schema, strict } => {
-                json!({"type": "json_schema", "name": name, "schema": schema, "strict": strict})
-            }
-        };
-        body.insert("text".into(), json!({ "format": format }));
-    }
-    if stream {
-        body.insert("stream".into(), json!(true));
-    }
-    merge_extra(&mut body, &options.extra);
-    Value::Object(body)
+/// The request body for `POST /responses`, written straight from the messages and options when
+/// serialized. The whole history goes in `input` and `store` is false: the server keeps no state
+/// between calls. `stop` and `seed` have no Responses equivalent and are not sent (put them in
+/// `extra` for servers that take them).
+pub(crate) struct ResponsesBody<'a> {
+    pub(crate) messages: &'a [Message],
+    pub(crate) options: &'a ChatOptions,
+    pub(crate) model: &'a str,
+    pub(crate) stream: bool,
 }
 
-/// One Weft message as Responses input items, in content order: text and images become
+/// The request body for `POST /responses`, as JSON bytes.
+pub(crate) fn encode_body(
+    messages: &[Message],
+    options: &ChatOptions,
+    model: &str,
+    stream: bool,
+) -> Result<Vec<u8>, serde_json::Error> {
+    crate::wire::encode(&ResponsesBody { messages, options, model, stream })
+}
+
+/// The request body for `POST /responses`, as a JSON value (for inspection).
+pub(crate) fn request_body(
+    messages: &[Message],
+    options: &ChatOptions,
+    model: &str,
+    stream: bool,
+) -> Result<Value, serde_json::Error> {
+    serde_json::to_value(ResponsesBody { messages, options, model, stream })
+}
+
+/// The `max_output_tokens` the body for `options` asks for (an extra of that name wins, as in
+/// the body).
+pub(crate) fn max_output_tokens(options: &ChatOptions) -> Option<u64> {
+    match options.extra.get("max_output_tokens") {
+        Some(extra) => extra.as_u64(),
+        None => options.max_tokens.map(u64::from),
+    }
+}
+
+impl Serialize for ResponsesBody<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let options = self.options;
+        let mut body = BodyMap::new(serializer.serialize_map(None)?, &options.extra);
+        body.entry("model", self.model)?;
+        body.entry("input", &Input(self.messages))?;
+        body.entry("store", &false)?;
+        if let Some(temperature) = options.temperature {
+            body.entry("temperature", &f32_json(temperature))?;
+        }
+        if let Some(top_p) = options.top_p {
+            body.entry("top_p", &f32_json(top_p))?;
+        }
+        if let Some(max_tokens) = options.max_tokens {
+            body.entry("max_output_tokens", &max_tokens)?;
+        }
+        if !options.stop.is_empty() || options.seed.is_some() {
+            tracing::debug!("the Responses API takes no stop sequences or seed; not sent");
+        }
+        if !options.tools.is_empty() {
+            body.entry("tools", &Tools(&options.tools))?;
+        }
+        if let Some(choice) = &options.tool_choice {
+            let choice = match choice {
+                ToolChoice::Auto => json!("auto"),
+                ToolChoice::None => json!("none"),
+                ToolChoice::Required => json!("required"),
+                ToolChoice::Function(name) => json!({"type": "function", "name": name}),
+            };
+            body.entry("tool_choice", &choice)?;
+        }
+        if let Some(parallel) = options.parallel_tool_calls {
+            body.entry("parallel_tool_calls", &parallel)?;
+        }
+        if let Some(format) = &options.response_format {
+            body.entry("text", &TextFormat(format))?;
+        }
+        if self.stream {
+            body.entry("stream", &true)?;
+        }
+        body.end()
+    }
+}
+
+/// `tools`: each as `{"type": "function", name, description, parameters, "strict": false}`.
+struct Tools<'a>(&'a [ToolDefinition]);
+
+impl Serialize for Tools<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Tool<'a> {
+            #[serde(rename = "type")]
+            kind: &'static str,
+            name: &'a str,
+            description: &'a str,
+            parameters: &'a Value,
+            strict: bool,
+        }
+        serializer.collect_seq(self.0.iter().map(|tool| Tool {
+            kind: "function",
+            name: &tool.name,
+            description: &tool.description,
+            parameters: &tool.parameters,
+            strict: false,
+        }))
+    }
+}
+
+/// `text`: `{"format": …}`.
+struct TextFormat<'a>(&'a ResponseFormat);
+
+impl Serialize for TextFormat<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Format<'a> {
+            #[serde(rename = "type")]
+            kind: &'static str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            name: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            schema: Option<&'a Value>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            strict: Option<bool>,
+        }
+        let format = match self.0 {
+            ResponseFormat::Text => Format { kind: "text", name: None, schema: None, strict: None },
+            ResponseFormat::JsonObject => {
+                Format { kind: "json_object", name: None, schema: None, strict: None }
+            }
+            ResponseFormat::JsonSchema { name, schema, strict } => {
+                Format { kind: "json_schema", name: Some(name), schema: Some(schema), strict: Some(*strict) }
+            }
+        };
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry("format", &format)?;
+        map.end()
+    }
+}
+
+/// `input`: each Weft message as Responses input items (see [`write_items`]).
+struct Input<'a>(&'a [Message]);
+
+impl Serialize for Input<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(None)?;
+        for message in self.0 {
+            write_items(&mut seq, message)?;
+        }
+        seq.end()
+    }
+}
+
+/// Whether `content` is a part of a message item: text (except in tool messages, which carry
+/// only results) and images (only users send them).
+fn is_part(content: &Content, role: Role) -> bool {
+    match content {
+        Content::Text { .. } => role != Role::Tool,
+        Content::Data { .. } | Content::Uri { .. } => role == Role::User && is_image_content(content),
+        _ => false,
+    }
+}
+
+/// One Weft message as Responses input items, in content order: runs of text and images become
 /// message items, calls `function_call` items, results `function_call_output` items.
-fn map_message(message: &Message) -> Vec<Value> {
+/// Reasoning, usage, approvals and errors are not sent back to the model.
+fn write_items<S: SerializeSeq>(seq: &mut S, message: &Message) -> Result<(), S::Error> {
     let role = match message.role {
         Role::System => "system",
         Role::User => "user",
         Role::Assistant => "assistant",
         Role::Tool => "user",
     };
-    let mut items = Vec::new();
-    let mut parts: Vec<Value> = Vec::new();
-    let mut has_image = false;
-    let flush = |items: &mut Vec<Value>, parts: &mut Vec<Value>, has_image: &mut bool| {
-        if parts.is_empty() {
-            return;
-        }
-        let content = if *has_image {
-            Value::Array(std::mem::take(parts))
-        } else {
-            let text: String = parts
-                .drain(..)
-                .filter_map(|part| part.get("text").and_then(Value::as_str).map(str::to_string))
-                .collect();
-            json!(text)
-        };
-        *has_image = false;
-        items.push(json!({"type": "message", "role": role, "content": content}));
-    };
-    for content in &message.contents {
+    // The start of the run of parts not yet written.
+    let mut run: Option<usize> = None;
+    for (index, content) in message.contents.iter().enumerate() {
         match content {
-            Content::Text { text } if message.role != Role::Tool => {
-                parts.push(json!({"type": "input_text", "text": text}));
-            }
-            Content::Data { .. } | Content::Uri { .. } => match image_url(content) {
-                Some(url) if message.role == Role::User => {
-                    has_image = true;
-                    parts.push(json!({"type": "input_image", "image_url": url}));
-                }
-                _ => {
-                    tracing::debug!(role = %message.role, "skipping a data/uri content the Responses API cannot take here")
-                }
-            },
             Content::FunctionCall(call) => {
-                flush(&mut items, &mut parts, &mut has_image);
-                items.push(json!({
-                    "type": "function_call",
-                    "call_id": call.call_id,
-                    "name": call.name,
-                    "arguments": call.arguments_text(),
-                }));
+                if let Some(start) = run.take() {
+                    seq.serialize_element(&MessageItem { role, message, contents: start..index })?;
+                }
+                seq.serialize_element(&CallItem {
+                    kind: "function_call",
+                    call_id: &call.call_id,
+                    name: &call.name,
+                    arguments: ArgumentsText(&call.arguments),
+                })?;
             }
             Content::FunctionResult(result) => {
-                flush(&mut items, &mut parts, &mut has_image);
-                items.push(json!({
-                    "type": "function_call_output",
-                    "call_id": result.call_id,
-                    "output": result.to_model_text(),
-                }));
+                if let Some(start) = run.take() {
+                    seq.serialize_element(&MessageItem { role, message, contents: start..index })?;
+                }
+                seq.serialize_element(&OutputItemOut {
+                    kind: "function_call_output",
+                    call_id: &result.call_id,
+                    output: result.to_model_text(),
+                })?;
             }
-            // Reasoning, usage, approvals and errors are not sent back to the model.
+            _ if is_part(content, message.role) => {
+                run.get_or_insert(index);
+            }
+            Content::Data { .. } | Content::Uri { .. } => {
+                tracing::debug!(role = %message.role, "skipping a data/uri content the Responses API cannot take here")
+            }
             _ => {}
         }
     }
-    flush(&mut items, &mut parts, &mut has_image);
-    items
+    if let Some(start) = run {
+        seq.serialize_element(&MessageItem { role, message, contents: start..message.contents.len() })?;
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct CallItem<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    call_id: &'a str,
+    name: &'a str,
+    arguments: ArgumentsText<'a>,
+}
+
+#[derive(Serialize)]
+struct OutputItemOut<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    call_id: &'a str,
+    output: String,
+}
+
+/// A message item of the parts among `contents`: `{"type": "message", role, content}`, the
+/// content being the parts when there are images, else their text.
+struct MessageItem<'a> {
+    role: &'static str,
+    message: &'a Message,
+    contents: std::ops::Range<usize>,
+}
+
+impl Serialize for MessageItem<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let role = self.message.role;
+        let parts = || {
+            self.message.contents[self.contents.clone()].iter().filter(move |content| is_part(content, role))
+        };
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("type", "message")?;
+        map.serialize_entry("role", self.role)?;
+        if parts().any(|content| !matches!(content, Content::Text { .. })) {
+            map.serialize_entry("content", &ImageParts(parts))?;
+        } else {
+            let mut texts = parts().filter_map(Content::as_text);
+            let first = texts.next().unwrap_or_default();
+            match texts.next() {
+                None => map.serialize_entry("content", first)?,
+                Some(second) => {
+                    let mut text = format!("{first}{second}");
+                    text.extend(texts);
+                    map.serialize_entry("content", &text)?;
+                }
+            }
+        }
+        map.end()
+    }
+}
+
+/// The parts of a message item with images, in order.
+struct ImageParts<F>(F);
+
+impl<'a, F, I> Serialize for ImageParts<F>
+where
+    F: Fn() -> I,
+    I: Iterator<Item = &'a Content>,
+{
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(None)?;
+        for content in (self.0)() {
+            match content {
+                Content::Text { text } => {
+                    seq.serialize_element(&json!({"type": "input_text", "text": text}))?
+                }
+                _ => {
+                    if let Some(url) = image_url(content) {
+                        seq.serialize_element(&json!({"type": "input_image", "image_url": url}))?;
+                    }
+                }
+            }
+        }
+        seq.end()
+    }
 }
 
 /// A response object (also inside `response.*` stream events).
@@ -316,7 +479,7 @@ mod tests {
             ),
             Message::new(Role::Tool, vec![Content::FunctionResult(FunctionResult::error("call_1", "down"))]),
         ];
-        let body = request_body(&messages, &ChatOptions::default(), "m", false);
+        let body = request_body(&messages, &ChatOptions::default(), "m", false).unwrap();
         assert_eq!(
             body["input"],
             json!([

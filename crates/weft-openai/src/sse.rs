@@ -9,8 +9,10 @@ use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
 use futures::{Stream, StreamExt};
+use tokio::time::Instant;
 use weft_core::{ChatError, ChatErrorKind};
 
+use crate::deadline::Deadline;
 use crate::error::{timeout_error, transport_error};
 
 /// One server-sent event.
@@ -98,9 +100,11 @@ impl SseParser {
 /// The events of `response`'s body. Yields an error and ends when the body fails, cannot be
 /// parsed, or stays silent for `idle`; simply ends when the body ends (the caller decides
 /// whether its end marker was seen). Dropping the stream drops the response, closing the
-/// connection.
+/// connection. `deadline` (the attempt's, whose timer is reused) is moved to `idle` from now
+/// before each read.
 pub(crate) fn events(
     response: reqwest::Response,
+    mut deadline: Deadline,
     idle: Duration,
     label: String,
     url: String,
@@ -120,7 +124,8 @@ pub(crate) fn events(
                     }
                 }
             }
-            match tokio::time::timeout(idle, body.next()).await {
+            deadline.reset(Instant::now() + idle);
+            match deadline.run(body.next()).await {
                 Err(_) => {
                     yield Err(timeout_error(
                         &label,

@@ -1,8 +1,10 @@
-//! Wire pieces both APIs share: lenient deserialization helpers, usage, images.
+//! Wire pieces both APIs share: lenient deserialization helpers, usage, images, and the
+//! writing of request bodies.
 
-use serde::{Deserialize, Deserializer};
-use serde_json::Value;
-use weft_core::Usage;
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+use weft_core::{Content, Usage};
 
 /// Deserializes `null` as the type's default (servers send `"tool_calls": null` and the like).
 pub(crate) fn null_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
@@ -65,6 +67,15 @@ pub(crate) fn is_image(media_type: Option<&str>) -> bool {
     media_type.is_some_and(|media_type| media_type.to_ascii_lowercase().starts_with("image/"))
 }
 
+/// Whether [`image_url`] has a URL for `content` (without making it).
+pub(crate) fn is_image_content(content: &Content) -> bool {
+    match content {
+        Content::Data { media_type, .. } => is_image(Some(media_type)),
+        Content::Uri { uri, media_type } => is_image(media_type.as_deref()) || uri.starts_with("data:image/"),
+        _ => false,
+    }
+}
+
 /// An image URL for `Content::Data` / `Content::Uri` contents that are images.
 pub(crate) fn image_url(content: &weft_core::Content) -> Option<String> {
     match content {
@@ -84,11 +95,68 @@ pub(crate) fn fresh_id(prefix: &str) -> String {
     format!("{prefix}{:016x}", rand::random::<u64>())
 }
 
-/// Merges `extra` into the top level of `body`, last, so that it wins.
-pub(crate) fn merge_extra(body: &mut serde_json::Map<String, Value>, extra: &serde_json::Map<String, Value>) {
-    for (key, value) in extra {
-        body.insert(key.clone(), value.clone());
+/// Writes the top level of a request body straight to the serializer (no `Value` tree is
+/// built, cloned and dropped per request), with the options' `extra` merged in as if inserted
+/// into a map last: an extra entry replaces the body's entry of the same key in place, the
+/// others follow the body's entries in their own order.
+pub(crate) struct BodyMap<'a, M> {
+    map: M,
+    extra: &'a Map<String, Value>,
+    /// The body's keys so far (kept only when there are extras).
+    written: Vec<&'static str>,
+}
+
+impl<'a, M: SerializeMap> BodyMap<'a, M> {
+    /// Starts a body over `map`.
+    pub(crate) fn new(map: M, extra: &'a Map<String, Value>) -> Self {
+        Self { map, extra, written: Vec::new() }
     }
+
+    /// Writes one entry of the body (or the extra that replaces it).
+    pub(crate) fn entry<V: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &V,
+    ) -> Result<(), M::Error> {
+        if self.extra.is_empty() {
+            return self.map.serialize_entry(key, value);
+        }
+        self.written.push(key);
+        match self.extra.get(key) {
+            Some(extra) => self.map.serialize_entry(key, extra),
+            None => self.map.serialize_entry(key, value),
+        }
+    }
+
+    /// Writes the extras the body did not have and ends the map.
+    pub(crate) fn end(mut self) -> Result<M::Ok, M::Error> {
+        for (key, value) in self.extra {
+            if !self.written.contains(&key.as_str()) {
+                self.map.serialize_entry(key, value)?;
+            }
+        }
+        self.map.end()
+    }
+}
+
+/// Function-call arguments as the JSON text providers take, written without a copy when they
+/// are kept as text (see `FunctionCall::arguments_text`).
+pub(crate) struct ArgumentsText<'a>(pub(crate) &'a Value);
+
+impl Serialize for ArgumentsText<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::String(raw) => serializer.serialize_str(raw),
+            other => serializer.serialize_str(&other.to_string()),
+        }
+    }
+}
+
+/// A request body as JSON bytes, in a buffer sized for a typical request.
+pub(crate) fn encode<T: Serialize>(body: &T) -> Result<Vec<u8>, serde_json::Error> {
+    let mut bytes = Vec::with_capacity(1024);
+    serde_json::to_writer(&mut bytes, body)?;
+    Ok(bytes)
 }
 
 /// An `f32` option as JSON without float noise: `0.7f32` is sent as `0.7`, not
@@ -104,5 +172,30 @@ mod tests {
     fn f32_options_are_sent_as_written() {
         assert_eq!(super::f32_json(0.7).to_string(), "0.7");
         assert_eq!(super::f32_json(1.0).to_string(), "1.0");
+    }
+
+    #[test]
+    fn extras_replace_entries_in_place_and_follow_the_rest() {
+        use serde::ser::{Serialize, Serializer};
+        struct Body<'a>(&'a serde_json::Map<String, serde_json::Value>);
+        impl Serialize for Body<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut body = super::BodyMap::new(serializer.serialize_map(None)?, self.0);
+                body.entry("model", "m")?;
+                body.entry("stream", &true)?;
+                body.end()
+            }
+        }
+        let extra = serde_json::json!({"user": "u", "model": "other"});
+        let extra = extra.as_object().unwrap();
+        assert_eq!(
+            String::from_utf8(super::encode(&Body(extra)).unwrap()).unwrap(),
+            r#"{"model":"other","stream":true,"user":"u"}"#
+        );
+        let none = serde_json::Map::new();
+        assert_eq!(
+            String::from_utf8(super::encode(&Body(&none)).unwrap()).unwrap(),
+            r#"{"model":"m","stream":true}"#
+        );
     }
 }
