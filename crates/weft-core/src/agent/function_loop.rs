@@ -76,18 +76,25 @@ async fn run_loop(
     let (answers, input) = split_approval_answers(input);
     let tools = agent.current_tools();
     if let Some(resumed) = resume_pending_calls(agent, history, answers, &tools).await? {
-        emit(sink, tool_update(agent, &resumed)).await?;
+        if sink.is_some() {
+            emit(sink, tool_update(agent, &resumed)).await?;
+        }
         response.messages.push(resumed.clone());
         appended.push(resumed);
     }
-    appended.extend(input.iter().cloned());
+    appended.extend(input);
 
-    let mut conversation: Vec<Message> = Vec::with_capacity(history.len() + appended.len() + 4);
-    if let Some(instructions) = &agent.instructions {
-        conversation.push(Message::system(instructions.clone()));
-    }
-    conversation.extend(history.iter().cloned());
-    conversation.extend(appended.iter().cloned());
+    // What the model is sent: the instructions, the session's history and this run's messages
+    // so far (copied into each request, which owns its messages; no other copy is kept).
+    let conversation = |appended: &[Message]| {
+        let mut messages = Vec::with_capacity(1 + history.len() + appended.len());
+        if let Some(instructions) = &agent.instructions {
+            messages.push(Message::system(instructions.clone()));
+        }
+        messages.extend(history.iter().cloned());
+        messages.extend(appended.iter().cloned());
+        messages
+    };
 
     let base_options = run_options.merged_over(&agent.options);
     let mut tools = tools;
@@ -101,7 +108,7 @@ async fn run_loop(
                 options.tools.push(tool.definition().clone());
             }
         }
-        let request = ChatRequest::new(conversation.clone(), options);
+        let request = ChatRequest::new(conversation(&appended), options);
         let chat = call_model(agent, request, sink)
             .await
             .map_err(|source| AgentError::Chat { agent: agent.name.clone(), source })?;
@@ -118,7 +125,7 @@ async fn run_loop(
                 message.author_name = Some(agent.name.clone());
             }
         }
-        let calls: Vec<FunctionCall> = produced.iter().flat_map(Message::function_calls).cloned().collect();
+        let calls: Vec<&FunctionCall> = produced.iter().flat_map(Message::function_calls).collect();
 
         if calls.is_empty() {
             response.messages.extend(produced.iter().cloned());
@@ -140,6 +147,7 @@ async fn run_loop(
         // A call that needs approval holds the whole turn until the caller answers.
         let needs_approval: Vec<&FunctionCall> = calls
             .iter()
+            .copied()
             .filter(|call| tools.get(&call.name).is_some_and(|tool| tool.requires_approval(call)))
             .collect();
         if !needs_approval.is_empty() {
@@ -173,9 +181,9 @@ async fn run_loop(
         let results = invoke_all(agent, &tools, &calls).await;
         let tool_message =
             Message::new(Role::Tool, results.into_iter().map(Content::FunctionResult).collect());
-        emit(sink, tool_update(agent, &tool_message)).await?;
-        conversation.extend(produced.iter().cloned());
-        conversation.push(tool_message.clone());
+        if sink.is_some() {
+            emit(sink, tool_update(agent, &tool_message)).await?;
+        }
         response.messages.extend(produced.iter().cloned());
         response.messages.push(tool_message.clone());
         appended.extend(produced);
@@ -189,7 +197,7 @@ fn tool_update(agent: &AgentInner, message: &Message) -> AgentResponseUpdate {
         role: Some(Role::Tool),
         author_name: Some(agent.name.clone()),
         contents: message.contents.clone(),
-        message_id: Some(format!("tool_{}", uuid::Uuid::new_v4().simple())),
+        message_id: Some(format!("tool_{}", super::session::random_uuid().simple())),
         ..Default::default()
     }
 }
@@ -253,9 +261,9 @@ async fn call_model(
 async fn invoke_all(
     agent: &AgentInner,
     tools: &HashMap<String, Arc<dyn Tool>>,
-    calls: &[FunctionCall],
+    calls: &[&FunctionCall],
 ) -> Vec<FunctionResult> {
-    join_all(calls.iter().map(|call| invoke_one(agent, tools, call.clone()))).await
+    join_all(calls.iter().map(|call| invoke_one(agent, tools, (*call).clone()))).await
 }
 
 async fn invoke_one(

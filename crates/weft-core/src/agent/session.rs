@@ -30,12 +30,27 @@ impl Default for AgentSession {
     }
 }
 
+/// A random (version 4) UUID without a system call per id: `uuid::Uuid::new_v4` asks the OS
+/// for 16 bytes every time (a `getrandom` call per session and per streamed tool result). std's
+/// `RandomState` holds SipHash keys drawn from the OS once per thread and advanced for each new
+/// state, so hashing with a fresh state gives unpredictable, distinct bits.
+pub(crate) fn random_uuid() -> uuid::Uuid {
+    use std::hash::BuildHasher;
+    let state = std::collections::hash_map::RandomState::new();
+    let high = state.hash_one(0x5eed_u64).to_le_bytes();
+    let low = state.hash_one(0xf00d_u64).to_le_bytes();
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&high);
+    bytes[8..].copy_from_slice(&low);
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
 impl AgentSession {
     /// An empty session with a new id.
     pub fn new() -> Self {
         Self {
             format_version: SESSION_FORMAT_VERSION,
-            id: uuid::Uuid::new_v4().to_string(),
+            id: random_uuid().to_string(),
             messages: Vec::new(),
             metadata: Map::new(),
         }
@@ -83,5 +98,26 @@ impl AgentSession {
                 _ => None,
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_ids_are_distinct_version_4_uuids() {
+        let ids: std::collections::HashSet<String> = (0..10_000).map(|_| AgentSession::new().id).collect();
+        assert_eq!(ids.len(), 10_000);
+        let threads: Vec<_> = (0..4).map(|_| std::thread::spawn(|| AgentSession::new().id)).collect();
+        let mut all = ids;
+        for thread in threads {
+            assert!(all.insert(thread.join().unwrap()));
+        }
+        for id in all.iter().take(100) {
+            let uuid = uuid::Uuid::parse_str(id).unwrap();
+            assert_eq!(uuid.get_version(), Some(uuid::Version::Random));
+            assert_eq!(uuid.get_variant(), uuid::Variant::RFC4122);
+        }
     }
 }
