@@ -1,38 +1,77 @@
 #!/usr/bin/env bash
-# Weft's benchmark, side by side with the peers of ../shared/bench (WORKLOADS.md W1-W4 so far):
-# builds and starts the mock OpenAI server, runs Weft and each available peer in alternation,
-# RUNS times each, under /usr/bin/time -v, and writes medians with Weft/peer ratios to
-# BENCHMARKS.md.
+# Weft's benchmark, side by side with the peers of ../shared/bench (WORKLOADS.md W1-W7): builds and
+# starts the mock OpenAI server (and, for W6/W7, the MCP echo server over streamable HTTP), runs
+# Weft and each available peer in alternation, RUNS times each, under /usr/bin/time -v, and
+# writes medians with Weft/peer ratios to $OUT/summary.md (and BENCHMARKS.md, see PUBLISH).
 #
-#   bench/run.sh                       # weft + floor-rust (+ rig, maf-python when available)
-#   RUNS=1 ONLY="W1 W2" bench/run.sh   # a quick look
+#   bench/run.sh                                  # everything (W7-stdio alone is ~3 min a process)
+#   RUNS=1 ONLY="W1 W2" bench/run.sh              # a quick look
+#   RUNS=1 ONLY="W6 W7" PEERS="weft maf-python" OUT=/tmp/bench-w67 bench/run.sh
 #
-# Env: RUNS (3), PORT (8089), ONLY (workloads), APIS ("chat responses"), PEERS
-#      ("weft floor-rust rig maf-python"), VENV (/tmp/bench-venv: the incumbent, see README),
-#      OUT (bench/results/<timestamp>), SHARED (../shared).
-# The incumbent's environment, once:
+# Env: RUNS (3), PORT (8089), MCP_PORT (8090), ONLY (workloads; W5 includes LangGraph's
+#      W5-chain-ckpt, W6 = W6-stdio W6-http, W7 = W7-http W7-stdio), APIS ("chat responses"),
+#      PEERS ("weft floor-rust rig maf-python langgraph openai-agents pydantic-ai"; a peer whose
+#      build or venv is missing is skipped with a message),
+#      VENV (/tmp/bench-venv: the incumbent, maf-python; its python also runs the MCP echo
+#      server, stdio and HTTP, for every peer), VENV_LANGGRAPH (/tmp/bench-venv-langgraph),
+#      VENV_OPENAI_AGENTS (/tmp/bench-venv-openai-agents), VENV_PYDANTIC_AI
+#      (/tmp/bench-venv-pydantic-ai), MCP_PYTHON ($VENV/bin/python),
+#      OUT (bench/results/<timestamp>), SHARED (../shared),
+#      PUBLISH (1 when OUT is not given, else 0): 1 copies the summary to BENCHMARKS.md.
+# The Python peers' environments, once each (versions of ../shared/bench/RESULTS.md):
 #   python3 -m venv /tmp/bench-venv && /tmp/bench-venv/bin/pip install agent-framework-core agent-framework-openai mcp "tenacity>=9.1.4,<9.2.0"
+#   python3 -m venv /tmp/bench-venv-langgraph && /tmp/bench-venv-langgraph/bin/pip install langgraph langchain-openai
+#   python3 -m venv /tmp/bench-venv-openai-agents && /tmp/bench-venv-openai-agents/bin/pip install openai-agents
+#   python3 -m venv /tmp/bench-venv-pydantic-ai && /tmp/bench-venv-pydantic-ai/bin/pip install "pydantic-ai-slim[openai]"
+# Which peer runs what: W1-W4 every peer; W5 weft, maf-python, langgraph (+ its W5-chain-ckpt);
+# W6/W7 weft and maf-python (no other peer has MCP workloads); M-sessions weft only.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${SHARED:-$ROOT/../shared}
 BENCH=$SHARED/bench
 RUNS=${RUNS:-3}
 PORT=${PORT:-8089}
+MCP_PORT=${MCP_PORT:-8090}
 APIS=${APIS:-"chat responses"}
 VENV=${VENV:-/tmp/bench-venv}
-PEERS=${PEERS:-"weft floor-rust rig maf-python"}
-OUT=${OUT:-$ROOT/bench/results/$(date +%Y%m%d-%H%M%S)}
-WORKLOADS=${ONLY:-"W1 W2 W3 W4 W5 M-sessions"}
+VENV_LANGGRAPH=${VENV_LANGGRAPH:-/tmp/bench-venv-langgraph}
+VENV_OPENAI_AGENTS=${VENV_OPENAI_AGENTS:-/tmp/bench-venv-openai-agents}
+VENV_PYDANTIC_AI=${VENV_PYDANTIC_AI:-/tmp/bench-venv-pydantic-ai}
+PEERS=${PEERS:-"weft floor-rust rig maf-python langgraph openai-agents pydantic-ai"}
+if [ -z "${OUT:-}" ]; then
+  OUT=$ROOT/bench/results/$(date +%Y%m%d-%H%M%S) PUBLISH=${PUBLISH:-1}
+else
+  PUBLISH=${PUBLISH:-0}
+fi
+# W5 also selects LangGraph's checkpointed chain; W6 and W7 stand for both transports.
+WORKLOADS=$(for w in ${ONLY:-"W1 W2 W3 W4 W5 W6 W7 M-sessions"}; do
+  case $w in
+    W5) echo W5 W5-chain-ckpt ;;
+    W6) echo W6-stdio W6-http ;;
+    W7) echo W7-http W7-stdio ;;
+    *) echo "$w" ;;
+  esac
+done | xargs)
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/weft/target}
 PEER_TARGET=$HOME/.cache/weft/bench-peers
 mkdir -p "$OUT"
+: >>"$OUT/results.txt"
 export MOCK_URL="http://127.0.0.1:$PORT"
+export MCP_HTTP_URL="http://127.0.0.1:$MCP_PORT/mcp"
+export MCP_PYTHON=${MCP_PYTHON:-$VENV/bin/python}
+export MCP_ECHO_SERVER=$BENCH/tools/mcp_echo_server.py
 
 echo "== build" >&2
 (cd "$ROOT" && cargo build -q --release -p weft-bench)
 CARGO_TARGET_DIR=$HOME/.cache/weft/bench-target cargo build -q --release --locked --manifest-path "$BENCH/mockllm/Cargo.toml"
 declare -A BIN=([weft]="$CARGO_TARGET_DIR/release/weft-bench")
 BIN[mockllm]=$HOME/.cache/weft/bench-target/release/mockllm
+declare -A PYPEER=(
+  [maf-python]="$VENV/bin/python $BENCH/peers/maf-python/bench_maf.py"
+  [langgraph]="$VENV_LANGGRAPH/bin/python $BENCH/peers/langgraph/bench_langgraph.py"
+  [openai-agents]="$VENV_OPENAI_AGENTS/bin/python $BENCH/peers/openai-agents/bench_openai_agents.py"
+  [pydantic-ai]="$VENV_PYDANTIC_AI/bin/python $BENCH/peers/pydantic-ai/bench_pydantic_ai.py"
+)
 available=()
 for peer in $PEERS; do
   case $peer in
@@ -42,16 +81,39 @@ for peer in $PEERS; do
       if CARGO_TARGET_DIR=$PEER_TARGET/$peer cargo build -q --release --locked --manifest-path "$BENCH/peers/$peer/Cargo.toml" 2>"$OUT/build-$peer.log"; then
         BIN[$peer]=$PEER_TARGET/$peer/release/$bin; available+=("$peer")
       else echo "   $peer did not build (see $OUT/build-$peer.log); skipped" >&2; fi ;;
-    maf-python)
-      if [ -x "$VENV/bin/python" ]; then available+=(maf-python)
-      else echo "   maf-python skipped: no $VENV (see the one-liner at the top of this script)" >&2; fi ;;
+    maf-python | langgraph | openai-agents | pydantic-ai)
+      python=${PYPEER[$peer]%% *}
+      if [ -x "$python" ]; then available+=("$peer")
+      else echo "   $peer skipped: no $python (see the one-liners at the top of this script)" >&2; fi ;;
+    *) echo "   unknown peer $peer; skipped" >&2 ;;
   esac
 done
+has() { [[ " ${available[*]} " == *" $1 "* ]]; }
 
 "${BIN[mockllm]}" --port "$PORT" >"$OUT/mockllm.log" 2>&1 &
 MOCK_PID=$!
-trap 'kill $MOCK_PID 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+MCP_PID=
+cleanup() {
+  kill "$MOCK_PID" 2>/dev/null || true
+  if [ -n "$MCP_PID" ]; then kill "$MCP_PID" 2>/dev/null || true; fi
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
 for _ in $(seq 100); do curl -sf "$MOCK_URL/health" >/dev/null && break; sleep 0.1; done
+
+# W6/W7 need the MCP echo server: the same script on stdio (launched by each peer) and, started
+# here, over streamable HTTP (as ../shared/bench/run.sh starts it).
+MCP_OK=
+if [[ " $WORKLOADS " == *" W6-"* || " $WORKLOADS " == *" W7-"* ]]; then
+  if [ -x "$MCP_PYTHON" ]; then
+    "$MCP_PYTHON" "$MCP_ECHO_SERVER" http "$MCP_PORT" >"$OUT/mcp-http.log" 2>&1 &
+    MCP_PID=$!
+    for _ in $(seq 200); do (echo >"/dev/tcp/127.0.0.1/$MCP_PORT") 2>/dev/null && MCP_OK=1 && break; sleep 0.1; done
+    [ -n "$MCP_OK" ] || echo "   the MCP echo server did not listen on $MCP_PORT (see $OUT/mcp-http.log); W6/W7 skipped" >&2
+  else
+    echo "   W6/W7 skipped: no $MCP_PYTHON for the MCP echo server (see the maf-python one-liner above)" >&2
+  fi
+fi
 
 {
   echo "date: $(date -Is)"
@@ -61,30 +123,40 @@ for _ in $(seq 100); do curl -sf "$MOCK_URL/health" >/dev/null && break; sleep 0
   echo "kernel: $(uname -r)"
   echo "rustc: $(rustc --version)"
   echo "weft: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  grep -A1 -E '^name = "(tokio|reqwest|hyper)"$' "$ROOT/Cargo.lock" | paste - - - | sed -E 's/name = "([^"]+)".*version = "([^"]+)".*/crate (weft): \1 \2/'
-  [ -x "$VENV/bin/python" ] && "$VENV/bin/pip" list 2>/dev/null | grep -iE '^(agent-framework-core|agent-framework-openai|openai) ' | sed 's/^/pip: /'
+  grep -A1 -E '^name = "(tokio|reqwest|hyper|rmcp)"$' "$ROOT/Cargo.lock" | paste - - - | sed -E 's/name = "([^"]+)".*version = "([^"]+)".*/crate (weft): \1 \2/'
+  [ -x "$VENV/bin/python" ] && "$VENV/bin/pip" list 2>/dev/null | grep -iE '^(agent-framework-core|agent-framework-openai|openai|mcp) ' | sed 's/^/pip: /'
+  for peer in langgraph openai-agents pydantic-ai; do
+    has "$peer" || continue
+    venv=$(dirname "$(dirname "${PYPEER[$peer]%% *}")")
+    "$venv/bin/pip" list 2>/dev/null |
+      grep -iE '^(langgraph|langchain-openai|openai-agents|pydantic-ai-slim|openai) ' | sed "s/^/pip ($peer): /"
+  done
   true
 } >"$OUT/machine.txt"
 
 cmd_for() {
   local peer=$1 w=$2 api=$3
   case $peer in
-    maf-python) printf '%s' "$VENV/bin/python $BENCH/peers/maf-python/bench_maf.py $w" ;;
+    maf-python | langgraph | openai-agents | pydantic-ai) printf '%s' "${PYPEER[$peer]} $w" ;;
     *) printf '%s' "${BIN[$peer]} $w" ;;
   esac
-  if [ "$api" != none ]; then printf ' --api %s' "$api"; fi
+  if [ "$api" = chat ] || [ "$api" = responses ]; then printf ' --api %s' "$api"; fi
 }
 
 for r in $(seq "$RUNS"); do
   for w in $WORKLOADS; do
-    apis=$APIS peers=("${available[@]}")
-    # M-sessions (memory of 10,000 idle sessions) is Weft's own measurement: no API, no peer.
-    if [ "$w" = M-sessions ]; then apis=none peers=(weft); fi
-    # W5 (workflows, no model): Weft and the incumbent only (rig and the floor have no workflows).
-    if [ "$w" = W5 ]; then
-      apis=none peers=(weft)
-      [[ " ${available[*]} " == *" maf-python "* ]] && peers+=(maf-python)
-    fi
+    case $w in
+      # M-sessions (memory of 10,000 idle sessions) is Weft's own measurement: no API, no peer.
+      M-sessions) apis=none peers=(weft) ;;
+      # Workflows, no model: rig, the floor and the agent-only peers have none.
+      W5) apis=none peers=(weft); for p in maf-python langgraph; do has "$p" && peers+=("$p"); done ;;
+      W5-chain-ckpt) apis=none peers=(); has langgraph && peers+=(langgraph) ;;
+      # MCP: Weft and the incumbent (the RESULT lines say api=mcp).
+      W6-* | W7-*)
+        apis=mcp peers=()
+        if [ -n "$MCP_OK" ]; then for p in weft maf-python; do has "$p" && peers+=("$p"); done; fi ;;
+      *) apis=$APIS peers=("${available[@]}") ;;
+    esac
     for api in $apis; do
       for peer in "${peers[@]}"; do   # peers alternate within each round
         base="$OUT/$peer.$w-$api.$r"
@@ -102,6 +174,10 @@ for r in $(seq "$RUNS"); do
 done
 
 python3 "$ROOT/bench/summarize.py" "$OUT/results.txt" "$OUT/machine.txt" "$SHARED/bench/RESULTS.md" >"$OUT/summary.md"
-cp "$OUT/summary.md" "$ROOT/BENCHMARKS.md"
 cat "$OUT/summary.md"
-echo "results in $OUT; table in BENCHMARKS.md" >&2
+if [ "$PUBLISH" = 1 ]; then
+  cp "$OUT/summary.md" "$ROOT/BENCHMARKS.md"
+  echo "results in $OUT; table in BENCHMARKS.md" >&2
+else
+  echo "results in $OUT (BENCHMARKS.md left alone: PUBLISH=$PUBLISH)" >&2
+fi

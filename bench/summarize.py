@@ -1,6 +1,10 @@
 """Medians of bench/run.sh's RESULT lines, with Weft/peer ratios, as Markdown (BENCHMARKS.md).
 
     python3 bench/summarize.py results.txt machine.txt [shared RESULTS.md] > BENCHMARKS.md
+
+Notes per row: W7's open fds before->after and child processes after, per run (a leak shows
+as after > before); W4's text updates; W2/W3's tool calls (peers that count them); mock
+requests when they differ from WORKLOADS.md's expected count; stderr lines.
 """
 import statistics
 import sys
@@ -19,14 +23,41 @@ def med(rs, key):
     return statistics.median(vals) if vals else float("nan")
 
 
-order = {"weft": 0, "floor-rust": 1, "rig": 2, "maf-python": 3}
-keys = sorted(rows, key=lambda k: (k[0], k[1], order.get(k[2], 9)))
+def ratio(a, b, fmt):
+    return fmt.format(a / b) + "x" if b > 0 else "-"
+
+
+# requests the mock should see per process (WORKLOADS.md); more = hidden retries or extra calls
+expected_reqs = {"W1": 1000, "W2": 1000, "W3": 400, "W4": 1}
+
+
+def notes(w, rs):
+    out = []
+    if "fd_before" in rs[0]:
+        out.append("fds " + ", ".join(f"{r['fd_before']}->{r['fd_after']}" for r in rs))
+        out.append("children after: " + ",".join(r.get("children_after", "?") for r in rs))
+    if "text_updates" in rs[0]:
+        out.append("text updates " + rs[0]["text_updates"])
+    if "tool_calls" in rs[0]:
+        out.append("tool calls " + rs[0]["tool_calls"])
+    want = expected_reqs.get(w, 0)
+    if any(int(float(r.get("mock_reqs", 0))) != want for r in rs):
+        out.append(f"mock reqs {','.join(r.get('mock_reqs', '?') for r in rs)} (expected {want})")
+    errs = max(int(r.get("stderr_lines", 0)) for r in rs)
+    if errs:
+        out.append(f"stderr lines {errs}")
+    return "; ".join(out)
+
+
+order = {"weft": 0, "floor-rust": 1, "rig": 2, "maf-python": 3, "langgraph": 4, "openai-agents": 5, "pydantic-ai": 6}
+keys = sorted(rows, key=lambda k: (k[0], k[1], order.get(k[2], 9), k[2]))
 print("# Benchmarks\n")
 print("Produced by `bench/run.sh` (workloads: `../shared/bench/WORKLOADS.md`; mock: `../shared/bench/mockllm`).")
-print("Medians over runs; CPU is the client's own CPU in the timed region (getrusage).\n")
+print("Medians over runs; CPU is the client's own CPU in the timed region (getrusage): for W6/W7 the")
+print("MCP echo server's CPU (a child process on stdio, a separate process on HTTP) is not in it.\n")
 print("```\n" + machine + "\n```\n")
-print("| workload | api | peer | runs | ok (all runs) | wall s | ops/s | CPU s (region) | CPU ms per item | peak RSS MB | mock reqs |")
-print("|---|---|---|---|---|---|---|---|---|---|---|")
+print("| workload | api | peer | runs | ok (all runs) | wall s | ops/s | CPU s (region) | CPU ms per item | peak RSS MB | mock reqs | notes |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for k in keys:
     rs = rows[k]
     w, api, peer = k
@@ -34,7 +65,7 @@ for k in keys:
     n = int(rs[0]["n"])
     print(f"| {w} | {api} | {peer} | {len(rs)} | {'yes' if ok else 'NO'} {rs[0]['ok']}/{n} | {med(rs, 'wall_s'):.3f} | "
           f"{med(rs, 'ops_per_s'):.0f} | {med(rs, 'cpu_s'):.3f} | {1000 * med(rs, 'cpu_s') / n:.3f} | "
-          f"{med(rs, 'peak_rss_mb'):.1f} | {rs[0].get('mock_reqs', '-')} |")
+          f"{med(rs, 'peak_rss_mb'):.1f} | {rs[0].get('mock_reqs', '-')} | {notes(w, rs)} |")
 
 print("\n## Weft against each peer (same run)\n")
 print("| workload | api | peer | Weft throughput / peer | Weft CPU / peer CPU | Weft peak RSS / peer |")
@@ -43,5 +74,6 @@ for (w, api, peer) in keys:
     if peer == "weft" or (w, api, "weft") not in rows:
         continue
     me, them = rows[(w, api, "weft")], rows[(w, api, peer)]
-    print(f"| {w} | {api} | {peer} | {med(me, 'ops_per_s') / med(them, 'ops_per_s'):.2f}x | "
-          f"{med(me, 'cpu_s') / med(them, 'cpu_s'):.3f}x | {med(me, 'peak_rss_mb') / med(them, 'peak_rss_mb'):.2f}x |")
+    print(f"| {w} | {api} | {peer} | {ratio(med(me, 'ops_per_s'), med(them, 'ops_per_s'), '{:.2f}')} | "
+          f"{ratio(med(me, 'cpu_s'), med(them, 'cpu_s'), '{:.3f}')} | "
+          f"{ratio(med(me, 'peak_rss_mb'), med(them, 'peak_rss_mb'), '{:.2f}')} |")

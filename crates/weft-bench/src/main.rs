@@ -1,9 +1,13 @@
 //! Weft's implementation of the benchmark workloads of `../shared/bench/WORKLOADS.md`, against
-//! the mock OpenAI server (`MOCK_URL`, default `http://127.0.0.1:8089`).
+//! the mock OpenAI server (`MOCK_URL`, default `http://127.0.0.1:8089`) and, for W6/W7, the MCP
+//! echo server of the shared bench (see [`weft_bench::mcp`] for `MCP_PYTHON`,
+//! `MCP_ECHO_SERVER`, `MCP_HTTP_URL`).
 //!
 //! ```text
 //! weft-bench W1|W2|W3|W4 [--api chat|responses]
 //! weft-bench W5               # workflows: W5-chain and W5-fanout
+//! weft-bench W6-stdio|W6-http # 1,000 MCP echo calls through the tool object
+//! weft-bench W7-http|W7-stdio # 200 MCP connect/close cycles, fds and children before/after
 //! weft-bench M-sessions       # resident memory of 10,000 idle sessions
 //! ```
 //!
@@ -18,8 +22,9 @@ use serde::Deserialize;
 use weft_core::{AgentSession, ChatAgent, ChatClient, FunctionTool};
 use weft_openai::OpenAI;
 
+use weft_bench::mcp::{EchoServer, Transport};
 use weft_bench::measure::{Measure, Outcome};
-use weft_bench::w5;
+use weft_bench::{w5, w6, w7};
 
 const INSTRUCTIONS: &str = "You are a benchmark agent.";
 
@@ -128,7 +133,13 @@ async fn run(workload: &str, api: &str, mock_url: &str) -> Result<bool, String> 
         }
         "M-sessions" => idle_sessions(mock_url).await,
         "W5" => workflows(mock_url).await,
-        other => Err(format!("workload {other} is not implemented yet (W1-W4, M-sessions)")),
+        "W6-stdio" => w6::run(Transport::Stdio, &EchoServer::from_env(), mock_url).await,
+        "W6-http" => w6::run(Transport::Http, &EchoServer::from_env(), mock_url).await,
+        "W7-http" => w7::run(Transport::Http, &EchoServer::from_env(), mock_url).await,
+        "W7-stdio" => w7::run(Transport::Stdio, &EchoServer::from_env(), mock_url).await,
+        other => Err(format!(
+            "unknown workload {other} (W1-W4, W5, W6-stdio, W6-http, W7-http, W7-stdio, M-sessions)"
+        )),
     }
 }
 

@@ -71,6 +71,12 @@ impl Measure {
 
     /// Ends the region and prints the RESULT line.
     pub async fn report(self, outcome: Outcome<'_>) -> bool {
+        self.stop().await.report(outcome)
+    }
+
+    /// Ends the region (wall clock, CPU, the mock's counters) without printing yet: for
+    /// workloads that probe the process after the region (W7 settles, then counts fds).
+    pub async fn stop(self) -> Measured {
         let wall = self.started.elapsed().as_secs_f64();
         let usage = rusage();
         let stats = mock_stats(&self.mock_url).await;
@@ -80,14 +86,31 @@ impl Measure {
             - field(&self.stats, "cpu_user_s")
             - field(&self.stats, "cpu_sys_s");
         let (user, sys) = (usage.0 - self.usage.0, usage.1 - self.usage.1);
+        Measured { wall, user, sys, mock_reqs, mock_cpu }
+    }
+}
+
+/// A finished timed region, not yet reported.
+pub struct Measured {
+    wall: f64,
+    user: f64,
+    sys: f64,
+    mock_reqs: f64,
+    mock_cpu: f64,
+}
+
+impl Measured {
+    /// Prints the RESULT line (peak RSS as of now); `true` when every item validated.
+    pub fn report(self, outcome: Outcome<'_>) -> bool {
+        let Measured { wall, user, sys, mock_reqs, mock_cpu } = self;
+        let peak_rss = rusage().2;
         let Outcome { workload, api, n, ok, unit, extra } = outcome;
         println!(
             "RESULT peer=weft api={api} workload={workload} n={n} ok={ok} unit={unit} wall_s={wall:.4} \
-             ops_per_s={:.1} cpu_s={:.3} user_s={user:.3} sys_s={sys:.3} peak_rss_mb={:.1} \
+             ops_per_s={:.1} cpu_s={:.3} user_s={user:.3} sys_s={sys:.3} peak_rss_mb={peak_rss:.1} \
              mock_reqs={mock_reqs} mock_cpu_s={mock_cpu:.3}{extra}",
             n as f64 / wall,
             user + sys,
-            usage.2
         );
         if ok != n {
             eprintln!("VALIDATION FAILED: {workload} ok={ok} of {n}");
