@@ -44,7 +44,7 @@ else
   PUBLISH=${PUBLISH:-0}
 fi
 # W5 also selects LangGraph's checkpointed chain; W6 and W7 stand for both transports.
-WORKLOADS=$(for w in ${ONLY:-"W1 W2 W3 W4 W5 W6 W7 M-sessions"}; do
+WORKLOADS=$(for w in ${ONLY:-W1 W2 W3 W4 W5 W6 W7 M-sessions}; do
   case $w in
     W5) echo W5 W5-chain-ckpt ;;
     W6) echo W6-stdio W6-http ;;
