@@ -235,7 +235,15 @@ fn main() {
         .and_then(|p| args.get(p + 1).cloned())
         .unwrap_or_else(|| "chat".into());
     let mock_url = std::env::var("MOCK_URL").unwrap_or_else(|_| "http://127.0.0.1:8089".into());
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // WEFT_THREADS=1: a current-thread runtime (as the peers' FLOOR_THREADS / RIG_THREADS);
+    // the default is the multi-thread runtime, as theirs.
+    let current_thread = std::env::var("WEFT_THREADS").is_ok_and(|threads| threads == "1");
+    let mut builder = if current_thread {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("weft-bench: cannot start the runtime: {error}");

@@ -129,6 +129,29 @@ async fn list_changed_during_a_call_and_bursts_coalesce() {
 }
 
 #[tokio::test]
+async fn prompts_list_changed_bursts_do_not_block_calls() {
+    let Some(python) = common::peer("WEFT_MCP_PYTHON") else { return };
+    let source = connect(&python).await;
+    let tool_reloads = source.tool_reloads();
+    // A burst of 100 prompts/list_changed sent from inside a call: the call completes at once.
+    let started = Instant::now();
+    let out = bounded(10, source.call_tool("change_prompts", json!({"count": 100}))).await.unwrap();
+    assert!(out.value["result"].as_str().unwrap().contains("notified 100 times"));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // Prompts are listed fresh each time, so the new one is there; the tools were not reloaded.
+    let prompts = bounded(10, source.list_prompts()).await.unwrap();
+    assert!(
+        prompts.iter().any(|p| p.name == "extra_prompt_0"),
+        "{:?}",
+        prompts.iter().map(|p| &p.name).collect::<Vec<_>>()
+    );
+    let out = bounded(5, source.call_tool("echo", json!({"text": "still here"}))).await.unwrap();
+    assert_eq!(out.value["result"], "echo: still here");
+    assert_eq!(source.tool_reloads(), tool_reloads);
+    bounded(15, source.close()).await;
+}
+
+#[tokio::test]
 async fn slow_tool_times_out_and_the_source_stays_usable() {
     let Some(python) = common::peer("WEFT_MCP_PYTHON") else { return };
     let source = bounded(

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 server = MCPServer("weft-test-py")
 added = []
+added_prompts = []
 
 
 @server.tool()
@@ -68,6 +69,19 @@ async def change_tools(count: int, ctx: Context) -> str:
     added.append(name)
     for _ in range(count):
         await ctx.session.send_tool_list_changed()
+    return f"added {name}, notified {count} times"
+
+
+@server.tool()
+async def change_prompts(count: int, ctx: Context) -> str:
+    """Adds a prompt named extra_prompt_N, then sends prompts/list_changed count times."""
+    from mcp.server.mcpserver.prompts.base import Prompt
+
+    name = f"extra_prompt_{len(added_prompts)}"
+    server.add_prompt(Prompt.from_function(lambda: f"{name} text", name=name, description=f"An extra prompt {name}."))
+    added_prompts.append(name)
+    for _ in range(count):
+        await ctx.session.send_prompt_list_changed()
     return f"added {name}, notified {count} times"
 
 
