@@ -42,20 +42,26 @@ impl AgentApprovalRequest {
         self.requests.iter().map(|r| r.response(false)).collect()
     }
 
-    /// The request behind `request`, a session holding its conversation, and the message that
-    /// carries `response` (the caller's answers) to the agent.
+    /// A session holding the asking agent's conversation, the message that carries `response`
+    /// (the caller's answers) to the agent, and how many messages the executor had received.
     pub(crate) fn answered(
         request: &PendingRequest,
         response: AnyMessage,
-    ) -> Result<(Self, AgentSession, Message), BoxError> {
+    ) -> Result<(AgentSession, Message, usize), BoxError> {
         let asked: AgentApprovalRequest = request.data_as()?;
         let answers = response.take::<Vec<ApprovalResponse>>().map_err(|m| {
-            format!("expected a Vec<ApprovalResponse> answering agent '{}', got {m:?}", asked.agent)
+            format!(
+                "agent '{}' waits for tool approvals: answer request '{}' with a Vec<ApprovalResponse> \
+                 (e.g. AgentApprovalRequest::approve_all), not a {}",
+                asked.agent,
+                request.request_id,
+                m.type_name()
+            )
         })?;
         let mut session = AgentSession::new();
-        session.messages = asked.conversation.clone();
+        session.messages = asked.conversation;
         let input = Message::new(Role::User, answers.into_iter().map(Content::ApprovalResponse).collect());
-        Ok((asked, session, input))
+        Ok((session, input, asked.received))
     }
 
     /// Answers each call with `decide`.
@@ -170,7 +176,7 @@ impl Executor for AgentExecutor {
         response: AnyMessage,
         ctx: &WorkflowContext<Vec<Message>>,
     ) -> Result<(), BoxError> {
-        let (asked, session, input) = AgentApprovalRequest::answered(&request, response)?;
-        self.run(session, vec![input], asked.received, ctx).await
+        let (session, input, received) = AgentApprovalRequest::answered(&request, response)?;
+        self.run(session, vec![input], received, ctx).await
     }
 }

@@ -348,8 +348,8 @@ impl Executor for HandoffAgent {
         ctx: &WorkflowContext<Vec<Message>>,
     ) -> Result<(), BoxError> {
         if request.request_type == std::any::type_name::<AgentApprovalRequest>() {
-            let (asked, session, input) = AgentApprovalRequest::answered(&request, response)?;
-            return self.turn(asked.conversation, session, vec![input], ctx).await;
+            let (session, input, _) = AgentApprovalRequest::answered(&request, response)?;
+            return self.turn(session.messages.clone(), session, vec![input], ctx).await;
         }
         let HandoffUserRequest { mut conversation, .. } = request.data_as()?;
         let reply = response

@@ -246,13 +246,18 @@ impl Executor for Manager {
 
     async fn handle_response(
         &self,
-        _request: PendingRequest,
+        request: PendingRequest,
         response: AnyMessage,
         ctx: &WorkflowContext<Vec<Message>>,
     ) -> Result<(), BoxError> {
-        let review = response
-            .take::<PlanReview>()
-            .map_err(|m| format!("expected a PlanReview answering the plan review, got {m:?}"))?;
+        let review = response.take::<PlanReview>().map_err(|m| {
+            format!(
+                "the magentic manager waits for a plan review: answer request '{}' with a \
+                     PlanReview (Approve or Revise {{ feedback }}), not a {}",
+                request.request_id,
+                m.type_name()
+            )
+        })?;
         let mut state: RunState =
             ctx.get_state(STATE_KEY)?.ok_or("a plan review answered, but the run has no plan")?;
         let mut conversation: Vec<Message> = ctx
