@@ -1,8 +1,8 @@
 //! `weft mcp …` and `weft run --mcp` against real MCP servers (server-everything on stdio and
 //! streamable HTTP, the Python `mcp` server), plus the failures that need no peer: a refused
 //! port, a command that does not exist, a server that never answers, a server that says 401.
-//! The peers come from `.ci/mcp-peers.sh` (WEFT_MCP_NODE, WEFT_MCP_EVERYTHING, WEFT_MCP_PYTHON);
-//! without them those tests skip, unless WEFT_REQUIRE_PEERS=1.
+//! The peers come from `scripts/peers/mcp.sh` (WEFT_MCP_NODE, WEFT_MCP_EVERYTHING,
+//! WEFT_MCP_PYTHON); the tests that need them are `#[ignore]`d unless run by `scripts/test`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{Read, Write};
@@ -12,31 +12,27 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-/// The value of a peer variable, or `None` (after saying why) when the test should skip.
-fn peer(var: &str) -> Option<String> {
+/// The value of a peer variable (a path that exists); panics naming the variable when it is
+/// missing. The tests that call it are `#[ignore]`d unless run by scripts/test, which installs the
+/// peers.
+fn peer(var: &str) -> String {
     match std::env::var(var) {
-        Ok(value) if !value.is_empty() && std::path::Path::new(&value).exists() => Some(value),
-        _ => {
-            let message =
-                format!("{var} is not set (or does not exist): run `source .ci/mcp-peers.sh` first");
-            if std::env::var("WEFT_REQUIRE_PEERS").as_deref() == Ok("1") {
-                panic!("{message} (WEFT_REQUIRE_PEERS=1)");
-            }
-            eprintln!("skipping: {message}");
-            None
-        }
+        Ok(value) if !value.is_empty() && std::path::Path::new(&value).exists() => value,
+        _ => panic!(
+            "{var} is not set (or does not exist): this test needs the MCP peers; run scripts/test, \
+             or `source scripts/peers/mcp.sh` first"
+        ),
     }
 }
 
-/// server-everything on stdio, as a command line.
-fn everything_stdio() -> Option<String> {
-    Some(format!("{} {} stdio", peer("WEFT_MCP_NODE")?, peer("WEFT_MCP_EVERYTHING")?))
+fn everything_stdio() -> String {
+    format!("{} {} stdio", peer("WEFT_MCP_NODE"), peer("WEFT_MCP_EVERYTHING"))
 }
 
 /// The Python test server on stdio, as a command line.
-fn python_stdio() -> Option<String> {
+fn python_stdio() -> String {
     let server = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../weft-mcp/tests/servers/py_server.py");
-    Some(format!("{} {} stdio", peer("WEFT_MCP_PYTHON")?, server.display()))
+    format!("{} {} stdio", peer("WEFT_MCP_PYTHON"), server.display())
 }
 
 struct Run {
@@ -114,8 +110,8 @@ impl Drop for HttpServer {
     }
 }
 
-fn everything_http() -> Option<HttpServer> {
-    let (node, everything) = (peer("WEFT_MCP_NODE")?, peer("WEFT_MCP_EVERYTHING")?);
+fn everything_http() -> HttpServer {
+    let (node, everything) = (peer("WEFT_MCP_NODE"), peer("WEFT_MCP_EVERYTHING"));
     let port = free_port();
     let child = Command::new(node)
         .arg(everything)
@@ -131,12 +127,13 @@ fn everything_http() -> Option<HttpServer> {
         assert!(Instant::now() < deadline, "server-everything did not listen within 20 s");
         std::thread::sleep(Duration::from_millis(50));
     }
-    Some(server)
+    server
 }
 
+#[ignore = "needs the MCP peers (Node, server-everything, Python mcp): scripts/test installs them"]
 #[test]
 fn tools_lists_names_parameters_and_schemas() {
-    let Some(server) = everything_stdio() else { return };
+    let server = everything_stdio();
     let run = weft(&["mcp", "tools", &server], "");
     assert_eq!(run.code, 0);
     assert!(run.stdout.contains("get-sum(a: number, b: number)\n"), "{}", run.stdout);
@@ -150,9 +147,10 @@ fn tools_lists_names_parameters_and_schemas() {
     assert!(sum["description"].as_str().unwrap().to_lowercase().contains("sum"));
 }
 
+#[ignore = "needs the MCP peers (Node, server-everything, Python mcp): scripts/test installs them"]
 #[test]
 fn call_prints_text_and_describes_images_over_http() {
-    let Some(server) = everything_http() else { return };
+    let server = everything_http();
     let run = weft(&["mcp", "call", &server.url, "get-sum", "--arg", "a=2", "--arg", "b=3"], "");
     assert_eq!(run.code, 0);
     assert!(run.stdout.contains('5'), "{}", run.stdout);
@@ -174,9 +172,10 @@ fn call_prints_text_and_describes_images_over_http() {
     assert!(run.stderr.starts_with(&prefix), "{}", run.stderr);
 }
 
+#[ignore = "needs the MCP peers (Node, server-everything, Python mcp): scripts/test installs them"]
 #[test]
 fn python_server_structured_results_is_error_prompts_and_resources() {
-    let Some(server) = python_stdio() else { return };
+    let server = python_stdio();
     let run = weft(&["mcp", "call", &server, "add_numbers", "--json-args", r#"{"a": 2, "b": 3.5}"#], "");
     assert_eq!(run.code, 0);
     let value: Value = serde_json::from_str(&run.stdout).unwrap();
@@ -269,9 +268,10 @@ fn http_401_is_an_auth_error_with_code_6() {
     drop(server);
 }
 
+#[ignore = "needs the MCP peers (Node, server-everything, Python mcp): scripts/test installs them"]
 #[test]
 fn run_with_mcp_calls_get_sum_on_the_scripted_model() {
-    let Some(server) = everything_stdio() else { return };
+    let server = everything_stdio();
     let run = weft(&["run", "--mcp", &server, "add 2 and 3"], "");
     assert_eq!(run.code, 0);
     assert!(run.stderr.contains("→ get-sum {\"a\":2.0,\"b\":3.0}"), "{}", run.stderr);
@@ -280,9 +280,10 @@ fn run_with_mcp_calls_get_sum_on_the_scripted_model() {
     assert!(!run.stderr.contains("→ add "), "{}", run.stderr);
 }
 
+#[ignore = "needs the MCP peers (Node, server-everything, Python mcp): scripts/test installs them"]
 #[test]
 fn run_with_approve_asks_before_each_call() {
-    let Some(server) = everything_stdio() else { return };
+    let server = everything_stdio();
     let run = weft(&["run", "--approve", "--mcp", &server, "add 2 and 3"], "y\n");
     assert_eq!(run.code, 0);
     assert!(run.stderr.contains("weft: run get-sum {\"a\":2.0,\"b\":3.0}? [y/n/a(lways)]"), "{}", run.stderr);

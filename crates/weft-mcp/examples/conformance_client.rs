@@ -6,7 +6,7 @@
 //! `MCP_CONFORMANCE_SCENARIO`. The client connects (initialize + tools/list), does what the
 //! scenario checks, closes the session, and exits 0 — or prints the error and exits 1.
 //!
-//! `.ci/conformance.sh` installs the suite and runs the scenarios this client passes.
+//! `scripts/conformance.sh` installs the suite and runs the scenarios this client passes.
 
 use std::process::ExitCode;
 use std::time::Duration;

@@ -2,9 +2,8 @@
 //! `cargo test -p weft-mcp --release --test bench -- --ignored --nocapture` (with the peers
 //! sourced).
 //!
-//! The server is the shared benchmark's echo server (`../shared/bench/tools/mcp_echo_server.py`,
-//! the one W6 uses; override with `WEFT_MCP_ECHO_SERVER`), or the test server's `echo` tool when
-//! that file is absent. `WEFT_MCP_BENCH_HTTP_URL` measures an already running HTTP server instead
+//! The server is the test server's `echo` tool, or the benchmark's echo server (the one W6 uses)
+//! when `WEFT_MCP_ECHO_SERVER` names its script. `WEFT_MCP_BENCH_HTTP_URL` measures an already running HTTP server instead
 //! of starting one; `WEFT_MCP_BENCH_N` sets the number of sequential calls (default 1,000, as W6).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -16,12 +15,12 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use weft_mcp::{HttpServer, McpSource, ServerConfig, StdioServer};
 
-/// The echo server script, and whether it is the shared benchmark's one.
+/// The echo server script, and whether it is the benchmark's one.
 fn echo_script() -> (String, bool) {
-    let shared = std::env::var("WEFT_MCP_ECHO_SERVER").map(PathBuf::from).unwrap_or_else(|_| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/bench/tools/mcp_echo_server.py")
-    });
-    if shared.exists() { (shared.display().to_string(), true) } else { (common::py_server(), false) }
+    match std::env::var("WEFT_MCP_ECHO_SERVER").map(PathBuf::from) {
+        Ok(script) if script.exists() => (script.display().to_string(), true),
+        _ => (common::py_server(), false),
+    }
 }
 
 async fn measure(label: &str, config: ServerConfig) {
@@ -71,7 +70,7 @@ async fn measure(label: &str, config: ServerConfig) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "benchmark: run with --ignored --nocapture"]
 async fn tool_call_latency_and_throughput() {
-    let Some(python) = common::peer("WEFT_MCP_PYTHON") else { return };
+    let python = common::peer("WEFT_MCP_PYTHON");
     let (script, shared) = echo_script();
     let name = if shared { "echo server" } else { "test server" };
     if std::env::var("WEFT_MCP_BENCH_SKIP_STDIO").is_err() {

