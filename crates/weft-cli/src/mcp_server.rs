@@ -132,6 +132,9 @@ impl ServerSpec {
                 (format!("{server}: tool '{tool}' failed: {message}"), EXIT_MCP_TOOL)
             }
             McpErrorKind::Configuration => (format!("{server}: {message}"), EXIT_USAGE),
+            McpErrorKind::MessageTooLarge { .. } => {
+                (format!("{server}: answer too large: {message}"), EXIT_MCP_PROTOCOL)
+            }
             _ => (format!("{server}: {message}"), EXIT_OTHER),
         };
         CliError::Mcp { line, code, source: error }
@@ -200,5 +203,17 @@ mod tests {
         let error = spec.error(failed, Some("fail"));
         assert_eq!(error.to_string(), "http://127.0.0.1:5999/mcp: tool 'fail' failed: boom");
         assert_eq!(error.exit_code(), EXIT_MCP_TOOL);
+        let too_large = McpError::new(
+            McpErrorKind::MessageTooLarge { limit: 16 * 1024 * 1024 },
+            "s",
+            "tool 'big': the server's answer is over the limit of 16777216 bytes per message and was dropped",
+        );
+        let error = spec.error(too_large, Some("big"));
+        assert_eq!(
+            error.to_string(),
+            "http://127.0.0.1:5999/mcp: answer too large: tool 'big': the server's answer is over the limit \
+             of 16777216 bytes per message and was dropped"
+        );
+        assert_eq!(error.exit_code(), EXIT_MCP_PROTOCOL);
     }
 }
