@@ -111,9 +111,11 @@ struct Inner {
 }
 
 impl McpError {
-    /// An error of `kind` from the server named `server`.
+    /// An error of `kind` from the server named `server`. The secrets of URLs in `server` and
+    /// `message` (userinfo password or token, query values) are hidden (see [`crate::redact_urls`]).
     pub fn new(kind: McpErrorKind, server: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { inner: Box::new(Inner { kind, server: server.into(), message: message.into(), source: None }) }
+        let (server, message) = (hide(server.into()), hide(message.into()));
+        Self { inner: Box::new(Inner { kind, server, message, source: None }) }
     }
 
     /// Sets the underlying cause.
@@ -386,6 +388,14 @@ pub(crate) fn classify_chain(error: &(dyn StdError + 'static), https: bool) -> O
         current = next_cause(e);
     }
     found
+}
+
+/// `text`, with the secrets of its URLs hidden.
+pub(crate) fn hide(text: String) -> String {
+    match crate::redact::redact_urls(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(redacted) => redacted,
+    }
 }
 
 /// The marker that [`crate::http`] puts in the `data` of the JSON-RPC error it answers a

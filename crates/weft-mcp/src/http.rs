@@ -44,6 +44,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::HttpServer;
 use crate::error::{TOO_LARGE_MARKER, human_size};
 use crate::handler::McpEvent;
+use crate::redact::redact_reqwest;
 
 /// How long to wait for a TCP (and TLS) connection.
 pub(crate) const HTTP_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -279,7 +280,7 @@ impl StreamableHttpClient for SessionClient {
         let attached = session_id.clone();
         let request = request_id(&message);
         let post = self.inner.post_message(uri, message, session_id, auth_header, custom_headers);
-        let response = self.unless_dropped(post).await;
+        let response = self.unless_dropped(post).await.map_err(redacted);
         self.check(response, attached.as_deref(), request, DEFAULT_MESSAGE_LIMIT)
     }
 
@@ -302,7 +303,7 @@ impl StreamableHttpClient for SessionClient {
             custom_headers,
             max_sse_event_size,
         );
-        let response = self.unless_dropped(post).await;
+        let response = self.unless_dropped(post).await.map_err(redacted);
         self.check(response, attached.as_deref(), request, max_sse_event_size)
     }
 
@@ -317,7 +318,7 @@ impl StreamableHttpClient for SessionClient {
             tracing::debug!(session_id = %session_id, "terminate-on-close is off: session left open");
             return Ok(());
         }
-        self.inner.delete_session(uri, session_id, auth_header, custom_headers).await
+        self.inner.delete_session(uri, session_id, auth_header, custom_headers).await.map_err(redacted)
     }
 
     async fn get_stream(
@@ -328,7 +329,10 @@ impl StreamableHttpClient for SessionClient {
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<BoxStream<'static, Result<Sse, SseError>>, StreamableHttpError<Self::Error>> {
-        self.inner.get_stream(uri, session_id, last_event_id, auth_header, custom_headers).await
+        self.inner
+            .get_stream(uri, session_id, last_event_id, auth_header, custom_headers)
+            .await
+            .map_err(redacted)
     }
 
     async fn get_stream_with_max_sse_event_size(
@@ -350,6 +354,16 @@ impl StreamableHttpClient for SessionClient {
                 max_sse_event_size,
             )
             .await
+            .map_err(redacted)
+    }
+}
+
+/// The error, with the secrets of the URL inside a reqwest error hidden (rmcp logs these errors,
+/// and they end up in [`crate::McpError`]'s chain).
+fn redacted(error: StreamableHttpError<reqwest::Error>) -> StreamableHttpError<reqwest::Error> {
+    match error {
+        StreamableHttpError::Client(error) => StreamableHttpError::Client(redact_reqwest(error)),
+        other => other,
     }
 }
 

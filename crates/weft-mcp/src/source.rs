@@ -198,10 +198,11 @@ impl Conn {
 }
 
 impl McpSource {
-    /// Starts building a source for the server named `name` (used in errors and logs).
+    /// Starts building a source for the server named `name` (used in errors and logs; when it
+    /// holds a URL, its password, token and query values are hidden).
     pub fn builder(name: impl Into<String>, server: impl Into<ServerConfig>) -> McpSourceBuilder {
         McpSourceBuilder {
-            name: name.into(),
+            name: crate::error::hide(name.into()),
             server: server.into(),
             tools: ToolOptions::default(),
             connect_timeout: Duration::from_secs(30),

@@ -132,16 +132,20 @@ impl ServerProcess {
 /// A `tracing` subscriber for this thread that keeps what it logs (current-thread runtime:
 /// rmcp's and the source's tasks are polled on this thread too).
 pub fn capture_tracing() -> (tracing::subscriber::DefaultGuard, std::sync::Arc<std::sync::Mutex<Vec<u8>>>) {
+    capture_tracing_with("weft_mcp=debug")
+}
+
+/// [`capture_tracing`] with another filter (e.g. `trace`: every crate, every level).
+pub fn capture_tracing_with(
+    filter: &str,
+) -> (tracing::subscriber::DefaultGuard, std::sync::Arc<std::sync::Mutex<Vec<u8>>>) {
     let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let writer = {
         let buffer = buffer.clone();
         move || CaptureWriter(buffer.clone())
     };
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter("weft_mcp=debug")
-        .with_writer(writer)
-        .with_ansi(false)
-        .finish();
+    let subscriber =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(false).finish();
     (tracing::subscriber::set_default(subscriber), buffer)
 }
 
