@@ -23,7 +23,8 @@ Errors are one line on stderr naming the server and the cause. Exit codes:
      server exited during the handshake, connection lost)
   5  timed out (connecting, or waiting for an answer; see --timeout)
   6  the server refused the credentials (HTTP 401/403; see --bearer, --header)
-  7  protocol or server error (invalid answer, JSON-RPC error such as an unknown tool)
+  7  protocol or server error (invalid answer, answer over the 16 MiB message limit,
+     JSON-RPC error such as an unknown tool)
   8  the tool reported an error (isError)";
 
 /// Arguments of `weft mcp`.

@@ -15,8 +15,9 @@ use crate::error::{
 /// The deadline for connecting and for each request when `--timeout` is not given.
 pub(crate) const DEFAULT_TIMEOUT_SECS: u64 = 30;
 
-/// How to talk to the servers: headers, token, deadline.
-#[derive(Debug, Clone, Args)]
+/// How to talk to the servers: headers, token, deadline. Its `Debug` hides the header values
+/// and the token.
+#[derive(Clone, Args)]
 pub(crate) struct ConnectOptions {
     /// An HTTP header sent to HTTP servers, as NAME:VALUE (repeatable).
     #[arg(long = "header", value_name = "K:V", value_parser = parse_header)]
@@ -30,6 +31,18 @@ pub(crate) struct ConnectOptions {
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TIMEOUT_SECS,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub(crate) timeout: u64,
+}
+
+impl std::fmt::Debug for ConnectOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> =
+            self.headers.iter().map(|(name, _)| (name.as_str(), "***")).collect();
+        f.debug_struct("ConnectOptions")
+            .field("headers", &headers)
+            .field("bearer", &self.bearer.as_ref().map(|_| "***"))
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 /// `NAME:VALUE` → (name, value), both trimmed.
@@ -53,10 +66,12 @@ impl ServerSpec {
     /// Parses `spec`: an `http://` or `https://` URL is a streamable HTTP server (unless `stdio`),
     /// anything else a command line, split like a shell would (quotes, backslashes).
     pub(crate) fn parse(spec: &str, stdio: bool, options: &ConnectOptions) -> Result<Self, CliError> {
-        let display = spec.trim().to_string();
-        let is_url = display.starts_with("http://") || display.starts_with("https://");
+        let spec = spec.trim();
+        // Every message and log line names the server by this: without its URL secrets.
+        let display = weft_mcp::redact_urls(spec).into_owned();
+        let is_url = spec.starts_with("http://") || spec.starts_with("https://");
         let config = if is_url && !stdio {
-            let mut server = HttpServer::new(display.clone());
+            let mut server = HttpServer::new(spec);
             for (name, value) in &options.headers {
                 server = server.header(name.clone(), value.clone());
             }
@@ -65,7 +80,7 @@ impl ServerSpec {
             }
             ServerConfig::Http(server)
         } else {
-            let words = shlex::split(&display).ok_or_else(|| {
+            let words = shlex::split(spec).ok_or_else(|| {
                 CliError::Usage(format!("cannot split the server command line {display:?}"))
             })?;
             let Some((command, args)) = words.split_first() else {
@@ -132,6 +147,9 @@ impl ServerSpec {
                 (format!("{server}: tool '{tool}' failed: {message}"), EXIT_MCP_TOOL)
             }
             McpErrorKind::Configuration => (format!("{server}: {message}"), EXIT_USAGE),
+            McpErrorKind::MessageTooLarge { .. } => {
+                (format!("{server}: answer too large: {message}"), EXIT_MCP_PROTOCOL)
+            }
             _ => (format!("{server}: {message}"), EXIT_OTHER),
         };
         CliError::Mcp { line, code, source: error }
@@ -162,6 +180,35 @@ mod tests {
         assert_eq!(stdio.timeout, Duration::from_secs(7));
         assert!(ServerSpec::parse("  ", false, &options()).is_err());
         assert!(ServerSpec::parse("node 'unclosed", false, &options()).is_err());
+    }
+
+    #[test]
+    fn url_secrets_stay_out_of_the_server_name_and_error_lines() {
+        let options = ConnectOptions {
+            headers: vec![("X-Api-Key".into(), "hdr-secret".into())],
+            bearer: Some("bearer-secret".into()),
+            timeout: 7,
+        };
+        let spec =
+            ServerSpec::parse("https://me:pw-secret@h.example/mcp?token=q-secret", false, &options).unwrap();
+        assert_eq!(spec.display, "https://me:***@h.example/mcp?token=***");
+        let refused = McpError::new(
+            McpErrorKind::Unreachable(UnreachableCause::Other),
+            spec.display.clone(),
+            "error sending request for url (https://h.example/mcp?token=q-secret)",
+        );
+        let line = spec.error(refused, None).chain();
+        let debug = format!("{spec:?} {options:?}");
+        for text in [line.as_str(), debug.as_str()] {
+            for secret in ["pw-secret", "q-secret", "hdr-secret", "bearer-secret"] {
+                assert!(!text.contains(secret), "{secret} in {text}");
+            }
+        }
+        // The real URL still reaches the server.
+        match &spec.config {
+            ServerConfig::Http(_) => {}
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -200,5 +247,17 @@ mod tests {
         let error = spec.error(failed, Some("fail"));
         assert_eq!(error.to_string(), "http://127.0.0.1:5999/mcp: tool 'fail' failed: boom");
         assert_eq!(error.exit_code(), EXIT_MCP_TOOL);
+        let too_large = McpError::new(
+            McpErrorKind::MessageTooLarge { limit: 16 * 1024 * 1024 },
+            "s",
+            "tool 'big': the server's answer is over the limit of 16777216 bytes per message and was dropped",
+        );
+        let error = spec.error(too_large, Some("big"));
+        assert_eq!(
+            error.to_string(),
+            "http://127.0.0.1:5999/mcp: answer too large: tool 'big': the server's answer is over the limit \
+             of 16777216 bytes per message and was dropped"
+        );
+        assert_eq!(error.exit_code(), EXIT_MCP_PROTOCOL);
     }
 }

@@ -5,8 +5,9 @@ use std::time::Duration;
 
 /// A server run as a child process speaking MCP on its stdin/stdout. Its stderr is logged
 /// through `tracing` (target `weft_mcp::stderr`). The child is started as the leader of its own
-/// process group, so that closing the source also ends grandchildren (`npx`, `sh -c`).
-#[derive(Debug, Clone)]
+/// process group, so that closing the source also ends grandchildren (`npx`, `sh -c`). Its
+/// `Debug` hides the values of the environment variables and the secrets of URLs in arguments.
+#[derive(Clone)]
 pub struct StdioServer {
     pub(crate) command: PathBuf,
     pub(crate) args: Vec<String>,
@@ -56,8 +57,24 @@ impl StdioServer {
     }
 }
 
-/// A server reached over streamable HTTP.
-#[derive(Debug, Clone)]
+impl std::fmt::Debug for StdioServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let args: Vec<_> = self.args.iter().map(|arg| crate::redact_urls(arg)).collect();
+        let env: Vec<(&str, &str)> =
+            self.env.iter().map(|(name, _)| (name.as_str(), crate::redact::HIDDEN)).collect();
+        f.debug_struct("StdioServer")
+            .field("command", &self.command)
+            .field("args", &args)
+            .field("env", &env)
+            .field("env_clear", &self.env_clear)
+            .field("cwd", &self.cwd)
+            .finish()
+    }
+}
+
+/// A server reached over streamable HTTP. Its `Debug` hides the header values, the bearer
+/// token and the secrets of the URL.
+#[derive(Clone)]
 pub struct HttpServer {
     pub(crate) url: String,
     pub(crate) headers: Vec<(String, String)>,
@@ -110,6 +127,21 @@ impl HttpServer {
     pub fn client(mut self, client: reqwest::Client) -> Self {
         self.client = Some(client);
         self
+    }
+}
+
+impl std::fmt::Debug for HttpServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> =
+            self.headers.iter().map(|(name, _)| (name.as_str(), crate::redact::HIDDEN)).collect();
+        f.debug_struct("HttpServer")
+            .field("url", &crate::redact_urls(&self.url))
+            .field("headers", &headers)
+            .field("bearer", &self.bearer.as_ref().map(|_| crate::redact::HIDDEN))
+            .field("sse_read_timeout", &self.sse_read_timeout)
+            .field("terminate_on_close", &self.terminate_on_close)
+            .field("client", &self.client.is_some())
+            .finish()
     }
 }
 

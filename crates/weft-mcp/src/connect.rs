@@ -2,17 +2,16 @@
 //! `tracing`) or building the HTTP transport, then the `initialize` handshake under a deadline.
 
 use std::collections::{HashMap, VecDeque};
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use process_wrap::tokio::{CommandWrap, ProcessGroup};
 use rmcp::ServiceExt;
 use rmcp::service::RunningService;
+use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::{
     StreamableHttpClientTransportConfig, StreamableHttpClientWorker,
 };
-use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -21,6 +20,7 @@ use crate::config::{HttpServer, ServerConfig, StdioServer};
 use crate::error::{McpError, McpErrorKind, UnreachableCause, describe_chain};
 use crate::handler::Handler;
 use crate::http::{Drainer, SessionClient, own_client};
+use crate::stdio::{ChildTransport, OversizedLines, Spawned};
 use rmcp::service::RoleClient;
 
 /// How many of the child's last stderr lines are kept for error messages.
@@ -34,6 +34,8 @@ pub(crate) struct Opened {
     pub(crate) session_id: Arc<Mutex<Option<String>>>,
     pub(crate) child_pid: Option<u32>,
     pub(crate) process_group: Option<u32>,
+    /// Stdio: counts the lines over the size limit that the server sent.
+    pub(crate) oversized: Option<OversizedLines>,
 }
 
 pub(crate) async fn open(
@@ -78,13 +80,12 @@ async fn open_stdio(
     }
     let mut wrapped = CommandWrap::from(command);
     wrapped.wrap(ProcessGroup::leader());
-    let (transport, stderr) =
-        TokioChildProcess::builder(wrapped).stderr(Stdio::piped()).spawn().map_err(|error| {
+    let Spawned { transport, stderr, pid: child_pid, oversized } =
+        ChildTransport::spawn(wrapped, server.clone()).map_err(|error| {
             let message = format!("{}: {}: {error}", UnreachableCause::SpawnFailed, config.command.display());
             McpError::new(McpErrorKind::Unreachable(UnreachableCause::SpawnFailed), &**server, message)
                 .with_source(error)
         })?;
-    let child_pid = transport.id();
     let tail = Arc::new(Mutex::new(VecDeque::new()));
     if let Some(stderr) = stderr {
         tracker.spawn(read_stderr(stderr, server.clone(), tail.clone(), token.clone()));
@@ -97,6 +98,7 @@ async fn open_stdio(
                 session_id: Arc::new(Mutex::new(None)),
                 child_pid,
                 process_group: child_pid,
+                oversized: Some(oversized),
             });
         }
         Ok(Err(error)) => Some(error),
@@ -171,7 +173,9 @@ async fn open_http(
         transport_token,
     );
     match tokio::time::timeout(connect_timeout, handler.serve(transport)).await {
-        Ok(Ok(running)) => Ok(Opened { running, session_id, child_pid: None, process_group: None }),
+        Ok(Ok(running)) => {
+            Ok(Opened { running, session_id, child_pid: None, process_group: None, oversized: None })
+        }
         Ok(Err(error)) => {
             let https = config.url.starts_with("https:");
             Err(McpError::from_initialize(server, error, false, https, ""))

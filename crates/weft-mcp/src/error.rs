@@ -69,6 +69,13 @@ pub enum McpErrorKind {
     ToolFailed,
     /// The source is misconfigured (bad URL, bad header, unknown tool name).
     Configuration,
+    /// The server's answer was larger than the transport accepts in one message (rmcp's limit:
+    /// 16 MiB per stdio line, per HTTP JSON body, per SSE event). The answer was dropped; the
+    /// connection stays usable.
+    MessageTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
 }
 
 impl std::fmt::Display for McpErrorKind {
@@ -82,6 +89,9 @@ impl std::fmt::Display for McpErrorKind {
             McpErrorKind::Server => f.write_str("server error"),
             McpErrorKind::ToolFailed => f.write_str("tool failed"),
             McpErrorKind::Configuration => f.write_str("configuration error"),
+            McpErrorKind::MessageTooLarge { limit } => {
+                write!(f, "message too large (over the {} limit)", human_size(*limit))
+            }
         }
     }
 }
@@ -101,9 +111,11 @@ struct Inner {
 }
 
 impl McpError {
-    /// An error of `kind` from the server named `server`.
+    /// An error of `kind` from the server named `server`. The secrets of URLs in `server` and
+    /// `message` (userinfo password or token, query values) are hidden (see [`crate::redact_urls`]).
     pub fn new(kind: McpErrorKind, server: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { inner: Box::new(Inner { kind, server: server.into(), message: message.into(), source: None }) }
+        let (server, message) = (hide(server.into()), hide(message.into()));
+        Self { inner: Box::new(Inner { kind, server, message, source: None }) }
     }
 
     /// Sets the underlying cause.
@@ -173,6 +185,19 @@ impl McpError {
         self.inner.kind == McpErrorKind::ToolFailed
     }
 
+    /// Whether the server's answer was over the transport's per-message limit.
+    pub fn is_message_too_large(&self) -> bool {
+        matches!(self.inner.kind, McpErrorKind::MessageTooLarge { .. })
+    }
+
+    /// The answer to `what` was over `limit` bytes and was dropped.
+    pub(crate) fn message_too_large(server: &str, what: &str, limit: usize, detail: &str) -> Self {
+        let message = format!(
+            "{what}: the server's answer is over the limit of {limit} bytes per message and was dropped{detail}"
+        );
+        Self::new(McpErrorKind::MessageTooLarge { limit }, server, message)
+    }
+
     pub(crate) fn closed(server: &str, message: &str) -> Self {
         Self::new(McpErrorKind::Closed, server, message)
     }
@@ -183,6 +208,9 @@ impl McpError {
 
     /// Maps an error of a request on an open session.
     pub(crate) fn from_service(server: &str, what: &str, error: ServiceError) -> Self {
+        if let Some(limit) = too_large_limit(&error) {
+            return Self::message_too_large(server, what, limit, "").with_source(error);
+        }
         let kind = match &error {
             ServiceError::McpError(_) => McpErrorKind::Server,
             ServiceError::Timeout { .. } => McpErrorKind::Timeout,
@@ -360,6 +388,50 @@ pub(crate) fn classify_chain(error: &(dyn StdError + 'static), https: bool) -> O
         current = next_cause(e);
     }
     found
+}
+
+/// `text`, with the secrets of its URLs hidden.
+pub(crate) fn hide(text: String) -> String {
+    match crate::redact::redact_urls(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(redacted) => redacted,
+    }
+}
+
+/// The marker that [`crate::http`] puts in the `data` of the JSON-RPC error it answers a
+/// request with when the server's answer was over the limit: `{MARKER: limit}`.
+pub(crate) const TOO_LARGE_MARKER: &str = "weft_mcp_message_too_large";
+
+/// The limit, when `error` says that an answer was over it: the JSON-RPC error made by
+/// [`crate::http`], or rmcp's own "HTTP response body exceeded the maximum size" in the chain.
+fn too_large_limit(error: &ServiceError) -> Option<usize> {
+    if let ServiceError::McpError(data) = error {
+        let limit = data.data.as_ref()?.get(TOO_LARGE_MARKER)?.as_u64()?;
+        return usize::try_from(limit).ok();
+    }
+    let mut current: Option<&(dyn StdError + 'static)> = Some(error);
+    while let Some(e) = current {
+        if let Some(StreamableHttpError::ResponseBodyTooLarge { max_size }) =
+            e.downcast_ref::<StreamableHttpError<reqwest::Error>>()
+        {
+            return Some(*max_size);
+        }
+        current = next_cause(e);
+    }
+    None
+}
+
+/// `16 MiB` for 16777216; bytes when not a whole number of KiB or MiB.
+pub(crate) fn human_size(bytes: usize) -> String {
+    const KIB: usize = 1024;
+    const MIB: usize = 1024 * 1024;
+    if bytes >= MIB && bytes % MIB == 0 {
+        format!("{} MiB", bytes / MIB)
+    } else if bytes >= KIB && bytes % KIB == 0 {
+        format!("{} KiB", bytes / KIB)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 fn status_in(text: &str) -> Option<u16> {

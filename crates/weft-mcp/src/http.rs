@@ -16,6 +16,13 @@
 //! hyper cannot return the connection to the pool and every call opened a new TCP connection.
 //! [`DrainOnDrop`] reads the rest of such a body (bounded, in a task of the connection's
 //! tracker) so that the connection is reused.
+//!
+//! Answers over the size limit: rmcp bounds a JSON body and each SSE event (16 MiB). A JSON
+//! body over it fails the POST, which rmcp reports as a lost transport; an SSE event over it
+//! ends the stream, which rmcp reports as a closed transport. Both are turned here into a
+//! JSON-RPC error answering the request, marked with the limit, which [`crate::error`] maps to
+//! [`crate::McpErrorKind::MessageTooLarge`]: the call ends at once with the cause, and the
+//! session stays usable.
 
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -25,7 +32,7 @@ use std::time::Duration;
 
 use futures::stream::{BoxStream, Stream, StreamExt};
 use http::{HeaderName, HeaderValue};
-use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
+use rmcp::model::{ClientJsonRpcMessage, ErrorCode, ErrorData, RequestId, ServerJsonRpcMessage};
 use rmcp::transport::streamable_http_client::{
     SseError, StreamableHttpClient, StreamableHttpError, StreamableHttpPostResponse,
 };
@@ -35,10 +42,14 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::HttpServer;
+use crate::error::{TOO_LARGE_MARKER, human_size};
 use crate::handler::McpEvent;
+use crate::redact::redact_reqwest;
 
 /// How long to wait for a TCP (and TLS) connection.
 pub(crate) const HTTP_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// rmcp's size limit for one message: an SSE event, a JSON body (and a stdio line).
+pub(crate) const DEFAULT_MESSAGE_LIMIT: usize = rmcp::transport::async_rw::DEFAULT_MAX_LINE_LENGTH;
 /// How long the rest of a dropped response body is read before the connection is given up.
 const DRAIN_LIMIT: Duration = Duration::from_millis(50);
 
@@ -96,11 +107,14 @@ pub(crate) struct Drainer {
 type SseStream = BoxStream<'static, Result<Sse, SseError>>;
 
 /// A POST's SSE response stream that, when dropped before its end, reads the rest of the body
-/// (at most [`DRAIN_LIMIT`]) so that the HTTP connection goes back to the pool.
+/// (at most [`DRAIN_LIMIT`]) so that the HTTP connection goes back to the pool, and that answers its
+/// request with a "too large" error when an event was over the size limit.
 struct DrainOnDrop {
     /// `None` once the stream ended.
     inner: Option<SseStream>,
     drainer: Drainer,
+    /// The POST's request id and the SSE event size limit.
+    too_large: Option<(RequestId, usize)>,
 }
 
 impl Stream for DrainOnDrop {
@@ -109,10 +123,40 @@ impl Stream for DrainOnDrop {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let Some(inner) = self.inner.as_mut() else { return Poll::Ready(None) };
         let next = inner.poll_next_unpin(cx);
-        if let Poll::Ready(None) = next {
-            self.inner = None;
+        match &next {
+            Poll::Ready(None) => self.inner = None,
+            Poll::Ready(Some(Err(error))) if is_event_too_large(error) => {
+                if let Some((id, limit)) = self.too_large.take() {
+                    // The rest of the body is not read: the connection is closed.
+                    self.inner = None;
+                    let data = serde_json::to_string(&too_large_answer(id, limit)).ok();
+                    return Poll::Ready(Some(Ok(Sse { event: None, data, id: None, retry: None })));
+                }
+            }
+            _ => {}
         }
         next
+    }
+}
+
+/// Whether an SSE stream error is rmcp's "event over the size limit" (its error type is
+/// private: its text is matched; the oversized-reply tests notice a change).
+fn is_event_too_large(error: &SseError) -> bool {
+    matches!(error, SseError::Body(inner) if inner.to_string().starts_with("SSE event exceeded the maximum size"))
+}
+
+/// The JSON-RPC error that answers request `id` when the server's answer was over `limit`.
+fn too_large_answer(id: RequestId, limit: usize) -> ServerJsonRpcMessage {
+    let message = format!("the answer is larger than the transport's limit of {}", human_size(limit));
+    let data = serde_json::json!({ TOO_LARGE_MARKER: limit });
+    ServerJsonRpcMessage::error(ErrorData::new(ErrorCode::INTERNAL_ERROR, message, Some(data)), Some(id))
+}
+
+/// The id of a request (`None` for notifications, responses and errors).
+fn request_id(message: &ClientJsonRpcMessage) -> Option<RequestId> {
+    match message {
+        ClientJsonRpcMessage::Request(request) => Some(request.id.clone()),
+        _ => None,
     }
 }
 
@@ -166,13 +210,23 @@ impl SessionClient {
         }
     }
 
-    /// Checks the answer to a POST: records the session id, and turns an answer saying that the
-    /// session is unknown into [`StreamableHttpError::SessionExpired`].
+    /// Checks the answer to a POST: records the session id, turns an answer saying that the
+    /// session is unknown into [`StreamableHttpError::SessionExpired`], and an answer to request
+    /// `request` over `limit` into a JSON-RPC error saying so.
     fn check(
         &self,
         response: Result<StreamableHttpPostResponse, StreamableHttpError<reqwest::Error>>,
         session_id: Option<&str>,
+        request: Option<RequestId>,
+        limit: usize,
     ) -> Result<StreamableHttpPostResponse, StreamableHttpError<reqwest::Error>> {
+        let response = match (response, request.clone()) {
+            (Err(StreamableHttpError::ResponseBodyTooLarge { max_size }), Some(id)) => {
+                tracing::warn!(server = %self.server, limit = max_size, "MCP HTTP answer over the size limit; the call fails");
+                return Ok(StreamableHttpPostResponse::Json(too_large_answer(id, max_size), None));
+            }
+            (response, _) => response,
+        };
         let expired = match (&response, session_id) {
             (Err(StreamableHttpError::SessionExpired), Some(_)) => Some("HTTP 404"),
             (Ok(StreamableHttpPostResponse::Json(ServerJsonRpcMessage::Error(error), _)), Some(_))
@@ -190,7 +244,11 @@ impl SessionClient {
         self.record(&response);
         Ok(match response {
             StreamableHttpPostResponse::Sse(stream, id) => StreamableHttpPostResponse::Sse(
-                Box::pin(DrainOnDrop { inner: Some(stream), drainer: self.drainer.clone() }),
+                Box::pin(DrainOnDrop {
+                    inner: Some(stream),
+                    drainer: self.drainer.clone(),
+                    too_large: request.map(|request| (request, limit)),
+                }),
                 id,
             ),
             other => other,
@@ -220,9 +278,10 @@ impl StreamableHttpClient for SessionClient {
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<StreamableHttpPostResponse, StreamableHttpError<Self::Error>> {
         let attached = session_id.clone();
+        let request = request_id(&message);
         let post = self.inner.post_message(uri, message, session_id, auth_header, custom_headers);
-        let response = self.unless_dropped(post).await;
-        self.check(response, attached.as_deref())
+        let response = self.unless_dropped(post).await.map_err(redacted);
+        self.check(response, attached.as_deref(), request, DEFAULT_MESSAGE_LIMIT)
     }
 
     async fn post_message_with_max_sse_event_size(
@@ -235,6 +294,7 @@ impl StreamableHttpClient for SessionClient {
         max_sse_event_size: usize,
     ) -> Result<StreamableHttpPostResponse, StreamableHttpError<Self::Error>> {
         let attached = session_id.clone();
+        let request = request_id(&message);
         let post = self.inner.post_message_with_max_sse_event_size(
             uri,
             message,
@@ -243,8 +303,8 @@ impl StreamableHttpClient for SessionClient {
             custom_headers,
             max_sse_event_size,
         );
-        let response = self.unless_dropped(post).await;
-        self.check(response, attached.as_deref())
+        let response = self.unless_dropped(post).await.map_err(redacted);
+        self.check(response, attached.as_deref(), request, max_sse_event_size)
     }
 
     async fn delete_session(
@@ -258,7 +318,7 @@ impl StreamableHttpClient for SessionClient {
             tracing::debug!(session_id = %session_id, "terminate-on-close is off: session left open");
             return Ok(());
         }
-        self.inner.delete_session(uri, session_id, auth_header, custom_headers).await
+        self.inner.delete_session(uri, session_id, auth_header, custom_headers).await.map_err(redacted)
     }
 
     async fn get_stream(
@@ -269,7 +329,10 @@ impl StreamableHttpClient for SessionClient {
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<BoxStream<'static, Result<Sse, SseError>>, StreamableHttpError<Self::Error>> {
-        self.inner.get_stream(uri, session_id, last_event_id, auth_header, custom_headers).await
+        self.inner
+            .get_stream(uri, session_id, last_event_id, auth_header, custom_headers)
+            .await
+            .map_err(redacted)
     }
 
     async fn get_stream_with_max_sse_event_size(
@@ -291,6 +354,16 @@ impl StreamableHttpClient for SessionClient {
                 max_sse_event_size,
             )
             .await
+            .map_err(redacted)
+    }
+}
+
+/// The error, with the secrets of the URL inside a reqwest error hidden (rmcp logs these errors,
+/// and they end up in [`crate::McpError`]'s chain).
+fn redacted(error: StreamableHttpError<reqwest::Error>) -> StreamableHttpError<reqwest::Error> {
+    match error {
+        StreamableHttpError::Client(error) => StreamableHttpError::Client(redact_reqwest(error)),
+        other => other,
     }
 }
 

@@ -35,8 +35,10 @@ mod error;
 mod handler;
 mod http;
 mod prompts;
+mod redact;
 mod sampling;
 mod source;
+mod stdio;
 mod tool;
 
 pub use config::{HttpServer, ServerConfig, StdioServer};
@@ -49,5 +51,6 @@ pub use handler::McpEvent;
 pub use prompts::{
     McpPrompt, McpPromptArgument, McpPromptMessages, McpResource, McpResourceContents, McpResourceTemplate,
 };
+pub use redact::redact_urls;
 pub use rmcp;
 pub use source::{McpSource, McpSourceBuilder};

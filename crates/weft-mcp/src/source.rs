@@ -24,6 +24,7 @@ use crate::connect::{Opened, open};
 use crate::elicitation::ElicitationHandler;
 use crate::error::{McpError, McpErrorKind};
 use crate::handler::{ClientFeatures, Handler, McpEvent};
+use crate::stdio::{LINE_LIMIT, OversizedLines};
 use crate::tool::{ToolOptions, build_tools, map_result};
 
 /// How long closing waits for the session and the child process to end.
@@ -173,6 +174,8 @@ struct Conn {
     token: CancellationToken,
     tracker: TaskTracker,
     lost: Arc<AtomicBool>,
+    /// Stdio: counts the lines over the size limit (requests waiting then end at once).
+    oversized: Option<OversizedLines>,
     session_id: Arc<Mutex<Option<String>>>,
     child_pid: Option<u32>,
     // Dropping the connection (the last source handle) cancels its token: the actor then
@@ -195,10 +198,11 @@ impl Conn {
 }
 
 impl McpSource {
-    /// Starts building a source for the server named `name` (used in errors and logs).
+    /// Starts building a source for the server named `name` (used in errors and logs; when it
+    /// holds a URL, its password, token and query values are hidden).
     pub fn builder(name: impl Into<String>, server: impl Into<ServerConfig>) -> McpSourceBuilder {
         McpSourceBuilder {
-            name: name.into(),
+            name: crate::error::hide(name.into()),
             server: server.into(),
             tools: ToolOptions::default(),
             connect_timeout: Duration::from_secs(30),
@@ -333,10 +337,20 @@ impl SourceInner {
             features: self.features.clone(),
         };
         let deadline = tokio::time::Instant::now() + self.connect_timeout;
-        let Opened { running, session_id, child_pid, process_group } =
+        let Opened { running, session_id, child_pid, process_group, oversized } =
             open(&self.name, &self.server, handler, self.connect_timeout, &tracker, &token).await?;
         let peer = running.peer().clone();
-        let listed = tokio::time::timeout_at(deadline, peer.list_all_tools()).await;
+        let listed =
+            until_oversized(oversized.clone(), tokio::time::timeout_at(deadline, peer.list_all_tools()))
+                .await;
+        let listed = match listed {
+            Some(listed) => listed,
+            None => {
+                close_running(running, &self.name, process_group).await;
+                token.cancel();
+                return Err(McpError::message_too_large(&self.name, "tools/list", LINE_LIMIT, STDIO_DETAIL));
+            }
+        };
         let tools = match listed {
             Ok(Ok(tools)) => tools,
             Ok(Err(error)) => {
@@ -361,16 +375,25 @@ impl SourceInner {
             token.clone(),
             self.request_timeout,
         ));
-        Ok(Conn { peer, _guard: token.clone().drop_guard(), token, tracker, lost, session_id, child_pid })
+        Ok(Conn {
+            peer,
+            _guard: token.clone().drop_guard(),
+            token,
+            tracker,
+            lost,
+            oversized,
+            session_id,
+            child_pid,
+        })
     }
 
     /// The peer of a live connection; a lost one is replaced once, here, before the request.
-    async fn peer(&self) -> Result<(Peer<RoleClient>, Arc<AtomicBool>), McpError> {
+    async fn peer(&self) -> Result<Handle, McpError> {
         let mut state = self.state.lock().await;
         match &*state {
             State::Never => return Err(McpError::closed(&self.name, "not connected (call connect first)")),
             State::Closed => return Err(McpError::closed(&self.name, "the source is closed")),
-            State::Open(conn) if !conn.is_lost() => return Ok((conn.peer.clone(), conn.lost.clone())),
+            State::Open(conn) if !conn.is_lost() => return Ok(conn.handle()),
             State::Open(_) | State::Lost => {}
         }
         tracing::warn!(server = %self.name, "MCP connection lost; reconnecting once");
@@ -379,7 +402,7 @@ impl SourceInner {
         }
         match self.open_conn().await {
             Ok(conn) => {
-                let handle = (conn.peer.clone(), conn.lost.clone());
+                let handle = conn.handle();
                 *state = State::Open(conn);
                 tracing::info!(server = %self.name, "MCP connection re-established");
                 let _ = self.events.send(McpEvent::Reconnected { server: self.name.to_string() });
@@ -399,9 +422,14 @@ impl SourceInner {
         F: FnOnce(Peer<RoleClient>) -> Fut,
         Fut: std::future::Future<Output = Result<T, rmcp::ServiceError>>,
     {
-        let (peer, lost) = self.peer().await?;
+        let Handle { peer, lost, oversized } = self.peer().await?;
         let transport_closed = peer.clone();
-        match tokio::time::timeout(self.request_timeout, send(peer)).await {
+        let outcome =
+            until_oversized(oversized, tokio::time::timeout(self.request_timeout, send(peer))).await;
+        let Some(outcome) = outcome else {
+            return Err(McpError::message_too_large(&self.name, what, LINE_LIMIT, STDIO_DETAIL));
+        };
+        match outcome {
             Err(_) => Err(McpError::timeout(&self.name, what, self.request_timeout)),
             Ok(Ok(value)) => Ok(value),
             Ok(Err(error)) => {
@@ -420,6 +448,36 @@ impl SourceInner {
         let what = format!("tool '{name}'");
         let result = self.request(&what, |peer| async move { peer.call_tool(params).await }).await?;
         map_result(result).map_err(|text| McpError::new(McpErrorKind::ToolFailed, &*self.name, text))
+    }
+}
+
+/// What [`McpError::message_too_large`] adds on stdio, where the lost line's request is unknown.
+const STDIO_DETAIL: &str = " (on stdio every request waiting when such a line arrives ends with this error)";
+
+/// What a request needs of its connection.
+struct Handle {
+    peer: Peer<RoleClient>,
+    lost: Arc<AtomicBool>,
+    oversized: Option<OversizedLines>,
+}
+
+impl Conn {
+    fn handle(&self) -> Handle {
+        Handle { peer: self.peer.clone(), lost: self.lost.clone(), oversized: self.oversized.clone() }
+    }
+}
+
+/// Runs `future`; `None` when the connection's stdout carries a line over the size limit before
+/// it ends (only lines that start arriving from now on count).
+async fn until_oversized<F: std::future::Future>(
+    oversized: Option<OversizedLines>,
+    future: F,
+) -> Option<F::Output> {
+    let Some(mut lines) = oversized else { return Some(future.await) };
+    lines.mark_unchanged();
+    tokio::select! {
+        output = future => Some(output),
+        Ok(()) = lines.changed() => None,
     }
 }
 

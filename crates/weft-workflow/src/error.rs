@@ -156,4 +156,49 @@ pub enum CheckpointError {
     /// A store-specific failure.
     #[error("checkpoint store: {0}")]
     Store(#[source] BoxError),
+    /// A stored checkpoint could not be read (permissions, a directory in its place, a disk
+    /// error).
+    #[error("checkpoint '{checkpoint_id}' at {path} could not be read: {source}")]
+    Unreadable {
+        /// The id asked for (or, when listing, the file's name without `.json`).
+        checkpoint_id: String,
+        /// The file.
+        path: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A stored checkpoint is not a valid checkpoint (torn, edited, not UTF-8, not JSON of the
+    /// checkpoint's shape).
+    #[error("checkpoint '{checkpoint_id}' at {path} is corrupt: {source}")]
+    Corrupt {
+        /// The id asked for (or, when listing, the file's name without `.json`).
+        checkpoint_id: String,
+        /// The file.
+        path: String,
+        /// What is wrong with it.
+        #[source]
+        source: BoxError,
+    },
+    /// A stored checkpoint holds another id than the one asked for (its file name): it was
+    /// copied or renamed by hand.
+    #[error("the file {path} holds checkpoint '{found}', not '{expected}'")]
+    WrongId {
+        /// The id asked for (the file's name without `.json`).
+        expected: String,
+        /// The id inside the file.
+        found: String,
+        /// The file.
+        path: String,
+    },
+    /// A stored checkpoint belongs to another run than the directory it is in.
+    #[error("the file {path} holds a checkpoint of run '{found}', not of run '{expected}'")]
+    WrongRun {
+        /// The run of the directory.
+        expected: String,
+        /// The run inside the file.
+        found: String,
+        /// The file.
+        path: String,
+    },
 }

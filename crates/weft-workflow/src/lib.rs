@@ -74,8 +74,8 @@ mod workflow_agent;
 pub use agent::{AgentApprovalRequest, AgentExecutor};
 pub use builder::{DEFAULT_MAX_SUPERSTEPS, WorkflowBuilder};
 pub use checkpoint::{
-    CHECKPOINT_FORMAT_VERSION, Checkpoint, CheckpointInfo, CheckpointStore, FileCheckpointStore,
-    InMemoryCheckpointStore,
+    CHECKPOINT_FORMAT_VERSION, Checkpoint, CheckpointInfo, CheckpointListing, CheckpointStore,
+    FileCheckpointStore, InMemoryCheckpointStore,
 };
 #[cfg(feature = "sqlite")]
 pub use checkpoint::{SQLITE_SCHEMA_VERSION, SqliteCheckpointStore};

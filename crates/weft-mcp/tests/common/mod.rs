@@ -64,9 +64,15 @@ pub async fn wait_listening(port: u16) {
 
 /// Starts the Python test server on streamable HTTP on `port`.
 pub fn spawn_py_http(python: &str, port: u16) -> std::process::Child {
+    spawn_py_http_mode(python, port, "http")
+}
+
+/// Starts the Python test server on streamable HTTP on `port`; `mode` is `http` (answers as SSE
+/// streams) or `http-json` (answers as JSON bodies).
+pub fn spawn_py_http_mode(python: &str, port: u16, mode: &str) -> std::process::Child {
     std::process::Command::new(python)
         .arg(py_server())
-        .arg("http")
+        .arg(mode)
         .arg(port.to_string())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -88,8 +94,13 @@ pub fn spawn_everything_http(node: &str, everything: &str, port: u16) -> std::pr
 
 /// The Python test server on streamable HTTP.
 pub async fn start_py_http(python: &str) -> ServerProcess {
+    start_py_http_mode(python, "http").await
+}
+
+/// The Python test server on streamable HTTP, in `mode` (see [`spawn_py_http_mode`]).
+pub async fn start_py_http_mode(python: &str, mode: &str) -> ServerProcess {
     let port = free_port();
-    let child = spawn_py_http(python, port);
+    let child = spawn_py_http_mode(python, port, mode);
     let server = ServerProcess { child, url: format!("http://127.0.0.1:{port}/mcp"), port };
     wait_listening(port).await;
     server
@@ -117,16 +128,20 @@ impl ServerProcess {
 /// A `tracing` subscriber for this thread that keeps what it logs (current-thread runtime:
 /// rmcp's and the source's tasks are polled on this thread too).
 pub fn capture_tracing() -> (tracing::subscriber::DefaultGuard, std::sync::Arc<std::sync::Mutex<Vec<u8>>>) {
+    capture_tracing_with("weft_mcp=debug")
+}
+
+/// [`capture_tracing`] with another filter (e.g. `trace`: every crate, every level).
+pub fn capture_tracing_with(
+    filter: &str,
+) -> (tracing::subscriber::DefaultGuard, std::sync::Arc<std::sync::Mutex<Vec<u8>>>) {
     let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let writer = {
         let buffer = buffer.clone();
         move || CaptureWriter(buffer.clone())
     };
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter("weft_mcp=debug")
-        .with_writer(writer)
-        .with_ansi(false)
-        .finish();
+    let subscriber =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(false).finish();
     (tracing::subscriber::set_default(subscriber), buffer)
 }
 

@@ -1,7 +1,8 @@
 """A small MCP server for weft-mcp's tests, on the PyPI `mcp` package (2.x).
 
 Usage: py_server.py stdio
-       py_server.py http PORT        (streamable HTTP on 127.0.0.1:PORT/mcp)
+       py_server.py http PORT        (streamable HTTP on 127.0.0.1:PORT/mcp, answers as SSE)
+       py_server.py http-json PORT   (the same, answers as JSON bodies)
 """
 
 import asyncio
@@ -162,6 +163,12 @@ def last_cancelled() -> str:
     return ",".join(cancelled)
 
 
+@server.tool()
+def big_reply(mib: float) -> str:
+    """Answers with a text of `mib` MiB (to go past a transport's per-message limit)."""
+    return "x" * int(mib * 1024 * 1024)
+
+
 @server.prompt()
 def greet(name: str) -> str:
     """A greeting prompt."""
@@ -176,8 +183,8 @@ def hello() -> str:
 
 if __name__ == "__main__":
     mode = sys.argv[1] if len(sys.argv) > 1 else "stdio"
-    if mode == "http":
-        server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
+    if mode in ("http", "http-json"):
+        server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]), json_response=mode == "http-json")
     else:
         print("weft-test-py: starting on stdio", file=sys.stderr, flush=True)
         server.run("stdio")

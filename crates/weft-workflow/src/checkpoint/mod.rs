@@ -21,7 +21,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use file::FileCheckpointStore;
+pub use file::{CheckpointListing, FileCheckpointStore};
 pub use memory::InMemoryCheckpointStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SQLITE_SCHEMA_VERSION, SqliteCheckpointStore};
