@@ -55,9 +55,10 @@ async fn errors_and_debug_output_hide_url_secrets_headers_and_the_token() {
     assert_clean("the server's Debug", &format!("{:?}", server(&url)));
 }
 
+#[ignore = "needs the MCP peers (Node, server-everything, Python mcp): scripts/test installs them"]
 #[tokio::test(flavor = "current_thread")]
 async fn tracing_output_hides_url_secrets_headers_and_the_token() {
-    let Some(python) = common::peer("WEFT_MCP_PYTHON") else { return };
+    let python = common::peer("WEFT_MCP_PYTHON");
     let running = common::start_py_http(&python).await;
     let (guard, captured) = common::capture_tracing_with("trace");
 
