@@ -372,6 +372,7 @@ impl AgentError {
 
 /// An error reading or writing a session.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SessionError {
     /// The JSON was not a session.
     #[error("invalid session JSON: {0}")]
@@ -383,6 +384,16 @@ pub enum SessionError {
         found: u32,
         /// The newest version this build reads.
         supported: u32,
+    },
+    /// A session file does not hold a session this build reads (the cause is a
+    /// [`SessionError::Json`] or [`SessionError::Version`]).
+    #[error("session file {path}: {source}")]
+    InvalidFile {
+        /// The file.
+        path: String,
+        /// What is wrong with its content.
+        #[source]
+        source: Box<SessionError>,
     },
     /// Reading or writing the file failed.
     #[error("session file {path}: {source}")]

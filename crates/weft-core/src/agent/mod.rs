@@ -20,6 +20,7 @@
 mod function_loop;
 pub mod response;
 pub mod session;
+mod session_file;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
