@@ -316,6 +316,10 @@ pub enum AgentError {
         agent: String,
         /// The limit that was reached.
         limit: usize,
+        /// What the run did before it stopped: the model's messages and the tools' results
+        /// (every call has its result), the usage and the model calls so far. The session is
+        /// left as it was; append `response.messages` to it to keep them.
+        response: Box<crate::agent::AgentResponse>,
     },
     /// A structured-output run got an answer that does not parse as the requested type.
     #[error("agent '{agent}': the answer is not valid {type_name}: {message}; answer was: {text}")]
@@ -361,6 +365,15 @@ pub enum AgentError {
 }
 
 impl AgentError {
+    /// What the run did before it failed, when the error carries it
+    /// ([`AgentError::MaxIterations`]).
+    pub fn partial_response(&self) -> Option<&crate::agent::AgentResponse> {
+        match self {
+            AgentError::MaxIterations { response, .. } => Some(response),
+            _ => None,
+        }
+    }
+
     /// The chat error behind this, when the model call failed.
     pub fn as_chat_error(&self) -> Option<&ChatError> {
         match self {
