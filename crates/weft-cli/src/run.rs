@@ -1,8 +1,8 @@
 //! `weft run`: one agent run over an optional saved session, streamed to the terminal.
 
-use std::io::Read;
-use std::path::Path;
+mod session_lock;
 
+use std::io::Read;
 use std::sync::Arc;
 
 use futures::StreamExt;
@@ -16,12 +16,21 @@ use crate::error::CliError;
 use crate::mcp_server::ServerSpec;
 use crate::output::Renderer;
 use crate::provider;
+use session_lock::SessionLock;
 
 /// Runs the agent on the prompt, streaming the answer; saves the session afterwards if asked.
 /// The MCP servers of `--mcp` are connected first and closed at the end, whatever happened.
+///
+/// With `--session`, the file's place is checked before anything is connected or asked (a run
+/// whose conversation could not be saved does not start), and the run holds the session's lock
+/// from loading the file to saving it, so that runs on one file take turns.
 pub(crate) async fn run(args: RunArgs) -> Result<(), CliError> {
     let prompt = read_prompt(&args.prompt)?;
     let provider = provider::select(&args)?;
+    let mut lock = match &args.session {
+        Some(path) => Some(SessionLock::open(&AgentSession::check_path(path)?)?),
+        None => None,
+    };
     let approver = args.approve.then(|| Approver::new(args.prompt == "-"));
     let specs = args
         .mcp
@@ -43,7 +52,13 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), CliError> {
         }
     }
     let result = match connected {
-        Ok(()) => run_agent(args, prompt, provider, &sources, approver).await,
+        Ok(()) => {
+            let work = run_agent(args, prompt, provider, &sources, approver);
+            match lock.as_mut() {
+                Some(lock) => lock.hold_while(work).await,
+                None => work.await,
+            }
+        }
         Err(error) => Err(error),
     };
     for source in &sources {
@@ -62,7 +77,7 @@ async fn run_agent(
     eprintln!("weft: using {}", provider.description);
 
     let mut session = match &args.session {
-        Some(path) if path.exists() => AgentSession::load(path)?,
+        Some(path) if path.exists() => AgentSession::load_async(path.clone()).await?,
         _ => AgentSession::new(),
     };
 
@@ -104,7 +119,7 @@ async fn run_agent(
     };
     let result = match result {
         Ok(()) => match &args.session {
-            Some(path) => save_session(&session, path),
+            Some(path) => session.save_async(path.clone()).await.map_err(CliError::from),
             None => Ok(()),
         },
         Err(error) => Err(error),
@@ -156,22 +171,4 @@ fn read_prompt(argument: &str) -> Result<String, CliError> {
         return Err(CliError::Usage("the prompt is empty".into()));
     }
     Ok(prompt)
-}
-
-/// Writes the session next to its file and renames it into place, so that a failed write never
-/// leaves half a session behind.
-fn save_session(session: &AgentSession, path: &Path) -> Result<(), CliError> {
-    let json = session.to_json()?;
-    let mut temporary = path.as_os_str().to_owned();
-    temporary.push(".tmp");
-    let temporary = std::path::PathBuf::from(temporary);
-    let io_error = |source| CliError::Io {
-        context: format!("could not save the session to {}", path.display()),
-        source,
-    };
-    std::fs::write(&temporary, json).map_err(io_error)?;
-    std::fs::rename(&temporary, path).map_err(|source| {
-        let _ = std::fs::remove_file(&temporary);
-        io_error(source)
-    })
 }

@@ -137,7 +137,11 @@ fn a_corrupt_session_file_is_reported_and_left_alone() {
     let kept = std::fs::read_to_string(&path).expect("read");
     let _ = std::fs::remove_file(&path);
     assert_eq!(output.status.code(), Some(1));
-    assert!(text(&output.stderr).contains("weft: error: invalid session JSON"), "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(&format!("weft: error: session file {}: invalid session JSON", path.display())),
+        "{stderr}"
+    );
     assert_eq!(kept, "not json");
 }
 

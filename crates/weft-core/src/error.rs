@@ -316,6 +316,10 @@ pub enum AgentError {
         agent: String,
         /// The limit that was reached.
         limit: usize,
+        /// What the run did before it stopped: the model's messages and the tools' results
+        /// (every call has its result), the usage and the model calls so far. The session is
+        /// left as it was; append `response.messages` to it to keep them.
+        response: Box<crate::agent::AgentResponse>,
     },
     /// A structured-output run got an answer that does not parse as the requested type.
     #[error("agent '{agent}': the answer is not valid {type_name}: {message}; answer was: {text}")]
@@ -361,6 +365,15 @@ pub enum AgentError {
 }
 
 impl AgentError {
+    /// What the run did before it failed, when the error carries it
+    /// ([`AgentError::MaxIterations`]).
+    pub fn partial_response(&self) -> Option<&crate::agent::AgentResponse> {
+        match self {
+            AgentError::MaxIterations { response, .. } => Some(response),
+            _ => None,
+        }
+    }
+
     /// The chat error behind this, when the model call failed.
     pub fn as_chat_error(&self) -> Option<&ChatError> {
         match self {
@@ -372,6 +385,7 @@ impl AgentError {
 
 /// An error reading or writing a session.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SessionError {
     /// The JSON was not a session.
     #[error("invalid session JSON: {0}")]
@@ -383,6 +397,16 @@ pub enum SessionError {
         found: u32,
         /// The newest version this build reads.
         supported: u32,
+    },
+    /// A session file does not hold a session this build reads (the cause is a
+    /// [`SessionError::Json`] or [`SessionError::Version`]).
+    #[error("session file {path}: {source}")]
+    InvalidFile {
+        /// The file.
+        path: String,
+        /// What is wrong with its content.
+        #[source]
+        source: Box<SessionError>,
     },
     /// Reading or writing the file failed.
     #[error("session file {path}: {source}")]

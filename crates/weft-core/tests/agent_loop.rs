@@ -397,3 +397,177 @@ async fn a_call_to_a_declared_only_tool_ends_the_run_with_the_call() {
         "{offered:?}"
     );
 }
+
+/// Every function call in `messages` has a result, and every result a call, each once.
+fn assert_no_orphans(messages: &[Message]) {
+    let mut calls: Vec<String> =
+        messages.iter().flat_map(Message::function_calls).map(|c| c.call_id.clone()).collect();
+    let mut results: Vec<String> =
+        messages.iter().flat_map(Message::function_results).map(|r| r.call_id.clone()).collect();
+    calls.sort();
+    results.sort();
+    assert_eq!(calls, results, "calls and results do not match in {messages:#?}");
+}
+
+fn billing_options() -> ChatOptions {
+    let declared = weft_core::ToolDefinition::new(
+        "transfer_to_billing",
+        "Hand over to billing",
+        json!({"type": "object", "properties": {}}),
+    );
+    ChatOptions { tools: vec![declared], ..Default::default() }
+}
+
+#[tokio::test]
+async fn a_turn_mixing_declared_and_real_tools_runs_the_real_ones_and_leaves_the_declared_to_the_caller() {
+    for streaming in [false, true] {
+        let client = Arc::new(ReplayClient::new([
+            ChatResponse::function_calls([
+                call("w1", "get_weather", json!({"city": "Paris"})),
+                call("h1", "transfer_to_billing", json!({})),
+                call("w2", "get_weather", json!({"city": "Rome"})),
+            ]),
+            ChatResponse::text("billing says hi"),
+        ]));
+        let agent = ChatAgent::builder(client.clone()).tool(weather_tool()).build();
+        let mut session = AgentSession::new();
+        let response = if streaming {
+            let mut stream = agent.run_stream_with(&mut session, "charged twice", billing_options());
+            let mut tool_updates = 0;
+            while let Some(update) = stream.next().await {
+                tool_updates += usize::from(update.unwrap().role == Some(Role::Tool));
+            }
+            drop(stream);
+            assert_eq!(tool_updates, 1, "the real tools' results are streamed");
+            None
+        } else {
+            Some(agent.run_with(&mut session, "charged twice", billing_options()).await.unwrap())
+        };
+        assert_eq!(client.requests().len(), 1, "the run ends after the turn");
+        if let Some(response) = &response {
+            assert_eq!(response.model_calls, 1);
+            assert_eq!(response.messages.len(), 2, "{:?}", response.messages);
+        }
+        // The agent's calls have their results, in order; the declared one is the caller's.
+        let roles: Vec<Role> = session.messages.iter().map(|m| m.role).collect();
+        assert_eq!(roles, [Role::User, Role::Assistant, Role::Tool]);
+        let results: Vec<(String, String)> = session.messages[2]
+            .function_results()
+            .map(|r| (r.call_id.clone(), r.result.as_str().unwrap_or_default().to_string()))
+            .collect();
+        assert_eq!(
+            results,
+            [
+                ("w1".to_string(), "weather in Paris: sunny, 21C".to_string()),
+                ("w2".to_string(), "weather in Rome: sunny, 21C".to_string())
+            ]
+        );
+
+        // The caller answers its call; the next request has no call without a result.
+        let answer = Message::new(
+            Role::Tool,
+            vec![Content::FunctionResult(weft_core::FunctionResult::ok("h1", json!("billing took over")))],
+        );
+        let next = agent.run_with(&mut session, answer, billing_options()).await.unwrap();
+        assert_eq!(next.text(), "billing says hi");
+        assert_no_orphans(&client.requests()[1].messages);
+        assert_no_orphans(&session.messages);
+    }
+}
+
+#[tokio::test]
+async fn a_held_turn_with_a_declared_call_resumes_the_approved_tools_then_waits_for_the_caller() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let tool = {
+        let runs = runs.clone();
+        FunctionTool::new("delete_city", "Deletes a city", move |args: City| {
+            runs.fetch_add(1, Ordering::SeqCst);
+            async move { Ok::<_, String>(format!("deleted {}", args.city)) }
+        })
+        .with_approval(ApprovalMode::Always)
+    };
+    let client = Arc::new(ReplayClient::new([
+        ChatResponse::function_calls([
+            call("d1", "delete_city", json!({"city": "Paris"})),
+            call("h1", "transfer_to_billing", json!({})),
+        ]),
+        ChatResponse::text("done"),
+    ]));
+    let agent = ChatAgent::builder(client.clone()).tool(tool).build();
+    let mut session = AgentSession::new();
+    let first = agent.run_with(&mut session, "delete Paris", billing_options()).await.unwrap();
+    let request = first.approval_requests().pop().expect("an approval request");
+    assert_eq!(runs.load(Ordering::SeqCst), 0);
+
+    // Approved: the tool runs; the declared call is still the caller's, so the model is not asked.
+    let second = agent.run_with(&mut session, request.approve(), billing_options()).await.unwrap();
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    assert_eq!(second.model_calls, 0);
+    assert_eq!(client.requests().len(), 1);
+    let results: Vec<&str> =
+        second.messages.iter().flat_map(Message::function_results).map(|r| r.call_id.as_str()).collect();
+    assert_eq!(results, ["d1"]);
+
+    let answer = Message::new(
+        Role::Tool,
+        vec![Content::FunctionResult(weft_core::FunctionResult::ok("h1", json!("ok")))],
+    );
+    let third = agent.run_with(&mut session, answer, billing_options()).await.unwrap();
+    assert_eq!(third.text(), "done");
+    assert_no_orphans(&client.requests()[1].messages);
+}
+
+#[tokio::test]
+async fn approval_answers_and_the_callers_results_can_come_in_one_run() {
+    let tool = FunctionTool::new("delete_city", "Deletes a city", |args: City| async move {
+        Ok::<_, String>(format!("deleted {}", args.city))
+    })
+    .with_approval(ApprovalMode::Always);
+    let client = Arc::new(ReplayClient::new([
+        ChatResponse::function_calls([
+            call("d1", "delete_city", json!({"city": "Paris"})),
+            call("h1", "transfer_to_billing", json!({})),
+        ]),
+        ChatResponse::text("done"),
+    ]));
+    let agent = ChatAgent::builder(client.clone()).tool(tool).build();
+    let mut session = AgentSession::new();
+    let first = agent.run_with(&mut session, "delete Paris", billing_options()).await.unwrap();
+    let request = first.approval_requests().pop().unwrap();
+    let mut input = vec![Message::new(
+        Role::Tool,
+        vec![Content::FunctionResult(weft_core::FunctionResult::ok("h1", json!("ok")))],
+    )];
+    input.push(request.reject());
+    let second = agent.run_with(&mut session, input, billing_options()).await.unwrap();
+    assert_eq!(second.text(), "done");
+    let sent = &client.requests()[1].messages;
+    assert_no_orphans(sent);
+    let rejected = sent.iter().flat_map(Message::function_results).find(|r| r.call_id == "d1").unwrap();
+    assert!(rejected.error.as_deref().unwrap_or_default().contains("did not approve"), "{rejected:?}");
+}
+
+#[tokio::test]
+async fn max_iterations_carries_what_the_run_did() {
+    let looping = (0..10).map(|i| {
+        let mut response =
+            ChatResponse::function_calls([call(&format!("c{i}"), "get_weather", json!({"city": "Rome"}))]);
+        response.usage = Some(Usage::new(10, 2));
+        response
+    });
+    let client = Arc::new(ReplayClient::new(looping));
+    let agent = ChatAgent::builder(client.clone()).tool(weather_tool()).max_iterations(3).build();
+    let mut session = AgentSession::new();
+    let error = agent.run(&mut session, "loop").await.unwrap_err();
+    let partial = error.partial_response().expect("the partial response");
+    assert!(matches!(&error, AgentError::MaxIterations { response, .. } if **response == *partial));
+    assert_eq!(partial.model_calls, 3);
+    assert_eq!(partial.usage, Usage::new(30, 6));
+    let roles: Vec<Role> = partial.messages.iter().map(|m| m.role).collect();
+    assert_eq!(
+        roles,
+        [Role::Assistant, Role::Tool, Role::Assistant, Role::Tool, Role::Assistant, Role::Tool]
+    );
+    assert_no_orphans(&partial.messages);
+    assert!(session.messages.is_empty(), "the session is left as it was");
+}

@@ -1,7 +1,7 @@
 //! The function-invocation loop: model → tool calls (run concurrently) → results → model, until
 //! the model answers, a tool needs approval, or the iteration limit is reached.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
@@ -16,6 +16,7 @@ use crate::message::{
     ApprovalRequest, ApprovalResponse, Content, FunctionCall, FunctionResult, Message, Role,
 };
 use crate::middleware::{FunctionInvocation, InvokeTool, Next, Terminal};
+use crate::options::ToolDefinition;
 use crate::response::{ChatResponse, ResponseFolder};
 use crate::telemetry;
 use crate::tool::{Tool, ToolContext};
@@ -72,17 +73,29 @@ async fn run_loop(
     let mut response = AgentResponse::default();
     let mut appended: Vec<Message> = Vec::new();
 
+    let base_options = run_options.merged_over(&agent.options);
+
     // Approvals: answer the calls the previous run left waiting, before anything else.
     let (answers, input) = split_approval_answers(input);
     let tools = agent.current_tools();
-    if let Some(resumed) = resume_pending_calls(agent, history, answers, &tools).await? {
+    let answered: HashSet<&str> =
+        input.iter().flat_map(Message::function_results).map(|r| r.call_id.as_str()).collect();
+    let resume = Pending { tools: &tools, declared: &base_options.tools, answered: &answered };
+    let resumed = resume_pending_calls(agent, history, answers, &resume).await?;
+    let mut callers_turn = false;
+    if let Some(Resumed { message, callers_calls_left }) = resumed {
         if sink.is_some() {
-            emit(sink, tool_update(agent, &resumed)).await?;
+            emit(sink, tool_update(agent, &message)).await?;
         }
-        response.messages.push(resumed.clone());
-        appended.push(resumed);
+        response.messages.push(message.clone());
+        appended.push(message);
+        callers_turn = callers_calls_left;
     }
     appended.extend(input);
+    if callers_turn {
+        // The held turn also called tools only the caller has: their results come first.
+        return Ok((response, appended));
+    }
 
     // What the model is sent: the instructions, the session's history and this run's messages
     // so far (copied into each request, which owns its messages; no other copy is kept).
@@ -96,7 +109,6 @@ async fn run_loop(
         messages
     };
 
-    let base_options = run_options.merged_over(&agent.options);
     let mut tools = tools;
     for iteration in 0..agent.max_iterations {
         if iteration > 0 {
@@ -134,18 +146,14 @@ async fn run_loop(
         }
 
         // A call to a tool the caller only declared (in the run's options, with no tool behind
-        // it) is the caller's to handle: the run ends with the call, nothing is invoked.
-        let declared_only = calls.iter().any(|call| {
-            !tools.contains_key(&call.name) && base_options.tools.iter().any(|t| t.name == call.name)
-        });
-        if declared_only {
-            response.messages.extend(produced.iter().cloned());
-            appended.extend(produced);
-            return Ok((response, appended));
-        }
+        // it) is the caller's to handle: the run ends with the call, not invoked. The turn's
+        // other calls still get their results first (the model's API refuses a conversation
+        // with a call left without one).
+        let (callers, ours): (Vec<&FunctionCall>, Vec<&FunctionCall>) =
+            calls.iter().partition(|call| is_declared_only(call, &tools, &base_options.tools));
 
         // A call that needs approval holds the whole turn until the caller answers.
-        let needs_approval: Vec<&FunctionCall> = calls
+        let needs_approval: Vec<&FunctionCall> = ours
             .iter()
             .copied()
             .filter(|call| tools.get(&call.name).is_some_and(|tool| tool.requires_approval(call)))
@@ -178,18 +186,43 @@ async fn run_loop(
             return Ok((response, appended));
         }
 
-        let results = invoke_all(agent, &tools, &calls).await;
-        let tool_message =
-            Message::new(Role::Tool, results.into_iter().map(Content::FunctionResult).collect());
-        if sink.is_some() {
-            emit(sink, tool_update(agent, &tool_message)).await?;
-        }
+        let tool_message = if ours.is_empty() {
+            None
+        } else {
+            let results = invoke_all(agent, &tools, &ours).await;
+            let message =
+                Message::new(Role::Tool, results.into_iter().map(Content::FunctionResult).collect());
+            if sink.is_some() {
+                emit(sink, tool_update(agent, &message)).await?;
+            }
+            Some(message)
+        };
+        let callers_turn = !callers.is_empty();
         response.messages.extend(produced.iter().cloned());
-        response.messages.push(tool_message.clone());
         appended.extend(produced);
-        appended.push(tool_message);
+        if let Some(message) = tool_message {
+            response.messages.push(message.clone());
+            appended.push(message);
+        }
+        if callers_turn {
+            return Ok((response, appended));
+        }
     }
-    Err(AgentError::MaxIterations { agent: agent.name.clone(), limit: agent.max_iterations })
+    Err(AgentError::MaxIterations {
+        agent: agent.name.clone(),
+        limit: agent.max_iterations,
+        response: Box::new(response),
+    })
+}
+
+/// Whether `call` is for a tool the caller declared (in the run's options) with no tool of the
+/// agent behind it: the caller's to handle.
+fn is_declared_only(
+    call: &FunctionCall,
+    tools: &HashMap<String, Arc<dyn Tool>>,
+    declared: &[ToolDefinition],
+) -> bool {
+    !tools.contains_key(&call.name) && declared.iter().any(|t| t.name == call.name)
 }
 
 fn tool_update(agent: &AgentInner, message: &Message) -> AgentResponseUpdate {
@@ -328,15 +361,36 @@ fn split_approval_answers(input: Vec<Message>) -> (Vec<ApprovalResponse>, Vec<Me
     (answers, rest)
 }
 
+/// What a run resuming a held turn knows about its calls.
+struct Pending<'a> {
+    /// The agent's tools now.
+    tools: &'a HashMap<String, Arc<dyn Tool>>,
+    /// The tools declared in this run's options.
+    declared: &'a [ToolDefinition],
+    /// The calls this run's input has results for (the caller's own).
+    answered: &'a HashSet<&'a str>,
+}
+
+/// The results of a held turn's calls, made when the run resumes.
+struct Resumed {
+    /// The tool message with the results.
+    message: Message,
+    /// Whether calls to tools only the caller has are still without a result.
+    callers_calls_left: bool,
+}
+
 /// Answers the calls of the last assistant message that have no result yet: approved ones (and
 /// ones that never needed approval) run, rejected or unanswered ones are reported as not
-/// approved. Returns the tool message with their results, if there were such calls.
+/// approved. Calls the input answers, and calls to tools only the caller declared, are the
+/// caller's and are left alone. Returns the tool message with the results, if there were such
+/// calls.
 async fn resume_pending_calls(
     agent: &AgentInner,
     history: &[Message],
     answers: Vec<ApprovalResponse>,
-    tools: &HashMap<String, Arc<dyn Tool>>,
-) -> Result<Option<Message>, AgentError> {
+    pending: &Pending<'_>,
+) -> Result<Option<Resumed>, AgentError> {
+    let tools = pending.tools;
     let pending_message = history.last().filter(|m| m.role == Role::Assistant);
     let requests: Vec<&ApprovalRequest> = pending_message
         .map(|m| {
@@ -360,7 +414,15 @@ async fn resume_pending_calls(
     let Some(message) = pending_message.filter(|_| !requests.is_empty()) else { return Ok(None) };
 
     let mut results: Vec<BoxFuture<'_, FunctionResult>> = Vec::new();
+    let mut callers_calls_left = false;
     for call in message.function_calls() {
+        if pending.answered.contains(call.call_id.as_str()) {
+            continue;
+        }
+        if is_declared_only(call, tools, pending.declared) {
+            callers_calls_left = true;
+            continue;
+        }
         let request = requests.iter().find(|r| r.call.call_id == call.call_id);
         let approved = match request {
             None => true,
@@ -376,5 +438,6 @@ async fn resume_pending_calls(
         }
     }
     let results = join_all(results).await;
-    Ok(Some(Message::new(Role::Tool, results.into_iter().map(Content::FunctionResult).collect())))
+    let message = Message::new(Role::Tool, results.into_iter().map(Content::FunctionResult).collect());
+    Ok(Some(Resumed { message, callers_calls_left }))
 }

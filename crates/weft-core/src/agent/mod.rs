@@ -20,6 +20,7 @@
 mod function_loop;
 pub mod response;
 pub mod session;
+mod session_file;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -213,7 +214,12 @@ impl ChatAgent {
     ///
     /// Tool definitions in `options.tools` that no tool of the agent stands behind are
     /// declarations: when the model calls one, the run ends with that call in the response
-    /// (nothing is invoked), for the caller to handle.
+    /// (it is not invoked), for the caller to handle: the caller sends its result (a
+    /// [`crate::message::Role::Tool`] message) in the next run, or drops the call. The agent's
+    /// own calls of the same model turn run first and their results are in the response, so
+    /// that no call is left without a result. When such a turn also waits for an approval, the
+    /// run that brings the answers runs the approved calls and ends again, without asking the
+    /// model, unless its input also holds the results of the caller's calls.
     pub async fn run_with(
         &self,
         session: &mut AgentSession,

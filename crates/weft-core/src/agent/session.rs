@@ -1,7 +1,11 @@
 //! Sessions: the conversation an agent keeps between runs, serializable to JSON.
 
+use std::path::{Path, PathBuf};
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+use super::session_file;
 
 use crate::error::SessionError;
 use crate::message::{Content, Message};
@@ -10,7 +14,8 @@ use crate::message::{Content, Message};
 pub const SESSION_FORMAT_VERSION: u32 = 1;
 
 /// A conversation thread: the history an agent sends to the model, kept across runs. Save it
-/// with [`AgentSession::to_json`] and resume with [`AgentSession::from_json`].
+/// with [`AgentSession::to_json`] or [`AgentSession::save`] and resume with
+/// [`AgentSession::from_json`] or [`AgentSession::load`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AgentSession {
     /// The format version (see [`SESSION_FORMAT_VERSION`]).
@@ -73,19 +78,53 @@ impl AgentSession {
         Ok(session)
     }
 
-    /// Writes the session to a file.
-    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<(), SessionError> {
-        let path = path.as_ref();
-        std::fs::write(path, self.to_json()?)
-            .map_err(|source| SessionError::Io { path: path.display().to_string(), source })
+    /// Writes the session to a file, atomically: the JSON goes to a new temporary file in the
+    /// same directory, is flushed to disk and renamed over `path`, so that the file always
+    /// holds a whole session (the old one or the new one), even if the process is killed
+    /// mid-save. A symlink is followed (the link stays, its target is replaced), an existing
+    /// file keeps its permissions, and a read-only file is refused.
+    ///
+    /// This blocks on file I/O; async code can use [`AgentSession::save_async`]. Concurrent
+    /// saves to one file from several processes each write a whole session, but the last one
+    /// wins: processes that load, run and save one file take turns with a lock of their own
+    /// (as `weft run --session` does).
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<(), SessionError> {
+        save_json(path.as_ref(), &self.to_json()?)
     }
 
-    /// Reads a session from a file.
-    pub fn load(path: impl AsRef<std::path::Path>) -> Result<Self, SessionError> {
+    /// [`AgentSession::save`] on tokio's blocking pool. The session is serialized first, on the
+    /// caller's task; dropping the future does not stop a write under way (it completes or
+    /// fails as a whole).
+    pub async fn save_async(&self, path: impl Into<PathBuf>) -> Result<(), SessionError> {
+        let path = path.into();
+        let json = self.to_json()?;
+        blocking(path, move |path| save_json(path, &json)).await
+    }
+
+    /// Reads a session from a file. Errors name the file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, SessionError> {
         let path = path.as_ref();
-        let json = std::fs::read_to_string(path)
-            .map_err(|source| SessionError::Io { path: path.display().to_string(), source })?;
-        Self::from_json(&json)
+        let json = std::fs::read_to_string(path).map_err(|source| io_error(path, source))?;
+        Self::from_json(&json).map_err(|source| SessionError::InvalidFile {
+            path: path.display().to_string(),
+            source: Box::new(source),
+        })
+    }
+
+    /// [`AgentSession::load`] on tokio's blocking pool.
+    pub async fn load_async(path: impl Into<PathBuf>) -> Result<Self, SessionError> {
+        blocking(path.into(), |path| Self::load(path)).await
+    }
+
+    /// Checks, before any work whose result would be lost, that a session can be saved at
+    /// `path`: its directory exists and takes new files, and an existing file is neither a
+    /// directory nor read-only. Returns the file a save replaces: `path`, or the final target
+    /// of a symlink (where a lock guarding the file belongs).
+    pub fn check_path(path: impl AsRef<Path>) -> Result<PathBuf, SessionError> {
+        let path = path.as_ref();
+        let target = session_file::resolve(path).map_err(|source| io_error(path, source))?;
+        session_file::check_writable(&target).map_err(|source| io_error(path, source))?;
+        Ok(target)
     }
 
     /// Approval requests the last run ended with that no later message answered.
@@ -99,6 +138,26 @@ impl AgentSession {
             })
             .collect()
     }
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> SessionError {
+    SessionError::Io { path: path.display().to_string(), source }
+}
+
+fn save_json(path: &Path, json: &str) -> Result<(), SessionError> {
+    let target = session_file::resolve(path).map_err(|source| io_error(path, source))?;
+    session_file::write_atomic(&target, json.as_bytes()).map_err(|source| io_error(path, source))
+}
+
+/// Runs blocking file work on tokio's blocking pool.
+async fn blocking<T: Send + 'static>(
+    path: PathBuf,
+    work: impl FnOnce(&Path) -> Result<T, SessionError> + Send + 'static,
+) -> Result<T, SessionError> {
+    let display = path.display().to_string();
+    tokio::task::spawn_blocking(move || work(&path))
+        .await
+        .map_err(|error| SessionError::Io { path: display, source: std::io::Error::other(error) })?
 }
 
 #[cfg(test)]
