@@ -37,6 +37,7 @@ mod http;
 mod prompts;
 mod sampling;
 mod source;
+mod stderr_tail;
 mod tool;
 
 pub use config::{HttpServer, ServerConfig, StdioServer};
