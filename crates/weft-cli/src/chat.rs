@@ -182,11 +182,14 @@ fn history_path() -> Option<PathBuf> {
     }
 }
 
+/// A request for one line: where to send it (`None` at the end of input).
+type LineRequest = oneshot::Sender<Result<Option<String>, std::io::Error>>;
+
 /// Reads input lines on a thread of its own, one line per request: reading ahead would take
 /// the lines `--approve` reads its answers from, and a blocking read must not hold up the
 /// runtime (MCP connections keep working between prompts). Ctrl-C while waiting ends the chat.
 struct LineReader {
-    requests: Option<std_mpsc::Sender<oneshot::Sender<Result<Option<String>, std::io::Error>>>>,
+    requests: Option<std_mpsc::Sender<LineRequest>>,
     /// Not joined: at the end of input it has returned; otherwise it may be blocked in a read
     /// that only the end of the process ends (there is no portable way to interrupt it).
     _thread: Option<std::thread::JoinHandle<()>>,
@@ -195,7 +198,7 @@ struct LineReader {
 impl LineReader {
     /// A reader of the terminal (rustyline) when `interactive`, else of stdin's lines.
     fn spawn(interactive: bool) -> Self {
-        let (requests, incoming) = std_mpsc::channel::<oneshot::Sender<_>>();
+        let (requests, incoming) = std_mpsc::channel::<LineRequest>();
         let thread = std::thread::Builder::new().name("weft-chat-input".into()).spawn(move || {
             let mut editor = if interactive { Editor::open() } else { None };
             while let Ok(reply) = incoming.recv() {
