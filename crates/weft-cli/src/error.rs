@@ -25,6 +25,49 @@ pub(crate) const EXIT_MCP_TOOL: u8 = 8;
 /// Exit code when interrupted (128 + SIGINT).
 pub(crate) const EXIT_INTERRUPTED: u8 = 130;
 
+/// The exit-code table, as a literal so that help texts can `concat!` it.
+macro_rules! exit_codes {
+    () => {
+        "\
+Errors are one line on stderr (`weft: error: …`) saying what failed and why. Exit codes:
+  0    success
+  1    other errors (a file that cannot be read or written, a session file that does not load)
+  2    usage errors (bad flags or arguments, an unknown tool, a server command line that
+       cannot be split)
+  3    the model failed (its server unreachable, refused, or broken; the model still
+       calling tools after --max-iterations model calls)
+  4    an MCP server cannot be reached (connection refused, host not found, command not found,
+       server exited during the handshake, an HTTP error status, connection lost)
+  5    an MCP server timed out (connecting, or waiting for an answer; see --timeout)
+  6    an MCP server refused the credentials (HTTP 401/403; see --bearer, --header)
+  7    an MCP server broke the protocol, answered over the 16 MiB message limit, or answered
+       with a JSON-RPC error
+  8    an MCP tool reported an error (`weft mcp call`; in `weft run` the model gets the error)
+  130  interrupted (Ctrl-C)"
+    };
+}
+
+/// The exit codes of every command, shown at the end of `weft --help`, `weft mcp --help`, …
+/// (one table: a code means the same thing whichever command returns it).
+pub(crate) const EXIT_CODES: &str = exit_codes!();
+
+/// The end of `weft run --help` (and of `chat` and `models`): the environment, then the exit
+/// codes.
+pub(crate) const RUN_AFTER_HELP: &str = concat!(
+    "\
+Environment:
+  OPENAI_API_KEY     the model server's key (never printed); with it, or with a base URL, the
+                     OpenAI-compatible provider is used instead of the offline scripted model
+  OPENAI_BASE_URL    the model server, as --base-url
+  OPENAI_MODEL       the model, as --model
+  OPENAI_ORG_ID, OPENAI_PROJECT_ID
+                     sent as OpenAI's organization and project headers
+  RUST_LOG           which logs to show on stderr (e.g. weft_openai=debug); wins over -v and -q
+
+",
+    exit_codes!()
+);
+
 /// Why a command failed.
 #[derive(Debug)]
 pub(crate) enum CliError {
@@ -32,6 +75,8 @@ pub(crate) enum CliError {
     Usage(String),
     /// The provider could not be set up.
     Provider(ChatError),
+    /// The model server's list of models could not be had.
+    Models(ChatError),
     /// The agent run failed.
     Agent(AgentError),
     /// The session file could not be read or written.
@@ -54,6 +99,8 @@ pub(crate) enum CliError {
     },
     /// The user pressed Ctrl-C.
     Interrupted,
+    /// A failure already shown on stderr (a turn of `weft chat`): only its exit code is left.
+    Reported(u8),
 }
 
 impl CliError {
@@ -61,7 +108,7 @@ impl CliError {
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) => EXIT_USAGE,
-            CliError::Provider(_) => EXIT_MODEL,
+            CliError::Provider(_) | CliError::Models(_) => EXIT_MODEL,
             CliError::Agent(
                 AgentError::Chat { .. }
                 | AgentError::MaxIterations { .. }
@@ -70,6 +117,7 @@ impl CliError {
             CliError::Agent(_) | CliError::Session(_) | CliError::Io { .. } => EXIT_OTHER,
             CliError::Mcp { code, .. } => *code,
             CliError::Interrupted => EXIT_INTERRUPTED,
+            CliError::Reported(code) => *code,
         }
     }
 
@@ -77,7 +125,7 @@ impl CliError {
     pub(crate) fn kind(&self) -> &'static str {
         match self {
             CliError::Usage(_) => "usage",
-            CliError::Provider(_) => "provider",
+            CliError::Provider(_) | CliError::Models(_) => "provider",
             CliError::Agent(AgentError::Chat { .. }) => "model",
             CliError::Agent(_) => "agent",
             CliError::Session(_) => "session",
@@ -91,6 +139,7 @@ impl CliError {
                 _ => "mcp",
             },
             CliError::Interrupted => "interrupted",
+            CliError::Reported(_) => "reported",
         }
     }
 
@@ -102,7 +151,7 @@ impl CliError {
         let mut line = self.to_string();
         let mut source = std::error::Error::source(self);
         // Provider and MCP lines already name their transport cause.
-        if matches!(self, CliError::Provider(_) | CliError::Mcp { .. }) {
+        if matches!(self, CliError::Provider(_) | CliError::Models(_) | CliError::Mcp { .. }) {
             source = None;
         }
         while let Some(cause) = source {
@@ -123,11 +172,18 @@ impl fmt::Display for CliError {
         match self {
             CliError::Usage(message) => f.write_str(message),
             CliError::Provider(error) => write!(f, "could not set up the model provider: {error}"),
+            CliError::Models(error) => write!(f, "could not list the models: {error}"),
+            CliError::Agent(AgentError::MaxIterations { limit, .. }) => write!(
+                f,
+                "the model still requested tools after {limit} model calls; \
+                 allow more with --max-iterations (1 to 1000)"
+            ),
             CliError::Agent(error) => fmt::Display::fmt(error, f),
             CliError::Session(error) => fmt::Display::fmt(error, f),
             CliError::Io { context, source } => write!(f, "{context}: {source}"),
             CliError::Mcp { line, .. } => f.write_str(line),
             CliError::Interrupted => f.write_str("interrupted"),
+            CliError::Reported(code) => write!(f, "failed (exit code {code})"),
         }
     }
 }
@@ -135,8 +191,8 @@ impl fmt::Display for CliError {
 impl std::error::Error for CliError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            CliError::Usage(_) | CliError::Interrupted => None,
-            CliError::Provider(error) => error.source(),
+            CliError::Usage(_) | CliError::Interrupted | CliError::Reported(_) => None,
+            CliError::Provider(error) | CliError::Models(error) => error.source(),
             CliError::Agent(error) => error.source(),
             CliError::Session(error) => error.source(),
             CliError::Io { source, .. } => source.source(),
@@ -161,6 +217,7 @@ impl From<SessionError> for CliError {
 pub(crate) fn report(error: &CliError) -> ExitCode {
     match error {
         CliError::Interrupted => eprintln!("weft: interrupted"),
+        CliError::Reported(_) => {}
         other => eprintln!("weft: error: {}", other.chain()),
     }
     ExitCode::from(error.exit_code())

@@ -3,36 +3,48 @@
 //! `weft run "prompt"` runs an agent with a few offline demo tools and streams its answer to
 //! stdout; tool calls and their results are shown on stderr. Without `OPENAI_API_KEY` (or
 //! `--base-url`) it uses Weft's built-in scripted model, so it works with no network at all.
+//! `weft chat` is the same agent, interactively, keeping the conversation.
 //!
 //! `weft mcp tools|call|prompts|prompt|resources|read SERVER …` looks at an MCP server (a URL or
 //! a command line) and calls its tools; `weft run --mcp SERVER` gives the agent its tools.
+//! `weft models` lists what an OpenAI-compatible server serves; `weft completions SHELL`
+//! prints a shell completion script.
 //!
-//! Exit codes: 0 success, 1 other errors, 2 usage errors, 3 model or provider errors,
-//! 4 MCP server unreachable, 5 MCP timeout, 6 MCP authentication, 7 MCP protocol or server error,
-//! 8 MCP tool error, 130 interrupted.
+//! Every command shares one table of exit codes ([`error::EXIT_CODES`], shown by `--help`).
 
 mod approve;
+mod chat;
+mod completions;
 mod demo_tools;
 mod error;
+mod logging;
 mod mcp;
 mod mcp_server;
+mod models;
 mod output;
+mod progress;
 mod provider;
 mod run;
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use tracing_subscriber::EnvFilter;
 
 /// Run Weft agents from the command line.
 #[derive(Debug, Parser)]
-#[command(name = "weft", version, about, propagate_version = true)]
-struct Cli {
+#[command(name = "weft", version, about, propagate_version = true, after_help = error::EXIT_CODES)]
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
+
+    /// Show debug logs (-vv: every crate's, -vvv: traces). RUST_LOG, when set, wins.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    verbose: u8,
+
+    /// Show only the answer and errors: no notices (model in use, retries), no warnings.
+    #[arg(short, long, global = true)]
+    quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -41,10 +53,33 @@ enum Command {
     ///
     /// The agent has demo tools (get_weather, add). It uses the OpenAI-compatible provider when
     /// OPENAI_API_KEY, OPENAI_BASE_URL or --base-url is set, else Weft's offline scripted model.
+    #[command(after_help = error::RUN_AFTER_HELP)]
     Run(RunArgs),
+    /// Chat with the agent: one prompt per line, the conversation kept between them.
+    ///
+    /// On a terminal, lines can be edited and recalled (history in ~/.weft_history); from a
+    /// pipe, each line is a prompt. Commands: /reset forgets the conversation, /save FILE writes
+    /// it to FILE (load it with --session FILE), /help, /exit. Takes the options of `weft run`.
+    #[command(
+        after_help = error::RUN_AFTER_HELP,
+        mut_arg("prompt", |arg| arg.required(false).default_value("").hide(true))
+    )]
+    Chat(RunArgs),
     /// Look at an MCP server and call its tools.
-    #[command(after_help = mcp::EXIT_CODES)]
+    ///
+    /// Servers: an http:// or https:// URL is a streamable HTTP endpoint (e.g.
+    /// http://127.0.0.1:3001/mcp); anything else is a command line started as a stdio server
+    /// (e.g. "node server.js stdio").
+    #[command(after_help = error::EXIT_CODES)]
     Mcp(mcp::McpArgs),
+    /// List the models an OpenAI-compatible server serves.
+    #[command(after_help = error::RUN_AFTER_HELP)]
+    Models(models::ModelsArgs),
+    /// Print a shell completion script.
+    ///
+    /// e.g. `weft completions bash > ~/.local/share/bash-completion/completions/weft`, or
+    /// `weft completions zsh > "${fpath[1]}/_weft"`.
+    Completions(completions::CompletionsArgs),
 }
 
 /// Arguments of `weft run`.
@@ -57,12 +92,12 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "TEXT")]
     pub(crate) instructions: Option<String>,
 
-    /// The model (default: OPENAI_MODEL, else gpt-4o-mini; ignored by the scripted model).
-    #[arg(long, value_name = "NAME")]
+    /// The model (default: gpt-4o-mini; ignored by the scripted model).
+    #[arg(long, value_name = "NAME", env = "OPENAI_MODEL")]
     pub(crate) model: Option<String>,
 
-    /// The base URL of an OpenAI-compatible server (default: OPENAI_BASE_URL, else OpenAI's).
-    #[arg(long, value_name = "URL", value_parser = provider::parse_base_url)]
+    /// The base URL of an OpenAI-compatible server (default: OpenAI's).
+    #[arg(long, value_name = "URL", env = "OPENAI_BASE_URL", hide_env_values = true, value_parser = provider::parse_base_url)]
     pub(crate) base_url: Option<String>,
 
     /// Which OpenAI API to call.
@@ -122,7 +157,7 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(error::EXIT_USAGE));
         }
     };
-    init_logging();
+    logging::init(cli.verbose, cli.quiet);
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(source) => {
@@ -135,23 +170,14 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => run::run(args).await,
+            Command::Chat(args) => chat::run(args).await,
             Command::Mcp(args) => mcp::run(args).await,
+            Command::Models(args) => models::run(args).await,
+            Command::Completions(args) => completions::run(&args),
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => error::report(&error),
     }
-}
-
-/// Logs to stderr, filtered by `RUST_LOG` (warnings only by default; rmcp's and weft-mcp's own
-/// reports of a failed connection are left out, as the error line already says it).
-fn init_logging() {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn,rmcp=off,weft_mcp=error"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
 }

@@ -10,23 +10,6 @@ use weft_mcp::{McpResourceContents, McpSource};
 use crate::error::CliError;
 use crate::mcp_server::{ConnectOptions, ServerSpec};
 
-/// The exit codes, shown by `weft mcp --help`.
-pub(crate) const EXIT_CODES: &str = "\
-Servers: an http:// or https:// URL is a streamable HTTP endpoint (e.g. http://127.0.0.1:3001/mcp);
-anything else is a command line started as a stdio server (e.g. \"node server.js stdio\").
-
-Errors are one line on stderr naming the server and the cause. Exit codes:
-  0  success
-  1  other errors
-  2  usage errors (bad flags, bad arguments, unknown server command line)
-  4  the server cannot be reached (connection refused, host not found, command not found,
-     server exited during the handshake, connection lost)
-  5  timed out (connecting, or waiting for an answer; see --timeout)
-  6  the server refused the credentials (HTTP 401/403; see --bearer, --header)
-  7  protocol or server error (invalid answer, answer over the 16 MiB message limit,
-     JSON-RPC error such as an unknown tool)
-  8  the tool reported an error (isError)";
-
 /// Arguments of `weft mcp`.
 #[derive(Debug, Args)]
 pub(crate) struct McpArgs {
@@ -120,8 +103,15 @@ async fn command(
     match command {
         McpCommand::Tools(_) => tools(source, json, &mut out),
         McpCommand::Call { tool, args, json_args, .. } => {
+            let names: Vec<String> = source.tools().iter().map(|t| t.definition().name.clone()).collect();
+            if !names.iter().any(|name| name == tool) {
+                return Err(unknown_tool(spec, tool, &names));
+            }
             let arguments = call_arguments(source, tool, args, json_args.as_deref())?;
-            let output = source.call_tool(tool, arguments).await.map_err(|e| spec.error(e, Some(tool)))?;
+            let call = source.call_tool(tool, arguments);
+            let output = crate::progress::while_running(std::slice::from_ref(source), call)
+                .await
+                .map_err(|e| spec.error(e, Some(tool)))?;
             call_output(&output, json, &mut out)?;
         }
         McpCommand::Prompts(_) => {
@@ -214,29 +204,155 @@ fn tools(source: &McpSource, json: bool, out: &mut String) {
     }
     for tool in &tools {
         let definition = tool.definition();
-        let schema = &definition.parameters;
-        let required: Vec<&str> = schema["required"]
-            .as_array()
-            .map(|r| r.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        let parameters: Vec<String> = schema["properties"]
-            .as_object()
-            .map(|properties| {
-                properties
-                    .iter()
-                    .map(|(name, property)| {
-                        let optional = if required.contains(&name.as_str()) { "" } else { "?" };
-                        match property["type"].as_str() {
-                            Some(kind) => format!("{name}{optional}: {kind}"),
-                            None => format!("{name}{optional}"),
-                        }
-                    })
-                    .collect()
+        let parameters = parameters(&definition.parameters);
+        let signature: Vec<String> = parameters
+            .iter()
+            .map(|p| {
+                let optional = if p.required { "" } else { "?" };
+                match &p.kind {
+                    Some(kind) => format!("{}{optional}: {kind}", p.name),
+                    None => format!("{}{optional}", p.name),
+                }
             })
-            .unwrap_or_default();
-        out.push_str(&format!("{}({})\n", definition.name, parameters.join(", ")));
+            .collect();
+        out.push_str(&format!("{}({})\n", definition.name, signature.join(", ")));
         describe(out, Some(&definition.description));
+        for parameter in &parameters {
+            out.push_str(&format!("    - {}\n", parameter.line()));
+        }
     }
+}
+
+/// One argument of a tool, as its input schema describes it.
+#[derive(Debug, PartialEq)]
+struct Parameter {
+    name: String,
+    /// `string`, `integer or null`, `array of string`, …
+    kind: Option<String>,
+    required: bool,
+    /// The allowed values (`enum`, or `anyOf`/`oneOf` of `const`s), as JSON.
+    choices: Vec<String>,
+    default: Option<String>,
+    description: Option<String>,
+}
+
+impl Parameter {
+    /// `name (string, required; one of: "a", "b"; default "a"): what it is`.
+    fn line(&self) -> String {
+        let mut facts = vec![];
+        if let Some(kind) = &self.kind {
+            facts.push(kind.clone());
+        }
+        facts.push(if self.required { "required".to_string() } else { "optional".to_string() });
+        let mut line = format!("{} ({}", self.name, facts.join(", "));
+        if !self.choices.is_empty() {
+            line.push_str(&format!("; one of: {}", self.choices.join(", ")));
+        }
+        if let Some(default) = &self.default {
+            line.push_str(&format!("; default {default}"));
+        }
+        line.push(')');
+        if let Some(text) =
+            self.description.as_deref().map(|d| d.split_whitespace().collect::<Vec<_>>().join(" "))
+        {
+            if !text.is_empty() {
+                line.push_str(": ");
+                line.push_str(&text);
+            }
+        }
+        line
+    }
+}
+
+/// The arguments of an input schema, in its order.
+fn parameters(schema: &Value) -> Vec<Parameter> {
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let Some(properties) = schema["properties"].as_object() else { return Vec::new() };
+    properties
+        .iter()
+        .map(|(name, property)| {
+            // A `$ref` may stand beside its own description and default.
+            let resolved = resolve(schema, property);
+            let field = |key: &str| property.get(key).or_else(|| resolved.get(key));
+            Parameter {
+                name: name.clone(),
+                kind: kind_of(schema, property),
+                required: required.contains(&name.as_str()),
+                choices: choices(schema, property),
+                default: field("default").map(Value::to_string),
+                description: field("description").and_then(Value::as_str).map(str::to_string),
+            }
+        })
+        .collect()
+}
+
+/// Follows a local `$ref` (`#/$defs/Color`, as pydantic writes enums), once.
+fn resolve<'a>(root: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str().and_then(|r| r.strip_prefix('#')) {
+        Some(pointer) => root.pointer(pointer).unwrap_or(schema),
+        None => schema,
+    }
+}
+
+/// The schema's type in words: `string`, `integer or null`, `array of string`.
+fn kind_of(root: &Value, schema: &Value) -> Option<String> {
+    let schema = resolve(root, schema);
+    match &schema["type"] {
+        Value::String(kind) if kind == "array" => Some(match kind_of(root, &schema["items"]) {
+            Some(item) => format!("array of {item}"),
+            None => "array".to_string(),
+        }),
+        Value::String(kind) => Some(kind.clone()),
+        Value::Array(kinds) => {
+            let kinds: Vec<&str> = kinds.iter().filter_map(Value::as_str).collect();
+            (!kinds.is_empty()).then(|| kinds.join(" or "))
+        }
+        _ => {
+            let alternatives = schema["anyOf"].as_array().or_else(|| schema["oneOf"].as_array())?;
+            let mut kinds: Vec<String> = Vec::new();
+            for kind in alternatives.iter().filter_map(|alternative| kind_of(root, alternative)) {
+                if !kinds.contains(&kind) {
+                    kinds.push(kind);
+                }
+            }
+            (!kinds.is_empty()).then(|| kinds.join(" or "))
+        }
+    }
+}
+
+/// The allowed values: `enum`, `const`s under `anyOf`/`oneOf`, or those of an array's items.
+fn choices(root: &Value, schema: &Value) -> Vec<String> {
+    let schema = resolve(root, schema);
+    if let Some(values) = schema["enum"].as_array() {
+        return values.iter().map(Value::to_string).collect();
+    }
+    if let Some(value) = schema.get("const") {
+        return vec![value.to_string()];
+    }
+    if let Some(alternatives) = schema["anyOf"].as_array().or_else(|| schema["oneOf"].as_array()) {
+        return alternatives.iter().flat_map(|alternative| choices(root, alternative)).collect();
+    }
+    if schema["type"] == "array" {
+        return choices(root, &schema["items"]);
+    }
+    Vec::new()
+}
+
+/// An unknown tool is a usage error, whatever the server would have answered (some answer with
+/// a JSON-RPC error, others with an `isError` result): the same exit code for every server.
+fn unknown_tool(spec: &ServerSpec, tool: &str, names: &[String]) -> CliError {
+    const SHOWN: usize = 20;
+    let mut list = names.iter().take(SHOWN).map(String::as_str).collect::<Vec<_>>().join(", ");
+    if names.len() > SHOWN {
+        list.push_str(&format!(", … ({} in all; see `weft mcp tools`)", names.len()));
+    }
+    if names.is_empty() {
+        list = "none".into();
+    }
+    CliError::Usage(format!("{}: no tool named '{tool}'; its tools: {list}", spec.display))
 }
 
 /// The description, indented under its item, on one line.
@@ -346,6 +462,33 @@ pub(crate) fn describe_content(content: &Content) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parameters_show_types_requirement_choices_and_defaults() {
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "kind": {"type": "string", "enum": ["error", "success"], "description": "The kind."},
+                "color": {"$ref": "#/$defs/Color", "default": "red"},
+                "count": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
+                "tags": {"type": "array", "items": {"type": "string", "enum": ["a", "b"]}},
+                "mode": {"oneOf": [{"const": "fast"}, {"const": "slow"}]}
+            },
+            "required": ["kind"],
+            "$defs": {"Color": {"type": "string", "enum": ["red", "blue"]}}
+        });
+        let lines: Vec<String> = parameters(&schema).iter().map(Parameter::line).collect();
+        assert_eq!(
+            lines,
+            [
+                r#"kind (string, required; one of: "error", "success"): The kind."#,
+                r#"color (string, optional; one of: "red", "blue"; default "red")"#,
+                "count (integer or null, optional)",
+                r#"tags (array of string, optional; one of: "a", "b")"#,
+                r#"mode (optional; one of: "fast", "slow")"#,
+            ]
+        );
+    }
 
     #[test]
     fn key_values_follow_the_schema() {

@@ -116,10 +116,9 @@ impl ServerSpec {
                 UnreachableCause::HttpStatus(403) => {
                     (format!("{server}: forbidden (HTTP 403)"), EXIT_MCP_AUTH)
                 }
-                UnreachableCause::HttpStatus(status) => (
-                    format!("cannot reach {server}: the server answered HTTP {status}"),
-                    EXIT_MCP_UNREACHABLE,
-                ),
+                UnreachableCause::HttpStatus(status) => {
+                    (http_status_line(server, status), EXIT_MCP_UNREACHABLE)
+                }
                 UnreachableCause::Timeout => {
                     (format!("{server}: timed out after {secs} s waiting for initialize"), EXIT_MCP_TIMEOUT)
                 }
@@ -127,7 +126,17 @@ impl ServerSpec {
                     let detail = message.strip_prefix(&format!("{cause}: ")).unwrap_or(message);
                     (format!("cannot start {server}: {detail}"), EXIT_MCP_UNREACHABLE)
                 }
-                UnreachableCause::ExitedEarly => (format!("{server}: {message}"), EXIT_MCP_UNREACHABLE),
+                UnreachableCause::ExitedEarly => {
+                    // rmcp's own words (a broken pipe, a closed connection) say less than the
+                    // server's last stderr lines.
+                    let line = match message.split_once("; stderr: ") {
+                        Some((_, stderr)) => {
+                            format!("{server}: exited during the handshake; stderr: {stderr}")
+                        }
+                        None => format!("{server}: {message}"),
+                    };
+                    (line, EXIT_MCP_UNREACHABLE)
+                }
                 UnreachableCause::Other => {
                     (format!("cannot reach {server}: {message}"), EXIT_MCP_UNREACHABLE)
                 }
@@ -153,6 +162,24 @@ impl ServerSpec {
             _ => (format!("{server}: {message}"), EXIT_OTHER),
         };
         CliError::Mcp { line, code, source: error }
+    }
+}
+
+/// What an HTTP error status at connect time means: the server was reached, but there is no
+/// MCP endpoint at that URL (404), or not one that speaks streamable HTTP (405), or it failed.
+fn http_status_line(server: &str, status: u16) -> String {
+    let reason = http::StatusCode::from_u16(status).ok().and_then(|code| code.canonical_reason());
+    let answered = match reason {
+        Some(reason) => format!("the server answered HTTP {status} {reason}"),
+        None => format!("the server answered HTTP {status}"),
+    };
+    match status {
+        404 => format!("{server}: no MCP endpoint at this URL ({answered}; is the path right, e.g. /mcp?)"),
+        405 => format!(
+            "{server}: not a streamable HTTP MCP endpoint ({answered} to a POST; \
+             legacy HTTP+SSE servers are not supported)"
+        ),
+        _ => format!("{server}: {answered} to initialize"),
     }
 }
 
@@ -242,6 +269,19 @@ mod tests {
         assert_eq!(
             spec.error(call, None).to_string(),
             "http://127.0.0.1:5999/mcp: timed out after 7 s waiting for tool 'sleep'"
+        );
+        let missing = McpError::new(McpErrorKind::Unreachable(UnreachableCause::HttpStatus(404)), "s", "x");
+        let error = spec.error(missing, None);
+        assert_eq!(
+            error.to_string(),
+            "http://127.0.0.1:5999/mcp: no MCP endpoint at this URL (the server answered HTTP 404 Not Found; \
+             is the path right, e.g. /mcp?)"
+        );
+        assert_eq!(error.exit_code(), EXIT_MCP_UNREACHABLE);
+        let broken = McpError::new(McpErrorKind::Unreachable(UnreachableCause::HttpStatus(502)), "s", "x");
+        assert_eq!(
+            spec.error(broken, None).to_string(),
+            "http://127.0.0.1:5999/mcp: the server answered HTTP 502 Bad Gateway to initialize"
         );
         let failed = McpError::new(McpErrorKind::ToolFailed, "s", "boom");
         let error = spec.error(failed, Some("fail"));

@@ -82,7 +82,9 @@ impl Renderer {
                     }))?;
                 } else {
                     self.end_stdout_line()?;
-                    eprintln!("→ {} {}", call.name, call.arguments_text());
+                    if !crate::logging::quiet() {
+                        eprintln!("→ {} {}", call.name, call.arguments_text());
+                    }
                 }
             }
             Content::FunctionResult(result) => {
@@ -101,6 +103,7 @@ impl Renderer {
                 } else {
                     self.end_stdout_line()?;
                     match &result.error {
+                        _ if crate::logging::quiet() => {}
                         Some(error) => eprintln!("← error: {}", preview(error)),
                         None => eprintln!("← {}", preview(&result.to_model_text())),
                     }

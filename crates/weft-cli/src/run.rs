@@ -32,28 +32,12 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), CliError> {
         None => None,
     };
     let approver = args.approve.then(|| Approver::new(args.prompt == "-"));
-    let specs = args
-        .mcp
-        .iter()
-        .map(|server| ServerSpec::parse(server, false, &args.connect))
-        .collect::<Result<Vec<_>, _>>()?;
     let mut sources = Vec::new();
-    let mut connected = Ok(());
-    for spec in &specs {
-        match spec.connect(approver.as_ref().map(Approver::mode)).await {
-            Ok(source) => {
-                eprintln!("weft: {} tool(s) from {}", weft::ToolSet::tools(&source).len(), spec.display);
-                sources.push(source);
-            }
-            Err(error) => {
-                connected = Err(error);
-                break;
-            }
-        }
-    }
+    let connected = connect_servers(&args, approver.as_ref(), &mut sources).await;
     let result = match connected {
         Ok(()) => {
-            let work = run_agent(args, prompt, provider, &sources, approver);
+            let agent_run = run_agent(args, prompt, provider, &sources, approver);
+            let work = crate::progress::while_running(&sources, agent_run);
             match lock.as_mut() {
                 Some(lock) => lock.hold_while(work).await,
                 None => work.await,
@@ -67,6 +51,27 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), CliError> {
     result
 }
 
+/// Connects the servers of `--mcp`, in order, into `sources`; stops at the first that fails
+/// (the caller closes those already connected).
+pub(crate) async fn connect_servers(
+    args: &RunArgs,
+    approver: Option<&Approver>,
+    sources: &mut Vec<McpSource>,
+) -> Result<(), CliError> {
+    let specs = args
+        .mcp
+        .iter()
+        .map(|server| ServerSpec::parse(server, false, &args.connect))
+        .collect::<Result<Vec<_>, _>>()?;
+    for spec in &specs {
+        let source = spec.connect(approver.map(Approver::mode)).await?;
+        let count = weft::ToolSet::tools(&source).len();
+        crate::logging::notice(format_args!("{count} tool(s) from {}", spec.display));
+        sources.push(source);
+    }
+    Ok(())
+}
+
 async fn run_agent(
     args: RunArgs,
     prompt: String,
@@ -74,34 +79,14 @@ async fn run_agent(
     sources: &[McpSource],
     approver: Option<Approver>,
 ) -> Result<(), CliError> {
-    eprintln!("weft: using {}", provider.description);
+    crate::logging::notice(format_args!("using {}", provider.description));
 
     let mut session = match &args.session {
         Some(path) if path.exists() => AgentSession::load_async(path.clone()).await?,
         _ => AgentSession::new(),
     };
 
-    let mut builder =
-        ChatAgent::builder(provider.client).name("weft").description("The weft CLI's demo agent");
-    if sources.is_empty() {
-        let mode = approver.as_ref().map(Approver::mode).unwrap_or(ApprovalMode::Never);
-        builder = builder
-            .tool(WithApproval::new(demo_tools::get_weather(), mode.clone()))
-            .tool(WithApproval::new(demo_tools::add(), mode));
-    }
-    for source in sources {
-        builder = builder.tool_set(Arc::new(source.clone()));
-    }
-    if let Some(instructions) = &args.instructions {
-        builder = builder.instructions(instructions.clone());
-    }
-    if let Some(model) = args.model.clone().or(provider.model) {
-        builder = builder.model(model);
-    }
-    if let Some(limit) = args.max_iterations {
-        builder = builder.max_iterations(limit as usize);
-    }
-    let agent = builder.build();
+    let agent = build_agent(&args, provider, sources, approver.as_ref());
 
     let mut renderer = Renderer::new(args.json);
     let mut input = RunInput::from(prompt);
@@ -133,8 +118,39 @@ async fn run_agent(
     }
 }
 
+/// The CLI's agent: the demo tools (or the MCP servers' tools), the instructions, the model and
+/// the iteration limit of `args`.
+pub(crate) fn build_agent(
+    args: &RunArgs,
+    provider: provider::Provider,
+    sources: &[McpSource],
+    approver: Option<&Approver>,
+) -> ChatAgent {
+    let mut builder =
+        ChatAgent::builder(provider.client).name("weft").description("The weft CLI's demo agent");
+    if sources.is_empty() {
+        let mode = approver.map(Approver::mode).unwrap_or(ApprovalMode::Never);
+        builder = builder
+            .tool(WithApproval::new(demo_tools::get_weather(), mode.clone()))
+            .tool(WithApproval::new(demo_tools::add(), mode));
+    }
+    for source in sources {
+        builder = builder.tool_set(Arc::new(source.clone()));
+    }
+    if let Some(instructions) = &args.instructions {
+        builder = builder.instructions(instructions.clone());
+    }
+    if let Some(model) = args.model.clone().or(provider.model) {
+        builder = builder.model(model);
+    }
+    if let Some(limit) = args.max_iterations {
+        builder = builder.max_iterations(limit as usize);
+    }
+    builder.build()
+}
+
 /// Streams the run into the renderer; Ctrl-C drops the run (and leaves the session as it was).
-async fn stream_run(
+pub(crate) async fn stream_run(
     agent: &ChatAgent,
     session: &mut AgentSession,
     input: RunInput,

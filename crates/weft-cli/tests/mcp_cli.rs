@@ -164,12 +164,96 @@ fn call_prints_text_and_describes_images_over_http() {
     assert_eq!(run.code, 0);
     assert!(run.stdout.contains("[image: image/png, "), "{}", run.stdout);
 
-    // server-everything (the TypeScript SDK) answers an unknown tool with an isError result.
+    // server-everything (the TypeScript SDK) would answer an unknown tool with an isError
+    // result; the CLI knows the tool list and says so itself, with the code its help gives.
     let run = weft(&["mcp", "call", &server.url, "no-such-tool"], "");
-    assert_eq!(run.code, 8);
+    assert_eq!(run.code, 2);
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
-    let prefix = format!("weft: error: {}: tool 'no-such-tool' failed: ", server.url);
+    let prefix = format!("weft: error: {}: no tool named 'no-such-tool'; its tools: echo, ", server.url);
     assert!(run.stderr.starts_with(&prefix), "{}", run.stderr);
+}
+
+/// The exit code `--help` gives for a line mentioning `what`.
+fn documented_code(help: &str, what: &str) -> i32 {
+    let table = &help[help.find("Exit codes:").expect("a table")..];
+    let mut code = None;
+    for line in table.lines().skip(1) {
+        if let Some(number) = line.split_whitespace().next().and_then(|word| word.parse::<i32>().ok()) {
+            code = Some(number);
+        }
+        if line.contains(what) {
+            return code.expect("a code before the line");
+        }
+    }
+    panic!("no line mentions {what:?}:\n{table}");
+}
+
+#[ignore = "needs the MCP peers (Node, server-everything, Python mcp): scripts/test installs them"]
+#[test]
+fn an_unknown_tool_exits_with_the_code_the_help_gives() {
+    let server = python_stdio();
+    for help_args in [&["mcp", "--help"][..], &["run", "--help"]] {
+        let help = weft(help_args, "");
+        assert_eq!(documented_code(&help.stdout, "an unknown tool"), 2, "{help_args:?}");
+    }
+    let run = weft(&["mcp", "call", &server, "no_such_tool"], "");
+    assert_eq!(run.code, documented_code(&weft(&["mcp", "--help"], "").stdout, "an unknown tool"));
+    assert!(run.stderr.contains("no tool named 'no_such_tool'; its tools: "), "{}", run.stderr);
+    assert!(run.stderr.contains("add_numbers"), "{}", run.stderr);
+}
+
+#[ignore = "needs the MCP peers (Node, server-everything, Python mcp): scripts/test installs them"]
+#[test]
+fn tools_show_enum_choices_and_required_arguments() {
+    let server = everything_stdio();
+    let run = weft(&["mcp", "tools", &server], "");
+    assert_eq!(run.code, 0);
+    for line in [
+        "    - messageType (string, required; one of: \"error\", \"success\", \"debug\"): ",
+        "    - includeImage (boolean, optional; default false): ",
+        "    - location (string, required; one of: \"New York\", \"Chicago\", \"Los Angeles\"): ",
+        "    - a (number, required): ",
+    ] {
+        assert!(run.stdout.contains(line), "{line}\n{}", run.stdout);
+    }
+}
+
+#[ignore = "needs the MCP peers (Node, server-everything, Python mcp): scripts/test installs them"]
+#[test]
+fn a_long_tool_draws_a_progress_bar_on_a_terminal_only() {
+    let server = everything_stdio();
+    let weft_bin = env!("CARGO_BIN_EXE_weft");
+    let call = format!(
+        "{weft_bin} mcp call '{server}' trigger-long-running-operation --arg duration=2 --arg steps=4"
+    );
+    // `script` gives the command a terminal; its output is what the terminal showed.
+    let output = Command::new("script")
+        .args(["-qec", &call, "/dev/null"])
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .output()
+        .expect("script(1) from util-linux runs");
+    let screen = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{screen}");
+    assert!(screen.contains("Long running operation completed"), "{screen}");
+    assert!(screen.contains("2/4") && screen.contains("%"), "a bar was drawn: {screen:?}");
+
+    // Piped, stderr stays clean.
+    let run = weft(
+        &[
+            "mcp",
+            "call",
+            &server,
+            "trigger-long-running-operation",
+            "--arg",
+            "duration=1",
+            "--arg",
+            "steps=2",
+        ],
+        "",
+    );
+    assert_eq!(run.code, 0);
+    assert_eq!(run.stderr, "");
 }
 
 #[ignore = "needs the MCP peers (Node, server-everything, Python mcp): scripts/test installs them"]
@@ -307,7 +391,12 @@ fn run_with_an_unreachable_server_fails_before_the_model() {
 fn mcp_help_documents_the_exit_codes() {
     let run = weft(&["mcp", "--help"], "");
     assert_eq!(run.code, 0);
-    for line in ["4  the server cannot be reached", "5  timed out", "6  the server refused", "8  the tool"] {
+    for line in [
+        "4    an MCP server cannot be reached",
+        "5    an MCP server timed out",
+        "6    an MCP server refused",
+        "8    an MCP tool reported an error",
+    ] {
         assert!(run.stdout.contains(line), "{line}: {}", run.stdout);
     }
 }

@@ -1,10 +1,10 @@
 //! # weft-core
 //!
 //! The stable core of Weft: messages and contents, the [`ChatClient`] trait every model
-//! provider implements, tools, the [`ChatAgent`](agent::ChatAgent) runtime with its
+//! provider implements, tools, the [`ChatAgent`] runtime with its
 //! function-invocation loop, middleware, sessions, telemetry names, and two built-in models
-//! for tests and offline use ([`ScriptedClient`](scripted::ScriptedClient) and
-//! [`ReplayClient`](replay::ReplayClient)).
+//! for tests and offline use ([`ScriptedClient`] and
+//! [`ReplayClient`]).
 
 pub mod client;
 pub mod error;

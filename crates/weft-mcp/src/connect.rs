@@ -1,7 +1,7 @@
 //! Opening a connection: spawning the stdio child (as a process-group leader, its stderr into
 //! `tracing`) or building the HTTP transport, then the `initialize` handshake under a deadline.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,11 +20,10 @@ use crate::config::{HttpServer, ServerConfig, StdioServer};
 use crate::error::{McpError, McpErrorKind, UnreachableCause, describe_chain};
 use crate::handler::Handler;
 use crate::http::{Drainer, SessionClient, own_client};
+use crate::stderr_tail::StderrTail;
 use crate::stdio::{ChildTransport, OversizedLines, Spawned};
 use rmcp::service::RoleClient;
 
-/// How many of the child's last stderr lines are kept for error messages.
-const STDERR_TAIL_LINES: usize = 8;
 /// How long stderr is still read after the connection is closed.
 const STDERR_GRACE: Duration = Duration::from_millis(500);
 
@@ -86,7 +85,7 @@ async fn open_stdio(
             McpError::new(McpErrorKind::Unreachable(UnreachableCause::SpawnFailed), &**server, message)
                 .with_source(error)
         })?;
-    let tail = Arc::new(Mutex::new(VecDeque::new()));
+    let tail = Arc::new(Mutex::new(StderrTail::default()));
     if let Some(stderr) = stderr {
         tracker.spawn(read_stderr(stderr, server.clone(), tail.clone(), token.clone()));
     }
@@ -112,8 +111,7 @@ async fn open_stdio(
     tracker.close();
     let _ = tokio::time::timeout(STDERR_GRACE, tracker.wait()).await;
     token.cancel();
-    let stderr_tail =
-        tail.lock().map(|lines| lines.iter().cloned().collect::<Vec<_>>().join(" | ")).unwrap_or_default();
+    let stderr_tail = tail.lock().map(|tail| tail.summary()).unwrap_or_default();
     Err(match error {
         Some(error) => McpError::from_initialize(server, error, true, false, &stderr_tail),
         None => {
@@ -188,11 +186,11 @@ async fn open_http(
     }
 }
 
-/// Logs the child's stderr lines (target `weft_mcp::stderr`) and keeps the last few.
+/// Logs the child's stderr lines (target `weft_mcp::stderr`) and keeps the last ones.
 async fn read_stderr(
     stderr: tokio::process::ChildStderr,
     server: Arc<str>,
-    tail: Arc<Mutex<VecDeque<String>>>,
+    tail: Arc<Mutex<StderrTail>>,
     token: CancellationToken,
 ) {
     let mut lines = BufReader::new(stderr).lines();
@@ -215,10 +213,7 @@ async fn read_stderr(
             Ok(Some(line)) => {
                 tracing::info!(target: "weft_mcp::stderr", server = %server, "{line}");
                 if let Ok(mut tail) = tail.lock() {
-                    if tail.len() == STDERR_TAIL_LINES {
-                        tail.pop_front();
-                    }
-                    tail.push_back(line);
+                    tail.push(&line);
                 }
             }
             Ok(None) | Err(_) => return,

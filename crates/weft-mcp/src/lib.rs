@@ -38,6 +38,7 @@ mod prompts;
 mod redact;
 mod sampling;
 mod source;
+mod stderr_tail;
 mod stdio;
 mod tool;
 

@@ -204,7 +204,10 @@ impl OpenAIBuilder {
     }
 
     /// How many times a failed attempt is retried (default 2): on HTTP 429, 500, 502, 503,
-    /// 504 and connection failures, and for streams only before any event arrived.
+    /// 504 and connection failures, and for streams only before any event arrived. Each retry
+    /// is logged at `WARN` under the `tracing` target `weft_openai::retry`, with the fields
+    /// `provider`, `kind`, `status`, `retry`, `max_retries`, `wait_ms` and `error`, so that a
+    /// front end can show it its own way (the `weft` CLI prints one `retrying in …` line).
     pub fn max_retries(mut self, max_retries: u32) -> Self {
         self.max_retries = Some(max_retries);
         self

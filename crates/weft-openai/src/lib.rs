@@ -44,6 +44,7 @@ mod chat_wire;
 mod config;
 mod deadline;
 mod error;
+mod models;
 mod responses;
 mod responses_wire;
 mod retry;
@@ -56,4 +57,5 @@ pub use config::{
     DEFAULT_AZURE_API_VERSION, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES,
     DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT, OpenAI, OpenAIBuilder,
 };
+pub use models::ModelInfo;
 pub use responses::OpenAIResponsesClient;

@@ -190,8 +190,12 @@ impl Inner {
                 Err(err) if retry < self.retry.max_retries && RetryPolicy::should_retry(&err) => {
                     let wait = self.retry.delay(retry, err.retry_after());
                     retry += 1;
+                    // Its own target, so that a front end can show retries its own way.
                     tracing::warn!(
+                        target: "weft_openai::retry",
                         provider = label,
+                        kind = %err.kind(),
+                        status = err.status(),
                         retry,
                         max_retries = self.retry.max_retries,
                         wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),

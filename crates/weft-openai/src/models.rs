@@ -1,0 +1,86 @@
+//! Listing the models a server serves: `GET {base}/models`.
+
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use reqwest::{Method, Url};
+use serde::{Deserialize, Serialize};
+use weft_core::{ChatError, ChatErrorKind};
+
+use crate::config::OpenAI;
+use crate::error::{decode_error, status_error, timeout_error, transport_error};
+
+/// One model of a server's list, as `GET /models` describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ModelInfo {
+    /// The name to ask for in requests, e.g. `gpt-4o-mini`.
+    pub id: String,
+    /// Who owns it, when the server says (`openai`, `system`, `llamacpp`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owned_by: Option<String>,
+    /// When it was created (Unix seconds), when the server says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<i64>,
+}
+
+/// The body of `GET /models`: `{"object": "list", "data": [...]}`.
+#[derive(Deserialize)]
+struct ModelList {
+    data: Vec<ModelInfo>,
+}
+
+impl OpenAI {
+    /// The models the server serves (`GET {base}/models`; on Azure the resource's
+    /// `/openai/models`), in the server's order. One attempt, under the request timeout;
+    /// failures are [`ChatError`]s like a chat call's (authentication, not found, network, …).
+    pub async fn list_models(&self) -> Result<Vec<ModelInfo>, ChatError> {
+        let inner = &self.inner;
+        let url = match &inner.azure {
+            Some(azure) => format!("{}/openai/models?api-version={}", azure.endpoint, azure.api_version),
+            None => format!("{}/models", inner.base_url),
+        };
+        let label = format!("{} models {}", self.provider_name(), inner.base_url);
+        let parsed = Url::parse(&url).map_err(|err| {
+            ChatError::new(ChatErrorKind::Configuration, format!("the URL {url:?} is not valid: {err}"))
+                .with_provider(label.as_str())
+        })?;
+        let mut request = reqwest::Request::new(Method::GET, parsed);
+        let mut headers: HeaderMap = inner.json_headers.clone();
+        headers.remove(CONTENT_TYPE);
+        *request.headers_mut() = headers;
+        let exchange = async {
+            let response =
+                inner.http.execute(request).await.map_err(|err| transport_error(&label, &url, err))?;
+            let status = response.status();
+            let response_headers = response.headers().clone();
+            let body = response.bytes().await.map_err(|err| transport_error(&label, &url, err))?;
+            if !status.is_success() {
+                return Err(status_error(&label, status, &response_headers, &body));
+            }
+            serde_json::from_slice::<ModelList>(&body)
+                .map(|list| list.data)
+                .map_err(|err| decode_error(&label, "the model list", err, &body))
+        };
+        match tokio::time::timeout(inner.timeout, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(timeout_error(
+                &label,
+                format!("no answer from {url} within {:?} (the request timeout)", inner.timeout),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_list_keeps_ids_and_optional_fields() {
+        let body = r#"{"object":"list","data":[{"id":"a","object":"model","owned_by":"me","created":1},{"id":"b"}]}"#;
+        let list: ModelList = serde_json::from_str(body).unwrap();
+        assert_eq!(list.data[0], ModelInfo { id: "a".into(), owned_by: Some("me".into()), created: Some(1) });
+        assert_eq!(list.data[1].id, "b");
+        assert_eq!(list.data[1].owned_by, None);
+    }
+}
