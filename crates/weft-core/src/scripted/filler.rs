@@ -327,9 +327,9 @@ impl<'a> Filler<'a> {
     }
 }
 
+/// Whether a field holds a name: one of its words is name-like, or ends with `name` (`username`).
 fn is_name_like(property: &str) -> bool {
-    let lower = property.to_lowercase();
-    NAME_LIKE.iter().any(|k| lower.contains(k))
+    words(property).iter().any(|w| NAME_LIKE.contains(&w.as_str()) || w.ends_with("name"))
 }
 
 /// A schema's type (the first non-null one of a list; `object` when it has properties).
