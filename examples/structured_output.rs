@@ -1,4 +1,6 @@
-//! Structured output: ask for a typed answer; the schema comes from the Rust type.
+//! Structured output: ask for a typed answer; the schema comes from the Rust type. Here the
+//! agent extracts facts from a text (the scripted model fills each field from the text's names,
+//! numbers and words; a real model reads it).
 //!
 //! `cargo run -p weft --example structured_output`
 
@@ -28,7 +30,8 @@ async fn main() -> Result<(), AgentError> {
     let agent =
         ChatAgent::builder(common::chat_client()).instructions("You know a lot about cities.").build();
     let mut session = AgentSession::new();
-    let facts = agent.run_typed::<CityFacts>(&mut session, "Tell me about Paris").await?;
+    let text = "Paris is the capital of France, with 2.1 million people, the Eiffel Tower and the Louvre.";
+    let facts = agent.run_typed::<CityFacts>(&mut session, text).await?;
     let city = facts.value;
     println!(
         "{} ({}): {} million people, capital: {}",

@@ -205,8 +205,10 @@ struct Forecast {
 #[tokio::test]
 async fn structured_output_asks_for_a_strict_schema_and_parses() {
     let typed = ChatAgent::builder(Arc::new(ScriptedClient::new())).build();
-    let forecast =
-        typed.run_typed::<Forecast>(&mut AgentSession::new(), "Forecast for Oslo: 12 degrees").await.unwrap();
+    let forecast = typed
+        .run_typed::<Forecast>(&mut AgentSession::new(), "Forecast for Oslo: 12 degrees, sunny")
+        .await
+        .unwrap();
     assert_eq!(forecast.value, Forecast { city: "Oslo".into(), temperature_c: 12, sunny: true });
 
     let client = Arc::new(ReplayClient::new([ChatResponse::text(

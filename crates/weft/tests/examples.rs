@@ -1,0 +1,140 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Every example of the `weft` facade runs, offline on the scripted model, and prints what its
+//! doc comment promises. Cargo builds a package's examples before its tests; these tests run
+//! those binaries.
+
+use std::path::PathBuf;
+use std::process::Output;
+use std::time::Duration;
+
+/// The built example `name`, next to this test binary (`target/debug/deps/…` →
+/// `target/debug/examples/name`).
+fn example_path(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let path = profile_dir.join("examples").join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "the example binary {} is missing: `cargo test -p weft` and `cargo nextest run -p weft` build \
+         it, or run `cargo build -p weft --examples`",
+        path.display()
+    );
+    // A run filtered to this test (`--test examples`) does not rebuild the examples: refuse a
+    // binary older than its source rather than test stale code.
+    let source =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(format!("{name}.rs"));
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).unwrap();
+    assert!(
+        modified(&path) >= modified(&source),
+        "the example binary {} is older than {}: run `cargo build -p weft --examples` (unfiltered test \
+         runs build it)",
+        path.display(),
+        source.display()
+    );
+    path
+}
+
+/// Runs an example with the `OPENAI_*` variables removed (so it picks the scripted model) and
+/// returns its output once it exits; fails the test if it fails or runs over a minute.
+async fn run(name: &str) -> (String, String) {
+    let mut command = tokio::process::Command::new(example_path(name));
+    for var in ["OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL"] {
+        command.env_remove(var);
+    }
+    command.kill_on_drop(true).stdin(std::process::Stdio::null());
+    let output: Output = tokio::time::timeout(Duration::from_secs(60), command.output())
+        .await
+        .unwrap_or_else(|_| panic!("example {name} ran over 60 s"))
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        output.status.success(),
+        "example {name}: {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        output.status
+    );
+    (stdout, stderr)
+}
+
+#[track_caller]
+fn assert_lines(output: &str, expected: &[&str]) {
+    let lines: Vec<&str> = output.lines().collect();
+    for line in expected {
+        assert!(lines.contains(line), "missing line {line:?} in:\n{output}");
+    }
+}
+
+#[tokio::test]
+async fn agent_with_tool_calls_the_weather_tool() {
+    let (stdout, _) = run("agent_with_tool").await;
+    assert_eq!(stdout, "get_weather returned: weather in Paris: sunny, 21C\n");
+}
+
+#[cfg(feature = "openai")]
+#[tokio::test]
+async fn streaming_prints_deltas_and_tool_activity() {
+    let (stdout, stderr) = run("streaming").await;
+    assert_eq!(stdout, "add returned: 19 + 23 = 42\n");
+    assert!(stderr.contains("using the scripted model"), "{stderr}");
+    assert_lines(
+        &stderr,
+        &["→ add {\"a\":19.0,\"b\":23.0}", "← 19 + 23 = 42", "the session now holds 4 messages"],
+    );
+}
+
+#[cfg(feature = "openai")]
+#[tokio::test]
+async fn session_resume_remembers_the_name_across_the_saved_session() {
+    let (stdout, _) = run("session_resume").await;
+    assert_lines(
+        &stdout,
+        &[
+            "1st answer: Nice to meet you, Ada.",
+            "2nd answer: Your name is Ada.",
+            "the conversation now has 4 messages:",
+            "  user: What is my name?",
+            "  assistant: Your name is Ada.",
+        ],
+    );
+}
+
+#[cfg(feature = "openai")]
+#[tokio::test]
+async fn structured_output_fills_each_field_from_the_text() {
+    let (stdout, _) = run("structured_output").await;
+    assert_lines(
+        &stdout,
+        &["Paris (France): 2.1 million people, capital: true", "landmarks: Eiffel Tower, Louvre"],
+    );
+}
+
+#[cfg(feature = "openai")]
+#[tokio::test]
+async fn middleware_logs_times_and_blocks() {
+    let (stdout, _) = run("middleware").await;
+    assert_lines(
+        &stdout,
+        &[
+            "[chat] calling the model with 1 message(s)",
+            "[tool] get_weather {\"city\":\"Lisbon\"}",
+            "answer: get_weather returned: weather in Lisbon: sunny, 21C",
+            "[tool] delete_file {\"path\":\"notes.txt\"}",
+            "answer: delete_file failed: blocked by policy: this agent may not delete files",
+        ],
+    );
+    assert_eq!(stdout.matches("[agent] run took").count(), 2, "{stdout}");
+}
+
+#[cfg(feature = "openai")]
+#[tokio::test]
+async fn approval_stops_for_approval_then_runs_the_tool() {
+    let (stdout, _) = run("approval").await;
+    assert_lines(
+        &stdout,
+        &[
+            "the run stopped with 1 approval request(s)",
+            "  approving refund_order {\"amount\":25.0,\"order_number\":1234}",
+            "answer: refund_order returned: refunded 25.00 EUR on order 1234",
+        ],
+    );
+}
