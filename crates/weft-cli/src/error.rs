@@ -163,7 +163,7 @@ impl CliError {
             tracing::debug!(cause = %text, "caused by");
             source = if cause.is::<ChatError>() { None } else { cause.source() };
         }
-        line
+        crate::provider::in_cli_terms(line)
     }
 }
 

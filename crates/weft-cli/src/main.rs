@@ -97,7 +97,7 @@ pub(crate) struct RunArgs {
     pub(crate) model: Option<String>,
 
     /// The base URL of an OpenAI-compatible server (default: OpenAI's).
-    #[arg(long, value_name = "URL", env = "OPENAI_BASE_URL", hide_env_values = true, value_parser = provider::parse_base_url)]
+    #[arg(long, value_name = "URL", env = "OPENAI_BASE_URL", hide_env_values = true, value_parser = provider::BaseUrlParser)]
     pub(crate) base_url: Option<String>,
 
     /// Which OpenAI API to call.
@@ -120,6 +120,11 @@ pub(crate) struct RunArgs {
     /// line such as "node server.js stdio". The demo tools are left out when a server is given.
     #[arg(long = "mcp", value_name = "SERVER")]
     pub(crate) mcp: Vec<String>,
+
+    /// The longest silence, in seconds, between two events of the model's streamed answer
+    /// (default 120; keep-alive comments do not count).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub(crate) idle_timeout: Option<u64>,
 
     #[command(flatten)]
     pub(crate) connect: mcp_server::ConnectOptions,

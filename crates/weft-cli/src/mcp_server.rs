@@ -27,10 +27,10 @@ pub(crate) struct ConnectOptions {
     #[arg(long, value_name = "TOKEN")]
     pub(crate) bearer: Option<String>,
 
-    /// The deadline, in seconds, for connecting to an MCP server and for each request to it.
-    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_TIMEOUT_SECS,
-          value_parser = clap::value_parser!(u64).range(1..=86_400))]
-    pub(crate) timeout: u64,
+    /// The deadline, in seconds, for connecting to an MCP server and for each request to it
+    /// (default 30). With `weft run`, also for the model to start answering (default 60).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub(crate) timeout: Option<u64>,
 }
 
 impl std::fmt::Debug for ConnectOptions {
@@ -88,7 +88,11 @@ impl ServerSpec {
             };
             ServerConfig::Stdio(StdioServer::new(command).args(args.iter().cloned()))
         };
-        Ok(Self { display, config, timeout: Duration::from_secs(options.timeout) })
+        Ok(Self {
+            display,
+            config,
+            timeout: Duration::from_secs(options.timeout.unwrap_or(DEFAULT_TIMEOUT_SECS)),
+        })
     }
 
     /// Connects, with every tool of the server needing approval as `approval` says.
@@ -188,7 +192,7 @@ mod tests {
     use super::*;
 
     fn options() -> ConnectOptions {
-        ConnectOptions { headers: vec![("X-Key".into(), "abc".into())], bearer: None, timeout: 7 }
+        ConnectOptions { headers: vec![("X-Key".into(), "abc".into())], bearer: None, timeout: Some(7) }
     }
 
     #[test]
@@ -214,7 +218,7 @@ mod tests {
         let options = ConnectOptions {
             headers: vec![("X-Api-Key".into(), "hdr-secret".into())],
             bearer: Some("bearer-secret".into()),
-            timeout: 7,
+            timeout: Some(7),
         };
         let spec =
             ServerSpec::parse("https://me:pw-secret@h.example/mcp?token=q-secret", false, &options).unwrap();

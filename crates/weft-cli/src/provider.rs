@@ -1,8 +1,9 @@
 //! Choosing the model: the OpenAI-compatible provider when configured, else the scripted model.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use weft::openai::OpenAIBuilder;
+use weft::openai::{DEFAULT_TIMEOUT, OpenAIBuilder};
 use weft::{ChatClient, ScriptedClient};
 
 use crate::error::CliError;
@@ -41,15 +42,26 @@ pub(crate) fn select(args: &RunArgs) -> Result<Provider, CliError> {
     }
     let model =
         args.model.clone().or_else(|| env("OPENAI_MODEL")).unwrap_or_else(|| DEFAULT_OPENAI_MODEL.into());
-    openai(args.base_url.as_deref(), &model, args.api)
+    openai(args, &model)
 }
 
 /// The OpenAI-compatible provider: the environment's settings (`OPENAI_API_KEY`,
-/// `OPENAI_BASE_URL`, …), with `--base-url` and the model on top, calling the chosen API.
-fn openai(base_url: Option<&str>, model: &str, api: Api) -> Result<Provider, CliError> {
+/// `OPENAI_BASE_URL`, …), with `--base-url`, the model and the deadlines on top, calling the
+/// chosen API. `--timeout` is the wait for the model to start answering (the first-byte
+/// timeout); a whole answer may take the library's request timeout (600 s) or that, whichever
+/// is longer. `--idle-timeout` is the stream idle timeout.
+fn openai(args: &RunArgs, model: &str) -> Result<Provider, CliError> {
+    let api = args.api;
     let mut builder = OpenAIBuilder::from_env().model(model);
-    if let Some(base_url) = base_url {
+    if let Some(base_url) = &args.base_url {
         builder = builder.base_url(base_url);
+    }
+    if let Some(secs) = args.connect.timeout {
+        let timeout = Duration::from_secs(secs);
+        builder = builder.first_byte_timeout(timeout).timeout(timeout.max(DEFAULT_TIMEOUT));
+    }
+    if let Some(secs) = args.idle_timeout {
+        builder = builder.stream_idle_timeout(Duration::from_secs(secs));
     }
     let openai = builder.build().map_err(CliError::Provider)?;
     let description =
@@ -61,14 +73,58 @@ fn openai(base_url: Option<&str>, model: &str, api: Api) -> Result<Provider, Cli
     Ok(Provider { client, description, model: Some(model.to_string()) })
 }
 
-/// Checks `--base-url`: an absolute http(s) URL.
+/// Checks `--base-url`: an absolute http(s) URL. The error shows it with its credentials
+/// masked.
 pub(crate) fn parse_base_url(value: &str) -> Result<String, String> {
     let value = value.trim();
     let rest = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://"));
     match rest {
         Some(host) if !host.is_empty() && !host.starts_with('/') => Ok(value.to_string()),
         _ => Err(format!(
-            "expected an http:// or https:// URL such as http://localhost:11434/v1, got {value:?}"
+            "expected an http:// or https:// URL such as http://localhost:11434/v1, got {:?}",
+            weft::openai::redact_url(value)
         )),
     }
+}
+
+/// Parses `--base-url` with [`parse_base_url`]. Unlike a plain function parser, whose errors
+/// clap prefixes with the value as typed, its errors never repeat the value unmasked.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BaseUrlParser;
+
+impl clap::builder::TypedValueParser for BaseUrlParser {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        let invalid = |message: String| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid value for '--base-url <URL>': {message}\n"),
+            )
+            .with_cmd(cmd)
+        };
+        let value = value.to_str().ok_or_else(|| invalid("not valid UTF-8".into()))?;
+        parse_base_url(value).map_err(invalid)
+    }
+}
+
+/// A provider error line in the CLI's terms: the library names its builder settings, the CLI
+/// user has flags.
+pub(crate) fn in_cli_terms(line: String) -> String {
+    const SETTINGS: [(&str, &str); 3] = [
+        ("OpenAIBuilder::first_byte_timeout", "--timeout SECS"),
+        ("OpenAIBuilder::stream_idle_timeout", "--idle-timeout SECS"),
+        ("OpenAIBuilder::timeout", "--timeout SECS"),
+    ];
+    SETTINGS.iter().fold(
+        line,
+        |line, (setting, flag)| {
+            if line.contains(setting) { line.replace(setting, flag) } else { line }
+        },
+    )
 }

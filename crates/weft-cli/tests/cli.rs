@@ -314,3 +314,93 @@ fn a_base_url_that_is_not_http_is_a_usage_error() {
     assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
     assert!(text(&output.stderr).contains("http://"), "{}", text(&output.stderr));
 }
+
+/// A server that accepts connections, reads each request, answers with `head` (possibly
+/// nothing) and then holds the connection open without another byte. It stops accepting after
+/// 20 seconds, so a failing test never hangs.
+fn hanging_server(head: &'static str) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+    use std::time::{Duration, Instant};
+
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base_url = format!("http://{}/v1", listener.local_addr().expect("address"));
+    listener.set_nonblocking(true).expect("nonblocking");
+    std::thread::spawn(move || {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut held = Vec::new();
+        while Instant::now() < deadline {
+            let Ok((stream, _)) = listener.accept() else {
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            };
+            stream.set_nonblocking(false).expect("blocking");
+            let mut reader = BufReader::new(stream);
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':') {
+                    if name.eq_ignore_ascii_case("content-length") {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                }
+            }
+            let _ = reader.read_exact(&mut vec![0; length]);
+            let mut stream = reader.into_inner();
+            let _ = stream.write_all(head.as_bytes());
+            held.push(stream);
+        }
+    });
+    base_url
+}
+
+#[test]
+fn a_model_server_that_never_answers_is_a_timeout_naming_the_flag() {
+    let base_url = hanging_server("");
+    let started = std::time::Instant::now();
+    let output = run(&["run", "--base-url", &base_url, "--timeout", "1", "hello"]);
+    let elapsed = started.elapsed();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("weft: error: ")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].contains("timed out: no response from"), "{stderr}");
+    assert!(errors[0].contains("within 1s (the first-byte timeout"), "{stderr}");
+    assert!(errors[0].contains("raise it with --timeout SECS"), "{stderr}");
+    assert!(!errors[0].contains("OpenAIBuilder"), "{stderr}");
+    // One attempt: the client's own deadline is not retried.
+    assert!(elapsed < std::time::Duration::from_secs(10), "{elapsed:?}");
+}
+
+#[test]
+fn a_silent_model_stream_hits_the_idle_timeout_flag() {
+    let base_url =
+        hanging_server("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n: keep-alive\r\n\r\n");
+    let output = run(&["run", "--base-url", &base_url, "--idle-timeout", "1", "hello"]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("timed out: no stream event from"), "{stderr}");
+    assert!(stderr.contains("raise it with --idle-timeout SECS"), "{stderr}");
+}
+
+#[test]
+fn credentials_in_the_base_url_are_masked_in_output() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("address").port()
+    };
+    let base_url = format!("http://bob:hunter22@127.0.0.1:{port}/v1?token=t0p-secret");
+    let output = run(&["run", "--base-url", &base_url, "hello"]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains(&format!("http://***@127.0.0.1:{port}/v1?token=***")), "{stderr}");
+    for secret in ["hunter22", "t0p-secret", "bob"] {
+        assert!(!stderr.contains(secret), "{secret} in {stderr}");
+    }
+    let output = run(&["run", "--base-url", "localhost:1?token=t0p-secret", "hello"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(!text(&output.stderr).contains("t0p-secret"), "{}", text(&output.stderr));
+}

@@ -29,6 +29,9 @@ pub enum ChatErrorKind {
     Decode,
     /// A streamed answer ended before its end marker.
     StreamEnded,
+    /// The provider's answer exceeded a size limit (e.g. one server-sent event larger than the
+    /// client accepts); the message names the limit and the setting that raises it.
+    ResponseTooLarge,
     /// The call was cancelled by the caller.
     Cancelled,
     /// The client was misconfigured (e.g. no base URL, an invalid header).
@@ -48,6 +51,7 @@ impl std::fmt::Display for ChatErrorKind {
             ChatErrorKind::Timeout => "timed out",
             ChatErrorKind::Decode => "could not decode the response",
             ChatErrorKind::StreamEnded => "stream ended early",
+            ChatErrorKind::ResponseTooLarge => "response too large",
             ChatErrorKind::Cancelled => "cancelled",
             ChatErrorKind::Configuration => "configuration error",
             ChatErrorKind::Other => "error",
@@ -189,17 +193,57 @@ impl ChatError {
         self.inner.kind == ChatErrorKind::StreamEnded
     }
 
-    /// Whether retrying the same request may succeed (rate limits, server errors, network
-    /// failures, timeouts, streams cut short).
+    /// Whether the answer exceeded a size limit.
+    pub fn is_response_too_large(&self) -> bool {
+        self.inner.kind == ChatErrorKind::ResponseTooLarge
+    }
+
+    /// Whether sending the same request again may succeed: the one definition of a transient
+    /// failure, which providers' retry loops follow too.
+    ///
+    /// Retryable: rate limits ([`RateLimit`](ChatErrorKind::RateLimit)) except a spent quota
+    /// (code `insufficient_quota`, which waiting does not fix); server errors with HTTP 500,
+    /// 502, 503 or 504, or reported inside an answer (no status); a timeout the server
+    /// reported (HTTP 408); network failures; streams cut short
+    /// ([`StreamEnded`](ChatErrorKind::StreamEnded)).
+    ///
+    /// Not retryable: a deadline of the client's own that passed (a timeout without an HTTP
+    /// status: retrying would multiply the wait the caller configured), other 4xx and 5xx
+    /// answers, authentication, decode and configuration errors, answers over a size limit,
+    /// cancellations.
+    ///
+    /// A provider retries such failures only while no part of the answer has reached the
+    /// caller; a stream that fails after it started is the caller's to retry (dropping what it
+    /// received).
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self.inner.kind,
-            ChatErrorKind::RateLimit
-                | ChatErrorKind::Server
-                | ChatErrorKind::Network
-                | ChatErrorKind::Timeout
-                | ChatErrorKind::StreamEnded
-        )
+        match self.inner.kind {
+            ChatErrorKind::RateLimit => self.code() != Some("insufficient_quota"),
+            ChatErrorKind::Server => matches!(self.inner.status, None | Some(500 | 502 | 503 | 504)),
+            ChatErrorKind::Timeout => self.inner.status == Some(408),
+            ChatErrorKind::Network | ChatErrorKind::StreamEnded => true,
+            _ => false,
+        }
+    }
+
+    /// Replaces every occurrence of `secret` in the message, the code and the provider name
+    /// with `***`: for providers whose error bodies may echo a credential. Secrets shorter than
+    /// four characters are left alone (masking them would garble the text, not protect
+    /// anything).
+    pub fn redact(mut self, secret: &str) -> Self {
+        const MASK: &str = "***";
+        if secret.len() < 4 {
+            return self;
+        }
+        let inner = &mut *self.inner;
+        if inner.message.contains(secret) {
+            inner.message = inner.message.replace(secret, MASK);
+        }
+        for text in [&mut inner.code, &mut inner.provider].into_iter().flatten() {
+            if text.contains(secret) {
+                *text = text.replace(secret, MASK);
+            }
+        }
+        self
     }
 
     fn describe(&self) -> String {
@@ -417,4 +461,60 @@ pub enum SessionError {
         #[source]
         source: std::io::Error,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn retryable_failures_are_the_transient_ones() {
+        let status = |kind, status| ChatError::new(kind, "x").with_status(status);
+        let plain = |kind| ChatError::new(kind, "x");
+        assert!(status(ChatErrorKind::RateLimit, 429).is_retryable());
+        assert!(
+            !status(ChatErrorKind::RateLimit, 429)
+                .with_code(Some("insufficient_quota".into()))
+                .is_retryable()
+        );
+        for code in [500, 502, 503, 504] {
+            assert!(status(ChatErrorKind::Server, code).is_retryable(), "{code}");
+        }
+        assert!(!status(ChatErrorKind::Server, 501).is_retryable());
+        // A server error reported inside an answer carries no status.
+        assert!(plain(ChatErrorKind::Server).is_retryable());
+        assert!(status(ChatErrorKind::Timeout, 408).is_retryable());
+        // The client's own deadline: retrying would multiply the caller's wait.
+        assert!(!plain(ChatErrorKind::Timeout).is_retryable());
+        assert!(plain(ChatErrorKind::Network).is_retryable());
+        assert!(plain(ChatErrorKind::StreamEnded).is_retryable());
+        for kind in [
+            ChatErrorKind::Authentication,
+            ChatErrorKind::BadRequest,
+            ChatErrorKind::Decode,
+            ChatErrorKind::ResponseTooLarge,
+            ChatErrorKind::Cancelled,
+            ChatErrorKind::Configuration,
+            ChatErrorKind::Other,
+        ] {
+            assert!(!plain(kind).is_retryable(), "{kind}");
+        }
+    }
+
+    #[test]
+    fn redact_masks_a_secret_everywhere_it_is_shown() {
+        let err = ChatError::new(ChatErrorKind::Authentication, "Incorrect API key provided: sk-secret-1.")
+            .with_code(Some("sk-secret-1".into()))
+            .with_provider("openai chat http://h/v1?key=sk-secret-1")
+            .with_status(401)
+            .redact("sk-secret-1");
+        assert_eq!(err.message(), "Incorrect API key provided: ***.");
+        assert_eq!(err.code(), Some("***"));
+        assert!(!err.to_string().contains("sk-secret-1"), "{err}");
+        assert_eq!((err.kind(), err.status()), (ChatErrorKind::Authentication, Some(401)));
+        // Too short to be a credential: left alone.
+        assert_eq!(ChatError::new(ChatErrorKind::Other, "a b c").redact("b").message(), "a b c");
+    }
 }

@@ -1,7 +1,7 @@
 //! The Chat Completions client (`POST {base}/chat/completions`).
 
 use async_trait::async_trait;
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use weft_core::{
     ChatClient, ChatError, ChatRequest, ChatResponse, ChatResponseUpdate, ChatStream, ClientInfo, Content,
     FinishReason, FunctionCall, Role, Usage,
@@ -52,11 +52,13 @@ impl ChatClient for OpenAIChatClient {
         let inner = &self.openai.inner;
         let prepared = inner.prepare(Api::Chat, &request, false, encode_body)?;
         let bytes = inner.fetch(&prepared).await?;
-        parse_completion(prepared.label, &bytes)
+        parse_completion(prepared.label, &bytes).map_err(|err| inner.redact(err))
     }
 
     fn get_streaming_response(&self, request: ChatRequest) -> ChatStream {
         let openai = self.openai.clone();
+        // A provider's error (an error event, a bad chunk) may echo a credential.
+        let redacting = self.openai.clone();
         async_stream::stream! {
             let inner = &openai.inner;
             let prepared = match inner.prepare(Api::Chat, &request, true, encode_body) {
@@ -126,6 +128,7 @@ impl ChatClient for OpenAIChatClient {
             }
             yield Err(stream_ended(label, "data: [DONE]"));
         }
+        .map_err(move |err| redacting.inner.redact(err))
         .boxed()
     }
 

@@ -14,19 +14,24 @@ use weft_core::{ChatError, ChatErrorKind, ChatOptions, ToolChoice};
 
 use crate::chat::OpenAIChatClient;
 use crate::deadline::TimerPool;
+use crate::redact::{redact_url, url_secrets};
 use crate::responses::OpenAIResponsesClient;
 use crate::retry::RetryPolicy;
+pub use crate::sse::DEFAULT_MAX_EVENT_BYTES;
 use crate::transport::{Api, Endpoint, request_headers};
 
 /// The base URL used when none is configured.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 /// The Azure OpenAI `api-version` used for Chat Completions when none is configured.
 pub const DEFAULT_AZURE_API_VERSION: &str = "2024-10-21";
-/// The default deadline for one HTTP attempt (the whole answer, or a stream's headers).
+/// The default deadline for one HTTP attempt: the whole answer, streamed or not.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+/// The default deadline for a streamed answer's response headers.
+pub const DEFAULT_FIRST_BYTE_TIMEOUT: Duration = Duration::from_secs(60);
 /// The default deadline for opening a connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// The default longest wait between two events of a streamed answer.
+/// The default longest wait between two events of a streamed answer (keep-alive comments do
+/// not count as events).
 pub const DEFAULT_STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 /// The default number of retries after the first attempt.
 pub const DEFAULT_MAX_RETRIES: u32 = 2;
@@ -51,8 +56,10 @@ pub struct OpenAIBuilder {
     organization: Option<String>,
     project: Option<String>,
     timeout: Option<Duration>,
+    first_byte_timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
     stream_idle_timeout: Option<Duration>,
+    max_event_bytes: Option<usize>,
     max_retries: Option<u32>,
     initial_retry_delay: Option<Duration>,
     max_retry_delay: Option<Duration>,
@@ -67,17 +74,19 @@ impl fmt::Debug for OpenAIBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OpenAIBuilder")
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
-            .field("base_url", &self.base_url)
+            .field("base_url", &self.base_url.as_deref().map(redact_url))
             .field("model", &self.model)
             .field("headers", &self.headers.iter().map(|(name, _)| name).collect::<Vec<_>>())
             .field("organization", &self.organization)
             .field("project", &self.project)
             .field("timeout", &self.timeout)
+            .field("first_byte_timeout", &self.first_byte_timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("stream_idle_timeout", &self.stream_idle_timeout)
+            .field("max_event_bytes", &self.max_event_bytes)
             .field("max_retries", &self.max_retries)
             .field("http_client", &self.http_client.is_some())
-            .field("azure_endpoint", &self.azure_endpoint)
+            .field("azure_endpoint", &self.azure_endpoint.as_deref().map(redact_url))
             .field("azure_deployment", &self.azure_deployment)
             .field("azure_api_version", &self.azure_api_version)
             .field("named_tool_choice", &self.named_tool_choice)
@@ -152,7 +161,10 @@ impl OpenAIBuilder {
     }
 
     /// The base URL, up to and including the version path (default
-    /// [`DEFAULT_BASE_URL`]); e.g. `http://127.0.0.1:8080/v1` for a local server.
+    /// [`DEFAULT_BASE_URL`]); e.g. `http://127.0.0.1:8080/v1` for a local server. A query
+    /// string is kept on every request URL (`…/v1?key=K` calls `…/v1/chat/completions?key=K`).
+    /// Credentials in it (user info, query values) are masked as `***` wherever the URL is
+    /// shown: errors, logs, `Debug` and [`OpenAI::base_url`].
     pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
         self.base_url = Some(base_url.into());
         self
@@ -182,11 +194,22 @@ impl OpenAIBuilder {
         self
     }
 
-    /// The deadline of one HTTP attempt (default 600 s): for a plain call the whole answer,
-    /// for a stream until its headers arrive (then [`stream_idle_timeout`](Self::stream_idle_timeout)
-    /// applies).
+    /// The deadline of one HTTP attempt (default 600 s, [`DEFAULT_TIMEOUT`]): the whole
+    /// answer, streamed or not. A stream also has the
+    /// [`first_byte_timeout`](Self::first_byte_timeout) and the
+    /// [`stream_idle_timeout`](Self::stream_idle_timeout).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// The deadline for a streamed answer's response headers, from the start of the attempt
+    /// (default 60 s, [`DEFAULT_FIRST_BYTE_TIMEOUT`]; never later than
+    /// [`timeout`](Self::timeout)): a server that accepts the connection and never answers is
+    /// reported in a minute, not after the whole request timeout. Plain calls do not have it:
+    /// their headers come with the whole answer.
+    pub fn first_byte_timeout(mut self, timeout: Duration) -> Self {
+        self.first_byte_timeout = Some(timeout);
         self
     }
 
@@ -197,14 +220,27 @@ impl OpenAIBuilder {
         self
     }
 
-    /// The longest wait between two events of a streamed answer (default 120 s).
+    /// The longest wait between two events of a streamed answer, and from its headers to its
+    /// first event (default 120 s, [`DEFAULT_STREAM_IDLE_TIMEOUT`]). Bytes that make no event,
+    /// such as `: keep-alive` comments, do not restart it.
     pub fn stream_idle_timeout(mut self, timeout: Duration) -> Self {
         self.stream_idle_timeout = Some(timeout);
         self
     }
 
-    /// How many times a failed attempt is retried (default 2): on HTTP 429, 500, 502, 503,
-    /// 504 and connection failures, and for streams only before any event arrived. Each retry
+    /// The largest line, and the largest event's data, a streamed answer may have (default
+    /// 8 MiB, [`DEFAULT_MAX_EVENT_BYTES`]). A larger one ends the stream with a
+    /// [`ResponseTooLarge`](ChatErrorKind::ResponseTooLarge) error naming the limit, so a body
+    /// that never ends a line cannot grow memory without bound.
+    pub fn max_event_bytes(mut self, limit: usize) -> Self {
+        self.max_event_bytes = Some(limit);
+        self
+    }
+
+    /// How many times a failed attempt is retried (default 2): the failures
+    /// [`ChatError::is_retryable`] names (HTTP 429 but `insufficient_quota`, 408, 500, 502,
+    /// 503, 504, network failures), and for streams only before the stream is handed out.
+    /// Deadlines of this client (timeouts without an HTTP status) are not retried. Each retry
     /// is logged at `WARN` under the `tracing` target `weft_openai::retry`, with the fields
     /// `provider`, `kind`, `status`, `retry`, `max_retries`, `wait_ms` and `error`, so that a
     /// front end can show it its own way (the `weft` CLI prints one `retrying in …` line).
@@ -289,8 +325,11 @@ impl OpenAIBuilder {
             Some(azure) => azure.endpoint.clone(),
             None => check_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL), "base URL")?,
         };
+        let shown_base_url = redact_url(&base_url);
+        let mut secrets = url_secrets(&base_url);
         let mut headers = HeaderMap::new();
         if let Some(key) = &self.api_key {
+            secrets.push(key.trim().to_string());
             let mut value = match &azure {
                 Some(_) => HeaderValue::from_str(key.trim()),
                 None => HeaderValue::from_str(&format!("Bearer {}", key.trim())),
@@ -324,12 +363,14 @@ impl OpenAIBuilder {
         };
         let defaults = RetryPolicy::default();
         let model = self.model.or_else(|| azure.as_ref().and_then(|azure| azure.deployment.clone()));
-        let chat = Endpoint::new(azure.as_ref(), &base_url, Api::Chat)?;
-        let responses = Endpoint::new(azure.as_ref(), &base_url, Api::Responses)?;
+        let chat = Endpoint::new(azure.as_ref(), &base_url, &shown_base_url, Api::Chat)?;
+        let responses = Endpoint::new(azure.as_ref(), &base_url, &shown_base_url, Api::Responses)?;
         Ok(OpenAI {
             inner: Arc::new(Inner {
                 http,
-                base_url,
+                request_base_url: base_url,
+                shown_base_url,
+                secrets,
                 model,
                 json_headers: request_headers(&headers, false),
                 stream_headers: request_headers(&headers, true),
@@ -338,7 +379,9 @@ impl OpenAIBuilder {
                 azure,
                 named_tool_choice: self.named_tool_choice.unwrap_or(true),
                 timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
+                first_byte_timeout: self.first_byte_timeout.unwrap_or(DEFAULT_FIRST_BYTE_TIMEOUT),
                 stream_idle_timeout: self.stream_idle_timeout.unwrap_or(DEFAULT_STREAM_IDLE_TIMEOUT),
+                max_event_bytes: self.max_event_bytes.unwrap_or(DEFAULT_MAX_EVENT_BYTES),
                 retry: RetryPolicy {
                     max_retries: self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
                     initial_delay: self.initial_retry_delay.unwrap_or(defaults.initial_delay),
@@ -350,16 +393,21 @@ impl OpenAIBuilder {
     }
 }
 
-/// Checks that `url` is an absolute http(s) URL and drops a trailing `/`.
+/// Checks that `url` is an absolute http(s) URL and drops a trailing `/` from its path (a
+/// query string stays). Errors show the URL with its credentials masked.
 fn check_url(url: &str, what: &str) -> Result<String, ChatError> {
-    let trimmed = url.trim().trim_end_matches('/');
-    match reqwest::Url::parse(trimmed) {
-        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(trimmed.to_string()),
-        Ok(parsed) => Err(config_error(format!(
-            "the {what} {trimmed:?} uses {}:, not http: or https:",
-            parsed.scheme()
-        ))),
-        Err(err) => Err(config_error(format!("the {what} {trimmed:?} is not a valid URL: {err}"))),
+    let url = url.trim();
+    let trimmed = match url.split_once('?') {
+        Some((path, query)) => format!("{}?{query}", path.trim_end_matches('/')),
+        None => url.trim_end_matches('/').to_string(),
+    };
+    let shown = redact_url(&trimmed);
+    match reqwest::Url::parse(&trimmed) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(trimmed),
+        Ok(parsed) => {
+            Err(config_error(format!("the {what} {shown:?} uses {}:, not http: or https:", parsed.scheme())))
+        }
+        Err(err) => Err(config_error(format!("the {what} {shown:?} is not a valid URL: {err}"))),
     }
 }
 
@@ -382,11 +430,13 @@ pub struct OpenAI {
 impl fmt::Debug for OpenAI {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OpenAI")
-            .field("base_url", &self.inner.base_url)
+            .field("base_url", &self.inner.shown_base_url)
             .field("model", &self.inner.model)
             .field("azure", &self.inner.azure)
             .field("timeout", &self.inner.timeout)
+            .field("first_byte_timeout", &self.inner.first_byte_timeout)
             .field("stream_idle_timeout", &self.inner.stream_idle_timeout)
+            .field("max_event_bytes", &self.inner.max_event_bytes)
             .field("max_retries", &self.inner.retry.max_retries)
             .finish_non_exhaustive()
     }
@@ -396,7 +446,11 @@ impl fmt::Debug for OpenAI {
 pub(crate) struct Inner {
     pub(crate) http: reqwest::Client,
     /// The base URL (OpenAI) or resource endpoint (Azure), without a trailing `/`.
-    pub(crate) base_url: String,
+    pub(crate) request_base_url: String,
+    /// `base_url` with its credentials masked, for messages.
+    pub(crate) shown_base_url: String,
+    /// What is masked in provider messages: the API key and the base URL's credentials.
+    pub(crate) secrets: Vec<String>,
     pub(crate) model: Option<String>,
     /// All headers of a plain request: credentials, organization/project and extra headers,
     /// then `Content-Type` and `Accept`.
@@ -412,7 +466,9 @@ pub(crate) struct Inner {
     /// [`OpenAIBuilder::named_tool_choice`]).
     pub(crate) named_tool_choice: bool,
     pub(crate) timeout: Duration,
+    pub(crate) first_byte_timeout: Duration,
     pub(crate) stream_idle_timeout: Duration,
+    pub(crate) max_event_bytes: usize,
     pub(crate) retry: RetryPolicy,
     /// Idle timers for the attempts' deadlines (see [`crate::deadline`]).
     pub(crate) timers: Arc<TimerPool>,
@@ -450,9 +506,10 @@ impl OpenAI {
         OpenAIResponsesClient::new(self.clone())
     }
 
-    /// The base URL (or the Azure resource endpoint), without a trailing `/`.
+    /// The base URL (or the Azure resource endpoint), without a trailing `/`, as it may be
+    /// shown: credentials in it (user info, query values but `api-version`) are masked as `***`.
     pub fn base_url(&self) -> &str {
-        &self.inner.base_url
+        &self.inner.shown_base_url
     }
 
     /// The model used when a request's options name none.
@@ -472,6 +529,12 @@ impl OpenAI {
 }
 
 impl Inner {
+    /// `err` with the API key and the base URL's credentials masked (a provider's error body
+    /// may echo them).
+    pub(crate) fn redact(&self, err: ChatError) -> ChatError {
+        self.secrets.iter().fold(err, |err, secret| err.redact(secret))
+    }
+
     /// The options as this endpoint takes them: without the object form of `tool_choice` when
     /// [`OpenAIBuilder::named_tool_choice`] is off, a forced function becomes `required` with
     /// only that tool offered.

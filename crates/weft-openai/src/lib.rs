@@ -26,18 +26,42 @@
 //!
 //! Every failure is a [`weft_core::ChatError`] whose kind says what happened (authentication,
 //! rate limit with `retry_after`, bad request with the provider's message and code, server,
-//! network with the transport's error as `source()`, timeout, decode, stream ended early) and
-//! whose provider names the endpoint, e.g. `openai chat http://127.0.0.1:8089/v1`.
+//! network with the transport's error as `source()`, timeout, decode, stream ended early,
+//! response too large) and whose provider names the endpoint, e.g. `openai chat
+//! http://127.0.0.1:8089/v1`. A successful answer that is neither JSON nor an event stream
+//! (an HTML page from a proxy, say) is a decode error quoting the start of its body.
+//! Credentials never show: a password or token in the base URL (user info, query values) is
+//! masked as `***` in messages, logs and `Debug` output, and so is the API key when a
+//! provider's error body echoes it.
 //!
-//! ## Deadlines and retries
+//! ## Limits and deadlines
 //!
-//! Each HTTP attempt has a deadline ([`OpenAIBuilder::timeout`], 600 s): the whole answer, or
-//! a stream's headers; a stream then fails if no event arrives for
-//! [`OpenAIBuilder::stream_idle_timeout`] (120 s). HTTP 429, 408, 500, 502, 503, 504 and
-//! connection failures are retried up to [`OpenAIBuilder::max_retries`] times (2) with
-//! exponential backoff and jitter, waiting what `Retry-After` / `retry-after-ms` asks (capped
-//! at [`OpenAIBuilder::max_retry_delay`], 60 s); a stream is never retried once it has
-//! started. Nothing is spawned: dropping a stream or a future closes its connection.
+//! | what | default | set with |
+//! |---|---|---|
+//! | one HTTP attempt, the whole answer (streamed or not) | 600 s | [`OpenAIBuilder::timeout`] |
+//! | a streamed answer's headers (time to first byte) | 60 s | [`OpenAIBuilder::first_byte_timeout`] |
+//! | a stream's silence: between two events, and from the headers to the first | 120 s | [`OpenAIBuilder::stream_idle_timeout`] |
+//! | opening a connection | 10 s | [`OpenAIBuilder::connect_timeout`] |
+//! | one SSE line, and one event's data | 8 MiB | [`OpenAIBuilder::max_event_bytes`] |
+//!
+//! Keep-alive comments (`: keep-alive`) are not events: a stream that sends nothing else ends
+//! with the idle timeout. Each error names the limit that was hit and the setting that raises
+//! it, e.g. `response too large: an SSE line exceeded the 8 MiB limit (…; raise it with
+//! OpenAIBuilder::max_event_bytes)`.
+//!
+//! ## Retries
+//!
+//! What is retried has one definition, [`weft_core::ChatError::is_retryable`], which the retry
+//! loop follows: HTTP 429 (but `insufficient_quota`), 408, 500, 502, 503, 504, and network
+//! failures, up to [`OpenAIBuilder::max_retries`] times (2) with exponential backoff and
+//! jitter, waiting what `Retry-After` / `retry-after-ms` asks (capped at
+//! [`OpenAIBuilder::max_retry_delay`], 60 s). This client's own deadlines are not retried
+//! (that would multiply the time the caller allowed), nor are decode errors, size limits or
+//! other 4xx. A plain call is retried until its whole body is read; a stream only until it is
+//! handed out: afterwards the caller holds part of the answer, and a stream that ends early
+//! ([`StreamEnded`](weft_core::ChatErrorKind::StreamEnded), retryable) or loses its connection
+//! is the caller's to retry. Nothing is spawned: dropping a stream or a future closes its
+//! connection.
 
 mod chat;
 mod chat_wire;
@@ -45,6 +69,7 @@ mod config;
 mod deadline;
 mod error;
 mod models;
+mod redact;
 mod responses;
 mod responses_wire;
 mod retry;
@@ -54,8 +79,10 @@ mod wire;
 
 pub use chat::OpenAIChatClient;
 pub use config::{
-    DEFAULT_AZURE_API_VERSION, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES,
-    DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT, OpenAI, OpenAIBuilder,
+    DEFAULT_AZURE_API_VERSION, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_FIRST_BYTE_TIMEOUT,
+    DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT, OpenAI,
+    OpenAIBuilder,
 };
 pub use models::ModelInfo;
+pub use redact::redact_url;
 pub use responses::OpenAIResponsesClient;

@@ -7,6 +7,7 @@ use weft_core::{ChatError, ChatErrorKind};
 
 use crate::config::OpenAI;
 use crate::error::{decode_error, status_error, timeout_error, transport_error};
+use crate::redact::redact_url;
 
 /// One model of a server's list, as `GET /models` describes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,11 +37,16 @@ impl OpenAI {
         let inner = &self.inner;
         let url = match &inner.azure {
             Some(azure) => format!("{}/openai/models?api-version={}", azure.endpoint, azure.api_version),
-            None => format!("{}/models", inner.base_url),
+            // The path goes before the base URL's query string, as for chat requests.
+            None => match inner.request_base_url.split_once('?') {
+                Some((base, query)) => format!("{base}/models?{query}"),
+                None => format!("{}/models", inner.request_base_url),
+            },
         };
-        let label = format!("{} models {}", self.provider_name(), inner.base_url);
+        let label = format!("{} models {}", self.provider_name(), inner.shown_base_url);
+        let shown_url = redact_url(&url);
         let parsed = Url::parse(&url).map_err(|err| {
-            ChatError::new(ChatErrorKind::Configuration, format!("the URL {url:?} is not valid: {err}"))
+            ChatError::new(ChatErrorKind::Configuration, format!("the URL {shown_url:?} is not valid: {err}"))
                 .with_provider(label.as_str())
         })?;
         let mut request = reqwest::Request::new(Method::GET, parsed);
@@ -49,10 +55,10 @@ impl OpenAI {
         *request.headers_mut() = headers;
         let exchange = async {
             let response =
-                inner.http.execute(request).await.map_err(|err| transport_error(&label, &url, err))?;
+                inner.http.execute(request).await.map_err(|err| transport_error(&label, &shown_url, err))?;
             let status = response.status();
             let response_headers = response.headers().clone();
-            let body = response.bytes().await.map_err(|err| transport_error(&label, &url, err))?;
+            let body = response.bytes().await.map_err(|err| transport_error(&label, &shown_url, err))?;
             if !status.is_success() {
                 return Err(status_error(&label, status, &response_headers, &body));
             }
@@ -60,13 +66,14 @@ impl OpenAI {
                 .map(|list| list.data)
                 .map_err(|err| decode_error(&label, "the model list", err, &body))
         };
-        match tokio::time::timeout(inner.timeout, exchange).await {
+        let result = match tokio::time::timeout(inner.timeout, exchange).await {
             Ok(result) => result,
             Err(_) => Err(timeout_error(
                 &label,
-                format!("no answer from {url} within {:?} (the request timeout)", inner.timeout),
+                format!("no answer from {shown_url} within {:?} (the request timeout)", inner.timeout),
             )),
-        }
+        };
+        result.map_err(|err| inner.redact(err))
     }
 }
 

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use async_trait::async_trait;
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use serde_json::Value;
 use weft_core::{
     ChatClient, ChatError, ChatErrorKind, ChatRequest, ChatResponse, ChatResponseUpdate, ChatStream,
@@ -59,10 +59,13 @@ impl ChatClient for OpenAIResponsesClient {
         let prepared = inner.prepare(Api::Responses, &request, false, encode_body)?;
         let bytes = inner.fetch(&prepared).await?;
         parse_response(prepared.label, &bytes, max_output_tokens(&request.options))
+            .map_err(|err| inner.redact(err))
     }
 
     fn get_streaming_response(&self, request: ChatRequest) -> ChatStream {
         let openai = self.openai.clone();
+        // A provider's error (an error event, a bad chunk) may echo a credential.
+        let redacting = self.openai.clone();
         async_stream::stream! {
             let inner = &openai.inner;
             let prepared = match inner.prepare(Api::Responses, &request, true, encode_body) {
@@ -134,6 +137,7 @@ impl ChatClient for OpenAIResponsesClient {
             }
             yield Err(stream_ended(label, "response.completed"));
         }
+        .map_err(move |err| redacting.inner.redact(err))
         .boxed()
     }
 

@@ -1,15 +1,16 @@
 //! The retry policy: which failures are retried, and how long to wait in between.
 //!
-//! Retried: HTTP 429 (except `insufficient_quota`, which waiting does not fix), 408, 500, 502,
-//! 503, 504, and failures to connect or to send the request. Not retried: other 4xx, timeouts
-//! of the configured deadline (retrying would multiply the caller's deadline), and anything that
-//! happens after a stream delivered its first event. The wait doubles from
-//! `initial_delay` with jitter (75–100 % of the computed value), capped at `max_delay`; a
-//! server's `Retry-After` / `retry-after-ms` replaces it, capped at `max_delay` too.
+//! What is retried is decided by [`ChatError::is_retryable`] alone (one definition for the
+//! provider and its callers): HTTP 429 (except `insufficient_quota`, which waiting does not
+//! fix), 408, 500, 502, 503, 504, and network failures. Not retried: other 4xx and 5xx,
+//! deadlines of our own (retrying would multiply the caller's deadline), and anything that
+//! happens once a stream was handed to the caller. The wait doubles from `initial_delay` with
+//! jitter (75–100 % of the computed value), capped at `max_delay`; a server's `Retry-After` /
+//! `retry-after-ms` replaces it, capped at `max_delay` too.
 
 use std::time::Duration;
 
-use weft_core::{ChatError, ChatErrorKind};
+use weft_core::ChatError;
 
 /// How failed attempts are retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,17 +34,10 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// Whether an attempt that failed with `error` may be retried (attempt budget aside).
+    /// Whether an attempt that failed with `error` may be retried (attempt budget aside):
+    /// exactly when [`ChatError::is_retryable`] says so.
     pub(crate) fn should_retry(error: &ChatError) -> bool {
-        match error.kind() {
-            ChatErrorKind::RateLimit => error.code() != Some("insufficient_quota"),
-            ChatErrorKind::Server => matches!(error.status(), Some(500 | 502 | 503 | 504)),
-            // HTTP 408 from the server; our own deadlines carry no status and are not retried.
-            ChatErrorKind::Timeout => error.status() == Some(408),
-            // Connection failures (no HTTP status): the request never reached the model.
-            ChatErrorKind::Network => error.status().is_none(),
-            _ => false,
-        }
+        error.is_retryable()
     }
 
     /// The wait before retry number `retry` (0 for the first retry).
@@ -60,6 +54,8 @@ impl RetryPolicy {
 
 #[cfg(test)]
 mod tests {
+    use weft_core::ChatErrorKind;
+
     use super::*;
 
     #[test]
@@ -90,5 +86,7 @@ mod tests {
         assert!(!RetryPolicy::should_retry(&status(ChatErrorKind::BadRequest, 400)));
         assert!(RetryPolicy::should_retry(&ChatError::new(ChatErrorKind::Network, "refused")));
         assert!(!RetryPolicy::should_retry(&ChatError::new(ChatErrorKind::Timeout, "deadline")));
+        assert!(RetryPolicy::should_retry(&status(ChatErrorKind::Timeout, 408)));
+        assert!(!RetryPolicy::should_retry(&ChatError::new(ChatErrorKind::ResponseTooLarge, "big")));
     }
 }

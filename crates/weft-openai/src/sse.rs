@@ -1,4 +1,5 @@
-//! Server-sent events from a response body, with an idle deadline between events.
+//! Server-sent events from a response body, bounded: a size limit on lines and events, an
+//! idle deadline between events, and the attempt's total deadline.
 //!
 //! The framing is parsed here rather than with `eventsource-stream`: its nom-based parser cost
 //! about 5,700 instructions per event (15% of a streamed run's client CPU in benchmark W4, a
@@ -24,7 +25,44 @@ pub struct Event {
     pub data: String,
 }
 
+/// The default size limit of one line and of one event's data ([`SseParser::with_max_event_bytes`]).
+pub const DEFAULT_MAX_EVENT_BYTES: usize = 8 * 1024 * 1024;
+
+/// Why an event stream could not be parsed. After an error the parser should be dropped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SseError {
+    /// A line is not valid UTF-8.
+    #[error("invalid event stream: {0}")]
+    Utf8(#[from] std::str::Utf8Error),
+    /// A line, or the data of one event, is larger than the parser's limit.
+    #[error("an SSE {what} exceeded the {} limit", show_bytes(*.limit))]
+    TooLarge {
+        /// `line` or `event`.
+        what: &'static str,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+}
+
+/// A size for messages: `8 MiB`, `64 KiB`, `100 bytes`.
+pub(crate) fn show_bytes(bytes: usize) -> String {
+    const KIB: usize = 1024;
+    const MIB: usize = 1024 * 1024;
+    if bytes >= MIB && bytes % MIB == 0 {
+        format!("{} MiB", bytes / MIB)
+    } else if bytes >= KIB && bytes % KIB == 0 {
+        format!("{} KiB", bytes / KIB)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
 /// Incremental SSE parser: feed bytes, take complete events.
+///
+/// A line, or an event's data, larger than the limit ([`DEFAULT_MAX_EVENT_BYTES`] unless set
+/// with [`with_max_event_bytes`](Self::with_max_event_bytes)) is an error, so a body that never
+/// ends a line cannot grow the buffer without bound.
 ///
 /// ```
 /// let mut parser = weft_openai::sse::SseParser::default();
@@ -32,30 +70,70 @@ pub struct Event {
 /// assert_eq!(parser.next_event().unwrap().unwrap().data, "{\"a\":1}");
 /// assert!(parser.next_event().unwrap().is_none());
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SseParser {
     buffer: BytesMut,
+    /// How many bytes at the start of `buffer` are known to hold no line end (so a long line
+    /// arriving in many pieces is scanned once, not once per piece).
+    scanned: usize,
     event: String,
     data: String,
     has_data: bool,
     /// A `\r` ended the last line: a `\n` right after it belongs to the same line end.
     after_cr: bool,
+    max_event_bytes: usize,
+}
+
+impl Default for SseParser {
+    fn default() -> Self {
+        Self::with_max_event_bytes(DEFAULT_MAX_EVENT_BYTES)
+    }
 }
 
 impl SseParser {
+    /// A parser that accepts lines and events of up to `limit` bytes.
+    pub fn with_max_event_bytes(limit: usize) -> Self {
+        Self {
+            buffer: BytesMut::new(),
+            scanned: 0,
+            event: String::new(),
+            data: String::new(),
+            has_data: false,
+            after_cr: false,
+            max_event_bytes: limit,
+        }
+    }
+
     /// Adds bytes from the body.
     pub fn feed(&mut self, bytes: &[u8]) {
         self.buffer.extend_from_slice(bytes);
     }
 
-    /// The next complete event, if the buffered bytes hold one. Invalid UTF-8 is an error.
-    pub fn next_event(&mut self) -> Result<Option<Event>, std::str::Utf8Error> {
+    /// The next complete event, if the buffered bytes hold one. Invalid UTF-8 and a line or
+    /// event over the limit are errors.
+    pub fn next_event(&mut self) -> Result<Option<Event>, SseError> {
         loop {
-            if self.after_cr && self.buffer.first() == Some(&b'\n') {
-                self.buffer.advance(1);
+            if self.after_cr {
+                // The `\n` of a `\r\n` may arrive in the next piece: decide when it is here.
+                match self.buffer.first() {
+                    None => return Ok(None),
+                    Some(b'\n') => self.buffer.advance(1),
+                    Some(_) => {}
+                }
+                self.after_cr = false;
             }
-            self.after_cr = false;
-            let Some(end) = memchr::memchr2(b'\n', b'\r', &self.buffer) else { return Ok(None) };
+            let Some(end) = memchr::memchr2(b'\n', b'\r', &self.buffer[self.scanned..]) else {
+                self.scanned = self.buffer.len();
+                if self.scanned > self.max_event_bytes {
+                    return Err(self.too_large("line"));
+                }
+                return Ok(None);
+            };
+            let end = self.scanned + end;
+            self.scanned = 0;
+            if end > self.max_event_bytes {
+                return Err(self.too_large("line"));
+            }
             self.after_cr = self.buffer[end] == b'\r';
             let line = self.buffer.split_to(end + 1);
             let line = std::str::from_utf8(&line[..end])?;
@@ -80,6 +158,9 @@ impl SseParser {
             };
             match field {
                 "data" => {
+                    if self.data.len() + value.len() + 1 > self.max_event_bytes {
+                        return Err(self.too_large("event"));
+                    }
                     if self.has_data {
                         self.data.push('\n');
                     }
@@ -95,43 +176,82 @@ impl SseParser {
             }
         }
     }
+
+    fn too_large(&self, what: &'static str) -> SseError {
+        SseError::TooLarge { what, limit: self.max_event_bytes }
+    }
+}
+
+/// What bounds a stream: its idle time, its end, and the size of its events.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StreamLimits {
+    /// The longest wait for the next event; bytes that make no event (keep-alive comments)
+    /// do not count.
+    pub(crate) idle: Duration,
+    /// When the whole attempt must be over (its start plus the request timeout).
+    pub(crate) total_at: Instant,
+    /// The request timeout, for messages.
+    pub(crate) total: Duration,
+    /// The largest line or event.
+    pub(crate) max_event_bytes: usize,
 }
 
 /// The events of `response`'s body. Yields an error and ends when the body fails, cannot be
-/// parsed, or stays silent for `idle`; simply ends when the body ends (the caller decides
-/// whether its end marker was seen). Dropping the stream drops the response, closing the
-/// connection. `deadline` (the attempt's, whose timer is reused) is moved to `idle` from now
-/// before each read.
+/// parsed, has a line or event over the size limit, makes no event for `limits.idle`, or
+/// outlives `limits.total_at`; simply ends when the body ends (the caller decides whether its
+/// end marker was seen). Dropping the stream drops the response, closing the connection.
+/// `deadline` (the attempt's, whose timer is reused) is moved after each batch of events, not
+/// after each read: keep-alive comments do not extend the stream's life.
 pub(crate) fn events(
     response: reqwest::Response,
     mut deadline: Deadline,
-    idle: Duration,
+    limits: StreamLimits,
     label: String,
     url: String,
 ) -> impl Stream<Item = Result<Event, ChatError>> + Send + 'static {
     async_stream::stream! {
         let mut body = Box::pin(response.bytes_stream());
-        let mut parser = SseParser::default();
+        let mut parser = SseParser::with_max_event_bytes(limits.max_event_bytes);
+        let mut idle_at = Instant::now() + limits.idle;
+        deadline.reset(idle_at.min(limits.total_at));
         loop {
+            let mut dispatched = false;
             loop {
                 match parser.next_event() {
-                    Ok(Some(event)) => yield Ok(event),
+                    Ok(Some(event)) => {
+                        dispatched = true;
+                        yield Ok(event);
+                    }
                     Ok(None) => break,
                     Err(err) => {
-                        yield Err(ChatError::new(ChatErrorKind::Decode, format!("invalid event stream: {err}"))
-                            .with_provider(label.clone()));
+                        yield Err(parse_error(&label, &url, err));
                         return;
                     }
                 }
             }
-            deadline.reset(Instant::now() + idle);
+            if dispatched {
+                idle_at = Instant::now() + limits.idle;
+                deadline.reset(idle_at.min(limits.total_at));
+            }
             match deadline.run(body.next()).await {
+                Err(_) if idle_at < limits.total_at => {
+                    yield Err(timeout_error(
+                        &label,
+                        format!(
+                            "no stream event from {url} for {:?} (the stream idle timeout; keep-alive \
+                             comments do not count; raise it with OpenAIBuilder::stream_idle_timeout)",
+                            limits.idle
+                        ),
+                    ));
+                    return;
+                }
                 Err(_) => {
                     yield Err(timeout_error(
                         &label,
                         format!(
-                            "no stream event from {url} for {idle:?} (the stream idle timeout; \
-                             raise it with OpenAIBuilder::stream_idle_timeout)"
+                            "the stream from {url} did not finish within {:?} (the request timeout, \
+                             which bounds a whole stream; raise it with OpenAIBuilder::timeout)",
+                            limits.total
                         ),
                     ));
                     return;
@@ -145,6 +265,20 @@ pub(crate) fn events(
             }
         }
     }
+}
+
+/// A parse failure as a [`ChatError`]: a size limit is
+/// [`ResponseTooLarge`](ChatErrorKind::ResponseTooLarge) naming the setting, bad UTF-8 a
+/// decode error.
+fn parse_error(label: &str, url: &str, err: SseError) -> ChatError {
+    match err {
+        SseError::TooLarge { .. } => ChatError::new(
+            ChatErrorKind::ResponseTooLarge,
+            format!("{err} (from {url}; raise it with OpenAIBuilder::max_event_bytes)"),
+        ),
+        SseError::Utf8(_) => ChatError::new(ChatErrorKind::Decode, err.to_string()).with_source(err),
+    }
+    .with_provider(label)
 }
 
 #[cfg(test)]
@@ -195,5 +329,46 @@ mod tests {
     fn event_name_does_not_leak_into_the_next_event() {
         let events = parse_in_pieces("event: error\n\ndata: ok\n\n", 3);
         assert_eq!(events, vec![event("", "ok")]);
+    }
+
+    #[test]
+    fn a_crlf_split_between_its_two_bytes_keeps_a_multi_line_event_whole() {
+        let input = "data: a\r\ndata: b\r\n\r\ndata: c\r\n\r\n";
+        for piece in 1..input.len() {
+            assert_eq!(
+                parse_in_pieces(input, piece),
+                vec![event("", "a\nb"), event("", "c")],
+                "pieces of {piece}"
+            );
+        }
+    }
+
+    #[test]
+    fn lines_and_events_over_the_limit_are_errors() {
+        let too_large = |what| Err(SseError::TooLarge { what, limit: 16 });
+        // A line that never ends, fed in pieces.
+        let mut parser = SseParser::with_max_event_bytes(16);
+        parser.feed(b"data: 0123456789");
+        assert_eq!(parser.next_event(), Ok(None));
+        parser.feed(b"abcdef");
+        assert_eq!(parser.next_event(), too_large("line"));
+        // A whole line over the limit in one piece.
+        let mut parser = SseParser::with_max_event_bytes(16);
+        parser.feed(b"data: 0123456789abcdef\n\n");
+        assert_eq!(parser.next_event(), too_large("line"));
+        // Short lines adding up to an event over the limit.
+        let mut parser = SseParser::with_max_event_bytes(16);
+        parser.feed(b"data: 01234\ndata: 56789\ndata: abcde\n");
+        assert_eq!(parser.next_event(), too_large("event"));
+        // At the limit is fine: an event's data of 16 bytes.
+        let mut parser = SseParser::with_max_event_bytes(16);
+        parser.feed(b"data:0123456\ndata:01234567\n\n");
+        assert_eq!(parser.next_event().unwrap().unwrap().data.len(), 16);
+        assert_eq!(
+            SseError::TooLarge { what: "line", limit: DEFAULT_MAX_EVENT_BYTES }.to_string(),
+            "an SSE line exceeded the 8 MiB limit"
+        );
+        assert_eq!(show_bytes(64 * 1024), "64 KiB");
+        assert_eq!(show_bytes(1000), "1000 bytes");
     }
 }

@@ -1,9 +1,14 @@
 //! Sending one request: headers, per-attempt deadlines, error mapping and retries.
 
+use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
 use bytes::Bytes;
+use futures::StreamExt;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, Url};
-use std::pin::Pin;
 use tokio::time::Instant;
 
 use futures::Stream;
@@ -11,8 +16,10 @@ use weft_core::{ChatError, ChatErrorKind, ChatOptions, ChatRequest, Message};
 
 use crate::config::{Azure, Inner};
 use crate::deadline::Deadline;
-use crate::error::{encode_error, status_error, timeout_error, transport_error};
+use crate::error::{encode_error, snippet, status_error, timeout_error, transport_error};
+use crate::redact::redact_url;
 use crate::retry::RetryPolicy;
+use crate::sse::StreamLimits;
 
 /// Which OpenAI API a request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,10 +34,12 @@ pub(crate) enum Api {
 /// stream.
 pub(crate) type BodyEncoder = fn(&[Message], &ChatOptions, &str, bool) -> Result<Vec<u8>, serde_json::Error>;
 
-/// A request ready to send: how errors name the endpoint, where it goes, and its body.
+/// A request ready to send: how errors name the endpoint, where it goes (and how messages show
+/// that URL, credentials masked), and its body.
 pub(crate) struct Prepared<'a> {
     pub(crate) label: &'a str,
     pub(crate) url: Url,
+    pub(crate) shown_url: Cow<'a, str>,
     pub(crate) body: Bytes,
 }
 
@@ -45,60 +54,93 @@ pub(crate) enum Opened {
     Events(EventStream),
 }
 
-/// A successful answer's head, and the deadline of the attempt that got it.
+/// A successful answer's head, the deadline of the attempt that got it, and when the whole
+/// attempt must be over.
 pub(crate) struct Sent {
     pub(crate) response: reqwest::Response,
     pub(crate) deadline: Deadline,
+    pub(crate) total_at: Instant,
+}
+
+/// What a successful answer's `Content-Type` says it is.
+#[derive(Debug, PartialEq, Eq)]
+enum Body<'a> {
+    /// `application/json`: a whole answer.
+    Json,
+    /// `text/event-stream`, or no content type at all: server-sent events.
+    Events,
+    /// Anything else, e.g. an HTML page from a proxy.
+    Other(&'a str),
 }
 
 /// What stays the same between requests to one API, made once when the client is built: how
-/// errors name it and its URL, parsed (unless the URL names the model, as Azure's Chat
-/// Completions URL does).
+/// errors name it and its URL, parsed and as shown (unless the URL names the model, as Azure's
+/// Chat Completions URL does).
 #[derive(Debug)]
 pub(crate) struct Endpoint {
     pub(crate) label: String,
-    pub(crate) url: Option<Url>,
+    pub(crate) url: Option<(Url, String)>,
 }
 
 impl Endpoint {
-    /// The endpoint of `api` at `base_url` (the Azure resource endpoint when `azure` is set).
-    /// Fails with a [`Configuration`](ChatErrorKind::Configuration) error when the URL is not
-    /// valid.
-    pub(crate) fn new(azure: Option<&Azure>, base_url: &str, api: Api) -> Result<Self, ChatError> {
+    /// The endpoint of `api` at `base_url` (the Azure resource endpoint when `azure` is set),
+    /// named with `shown_base_url` (its credentials masked). Fails with a
+    /// [`Configuration`](ChatErrorKind::Configuration) error when the URL is not valid.
+    pub(crate) fn new(
+        azure: Option<&Azure>,
+        base_url: &str,
+        shown_base_url: &str,
+        api: Api,
+    ) -> Result<Self, ChatError> {
         let provider = if azure.is_some() { "azure.ai.openai" } else { "openai" };
         let name = match api {
             Api::Chat => "chat",
             Api::Responses => "responses",
         };
-        let label = format!("{provider} {name} {base_url}");
+        let label = format!("{provider} {name} {shown_base_url}");
         let url = match (azure, api) {
             (Some(_), Api::Chat) => None,
-            _ => Some(parse_url(&url_for(azure, base_url, api, ""), &label)?),
+            _ => {
+                let url = url_for(azure, base_url, api, "");
+                Some((parse_url(&url, &label)?, redact_url(&url)))
+            }
         };
         Ok(Self { label, url })
     }
 }
 
-/// The URL a request to `api` goes to; `model` names the Azure deployment.
+/// The URL a request to `api` goes to; `model` names the Azure deployment. The API's path
+/// goes before the base URL's query string, which every request keeps.
 fn url_for(azure: Option<&Azure>, base_url: &str, api: Api, model: &str) -> String {
-    match (azure, api) {
-        (None, Api::Chat) => format!("{base_url}/chat/completions"),
-        (None, Api::Responses) => format!("{base_url}/responses"),
+    let (base, query) = match base_url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (base_url, None),
+    };
+    let mut url = match (azure, api) {
+        (None, Api::Chat) => format!("{base}/chat/completions"),
+        (None, Api::Responses) => format!("{base}/responses"),
         (Some(azure), Api::Chat) => {
-            let mut url = format!("{}/openai/deployments/", azure.endpoint);
+            let mut url = format!("{base}/openai/deployments/");
             url.push_str(&url_encode(model));
             url.push_str("/chat/completions?api-version=");
             url.push_str(&url_encode(&azure.api_version));
             url
         }
-        (Some(azure), Api::Responses) => format!("{}/openai/v1/responses", azure.endpoint),
+        (Some(_), Api::Responses) => format!("{base}/openai/v1/responses"),
+    };
+    if let Some(query) = query.filter(|query| !query.is_empty()) {
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(query);
     }
+    url
 }
 
-/// Parses a request URL; an invalid one is a configuration error.
+/// Parses a request URL; an invalid one is a configuration error (showing the URL with its
+/// credentials masked).
 fn parse_url(url: &str, label: &str) -> Result<Url, ChatError> {
     Url::parse(url).map_err(|err| {
-        ChatError::new(ChatErrorKind::Configuration, format!("the request URL {url:?} is not valid: {err}"))
+        let shown = redact_url(url);
+        ChatError::new(ChatErrorKind::Configuration, format!("the request URL {shown:?} is not valid: {err}"))
             .with_provider(label)
             .with_source(err)
     })
@@ -129,15 +171,17 @@ impl Inner {
 
     /// The URL a request goes to; `model` names the Azure deployment.
     pub(crate) fn url(&self, api: Api, model: &str) -> String {
-        url_for(self.azure.as_ref(), &self.base_url, api, model)
+        url_for(self.azure.as_ref(), &self.request_base_url, api, model)
     }
 
-    /// The URL a request for `model` goes to, parsed.
-    fn request_url(&self, api: Api, model: &str) -> Result<Url, ChatError> {
-        if let Some(url) = &self.endpoint(api).url {
-            return Ok(url.clone());
+    /// The URL a request for `model` goes to, parsed, and as messages show it.
+    fn request_url(&self, api: Api, model: &str) -> Result<(Url, Cow<'_, str>), ChatError> {
+        if let Some((url, shown)) = &self.endpoint(api).url {
+            return Ok((url.clone(), Cow::Borrowed(shown)));
         }
-        parse_url(&self.url(api, model), self.label(api))
+        let url = self.url(api, model);
+        let shown = redact_url(&url);
+        Ok((parse_url(&url, self.label(api))?, Cow::Owned(shown)))
     }
 
     /// Resolves the model, the URL and the body of `request` for `api`.
@@ -150,43 +194,101 @@ impl Inner {
     ) -> Result<Prepared<'_>, ChatError> {
         let label = self.label(api);
         let model = self.resolve_model(request.options.model.as_deref(), label)?;
-        let url = self.request_url(api, model)?;
+        let (url, shown_url) = self.request_url(api, model)?;
         let body = encode(&request.messages, &self.wire_options(&request.options), model, stream)
             .map_err(|err| encode_error(label, err))?;
-        Ok(Prepared { label, url, body: Bytes::from(body) })
+        Ok(Prepared { label, url, shown_url, body: Bytes::from(body) })
     }
 
-    /// Sends a non-streaming request and reads its whole answer.
+    /// Sends a non-streaming request and reads its whole answer. A retryable failure while
+    /// reading the body is retried too: nothing of the answer reached the caller yet.
     pub(crate) async fn fetch(&self, prepared: &Prepared<'_>) -> Result<Bytes, ChatError> {
-        let sent = self.send(prepared, false).await?;
-        self.read_body(prepared.label, prepared.url.as_str(), sent).await
+        self.with_retries(prepared.label, || async {
+            let sent = self.attempt(prepared, false).await?;
+            self.read_body(prepared, sent).await
+        })
+        .await
     }
 
     /// Sends a streaming request: its events, or the whole answer of a server that ignored
-    /// `stream: true`.
+    /// `stream: true`. A successful answer that is neither (e.g. an HTML page from a proxy) is
+    /// a [`Decode`](ChatErrorKind::Decode) error quoting its start.
     pub(crate) async fn open_stream(&self, prepared: &Prepared<'_>) -> Result<Opened, ChatError> {
-        let sent = self.send(prepared, true).await?;
-        if is_json(&sent.response) {
-            return Ok(Opened::Whole(self.read_body(prepared.label, prepared.url.as_str(), sent).await?));
+        let mut sent = self.with_retries(prepared.label, || self.attempt(prepared, true)).await?;
+        // Past the headers, the body has the whole attempt's time (and, streamed, the idle one).
+        match body_kind(&sent.response) {
+            Body::Json => {
+                sent.deadline.reset(sent.total_at);
+                let body = self.read_body(prepared, sent).await.map_err(|err| self.redact(err))?;
+                Ok(Opened::Whole(body))
+            }
+            Body::Events => Ok(Opened::Events(Box::pin(crate::sse::events(
+                sent.response,
+                sent.deadline,
+                StreamLimits {
+                    idle: self.stream_idle_timeout,
+                    total_at: sent.total_at,
+                    total: self.timeout,
+                    max_event_bytes: self.max_event_bytes,
+                },
+                prepared.label.to_string(),
+                prepared.shown_url.to_string(),
+            )))),
+            Body::Other(content_type) => {
+                let content_type = content_type.to_string();
+                Err(self.redact(self.not_an_event_stream(prepared, sent, &content_type).await))
+            }
         }
-        Ok(Opened::Events(Box::pin(crate::sse::events(
-            sent.response,
-            sent.deadline,
-            self.stream_idle_timeout,
-            prepared.label.to_string(),
-            prepared.url.to_string(),
-        ))))
     }
 
-    /// Sends the prepared request, retrying transient failures, and returns the first
-    /// successful answer's head. Non-success statuses become errors carrying the provider's
-    /// message.
-    pub(crate) async fn send(&self, prepared: &Prepared<'_>, stream: bool) -> Result<Sent, ChatError> {
-        let label = prepared.label;
+    /// The error for a successful answer that is not an event stream, quoting the start of its
+    /// body (what arrives within a second: the error is certain, the quote best effort).
+    async fn not_an_event_stream(
+        &self,
+        prepared: &Prepared<'_>,
+        sent: Sent,
+        content_type: &str,
+    ) -> ChatError {
+        /// Enough of the body for the quote.
+        const QUOTED_BYTES: usize = 1024;
+        /// The longest wait for it.
+        const QUOTE_WAIT: Duration = Duration::from_secs(1);
+        let Sent { response, mut deadline, total_at } = sent;
+        let status = response.status().as_u16();
+        deadline.reset((Instant::now() + QUOTE_WAIT.min(self.stream_idle_timeout)).min(total_at));
+        let mut body = response.bytes_stream();
+        let mut start = Vec::new();
+        while start.len() < QUOTED_BYTES {
+            match deadline.run(body.next()).await {
+                Ok(Some(Ok(bytes))) => start.extend_from_slice(&bytes),
+                _ => break,
+            }
+        }
+        let quoted = snippet(&start);
+        let quoted = if quoted.is_empty() { "(empty body)".to_string() } else { quoted };
+        ChatError::new(
+            ChatErrorKind::Decode,
+            format!(
+                "{} answered with {content_type}, not an event stream (text/event-stream): {quoted}",
+                prepared.shown_url
+            ),
+        )
+        .with_status(status)
+        .with_provider(prepared.label)
+    }
+
+    /// Runs `attempt` until it succeeds, fails with an error that is not
+    /// [retryable](ChatError::is_retryable), or the retries are spent, waiting between attempts
+    /// as the policy says. Errors come back with credentials masked.
+    async fn with_retries<T, F, Fut>(&self, label: &str, mut attempt: F) -> Result<T, ChatError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, ChatError>>,
+    {
         let mut retry = 0;
         loop {
-            match self.attempt(prepared, stream).await {
-                Ok(sent) => return Ok(sent),
+            match attempt().await.map_err(|err| self.redact(err)) {
+                Ok(value) => return Ok(value),
                 Err(err) if retry < self.retry.max_retries && RetryPolicy::should_retry(&err) => {
                     let wait = self.retry.delay(retry, err.retry_after());
                     retry += 1;
@@ -209,24 +311,32 @@ impl Inner {
         }
     }
 
+    /// One attempt, up to a successful answer's headers. Non-success statuses become errors
+    /// carrying the provider's message. A streamed request must get its headers within the
+    /// first-byte timeout; every attempt must end within the request timeout.
     async fn attempt(&self, prepared: &Prepared<'_>, stream: bool) -> Result<Sent, ChatError> {
-        let Prepared { label, url, body } = prepared;
-        let mut deadline = self.timers.deadline(Instant::now() + self.timeout);
+        let Prepared { label, url, shown_url, body } = prepared;
+        let started = Instant::now();
+        let total_at = started + self.timeout;
+        let first_byte_at = if stream { total_at.min(started + self.first_byte_timeout) } else { total_at };
+        let mut deadline = self.timers.deadline(first_byte_at);
         let mut request = reqwest::Request::new(Method::POST, url.clone());
         *request.headers_mut() = if stream { self.stream_headers.clone() } else { self.json_headers.clone() };
         *request.body_mut() = Some(body.clone().into());
-        tracing::debug!(provider = label, url = url.as_str(), stream, "sending request");
+        tracing::debug!(provider = label, url = shown_url.as_ref(), stream, "sending request");
         let response = match deadline.run(self.http.execute(request)).await {
-            Err(_) => return Err(self.deadline_error(label, url.as_str())),
-            Ok(Err(err)) => return Err(transport_error(label, url.as_str(), err)),
+            Err(_) if first_byte_at < total_at => return Err(self.first_byte_error(label, shown_url)),
+            Err(_) => return Err(self.deadline_error(label, shown_url)),
+            Ok(Err(err)) => return Err(transport_error(label, shown_url, err)),
             Ok(Ok(response)) => response,
         };
         let status = response.status();
         if status.is_success() {
-            return Ok(Sent { response, deadline });
+            return Ok(Sent { response, deadline, total_at });
         }
         let headers = response.headers().clone();
         // The error body is best effort: the status alone already says what happened.
+        deadline.reset(total_at);
         let body = match deadline.run(response.bytes()).await {
             Ok(Ok(body)) => body,
             _ => Bytes::new(),
@@ -245,24 +355,43 @@ impl Inner {
         )
     }
 
+    /// The error for a streamed request whose headers did not come within the first-byte
+    /// timeout.
+    fn first_byte_error(&self, label: &str, url: &str) -> ChatError {
+        timeout_error(
+            label,
+            format!(
+                "no response from {url} within {:?} (the first-byte timeout: the server accepted the \
+                 request but sent no headers; raise it with OpenAIBuilder::first_byte_timeout)",
+                self.first_byte_timeout
+            ),
+        )
+    }
+
     /// Reads a whole successful body within the attempt's deadline.
-    pub(crate) async fn read_body(&self, label: &str, url: &str, sent: Sent) -> Result<Bytes, ChatError> {
-        let Sent { response, mut deadline } = sent;
+    pub(crate) async fn read_body(&self, prepared: &Prepared<'_>, sent: Sent) -> Result<Bytes, ChatError> {
+        let Sent { response, mut deadline, .. } = sent;
+        let url = prepared.shown_url.as_ref();
         match deadline.run(response.bytes()).await {
-            Err(_) => Err(self.deadline_error(label, url)),
-            Ok(Err(err)) => Err(transport_error(label, url, err)),
+            Err(_) => Err(self.deadline_error(prepared.label, url)),
+            Ok(Err(err)) => Err(transport_error(prepared.label, url, err)),
             Ok(Ok(body)) => Ok(body),
         }
     }
 }
 
-/// Whether an answer is plain JSON (a server that ignored `stream: true`).
-pub(crate) fn is_json(response: &reqwest::Response) -> bool {
-    response
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.trim_start().to_ascii_lowercase().starts_with("application/json"))
+/// What a successful answer's `Content-Type` says its body is.
+fn body_kind(response: &reqwest::Response) -> Body<'_> {
+    let Some(value) = response.headers().get(CONTENT_TYPE) else { return Body::Events };
+    let Ok(text) = value.to_str() else { return Body::Other("an unreadable content type") };
+    let essence = text.split(';').next().unwrap_or("").trim();
+    if essence.eq_ignore_ascii_case("application/json") {
+        Body::Json
+    } else if essence.eq_ignore_ascii_case("text/event-stream") {
+        Body::Events
+    } else {
+        Body::Other(text)
+    }
 }
 
 /// Percent-encodes a path segment or query value.

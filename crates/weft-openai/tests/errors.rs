@@ -134,3 +134,48 @@ async fn error_events_inside_streams_keep_their_category() {
     let (_, err) = collect(&builder(&server.uri()).build().unwrap().responses(), ask("hi")).await;
     assert_eq!(err.unwrap().kind(), ChatErrorKind::RateLimit);
 }
+
+#[tokio::test]
+async fn a_provider_error_echoing_the_key_has_it_masked() {
+    // AUTH_BODY echoes the key the test builder sends, `sk-test`, as some servers do.
+    let server = serve(ResponseTemplate::new(401).set_body_raw(AUTH_BODY, "application/json")).await;
+    for (client, api) in clients(&server) {
+        let err = client.get_response(ask("hi")).await.unwrap_err();
+        assert!(err.message().starts_with("Incorrect API key provided: ***. You can find"), "{api}: {err}");
+        let (_, streamed) = collect(client.as_ref(), ask("hi")).await;
+        for err in [err, streamed.unwrap()] {
+            assert!(!err.to_string().contains("sk-test"), "{api}: {err}");
+            assert!(!format!("{err:?}").contains("sk-test"), "{api}: {err:?}");
+        }
+    }
+    // In an error event inside a stream, and in a chunk that is not JSON, too.
+    for body in [
+        "data: {\"error\": {\"message\": \"bad key sk-test\", \"type\": \"server_error\"}}\n\n",
+        "data: {\"key\": sk-test}\n\n",
+    ] {
+        let server = serve(support::sse_response(body.to_string())).await;
+        let (_, err) = collect(&builder(&server.uri()).build().unwrap().chat(), ask("hi")).await;
+        let err = err.unwrap();
+        assert!(!err.to_string().contains("sk-test"), "{err}");
+        assert!(err.to_string().contains("***"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn a_query_string_in_the_base_url_is_kept_on_every_request() {
+    let server = serve(ResponseTemplate::new(200).set_body_raw(
+        r#"{"id": "c", "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}]}"#,
+        "application/json",
+    ))
+    .await;
+    let openai = builder(&server.uri())
+        .base_url(format!("{}/v1/?token=t0ken-in-query", server.uri()))
+        .build()
+        .unwrap();
+    assert_eq!(openai.base_url(), format!("{}/v1?token=***", server.uri()));
+    let response = openai.chat().get_response(ask("hi")).await.unwrap();
+    assert_eq!(response.text_content(), "ok");
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests[0].url.path(), "/v1/chat/completions");
+    assert_eq!(requests[0].url.query(), Some("token=t0ken-in-query"));
+}

@@ -121,3 +121,25 @@ async fn bad_requests_are_not_retried() {
     assert_eq!(err.kind(), ChatErrorKind::BadRequest);
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_plain_answer_cut_mid_body_is_retried() {
+    const WHOLE: &str = r#"{"id": "c", "choices": [{"index": 0, "message": {"role": "assistant", "content": "done"}, "finish_reason": "stop"}]}"#;
+    let (uri, served) = support::body_server("application/json", |n| {
+        let head =
+            futures::stream::once(async { Ok(axum::body::Bytes::from_static(&WHOLE.as_bytes()[..20])) });
+        if n == 0 {
+            let cut = futures::stream::once(async {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "cut"))
+            });
+            Box::pin(futures::StreamExt::chain(head, cut))
+        } else {
+            Box::pin(futures::stream::once(async { Ok(axum::body::Bytes::from_static(WHOLE.as_bytes())) }))
+        }
+    })
+    .await;
+    let response = builder(&uri).build().unwrap().chat().get_response(ask("hi")).await.unwrap();
+    assert_eq!(response.text_content(), "done");
+    assert_eq!(served.load(std::sync::atomic::Ordering::SeqCst), 2);
+}

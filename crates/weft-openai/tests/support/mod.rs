@@ -124,6 +124,55 @@ pub async fn raw_server(content_type: &'static str, chunks: Vec<&'static str>, e
     format!("http://{addr}")
 }
 
+/// A boxed body stream for [`body_server`].
+pub type BodyStream = std::pin::Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> + Send>>;
+
+/// Serves `POST /v1/chat/completions` and `POST /v1/responses`, answering status 200 with the
+/// given content type and the body `body(n)` makes for the n-th request (from 0). Returns the
+/// base URI and the count of requests served.
+pub async fn body_server<F>(
+    content_type: &'static str,
+    body: F,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>)
+where
+    F: Fn(usize) -> BodyStream + Clone + Send + Sync + 'static,
+{
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let served = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&served);
+    let handler = move || {
+        let body = body.clone();
+        let n = counter.fetch_add(1, Ordering::SeqCst);
+        async move {
+            axum::response::Response::builder()
+                .status(200)
+                .header("content-type", content_type)
+                .body(Body::from_stream(body(n)))
+                .unwrap()
+        }
+    };
+    let app = axum::Router::new()
+        .route("/v1/chat/completions", axum::routing::post(handler.clone()))
+        .route("/v1/responses", axum::routing::post(handler));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}"), served)
+}
+
+/// `head`, then `chunk` every `every`, forever.
+pub fn repeating(head: &'static str, chunk: &'static str, every: Duration) -> BodyStream {
+    let first = futures::stream::once(async move { Ok(Bytes::from_static(head.as_bytes())) });
+    let rest = futures::stream::unfold((), move |()| async move {
+        tokio::time::sleep(every).await;
+        Some((Ok(Bytes::from_static(chunk.as_bytes())), ()))
+    });
+    Box::pin(first.chain(rest))
+}
+
 /// How a raw server's body ends.
 #[derive(Debug, Clone, Copy)]
 pub enum End {
@@ -137,15 +186,23 @@ pub enum End {
 
 /// A server that accepts connections and never answers. Returns the base URI.
 pub async fn silent_server() -> String {
+    silent_server_counting().await.0
+}
+
+/// [`silent_server`], also counting the connections it accepted.
+pub async fn silent_server_counting() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&accepted);
     tokio::spawn(async move {
         let mut held = Vec::new();
         while let Ok((socket, _)) = listener.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             held.push(socket);
         }
     });
-    format!("http://{addr}")
+    (format!("http://{addr}"), accepted)
 }
 
 /// An address nobody listens on.
