@@ -36,10 +36,10 @@ pub(crate) struct ConnectOptions {
 impl std::fmt::Debug for ConnectOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let headers: Vec<(&str, &str)> =
-            self.headers.iter().map(|(name, _)| (name.as_str(), "***")).collect();
+            self.headers.iter().map(|(name, _)| (name.as_str(), weft::redact::MASK)).collect();
         f.debug_struct("ConnectOptions")
             .field("headers", &headers)
-            .field("bearer", &self.bearer.as_ref().map(|_| "***"))
+            .field("bearer", &self.bearer.as_ref().map(|_| weft::redact::MASK))
             .field("timeout", &self.timeout)
             .finish()
     }
@@ -222,7 +222,7 @@ mod tests {
         };
         let spec =
             ServerSpec::parse("https://me:pw-secret@h.example/mcp?token=q-secret", false, &options).unwrap();
-        assert_eq!(spec.display, "https://me:***@h.example/mcp?token=***");
+        assert_eq!(spec.display, "https://***@h.example/mcp?token=***");
         let refused = McpError::new(
             McpErrorKind::Unreachable(UnreachableCause::Other),
             spec.display.clone(),

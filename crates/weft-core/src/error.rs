@@ -226,11 +226,11 @@ impl ChatError {
     }
 
     /// Replaces every occurrence of `secret` in the message, the code and the provider name
-    /// with `***`: for providers whose error bodies may echo a credential. Secrets shorter than
+    /// with [`MASK`](crate::redact::MASK) (`***`): for providers whose error bodies may echo a credential. Secrets shorter than
     /// four characters are left alone (masking them would garble the text, not protect
     /// anything).
     pub fn redact(mut self, secret: &str) -> Self {
-        const MASK: &str = "***";
+        use crate::redact::MASK;
         if secret.len() < 4 {
             return self;
         }

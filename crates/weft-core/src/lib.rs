@@ -2,7 +2,8 @@
 //!
 //! The stable core of Weft: messages and contents, the [`ChatClient`] trait every model
 //! provider implements, tools, the [`ChatAgent`] runtime with its
-//! function-invocation loop, middleware, sessions, telemetry names, and two built-in models
+//! function-invocation loop, middleware, sessions, telemetry names, URL credential
+//! masking ([`redact`]), and two built-in models
 //! for tests and offline use ([`ScriptedClient`] and
 //! [`ReplayClient`]).
 
@@ -10,6 +11,7 @@ pub mod client;
 pub mod error;
 pub mod message;
 pub mod options;
+pub mod redact;
 pub mod response;
 pub mod schema;
 pub mod tool;

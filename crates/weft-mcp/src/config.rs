@@ -61,7 +61,7 @@ impl std::fmt::Debug for StdioServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let args: Vec<_> = self.args.iter().map(|arg| crate::redact_urls(arg)).collect();
         let env: Vec<(&str, &str)> =
-            self.env.iter().map(|(name, _)| (name.as_str(), crate::redact::HIDDEN)).collect();
+            self.env.iter().map(|(name, _)| (name.as_str(), weft_core::redact::MASK)).collect();
         f.debug_struct("StdioServer")
             .field("command", &self.command)
             .field("args", &args)
@@ -133,11 +133,11 @@ impl HttpServer {
 impl std::fmt::Debug for HttpServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let headers: Vec<(&str, &str)> =
-            self.headers.iter().map(|(name, _)| (name.as_str(), crate::redact::HIDDEN)).collect();
+            self.headers.iter().map(|(name, _)| (name.as_str(), weft_core::redact::MASK)).collect();
         f.debug_struct("HttpServer")
             .field("url", &crate::redact_urls(&self.url))
             .field("headers", &headers)
-            .field("bearer", &self.bearer.as_ref().map(|_| crate::redact::HIDDEN))
+            .field("bearer", &self.bearer.as_ref().map(|_| weft_core::redact::MASK))
             .field("sse_read_timeout", &self.sse_read_timeout)
             .field("terminate_on_close", &self.terminate_on_close)
             .field("client", &self.client.is_some())

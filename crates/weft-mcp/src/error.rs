@@ -392,7 +392,7 @@ pub(crate) fn classify_chain(error: &(dyn StdError + 'static), https: bool) -> O
 
 /// `text`, with the secrets of its URLs hidden.
 pub(crate) fn hide(text: String) -> String {
-    match crate::redact::redact_urls(&text) {
+    match weft_core::redact::redact_urls(&text) {
         std::borrow::Cow::Borrowed(_) => text,
         std::borrow::Cow::Owned(redacted) => redacted,
     }

@@ -52,6 +52,7 @@ pub use handler::McpEvent;
 pub use prompts::{
     McpPrompt, McpPromptArgument, McpPromptMessages, McpResource, McpResourceContents, McpResourceTemplate,
 };
-pub use redact::redact_urls;
 pub use rmcp;
 pub use source::{McpSource, McpSourceBuilder};
+/// Masks the credentials of the URLs in a text; the one policy of [`weft_core::redact`].
+pub use weft_core::redact::redact_urls;

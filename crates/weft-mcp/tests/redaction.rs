@@ -1,4 +1,4 @@
-//! Secrets given for an MCP server (a password or token in the URL's userinfo or query string,
+//! Secrets given for an MCP server (a user name, password or token in the URL's userinfo or query string,
 //! header values, the bearer token) never appear in errors (`Display`, `Debug`, their causes)
 //! nor in what `tracing` records, at any level and from any crate.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -11,11 +11,11 @@ use common::bounded;
 use serde_json::json;
 use weft_mcp::{HttpServer, McpSource};
 
-const SECRETS: [&str; 4] = ["pw-secret", "q-secret", "hdr-secret", "bearer-secret"];
+const SECRETS: [&str; 5] = ["user-secret", "pw-secret", "q-secret", "hdr-secret", "bearer-secret"];
 
-/// The server's URL with a password and a token in it.
+/// The server's URL with a user name, a password and a token in it.
 fn secret_url(port: u16) -> String {
-    format!("http://me:pw-secret@127.0.0.1:{port}/mcp?token=q-secret&v=1")
+    format!("http://user-secret:pw-secret@127.0.0.1:{port}/mcp?token=q-secret&v=1")
 }
 
 fn server(url: &str) -> HttpServer {
@@ -50,7 +50,7 @@ async fn errors_and_debug_output_hide_url_secrets_headers_and_the_token() {
     let text = everything_about(&error);
     assert_clean("the connect error", &text);
     // Still useful: the host and the names of what was hidden.
-    assert!(error.to_string().contains("me:***@127.0.0.1"), "{error}");
+    assert!(error.to_string().contains("http://***@127.0.0.1"), "{error}");
     assert!(error.to_string().contains("token=***"), "{error}");
     assert_clean("the server's Debug", &format!("{:?}", server(&url)));
 }
@@ -87,6 +87,6 @@ async fn tracing_output_hides_url_secrets_headers_and_the_token() {
 
     let logs = common::captured(&captured);
     assert!(logs.contains("127.0.0.1"), "nothing was captured: {logs}");
-    assert!(logs.contains("me:***@127.0.0.1"), "the server name is not in the logs: {logs}");
+    assert!(logs.contains("http://***@127.0.0.1"), "the server name is not in the logs: {logs}");
     assert_clean("the logs", &logs);
 }

@@ -10,11 +10,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use weft_core::redact::{redact_url, url_secrets};
 use weft_core::{ChatError, ChatErrorKind, ChatOptions, ToolChoice};
 
 use crate::chat::OpenAIChatClient;
 use crate::deadline::TimerPool;
-use crate::redact::{redact_url, url_secrets};
 use crate::responses::OpenAIResponsesClient;
 use crate::retry::RetryPolicy;
 pub use crate::sse::DEFAULT_MAX_EVENT_BYTES;
@@ -163,8 +163,8 @@ impl OpenAIBuilder {
     /// The base URL, up to and including the version path (default
     /// [`DEFAULT_BASE_URL`]); e.g. `http://127.0.0.1:8080/v1` for a local server. A query
     /// string is kept on every request URL (`…/v1?key=K` calls `…/v1/chat/completions?key=K`).
-    /// Credentials in it (user info, query values) are masked as `***` wherever the URL is
-    /// shown: errors, logs, `Debug` and [`OpenAI::base_url`].
+    /// Credentials in it (user info, query values; see [`weft_core::redact`]) are masked as
+    /// `***` wherever the URL is shown: errors, logs, `Debug` and [`OpenAI::base_url`].
     pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
         self.base_url = Some(base_url.into());
         self
@@ -507,7 +507,8 @@ impl OpenAI {
     }
 
     /// The base URL (or the Azure resource endpoint), without a trailing `/`, as it may be
-    /// shown: credentials in it (user info, query values but `api-version`) are masked as `***`.
+    /// shown: credentials in it (user info, query values but `api-version`; see
+    /// [`weft_core::redact`]) are masked as `***`.
     pub fn base_url(&self) -> &str {
         &self.inner.shown_base_url
     }

@@ -31,8 +31,8 @@
 //! http://127.0.0.1:8089/v1`. A successful answer that is neither JSON nor an event stream
 //! (an HTML page from a proxy, say) is a decode error quoting the start of its body.
 //! Credentials never show: a password or token in the base URL (user info, query values) is
-//! masked as `***` in messages, logs and `Debug` output, and so is the API key when a
-//! provider's error body echoes it.
+//! masked as `***` in messages, logs and `Debug` output ([`weft_core::redact`] says what is
+//! masked), and so is the API key when a provider's error body echoes it.
 //!
 //! ## Limits and deadlines
 //!
@@ -69,7 +69,6 @@ mod config;
 mod deadline;
 mod error;
 mod models;
-mod redact;
 mod responses;
 mod responses_wire;
 mod retry;
@@ -84,5 +83,6 @@ pub use config::{
     OpenAIBuilder,
 };
 pub use models::ModelInfo;
-pub use redact::redact_url;
 pub use responses::OpenAIResponsesClient;
+/// Masks the credentials of a URL; the one policy of [`weft_core::redact`].
+pub use weft_core::redact::redact_url;

@@ -3,11 +3,11 @@
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use reqwest::{Method, Url};
 use serde::{Deserialize, Serialize};
+use weft_core::redact::redact_url;
 use weft_core::{ChatError, ChatErrorKind};
 
 use crate::config::OpenAI;
 use crate::error::{decode_error, status_error, timeout_error, transport_error};
-use crate::redact::redact_url;
 
 /// One model of a server's list, as `GET /models` describes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

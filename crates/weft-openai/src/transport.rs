@@ -12,12 +12,12 @@ use reqwest::{Method, Url};
 use tokio::time::Instant;
 
 use futures::Stream;
+use weft_core::redact::redact_url;
 use weft_core::{ChatError, ChatErrorKind, ChatOptions, ChatRequest, Message};
 
 use crate::config::{Azure, Inner};
 use crate::deadline::Deadline;
 use crate::error::{encode_error, snippet, status_error, timeout_error, transport_error};
-use crate::redact::redact_url;
 use crate::retry::RetryPolicy;
 use crate::sse::StreamLimits;
 
