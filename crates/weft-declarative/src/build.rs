@@ -85,6 +85,8 @@ pub struct Plan {
     pub builder: ChatAgentBuilder,
     /// The MCP servers to connect.
     pub mcp: Vec<McpPlan>,
+    /// The agent's chat options (as given to the builder).
+    pub options: ChatOptions,
     /// `inputSchema` as JSON Schema.
     pub input_schema: Option<Value>,
     /// A description of the model (provider and id), for the user; no secrets.
@@ -131,7 +133,7 @@ pub(crate) fn plan(spec: &AgentSpec, checker: &mut Checker<'_>, bindings: &Bindi
             strict: true,
         });
     }
-    builder = builder.options(options);
+    builder = builder.options(options.clone());
     let input_schema = spec.input_schema.as_ref().map(|input| {
         check_kinds(input, checker, &spec.kind, "inputSchema");
         object_schema(input)
@@ -162,7 +164,7 @@ pub(crate) fn plan(spec: &AgentSpec, checker: &mut Checker<'_>, bindings: &Bindi
             }
         }
     }
-    Some(Plan { builder, mcp, input_schema, model_description })
+    Some(Plan { builder, mcp, options, input_schema, model_description })
 }
 
 fn check_kinds(schema: &SchemaSpec, checker: &mut Checker<'_>, at: &Text, field: &str) {

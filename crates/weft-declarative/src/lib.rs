@@ -137,7 +137,7 @@ pub async fn finish(
     plan: Plan,
     customize: impl FnOnce(ChatAgentBuilder) -> ChatAgentBuilder,
 ) -> Result<LoadedAgent, LoadError> {
-    let Plan { builder, mcp, input_schema, model_description } = plan;
+    let Plan { builder, mcp, input_schema, model_description, .. } = plan;
     #[cfg(feature = "mcp")]
     {
         let sources = connect_all(&mcp).await?;

@@ -72,11 +72,11 @@ fn strip_location(text: &str, location: Location) -> String {
 /// For serde's "unknown field `x`, expected one of `a`, `b`": the closest expected field.
 fn suggest(message: &str) -> Option<String> {
     let rest = message.split("unknown field `").nth(1)?;
-    let (unknown, expected) = rest.split_once('`')?;
+    let (unknown, rest) = rest.split_once('`')?;
+    let (_, expected) = rest.split_once("expected one of ").or_else(|| rest.split_once("expected "))?;
     expected
-        .split('`')
-        .skip(1)
-        .step_by(2)
+        .split(", ")
+        .map(|field| field.trim().trim_matches('`'))
         .map(|field| (strsim::jaro_winkler(unknown, field), field))
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
