@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use weft_core::schema::ArgumentValidator;
-use weft_core::{FunctionCall, Tool, ToolContext, ToolDefinition, ToolError, ToolOutput};
+use weft_core::{ApprovalMode, FunctionCall, Tool, ToolContext, ToolDefinition, ToolError, ToolOutput};
 
 type Function = Arc<dyn Fn(Value) -> BoxFuture<'static, Result<Value, ToolError>> + Send + Sync>;
 
@@ -40,9 +40,20 @@ impl std::fmt::Debug for NamedConnection {
 pub struct Bindings {
     functions: BTreeMap<String, Function>,
     connections: BTreeMap<String, NamedConnection>,
+    approval: ApprovalMode,
 }
 
 impl Bindings {
+    /// Calls of every bound function need approval under `mode` (default: never).
+    pub fn with_approval(mut self, mode: ApprovalMode) -> Self {
+        self.approval = mode;
+        self
+    }
+
+    pub(crate) fn approval(&self) -> ApprovalMode {
+        self.approval.clone()
+    }
+
     /// An empty registry.
     pub fn new() -> Self {
         Self::default()
@@ -109,6 +120,7 @@ pub(crate) struct BoundTool {
     pub(crate) definition: ToolDefinition,
     pub(crate) validator: ArgumentValidator,
     pub(crate) function: Function,
+    pub(crate) approval: ApprovalMode,
 }
 
 #[async_trait]
@@ -124,7 +136,7 @@ impl Tool for BoundTool {
         (self.function)(arguments).await.map(ToolOutput::value)
     }
 
-    fn requires_approval(&self, _call: &FunctionCall) -> bool {
-        false
+    fn requires_approval(&self, call: &FunctionCall) -> bool {
+        self.approval.requires_approval(call)
     }
 }

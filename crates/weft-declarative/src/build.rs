@@ -81,6 +81,8 @@ pub struct McpApproval {
 
 /// A checked agent file: everything but the MCP connections.
 pub struct Plan {
+    /// The file the agent came from.
+    pub file: std::path::PathBuf,
     /// The agent, without its MCP tools.
     pub builder: ChatAgentBuilder,
     /// The MCP servers to connect.
@@ -164,7 +166,7 @@ pub(crate) fn plan(spec: &AgentSpec, checker: &mut Checker<'_>, bindings: &Bindi
             }
         }
     }
-    Some(Plan { builder, mcp, options, input_schema, model_description })
+    Some(Plan { file: checker.file.to_path_buf(), builder, mcp, options, input_schema, model_description })
 }
 
 fn check_kinds(schema: &SchemaSpec, checker: &mut Checker<'_>, at: &Text, field: &str) {
@@ -447,6 +449,7 @@ fn function_tool(tool: &ToolSpec, checker: &mut Checker<'_>, bindings: &Bindings
             parameters,
         ),
         function,
+        approval: bindings.approval(),
     })
 }
 

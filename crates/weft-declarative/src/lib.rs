@@ -49,7 +49,7 @@ mod parse;
 mod schema;
 pub mod spec;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 use weft_core::ChatAgent;
@@ -137,10 +137,10 @@ pub async fn finish(
     plan: Plan,
     customize: impl FnOnce(ChatAgentBuilder) -> ChatAgentBuilder,
 ) -> Result<LoadedAgent, LoadError> {
-    let Plan { builder, mcp, input_schema, model_description, .. } = plan;
+    let Plan { file, builder, mcp, input_schema, model_description, .. } = plan;
     #[cfg(feature = "mcp")]
     {
-        let sources = connect_all(&mcp).await?;
+        let sources = connect_all(&file, &mcp).await?;
         let mut builder = builder;
         for source in &sources {
             builder = builder.tool_set(std::sync::Arc::new(source.clone()));
@@ -159,9 +159,9 @@ pub async fn finish(
     }
 }
 
-fn problem_at(at: &spec::Text, message: &str) -> Problem {
+fn problem_at(file: &Path, at: &spec::Text, message: &str) -> Problem {
     Problem {
-        file: PathBuf::new(),
+        file: file.to_path_buf(),
         line: at.referenced.line(),
         column: at.referenced.column(),
         message: message.to_string(),
@@ -169,7 +169,7 @@ fn problem_at(at: &spec::Text, message: &str) -> Problem {
 }
 
 #[cfg(feature = "mcp")]
-async fn connect_all(plans: &[McpPlan]) -> Result<Vec<weft_mcp::McpSource>, LoadError> {
+async fn connect_all(file: &Path, plans: &[McpPlan]) -> Result<Vec<weft_mcp::McpSource>, LoadError> {
     use weft_core::ApprovalMode;
     use weft_mcp::{HttpServer, McpSource, ServerConfig, StdioServer};
     let mut sources: Vec<McpSource> = Vec::new();
@@ -211,6 +211,7 @@ async fn connect_all(plans: &[McpPlan]) -> Result<Vec<weft_mcp::McpSource>, Load
                 }
                 return Err(LoadError::Connect {
                     problem: problem_at(
+                        file,
                         &plan.at,
                         &format!("MCP server `{}` could not be connected", plan.name),
                     ),

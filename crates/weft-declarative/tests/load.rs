@@ -124,9 +124,9 @@ fn each_bad_input_is_one_located_problem() {
     let unknown = problem("unknown_field.yaml");
     assert!(unknown.starts_with("3:1: ") && unknown.contains("did you mean `instructions`"), "{unknown}");
     let wrong = problem("wrong_type.yaml");
-    assert!(wrong.starts_with("6:18: ") || wrong.starts_with("6:"), "{wrong}");
+    assert!(wrong.starts_with("6:18: ") && wrong.contains("invalid floating point"), "{wrong}");
     let missing = problem("missing_kind.yaml");
-    assert!(missing.contains("kind"), "{missing}");
+    assert!(missing.contains("missing field `kind`"), "{missing}");
     let provider = problem("unknown_provider.yaml");
     assert!(provider.starts_with("3:13: ") && provider.contains("did you mean `OpenAI.Chat`"), "{provider}");
     let binding = problem("unknown_binding.yaml");
@@ -144,11 +144,14 @@ fn each_bad_input_is_one_located_problem() {
 
 #[test]
 fn hostile_files_fail_fast() {
-    for name in ["billion_laughs.yaml", "deep_nesting.yaml"] {
+    for (name, expected) in [
+        ("billion_laughs.yaml", "alias replay limit exceeded"),
+        ("deep_nesting.yaml", "recursion limit exceeded"),
+    ] {
         let started = Instant::now();
         let error = problem(name);
         assert!(started.elapsed() < Duration::from_secs(5), "{name} took {:?}", started.elapsed());
-        assert!(!error.is_empty());
+        assert!(error.contains(expected), "{name}: {error}");
     }
     let dir = std::env::temp_dir().join(format!("weft-decl-huge-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -189,5 +192,14 @@ fn the_json_schema_describes_the_fields() {
     let text = schema.to_string();
     for field in ["instructions", "outputSchema", "allowedTools", "chatToolMode", "maxOutputTokens"] {
         assert!(text.contains(field), "{field}");
+    }
+}
+
+#[test]
+#[ignore = "prints the problems"]
+fn show_problems() {
+    for name in std::fs::read_dir(fixture("bad")).unwrap() {
+        let path = name.unwrap().path();
+        println!("{}", validate(&path, &bindings()).unwrap_err());
     }
 }
