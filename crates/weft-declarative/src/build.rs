@@ -475,11 +475,15 @@ fn mcp_tool(tool: &ToolSpec, checker: &mut Checker<'_>) -> Option<McpPlan> {
                 checker.at(command, "the MCP `command` is empty");
                 return None;
             };
+            let mut args: Vec<String> = words.collect();
+            for arg in &tool.args {
+                args.push(checker.resolve(arg)?);
+            }
             let mut env = Vec::new();
             for (name, value) in &tool.env {
                 env.push((name.clone(), checker.resolve(value)?));
             }
-            McpServer::Stdio { program, args: words.chain(tool.args.iter().cloned()).collect(), env }
+            McpServer::Stdio { program, args, env }
         }
         (Some(_), Some(_)) => {
             checker.at(&at, "an `mcp` tool takes `url` or `command`, not both");

@@ -1,7 +1,7 @@
 //! The YAML shape of a declarative agent: MAF's prompt-agent schema (field names in camelCase,
 //! as MAF writes them), plus Weft's extensions (`provider: scripted`, stdio MCP `command`).
 //!
-//! These types only describe the file; [`crate::build`] turns them into Weft values. Strings
+//! These types only describe the file; [`crate::plan_file`] turns them into Weft values. Strings
 //! that may hold an `=Env.NAME` reference, or that name something looked up later (a provider,
 //! a binding), keep their position ([`Spanned`]) so that errors point at them.
 
@@ -139,7 +139,7 @@ pub struct OptionsSpec {
     pub additional_properties: BTreeMap<String, Value>,
 }
 
-/// One entry of `tools:`. MAF's tool kinds share this shape; [`crate::build`] checks which
+/// One entry of `tools:`. MAF's tool kinds share this shape; [`crate::plan_file`] checks which
 /// fields each kind takes.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -167,9 +167,10 @@ pub struct ToolSpec {
     /// `mcp` (Weft extension): a stdio server's command line, e.g. `npx -y server stdio`.
     #[schemars(with = "Option<String>")]
     pub command: Option<Text>,
-    /// `mcp` (Weft extension): arguments of `command`.
+    /// `mcp` (Weft extension): more arguments of `command` (each may be `=Env.NAME`).
     #[serde(default)]
-    pub args: Vec<String>,
+    #[schemars(with = "Vec<String>")]
+    pub args: Vec<Text>,
     /// `mcp` (Weft extension): environment of the stdio server.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]

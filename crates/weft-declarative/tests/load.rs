@@ -195,11 +195,34 @@ fn the_json_schema_describes_the_fields() {
     }
 }
 
-#[test]
-#[ignore = "prints the problems"]
-fn show_problems() {
-    for name in std::fs::read_dir(fixture("bad")).unwrap() {
-        let path = name.unwrap().path();
-        println!("{}", validate(&path, &bindings()).unwrap_err());
+#[tokio::test]
+#[ignore = "needs the MCP peers (WEFT_MCP_NODE, WEFT_MCP_EVERYTHING): scripts/test installs them"]
+async fn the_mcp_example_connects_its_stdio_server_and_the_agent_calls_its_tool() {
+    let node = peer("WEFT_MCP_NODE");
+    let everything = peer("WEFT_MCP_EVERYTHING");
+    let text = std::fs::read_to_string(example("mcp_agent.yaml")).unwrap();
+    let text =
+        text.replace("npx -y @modelcontextprotocol/server-everything", &format!("{node} {everything}"));
+    let loaded = agent_from_str(&text, &bindings()).await.unwrap();
+    assert_eq!(loaded.sources.len(), 1);
+    let tools = weft_core::ToolSet::tools(&loaded.sources[0]);
+    let names: Vec<String> = tools.iter().map(|t| t.definition().name.clone()).collect();
+    assert_eq!(names, ["echo"], "allowedTools keeps only echo");
+    let mut session = AgentSession::new();
+    let response = loaded.agent.run(&mut session, "echo hello").await.unwrap();
+    for source in &loaded.sources {
+        source.close().await;
+    }
+    assert!(response.text().contains("echo returned"), "{}", response.text());
+}
+
+/// The value of a peer variable (a path that exists); a missing peer fails the test.
+fn peer(var: &str) -> String {
+    match std::env::var(var) {
+        Ok(value) if !value.is_empty() && Path::new(&value).exists() => value,
+        _ => panic!(
+            "{var} is not set (or does not exist): this test needs the MCP peers; run scripts/test, \
+             or `source scripts/peers/mcp.sh` first"
+        ),
     }
 }
