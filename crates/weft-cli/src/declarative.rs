@@ -86,7 +86,7 @@ fn print_line(line: &str) -> Result<(), CliError> {
 
 /// The agent of `-f FILE`, with `weft run`'s flags on top (`--instructions` and `--model`
 /// replace the file's, `--max-iterations`, the `--mcp` servers' tools, `--approve` for the
-/// file's function tools). The file's MCP servers are added to `sources` (the caller closes
+/// file's function tools, `--timeout` and `--idle-timeout` for its model and MCP servers). The file's MCP servers are added to `sources` (the caller closes
 /// them).
 pub(crate) async fn load(
     file: &std::path::Path,
@@ -98,7 +98,12 @@ pub(crate) async fn load(
     if let Some(mode) = approval {
         bindings = bindings.with_approval(mode);
     }
-    let plan = weft::declarative::plan_file(file, &bindings).map_err(load_error)?;
+    let options = weft::declarative::LoadOptions {
+        model_first_byte_timeout: args.connect.timeout.map(std::time::Duration::from_secs),
+        model_idle_timeout: args.idle_timeout.map(std::time::Duration::from_secs),
+        mcp_timeout: args.connect.timeout.map(std::time::Duration::from_secs),
+    };
+    let plan = weft::declarative::plan_file_with(file, &bindings, &options).map_err(load_error)?;
     let extra: Vec<McpSource> = sources.clone();
     let loaded: LoadedAgent = weft::declarative::finish(plan, |mut builder| {
         for source in extra {

@@ -29,6 +29,18 @@ pub const PROVIDERS: [&str; 10] = [
     "scripted",
 ];
 
+/// Deadlines the caller sets (e.g. `weft run --timeout`); `None` keeps the libraries' defaults.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// The wait for the model to start answering (and the request timeout, when longer than
+    /// the provider's default).
+    pub model_first_byte_timeout: Option<std::time::Duration>,
+    /// The longest silence in the model's streamed answer.
+    pub model_idle_timeout: Option<std::time::Duration>,
+    /// The MCP servers' connect and request timeout.
+    pub mcp_timeout: Option<std::time::Duration>,
+}
+
 /// Tool kinds the model provider hosts; Weft runs none of them locally.
 const HOSTED: [&str; 5] = ["web_search", "file_search", "code_interpreter", "openapi", "custom"];
 
@@ -89,6 +101,8 @@ pub struct Plan {
     pub mcp: Vec<McpPlan>,
     /// The agent's chat options (as given to the builder).
     pub options: ChatOptions,
+    /// The caller's deadlines.
+    pub load_options: LoadOptions,
     /// `inputSchema` as JSON Schema.
     pub input_schema: Option<Value>,
     /// A description of the model (provider and id), for the user; no secrets.
@@ -103,13 +117,18 @@ impl std::fmt::Debug for Plan {
 
 /// Checks the spec and builds everything that needs no connection. Every problem found is
 /// reported, not only the first.
-pub(crate) fn plan(spec: &AgentSpec, checker: &mut Checker<'_>, bindings: &Bindings) -> Option<Plan> {
+pub(crate) fn plan(
+    spec: &AgentSpec,
+    checker: &mut Checker<'_>,
+    bindings: &Bindings,
+    load_options: &LoadOptions,
+) -> Option<Plan> {
     if !matches!(spec.kind.value.as_str(), "Prompt" | "Agent") {
         let message = format!("unknown agent kind `{}`: expected `Prompt` or `Agent`", spec.kind.value);
         checker.at(&spec.kind, message);
     }
     let model = spec.model.as_ref();
-    let (client, model_id, model_description) = client(model, checker, bindings)?.into_parts();
+    let (client, model_id, model_description) = client(model, checker, bindings, load_options)?.into_parts();
     let mut builder = ChatAgent::builder(client);
     if let Some(name) = &spec.name {
         builder = builder.name(name.value.clone());
@@ -143,6 +162,7 @@ pub(crate) fn plan(spec: &AgentSpec, checker: &mut Checker<'_>, bindings: &Bindi
     let provider = model.and_then(|m| m.provider.as_ref()).map(|p| p.value.as_str()).unwrap_or("OpenAI.Chat");
     let mut mcp = Vec::new();
     for tool in &spec.tools {
+        check_fields(tool, checker);
         match tool.kind.value.as_str() {
             "function" => {
                 if let Some(bound) = function_tool(tool, checker, bindings) {
@@ -166,7 +186,38 @@ pub(crate) fn plan(spec: &AgentSpec, checker: &mut Checker<'_>, bindings: &Bindi
             }
         }
     }
-    Some(Plan { file: checker.file.to_path_buf(), builder, mcp, options, input_schema, model_description })
+    Some(Plan {
+        file: checker.file.to_path_buf(),
+        builder,
+        mcp,
+        options,
+        load_options: load_options.clone(),
+        input_schema,
+        model_description,
+    })
+}
+
+/// Fields given to a tool kind that does not take them.
+fn check_fields(tool: &ToolSpec, checker: &mut Checker<'_>) {
+    let kind = tool.kind.value.as_str();
+    let mcp_only = [
+        ("url", tool.url.is_some()),
+        ("command", tool.command.is_some()),
+        ("args", !tool.args.is_empty()),
+        ("env", !tool.env.is_empty()),
+        ("headers", !tool.headers.is_empty()),
+        ("allowedTools", !tool.allowed_tools.is_empty()),
+        ("approvalMode", tool.approval_mode.is_some()),
+    ];
+    let function_only = [("bindings", tool.bindings.is_some()), ("parameters", tool.parameters.is_some())];
+    let misplaced: Vec<&str> = match kind {
+        "function" => mcp_only.iter().filter(|(_, given)| *given).map(|(name, _)| *name).collect(),
+        "mcp" => function_only.iter().filter(|(_, given)| *given).map(|(name, _)| *name).collect(),
+        _ => Vec::new(),
+    };
+    for field in misplaced {
+        checker.at(&tool.kind, format!("`{field}` does not apply to a `{kind}` tool"));
+    }
 }
 
 fn check_kinds(schema: &SchemaSpec, checker: &mut Checker<'_>, at: &Text, field: &str) {
@@ -210,7 +261,12 @@ impl Client {
 }
 
 /// The chat client of `model:`. Without a provider: `OpenAI.Chat`.
-fn client(model: Option<&ModelSpec>, checker: &mut Checker<'_>, bindings: &Bindings) -> Option<Client> {
+fn client(
+    model: Option<&ModelSpec>,
+    checker: &mut Checker<'_>,
+    bindings: &Bindings,
+    load_options: &LoadOptions,
+) -> Option<Client> {
     let provider = model.and_then(|m| m.provider.as_ref());
     let api_type = model.and_then(|m| m.api_type.as_ref());
     let key = match (provider, api_type) {
@@ -238,7 +294,7 @@ fn client(model: Option<&ModelSpec>, checker: &mut Checker<'_>, bindings: &Bindi
         });
     }
     let connection = model.and_then(|m| m.connection.as_ref()).and_then(|c| connection(c, checker, bindings));
-    openai_client(&key, id, connection, checker, at)
+    openai_client(&key, id, connection, checker, at, load_options)
 }
 
 fn unreachable_default(checker: &mut Checker<'_>, message: String) {
@@ -247,6 +303,7 @@ fn unreachable_default(checker: &mut Checker<'_>, message: String) {
 
 /// A resolved connection: endpoint and key.
 #[derive(Default)]
+#[cfg_attr(not(feature = "openai"), allow(dead_code))]
 pub(crate) struct Resolved {
     endpoint: Option<String>,
     api_key: Option<String>,
@@ -299,8 +356,9 @@ fn openai_client(
     connection: Option<Resolved>,
     checker: &mut Checker<'_>,
     at: Option<&Text>,
+    load_options: &LoadOptions,
 ) -> Option<Client> {
-    use weft_openai::OpenAIBuilder;
+    use weft_openai::{DEFAULT_TIMEOUT, OpenAIBuilder};
     let (family, api) = key.split_once('.').unwrap_or((key, "Responses"));
     let connection = connection.unwrap_or_default();
     let mut builder = match family {
@@ -336,6 +394,12 @@ fn openai_client(
     if let Some(id) = &id {
         builder = builder.model(id);
     }
+    if let Some(timeout) = load_options.model_first_byte_timeout {
+        builder = builder.first_byte_timeout(timeout).timeout(timeout.max(DEFAULT_TIMEOUT));
+    }
+    if let Some(timeout) = load_options.model_idle_timeout {
+        builder = builder.stream_idle_timeout(timeout);
+    }
     match builder.build() {
         Ok(openai) => {
             let description = format!(
@@ -367,6 +431,7 @@ fn openai_client(
     _connection: Option<Resolved>,
     checker: &mut Checker<'_>,
     at: Option<&Text>,
+    _load_options: &LoadOptions,
 ) -> Option<Client> {
     let message = format!("provider `{key}` needs weft-declarative's `openai` feature");
     match at {

@@ -56,7 +56,7 @@ use weft_core::ChatAgent;
 use weft_core::agent::ChatAgentBuilder;
 
 pub use bindings::{Bindings, NamedConnection};
-pub use build::{McpApproval, McpPlan, McpServer, PROVIDERS, Plan};
+pub use build::{LoadOptions, McpApproval, McpPlan, McpServer, PROVIDERS, Plan};
 pub use error::{LoadError, Problem};
 pub use parse::{MAX_FILE_BYTES, parse_agent};
 pub use schema::object_schema;
@@ -104,6 +104,11 @@ pub fn validate(path: impl AsRef<Path>, bindings: &Bindings) -> Result<(), LoadE
 /// Reads and checks `path`: the agent's builder (so that a caller can add to it) and the MCP
 /// servers still to connect.
 pub fn plan_file(path: &Path, bindings: &Bindings) -> Result<Plan, LoadError> {
+    plan_file_with(path, bindings, &LoadOptions::default())
+}
+
+/// [`plan_file`] with the caller's deadlines.
+pub fn plan_file_with(path: &Path, bindings: &Bindings, options: &LoadOptions) -> Result<Plan, LoadError> {
     let too_big =
         std::fs::metadata(path).map_err(|source| LoadError::Read { path: path.to_path_buf(), source })?.len()
             > MAX_FILE_BYTES as u64;
@@ -117,14 +122,24 @@ pub fn plan_file(path: &Path, bindings: &Bindings) -> Result<Plan, LoadError> {
     }
     let text = std::fs::read_to_string(path)
         .map_err(|source| LoadError::Read { path: path.to_path_buf(), source })?;
-    plan_str(&text, path, bindings)
+    plan_str_with(&text, path, bindings, options)
 }
 
 /// [`plan_file`] for text; `file` names it in problems.
 pub fn plan_str(text: &str, file: &Path, bindings: &Bindings) -> Result<Plan, LoadError> {
+    plan_str_with(text, file, bindings, &LoadOptions::default())
+}
+
+/// [`plan_str`] with the caller's deadlines.
+pub fn plan_str_with(
+    text: &str,
+    file: &Path,
+    bindings: &Bindings,
+    options: &LoadOptions,
+) -> Result<Plan, LoadError> {
     let spec = parse_agent(text, file).map_err(|problem| LoadError::Invalid(vec![problem]))?;
     let mut checker = env::Checker::new(file);
-    let plan = build::plan(&spec, &mut checker, bindings);
+    let plan = build::plan(&spec, &mut checker, bindings, options);
     match plan {
         Some(plan) if checker.problems.is_empty() => Ok(plan),
         _ => Err(LoadError::Invalid(checker.problems)),
@@ -137,10 +152,10 @@ pub async fn finish(
     plan: Plan,
     customize: impl FnOnce(ChatAgentBuilder) -> ChatAgentBuilder,
 ) -> Result<LoadedAgent, LoadError> {
-    let Plan { file, builder, mcp, input_schema, model_description, .. } = plan;
+    let Plan { file, builder, mcp, input_schema, model_description, load_options, .. } = plan;
     #[cfg(feature = "mcp")]
     {
-        let sources = connect_all(&file, &mcp).await?;
+        let sources = connect_all(&file, &mcp, &load_options).await?;
         let mut builder = builder;
         for source in &sources {
             builder = builder.tool_set(std::sync::Arc::new(source.clone()));
@@ -149,8 +164,10 @@ pub async fn finish(
     }
     #[cfg(not(feature = "mcp"))]
     {
+        let _ = load_options;
         if let Some(first) = mcp.first() {
             return Err(LoadError::Invalid(vec![problem_at(
+                &file,
                 &first.at,
                 "`mcp` tools need the `mcp` feature",
             )]));
@@ -169,7 +186,11 @@ fn problem_at(file: &Path, at: &spec::Text, message: &str) -> Problem {
 }
 
 #[cfg(feature = "mcp")]
-async fn connect_all(file: &Path, plans: &[McpPlan]) -> Result<Vec<weft_mcp::McpSource>, LoadError> {
+async fn connect_all(
+    file: &Path,
+    plans: &[McpPlan],
+    options: &LoadOptions,
+) -> Result<Vec<weft_mcp::McpSource>, LoadError> {
     use weft_core::ApprovalMode;
     use weft_mcp::{HttpServer, McpSource, ServerConfig, StdioServer};
     let mut sources: Vec<McpSource> = Vec::new();
@@ -191,6 +212,9 @@ async fn connect_all(file: &Path, plans: &[McpPlan]) -> Result<Vec<weft_mcp::Mcp
             }
         };
         let mut builder = McpSource::builder(plan.name.clone(), server);
+        if let Some(timeout) = options.mcp_timeout {
+            builder = builder.connect_timeout(timeout).request_timeout(timeout);
+        }
         if !plan.allowed_tools.is_empty() {
             builder = builder.allow_tools(plan.allowed_tools.clone());
         }

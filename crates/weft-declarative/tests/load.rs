@@ -135,6 +135,8 @@ fn each_bad_input_is_one_located_problem() {
     assert!(env.starts_with("6:13: ") && env.contains("WEFT_SURELY_UNSET_VAR is not set"), "{env}");
     let empty = problem("empty.yaml");
     assert!(empty.contains("empty"), "{empty}");
+    let misplaced = problem("misplaced_field.yaml");
+    assert_eq!(misplaced, "4:11: `url` does not apply to a `function` tool");
     let hosted = problem("hosted_tool.yaml");
     assert!(
         hosted.contains("`search`") && hosted.contains("web_search") && hosted.contains("OpenAI.Chat"),
