@@ -10,7 +10,6 @@ use rustyline::DefaultEditor;
 use rustyline::error::ReadlineError;
 use tokio::sync::oneshot;
 use weft::{AgentSession, ChatAgent, RunInput};
-use weft_mcp::McpSource;
 
 use crate::RunArgs;
 use crate::approve::Approver;
@@ -64,15 +63,18 @@ fn parse_line(line: &str) -> Line<'_> {
 /// Runs the chat until the input ends or `/exit`. The MCP servers of `--mcp` are connected
 /// first and closed at the end, whatever happened.
 pub(crate) async fn run(args: RunArgs) -> Result<(), CliError> {
-    let provider = provider::select(&args)?;
+    let provider = if args.file.is_none() { Some(provider::select(&args)?) } else { None };
     let interactive = std::io::stdin().is_terminal();
     let approver = args.approve.then(|| Approver::new(false));
     let mut sources = Vec::new();
     let result = match run::connect_servers(&args, approver.as_ref(), &mut sources).await {
-        Ok(()) => {
-            let chat = converse(&args, provider, &sources, approver, interactive);
-            crate::progress::while_running(&sources, chat).await
-        }
+        Ok(()) => match run::make_agent(&args, provider, approver.as_ref(), &mut sources).await {
+            Ok((agent, description)) => {
+                let chat = converse(&args, agent, description, approver, interactive);
+                crate::progress::while_running(&sources, chat).await
+            }
+            Err(error) => Err(error),
+        },
         Err(error) => Err(error),
     };
     for source in &sources {
@@ -83,17 +85,16 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), CliError> {
 
 async fn converse(
     args: &RunArgs,
-    provider: provider::Provider,
-    sources: &[McpSource],
+    agent: ChatAgent,
+    description: String,
     approver: Option<Approver>,
     interactive: bool,
 ) -> Result<(), CliError> {
-    notice(format_args!("using {}", provider.description));
+    notice(format_args!("using {description}"));
     let mut session = match &args.session {
         Some(path) if path.exists() => AgentSession::load(path)?,
         _ => AgentSession::new(),
     };
-    let agent = run::build_agent(args, provider, sources, approver.as_ref());
     if interactive {
         notice(format_args!("type a prompt; /help for commands, Ctrl-D to leave"));
     }

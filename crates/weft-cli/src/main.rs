@@ -15,6 +15,7 @@
 mod approve;
 mod chat;
 mod completions;
+mod declarative;
 mod demo_tools;
 mod error;
 mod logging;
@@ -75,6 +76,13 @@ enum Command {
     /// List the models an OpenAI-compatible server serves.
     #[command(after_help = error::RUN_AFTER_HELP)]
     Models(models::ModelsArgs),
+    /// Check declarative agent files: every problem as `file:line:col: message` on stdout.
+    ///
+    /// Exits 0 when every file is a valid agent, 1 otherwise. Function tools may bind to the
+    /// CLI's functions: get_weather, add.
+    Validate(declarative::ValidateArgs),
+    /// Print the JSON Schema of a declarative file format (for editors: yaml-language-server).
+    Schema(declarative::SchemaArgs),
     /// Print a shell completion script.
     ///
     /// e.g. `weft completions bash > ~/.local/share/bash-completion/completions/weft`, or
@@ -87,6 +95,12 @@ enum Command {
 pub(crate) struct RunArgs {
     /// The prompt (`-` reads it from stdin).
     pub(crate) prompt: String,
+
+    /// Run the agent of this YAML file (MAF's prompt-agent schema): its provider, model,
+    /// instructions and tools. The other flags apply on top (--instructions and --model
+    /// replace the file's; --base-url and --api do not apply: the file's `model` says).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub(crate) file: Option<PathBuf>,
 
     /// System instructions for the agent.
     #[arg(long, value_name = "TEXT")]
@@ -179,6 +193,8 @@ fn main() -> ExitCode {
             Command::Mcp(args) => mcp::run(args).await,
             Command::Models(args) => models::run(args).await,
             Command::Completions(args) => completions::run(&args),
+            Command::Validate(args) => declarative::validate(&args),
+            Command::Schema(args) => declarative::schema(&args),
         }
     });
     match result {

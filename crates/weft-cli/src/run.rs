@@ -26,7 +26,8 @@ use session_lock::SessionLock;
 /// from loading the file to saving it, so that runs on one file take turns.
 pub(crate) async fn run(args: RunArgs) -> Result<(), CliError> {
     let prompt = read_prompt(&args.prompt)?;
-    let provider = provider::select(&args)?;
+    // A file (-f) names its own provider.
+    let provider = if args.file.is_none() { Some(provider::select(&args)?) } else { None };
     let mut lock = match &args.session {
         Some(path) => Some(SessionLock::open(&AgentSession::check_path(path)?)?),
         None => None,
@@ -35,14 +36,17 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), CliError> {
     let mut sources = Vec::new();
     let connected = connect_servers(&args, approver.as_ref(), &mut sources).await;
     let result = match connected {
-        Ok(()) => {
-            let agent_run = run_agent(args, prompt, provider, &sources, approver);
-            let work = crate::progress::while_running(&sources, agent_run);
-            match lock.as_mut() {
-                Some(lock) => lock.hold_while(work).await,
-                None => work.await,
+        Ok(()) => match make_agent(&args, provider, approver.as_ref(), &mut sources).await {
+            Ok((agent, description)) => {
+                let agent_run = run_agent(args, prompt, agent, description, approver);
+                let work = crate::progress::while_running(&sources, agent_run);
+                match lock.as_mut() {
+                    Some(lock) => lock.hold_while(work).await,
+                    None => work.await,
+                }
             }
-        }
+            Err(error) => Err(error),
+        },
         Err(error) => Err(error),
     };
     for source in &sources {
@@ -72,21 +76,38 @@ pub(crate) async fn connect_servers(
     Ok(())
 }
 
+/// The agent of `args` and what its model is: the file's (`-f`, whose MCP servers are added
+/// to `sources`), or the CLI's demo agent on `provider`.
+pub(crate) async fn make_agent(
+    args: &RunArgs,
+    provider: Option<provider::Provider>,
+    approver: Option<&Approver>,
+    sources: &mut Vec<McpSource>,
+) -> Result<(ChatAgent, String), CliError> {
+    if let Some(file) = &args.file {
+        return crate::declarative::load(file, args, approver.map(Approver::mode), sources).await;
+    }
+    let provider = match provider {
+        Some(provider) => provider,
+        None => provider::select(args)?,
+    };
+    let description = provider.description.clone();
+    Ok((build_agent(args, provider, sources, approver), description))
+}
+
 async fn run_agent(
     args: RunArgs,
     prompt: String,
-    provider: provider::Provider,
-    sources: &[McpSource],
+    agent: ChatAgent,
+    description: String,
     approver: Option<Approver>,
 ) -> Result<(), CliError> {
-    crate::logging::notice(format_args!("using {}", provider.description));
+    crate::logging::notice(format_args!("using {description}"));
 
     let mut session = match &args.session {
         Some(path) if path.exists() => AgentSession::load_async(path.clone()).await?,
         _ => AgentSession::new(),
     };
-
-    let agent = build_agent(&args, provider, sources, approver.as_ref());
 
     let mut renderer = Renderer::new(args.json);
     let mut input = RunInput::from(prompt);

@@ -60,6 +60,11 @@ pub use weft_mcp as mcp;
 #[cfg(feature = "workflow")]
 pub use weft_workflow as workflow;
 
+/// Declarative agents: MAF prompt-agent YAML files loaded into [`ChatAgent`]s (`load_agent`,
+/// `Bindings`): the [`weft_declarative`] crate.
+#[cfg(feature = "declarative")]
+pub use weft_declarative as declarative;
+
 /// The items most programs use: `use weft::prelude::*;`.
 pub mod prelude {
     pub use weft_core::agent::{

@@ -1,0 +1,230 @@
+//! Loading agent files: every fixture, every bad input with its place, hostile files, examples.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use weft_core::{AgentSession, ChatOptions, ResponseFormat, ToolChoice};
+use weft_declarative::{
+    Bindings, LoadError, NamedConnection, agent_from_str, load_agent, plan_file, validate,
+};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/declarative").join(name)
+}
+
+#[derive(Deserialize)]
+struct City {
+    city: String,
+}
+
+#[derive(Deserialize)]
+struct Numbers {
+    a: f64,
+    b: f64,
+}
+
+fn bindings() -> Bindings {
+    Bindings::new()
+        .function("weather", |args: City| async move { Ok::<_, String>(format!("sunny in {}", args.city)) })
+        .function("get_weather", |args: City| async move {
+            Ok::<_, String>(format!("weather in {}: sunny, 21C", args.city))
+        })
+        .function("add", |args: Numbers| async move { Ok::<_, String>(args.a + args.b) })
+        .connection(
+            "team",
+            NamedConnection { endpoint: Some("http://127.0.0.1:9/v1".into()), api_key: Some("k".into()) },
+        )
+}
+
+/// The single problem of a bad file, as `line:col: message`.
+fn problem(name: &str) -> String {
+    let error = validate(fixture(&format!("bad/{name}")), &bindings()).expect_err(name);
+    let problems = error.problems();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    let p = &problems[0];
+    assert!(p.file.ends_with(name), "{p}");
+    format!("{}:{}: {}", p.line, p.column, p.message)
+}
+
+#[test]
+fn every_good_fixture_validates() {
+    for name in [
+        "full.yaml",
+        "maf_translation.yaml",
+        "maf_sentiment.yaml",
+        "mcp_tools.yaml",
+        "compatible.yaml",
+        "reference.yaml",
+    ] {
+        if let Err(error) = validate(fixture(name), &bindings()) {
+            panic!("{name}: {error}");
+        }
+    }
+}
+
+#[test]
+fn the_full_fixture_maps_every_option_and_schema() {
+    let plan = plan_file(&fixture("full.yaml"), &bindings()).unwrap();
+    let options: &ChatOptions = &plan.options;
+    assert_eq!(options.model.as_deref(), Some("gpt-4o-mini"));
+    assert_eq!(options.temperature, Some(0.3));
+    assert_eq!(options.top_p, Some(0.9));
+    assert_eq!(options.max_tokens, Some(256));
+    assert_eq!(options.seed, Some(7));
+    assert_eq!(options.stop, vec!["END".to_string()]);
+    assert_eq!(options.parallel_tool_calls, Some(false));
+    assert_eq!(options.tool_choice, Some(ToolChoice::Auto));
+    assert_eq!(options.extra["frequency_penalty"], serde_json::json!(0.1f32));
+    assert_eq!(options.extra["top_k"], 40);
+    assert_eq!(options.extra["user"], "weft-test");
+    let Some(ResponseFormat::JsonSchema { name, schema, strict }) = &options.response_format else {
+        panic!()
+    };
+    assert_eq!(name, "full_agent");
+    assert!(*strict);
+    assert_eq!(schema["properties"]["sources"]["items"]["type"], "string");
+    assert_eq!(schema["properties"]["detail"]["properties"]["city"]["type"], "string");
+    assert_eq!(plan.input_schema.unwrap()["required"], serde_json::json!(["question"]));
+    assert!(plan.model_description.contains("http://127.0.0.1:9/v1"), "{}", plan.model_description);
+    assert!(!plan.model_description.contains("weft-declarative"), "the key must not show");
+}
+
+#[test]
+fn mcp_tools_are_planned_with_their_approvals_and_secrets_resolved() {
+    let plan = plan_file(&fixture("mcp_tools.yaml"), &bindings()).unwrap();
+    assert_eq!(plan.mcp.len(), 2);
+    let everything = &plan.mcp[0];
+    assert_eq!(everything.allowed_tools, ["echo", "add"]);
+    assert_eq!(everything.approval.always_tools, ["add"]);
+    assert_eq!(everything.approval.never_tools, ["echo"]);
+    match &everything.server {
+        weft_declarative::McpServer::Http { headers, .. } => {
+            assert_eq!(headers[0], ("X-Token".to_string(), "weft-declarative".to_string()))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(plan.mcp[1].approval.always);
+    match &plan.mcp[1].server {
+        weft_declarative::McpServer::Stdio { program, args, .. } => {
+            assert_eq!(program, "node");
+            assert_eq!(args, &["server.js", "stdio", "--quiet"]);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn each_bad_input_is_one_located_problem() {
+    let unknown = problem("unknown_field.yaml");
+    assert!(unknown.starts_with("3:1: ") && unknown.contains("did you mean `instructions`"), "{unknown}");
+    let wrong = problem("wrong_type.yaml");
+    assert!(wrong.starts_with("6:18: ") && wrong.contains("invalid floating point"), "{wrong}");
+    let missing = problem("missing_kind.yaml");
+    assert!(missing.contains("missing field `kind`"), "{missing}");
+    let provider = problem("unknown_provider.yaml");
+    assert!(provider.starts_with("3:13: ") && provider.contains("did you mean `OpenAI.Chat`"), "{provider}");
+    let binding = problem("unknown_binding.yaml");
+    assert!(binding.starts_with("5:11: ") && binding.contains("did you mean `get_weather`"), "{binding}");
+    let env = problem("missing_env.yaml");
+    assert!(env.starts_with("6:13: ") && env.contains("WEFT_SURELY_UNSET_VAR is not set"), "{env}");
+    let empty = problem("empty.yaml");
+    assert!(empty.contains("empty"), "{empty}");
+    let misplaced = problem("misplaced_field.yaml");
+    assert_eq!(misplaced, "4:11: `url` does not apply to a `function` tool");
+    let hosted = problem("hosted_tool.yaml");
+    assert!(
+        hosted.contains("`search`") && hosted.contains("web_search") && hosted.contains("OpenAI.Chat"),
+        "{hosted}"
+    );
+}
+
+#[test]
+fn hostile_files_fail_fast() {
+    for (name, expected) in [
+        ("billion_laughs.yaml", "alias replay limit exceeded"),
+        ("deep_nesting.yaml", "recursion limit exceeded"),
+    ] {
+        let started = Instant::now();
+        let error = problem(name);
+        assert!(started.elapsed() < Duration::from_secs(5), "{name} took {:?}", started.elapsed());
+        assert!(error.contains(expected), "{name}: {error}");
+    }
+    let dir = std::env::temp_dir().join(format!("weft-decl-huge-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let huge = dir.join("huge.yaml");
+    std::fs::write(&huge, format!("kind: Prompt\ndescription: \"{}\"\n", "x".repeat(2 << 20))).unwrap();
+    let error = validate(&huge, &bindings()).unwrap_err();
+    assert!(error.to_string().contains("over the limit"), "{error}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn the_weather_example_runs_on_the_scripted_model_with_its_bound_function() {
+    let loaded = load_agent(example("weather.yaml"), &bindings()).await.unwrap();
+    let mut session = AgentSession::new();
+    let response = loaded.agent.run(&mut session, "What's the weather in Paris?").await.unwrap();
+    assert!(response.text().contains("weather in Paris: sunny, 21C"), "{}", response.text());
+}
+
+#[tokio::test]
+async fn the_structured_output_example_answers_json_of_its_schema() {
+    let loaded = load_agent(example("sentiment.yaml"), &bindings()).await.unwrap();
+    let mut session = AgentSession::new();
+    let response = loaded.agent.run(&mut session, "I love this").await.unwrap();
+    let value: serde_json::Value = serde_json::from_str(&response.text()).unwrap();
+    assert!(value.get("sentiment").is_some() && value.get("confidence").is_some(), "{value}");
+}
+
+#[tokio::test]
+async fn text_loads_too_and_names_its_source() {
+    let error = agent_from_str("kind: Prompt\nmodel: { provider: nope }\n", &bindings()).await.unwrap_err();
+    assert!(matches!(error, LoadError::Invalid(_)));
+    assert!(error.to_string().starts_with("<string>:2:20: unknown provider `nope`"), "{error}");
+}
+
+#[test]
+fn the_json_schema_describes_the_fields() {
+    let schema = weft_declarative::agent_json_schema();
+    let text = schema.to_string();
+    for field in ["instructions", "outputSchema", "allowedTools", "chatToolMode", "maxOutputTokens"] {
+        assert!(text.contains(field), "{field}");
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs the MCP peers (WEFT_MCP_NODE, WEFT_MCP_EVERYTHING): scripts/test installs them"]
+async fn the_mcp_example_connects_its_stdio_server_and_the_agent_calls_its_tool() {
+    let node = peer("WEFT_MCP_NODE");
+    let everything = peer("WEFT_MCP_EVERYTHING");
+    let text = std::fs::read_to_string(example("mcp_agent.yaml")).unwrap();
+    let text =
+        text.replace("npx -y @modelcontextprotocol/server-everything", &format!("{node} {everything}"));
+    let loaded = agent_from_str(&text, &bindings()).await.unwrap();
+    assert_eq!(loaded.sources.len(), 1);
+    let tools = weft_core::ToolSet::tools(&loaded.sources[0]);
+    let names: Vec<String> = tools.iter().map(|t| t.definition().name.clone()).collect();
+    assert_eq!(names, ["echo"], "allowedTools keeps only echo");
+    let mut session = AgentSession::new();
+    let response = loaded.agent.run(&mut session, "echo hello").await.unwrap();
+    for source in &loaded.sources {
+        source.close().await;
+    }
+    assert!(response.text().contains("echo returned"), "{}", response.text());
+}
+
+/// The value of a peer variable (a path that exists); a missing peer fails the test.
+fn peer(var: &str) -> String {
+    match std::env::var(var) {
+        Ok(value) if !value.is_empty() && Path::new(&value).exists() => value,
+        _ => panic!(
+            "{var} is not set (or does not exist): this test needs the MCP peers; run scripts/test, \
+             or `source scripts/peers/mcp.sh` first"
+        ),
+    }
+}
