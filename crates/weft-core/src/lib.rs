@@ -14,6 +14,7 @@ pub mod options;
 pub mod redact;
 pub mod response;
 pub mod schema;
+pub mod size;
 pub mod tool;
 
 pub use client::{ChatClient, ChatRequest, ChatStream, ClientInfo, collect_stream};

@@ -421,18 +421,7 @@ fn too_large_limit(error: &ServiceError) -> Option<usize> {
     None
 }
 
-/// `16 MiB` for 16777216; bytes when not a whole number of KiB or MiB.
-pub(crate) fn human_size(bytes: usize) -> String {
-    const KIB: usize = 1024;
-    const MIB: usize = 1024 * 1024;
-    if bytes >= MIB && bytes % MIB == 0 {
-        format!("{} MiB", bytes / MIB)
-    } else if bytes >= KIB && bytes % KIB == 0 {
-        format!("{} KiB", bytes / KIB)
-    } else {
-        format!("{bytes} bytes")
-    }
-}
+pub(crate) use weft_core::size::human_size;
 
 fn status_in(text: &str) -> Option<u16> {
     let rest = text.split("HTTP ").nth(1)?;

@@ -36,7 +36,7 @@ pub enum SseError {
     #[error("invalid event stream: {0}")]
     Utf8(#[from] std::str::Utf8Error),
     /// A line, or the data of one event, is larger than the parser's limit.
-    #[error("an SSE {what} exceeded the {} limit", show_bytes(*.limit))]
+    #[error("an SSE {what} exceeded the {} limit", human_size(*.limit))]
     TooLarge {
         /// `line` or `event`.
         what: &'static str,
@@ -45,18 +45,7 @@ pub enum SseError {
     },
 }
 
-/// A size for messages: `8 MiB`, `64 KiB`, `100 bytes`.
-pub(crate) fn show_bytes(bytes: usize) -> String {
-    const KIB: usize = 1024;
-    const MIB: usize = 1024 * 1024;
-    if bytes >= MIB && bytes % MIB == 0 {
-        format!("{} MiB", bytes / MIB)
-    } else if bytes >= KIB && bytes % KIB == 0 {
-        format!("{} KiB", bytes / KIB)
-    } else {
-        format!("{bytes} bytes")
-    }
-}
+use weft_core::size::human_size;
 
 /// Incremental SSE parser: feed bytes, take complete events.
 ///
@@ -368,7 +357,7 @@ mod tests {
             SseError::TooLarge { what: "line", limit: DEFAULT_MAX_EVENT_BYTES }.to_string(),
             "an SSE line exceeded the 8 MiB limit"
         );
-        assert_eq!(show_bytes(64 * 1024), "64 KiB");
-        assert_eq!(show_bytes(1000), "1000 bytes");
+        assert_eq!(human_size(64 * 1024), "64 KiB");
+        assert_eq!(human_size(1000), "1000 bytes");
     }
 }
