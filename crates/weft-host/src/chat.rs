@@ -16,7 +16,7 @@ use weft_core::{AgentSession, ChatOptions, Content, FunctionCall, FunctionResult
 use crate::HostState;
 use crate::error::ApiError;
 use crate::guard::{JsonBody, run_permit};
-use crate::run::{RunEvent, RunSpec, new_id, run_events, unix_now};
+use crate::run::{RunEvent, RunSpec, run_events, unix_now};
 
 /// The fields of a Chat Completions request the host reads.
 #[derive(Debug, Deserialize)]
@@ -49,7 +49,7 @@ pub(crate) async fn create(
     let mut session = AgentSession::new();
     session.messages = history;
     let permit = run_permit(&state)?;
-    let id = new_id("chatcmpl");
+    let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
     let options = ChatOptions {
         temperature: request.temperature,
         top_p: request.top_p,
