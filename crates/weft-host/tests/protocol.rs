@@ -284,3 +284,96 @@ async fn shutdown_lets_runs_finish_within_grace_then_cancels_them() {
     assert_eq!(last["type"], "response.failed", "{events:?}");
     assert_eq!(last["response"]["error"]["message"], "The server shut down before the run ended");
 }
+
+#[tokio::test]
+async fn a_client_that_disconnects_from_a_json_run_cancels_it() {
+    let hang = HangingAgent::default();
+    let (started, dropped) = (hang.started.clone(), hang.dropped.clone());
+    let host = TestHost::standard(HostConfig::default(), hang).await;
+    let client = reqwest::Client::builder().timeout(Duration::from_millis(500)).build().unwrap();
+    let url = format!("{}/v1/responses", host.url);
+    let request = client.post(&url).json(&json!({"model": "hang", "input": "hi"})).send();
+    assert!(request.await.unwrap_err().is_timeout());
+    assert_eq!(started.load(Ordering::SeqCst), 1);
+    eventually("the run is dropped", || dropped.load(Ordering::SeqCst) == 1).await;
+}
+
+#[tokio::test]
+async fn a_run_past_its_deadline_fails_without_details() {
+    let config = HostConfig { run_timeout: Duration::from_millis(200), ..HostConfig::default() };
+    let host = TestHost::standard(config, HangingAgent::default()).await;
+    let url = format!("{}/v1/responses", host.url);
+    let body: Value = post(&url, json!({"model": "hang", "input": "hi"})).await.json().await.unwrap();
+    assert_eq!(body["status"], "failed");
+    assert_eq!(body["error"]["code"], "server_error");
+    assert!(body["error"]["message"].as_str().unwrap().contains("limit"), "{body}");
+    let streamed = post(&url, json!({"model": "hang", "input": "hi", "stream": true})).await;
+    let events = sse_data(&streamed.text().await.unwrap());
+    assert_eq!(events.last().unwrap()["type"], "response.failed");
+    // The text already streamed is closed properly before the failure.
+    let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"response.output_item.done"), "{kinds:?}");
+}
+
+#[tokio::test]
+async fn cors_is_off_unless_an_origin_is_given() {
+    let preflight = |url: String| async move {
+        reqwest::Client::new()
+            .request(reqwest::Method::OPTIONS, url)
+            .header("origin", "http://app.example")
+            .header("access-control-request-method", "POST")
+            .send()
+            .await
+            .unwrap()
+    };
+    let closed = TestHost::standard(HostConfig::default(), HangingAgent::default()).await;
+    let answer = preflight(format!("{}/v1/responses", closed.url)).await;
+    assert!(answer.headers().get("access-control-allow-origin").is_none());
+    let config = HostConfig { cors_origins: vec!["http://app.example".into()], ..HostConfig::default() };
+    let open = TestHost::standard(config, HangingAgent::default()).await;
+    let answer = preflight(format!("{}/v1/responses", open.url)).await;
+    assert_eq!(answer.headers()["access-control-allow-origin"], "http://app.example");
+}
+
+#[tokio::test]
+async fn a_failed_run_reports_no_paths_or_secrets() {
+    let host =
+        TestHost::start(weft_host::Host::new().agent("fail", std::sync::Arc::new(common::FailingAgent)))
+            .await;
+    let responses = format!("{}/v1/responses", host.url);
+    let chat = format!("{}/v1/chat/completions", host.url);
+    let messages = json!([{"role": "user", "content": "hi"}]);
+    let answers = [
+        post(&responses, json!({"model": "fail", "input": "hi"})).await,
+        post(&responses, json!({"model": "fail", "input": "hi", "stream": true})).await,
+        post(&chat, json!({"model": "fail", "messages": messages})).await,
+        post(&chat, json!({"model": "fail", "messages": messages, "stream": true})).await,
+    ];
+    for answer in answers {
+        let body = answer.text().await.unwrap();
+        assert!(body.contains("the server's log has the details"), "{body}");
+        assert!(!body.contains("/home/alice") && !body.contains("sk-secret"), "{body}");
+    }
+    // The failure is still a failure in each protocol's terms.
+    let body: Value = post(&responses, json!({"model": "fail", "input": "hi"})).await.json().await.unwrap();
+    assert_eq!(body["status"], "failed");
+    let chat_error = post(&chat, json!({"model": "fail", "messages": messages})).await;
+    assert_eq!(chat_error.status(), 500);
+}
+
+#[tokio::test]
+async fn shutdown_lets_a_run_that_ends_within_grace_complete() {
+    let hang = HangingAgent { finish_after: Some(Duration::from_millis(500)), ..HangingAgent::default() };
+    let started = hang.started.clone();
+    let config = HostConfig { grace: Duration::from_secs(15), ..HostConfig::default() };
+    let host = TestHost::standard(config, hang).await;
+    let url = host.url.clone();
+    let response =
+        post(&format!("{url}/v1/responses"), json!({"model": "hang", "input": "hi", "stream": true})).await;
+    eventually("the run starts", || started.load(Ordering::SeqCst) == 1).await;
+    let stopping = tokio::spawn(host.shutdown());
+    let events = sse_data(&response.text().await.unwrap());
+    assert_eq!(events.last().unwrap()["type"], "response.completed", "{events:?}");
+    assert_eq!(events.last().unwrap()["response"]["output_text"], "thinking done");
+    stopping.await.unwrap().unwrap();
+}

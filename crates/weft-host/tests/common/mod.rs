@@ -46,11 +46,13 @@ pub fn scripted_agent() -> Arc<dyn Agent> {
     Arc::new(ChatAgent::builder(Arc::new(ScriptedClient::new())).name("helper").tool(tool).build())
 }
 
-/// An agent that answers "thinking" then never ends; counts its runs started and dropped.
+/// An agent that answers "thinking" then never ends (or ends with "done" after `finish_after`);
+/// counts its runs started and dropped.
 #[derive(Default)]
 pub struct HangingAgent {
     pub started: Arc<AtomicUsize>,
     pub dropped: Arc<AtomicUsize>,
+    pub finish_after: Option<Duration>,
 }
 
 struct DropCounter(Arc<AtomicUsize>);
@@ -81,10 +83,15 @@ impl Agent for HangingAgent {
     ) -> BoxStream<'a, Result<AgentResponseUpdate, AgentError>> {
         self.started.fetch_add(1, Ordering::SeqCst);
         let guard = DropCounter(self.dropped.clone());
+        let finish_after = self.finish_after;
         Box::pin(async_stream::stream! {
             let _guard = guard;
             yield Ok(AgentResponseUpdate::text("thinking"));
-            futures::future::pending::<()>().await;
+            match finish_after {
+                Some(delay) => tokio::time::sleep(delay).await,
+                None => futures::future::pending::<()>().await,
+            }
+            yield Ok(AgentResponseUpdate::text(" done"));
         })
     }
 }
@@ -141,4 +148,38 @@ pub fn sse_data(body: &str) -> Vec<Value> {
         })
         .map(|data| serde_json::from_str(&data).unwrap_or(Value::String(data)))
         .collect()
+}
+
+/// An agent whose runs fail with an error naming a path and a key (which must not reach clients).
+pub struct FailingAgent;
+
+/// The error [`FailingAgent`] fails with.
+pub fn secret_error() -> AgentError {
+    AgentError::InvalidInput {
+        agent: "fail".into(),
+        message: "could not read /home/alice/.config/key.txt (sk-secret-123)".into(),
+    }
+}
+
+#[async_trait]
+impl Agent for FailingAgent {
+    fn name(&self) -> &str {
+        "fail"
+    }
+    async fn run_messages(
+        &self,
+        _session: &mut AgentSession,
+        _messages: Vec<Message>,
+        _options: ChatOptions,
+    ) -> Result<AgentResponse, AgentError> {
+        Err(secret_error())
+    }
+    fn run_messages_stream<'a>(
+        &'a self,
+        _session: &'a mut AgentSession,
+        _messages: Vec<Message>,
+        _options: ChatOptions,
+    ) -> BoxStream<'a, Result<AgentResponseUpdate, AgentError>> {
+        Box::pin(futures::stream::iter([Ok(AgentResponseUpdate::text("partial")), Err(secret_error())]))
+    }
 }
