@@ -120,6 +120,11 @@ impl ServeArgs {
         if self.token.as_deref().is_some_and(|t| t.trim().is_empty()) {
             return Err(CliError::Usage("the token is empty".into()));
         }
+        if let Some(origin) = self.cors.iter().find(|o| !valid_origin(o)) {
+            return Err(CliError::Usage(format!(
+                "--cors {origin}: an origin is a scheme and a host, e.g. http://localhost:3000"
+            )));
+        }
         Ok(HostConfig {
             token: self.token.clone(),
             body_limit: self.body_limit,
@@ -130,6 +135,13 @@ impl ServeArgs {
             ..HostConfig::default()
         })
     }
+}
+
+/// Whether `origin` is an origin as browsers send it: `http(s)://host[:port]`, no path.
+fn valid_origin(origin: &str) -> bool {
+    let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+    rest.is_some_and(|host| !host.is_empty() && !host.contains('/'))
+        && http::HeaderValue::from_str(origin).is_ok()
 }
 
 /// Serves until SIGTERM or Ctrl-C; the MCP servers of `--mcp` are closed at the end.

@@ -105,6 +105,13 @@ fn serve_refuses_an_open_address_without_a_token() {
 }
 
 #[test]
+fn serve_refuses_a_cors_origin_that_is_not_one() {
+    let output = weft().args(["serve", "--port", "0", "--cors", "localhost:3000/app"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--cors localhost:3000/app"));
+}
+
+#[test]
 #[ignore = "needs the openai Python SDK: scripts/test installs it"]
 fn the_openai_python_sdk_drives_weft_serve() {
     let python = match std::env::var("WEFT_OPENAI_PYTHON") {

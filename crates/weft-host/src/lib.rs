@@ -61,6 +61,8 @@ pub const DEFAULT_RUN_TIMEOUT: Duration = Duration::from_secs(300);
 pub const DEFAULT_MAX_CONCURRENT_RUNS: usize = 64;
 /// The default grace period of a shutdown: 10 seconds.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
+/// How long a shutdown waits for connections to close once their runs are cancelled.
+const CLOSE_WAIT: Duration = Duration::from_secs(5);
 /// The default interval of SSE keep-alive comments: 15 seconds.
 pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(15);
 
@@ -216,7 +218,17 @@ impl Host {
         }
         tracing::warn!("grace period over: cancelling the runs still going");
         cancel_runs.cancel();
-        server.await.map_err(HostError::Io)
+        // Cancelled runs end at once; a client that stops reading could still hold its
+        // connection open, so the wait for the last connections is bounded too.
+        match tokio::time::timeout(CLOSE_WAIT, server).await {
+            Ok(result) => result.map_err(HostError::Io),
+            Err(_) => {
+                tracing::warn!(
+                    "connections still open {CLOSE_WAIT:?} after the runs were cancelled: leaving them"
+                );
+                Ok(())
+            }
+        }
     }
 }
 

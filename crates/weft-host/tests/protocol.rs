@@ -129,6 +129,16 @@ async fn previous_response_id_continues_the_conversation() {
     assert_eq!(missing.status(), 404);
     let body: Value = missing.json().await.unwrap();
     assert_eq!(body["error"]["param"], "previous_response_id");
+    // `store: false` keeps nothing to continue from.
+    let unstored: Value = post(&url, json!({"model": "helper", "input": "My name is Bo.", "store": false}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unstored["store"], false);
+    let after =
+        post(&url, json!({"model": "helper", "input": "hi", "previous_response_id": unstored["id"]})).await;
+    assert_eq!(after.status(), 404);
 }
 
 #[tokio::test]

@@ -20,6 +20,7 @@ pub(crate) struct ResponseBuilder {
     model: String,
     created_at: u64,
     previous_response_id: Option<String>,
+    store: bool,
     sequence: u64,
     output: Vec<Value>,
     message: Option<OpenMessage>,
@@ -28,12 +29,13 @@ pub(crate) struct ResponseBuilder {
 
 impl ResponseBuilder {
     /// A builder for response `id` of agent `model`.
-    pub(crate) fn new(id: String, model: String, previous_response_id: Option<String>) -> Self {
+    pub(crate) fn new(id: String, model: String, previous_response_id: Option<String>, store: bool) -> Self {
         Self {
             id,
             model,
             created_at: crate::run::unix_now(),
             previous_response_id,
+            store,
             sequence: 0,
             output: Vec::new(),
             message: None,
@@ -81,7 +83,7 @@ impl ResponseBuilder {
             "output_text": output_text,
             "parallel_tool_calls": true,
             "previous_response_id": self.previous_response_id,
-            "store": true,
+            "store": self.store,
             "temperature": null,
             "text": {"format": {"type": "text"}},
             "tool_choice": "auto",

@@ -91,8 +91,9 @@ pub(crate) async fn create(
         max_tokens: request.max_output_tokens,
         ..ChatOptions::default()
     };
+    let store = request.store.unwrap_or(true);
     let mut builder =
-        ResponseBuilder::new(new_id("resp"), request.model.clone(), request.previous_response_id);
+        ResponseBuilder::new(new_id("resp"), request.model.clone(), request.previous_response_id, store);
     let events = run_events(RunSpec {
         agent,
         session,
@@ -103,7 +104,6 @@ pub(crate) async fn create(
         permit,
         id: builder.id().to_string(),
     });
-    let store = request.store.unwrap_or(true);
     let agent_name = request.model;
 
     if !request.stream {
