@@ -231,6 +231,11 @@ async fn a_configured_token_is_required() {
     assert!(body.contains("invalid_api_key") && !body.contains("s3cret"), "{body}");
     assert_eq!(client.get(&url).bearer_auth("wrong").send().await.unwrap().status(), 401);
     assert_eq!(client.get(&url).bearer_auth("s3cret-token").send().await.unwrap().status(), 200);
+    // The scheme is case-insensitive (RFC 9110); another scheme is refused.
+    let lower = client.get(&url).header("authorization", "bearer s3cret-token").send().await.unwrap();
+    assert_eq!(lower.status(), 200);
+    let basic = client.get(&url).header("authorization", "Basic s3cret-token").send().await.unwrap();
+    assert_eq!(basic.status(), 401);
     // The probes stay open.
     assert_eq!(client.get(format!("{}/liveness", host.url)).send().await.unwrap().status(), 200);
 }
