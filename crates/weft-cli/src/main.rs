@@ -26,6 +26,7 @@ mod output;
 mod progress;
 mod provider;
 mod run;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -83,6 +84,14 @@ enum Command {
     Validate(declarative::ValidateArgs),
     /// Print the JSON Schema of a declarative file format (for editors: yaml-language-server).
     Schema(declarative::SchemaArgs),
+    /// Serve the agent over HTTP: the OpenAI Responses and Chat Completions protocols.
+    ///
+    /// The agent of `weft run` (same model flags) is served as the model `weft` on
+    /// http://127.0.0.1:8088/v1 (PORT sets the port); the URL is printed on stdout. Any address
+    /// but a loopback one needs --token (or WEFT_TOKEN) or --no-auth. SIGTERM or Ctrl-C stops it,
+    /// letting runs finish for --grace seconds.
+    #[command(after_help = error::RUN_AFTER_HELP)]
+    Serve(serve::ServeArgs),
     /// Print a shell completion script.
     ///
     /// e.g. `weft completions bash > ~/.local/share/bash-completion/completions/weft`, or
@@ -177,7 +186,12 @@ fn main() -> ExitCode {
         }
     };
     logging::init(cli.verbose, cli.quiet);
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    // A server uses every core; the other commands need one thread.
+    let mut builder = match cli.command {
+        Command::Serve(_) => tokio::runtime::Builder::new_multi_thread(),
+        _ => tokio::runtime::Builder::new_current_thread(),
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(source) => {
             return error::report(&error::CliError::Io {
@@ -195,6 +209,7 @@ fn main() -> ExitCode {
             Command::Completions(args) => completions::run(&args),
             Command::Validate(args) => declarative::validate(&args),
             Command::Schema(args) => declarative::schema(&args),
+            Command::Serve(args) => serve::run(args).await,
         }
     });
     match result {

@@ -8,7 +8,8 @@
 //! `weft::agent::…`, `weft::middleware::…`) and the OpenAI-compatible provider as
 //! [`weft::openai`](crate::openai) (feature `openai`), MCP tools as [`weft::mcp`](crate::mcp)
 //! (feature `mcp`) and workflows as [`weft::workflow`](crate::workflow) (feature `workflow`), all
-//! on by default. `use weft::prelude::*;` brings in what most programs need.
+//! on by default; serving agents over HTTP is [`weft::host`](crate::host) (feature `host`, off by
+//! default). `use weft::prelude::*;` brings in what most programs need.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -64,6 +65,10 @@ pub use weft_workflow as workflow;
 /// `Bindings`): the [`weft_declarative`] crate.
 #[cfg(feature = "declarative")]
 pub use weft_declarative as declarative;
+/// Serving agents over HTTP (the OpenAI Responses and Chat Completions protocols): the
+/// [`weft_host`] crate.
+#[cfg(feature = "host")]
+pub use weft_host as host;
 
 /// The items most programs use: `use weft::prelude::*;`.
 pub mod prelude {

@@ -1,0 +1,251 @@
+//! `weft serve`: agents behind the OpenAI Responses and Chat Completions protocols.
+//!
+//! It serves the agent of each declarative file given (`weft serve a.yaml b.yaml`; the model name
+//! is the file's `name`), or with no file the agent `weft run` builds (the demo tools, or the
+//! tools of `--mcp` servers) under the model name `weft`, on 127.0.0.1 by default. Any other address needs `--token` (or
+//! `WEFT_TOKEN`) unless `--no-auth` is given. SIGTERM or Ctrl-C stops it: no new connections,
+//! in-flight runs get `--grace` seconds, then are cancelled.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use weft::host::{Host, HostConfig};
+
+use crate::error::CliError;
+use crate::{Api, RunArgs, mcp_server, provider, run};
+
+/// The model name clients ask for.
+pub(crate) const AGENT_NAME: &str = "weft";
+
+/// Arguments of `weft serve`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Declarative agent files (MAF's prompt-agent YAML) to serve, each as the model named by its
+    /// `name`. Without any, the demo agent of `weft run` is served as the model `weft`.
+    #[arg(value_name = "FILE")]
+    pub(crate) files: Vec<PathBuf>,
+
+    /// The address to listen on. Any other than a loopback address needs --token or --no-auth.
+    #[arg(long, value_name = "ADDR", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    pub(crate) host: IpAddr,
+
+    /// The port (0 picks a free one; the URL printed says which).
+    #[arg(long, value_name = "PORT", env = "PORT", default_value_t = 8088)]
+    pub(crate) port: u16,
+
+    /// The bearer token clients must send (`Authorization: Bearer TOKEN`).
+    #[arg(long, value_name = "TOKEN", env = "WEFT_TOKEN", hide_env_values = true)]
+    pub(crate) token: Option<String>,
+
+    /// Accept requests without a token on a non-loopback address.
+    #[arg(long, conflicts_with = "token")]
+    pub(crate) no_auth: bool,
+
+    /// Allow browsers from ORIGIN (repeatable), e.g. http://localhost:3000. CORS is off without it.
+    #[arg(long = "cors", value_name = "ORIGIN")]
+    pub(crate) cors: Vec<String>,
+
+    /// Seconds in-flight runs get to finish on SIGTERM or Ctrl-C before they are cancelled.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub(crate) grace: u64,
+
+    /// The longest a run may take, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub(crate) run_timeout: u64,
+
+    /// How many runs may go on at once (more are answered 503 with Retry-After).
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub(crate) max_runs: u32,
+
+    /// The largest request body, in bytes (larger ones are answered 413).
+    #[arg(long, value_name = "BYTES", default_value_t = weft::host::DEFAULT_BODY_LIMIT)]
+    pub(crate) body_limit: usize,
+
+    /// System instructions for the agent.
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) instructions: Option<String>,
+
+    /// The model (default: gpt-4o-mini; ignored by the scripted model).
+    #[arg(long, value_name = "NAME", env = "OPENAI_MODEL")]
+    pub(crate) model: Option<String>,
+
+    /// The base URL of an OpenAI-compatible server (default: OpenAI's).
+    #[arg(long, value_name = "URL", env = "OPENAI_BASE_URL", hide_env_values = true, value_parser = provider::BaseUrlParser)]
+    pub(crate) base_url: Option<String>,
+
+    /// Which OpenAI API the agent calls.
+    #[arg(long, value_enum, default_value_t = Api::Chat)]
+    pub(crate) api: Api,
+
+    /// The most model calls one run may make.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub(crate) max_iterations: Option<u32>,
+
+    /// Give the agent the tools of this MCP server (repeatable), as with `weft run --mcp`.
+    #[arg(long = "mcp", value_name = "SERVER")]
+    pub(crate) mcp: Vec<String>,
+
+    /// The longest silence, in seconds, between two events of the model's streamed answer.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub(crate) idle_timeout: Option<u64>,
+
+    #[command(flatten)]
+    pub(crate) connect: mcp_server::ConnectOptions,
+}
+
+impl ServeArgs {
+    /// The model flags as `weft run` reads them.
+    fn run_args(&self) -> RunArgs {
+        RunArgs {
+            file: None,
+            prompt: String::new(),
+            instructions: self.instructions.clone(),
+            model: self.model.clone(),
+            base_url: self.base_url.clone(),
+            api: self.api,
+            session: None,
+            json: false,
+            max_iterations: self.max_iterations,
+            mcp: self.mcp.clone(),
+            idle_timeout: self.idle_timeout,
+            connect: self.connect.clone(),
+            approve: false,
+        }
+    }
+
+    /// The host's limits; refuses an open address without a token (or --no-auth).
+    fn config(&self) -> Result<HostConfig, CliError> {
+        if !self.host.is_loopback() && self.token.is_none() && !self.no_auth {
+            return Err(CliError::Usage(format!(
+                "serving on {} (not a loopback address) needs --token TOKEN (or WEFT_TOKEN), or --no-auth to \
+                 accept anyone",
+                self.host
+            )));
+        }
+        if self.token.as_deref().is_some_and(|t| t.trim().is_empty()) {
+            return Err(CliError::Usage("the token is empty".into()));
+        }
+        if let Some(origin) = self.cors.iter().find(|o| !valid_origin(o)) {
+            return Err(CliError::Usage(format!(
+                "--cors {origin}: an origin is a scheme and a host, e.g. http://localhost:3000"
+            )));
+        }
+        Ok(HostConfig {
+            token: self.token.clone(),
+            body_limit: self.body_limit,
+            run_timeout: Duration::from_secs(self.run_timeout),
+            max_concurrent_runs: self.max_runs as usize,
+            cors_origins: self.cors.clone(),
+            grace: Duration::from_secs(self.grace),
+            ..HostConfig::default()
+        })
+    }
+}
+
+/// Whether `origin` is an origin as browsers send it: `http(s)://host[:port]`, no path.
+fn valid_origin(origin: &str) -> bool {
+    let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+    rest.is_some_and(|host| !host.is_empty() && !host.contains('/'))
+        && http::HeaderValue::from_str(origin).is_ok()
+}
+
+/// Serves until SIGTERM or Ctrl-C; the MCP servers of `--mcp` are closed at the end.
+pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
+    let config = args.config()?;
+    let run_args = args.run_args();
+    let mut sources = Vec::new();
+    let result = match agents(&args, &run_args, &mut sources).await {
+        Ok(agents) => serve(&args, config, agents).await,
+        Err(error) => Err(error),
+    };
+    for source in &sources {
+        source.close().await;
+    }
+    result
+}
+
+/// The agents to serve, by model name: each file's, or the demo agent as `weft`. The MCP servers
+/// they use are connected into `sources` (the caller closes them).
+async fn agents(
+    args: &ServeArgs,
+    run_args: &RunArgs,
+    sources: &mut Vec<weft_mcp::McpSource>,
+) -> Result<Vec<(String, Arc<weft::ChatAgent>)>, CliError> {
+    run::connect_servers(run_args, None, sources).await?;
+    if args.files.is_empty() {
+        let provider = provider::select(run_args)?;
+        crate::logging::notice(format_args!("using {}", provider.description));
+        let agent = run::build_agent(run_args, provider, sources, None);
+        return Ok(vec![(AGENT_NAME.to_string(), Arc::new(agent))]);
+    }
+    let mut agents: Vec<(String, Arc<weft::ChatAgent>)> = Vec::new();
+    for file in &args.files {
+        let file_args = RunArgs { file: Some(file.clone()), ..args.run_args() };
+        let (agent, description) = run::make_agent(&file_args, None, None, sources).await?;
+        let name = agent.name().to_string();
+        if agents.iter().any(|(served, _)| *served == name) {
+            return Err(CliError::Usage(format!(
+                "{}: another file already serves an agent named '{name}'",
+                file.display()
+            )));
+        }
+        crate::logging::notice(format_args!("{name} ({}): using {description}", file.display()));
+        agents.push((name, Arc::new(agent)));
+    }
+    Ok(agents)
+}
+
+async fn serve(
+    args: &ServeArgs,
+    config: HostConfig,
+    agents: Vec<(String, Arc<weft::ChatAgent>)>,
+) -> Result<(), CliError> {
+    let address = SocketAddr::new(args.host, args.port);
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|source| CliError::Io { context: format!("could not listen on {address}"), source })?;
+    let bound = listener
+        .local_addr()
+        .map_err(|source| CliError::Io { context: "could not read the listening address".into(), source })?;
+    // The URL goes to stdout (a script can read it); everything else is on stderr.
+    println!("http://{bound}/v1");
+    let names: Vec<&str> = agents.iter().map(|(name, _)| name.as_str()).collect();
+    crate::logging::notice(format_args!(
+        "serving {} on http://{bound}/v1 (Responses and Chat Completions); Ctrl-C stops",
+        names.join(", ")
+    ));
+    let mut host = Host::new().config(config);
+    for (name, agent) in agents {
+        host = host.agent(name, agent);
+    }
+    host.serve(listener, shutdown_signal()).await.map_err(|weft::host::HostError::Io(source)| CliError::Io {
+        context: "the server failed".into(),
+        source,
+    })
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,290 @@
+//! # weft-host
+//!
+//! Serves Weft agents over HTTP protocols that clients already speak: the OpenAI Responses API
+//! (`POST /v1/responses`, JSON or SSE, continued by `previous_response_id`) and Chat Completions
+//! (`POST /v1/chat/completions`, streamed or not). `model` names the agent; the agent's tools run
+//! on the server and its tool calls show as `function_call` / `function_call_output` items.
+//!
+//! The host knows agents through [`weft_core::Agent`] only.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), weft_host::HostError> {
+//! use std::sync::Arc;
+//! use weft_core::{ChatAgent, ScriptedClient};
+//! use weft_host::Host;
+//!
+//! let agent = ChatAgent::builder(Arc::new(ScriptedClient::new())).name("helper").build();
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8088").await.map_err(weft_host::HostError::Io)?;
+//! Host::new()
+//!     .agent("helper", Arc::new(agent))
+//!     .serve(listener, async { let _ = tokio::signal::ctrl_c().await; })
+//!     .await
+//! # }
+//! ```
+//!
+//! Security defaults: a bearer token when one is configured (compared in constant time), a body
+//! limit (4 MiB, answered 413), a deadline per run, a limit on concurrent runs (503 with
+//! `Retry-After`), CORS off unless origins are given, and error bodies that never carry paths,
+//! traces or secrets (the details go to the log). A client that disconnects drops its run.
+
+mod chat;
+mod error;
+mod guard;
+mod responses;
+mod run;
+pub mod store;
+
+use std::collections::BTreeMap;
+use std::future::{Future, IntoFuture};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::HeaderValue;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use weft_core::Agent;
+
+pub use error::HostError;
+pub use store::{InMemoryStore, SessionStore, StoreError, StoredConversation};
+
+use error::ApiError;
+
+/// The default body limit: 4 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 4 * 1024 * 1024;
+/// The default deadline of one run: 5 minutes.
+pub const DEFAULT_RUN_TIMEOUT: Duration = Duration::from_secs(300);
+/// The default limit on concurrent runs.
+pub const DEFAULT_MAX_CONCURRENT_RUNS: usize = 64;
+/// The default grace period of a shutdown: 10 seconds.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
+/// How long a shutdown waits for connections to close once their runs are cancelled.
+const CLOSE_WAIT: Duration = Duration::from_secs(5);
+/// The default interval of SSE keep-alive comments: 15 seconds.
+pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// How the host guards itself. [`HostConfig::default`] is the safe local default: no token (the
+/// caller binds 127.0.0.1), the limits above, no CORS.
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    /// The bearer token every `/v1` request must carry; `None` accepts any request.
+    pub token: Option<String>,
+    /// The largest request body, in bytes (larger ones are answered 413).
+    pub body_limit: usize,
+    /// The longest one run may take; past it, the run is dropped and reported failed.
+    pub run_timeout: Duration,
+    /// How many runs may go on at once; more are answered 503 with `Retry-After`.
+    pub max_concurrent_runs: usize,
+    /// The origins allowed by CORS; empty turns CORS off.
+    pub cors_origins: Vec<String>,
+    /// How long a shutdown lets in-flight runs finish before cancelling them.
+    pub grace: Duration,
+    /// How often an idle SSE stream sends a keep-alive comment (it also finds gone clients).
+    pub keep_alive: Duration,
+}
+
+impl Default for HostConfig {
+    fn default() -> Self {
+        Self {
+            token: None,
+            body_limit: DEFAULT_BODY_LIMIT,
+            run_timeout: DEFAULT_RUN_TIMEOUT,
+            max_concurrent_runs: DEFAULT_MAX_CONCURRENT_RUNS,
+            cors_origins: Vec::new(),
+            grace: DEFAULT_GRACE,
+            keep_alive: DEFAULT_KEEP_ALIVE,
+        }
+    }
+}
+
+/// What every handler shares.
+pub(crate) struct HostState {
+    pub(crate) agents: BTreeMap<String, Arc<dyn Agent>>,
+    pub(crate) store: Arc<dyn SessionStore>,
+    pub(crate) config: HostConfig,
+    pub(crate) runs: Arc<Semaphore>,
+    /// Cancelled when a shutdown begins (readiness turns 503).
+    pub(crate) stopping: CancellationToken,
+    /// Cancelled when the grace period is over: every run still going stops.
+    pub(crate) cancel_runs: CancellationToken,
+    /// When the host started (Unix seconds), the `created` of its models.
+    pub(crate) started_at: u64,
+}
+
+impl HostState {
+    /// The agent `model` names, or a 404 in OpenAI's shape.
+    pub(crate) fn agent(&self, model: &str) -> Result<Arc<dyn Agent>, ApiError> {
+        self.agents.get(model).cloned().ok_or_else(|| ApiError::unknown_model(model))
+    }
+}
+
+/// Agents served over HTTP. Build it with [`Host::new`], add agents, then [`Host::serve`] (or take
+/// the [`Host::router`] to mount it yourself).
+pub struct Host {
+    agents: BTreeMap<String, Arc<dyn Agent>>,
+    store: Arc<dyn SessionStore>,
+    config: HostConfig,
+}
+
+impl Default for Host {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Host {
+    /// A host with no agents, an in-memory conversation store and the default [`HostConfig`].
+    pub fn new() -> Self {
+        Self {
+            agents: BTreeMap::new(),
+            store: Arc::new(InMemoryStore::default()),
+            config: HostConfig::default(),
+        }
+    }
+
+    /// Serves `agent` under `name` (the `model` clients ask for).
+    pub fn agent(mut self, name: impl Into<String>, agent: Arc<dyn Agent>) -> Self {
+        self.agents.insert(name.into(), agent);
+        self
+    }
+
+    /// Keeps conversations in `store` instead of memory.
+    pub fn store(mut self, store: Arc<dyn SessionStore>) -> Self {
+        self.store = store;
+        self
+    }
+
+    /// Replaces the limits and the token.
+    pub fn config(mut self, config: HostConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The names of the agents served, sorted.
+    pub fn agent_names(&self) -> Vec<String> {
+        self.agents.keys().cloned().collect()
+    }
+
+    fn into_state(self) -> Arc<HostState> {
+        let started_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        Arc::new(HostState {
+            runs: Arc::new(Semaphore::new(self.config.max_concurrent_runs.max(1))),
+            agents: self.agents,
+            store: self.store,
+            config: self.config,
+            stopping: CancellationToken::new(),
+            cancel_runs: CancellationToken::new(),
+            started_at,
+        })
+    }
+
+    /// The routes, ready to mount (runs are never cancelled by a shutdown of this router's own).
+    pub fn router(self) -> Router {
+        router(self.into_state())
+    }
+
+    /// Serves on `listener` until `shutdown` completes; then stops accepting, lets in-flight
+    /// runs finish within [`HostConfig::grace`], cancels those left and returns once every
+    /// connection is closed.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), HostError> {
+        let state = self.into_state();
+        let grace = state.config.grace;
+        let stopping = state.stopping.clone();
+        let cancel_runs = state.cancel_runs.clone();
+        let signal = stopping.clone();
+        let server = axum::serve(listener, router(state))
+            .with_graceful_shutdown(async move { signal.cancelled().await })
+            .into_future();
+        tokio::pin!(server);
+        tokio::select! {
+            result = &mut server => return result.map_err(HostError::Io),
+            () = shutdown => {}
+        }
+        tracing::info!("shutting down: no new connections; in-flight runs have {grace:?}");
+        stopping.cancel();
+        tokio::select! {
+            result = &mut server => return result.map_err(HostError::Io),
+            () = tokio::time::sleep(grace) => {}
+        }
+        tracing::warn!("grace period over: cancelling the runs still going");
+        cancel_runs.cancel();
+        // Cancelled runs end at once; a client that stops reading could still hold its
+        // connection open, so the wait for the last connections is bounded too.
+        match tokio::time::timeout(CLOSE_WAIT, server).await {
+            Ok(result) => result.map_err(HostError::Io),
+            Err(_) => {
+                tracing::warn!(
+                    "connections still open {CLOSE_WAIT:?} after the runs were cancelled: leaving them"
+                );
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The routes over `state`.
+fn router(state: Arc<HostState>) -> Router {
+    let v1 = Router::new()
+        .route("/models", get(list_models))
+        .route("/responses", post(responses::create))
+        .route("/chat/completions", post(chat::create))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::require_token));
+    let mut app = Router::new()
+        .nest("/v1", v1)
+        .route("/liveness", get(liveness))
+        .route("/readiness", get(readiness))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(state.config.body_limit));
+    if !state.config.cors_origins.is_empty() {
+        let origins: Vec<HeaderValue> =
+            state.config.cors_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+        app = app.layer(
+            tower_http::cors::CorsLayer::new()
+                .allow_origin(origins)
+                .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+                .allow_headers([axum::http::header::AUTHORIZATION, axum::http::header::CONTENT_TYPE]),
+        );
+    }
+    app.with_state(state)
+}
+
+/// `GET /v1/models`: the agents, as OpenAI's model list.
+async fn list_models(State(state): State<Arc<HostState>>) -> Response {
+    let data: Vec<_> = state
+        .agents
+        .keys()
+        .map(|name| {
+            serde_json::json!({"id": name, "object": "model", "created": state.started_at, "owned_by": "weft"})
+        })
+        .collect();
+    axum::Json(serde_json::json!({"object": "list", "data": data})).into_response()
+}
+
+/// `GET /liveness`: the process answers.
+async fn liveness() -> Response {
+    axum::Json(serde_json::json!({"status": "alive"})).into_response()
+}
+
+/// `GET /readiness`: ready for runs, until a shutdown begins (then 503).
+async fn readiness(State(state): State<Arc<HostState>>) -> Response {
+    if state.stopping.is_cancelled() {
+        let body = axum::Json(serde_json::json!({"status": "shutting down"}));
+        return (axum::http::StatusCode::SERVICE_UNAVAILABLE, body).into_response();
+    }
+    axum::Json(serde_json::json!({"status": "ready"})).into_response()
+}
+
+/// Any other path: OpenAI's 404.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    ApiError::not_found(format!("no route for {}", uri.path())).into_response()
+}

@@ -1,0 +1,125 @@
+//! One agent run as the protocols see it: a stream of [`RunEvent`]s that owns the agent, the
+//! session and the run's permit. Dropping the stream drops the run (its model call and tools): a
+//! client that disconnects cancels its run, and no task is left behind.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::{Stream, StreamExt};
+use tokio::sync::OwnedSemaphorePermit;
+use tokio_util::sync::CancellationToken;
+use weft_core::{Agent, AgentSession, ChatOptions, Content, FunctionCall, FunctionResult, Message, Usage};
+
+/// What happened in a run, in order.
+#[derive(Debug)]
+pub(crate) enum RunEvent {
+    /// A piece of the model's answer.
+    Text(String),
+    /// The model called a tool (run on the server).
+    Call(FunctionCall),
+    /// A tool's result.
+    Result(FunctionResult),
+    /// Tokens used by one model call.
+    Usage(Usage),
+    /// The run ended; the session holds the whole conversation.
+    Finished(Box<AgentSession>),
+    /// The run did not end well; the session is left as it was.
+    Failed(RunFailure),
+}
+
+/// Why a run failed, as told to the client (the agent's own error goes to the log only: it may
+/// name hosts, paths or arguments).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RunFailure {
+    /// The agent returned an error.
+    Agent,
+    /// The run passed the server's deadline.
+    Timeout(Duration),
+    /// The server shut down before the run ended.
+    Shutdown,
+}
+
+impl RunFailure {
+    /// The message for the client.
+    pub(crate) fn message(&self) -> String {
+        match self {
+            RunFailure::Agent => "The agent's run failed; the server's log has the details".into(),
+            RunFailure::Timeout(limit) => {
+                format!("The run took longer than the server's limit of {} s", limit.as_secs())
+            }
+            RunFailure::Shutdown => "The server shut down before the run ended".into(),
+        }
+    }
+}
+
+/// What a run needs.
+pub(crate) struct RunSpec {
+    pub(crate) agent: Arc<dyn Agent>,
+    pub(crate) session: AgentSession,
+    pub(crate) input: Vec<Message>,
+    pub(crate) options: ChatOptions,
+    pub(crate) timeout: Duration,
+    pub(crate) cancel: CancellationToken,
+    pub(crate) permit: OwnedSemaphorePermit,
+    /// The id the log names the run by.
+    pub(crate) id: String,
+}
+
+/// The run's events; the last one is [`RunEvent::Finished`] or [`RunEvent::Failed`].
+pub(crate) fn run_events(spec: RunSpec) -> impl Stream<Item = RunEvent> + Send + 'static {
+    async_stream::stream! {
+        let RunSpec { agent, mut session, input, options, timeout, cancel, permit, id } = spec;
+        let _permit = permit;
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut failure = None;
+        {
+            let mut updates = agent.run_messages_stream(&mut session, input, options);
+            loop {
+                let next = tokio::select! {
+                    biased;
+                    () = cancel.cancelled() => Err(RunFailure::Shutdown),
+                    next = tokio::time::timeout_at(deadline, updates.next()) => {
+                        next.map_err(|_| RunFailure::Timeout(timeout))
+                    }
+                };
+                let update = match next {
+                    Ok(Some(Ok(update))) => update,
+                    Ok(None) => break,
+                    Ok(Some(Err(error))) => {
+                        tracing::warn!(run = %id, agent = agent.name(), "run failed: {error}");
+                        failure = Some(RunFailure::Agent);
+                        break;
+                    }
+                    Err(reason) => {
+                        tracing::warn!(run = %id, agent = agent.name(), "run stopped: {}", reason.message());
+                        failure = Some(reason);
+                        break;
+                    }
+                };
+                for content in update.contents {
+                    match content {
+                        Content::Text { text } if !text.is_empty() => yield RunEvent::Text(text),
+                        Content::FunctionCall(call) => yield RunEvent::Call(call),
+                        Content::FunctionResult(result) => yield RunEvent::Result(result),
+                        Content::Usage(usage) => yield RunEvent::Usage(usage),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        match failure {
+            None => yield RunEvent::Finished(Box::new(session)),
+            Some(failure) => yield RunEvent::Failed(failure),
+        }
+    }
+}
+
+/// A random id with a prefix, e.g. `resp_…`.
+pub(crate) fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
+}
+
+/// Now, in Unix seconds.
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
