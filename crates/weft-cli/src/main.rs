@@ -25,6 +25,7 @@ mod output;
 mod progress;
 mod provider;
 mod run;
+mod telemetry;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,6 +46,12 @@ pub(crate) struct Cli {
     /// Show only the answer and errors: no notices (model in use, retries), no warnings.
     #[arg(short, long, global = true)]
     quiet: bool,
+
+    /// Export the run's spans (OpenTelemetry GenAI conventions) to this OTLP/HTTP endpoint, e.g.
+    /// http://localhost:6006/v1/traces (`/v1/traces` is added to a bare base URL). Without it,
+    /// OTEL_EXPORTER_OTLP_ENDPOINT turns export on; OTEL_SDK_DISABLED=true turns it off.
+    #[arg(long, global = true, value_name = "URL")]
+    otlp: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -162,7 +169,11 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(error::EXIT_USAGE));
         }
     };
-    logging::init(cli.verbose, cli.quiet);
+    let telemetry = match telemetry::start(cli.otlp.as_deref()) {
+        Ok(telemetry) => telemetry,
+        Err(error) => return error::report(&error),
+    };
+    logging::init(cli.verbose, cli.quiet, &telemetry);
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(source) => {
@@ -181,6 +192,10 @@ fn main() -> ExitCode {
             Command::Completions(args) => completions::run(&args),
         }
     });
+    // The spans are flushed before the exit, whatever the outcome; the error (if any) is
+    // reported after, so that it is the last line.
+    drop(runtime);
+    telemetry::finish(telemetry);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => error::report(&error),

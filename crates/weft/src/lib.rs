@@ -8,7 +8,8 @@
 //! `weft::agent::…`, `weft::middleware::…`) and the OpenAI-compatible provider as
 //! [`weft::openai`](crate::openai) (feature `openai`), MCP tools as [`weft::mcp`](crate::mcp)
 //! (feature `mcp`) and workflows as [`weft::workflow`](crate::workflow) (feature `workflow`), all
-//! on by default. `use weft::prelude::*;` brings in what most programs need.
+//! on by default; span export over OTLP is `weft::telemetry` with the `otel` feature (off by
+//! default). `use weft::prelude::*;` brings in what most programs need.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -59,6 +60,15 @@ pub use weft_mcp as mcp;
 /// orchestrations: the [`weft_workflow`] crate.
 #[cfg(feature = "workflow")]
 pub use weft_workflow as workflow;
+
+/// OpenTelemetry: the GenAI semantic-convention names of Weft's spans
+/// ([`weft_core::telemetry`]) and, with the `otel` feature, their export over OTLP
+/// ([`weft_telemetry`]: [`init`](weft_telemetry::init), [`TelemetryConfig`](weft_telemetry::TelemetryConfig)).
+#[cfg(feature = "otel")]
+pub mod telemetry {
+    pub use weft_core::telemetry::*;
+    pub use weft_telemetry::*;
+}
 
 /// The items most programs use: `use weft::prelude::*;`.
 pub mod prelude {
