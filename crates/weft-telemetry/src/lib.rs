@@ -124,7 +124,12 @@ impl Telemetry {
         let provider = self.provider.as_ref()?;
         let layer = tracing_opentelemetry::layer()
             .with_tracer(provider.tracer(SCOPE))
+            // Only the spans' own attributes: no thread, source location, target or
+            // busy/idle timings (noise in a GenAI trace, and bytes on every span).
             .with_threads(false)
+            .with_location(false)
+            .with_target(false)
+            .with_tracked_inactivity(false)
             .with_filter(LevelFilter::INFO);
         Some(layer)
     }
