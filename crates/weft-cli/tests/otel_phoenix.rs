@@ -33,6 +33,7 @@ fn free_port() -> u16 {
 struct Phoenix {
     child: Child,
     port: u16,
+    grpc_port: u16,
     _dir: tempfile::TempDir,
 }
 
@@ -40,11 +41,12 @@ impl Phoenix {
     async fn start() -> Phoenix {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
+        let grpc_port = free_port();
         let child = Command::new(phoenix_command())
             .arg("serve")
             .env("PHOENIX_HOST", "127.0.0.1")
             .env("PHOENIX_PORT", port.to_string())
-            .env("PHOENIX_GRPC_PORT", free_port().to_string())
+            .env("PHOENIX_GRPC_PORT", grpc_port.to_string())
             .env("PHOENIX_WORKING_DIR", dir.path())
             .env("PHOENIX_TELEMETRY_ENABLED", "false")
             .current_dir(dir.path())
@@ -53,7 +55,7 @@ impl Phoenix {
             .stderr(std::fs::File::create(dir.path().join("phoenix.log")).unwrap())
             .spawn()
             .expect("phoenix starts");
-        let mut phoenix = Phoenix { child, port, _dir: dir };
+        let mut phoenix = Phoenix { child, port, grpc_port, _dir: dir };
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
             if let Ok(response) = reqwest::get(phoenix.url("/healthz")).await
@@ -104,6 +106,11 @@ impl Drop for Phoenix {
 /// Runs `weft run --otlp … "What's the weather in Paris?"` on the scripted model (it calls the
 /// demo tool get_weather, then answers), exporting to `phoenix` under `project`.
 fn weft_run(phoenix: &Phoenix, project: &str, capture_content: bool) {
+    weft_run_with(phoenix, project, capture_content, false);
+}
+
+/// [`weft_run`], over OTLP/gRPC when `grpc`.
+fn weft_run_with(phoenix: &Phoenix, project: &str, capture_content: bool, grpc: bool) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_weft"));
     for (name, _) in std::env::vars_os() {
         let name_text = name.to_string_lossy();
@@ -114,8 +121,14 @@ fn weft_run(phoenix: &Phoenix, project: &str, capture_content: bool) {
     command
         .env_remove("RUST_LOG")
         .env("OTEL_RESOURCE_ATTRIBUTES", format!("openinference.project.name={project}"))
-        .args(["run", "--otlp", &phoenix.url("/v1/traces"), "What's the weather in Paris?"])
         .stdin(Stdio::null());
+    if grpc {
+        let endpoint = format!("http://127.0.0.1:{}", phoenix.grpc_port);
+        command.env("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc").args(["run", "--otlp", &endpoint]);
+    } else {
+        command.args(["run", "--otlp", &phoenix.url("/v1/traces")]);
+    }
+    command.arg("What's the weather in Paris?");
     if capture_content {
         command.env("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "true");
     }
@@ -136,14 +149,25 @@ fn int(span: &Value, key: &str) -> i64 {
     span["attributes"][key].as_i64().unwrap_or_else(|| panic!("{key} is not an integer: {span:#}"))
 }
 
-// One test, one Phoenix (it takes ~10 s to start, ~450 MB): a run without content capture, then
-// one with it, each into its own Phoenix project.
+// One test, one Phoenix (it takes ~10 s to start, ~450 MB): a run without content capture, one
+// with it, one over OTLP/gRPC, each into its own Phoenix project.
 #[tokio::test]
 #[ignore = "needs Arize Phoenix: scripts/test installs it"]
 async fn a_run_exports_genai_spans_that_phoenix_reads_back_with_content_only_when_opted_in() {
     let phoenix = Phoenix::start().await;
     spans_have_the_genai_shape(&phoenix).await;
     content_is_exported_when_opted_in(&phoenix).await;
+    grpc_exports_too(&phoenix).await;
+}
+
+/// `OTEL_EXPORTER_OTLP_PROTOCOL=grpc`: the same spans over OTLP/gRPC.
+async fn grpc_exports_too(phoenix: &Phoenix) {
+    weft_run_with(phoenix, "weft-grpc", false, true);
+    let spans = phoenix.spans("weft-grpc", 4).await;
+    let named = by_name(&spans);
+    assert_eq!(named["chat scripted"].len(), 2, "{spans:#?}");
+    assert_eq!(named["execute_tool get_weather"].len(), 1);
+    assert_eq!(named["invoke_agent weft"].len(), 1);
 }
 
 /// Names, attributes, parent links and token counts; no content by default.

@@ -22,7 +22,9 @@ pub enum Protocol {
     /// OTLP/HTTP with protobuf bodies (`http/protobuf`), the OpenTelemetry default.
     #[default]
     HttpProtobuf,
-    /// OTLP/gRPC (`grpc`); needs the `grpc` feature of `weft-telemetry`.
+    /// OTLP/gRPC (`grpc`); needs the `grpc` feature of `weft-telemetry` (`otel-grpc` of
+    /// `weft`), and export must start inside a tokio runtime that runs until shutdown (drop the
+    /// guard off the runtime's thread, e.g. in `spawn_blocking`, on a current-thread runtime).
     Grpc,
 }
 

@@ -63,6 +63,9 @@ pub enum TelemetryError {
     /// The exporter could not be built (a malformed endpoint or header, …).
     #[error("could not set up the OTLP exporter: {0}")]
     Exporter(#[from] opentelemetry_otlp::ExporterBuildError),
+    /// OTLP/gRPC was asked for outside a tokio runtime (its connection lives on one).
+    #[error("OTLP/gRPC export must be started inside a tokio runtime, which must run until shutdown")]
+    NoRuntime,
     /// A header set in code is not a valid gRPC metadata entry (its value is not shown).
     #[error("invalid OTLP header {0:?}")]
     InvalidHeader(String),
@@ -186,6 +189,9 @@ fn build_exporter(config: &TelemetryConfig) -> Result<opentelemetry_otlp::SpanEx
         #[cfg(feature = "grpc")]
         Protocol::Grpc => {
             use opentelemetry_otlp::WithTonicConfig as _;
+            if tokio::runtime::Handle::try_current().is_err() {
+                return Err(TelemetryError::NoRuntime);
+            }
             let mut builder = opentelemetry_otlp::SpanExporter::builder()
                 .with_tonic()
                 .with_protocol(opentelemetry_otlp::Protocol::Grpc);
