@@ -138,3 +138,15 @@ async fn an_unsupported_protocol_is_a_usage_error() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("unsupported OTLP protocol \"http/json\""), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spans_that_cannot_be_sent_are_a_warning_without_secrets() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut command = weft();
+    command.args(["run", "--otlp", &format!("http://user:s3cret@127.0.0.1:{closed}/?token=hidden"), PROMPT]);
+    let output = output(command).await;
+    assert!(output.status.success(), "the run's own outcome stands");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("warning: 4 span(s) could not be sent to the OTLP endpoint"), "{stderr}");
+    assert!(!stderr.contains("s3cret") && !stderr.contains("hidden"), "{stderr}");
+}

@@ -27,6 +27,7 @@
 //! ```
 
 mod config;
+mod report;
 
 use std::time::Duration;
 
@@ -77,6 +78,14 @@ pub enum TelemetryError {
     /// Pending spans could not all be sent at shutdown (the backend is down or too slow).
     #[error("could not flush the pending spans: {0}")]
     Shutdown(String),
+    /// Spans were dropped because the backend refused them or could not be reached.
+    #[error("{spans} span(s) could not be sent to the OTLP endpoint: {reason}")]
+    Lost {
+        /// How many spans were dropped.
+        spans: usize,
+        /// Why the first batch failed (URL credentials masked).
+        reason: String,
+    },
 }
 
 /// Live export: owns the tracer provider and its batch exporter. Dropping it (or
@@ -84,6 +93,7 @@ pub enum TelemetryError {
 #[derive(Debug)]
 pub struct Telemetry {
     provider: Option<SdkTracerProvider>,
+    lost: report::LostSpans,
 }
 
 impl Telemetry {
@@ -91,9 +101,10 @@ impl Telemetry {
     /// `tracing` subscriber: add [`Telemetry::layer`] to yours, or use [`init`].
     pub fn new(config: &TelemetryConfig) -> Result<Self, TelemetryError> {
         if config.disabled {
-            return Ok(Telemetry { provider: None });
+            return Ok(Telemetry::disabled());
         }
-        let exporter = build_exporter(config)?;
+        let lost = report::LostSpans::default();
+        let exporter = report::Reporting::new(build_exporter(config)?, lost.clone());
         let mut resource = Resource::builder();
         if let Some(name) = &config.service_name {
             resource = resource.with_service_name(name.clone());
@@ -105,12 +116,12 @@ impl Telemetry {
             .with_batch_exporter(exporter)
             .with_resource(resource.build())
             .build();
-        Ok(Telemetry { provider: Some(provider) })
+        Ok(Telemetry { provider: Some(provider), lost })
     }
 
     /// A disabled instance: no export.
     pub fn disabled() -> Self {
-        Telemetry { provider: None }
+        Telemetry { provider: None, lost: report::LostSpans::default() }
     }
 
     /// Whether spans are exported.
@@ -137,17 +148,21 @@ impl Telemetry {
         Some(layer)
     }
 
-    /// Sends what is pending and stops export; waits at most [`SHUTDOWN_TIMEOUT`].
+    /// Sends what is pending and stops export; waits at most [`SHUTDOWN_TIMEOUT`]. Reports
+    /// spans that could not be sent, during the run or now ([`TelemetryError::Lost`]).
     pub fn shutdown(mut self) -> Result<(), TelemetryError> {
         self.shutdown_inner()
     }
 
     fn shutdown_inner(&mut self) -> Result<(), TelemetryError> {
-        match self.provider.take() {
-            Some(provider) => provider
-                .shutdown_with_timeout(SHUTDOWN_TIMEOUT)
-                .map_err(|error| TelemetryError::Shutdown(error.to_string())),
-            None => Ok(()),
+        let Some(provider) = self.provider.take() else { return Ok(()) };
+        let flushed = provider.shutdown_with_timeout(SHUTDOWN_TIMEOUT).map_err(|error| {
+            TelemetryError::Shutdown(weft_core::redact::redact_urls(&error.to_string()).into_owned())
+        });
+        let lost = self.lost.lock().ok().and_then(|mut lost| lost.take());
+        match lost {
+            Some(report::Lost { spans, reason }) => Err(TelemetryError::Lost { spans, reason }),
+            None => flushed,
         }
     }
 }
