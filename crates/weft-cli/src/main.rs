@@ -27,6 +27,7 @@ mod progress;
 mod provider;
 mod run;
 mod serve;
+mod telemetry;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,6 +48,13 @@ pub(crate) struct Cli {
     /// Show only the answer and errors: no notices (model in use, retries), no warnings.
     #[arg(short, long, global = true)]
     quiet: bool,
+
+    /// Export the run's spans (OpenTelemetry GenAI conventions) to this OTLP/HTTP endpoint, e.g.
+    /// http://localhost:6006/v1/traces (`/v1/traces` is added to a bare base URL). Without it,
+    /// OTEL_EXPORTER_OTLP_ENDPOINT turns export on; OTEL_SDK_DISABLED=true turns it off;
+    /// OTEL_EXPORTER_OTLP_PROTOCOL=grpc sends OTLP/gRPC to URL instead (e.g. http://localhost:4317).
+    #[arg(long, global = true, value_name = "URL")]
+    otlp: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -185,7 +193,6 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(error::EXIT_USAGE));
         }
     };
-    logging::init(cli.verbose, cli.quiet);
     // A server uses every core; the other commands need one thread.
     let mut builder = match cli.command {
         Command::Serve(_) => tokio::runtime::Builder::new_multi_thread(),
@@ -200,6 +207,12 @@ fn main() -> ExitCode {
             });
         }
     };
+    // Inside the runtime: the OTLP/gRPC exporter's channel lives on it.
+    let telemetry = match runtime.block_on(async { telemetry::start(cli.otlp.as_deref()) }) {
+        Ok(telemetry) => telemetry,
+        Err(error) => return error::report(&error),
+    };
+    logging::init(cli.verbose, cli.quiet, &telemetry);
     let result = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => run::run(args).await,
@@ -212,6 +225,13 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve::run(args).await,
         }
     });
+    // The spans are flushed before the exit, whatever the outcome (the error, if any, is
+    // reported after, so that it is the last line); off the runtime's thread, which keeps
+    // driving a gRPC exporter's connection meanwhile.
+    runtime.block_on(async {
+        let _ = tokio::task::spawn_blocking(move || telemetry::finish(telemetry)).await;
+    });
+    drop(runtime);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => error::report(&error),

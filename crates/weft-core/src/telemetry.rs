@@ -1,10 +1,29 @@
 //! OpenTelemetry GenAI semantic-convention names, and the spans Weft records.
 //!
-//! Weft records a span for each agent run (`invoke_agent {name}`), each model call
-//! (`chat {model}`) and each tool call (`execute_tool {name}`) with `tracing`, using these
-//! attribute names as field names, so any `tracing` subscriber (or `tracing-opentelemetry`)
-//! exports them as OpenTelemetry GenAI attributes. The names are our own constants because the
-//! published semconv crate's GenAI names are deprecated and moving.
+//! Weft records a span for each agent run (`invoke_agent {name}`, kind INTERNAL), each model
+//! call (`chat {model}`, kind CLIENT) and each tool call (`execute_tool {name}`, kind INTERNAL)
+//! with `tracing`, using these attribute names as field names, so any `tracing` subscriber (or
+//! `tracing-opentelemetry`; `weft::telemetry::init` with the `otel` feature) exports them as
+//! OpenTelemetry GenAI attributes. They follow the GenAI semantic conventions of OpenTelemetry
+//! semantic conventions [`SEMCONV_VERSION`] (status: development). The names are our own
+//! constants because the published semconv crate's GenAI names are deprecated and moving.
+//!
+//! Token counts are integers; the agent span carries the sum over its model calls. Message
+//! content (the messages sent and received, system instructions, tool arguments and results)
+//! is recorded only when opted in: `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true` or
+//! `ChatAgentBuilder::capture_message_content(true)`.
+
+mod content;
+
+use crate::options::ChatOptions;
+
+pub(crate) use content::{messages_json, output_messages_json, split_system};
+
+/// The version of the OpenTelemetry semantic conventions whose GenAI names Weft follows.
+pub const SEMCONV_VERSION: &str = "1.41.0";
+
+/// The variable that opts in to message content: `true` records it.
+pub const CAPTURE_MESSAGE_CONTENT_ENV: &str = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
 
 /// `gen_ai.operation.name`: `chat`, `invoke_agent`, `execute_tool`.
 pub const OPERATION_NAME: &str = "gen_ai.operation.name";
@@ -12,6 +31,14 @@ pub const OPERATION_NAME: &str = "gen_ai.operation.name";
 pub const PROVIDER_NAME: &str = "gen_ai.provider.name";
 /// `gen_ai.request.model`.
 pub const REQUEST_MODEL: &str = "gen_ai.request.model";
+/// `gen_ai.request.temperature`.
+pub const REQUEST_TEMPERATURE: &str = "gen_ai.request.temperature";
+/// `gen_ai.request.top_p`.
+pub const REQUEST_TOP_P: &str = "gen_ai.request.top_p";
+/// `gen_ai.request.max_tokens`.
+pub const REQUEST_MAX_TOKENS: &str = "gen_ai.request.max_tokens";
+/// `gen_ai.request.seed`.
+pub const REQUEST_SEED: &str = "gen_ai.request.seed";
 /// `gen_ai.response.model`.
 pub const RESPONSE_MODEL: &str = "gen_ai.response.model";
 /// `gen_ai.response.id`.
@@ -26,12 +53,26 @@ pub const USAGE_OUTPUT_TOKENS: &str = "gen_ai.usage.output_tokens";
 pub const AGENT_NAME: &str = "gen_ai.agent.name";
 /// `gen_ai.agent.id`.
 pub const AGENT_ID: &str = "gen_ai.agent.id";
+/// `gen_ai.agent.description`.
+pub const AGENT_DESCRIPTION: &str = "gen_ai.agent.description";
 /// `gen_ai.conversation.id`.
 pub const CONVERSATION_ID: &str = "gen_ai.conversation.id";
 /// `gen_ai.tool.name`.
 pub const TOOL_NAME: &str = "gen_ai.tool.name";
 /// `gen_ai.tool.call.id`.
 pub const TOOL_CALL_ID: &str = "gen_ai.tool.call.id";
+/// `gen_ai.tool.type`: `function` for the tools Weft runs itself.
+pub const TOOL_TYPE: &str = "gen_ai.tool.type";
+/// `gen_ai.input.messages` (opt-in content): the messages sent to the model, as JSON.
+pub const INPUT_MESSAGES: &str = "gen_ai.input.messages";
+/// `gen_ai.output.messages` (opt-in content): the model's answer, as JSON.
+pub const OUTPUT_MESSAGES: &str = "gen_ai.output.messages";
+/// `gen_ai.system_instructions` (opt-in content): the system instructions, as JSON.
+pub const SYSTEM_INSTRUCTIONS: &str = "gen_ai.system_instructions";
+/// `gen_ai.tool.call.arguments` (opt-in content): the tool call's arguments, as JSON.
+pub const TOOL_CALL_ARGUMENTS: &str = "gen_ai.tool.call.arguments";
+/// `gen_ai.tool.call.result` (opt-in content): what the tool returned, as JSON.
+pub const TOOL_CALL_RESULT: &str = "gen_ai.tool.call.result";
 /// `error.type`.
 pub const ERROR_TYPE: &str = "error.type";
 
@@ -45,31 +86,79 @@ pub mod operation {
     pub const EXECUTE_TOOL: &str = "execute_tool";
 }
 
-/// A span for one model call. Fields filled in later: response model, usage, finish reasons.
-pub(crate) fn chat_span(provider: &str, model: &str) -> tracing::Span {
-    tracing::info_span!(
+/// Whether [`CAPTURE_MESSAGE_CONTENT_ENV`] is `true` (case-insensitive).
+pub fn capture_message_content_from_env() -> bool {
+    std::env::var(CAPTURE_MESSAGE_CONTENT_ENV).is_ok_and(|value| value.trim().eq_ignore_ascii_case("true"))
+}
+
+/// A token count as the integer attribute OpenTelemetry wants (`tracing-opentelemetry` turns
+/// `u64` fields into strings; `i64` ones into integers).
+pub(crate) fn token_count(count: u64) -> i64 {
+    i64::try_from(count).unwrap_or(i64::MAX)
+}
+
+/// Marks `span` failed with a low-cardinality `error.type`.
+pub(crate) fn record_error(span: &tracing::Span, error_type: &dyn std::fmt::Debug) {
+    span.record(ERROR_TYPE, tracing::field::debug(error_type));
+    span.record("otel.status_code", "error");
+}
+
+/// A span for one model call, with the request's sampling parameters. Fields filled in later:
+/// response model and id, usage, finish reasons, content.
+pub(crate) fn chat_span(provider: &str, model: &str, options: &ChatOptions) -> tracing::Span {
+    let span = tracing::info_span!(
         "chat",
         otel.name = %format_args!("chat {model}"),
         otel.kind = "client",
+        otel.status_code = tracing::field::Empty,
         gen_ai.operation.name = operation::CHAT,
         gen_ai.provider.name = provider,
         gen_ai.request.model = model,
+        gen_ai.request.temperature = tracing::field::Empty,
+        gen_ai.request.top_p = tracing::field::Empty,
+        gen_ai.request.max_tokens = tracing::field::Empty,
+        gen_ai.request.seed = tracing::field::Empty,
         gen_ai.response.model = tracing::field::Empty,
         gen_ai.response.id = tracing::field::Empty,
         gen_ai.response.finish_reasons = tracing::field::Empty,
         gen_ai.usage.input_tokens = tracing::field::Empty,
         gen_ai.usage.output_tokens = tracing::field::Empty,
+        gen_ai.input.messages = tracing::field::Empty,
+        gen_ai.output.messages = tracing::field::Empty,
+        gen_ai.system_instructions = tracing::field::Empty,
         error.type = tracing::field::Empty,
-    )
+    );
+    if let Some(temperature) = options.temperature {
+        span.record(REQUEST_TEMPERATURE, f64::from(temperature));
+    }
+    if let Some(top_p) = options.top_p {
+        span.record(REQUEST_TOP_P, f64::from(top_p));
+    }
+    if let Some(max_tokens) = options.max_tokens {
+        span.record(REQUEST_MAX_TOKENS, i64::from(max_tokens));
+    }
+    if let Some(seed) = options.seed {
+        span.record(REQUEST_SEED, seed);
+    }
+    span
 }
 
 /// A span for one agent run.
-pub(crate) fn agent_span(agent: &str, conversation: &str, provider: &str, model: &str) -> tracing::Span {
+pub(crate) fn agent_span(
+    agent: &str,
+    description: Option<&str>,
+    conversation: &str,
+    provider: &str,
+    model: &str,
+) -> tracing::Span {
     tracing::info_span!(
         "invoke_agent",
         otel.name = %format_args!("invoke_agent {agent}"),
+        otel.kind = "internal",
+        otel.status_code = tracing::field::Empty,
         gen_ai.operation.name = operation::INVOKE_AGENT,
         gen_ai.agent.name = agent,
+        gen_ai.agent.description = description,
         gen_ai.conversation.id = conversation,
         gen_ai.provider.name = provider,
         gen_ai.request.model = model,
@@ -84,9 +173,25 @@ pub(crate) fn tool_span(tool: &str, call_id: &str) -> tracing::Span {
     tracing::info_span!(
         "execute_tool",
         otel.name = %format_args!("execute_tool {tool}"),
+        otel.kind = "internal",
+        otel.status_code = tracing::field::Empty,
         gen_ai.operation.name = operation::EXECUTE_TOOL,
         gen_ai.tool.name = tool,
         gen_ai.tool.call.id = call_id,
+        gen_ai.tool.type = "function",
+        gen_ai.tool.call.arguments = tracing::field::Empty,
+        gen_ai.tool.call.result = tracing::field::Empty,
         error.type = tracing::field::Empty,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_counts_are_integers_and_saturate() {
+        assert_eq!(token_count(42), 42);
+        assert_eq!(token_count(u64::MAX), i64::MAX);
+    }
 }

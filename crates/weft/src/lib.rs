@@ -8,7 +8,8 @@
 //! `weft::agent::…`, `weft::middleware::…`) and the OpenAI-compatible provider as
 //! [`weft::openai`](crate::openai) (feature `openai`), MCP tools as [`weft::mcp`](crate::mcp)
 //! (feature `mcp`) and workflows as [`weft::workflow`](crate::workflow) (feature `workflow`), all
-//! on by default; serving agents over HTTP is [`weft::host`](crate::host) (feature `host`, off by
+//! on by default; serving agents over HTTP is [`weft::host`](crate::host) (feature `host`) and
+//! span export over OTLP is `weft::telemetry` (feature `otel`), both off by
 //! default). `use weft::prelude::*;` brings in what most programs need.
 //!
 //! ```
@@ -69,6 +70,14 @@ pub use weft_declarative as declarative;
 /// [`weft_host`] crate.
 #[cfg(feature = "host")]
 pub use weft_host as host;
+/// OpenTelemetry: the GenAI semantic-convention names of Weft's spans
+/// ([`weft_core::telemetry`]) and, with the `otel` feature, their export over OTLP
+/// ([`weft_telemetry`]: [`init`](weft_telemetry::init), [`TelemetryConfig`](weft_telemetry::TelemetryConfig)).
+#[cfg(feature = "otel")]
+pub mod telemetry {
+    pub use weft_core::telemetry::*;
+    pub use weft_telemetry::*;
+}
 
 /// The items most programs use: `use weft::prelude::*;`.
 pub mod prelude {

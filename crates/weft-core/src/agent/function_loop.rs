@@ -242,7 +242,15 @@ async fn call_model(
     sink: Option<&UpdateSink<AgentResponseUpdate>>,
 ) -> Result<ChatResponse, ChatError> {
     let model = request.options.model.as_deref().or(agent.info.default_model.as_deref()).unwrap_or("");
-    let span = telemetry::chat_span(&agent.info.provider, model);
+    let span = telemetry::chat_span(&agent.info.provider, model, &request.options);
+    let capture = agent.capture_content && !span.is_disabled();
+    if capture {
+        let (instructions, messages) = telemetry::split_system(&request.messages);
+        if let Some(instructions) = instructions {
+            span.record(telemetry::SYSTEM_INSTRUCTIONS, instructions);
+        }
+        span.record(telemetry::INPUT_MESSAGES, telemetry::messages_json(messages));
+    }
     let result = async {
         match sink {
             None => agent.client.get_response(request).await,
@@ -269,8 +277,8 @@ async fn call_model(
     match &result {
         Ok(chat) => {
             if let Some(usage) = chat.usage {
-                span.record(telemetry::USAGE_INPUT_TOKENS, usage.input_tokens);
-                span.record(telemetry::USAGE_OUTPUT_TOKENS, usage.output_tokens);
+                span.record(telemetry::USAGE_INPUT_TOKENS, telemetry::token_count(usage.input_tokens));
+                span.record(telemetry::USAGE_OUTPUT_TOKENS, telemetry::token_count(usage.output_tokens));
             }
             if let Some(reason) = &chat.finish_reason {
                 span.record(telemetry::RESPONSE_FINISH_REASONS, reason.as_str());
@@ -281,10 +289,12 @@ async fn call_model(
             if let Some(id) = &chat.response_id {
                 span.record(telemetry::RESPONSE_ID, id.as_str());
             }
+            if capture {
+                let output = telemetry::output_messages_json(&chat.messages, chat.finish_reason.as_ref());
+                span.record(telemetry::OUTPUT_MESSAGES, output);
+            }
         }
-        Err(error) => {
-            span.record(telemetry::ERROR_TYPE, tracing::field::debug(error.kind()));
-        }
+        Err(error) => telemetry::record_error(&span, &error.kind()),
     }
     result
 }
@@ -314,6 +324,10 @@ async fn invoke_one(
         );
     };
     let span = telemetry::tool_span(&call.name, &call.call_id);
+    let capture = agent.capture_content && !span.is_disabled();
+    if capture {
+        span.record(telemetry::TOOL_CALL_ARGUMENTS, call.arguments.to_string());
+    }
     let context = ToolContext { call_id: call.call_id.clone(), agent_name: Some(agent.name.clone()) };
     let invocation = FunctionInvocation { call, tool, context };
     let outcome = Next::new(agent.function_layers.clone(), Arc::new(InvokeTool) as Arc<dyn Terminal<_>>)
@@ -322,10 +336,13 @@ async fn invoke_one(
         .await;
     match outcome {
         Ok(output) => {
+            if capture {
+                span.record(telemetry::TOOL_CALL_RESULT, output.value.to_string());
+            }
             FunctionResult { call_id, result: output.value, error: None, contents: output.contents }
         }
         Err(error) => {
-            span.record(telemetry::ERROR_TYPE, tracing::field::debug(error.kind()));
+            telemetry::record_error(&span, &error.kind());
             tracing::debug!(parent: &span, %error, "tool call failed; the error goes back to the model");
             FunctionResult::error(call_id, describe_tool_error(&error))
         }

@@ -135,6 +135,8 @@ pub(crate) struct AgentInner {
     pub(crate) tool_sets: Vec<Arc<dyn ToolSet>>,
     pub(crate) options: ChatOptions,
     pub(crate) max_iterations: usize,
+    /// Whether spans record message content (see [`telemetry`]).
+    pub(crate) capture_content: bool,
     pub(crate) agent_layers: Layers<AgentRunContext>,
     pub(crate) function_layers: Layers<FunctionInvocation>,
 }
@@ -180,6 +182,7 @@ impl ChatAgent {
             tool_sets: Vec::new(),
             options: ChatOptions::default(),
             max_iterations: DEFAULT_MAX_ITERATIONS,
+            capture_content: None,
             agent_layers: Vec::new(),
             chat_layers: Vec::new(),
             function_layers: Vec::new(),
@@ -332,7 +335,13 @@ impl ChatAgent {
     fn run_span(&self, session: &AgentSession) -> tracing::Span {
         let model =
             self.inner.options.model.as_deref().or(self.inner.info.default_model.as_deref()).unwrap_or("");
-        telemetry::agent_span(&self.inner.name, &session.id, &self.inner.info.provider, model)
+        telemetry::agent_span(
+            &self.inner.name,
+            self.inner.description.as_deref(),
+            &session.id,
+            &self.inner.info.provider,
+            model,
+        )
     }
 }
 
@@ -368,11 +377,12 @@ pub fn parse_structured<T: DeserializeOwned>(agent: &str, text: &str) -> Result<
 fn record_run(span: &tracing::Span, result: &Result<AgentResponse, AgentError>) {
     match result {
         Ok(response) => {
-            span.record(telemetry::USAGE_INPUT_TOKENS, response.usage.input_tokens);
-            span.record(telemetry::USAGE_OUTPUT_TOKENS, response.usage.output_tokens);
+            span.record(telemetry::USAGE_INPUT_TOKENS, telemetry::token_count(response.usage.input_tokens));
+            span.record(telemetry::USAGE_OUTPUT_TOKENS, telemetry::token_count(response.usage.output_tokens));
         }
         Err(error) => {
-            span.record(telemetry::ERROR_TYPE, tracing::field::display(error_type(error)));
+            span.record(telemetry::ERROR_TYPE, error_type(error));
+            span.record("otel.status_code", "error");
         }
     }
 }
@@ -466,6 +476,7 @@ pub struct ChatAgentBuilder {
     tool_sets: Vec<Arc<dyn ToolSet>>,
     options: ChatOptions,
     max_iterations: usize,
+    capture_content: Option<bool>,
     agent_layers: Vec<Arc<dyn Middleware<AgentRunContext>>>,
     chat_layers: Vec<Arc<dyn Middleware<ChatRequest>>>,
     function_layers: Vec<Arc<dyn Middleware<FunctionInvocation>>>,
@@ -551,6 +562,16 @@ impl ChatAgentBuilder {
     }
 
     /// Builds the agent.
+    /// Whether the agent's spans record message content: the messages sent to and received
+    /// from the model, system instructions, tool arguments and results (default: what
+    /// `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true` says when the agent is built;
+    /// off otherwise). Content can hold personal data: turn it on only where that is allowed.
+    pub fn capture_message_content(mut self, capture: bool) -> Self {
+        self.capture_content = Some(capture);
+        self
+    }
+
+    /// Builds the agent.
     pub fn build(self) -> ChatAgent {
         let info = self.client.info();
         let client: Arc<dyn ChatClient> = if self.chat_layers.is_empty() {
@@ -569,6 +590,9 @@ impl ChatAgentBuilder {
                 tool_sets: self.tool_sets,
                 options: self.options,
                 max_iterations: self.max_iterations,
+                capture_content: self
+                    .capture_content
+                    .unwrap_or_else(telemetry::capture_message_content_from_env),
                 agent_layers: self.agent_layers.into(),
                 function_layers: self.function_layers.into(),
             }),

@@ -1,0 +1,232 @@
+//! # Weft telemetry export
+//!
+//! Sends Weft's spans to any OpenTelemetry backend over OTLP (HTTP/protobuf; gRPC with the
+//! `grpc` feature). Weft records its spans with `tracing` following the OpenTelemetry GenAI
+//! semantic conventions (see `weft::telemetry` names in `weft_core::telemetry`): an
+//! `invoke_agent {name}` span per agent run, a `chat {model}` span per model call and an
+//! `execute_tool {tool}` span per tool call. This crate turns them into OpenTelemetry spans with
+//! `tracing-opentelemetry` and exports them in batches.
+//!
+//! Off unless set up: without [`init`] (or [`Telemetry::layer`] in your own subscriber) nothing
+//! is exported and nothing of this crate runs. Configuration follows the standard variables
+//! (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_PROTOCOL`, `OTEL_EXPORTER_OTLP_HEADERS`,
+//! `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_SDK_DISABLED`), and code can override
+//! each of them:
+//!
+//! ```no_run
+//! # fn main() -> Result<(), weft_telemetry::TelemetryError> {
+//! use weft_telemetry::TelemetryConfig;
+//!
+//! let config = TelemetryConfig::from_env()?
+//!     .endpoint("http://localhost:6006/v1/traces")
+//!     .default_service_name("my-agent");
+//! let telemetry = weft_telemetry::init(config)?;
+//! // … run agents …
+//! telemetry.shutdown()?; // flushes what is pending (dropping the guard does it too)
+//! # Ok(()) }
+//! ```
+
+mod config;
+mod report;
+
+use std::time::Duration;
+
+use opentelemetry::KeyValue;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::{WithExportConfig as _, WithHttpConfig as _};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt as _;
+
+pub use config::{
+    OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, OTEL_SDK_DISABLED, OTEL_SERVICE_NAME, Protocol, TelemetryConfig,
+};
+
+/// The instrumentation scope Weft's spans are exported under.
+pub const SCOPE: &str = "weft";
+
+/// How long [`Telemetry::shutdown`] waits for pending spans to be sent.
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why telemetry could not start or stop.
+#[derive(Debug, thiserror::Error)]
+pub enum TelemetryError {
+    /// `OTEL_EXPORTER_OTLP_PROTOCOL` names a transport this build does not speak.
+    #[error(
+        "unsupported OTLP protocol {0:?}: use http/protobuf, or grpc (with weft-telemetry's `grpc` feature)"
+    )]
+    UnsupportedProtocol(String),
+    /// The exporter could not be built (a malformed endpoint or header, …).
+    #[error("could not set up the OTLP exporter: {0}")]
+    Exporter(#[from] opentelemetry_otlp::ExporterBuildError),
+    /// OTLP/gRPC was asked for outside a tokio runtime (its connection lives on one).
+    #[error("OTLP/gRPC export must be started inside a tokio runtime, which must run until shutdown")]
+    NoRuntime,
+    /// A header set in code is not a valid gRPC metadata entry (its value is not shown).
+    #[error("invalid OTLP header {0:?}")]
+    InvalidHeader(String),
+    /// A global `tracing` subscriber is already installed; add [`Telemetry::layer`] to it instead.
+    #[error(
+        "a tracing subscriber is already installed: add weft_telemetry::Telemetry::layer() to it instead of calling init"
+    )]
+    SubscriberAlreadySet,
+    /// Pending spans could not all be sent at shutdown (the backend is down or too slow).
+    #[error("could not flush the pending spans: {0}")]
+    Shutdown(String),
+    /// Spans were dropped because the backend refused them or could not be reached.
+    #[error("{spans} span(s) could not be sent to the OTLP endpoint: {reason}")]
+    Lost {
+        /// How many spans were dropped.
+        spans: usize,
+        /// Why the first batch failed (URL credentials masked).
+        reason: String,
+    },
+}
+
+/// Live export: owns the tracer provider and its batch exporter. Dropping it (or
+/// [`Telemetry::shutdown`]) flushes the pending spans. A disabled one does nothing.
+#[derive(Debug)]
+pub struct Telemetry {
+    provider: Option<SdkTracerProvider>,
+    lost: report::LostSpans,
+}
+
+impl Telemetry {
+    /// Starts export as `config` says (nothing when it is disabled). Does not install any
+    /// `tracing` subscriber: add [`Telemetry::layer`] to yours, or use [`init`].
+    pub fn new(config: &TelemetryConfig) -> Result<Self, TelemetryError> {
+        if config.disabled {
+            return Ok(Telemetry::disabled());
+        }
+        let lost = report::LostSpans::default();
+        let exporter = report::Reporting::new(build_exporter(config)?, lost.clone());
+        let mut resource = Resource::builder();
+        if let Some(name) = &config.service_name {
+            resource = resource.with_service_name(name.clone());
+        }
+        resource = resource.with_attributes(
+            config.attributes.iter().map(|(key, value)| KeyValue::new(key.clone(), value.clone())),
+        );
+        let provider = SdkTracerProvider::builder()
+            .with_batch_exporter(exporter)
+            .with_resource(resource.build())
+            .build();
+        Ok(Telemetry { provider: Some(provider), lost })
+    }
+
+    /// A disabled instance: no export.
+    pub fn disabled() -> Self {
+        Telemetry { provider: None, lost: report::LostSpans::default() }
+    }
+
+    /// Whether spans are exported.
+    pub fn is_enabled(&self) -> bool {
+        self.provider.is_some()
+    }
+
+    /// The `tracing` layer that exports spans (at INFO and above, where Weft's spans are);
+    /// `None` when disabled (an `Option<Layer>` is itself a layer that does nothing).
+    pub fn layer<S>(&self) -> Option<impl Layer<S> + use<S>>
+    where
+        S: tracing::Subscriber + for<'span> LookupSpan<'span>,
+    {
+        let provider = self.provider.as_ref()?;
+        let layer = tracing_opentelemetry::layer()
+            .with_tracer(provider.tracer(SCOPE))
+            // Only the spans' own attributes: no thread, source location, target or
+            // busy/idle timings (noise in a GenAI trace, and bytes on every span).
+            .with_threads(false)
+            .with_location(false)
+            .with_target(false)
+            .with_tracked_inactivity(false)
+            .with_filter(LevelFilter::INFO);
+        Some(layer)
+    }
+
+    /// Sends what is pending and stops export; waits at most [`SHUTDOWN_TIMEOUT`]. Reports
+    /// spans that could not be sent, during the run or now ([`TelemetryError::Lost`]).
+    pub fn shutdown(mut self) -> Result<(), TelemetryError> {
+        self.shutdown_inner()
+    }
+
+    fn shutdown_inner(&mut self) -> Result<(), TelemetryError> {
+        let Some(provider) = self.provider.take() else { return Ok(()) };
+        let flushed = provider.shutdown_with_timeout(SHUTDOWN_TIMEOUT).map_err(|error| {
+            TelemetryError::Shutdown(weft_core::redact::redact_urls(&error.to_string()).into_owned())
+        });
+        let lost = self.lost.lock().ok().and_then(|mut lost| lost.take());
+        match lost {
+            Some(report::Lost { spans, reason }) => Err(TelemetryError::Lost { spans, reason }),
+            None => flushed,
+        }
+    }
+}
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        // Errors cannot be returned from drop; `shutdown` reports them.
+        let _ = self.shutdown_inner();
+    }
+}
+
+/// Starts export and installs a global `tracing` subscriber with only the export layer; returns
+/// the guard whose drop (or [`Telemetry::shutdown`]) flushes. A program that has its own
+/// subscriber adds [`Telemetry::layer`] to it instead.
+pub fn init(config: TelemetryConfig) -> Result<Telemetry, TelemetryError> {
+    let telemetry = Telemetry::new(&config)?;
+    tracing_subscriber::registry()
+        .with(telemetry.layer())
+        .try_init()
+        .map_err(|_| TelemetryError::SubscriberAlreadySet)?;
+    Ok(telemetry)
+}
+
+fn build_exporter(config: &TelemetryConfig) -> Result<opentelemetry_otlp::SpanExporter, TelemetryError> {
+    let endpoint = config.traces_endpoint();
+    match config.protocol_or_default() {
+        Protocol::HttpProtobuf => {
+            let mut builder = opentelemetry_otlp::SpanExporter::builder()
+                .with_http()
+                .with_protocol(opentelemetry_otlp::Protocol::HttpBinary);
+            if let Some(endpoint) = endpoint {
+                builder = builder.with_endpoint(endpoint);
+            }
+            if !config.headers.is_empty() {
+                builder = builder.with_headers(config.headers.clone().into_iter().collect());
+            }
+            Ok(builder.build()?)
+        }
+        #[cfg(feature = "grpc")]
+        Protocol::Grpc => {
+            use opentelemetry_otlp::WithTonicConfig as _;
+            if tokio::runtime::Handle::try_current().is_err() {
+                return Err(TelemetryError::NoRuntime);
+            }
+            let mut builder = opentelemetry_otlp::SpanExporter::builder()
+                .with_tonic()
+                .with_protocol(opentelemetry_otlp::Protocol::Grpc);
+            if let Some(endpoint) = endpoint {
+                builder = builder.with_endpoint(endpoint);
+            }
+            if !config.headers.is_empty() {
+                let mut metadata = tonic::metadata::MetadataMap::new();
+                for (name, value) in &config.headers {
+                    let invalid = || TelemetryError::InvalidHeader(name.clone());
+                    let key =
+                        tonic::metadata::MetadataKey::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
+                    let value = value.parse::<tonic::metadata::MetadataValue<_>>().map_err(|_| invalid())?;
+                    metadata.insert(key, value);
+                }
+                builder = builder.with_metadata(metadata);
+            }
+            Ok(builder.build()?)
+        }
+        #[cfg(not(feature = "grpc"))]
+        Protocol::Grpc => Err(TelemetryError::UnsupportedProtocol("grpc".to_string())),
+    }
+}
