@@ -215,6 +215,13 @@ impl From<SessionError> for CliError {
 
 /// Prints `weft: error: …` on stderr and returns the exit code.
 pub(crate) fn report(error: &CliError) -> ExitCode {
+    // `weft … | head`: the reader closed the pipe because it has what it wanted. Like other
+    // command-line tools, stop quietly (Rust ignores SIGPIPE, so this arrives as an error).
+    if let CliError::Io { source, .. } = error {
+        if source.kind() == std::io::ErrorKind::BrokenPipe {
+            return ExitCode::SUCCESS;
+        }
+    }
     match error {
         CliError::Interrupted => eprintln!("weft: interrupted"),
         CliError::Reported(_) => {}

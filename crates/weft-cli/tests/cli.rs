@@ -404,3 +404,19 @@ fn credentials_in_the_base_url_are_masked_in_output() {
     assert_eq!(output.status.code(), Some(2));
     assert!(!text(&output.stderr).contains("t0p-secret"), "{}", text(&output.stderr));
 }
+
+#[test]
+fn a_reader_that_closes_the_pipe_early_stops_weft_quietly() {
+    // `weft run --json … | head -1`: the reader goes away before weft has written everything.
+    let mut child = weft()
+        .args(["run", "--json", "add 2 and 3"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the weft binary runs");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = text(&output.stderr);
+    assert!(output.status.success(), "{:?}\n{stderr}", output.status);
+    assert!(!stderr.contains("error"), "{stderr}");
+}
