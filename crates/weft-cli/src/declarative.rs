@@ -99,9 +99,9 @@ pub(crate) async fn load(
         bindings = bindings.with_approval(mode);
     }
     let options = weft::declarative::LoadOptions {
-        model_first_byte_timeout: args.connect.timeout.map(std::time::Duration::from_secs),
-        model_idle_timeout: args.idle_timeout.map(std::time::Duration::from_secs),
-        mcp_timeout: args.connect.timeout.map(std::time::Duration::from_secs),
+        model_first_byte_timeout: args.agent.connect.timeout.map(std::time::Duration::from_secs),
+        model_idle_timeout: args.agent.idle_timeout.map(std::time::Duration::from_secs),
+        mcp_timeout: args.agent.connect.timeout.map(std::time::Duration::from_secs),
     };
     let plan = weft::declarative::plan_file_with(file, &bindings, &options).map_err(load_error)?;
     let extra: Vec<McpSource> = sources.clone();
@@ -109,13 +109,13 @@ pub(crate) async fn load(
         for source in extra {
             builder = builder.tool_set(std::sync::Arc::new(source));
         }
-        if let Some(instructions) = &args.instructions {
+        if let Some(instructions) = &args.agent.instructions {
             builder = builder.instructions(instructions.clone());
         }
-        if let Some(model) = &args.model {
+        if let Some(model) = &args.agent.model {
             builder = builder.model(model.clone());
         }
-        if let Some(limit) = args.max_iterations {
+        if let Some(limit) = args.agent.max_iterations {
             builder = builder.max_iterations(limit as usize);
         }
         builder

@@ -120,6 +120,25 @@ pub(crate) struct RunArgs {
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub(crate) file: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub(crate) agent: AgentArgs,
+
+    /// Keep the conversation in FILE: load it if the file exists, save it after the run.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) session: Option<PathBuf>,
+
+    /// Print one JSON object per line for each event, instead of the answer text.
+    #[arg(long)]
+    pub(crate) json: bool,
+
+    /// Ask on the terminal before each tool call: y(es), n(o), or a(lways) for that tool.
+    #[arg(long)]
+    pub(crate) approve: bool,
+}
+
+/// The agent's model and tools, shared by `weft run`, `weft chat` and `weft serve`.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct AgentArgs {
     /// System instructions for the agent.
     #[arg(long, value_name = "TEXT")]
     pub(crate) instructions: Option<String>,
@@ -136,15 +155,7 @@ pub(crate) struct RunArgs {
     #[arg(long, value_enum, default_value_t = Api::Chat)]
     pub(crate) api: Api,
 
-    /// Keep the conversation in FILE: load it if the file exists, save it after the run.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) session: Option<PathBuf>,
-
-    /// Print one JSON object per line for each event, instead of the answer text.
-    #[arg(long)]
-    pub(crate) json: bool,
-
-    /// The most model calls the run may make.
+    /// The most model calls one run may make.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub(crate) max_iterations: Option<u32>,
 
@@ -160,10 +171,6 @@ pub(crate) struct RunArgs {
 
     #[command(flatten)]
     pub(crate) connect: mcp_server::ConnectOptions,
-
-    /// Ask on the terminal before each tool call: y(es), n(o), or a(lways) for that tool.
-    #[arg(long)]
-    pub(crate) approve: bool,
 }
 
 /// The OpenAI API the provider calls.

@@ -31,7 +31,7 @@ fn env(name: &str) -> Option<String> {
 /// Picks the provider from the flags and the environment.
 pub(crate) fn select(args: &RunArgs) -> Result<Provider, CliError> {
     let configured =
-        args.base_url.is_some() || env("OPENAI_API_KEY").is_some() || env("OPENAI_BASE_URL").is_some();
+        args.agent.base_url.is_some() || env("OPENAI_API_KEY").is_some() || env("OPENAI_BASE_URL").is_some();
     if !configured {
         return Ok(Provider {
             client: Arc::new(ScriptedClient::new()),
@@ -40,8 +40,12 @@ pub(crate) fn select(args: &RunArgs) -> Result<Provider, CliError> {
             model: None,
         });
     }
-    let model =
-        args.model.clone().or_else(|| env("OPENAI_MODEL")).unwrap_or_else(|| DEFAULT_OPENAI_MODEL.into());
+    let model = args
+        .agent
+        .model
+        .clone()
+        .or_else(|| env("OPENAI_MODEL"))
+        .unwrap_or_else(|| DEFAULT_OPENAI_MODEL.into());
     openai(args, &model)
 }
 
@@ -51,16 +55,16 @@ pub(crate) fn select(args: &RunArgs) -> Result<Provider, CliError> {
 /// timeout); a whole answer may take the library's request timeout (600 s) or that, whichever
 /// is longer. `--idle-timeout` is the stream idle timeout.
 fn openai(args: &RunArgs, model: &str) -> Result<Provider, CliError> {
-    let api = args.api;
+    let api = args.agent.api;
     let mut builder = OpenAIBuilder::from_env().model(model);
-    if let Some(base_url) = &args.base_url {
+    if let Some(base_url) = &args.agent.base_url {
         builder = builder.base_url(base_url);
     }
-    if let Some(secs) = args.connect.timeout {
+    if let Some(secs) = args.agent.connect.timeout {
         let timeout = Duration::from_secs(secs);
         builder = builder.first_byte_timeout(timeout).timeout(timeout.max(DEFAULT_TIMEOUT));
     }
-    if let Some(secs) = args.idle_timeout {
+    if let Some(secs) = args.agent.idle_timeout {
         builder = builder.stream_idle_timeout(Duration::from_secs(secs));
     }
     let openai = builder.build().map_err(CliError::Provider)?;

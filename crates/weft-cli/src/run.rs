@@ -63,9 +63,10 @@ pub(crate) async fn connect_servers(
     sources: &mut Vec<McpSource>,
 ) -> Result<(), CliError> {
     let specs = args
+        .agent
         .mcp
         .iter()
-        .map(|server| ServerSpec::parse(server, false, &args.connect))
+        .map(|server| ServerSpec::parse(server, false, &args.agent.connect))
         .collect::<Result<Vec<_>, _>>()?;
     for spec in &specs {
         let source = spec.connect(approver.map(Approver::mode)).await?;
@@ -158,13 +159,13 @@ pub(crate) fn build_agent(
     for source in sources {
         builder = builder.tool_set(Arc::new(source.clone()));
     }
-    if let Some(instructions) = &args.instructions {
+    if let Some(instructions) = &args.agent.instructions {
         builder = builder.instructions(instructions.clone());
     }
-    if let Some(model) = args.model.clone().or(provider.model) {
+    if let Some(model) = args.agent.model.clone().or(provider.model) {
         builder = builder.model(model);
     }
-    if let Some(limit) = args.max_iterations {
+    if let Some(limit) = args.agent.max_iterations {
         builder = builder.max_iterations(limit as usize);
     }
     builder.build()

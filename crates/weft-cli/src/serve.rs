@@ -15,7 +15,7 @@ use clap::Args;
 use weft::host::{Host, HostConfig};
 
 use crate::error::CliError;
-use crate::{Api, RunArgs, mcp_server, provider, run};
+use crate::{AgentArgs, RunArgs, provider, run};
 
 /// The model name clients ask for.
 pub(crate) const AGENT_NAME: &str = "weft";
@@ -64,36 +64,8 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "BYTES", default_value_t = weft::host::DEFAULT_BODY_LIMIT)]
     pub(crate) body_limit: usize,
 
-    /// System instructions for the agent.
-    #[arg(long, value_name = "TEXT")]
-    pub(crate) instructions: Option<String>,
-
-    /// The model (default: gpt-4o-mini; ignored by the scripted model).
-    #[arg(long, value_name = "NAME", env = "OPENAI_MODEL")]
-    pub(crate) model: Option<String>,
-
-    /// The base URL of an OpenAI-compatible server (default: OpenAI's).
-    #[arg(long, value_name = "URL", env = "OPENAI_BASE_URL", hide_env_values = true, value_parser = provider::BaseUrlParser)]
-    pub(crate) base_url: Option<String>,
-
-    /// Which OpenAI API the agent calls.
-    #[arg(long, value_enum, default_value_t = Api::Chat)]
-    pub(crate) api: Api,
-
-    /// The most model calls one run may make.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
-    pub(crate) max_iterations: Option<u32>,
-
-    /// Give the agent the tools of this MCP server (repeatable), as with `weft run --mcp`.
-    #[arg(long = "mcp", value_name = "SERVER")]
-    pub(crate) mcp: Vec<String>,
-
-    /// The longest silence, in seconds, between two events of the model's streamed answer.
-    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
-    pub(crate) idle_timeout: Option<u64>,
-
     #[command(flatten)]
-    pub(crate) connect: mcp_server::ConnectOptions,
+    pub(crate) agent: AgentArgs,
 }
 
 impl ServeArgs {
@@ -102,16 +74,9 @@ impl ServeArgs {
         RunArgs {
             file: None,
             prompt: String::new(),
-            instructions: self.instructions.clone(),
-            model: self.model.clone(),
-            base_url: self.base_url.clone(),
-            api: self.api,
+            agent: self.agent.clone(),
             session: None,
             json: false,
-            max_iterations: self.max_iterations,
-            mcp: self.mcp.clone(),
-            idle_timeout: self.idle_timeout,
-            connect: self.connect.clone(),
             approve: false,
         }
     }
