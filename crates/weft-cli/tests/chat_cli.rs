@@ -4,6 +4,9 @@
 // A test helper that fails is a failed test: panicking is the point.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+use common::text;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -23,12 +26,7 @@ fn temp_dir(name: &str) -> PathBuf {
 }
 
 fn weft_in(dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_weft"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("OPENAI_") {
-            command.env_remove(&name);
-        }
-    }
+    let mut command = common::weft();
     command.env_remove("RUST_LOG").env("WEFT_HISTORY", dir.join("history")).current_dir(dir);
     command
 }
@@ -45,10 +43,6 @@ fn chat(dir: &Path, args: &[&str], input: &str) -> Output {
         .unwrap();
     child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     child.wait_with_output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn user_lines(session: &AgentSession) -> Vec<String> {

@@ -3,32 +3,15 @@
 // A test helper that fails is a failed test: panicking is the point.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+use common::{run, text, weft};
+
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 use weft::{AgentSession, Role};
-
-/// The binary with every OPENAI_* variable removed, so that it picks the scripted model.
-fn weft() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_weft"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("OPENAI_") {
-            command.env_remove(&name);
-        }
-    }
-    command.env_remove("RUST_LOG").stdin(Stdio::null());
-    command
-}
-
-fn run(args: &[&str]) -> Output {
-    weft().args(args).output().expect("the weft binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// A fresh path in the temp directory (the file does not exist yet).
 fn temp_path(name: &str) -> PathBuf {

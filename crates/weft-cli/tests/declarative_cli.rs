@@ -2,25 +2,19 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+use common::text;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 fn weft(args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_weft"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("OPENAI_") {
-            command.env_remove(&name);
-        }
-    }
+    let mut command = common::weft();
     command.env_remove("RUST_LOG").stdin(Stdio::null()).args(args).output().expect("the weft binary runs")
 }
 
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(path)
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[test]

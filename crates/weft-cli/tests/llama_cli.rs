@@ -5,11 +5,13 @@
 //! runs them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 #[path = "../../weft-openai/tests/support/llama.rs"]
 mod llama;
 
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use llama::{LlamaServer, Options, peer};
@@ -20,12 +22,7 @@ const RUN_TIMEOUT: Duration = Duration::from_secs(30);
 /// Runs the binary with every OPENAI_* variable removed, then `env` set; returns (success,
 /// stdout, stderr). Killed (and the test failed) after [`RUN_TIMEOUT`].
 fn weft(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_weft"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("OPENAI_") {
-            command.env_remove(&name);
-        }
-    }
+    let mut command = common::weft();
     let mut child = command
         .args(args)
         .envs(env.iter().copied())

@@ -5,6 +5,8 @@
 //! WEFT_MCP_PYTHON); the tests that need them are `#[ignore]`d unless run by `scripts/test`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -43,12 +45,7 @@ struct Run {
 
 /// Runs the binary with `stdin` as input, killed after 60 s.
 fn weft(args: &[&str], stdin: &str) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_weft"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("OPENAI_") {
-            command.env_remove(&name);
-        }
-    }
+    let mut command = common::weft();
     let mut child = command
         .args(args)
         .env_remove("RUST_LOG")

@@ -5,34 +5,16 @@
 // A test helper that fails is a failed test: panicking is the point.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+use common::{run, text, weft};
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-
-/// The binary with every OPENAI_* variable and RUST_LOG removed.
-fn weft() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_weft"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("OPENAI_") {
-            command.env_remove(&name);
-        }
-    }
-    command.env_remove("RUST_LOG").stdin(Stdio::null());
-    command
-}
-
-fn run(args: &[&str]) -> Output {
-    weft().args(args).output().expect("the weft binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// A server that answers each connection with the next raw HTTP response, whatever was asked,
 /// and hands back the request heads it got. It gives up after 30 s without a connection.

@@ -6,7 +6,10 @@
 // A test helper that fails is a failed test: panicking is the point.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::process::{Command, Output, Stdio};
+mod common;
+use common::weft;
+
+use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -38,19 +41,6 @@ async fn receiver() -> (String, Received, AbortOnDropHandle<()>) {
         let _ = axum::serve(listener, app).await;
     });
     (format!("http://{address}"), received, AbortOnDropHandle::new(server))
-}
-
-/// The binary on the scripted model, with no OPENAI_* or OTEL_* variable from the caller.
-fn weft() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_weft"));
-    for (name, _) in std::env::vars_os() {
-        let text = name.to_string_lossy();
-        if text.starts_with("OPENAI_") || text.starts_with("OTEL_") {
-            command.env_remove(&name);
-        }
-    }
-    command.env_remove("RUST_LOG").stdin(Stdio::null());
-    command
 }
 
 /// Runs the command off the runtime's thread (the receiver runs on it).

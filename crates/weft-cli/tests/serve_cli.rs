@@ -4,21 +4,12 @@
 // A test helper that fails is a failed test: panicking is the point.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+use common::weft;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// The binary with every OPENAI_* variable (and WEFT_TOKEN, PORT) removed: the scripted model.
-fn weft() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_weft"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("OPENAI_") {
-            command.env_remove(&name);
-        }
-    }
-    command.env_remove("RUST_LOG").env_remove("WEFT_TOKEN").env_remove("PORT").stdin(Stdio::null());
-    command
-}
 
 /// A running `weft serve`, killed when dropped.
 struct Server {

@@ -4,29 +4,16 @@
 // A test helper that fails is a failed test: panicking is the point.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+use common::{text, weft};
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use weft::{AgentSession, Role};
 
-/// The binary with every OPENAI_* variable removed, so that it picks the scripted model.
-fn weft() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_weft"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("OPENAI_") {
-            command.env_remove(&name);
-        }
-    }
-    command.env_remove("RUST_LOG").stdin(Stdio::null());
-    command
-}
-
 fn run_on(session: &Path, prompt: &str) -> Output {
     weft().args(["run", "--session"]).arg(session).arg(prompt).output().expect("the weft binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn user_turns(path: &Path) -> Vec<String> {

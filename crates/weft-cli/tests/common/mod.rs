@@ -1,0 +1,33 @@
+//! What the CLI tests share: the `weft` binary in a clean environment, and output as text.
+// Each test binary uses its own part of this.
+#![allow(dead_code, clippy::expect_used)]
+
+use std::process::{Command, Output, Stdio};
+
+/// The `weft` binary with every variable that changes what it does removed: `OPENAI_*` (so it
+/// picks the scripted model), `OTEL_*`, `RUST_LOG`, `WEFT_TOKEN`, `WEFT_HISTORY` and `PORT`;
+/// stdin is empty.
+pub fn weft() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_weft"));
+    for (name, _) in std::env::vars_os() {
+        let text = name.to_string_lossy();
+        if text.starts_with("OPENAI_") || text.starts_with("OTEL_") {
+            command.env_remove(&name);
+        }
+    }
+    for name in ["RUST_LOG", "WEFT_TOKEN", "WEFT_HISTORY", "PORT"] {
+        command.env_remove(name);
+    }
+    command.stdin(Stdio::null());
+    command
+}
+
+/// `weft ARGS`, run to the end.
+pub fn run(args: &[&str]) -> Output {
+    weft().args(args).output().expect("the weft binary runs")
+}
+
+/// Bytes of an output as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
