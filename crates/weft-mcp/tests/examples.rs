@@ -5,36 +5,19 @@
 //! run by the MCP conformance suite, `.ci/conformance.sh`.)
 
 mod common;
+#[path = "../../weft/tests/support/examples.rs"]
+mod examples_support;
 
 use std::path::PathBuf;
 use std::process::Output;
 use std::time::Duration;
 
-/// The built example `name`, next to this test binary (`target/debug/deps/…` →
-/// `target/debug/examples/name`).
+/// The built example `name` (see `examples_support::example_path`).
 fn example_path(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let path = profile_dir.join("examples").join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "the example binary {} is missing: `cargo test -p weft-mcp` and `cargo nextest run -p weft-mcp` \
-         build it, or run `cargo build -p weft-mcp --examples`",
-        path.display()
-    );
-    // A run filtered to this test (`--test examples`) does not rebuild the examples: refuse a
-    // binary older than its source rather than test stale code.
-    let source =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(format!("{name}.rs"));
-    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).unwrap();
-    assert!(
-        modified(&path) >= modified(&source),
-        "the example binary {} is older than {}: run `cargo build -p weft-mcp --examples` (unfiltered test \
-         runs build it)",
-        path.display(),
-        source.display()
-    );
-    path
+    examples_support::example_path(
+        name,
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples")),
+    )
 }
 
 /// Runs `mcp_agent` with `args` (and `path` as its PATH when given); fails the test if it runs

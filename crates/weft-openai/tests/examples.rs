@@ -3,6 +3,8 @@
 //! plain and streamed; every call must succeed and the model's answer must show.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../../weft/tests/support/examples.rs"]
+mod examples_support;
 #[path = "support/llama.rs"]
 mod llama;
 
@@ -12,14 +14,12 @@ use std::time::{Duration, Instant};
 
 use llama::{LlamaServer, Options, peer};
 
-/// The built example `name` (`target/debug/deps/<test>` → `target/debug/examples/<name>`); cargo
-/// builds a package's examples before its tests.
+/// The built example `name` (see `examples_support::example_path`).
 fn example_path(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let path = profile_dir.join("examples").join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(path.exists(), "{} is missing: run `cargo build -p weft-openai --examples`", path.display());
-    path
+    examples_support::example_path(
+        name,
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples")),
+    )
 }
 
 #[ignore = "needs llama-server: scripts/test builds it"]
