@@ -8,21 +8,10 @@
 
 weft_openai_sdk_version="3.57.0"   # PyPI: openai
 
-weft_openai_sdk_key="$(printf 'openai=%s v1' "$weft_openai_sdk_version" | sha256sum | cut -c1-16)"
-weft_openai_sdk_dir="${XDG_CACHE_HOME:-$HOME/.cache}/weft/openai-sdk/$weft_openai_sdk_key"
+# shellcheck source=pip-venv.sh
+source "$(dirname "${BASH_SOURCE[0]}")/pip-venv.sh"
+weft_pip_venv openai-sdk openai "$weft_openai_sdk_version"
 
-if [ ! -f "$weft_openai_sdk_dir/.complete" ]; then
-  echo "openai-sdk: installing into $weft_openai_sdk_dir"
-  rm -rf "$weft_openai_sdk_dir"
-  mkdir -p "$weft_openai_sdk_dir"
-  python3 -m venv "$weft_openai_sdk_dir/venv"
-  "$weft_openai_sdk_dir/venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "openai==$weft_openai_sdk_version"
-  touch "$weft_openai_sdk_dir/.complete"
-else
-  echo "openai-sdk: cached in $weft_openai_sdk_dir"
-fi
-
-export WEFT_OPENAI_PYTHON="$weft_openai_sdk_dir/venv/bin/python"
+export WEFT_OPENAI_PYTHON="$WEFT_PIP_VENV/bin/python"
 "$WEFT_OPENAI_PYTHON" -c 'import openai; print("openai", openai.__version__)'
-unset weft_openai_sdk_version weft_openai_sdk_key weft_openai_sdk_dir
+unset weft_openai_sdk_version WEFT_PIP_VENV

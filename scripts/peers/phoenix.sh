@@ -10,21 +10,10 @@
 
 weft_phoenix_version="20.26.1"   # PyPI: arize-phoenix
 
-weft_phoenix_key="$(printf 'arize-phoenix=%s v1' "$weft_phoenix_version" | sha256sum | cut -c1-16)"
-weft_phoenix_dir="${XDG_CACHE_HOME:-$HOME/.cache}/weft/phoenix/$weft_phoenix_key"
+# shellcheck source=pip-venv.sh
+source "$(dirname "${BASH_SOURCE[0]}")/pip-venv.sh"
+weft_pip_venv phoenix arize-phoenix "$weft_phoenix_version"
 
-if [ ! -f "$weft_phoenix_dir/.complete" ]; then
-  echo "phoenix: installing into $weft_phoenix_dir"
-  rm -rf "$weft_phoenix_dir"
-  mkdir -p "$weft_phoenix_dir"
-  python3 -m venv "$weft_phoenix_dir/venv"
-  "$weft_phoenix_dir/venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "arize-phoenix==$weft_phoenix_version"
-  touch "$weft_phoenix_dir/.complete"
-else
-  echo "phoenix: cached in $weft_phoenix_dir"
-fi
-
-export WEFT_PHOENIX="$weft_phoenix_dir/venv/bin/phoenix"
+export WEFT_PHOENIX="$WEFT_PIP_VENV/bin/phoenix"
 echo "phoenix: arize-phoenix $weft_phoenix_version"
-unset weft_phoenix_version weft_phoenix_key weft_phoenix_dir
+unset weft_phoenix_version WEFT_PIP_VENV
