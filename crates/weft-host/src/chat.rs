@@ -63,6 +63,7 @@ pub(crate) async fn create(
         options,
         timeout: state.config.run_timeout,
         cancel: state.cancel_runs.clone(),
+        stop: None,
         permit,
         id: id.clone(),
     });
@@ -75,11 +76,12 @@ pub(crate) async fn create(
         while let Some(event) = events.next().await {
             match event {
                 RunEvent::Usage(u) => add(&mut usage, u),
-                RunEvent::Finished(session) => {
+                RunEvent::Finished { session, incomplete } => {
                     let text = session.messages.last().map(Message::text).unwrap_or_default();
+                    let finish_reason = finish_reason(incomplete);
                     return Ok(axum::Json(json!({
                         "id": id, "object": "chat.completion", "created": created, "model": model,
-                        "choices": [{"index": 0, "finish_reason": "stop", "logprobs": null,
+                        "choices": [{"index": 0, "finish_reason": finish_reason, "logprobs": null,
                                      "message": {"role": "assistant", "content": text, "refusal": null}}],
                         "usage": usage_json(&usage),
                     }))
@@ -102,7 +104,9 @@ pub(crate) async fn create(
         while let Some(event) = events.next().await {
             match event {
                 RunEvent::Text(text) => yield data(chunk(json!({"content": text}), None)),
-                RunEvent::Finished(_) => yield data(chunk(json!({}), Some("stop"))),
+                RunEvent::Finished { incomplete, .. } => {
+                    yield data(chunk(json!({}), Some(finish_reason(incomplete))));
+                }
                 RunEvent::Failed(failure) => yield data(ApiError::internal(failure.message()).body()),
                 _ => {}
             }
@@ -110,6 +114,15 @@ pub(crate) async fn create(
         yield Ok(Event::default().data("[DONE]"));
     };
     Ok(Sse::new(sse).keep_alive(KeepAlive::new().interval(state.config.keep_alive)).into_response())
+}
+
+/// The `finish_reason` of a run that ended, cut short or not.
+fn finish_reason(incomplete: Option<&str>) -> &'static str {
+    match incomplete {
+        None => "stop",
+        Some("content_filter") => "content_filter",
+        Some(_) => "length",
+    }
 }
 
 fn data(value: Value) -> Result<Event, Infallible> {

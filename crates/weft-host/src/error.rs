@@ -33,6 +33,17 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request_error", None, message.into())
     }
 
+    /// 400: the request is malformed in parameter `param`.
+    pub(crate) fn invalid_param(message: impl Into<String>, param: &'static str) -> Self {
+        Self::invalid(message).with_param(param)
+    }
+
+    /// The same error, naming parameter `param`.
+    pub(crate) fn with_param(mut self, param: &'static str) -> Self {
+        self.param = Some(param);
+        self
+    }
+
     /// 404: `model` names no agent served here.
     pub(crate) fn unknown_model(model: &str) -> Self {
         let mut error = Self::new(
@@ -103,6 +114,18 @@ impl ApiError {
             "param": self.param,
             "code": self.code,
         }})
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(error: crate::store::StoreError) -> Self {
+        match error {
+            crate::store::StoreError::TooLarge { .. } => Self::invalid(error.to_string()),
+            crate::store::StoreError::Backend(_) => {
+                tracing::error!("the store failed: {error}");
+                Self::internal("The conversation store failed; the server's log has the details")
+            }
+        }
     }
 }
 

@@ -28,6 +28,7 @@
 //! traces or secrets (the details go to the log). A client that disconnects drops its run.
 
 mod chat;
+mod conversations;
 mod error;
 mod guard;
 mod responses;
@@ -46,10 +47,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use weft_core::Agent;
 
 pub use error::HostError;
-pub use store::{InMemoryStore, SessionStore, StoreError, StoredConversation};
+#[cfg(feature = "sqlite")]
+pub use store::SqliteStore;
+pub use store::{Conversation, InMemoryStore, SessionStore, StoreError, StoredResponse};
 
 use error::ApiError;
 
@@ -112,6 +116,10 @@ pub(crate) struct HostState {
     pub(crate) cancel_runs: CancellationToken,
     /// When the host started (Unix seconds), the `created` of its models.
     pub(crate) started_at: u64,
+    /// The tasks of background responses (closed and awaited by a shutdown).
+    pub(crate) tasks: TaskTracker,
+    /// The background runs still going, to cancel by id.
+    pub(crate) background: responses::BackgroundRuns,
 }
 
 impl HostState {
@@ -181,6 +189,8 @@ impl Host {
             stopping: CancellationToken::new(),
             cancel_runs: CancellationToken::new(),
             started_at,
+            tasks: TaskTracker::new(),
+            background: responses::BackgroundRuns::default(),
         })
     }
 
@@ -190,8 +200,8 @@ impl Host {
     }
 
     /// Serves on `listener` until `shutdown` completes; then stops accepting, lets in-flight
-    /// runs finish within [`HostConfig::grace`], cancels those left and returns once every
-    /// connection is closed.
+    /// runs (background ones too) finish within [`HostConfig::grace`], cancels those left and
+    /// returns once every connection is closed and every background run has recorded its end.
     pub async fn serve(
         self,
         listener: tokio::net::TcpListener,
@@ -201,34 +211,51 @@ impl Host {
         let grace = state.config.grace;
         let stopping = state.stopping.clone();
         let cancel_runs = state.cancel_runs.clone();
+        let tasks = state.tasks.clone();
         let signal = stopping.clone();
         let server = axum::serve(listener, router(state))
             .with_graceful_shutdown(async move { signal.cancelled().await })
             .into_future();
         tokio::pin!(server);
         tokio::select! {
-            result = &mut server => return result.map_err(HostError::Io),
+            result = &mut server => {
+                tasks.close();
+                cancel_runs.cancel();
+                tasks.wait().await;
+                return result.map_err(HostError::Io);
+            }
             () = shutdown => {}
         }
         tracing::info!("shutting down: no new connections; in-flight runs have {grace:?}");
         stopping.cancel();
-        tokio::select! {
-            result = &mut server => return result.map_err(HostError::Io),
-            () = tokio::time::sleep(grace) => {}
+        tasks.close();
+        let deadline = tokio::time::Instant::now() + grace;
+        // The server's result, once it ended (a finished future must not be polled again).
+        let mut ended: Option<std::io::Result<()>> = None;
+        let drained = async {
+            ended = Some((&mut server).await);
+            tasks.wait().await;
+        };
+        if tokio::time::timeout_at(deadline, drained).await.is_ok() {
+            return ended.unwrap_or(Ok(())).map_err(HostError::Io);
         }
         tracing::warn!("grace period over: cancelling the runs still going");
         cancel_runs.cancel();
         // Cancelled runs end at once; a client that stops reading could still hold its
         // connection open, so the wait for the last connections is bounded too.
-        match tokio::time::timeout(CLOSE_WAIT, server).await {
-            Ok(result) => result.map_err(HostError::Io),
-            Err(_) => {
-                tracing::warn!(
-                    "connections still open {CLOSE_WAIT:?} after the runs were cancelled: leaving them"
-                );
-                Ok(())
+        let closed = async {
+            if ended.is_none() {
+                ended = Some((&mut server).await);
             }
+            tasks.wait().await;
+        };
+        if tokio::time::timeout(CLOSE_WAIT, closed).await.is_err() {
+            tracing::warn!(
+                "connections still open {CLOSE_WAIT:?} after the runs were cancelled: leaving them"
+            );
+            return Ok(());
         }
+        ended.unwrap_or(Ok(())).map_err(HostError::Io)
     }
 }
 
@@ -236,8 +263,9 @@ impl Host {
 fn router(state: Arc<HostState>) -> Router {
     let v1 = Router::new()
         .route("/models", get(list_models))
-        .route("/responses", post(responses::create))
         .route("/chat/completions", post(chat::create))
+        .merge(responses::routes())
+        .merge(conversations::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::require_token));
     let mut app = Router::new()
         .nest("/v1", v1)

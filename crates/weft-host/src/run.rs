@@ -1,6 +1,10 @@
 //! One agent run as the protocols see it: a stream of [`RunEvent`]s that owns the agent, the
 //! session and the run's permit. Dropping the stream drops the run (its model call and tools): a
 //! client that disconnects cancels its run, and no task is left behind.
+//!
+//! A run that hits the model's output limit (`finish_reason: length`) or the agent's
+//! `max_iterations` ends [`RunEvent::Finished`] with `incomplete` set: its conversation is kept,
+//! cut short.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +12,10 @@ use std::time::Duration;
 use futures::{Stream, StreamExt};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::sync::CancellationToken;
-use weft_core::{Agent, AgentSession, ChatOptions, Content, FunctionCall, FunctionResult, Message, Usage};
+use weft_core::{
+    Agent, AgentError, AgentSession, ChatOptions, Content, FinishReason, FunctionCall, FunctionResult,
+    Message, Usage,
+};
 
 /// What happened in a run, in order.
 #[derive(Debug)]
@@ -21,8 +28,14 @@ pub(crate) enum RunEvent {
     Result(FunctionResult),
     /// Tokens used by one model call.
     Usage(Usage),
-    /// The run ended; the session holds the whole conversation.
-    Finished(Box<AgentSession>),
+    /// The run ended; the session holds the whole conversation. `incomplete` says why the answer
+    /// is cut short (`max_output_tokens`, `content_filter`, `max_iterations`), if it is.
+    Finished {
+        /// The conversation after the run.
+        session: Box<AgentSession>,
+        /// Why the answer is incomplete, if it is.
+        incomplete: Option<&'static str>,
+    },
     /// The run did not end well; the session is left as it was.
     Failed(RunFailure),
 }
@@ -37,6 +50,8 @@ pub(crate) enum RunFailure {
     Timeout(Duration),
     /// The server shut down before the run ended.
     Shutdown,
+    /// The client cancelled the run (`POST /v1/responses/{id}/cancel`).
+    Cancelled,
 }
 
 impl RunFailure {
@@ -48,6 +63,7 @@ impl RunFailure {
                 format!("The run took longer than the server's limit of {} s", limit.as_secs())
             }
             RunFailure::Shutdown => "The server shut down before the run ended".into(),
+            RunFailure::Cancelled => "The run was cancelled".into(),
         }
     }
 }
@@ -60,6 +76,8 @@ pub(crate) struct RunSpec {
     pub(crate) options: ChatOptions,
     pub(crate) timeout: Duration,
     pub(crate) cancel: CancellationToken,
+    /// Cancelled when the client cancels the run (a background response).
+    pub(crate) stop: Option<CancellationToken>,
     pub(crate) permit: OwnedSemaphorePermit,
     /// The id the log names the run by.
     pub(crate) id: String,
@@ -68,16 +86,20 @@ pub(crate) struct RunSpec {
 /// The run's events; the last one is [`RunEvent::Finished`] or [`RunEvent::Failed`].
 pub(crate) fn run_events(spec: RunSpec) -> impl Stream<Item = RunEvent> + Send + 'static {
     async_stream::stream! {
-        let RunSpec { agent, mut session, input, options, timeout, cancel, permit, id } = spec;
+        let RunSpec { agent, mut session, input, options, timeout, cancel, stop, permit, id } = spec;
         let _permit = permit;
         let deadline = tokio::time::Instant::now() + timeout;
         let mut failure = None;
+        let mut finish_reason = None;
+        let mut partial = None;
+        let stop = stop.unwrap_or_default();
         {
-            let mut updates = agent.run_messages_stream(&mut session, input, options);
+            let mut updates = agent.run_messages_stream(&mut session, input.clone(), options);
             loop {
                 let next = tokio::select! {
                     biased;
                     () = cancel.cancelled() => Err(RunFailure::Shutdown),
+                    () = stop.cancelled() => Err(RunFailure::Cancelled),
                     next = tokio::time::timeout_at(deadline, updates.next()) => {
                         next.map_err(|_| RunFailure::Timeout(timeout))
                     }
@@ -85,6 +107,11 @@ pub(crate) fn run_events(spec: RunSpec) -> impl Stream<Item = RunEvent> + Send +
                 let update = match next {
                     Ok(Some(Ok(update))) => update,
                     Ok(None) => break,
+                    Ok(Some(Err(AgentError::MaxIterations { response, .. }))) => {
+                        // The agent kept calling tools: what it did so far is kept, cut short.
+                        partial = Some(response.messages);
+                        break;
+                    }
                     Ok(Some(Err(error))) => {
                         tracing::warn!(run = %id, agent = agent.name(), "run failed: {error}");
                         failure = Some(RunFailure::Agent);
@@ -96,6 +123,9 @@ pub(crate) fn run_events(spec: RunSpec) -> impl Stream<Item = RunEvent> + Send +
                         break;
                     }
                 };
+                if update.finish_reason.is_some() {
+                    finish_reason = update.finish_reason;
+                }
                 for content in update.contents {
                     match content {
                         Content::Text { text } if !text.is_empty() => yield RunEvent::Text(text),
@@ -107,9 +137,21 @@ pub(crate) fn run_events(spec: RunSpec) -> impl Stream<Item = RunEvent> + Send +
                 }
             }
         }
-        match failure {
-            None => yield RunEvent::Finished(Box::new(session)),
-            Some(failure) => yield RunEvent::Failed(failure),
+        match (failure, partial) {
+            (Some(failure), _) => yield RunEvent::Failed(failure),
+            (None, Some(messages)) => {
+                session.messages.extend(input);
+                session.messages.extend(messages);
+                yield RunEvent::Finished { session: Box::new(session), incomplete: Some("max_iterations") };
+            }
+            (None, None) => {
+                let incomplete = match finish_reason {
+                    Some(FinishReason::Length) => Some("max_output_tokens"),
+                    Some(FinishReason::ContentFilter) => Some("content_filter"),
+                    _ => None,
+                };
+                yield RunEvent::Finished { session: Box::new(session), incomplete };
+            }
         }
     }
 }

@@ -7,23 +7,10 @@ mod common;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use common::{HangingAgent, TestHost, sse_data};
+use common::{HangingAgent, TestHost, eventually, post, sse_data};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use weft_host::HostConfig;
-
-async fn post(url: &str, body: Value) -> reqwest::Response {
-    reqwest::Client::new().post(url).json(&body).send().await.unwrap()
-}
-
-/// Waits (up to 10 s) until `check` holds.
-async fn eventually(what: &str, check: impl Fn() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !check() {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 #[tokio::test]
 async fn responses_json_answers_with_tool_call_items() {

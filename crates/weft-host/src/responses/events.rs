@@ -14,14 +14,25 @@ struct OpenMessage {
     text: String,
 }
 
+/// The request's fields a response object echoes.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ResponseMeta {
+    pub(crate) model: String,
+    pub(crate) previous_response_id: Option<String>,
+    pub(crate) conversation: Option<String>,
+    pub(crate) store: bool,
+    pub(crate) background: bool,
+    pub(crate) max_output_tokens: Option<u32>,
+}
+
 /// Builds the events and the response object of one run.
 pub(crate) struct ResponseBuilder {
     id: String,
-    model: String,
+    meta: ResponseMeta,
     created_at: u64,
-    previous_response_id: Option<String>,
-    store: bool,
     sequence: u64,
+    /// The response object once the run ended.
+    ended: Option<Value>,
     output: Vec<Value>,
     message: Option<OpenMessage>,
     usage: Usage,
@@ -29,14 +40,13 @@ pub(crate) struct ResponseBuilder {
 
 impl ResponseBuilder {
     /// A builder for response `id` of agent `model`.
-    pub(crate) fn new(id: String, model: String, previous_response_id: Option<String>, store: bool) -> Self {
+    pub(crate) fn new(id: String, meta: ResponseMeta) -> Self {
         Self {
             id,
-            model,
+            meta,
             created_at: crate::run::unix_now(),
-            previous_response_id,
-            store,
             sequence: 0,
+            ended: None,
             output: Vec::new(),
             message: None,
             usage: Usage::default(),
@@ -48,6 +58,16 @@ impl ResponseBuilder {
         &self.id
     }
 
+    /// The output items so far.
+    pub(crate) fn output(&self) -> &[Value] {
+        &self.output
+    }
+
+    /// The response object once the run ended.
+    pub(crate) fn ended(&self) -> Option<&Value> {
+        self.ended.as_ref()
+    }
+
     fn event(&mut self, kind: &str, mut fields: Value) -> Value {
         if let Value::Object(map) = &mut fields {
             map.insert("type".into(), kind.into());
@@ -57,9 +77,10 @@ impl ResponseBuilder {
         fields
     }
 
-    /// The response object with `status` (and `error` when failed).
-    pub(crate) fn response(&self, status: &str, error: Option<Value>) -> Value {
-        let done = status == "completed";
+    /// The response object with `status` (and `error` when failed, `incomplete_details` when
+    /// cut short).
+    pub(crate) fn response(&self, status: &str, error: Option<Value>, incomplete: Option<&str>) -> Value {
+        let done = matches!(status, "completed" | "incomplete");
         let output_text: String = self
             .output
             .iter()
@@ -74,16 +95,18 @@ impl ResponseBuilder {
             "status": status,
             "completed_at": if done { Some(crate::run::unix_now()) } else { None },
             "error": error,
-            "incomplete_details": null,
+            "incomplete_details": incomplete.map(|reason| json!({"reason": reason})),
             "instructions": null,
-            "max_output_tokens": null,
+            "max_output_tokens": self.meta.max_output_tokens,
             "metadata": {},
-            "model": self.model,
+            "model": self.meta.model,
             "output": self.output,
             "output_text": output_text,
             "parallel_tool_calls": true,
-            "previous_response_id": self.previous_response_id,
-            "store": self.store,
+            "previous_response_id": self.meta.previous_response_id,
+            "conversation": self.meta.conversation.as_ref().map(|id| json!({"id": id})),
+            "background": self.meta.background,
+            "store": self.meta.store,
             "temperature": null,
             "text": {"format": {"type": "text"}},
             "tool_choice": "auto",
@@ -96,7 +119,7 @@ impl ResponseBuilder {
 
     /// `response.created` and `response.in_progress`.
     pub(crate) fn start(&mut self) -> Vec<Value> {
-        let response = self.response("in_progress", None);
+        let response = self.response("in_progress", None, None);
         let created = self.event("response.created", json!({"response": response}));
         let in_progress = self.event("response.in_progress", json!({"response": response}));
         vec![created, in_progress]
@@ -114,7 +137,7 @@ impl ResponseBuilder {
                 self.usage.total_tokens += usage.total_tokens;
                 Vec::new()
             }
-            RunEvent::Finished(_) => self.complete(),
+            RunEvent::Finished { incomplete, .. } => self.complete(incomplete),
             RunEvent::Failed(failure) => self.fail(failure),
         }
     }
@@ -201,17 +224,28 @@ impl ResponseBuilder {
         events
     }
 
-    fn complete(&mut self) -> Vec<Value> {
+    fn complete(&mut self, incomplete: Option<&str>) -> Vec<Value> {
         let mut events = self.close_message();
-        let response = self.response("completed", None);
-        events.push(self.event("response.completed", json!({"response": response})));
+        let (status, kind) = match incomplete {
+            None => ("completed", "response.completed"),
+            Some(_) => ("incomplete", "response.incomplete"),
+        };
+        let response = self.response(status, None, incomplete);
+        self.ended = Some(response.clone());
+        events.push(self.event(kind, json!({"response": response})));
         events
     }
 
     fn fail(&mut self, failure: RunFailure) -> Vec<Value> {
         let mut events = self.close_message();
+        if failure == RunFailure::Cancelled {
+            // Only background responses are cancelled, and no stream is watching them.
+            self.ended = Some(self.response("cancelled", None, None));
+            return events;
+        }
         let error = json!({"code": "server_error", "message": failure.message()});
-        let response = self.response("failed", Some(error));
+        let response = self.response("failed", Some(error), None);
+        self.ended = Some(response.clone());
         events.push(self.event("response.failed", json!({"response": response})));
         events
     }

@@ -1,30 +1,55 @@
 //! `POST /v1/responses`: the OpenAI Responses protocol, as JSON or SSE (`stream: true`), with
-//! `previous_response_id` continuing a stored conversation.
+//! `previous_response_id` or `conversation` continuing a stored conversation, and
+//! `background: true` runs owned by the host (see [`stored`] for `GET`, `DELETE`, `cancel` and
+//! `input_items`).
 //!
 //! What the host reads of the request: `model` (the agent), `input` (a string or input items:
 //! messages, `function_call` and `function_call_output` items), `stream`, `previous_response_id`,
-//! `store`, `temperature`, `top_p`, `max_output_tokens`. The agent's own instructions and tools
-//! apply; a request's `instructions` and `tools` are not used in this version.
+//! `conversation` (an id or `{"id"}`), `store`, `background`, `temperature`, `top_p`,
+//! `max_output_tokens`. The agent's own instructions and tools apply; a request's
+//! `instructions` and `tools` are not used in this version.
+//!
+//! # What a turn keeps
+//!
+//! A turn is all or nothing for the conversation it continues. Only when the run ends — completed,
+//! or `incomplete` (cut short by `max_output_tokens` or the agent's `max_iterations`, with what it
+//! did so far) — are its input items and output items appended to the `conversation`, and the
+//! conversation after it kept for `previous_response_id`.
+//!
+//! - A run that fails, passes its deadline or is cut by a shutdown leaves the conversation as it
+//!   was; its response is stored with status `failed` (and its partial output) but cannot be
+//!   continued.
+//! - A background run cancelled by `POST /v1/responses/{id}/cancel` is stored with status
+//!   `cancelled` and the output streamed so far; the conversation is left as it was.
+//! - A client that disconnects from a JSON or streamed (non-background) run drops the run: nothing
+//!   of the turn is kept (no stored response, no conversation items).
 
+mod background;
 mod events;
+pub(crate) mod items;
+pub(crate) mod stored;
 
 use std::convert::Infallible;
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::Value;
-use weft_core::{AgentSession, ChatOptions, Content, FunctionCall, FunctionResult, Message, Role};
+use weft_core::{AgentSession, ChatOptions, Message};
 
 use crate::HostState;
 use crate::error::ApiError;
 use crate::guard::{JsonBody, run_permit};
 use crate::run::{RunEvent, RunSpec, new_id, run_events};
-use crate::store::StoredConversation;
-use events::ResponseBuilder;
+use crate::store::{ItemQuery, StoredResponse};
+use events::{ResponseBuilder, ResponseMeta};
+
+pub(crate) use background::BackgroundRuns;
 
 /// The fields of a Responses request the host reads.
 #[derive(Debug, Deserialize)]
@@ -37,7 +62,11 @@ pub(crate) struct CreateResponse {
     #[serde(default)]
     previous_response_id: Option<String>,
     #[serde(default)]
+    conversation: Option<ConversationRef>,
+    #[serde(default)]
     store: Option<bool>,
+    #[serde(default)]
+    background: bool,
     #[serde(default)]
     temperature: Option<f32>,
     #[serde(default)]
@@ -54,35 +83,122 @@ enum Input {
     Items(Vec<Value>),
 }
 
-/// The handler.
+/// `conversation`: its id, or `{"id": …}`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum ConversationRef {
+    Id(String),
+    Object { id: String },
+}
+
+/// What ends a turn: where its response and items are kept.
+pub(crate) struct Turn {
+    state: Arc<HostState>,
+    id: String,
+    agent: String,
+    store: bool,
+    input_items: Vec<Value>,
+    conversation: Option<String>,
+}
+
+impl Turn {
+    /// Keeps what the run that ended in `builder` leaves (see the module docs): the response
+    /// when `store`, the turn's items in the conversation when the run ended well. Failures are
+    /// logged: the answer stands.
+    async fn end(&self, builder: &ResponseBuilder, session: Option<AgentSession>) {
+        let Some(response) = builder.ended() else { return };
+        if let (Some(conversation), Some(_)) = (&self.conversation, &session) {
+            let mut items = self.input_items.clone();
+            items.extend(builder.output().iter().filter(|item| !item.is_null()).cloned());
+            match self.state.store.append_items(conversation, items).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(response = %self.id, "the conversation was deleted during the turn")
+                }
+                Err(error) => tracing::error!(response = %self.id, "appending the turn's items: {error}"),
+            }
+        }
+        if self.store {
+            self.put(response.clone(), session).await;
+        }
+    }
+
+    /// Stores the response object `response`.
+    async fn put(&self, response: Value, session: Option<AgentSession>) {
+        let stored = StoredResponse {
+            agent: self.agent.clone(),
+            response,
+            input_items: self.input_items.clone(),
+            session,
+        };
+        if let Err(error) = self.state.store.put_response(&self.id, stored).await {
+            tracing::error!(response = %self.id, "storing the response: {error}");
+        }
+    }
+
+    /// Passes `event` to `builder`, ending the turn when it is the last; the protocol's events.
+    async fn on(&self, builder: &mut ResponseBuilder, event: RunEvent) -> Vec<Value> {
+        let session = match &event {
+            RunEvent::Finished { session, .. } => Some(Some((**session).clone())),
+            RunEvent::Failed(_) => Some(None),
+            _ => None,
+        };
+        let events = builder.on(event);
+        if let Some(session) = session {
+            self.end(builder, session).await;
+        }
+        events
+    }
+}
+
+/// The routes, under `/v1`.
+pub(crate) fn routes() -> Router<Arc<HostState>> {
+    Router::new()
+        .route("/responses", post(create))
+        .route("/responses/{id}", get(stored::get).delete(stored::delete))
+        .route("/responses/{id}/input_items", get(stored::input_items))
+        .route("/responses/{id}/cancel", post(stored::cancel))
+}
+
+/// `POST /v1/responses`.
 pub(crate) async fn create(
     State(state): State<Arc<HostState>>,
     JsonBody(request): JsonBody<CreateResponse>,
 ) -> Result<Response, ApiError> {
     let agent = state.agent(&request.model)?;
-    let input = match request.input {
+    let input_items = match &request.input {
         None => Vec::new(),
-        Some(Input::Text(text)) => vec![Message::user(text)],
-        Some(Input::Items(items)) => items.iter().map(input_item).collect::<Result<_, _>>()?,
+        Some(Input::Text(text)) => vec![items::text_item(text)],
+        Some(Input::Items(given)) => given.iter().map(items::normalize).collect::<Result<_, _>>()?,
     };
-    if input.is_empty() {
+    if input_items.is_empty() {
         return Err(ApiError::invalid("`input` is empty: give the text or the items to answer"));
     }
-    let session = match &request.previous_response_id {
-        None => AgentSession::new(),
-        Some(previous) => {
-            let stored = state.store.load(previous).await.map_err(|error| {
-                tracing::error!("loading a conversation: {error}");
-                ApiError::internal("The conversation store failed")
-            })?;
-            let Some(stored) = stored else {
-                let mut error =
-                    ApiError::not_found(format!("Previous response with id '{previous}' not found."));
-                error.param = Some("previous_response_id");
-                return Err(error);
-            };
-            stored.session
+    let input: Vec<Message> = input_items.iter().map(items::to_message).collect::<Result<_, _>>()?;
+    let store = request.store.unwrap_or(true);
+    if request.background && !store {
+        return Err(ApiError::invalid_param("background responses need `store: true`", "background"));
+    }
+    if request.background && request.stream {
+        return Err(ApiError::invalid_param(
+            "streamed background responses are not supported: poll GET /v1/responses/{id} instead",
+            "stream",
+        ));
+    }
+    let conversation = request.conversation.map(|c| match c {
+        ConversationRef::Id(id) | ConversationRef::Object { id } => id,
+    });
+    let session = match (&request.previous_response_id, &conversation) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid_param(
+                "Mutually exclusive parameters: Ensure you are only providing one of: 'previous_response_id' \
+                 or 'conversation'.",
+                "conversation",
+            ));
         }
+        (Some(previous), None) => previous_session(&state, previous).await?,
+        (None, Some(conversation)) => conversation_session(&state, conversation).await?,
+        (None, None) => AgentSession::new(),
     };
     let permit = run_permit(&state)?;
     let options = ChatOptions {
@@ -91,33 +207,46 @@ pub(crate) async fn create(
         max_tokens: request.max_output_tokens,
         ..ChatOptions::default()
     };
-    let store = request.store.unwrap_or(true);
-    let mut builder =
-        ResponseBuilder::new(new_id("resp"), request.model.clone(), request.previous_response_id, store);
-    let events = run_events(RunSpec {
+    let meta = ResponseMeta {
+        model: request.model.clone(),
+        previous_response_id: request.previous_response_id,
+        conversation: conversation.clone(),
+        store,
+        background: request.background,
+        max_output_tokens: request.max_output_tokens,
+    };
+    let mut builder = ResponseBuilder::new(new_id("resp"), meta);
+    let turn = Turn {
+        state: state.clone(),
+        id: builder.id().to_string(),
+        agent: request.model,
+        store,
+        input_items,
+        conversation,
+    };
+    let spec = RunSpec {
         agent,
         session,
         input,
         options,
         timeout: state.config.run_timeout,
         cancel: state.cancel_runs.clone(),
+        stop: None,
         permit,
         id: builder.id().to_string(),
-    });
-    let agent_name = request.model;
+    };
 
+    if request.background {
+        return background::start(turn, builder, spec).await;
+    }
+    let events = run_events(spec);
     if !request.stream {
         let mut events = std::pin::pin!(events);
-        let mut last = Value::Null;
         while let Some(event) = events.next().await {
-            if let RunEvent::Finished(session) = &event {
-                save(&state, store, builder.id(), &agent_name, session).await;
-            }
-            if let Some(end) = builder.on(event).pop() {
-                last = end;
-            }
+            turn.on(&mut builder, event).await;
         }
-        return Ok(axum::Json(last["response"].clone()).into_response());
+        let response = builder.ended().cloned().unwrap_or(Value::Null);
+        return Ok(axum::Json(response).into_response());
     }
 
     let keep_alive = state.config.keep_alive;
@@ -127,10 +256,7 @@ pub(crate) async fn create(
         }
         let mut events = std::pin::pin!(events);
         while let Some(event) = events.next().await {
-            if let RunEvent::Finished(session) = &event {
-                save(&state, store, builder.id(), &agent_name, session).await;
-            }
-            for event in builder.on(event) {
+            for event in turn.on(&mut builder, event).await {
                 yield sse_event(event);
             }
         }
@@ -138,74 +264,34 @@ pub(crate) async fn create(
     Ok(Sse::new(sse).keep_alive(KeepAlive::new().interval(keep_alive)).into_response())
 }
 
+/// The conversation after response `previous`, or a 404 naming the parameter.
+async fn previous_session(state: &HostState, previous: &str) -> Result<AgentSession, ApiError> {
+    let not_found = || {
+        ApiError::not_found(format!("Previous response with id '{previous}' not found."))
+            .with_param("previous_response_id")
+    };
+    let stored = state.store.get_response(previous).await?.ok_or_else(not_found)?;
+    let status = stored.status().to_string();
+    stored.session.ok_or_else(|| {
+        ApiError::invalid_param(
+            format!("Previous response '{previous}' has status '{status}': only an ended response can be continued"),
+            "previous_response_id",
+        )
+    })
+}
+
+/// The conversation `id` as the agent's session, or a 404 naming the parameter.
+async fn conversation_session(state: &HostState, id: &str) -> Result<AgentSession, ApiError> {
+    let page = state.store.list_items(id, ItemQuery::all()).await?.ok_or_else(|| {
+        ApiError::not_found(format!("Conversation with id '{id}' not found.")).with_param("conversation")
+    })?;
+    let mut session = AgentSession::new();
+    session.messages = page.items.iter().map(items::to_message).collect::<Result<_, _>>()?;
+    Ok(session)
+}
+
 /// One SSE event: `event: TYPE` and the JSON (which carries `type` too, as OpenAI sends it).
 fn sse_event(data: Value) -> Result<Event, Infallible> {
     let kind = data["type"].as_str().unwrap_or("message").to_string();
     Ok(Event::default().event(kind).data(data.to_string()))
-}
-
-/// Keeps the conversation after response `id` (a failure is logged: the answer stands).
-async fn save(state: &HostState, store: bool, id: &str, agent: &str, session: &AgentSession) {
-    if !store {
-        return;
-    }
-    let conversation = StoredConversation { agent: agent.to_string(), session: session.clone() };
-    if let Err(error) = state.store.save(id, conversation).await {
-        tracing::error!(response = id, "saving the conversation: {error}");
-    }
-}
-
-/// One input item as a message.
-fn input_item(item: &Value) -> Result<Message, ApiError> {
-    let kind = item.get("type").and_then(Value::as_str).unwrap_or("message");
-    match kind {
-        "message" => {
-            let role = match item.get("role").and_then(Value::as_str) {
-                Some("user") => Role::User,
-                Some("assistant") => Role::Assistant,
-                Some("system" | "developer") => Role::System,
-                other => {
-                    return Err(ApiError::invalid(format!(
-                        "input message role {other:?} is not one of user, assistant, system, developer"
-                    )));
-                }
-            };
-            Ok(Message::new(role, vec![Content::text(content_text(item.get("content"))?)]))
-        }
-        "function_call" => {
-            let field = |name: &str| item.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
-            let call = FunctionCall::from_raw_arguments(field("call_id"), field("name"), &field("arguments"));
-            Ok(Message::new(Role::Assistant, vec![Content::FunctionCall(call)]))
-        }
-        "function_call_output" => {
-            let call_id = item.get("call_id").and_then(Value::as_str).unwrap_or_default();
-            let output = content_text(item.get("output"))?;
-            let result = FunctionResult::ok(call_id, Value::String(output));
-            Ok(Message::new(Role::Tool, vec![Content::FunctionResult(result)]))
-        }
-        other => Err(ApiError::invalid(format!("input items of type '{other}' are not supported"))),
-    }
-}
-
-/// The text of a `content` (a string, or parts with `text`).
-fn content_text(content: Option<&Value>) -> Result<String, ApiError> {
-    match content {
-        Some(Value::String(text)) => Ok(text.clone()),
-        Some(Value::Array(parts)) => {
-            let mut text = String::new();
-            for part in parts {
-                match part.get("text").and_then(Value::as_str) {
-                    Some(piece) => text.push_str(piece),
-                    None => {
-                        let kind = part.get("type").and_then(Value::as_str).unwrap_or("unknown");
-                        return Err(ApiError::invalid(format!(
-                            "content parts of type '{kind}' are not supported"
-                        )));
-                    }
-                }
-            }
-            Ok(text)
-        }
-        _ => Err(ApiError::invalid("a message's `content` must be text or a list of text parts")),
-    }
 }

@@ -183,3 +183,97 @@ impl Agent for FailingAgent {
         Box::pin(futures::stream::iter([Ok(AgentResponseUpdate::text("partial")), Err(secret_error())]))
     }
 }
+
+/// An agent whose answers are cut short: by the model's output limit (`finish_reason: length`),
+/// or, with `iterations`, by its `max_iterations` after one tool call and its result.
+pub struct CutShortAgent {
+    pub iterations: bool,
+}
+
+#[async_trait]
+impl Agent for CutShortAgent {
+    fn name(&self) -> &str {
+        "cut"
+    }
+    async fn run_messages(
+        &self,
+        _session: &mut AgentSession,
+        _messages: Vec<Message>,
+        _options: ChatOptions,
+    ) -> Result<AgentResponse, AgentError> {
+        Err(secret_error())
+    }
+    fn run_messages_stream<'a>(
+        &'a self,
+        session: &'a mut AgentSession,
+        messages: Vec<Message>,
+        _options: ChatOptions,
+    ) -> BoxStream<'a, Result<AgentResponseUpdate, AgentError>> {
+        if self.iterations {
+            let call =
+                weft_core::FunctionCall::new("call_1", "get_weather", serde_json::json!({"city": "Paris"}));
+            let result = weft_core::FunctionResult::ok("call_1", Value::String("sunny".into()));
+            let partial = AgentResponse {
+                messages: vec![
+                    Message::new(
+                        weft_core::Role::Assistant,
+                        vec![weft_core::Content::FunctionCall(call.clone())],
+                    ),
+                    Message::new(
+                        weft_core::Role::Tool,
+                        vec![weft_core::Content::FunctionResult(result.clone())],
+                    ),
+                ],
+                ..AgentResponse::default()
+            };
+            let error =
+                AgentError::MaxIterations { agent: "cut".into(), limit: 1, response: Box::new(partial) };
+            return Box::pin(futures::stream::iter([
+                Ok(update(weft_core::Role::Assistant, weft_core::Content::FunctionCall(call))),
+                Ok(update(weft_core::Role::Tool, weft_core::Content::FunctionResult(result))),
+                Err(error),
+            ]));
+        }
+        session.messages.extend(messages);
+        session.messages.push(Message::assistant("The answer is cut"));
+        let mut last = AgentResponseUpdate::text(" is cut");
+        last.finish_reason = Some(weft_core::FinishReason::Length);
+        Box::pin(futures::stream::iter([Ok(AgentResponseUpdate::text("The answer")), Ok(last)]))
+    }
+}
+
+fn update(role: weft_core::Role, content: weft_core::Content) -> AgentResponseUpdate {
+    AgentResponseUpdate { role: Some(role), contents: vec![content], ..AgentResponseUpdate::default() }
+}
+
+/// A JSON POST.
+pub async fn post(url: &str, body: Value) -> reqwest::Response {
+    reqwest::Client::new().post(url).json(&body).send().await.unwrap()
+}
+
+/// A GET, answered with JSON: the status and the body.
+pub async fn get_json(url: &str) -> (u16, Value) {
+    let response = reqwest::get(url).await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+/// A DELETE, answered with JSON: the status and the body.
+pub async fn delete_json(url: &str) -> (u16, Value) {
+    let response = reqwest::Client::new().delete(url).send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+/// A JSON POST answered with JSON: the status and the body.
+pub async fn post_json(url: &str, body: Value) -> (u16, Value) {
+    let response = post(url, body).await;
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+/// Waits (up to 10 s) until `check` holds.
+pub async fn eventually(what: &str, check: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !check() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -1,0 +1,82 @@
+//! `background: true`: the run goes on in a task of the host's [`TaskTracker`] (shut down with
+//! the host: its runs get the grace period, then are cancelled), the client gets the `queued`
+//! response at once and polls `GET /v1/responses/{id}`; `POST /v1/responses/{id}/cancel`
+//! stops it (status `cancelled`).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
+
+use super::Turn;
+use super::events::ResponseBuilder;
+use crate::error::ApiError;
+use crate::run::{RunSpec, run_events};
+
+/// How long a cancel waits for the run to record its end.
+const CANCEL_WAIT: Duration = Duration::from_secs(10);
+
+/// One background run still going.
+#[derive(Clone)]
+struct BackgroundRun {
+    /// Cancelled by `POST …/cancel`.
+    stop: CancellationToken,
+    /// Cancelled once the run's end is stored.
+    done: CancellationToken,
+}
+
+/// The background runs still going, by response id.
+#[derive(Default)]
+pub(crate) struct BackgroundRuns {
+    runs: Mutex<HashMap<String, BackgroundRun>>,
+}
+
+impl BackgroundRuns {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, BackgroundRun>> {
+        // Each operation is one insert, remove or lookup: a poisoned map is still whole.
+        self.runs.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Cancels run `id` and waits (bounded) until its end is stored; whether it was going.
+    pub(crate) async fn cancel(&self, id: &str) -> bool {
+        let Some(run) = self.lock().get(id).cloned() else { return false };
+        run.stop.cancel();
+        if tokio::time::timeout(CANCEL_WAIT, run.done.cancelled()).await.is_err() {
+            tracing::warn!(response = id, "a cancelled background run did not end within {CANCEL_WAIT:?}");
+        }
+        true
+    }
+}
+
+/// Stores the `queued` response, starts the run in the host's tracker and answers at once.
+pub(super) async fn start(
+    turn: Turn,
+    mut builder: ResponseBuilder,
+    mut spec: RunSpec,
+) -> Result<Response, ApiError> {
+    let state = turn.state.clone();
+    let queued = builder.response("queued", None, None);
+    let stored = crate::store::StoredResponse {
+        agent: turn.agent.clone(),
+        response: queued.clone(),
+        input_items: turn.input_items.clone(),
+        session: None,
+    };
+    state.store.put_response(&turn.id, stored).await?;
+    let run = BackgroundRun { stop: CancellationToken::new(), done: CancellationToken::new() };
+    spec.stop = Some(run.stop.clone());
+    state.background.lock().insert(turn.id.clone(), run.clone());
+    state.tasks.spawn(async move {
+        turn.put(builder.response("in_progress", None, None), None).await;
+        let mut events = std::pin::pin!(run_events(spec));
+        while let Some(event) = events.next().await {
+            turn.on(&mut builder, event).await;
+        }
+        turn.state.background.lock().remove(&turn.id);
+        run.done.cancel();
+    });
+    Ok(axum::Json(queued).into_response())
+}

@@ -1,0 +1,190 @@
+//! [`InMemoryStore`]: responses and conversations in memory, lost on restart.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use super::{Conversation, ItemPage, ItemQuery, SessionStore, StoreError, StoredResponse, item_id, page};
+
+/// The default capacity of [`InMemoryStore`]: this many responses, and this many conversations.
+pub const DEFAULT_MEMORY_CAPACITY: usize = 10_000;
+
+/// Responses and conversations in memory, lost on restart; beyond the capacity the oldest
+/// response (or conversation) is forgotten.
+#[derive(Debug)]
+pub struct InMemoryStore {
+    capacity: usize,
+    inner: Mutex<MemoryInner>,
+}
+
+#[derive(Debug, Default)]
+struct MemoryInner {
+    responses: HashMap<String, StoredResponse>,
+    response_order: VecDeque<String>,
+    conversations: HashMap<String, (Conversation, Vec<Value>)>,
+    conversation_order: VecDeque<String>,
+}
+
+impl Default for InMemoryStore {
+    fn default() -> Self {
+        Self::with_capacity(DEFAULT_MEMORY_CAPACITY)
+    }
+}
+
+impl InMemoryStore {
+    /// A store that keeps the latest `capacity` responses and conversations (at least one each).
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self { capacity: capacity.max(1), inner: Mutex::new(MemoryInner::default()) }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, MemoryInner> {
+        // A panic while holding the lock cannot leave the maps half-updated in a way that matters
+        // (each operation is one insert or remove), so a poisoned lock is used as is.
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Inserts `key` into `map`, remembering its age in `order`; forgets the oldest beyond `capacity`.
+fn insert_bounded<T>(
+    map: &mut HashMap<String, T>,
+    order: &mut VecDeque<String>,
+    capacity: usize,
+    key: &str,
+    value: T,
+) {
+    if map.insert(key.to_string(), value).is_none() {
+        order.push_back(key.to_string());
+    }
+    while order.len() > capacity {
+        if let Some(oldest) = order.pop_front() {
+            map.remove(&oldest);
+        }
+    }
+}
+
+#[async_trait]
+impl SessionStore for InMemoryStore {
+    async fn put_response(&self, id: &str, response: StoredResponse) -> Result<(), StoreError> {
+        let inner = &mut *self.lock();
+        insert_bounded(&mut inner.responses, &mut inner.response_order, self.capacity, id, response);
+        Ok(())
+    }
+
+    async fn get_response(&self, id: &str) -> Result<Option<StoredResponse>, StoreError> {
+        Ok(self.lock().responses.get(id).cloned())
+    }
+
+    async fn delete_response(&self, id: &str) -> Result<bool, StoreError> {
+        let inner = &mut *self.lock();
+        inner.response_order.retain(|kept| kept != id);
+        Ok(inner.responses.remove(id).is_some())
+    }
+
+    async fn create_conversation(
+        &self,
+        conversation: Conversation,
+        items: Vec<Value>,
+    ) -> Result<(), StoreError> {
+        let inner = &mut *self.lock();
+        let id = conversation.id.clone();
+        let (map, order) = (&mut inner.conversations, &mut inner.conversation_order);
+        insert_bounded(map, order, self.capacity, &id, (conversation, items));
+        Ok(())
+    }
+
+    async fn get_conversation(&self, id: &str) -> Result<Option<Conversation>, StoreError> {
+        Ok(self.lock().conversations.get(id).map(|(conversation, _)| conversation.clone()))
+    }
+
+    async fn update_conversation(
+        &self,
+        id: &str,
+        metadata: Value,
+    ) -> Result<Option<Conversation>, StoreError> {
+        let mut inner = self.lock();
+        Ok(inner.conversations.get_mut(id).map(|(conversation, _)| {
+            conversation.metadata = metadata;
+            conversation.clone()
+        }))
+    }
+
+    async fn delete_conversation(&self, id: &str) -> Result<bool, StoreError> {
+        let inner = &mut *self.lock();
+        inner.conversation_order.retain(|kept| kept != id);
+        Ok(inner.conversations.remove(id).is_some())
+    }
+
+    async fn append_items(&self, id: &str, items: Vec<Value>) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        let Some((_, kept)) = inner.conversations.get_mut(id) else { return Ok(false) };
+        kept.extend(items);
+        Ok(true)
+    }
+
+    async fn list_items(&self, id: &str, query: ItemQuery) -> Result<Option<ItemPage>, StoreError> {
+        Ok(self.lock().conversations.get(id).map(|(_, items)| page(items, &query)))
+    }
+
+    async fn get_item(&self, id: &str, wanted: &str) -> Result<Option<Value>, StoreError> {
+        let inner = self.lock();
+        let items = inner.conversations.get(id).map(|(_, items)| items);
+        Ok(items.and_then(|items| items.iter().find(|item| item_id(item) == wanted).cloned()))
+    }
+
+    async fn delete_item(&self, id: &str, wanted: &str) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        let Some((_, items)) = inner.conversations.get_mut(id) else { return Ok(false) };
+        let before = items.len();
+        items.retain(|item| item_id(item) != wanted);
+        Ok(items.len() < before)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use serde_json::json;
+
+    use super::*;
+    use crate::store::Order;
+
+    fn response() -> StoredResponse {
+        StoredResponse { agent: "x".into(), response: json!({}), input_items: Vec::new(), session: None }
+    }
+
+    #[tokio::test]
+    async fn forgets_the_oldest_beyond_capacity() {
+        let store = InMemoryStore::with_capacity(2);
+        for id in ["a", "b", "c"] {
+            store.put_response(id, response()).await.unwrap();
+        }
+        assert!(store.get_response("a").await.unwrap().is_none());
+        assert!(store.get_response("b").await.unwrap().is_some());
+        assert!(store.get_response("c").await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn pages_items_in_either_order() {
+        let store = InMemoryStore::default();
+        let conversation = Conversation { id: "conv_1".into(), created_at: 1, metadata: json!({}) };
+        let items: Vec<Value> = (1..=5).map(|n| json!({"id": format!("i{n}")})).collect();
+        store.create_conversation(conversation, items).await.unwrap();
+        let ids = |page: ItemPage| page.items.iter().map(|i| item_id(i).to_string()).collect::<Vec<_>>();
+        let query = ItemQuery { after: None, limit: Some(2), order: Order::Desc };
+        let first = store.list_items("conv_1", query).await.unwrap().unwrap();
+        assert!(first.has_more);
+        assert_eq!(ids(first), ["i5", "i4"]);
+        let query = ItemQuery { after: Some("i4".into()), limit: Some(10), order: Order::Desc };
+        let rest = store.list_items("conv_1", query).await.unwrap().unwrap();
+        assert!(!rest.has_more);
+        assert_eq!(ids(rest), ["i3", "i2", "i1"]);
+        assert!(store.delete_item("conv_1", "i3").await.unwrap());
+        assert_eq!(
+            ids(store.list_items("conv_1", ItemQuery::all()).await.unwrap().unwrap()),
+            ["i1", "i2", "i4", "i5"]
+        );
+        assert!(store.list_items("nope", ItemQuery::all()).await.unwrap().is_none());
+    }
+}
