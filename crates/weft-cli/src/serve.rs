@@ -4,7 +4,8 @@
 //! is the file's `name`), or with no file the agent `weft run` builds (the demo tools, or the
 //! tools of `--mcp` servers) under the model name `weft`, on 127.0.0.1 by default. Any other address needs `--token` (or
 //! `WEFT_TOKEN`) unless `--no-auth` is given. SIGTERM or Ctrl-C stops it: no new connections,
-//! in-flight runs get `--grace` seconds, then are cancelled.
+//! in-flight runs get `--grace` seconds, then are cancelled. Conversations and stored responses
+//! live in memory, or with `--store sqlite:PATH` in a SQLite file that survives restarts.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -12,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use weft::host::{Host, HostConfig};
+use weft::host::{Host, HostConfig, InMemoryStore, SessionStore, SqliteStore};
 
 use crate::error::CliError;
 use crate::{AgentArgs, RunArgs, provider, run};
@@ -64,8 +65,47 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "BYTES", default_value_t = weft::host::DEFAULT_BODY_LIMIT)]
     pub(crate) body_limit: usize,
 
+    /// Where conversations and stored responses live: `memory` (lost on exit) or `sqlite:PATH`
+    /// (a SQLite file, created when missing, that survives restarts).
+    #[arg(long, value_name = "STORE", default_value = "memory", value_parser = parse_store)]
+    pub(crate) store: StoreSpec,
+
     #[command(flatten)]
     pub(crate) agent: AgentArgs,
+}
+
+/// Where `weft serve` keeps conversations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum StoreSpec {
+    /// In memory.
+    Memory,
+    /// In the SQLite file at this path.
+    Sqlite(PathBuf),
+}
+
+/// `memory` or `sqlite:PATH`.
+fn parse_store(value: &str) -> Result<StoreSpec, String> {
+    match value.split_once(':') {
+        None if value == "memory" => Ok(StoreSpec::Memory),
+        Some(("sqlite", path)) if !path.is_empty() => Ok(StoreSpec::Sqlite(PathBuf::from(path))),
+        _ => Err("expected `memory` or `sqlite:PATH`, e.g. sqlite:weft.db".into()),
+    }
+}
+
+impl StoreSpec {
+    /// Opens the store.
+    async fn open(&self) -> Result<Arc<dyn SessionStore>, CliError> {
+        match self {
+            StoreSpec::Memory => Ok(Arc::new(InMemoryStore::default())),
+            StoreSpec::Sqlite(path) => {
+                let store = SqliteStore::open(path).await.map_err(|error| CliError::Io {
+                    context: format!("could not open the store {}", path.display()),
+                    source: std::io::Error::other(error.to_string()),
+                })?;
+                Ok(Arc::new(store))
+            }
+        }
+    }
 }
 
 impl ServeArgs {
@@ -168,6 +208,7 @@ async fn serve(
     config: HostConfig,
     agents: Vec<(String, Arc<weft::ChatAgent>)>,
 ) -> Result<(), CliError> {
+    let store = args.store.open().await?;
     let address = SocketAddr::new(args.host, args.port);
     let listener = tokio::net::TcpListener::bind(address)
         .await
@@ -182,7 +223,7 @@ async fn serve(
         "serving {} on http://{bound}/v1 (Responses and Chat Completions); Ctrl-C stops",
         names.join(", ")
     ));
-    let mut host = Host::new().config(config);
+    let mut host = Host::new().config(config).store(store);
     for (name, agent) in agents {
         host = host.agent(name, agent);
     }

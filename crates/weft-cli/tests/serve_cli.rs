@@ -169,3 +169,41 @@ fn the_openai_python_sdk_drives_weft_serve() {
     assert!(stdout.contains("all checks passed"), "{stdout}");
     assert!(server.terminate().success());
 }
+
+/// The JSON body of a raw HTTP answer (after its headers).
+fn json_body(answer: &str) -> serde_json::Value {
+    let (_, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer has a body");
+    serde_json::from_str(body).unwrap_or_else(|error| panic!("{error}: {answer}"))
+}
+
+#[test]
+fn serve_with_a_sqlite_store_keeps_conversations_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("sqlite:{}", dir.path().join("weft.db").display());
+    let mut server = Server::start_with(&["--store", &store]);
+    let conversation = json_body(&server.post("/v1/conversations", r#"{"metadata":{"user":"ada"}}"#));
+    let id = conversation["id"].as_str().unwrap().to_string();
+    let turn = format!(r#"{{"model":"weft","input":"My name is Ada.","conversation":"{id}"}}"#);
+    let first = json_body(&server.post("/v1/responses", &turn));
+    assert_eq!(first["status"], "completed", "{first}");
+    assert!(server.terminate().success());
+
+    let mut server = Server::start_with(&["--store", &store]);
+    let kept = json_body(&server.get(&format!("/v1/conversations/{id}")));
+    assert_eq!(kept["metadata"]["user"], "ada", "{kept}");
+    let retrieved = json_body(&server.get(&format!("/v1/responses/{}", first["id"].as_str().unwrap())));
+    assert_eq!(retrieved, first);
+    let turn = format!(r#"{{"model":"weft","input":"What is my name?","conversation":"{id}"}}"#);
+    let answer = json_body(&server.post("/v1/responses", &turn));
+    assert!(answer["output_text"].as_str().unwrap().contains("Ada"), "{answer}");
+    let items = json_body(&server.get(&format!("/v1/conversations/{id}/items")));
+    assert_eq!(items["data"].as_array().unwrap().len(), 4, "{items}");
+    assert!(server.terminate().success());
+}
+
+#[test]
+fn serve_refuses_a_store_it_does_not_know() {
+    let output = weft().args(["serve", "--port", "0", "--store", "redis:x"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("sqlite:PATH"));
+}

@@ -421,3 +421,24 @@ async fn runs_cut_short_end_incomplete_with_the_reason() {
             .await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+#[ignore = "needs the openai Python SDK: scripts/test installs it"]
+async fn the_openai_python_sdk_cancels_a_background_response() {
+    let python = common::peer("WEFT_OPENAI_PYTHON");
+    let hang = HangingAgent::default();
+    let dropped = hang.dropped.clone();
+    let host = TestHost::standard(HostConfig::default(), hang).await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/openai_sdk_cancel.py");
+    let output = tokio::process::Command::new(python)
+        .arg(script)
+        .arg(format!("{}/v1", host.url))
+        .arg("hang")
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("all checks passed"), "{stdout}");
+    assert_eq!(dropped.load(Ordering::SeqCst), 1);
+}

@@ -7,7 +7,9 @@ test host's). Prints one `ok: ...` line per check; any failure raises (non-zero 
 """
 
 import sys
+import time
 
+import openai
 from openai import OpenAI
 
 base_url, model = sys.argv[1], sys.argv[2]
@@ -53,6 +55,61 @@ streamed = list(
     client.responses.create(model=model, input="What is my name?", previous_response_id=first.id, stream=True)
 )
 check("Ada" in streamed[-1].response.output_text, "previous_response_id continues, streamed", streamed[-1].type)
+
+# Stored responses: retrieved as created, their input items listed, deleted.
+stored = client.responses.retrieve(first.id)
+check(stored.id == first.id and stored.output_text == first.output_text, "responses.retrieve", stored)
+inputs = client.responses.input_items.list(first.id)
+check([item.type for item in inputs.data] == ["message"], "responses.input_items.list", inputs)
+check(inputs.data[0].content[0].text == "My name is Ada.", "input item text", inputs.data[0])
+client.responses.delete(first.id)
+try:
+    client.responses.retrieve(first.id)
+    raise AssertionError("a deleted response was retrieved")
+except openai.NotFoundError as error:
+    check(True, "responses.delete forgets it", error)
+
+# Conversations: created with items and metadata, continued by responses.create(conversation=...).
+conversation = client.conversations.create(
+    metadata={"user": "ada"}, items=[{"type": "message", "role": "user", "content": "My name is Ada."}]
+)
+check(conversation.object == "conversation" and conversation.metadata == {"user": "ada"}, "conversations.create", conversation)
+answer = client.responses.create(model=model, input="What is my name?", conversation=conversation.id)
+check("Ada" in answer.output_text, "responses.create(conversation=...) continues", answer.output_text)
+check(answer.conversation.id == conversation.id, "response.conversation", answer.conversation)
+retrieved = client.conversations.retrieve(conversation.id)
+check(retrieved.id == conversation.id and retrieved.created_at == conversation.created_at, "conversations.retrieve", retrieved)
+updated = client.conversations.update(conversation.id, metadata={"user": "bo"})
+check(updated.metadata == {"user": "bo"}, "conversations.update", updated)
+page = client.conversations.items.list(conversation.id, order="asc")
+check([item.type for item in page.data] == ["message"] * 3, "conversations.items.list", page.data)
+check(page.data[2].content[0].text == answer.output_text, "the turn's answer is an item", page.data[2])
+every = [item.id for item in client.conversations.items.list(conversation.id, limit=1, order="asc")]
+check(every == [item.id for item in page.data], "conversations.items.list pages by after", every)
+added = client.conversations.items.create(
+    conversation.id, items=[{"type": "message", "role": "user", "content": "one more"}]
+)
+item = client.conversations.items.retrieve(added.data[0].id, conversation_id=conversation.id)
+check(item.content[0].text == "one more", "conversations.items.create and retrieve", item)
+after = client.conversations.items.delete(item.id, conversation_id=conversation.id)
+check(after.id == conversation.id, "conversations.items.delete", after)
+deleted = client.conversations.delete(conversation.id)
+check(deleted.deleted and deleted.object == "conversation.deleted", "conversations.delete", deleted)
+try:
+    client.responses.create(model=model, input="hi", conversation=conversation.id)
+    raise AssertionError("a deleted conversation was continued")
+except openai.NotFoundError as error:
+    check(True, "a deleted conversation is gone", error)
+
+# Background: answered at once, polled with retrieve until it ends.
+queued = client.responses.create(model=model, input="hello there", background=True)
+check(queued.status == "queued" and queued.background, "background response is queued", queued.status)
+polled = queued
+deadline = time.monotonic() + 20
+while polled.status in ("queued", "in_progress") and time.monotonic() < deadline:
+    time.sleep(0.05)
+    polled = client.responses.retrieve(queued.id)
+check(polled.status == "completed" and "hello there" in polled.output_text, "background polling", polled.status)
 
 # Chat Completions, not streamed and streamed; the client sends the history.
 history = [
