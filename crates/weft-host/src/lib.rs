@@ -1,9 +1,40 @@
 //! # weft-host
 //!
 //! Serves Weft agents over HTTP protocols that clients already speak: the OpenAI Responses API
-//! (`POST /v1/responses`, JSON or SSE, continued by `previous_response_id`) and Chat Completions
-//! (`POST /v1/chat/completions`, streamed or not). `model` names the agent; the agent's tools run
-//! on the server and its tool calls show as `function_call` / `function_call_output` items.
+//! (`POST /v1/responses`, JSON or SSE, continued by `previous_response_id` or `conversation`) and
+//! Chat Completions (`POST /v1/chat/completions`, streamed or not). `model` names the agent; the
+//! agent's tools run on the server and its tool calls show as `function_call` /
+//! `function_call_output` items.
+//!
+//! What outlives a request lives in a [`SessionStore`] ([`InMemoryStore`] by default, or
+//! `SqliteStore` with the feature `sqlite`):
+//!
+//! - stored responses: `GET` and `DELETE /v1/responses/{id}`, `GET /v1/responses/{id}/input_items`
+//!   (`store: false` keeps nothing);
+//! - conversations: `POST /v1/conversations`, `GET`/`POST`/`DELETE /v1/conversations/{id}`,
+//!   `GET`/`POST /v1/conversations/{id}/items`, `GET`/`DELETE /v1/conversations/{id}/items/{item_id}`;
+//! - background responses (`background: true`): answered `queued` at once, run by the host
+//!   (shut down with it), polled with `GET`, stopped with `POST /v1/responses/{id}/cancel`.
+//!
+//! A run cut short by the model's output limit or the agent's `max_iterations` ends with status
+//! `incomplete` (`response.incomplete`) and `incomplete_details.reason` (`max_output_tokens`,
+//! `max_iterations`).
+//!
+//! # What a turn keeps
+//!
+//! A turn is all or nothing for the conversation it continues:
+//!
+//! - A run that ends (completed, or `incomplete` with what it did so far) appends its input and
+//!   output items to its `conversation`, and the conversation after it is kept for
+//!   `previous_response_id`.
+//! - A run that fails, passes its deadline or is cut by a shutdown leaves the conversation as it
+//!   was; its response is stored with status `failed` and its partial output, and cannot be
+//!   continued.
+//! - A background run cancelled by `POST /v1/responses/{id}/cancel` is stored with status
+//!   `cancelled` and the output produced so far; the conversation is left as it was.
+//! - A client that disconnects from a JSON or streamed (non-background) run drops the run (its
+//!   model call and tools stop): nothing of the turn is kept, neither a stored response nor
+//!   conversation items.
 //!
 //! The host knows agents through [`weft_core::Agent`] only.
 //!
@@ -194,7 +225,8 @@ impl Host {
         })
     }
 
-    /// The routes, ready to mount (runs are never cancelled by a shutdown of this router's own).
+    /// The routes, ready to mount (runs are never cancelled by a shutdown of this router's own,
+    /// and background runs go on until they end).
     pub fn router(self) -> Router {
         router(self.into_state())
     }

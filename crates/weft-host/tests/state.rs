@@ -442,3 +442,32 @@ async fn the_openai_python_sdk_cancels_a_background_response() {
     assert!(stdout.contains("all checks passed"), "{stdout}");
     assert_eq!(dropped.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test]
+async fn a_failed_run_is_stored_failed_and_leaves_its_conversation_as_it_was() {
+    let host = TestHost::start(Host::new().agent("fail", Arc::new(common::FailingAgent))).await;
+    let url = &host.url;
+    let (_, conversation) = post_json(
+        &format!("{url}/v1/conversations"),
+        json!({"items": [{"role": "user", "content": "before"}]}),
+    )
+    .await;
+    let conversation = conversation["id"].as_str().unwrap();
+    let (_, failed) = post_json(
+        &format!("{url}/v1/responses"),
+        json!({"model": "fail", "input": "hi", "conversation": conversation}),
+    )
+    .await;
+    assert_eq!(failed["status"], "failed");
+    let (status, stored) = get_json(&format!("{url}/v1/responses/{}", failed["id"].as_str().unwrap())).await;
+    assert_eq!((status, stored["status"].as_str()), (200, Some("failed")));
+    assert_eq!(stored["output_text"], "partial", "the partial output is kept in the response");
+    let (_, items) = get_json(&format!("{url}/v1/conversations/{conversation}/items")).await;
+    assert_eq!(items["data"].as_array().unwrap().len(), 1, "the conversation is as it was: {items}");
+    let (status, refused) = post_json(
+        &format!("{url}/v1/responses"),
+        json!({"model": "fail", "input": "again", "previous_response_id": failed["id"]}),
+    )
+    .await;
+    assert_eq!((status, refused["error"]["param"].as_str()), (400, Some("previous_response_id")));
+}

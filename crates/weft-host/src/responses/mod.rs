@@ -9,20 +9,7 @@
 //! `max_output_tokens`. The agent's own instructions and tools apply; a request's
 //! `instructions` and `tools` are not used in this version.
 //!
-//! # What a turn keeps
-//!
-//! A turn is all or nothing for the conversation it continues. Only when the run ends — completed,
-//! or `incomplete` (cut short by `max_output_tokens` or the agent's `max_iterations`, with what it
-//! did so far) — are its input items and output items appended to the `conversation`, and the
-//! conversation after it kept for `previous_response_id`.
-//!
-//! - A run that fails, passes its deadline or is cut by a shutdown leaves the conversation as it
-//!   was; its response is stored with status `failed` (and its partial output) but cannot be
-//!   continued.
-//! - A background run cancelled by `POST /v1/responses/{id}/cancel` is stored with status
-//!   `cancelled` and the output streamed so far; the conversation is left as it was.
-//! - A client that disconnects from a JSON or streamed (non-background) run drops the run: nothing
-//!   of the turn is kept (no stored response, no conversation items).
+//! What a turn keeps of a run that ends, fails, is cancelled or dropped: see the crate docs.
 
 mod background;
 mod events;
