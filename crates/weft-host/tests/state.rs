@@ -293,11 +293,36 @@ async fn a_background_response_is_polled_until_it_completes() {
     assert_eq!(done["status"], "completed", "{done}");
     assert_eq!(done["output_text"], "thinking done");
 
-    // Background needs store; it is not streamed.
+    // Background needs store.
     let body = json!({"model": "hang", "input": "hi", "background": true, "store": false});
-    assert_eq!(post_json(&format!("{url}/v1/responses"), body).await.0, 400);
+    let (status, refused) = post_json(&format!("{url}/v1/responses"), body).await;
+    assert_eq!((status, refused["error"]["param"].as_str()), (400, Some("background")));
+}
+
+#[tokio::test]
+async fn a_streamed_background_response_goes_on_when_its_client_leaves() {
+    let hang = HangingAgent { finish_after: Some(Duration::from_millis(300)), ..HangingAgent::default() };
+    let (started, dropped) = (hang.started.clone(), hang.dropped.clone());
+    let host = TestHost::standard(HostConfig::default(), hang).await;
+    let url = &host.url;
     let body = json!({"model": "hang", "input": "hi", "background": true, "stream": true});
-    assert_eq!(post_json(&format!("{url}/v1/responses"), body).await.0, 400);
+    // A client that reads to the end gets the whole stream.
+    let events = sse_data(&post(&format!("{url}/v1/responses"), body.clone()).await.text().await.unwrap());
+    let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds.first(), Some(&"response.created"), "{kinds:?}");
+    assert_eq!(kinds.last(), Some(&"response.completed"), "{kinds:?}");
+    assert_eq!(events.last().unwrap()["response"]["background"], true);
+    // A client that leaves does not stop the run: it completes and is stored.
+    let response = post(&format!("{url}/v1/responses"), body).await;
+    let mut stream = response.bytes_stream();
+    let first = String::from_utf8(stream.next().await.unwrap().unwrap().to_vec()).unwrap();
+    let created = sse_data(&first).into_iter().find(|e| e["type"] == "response.created").unwrap();
+    eventually("the run starts", || started.load(Ordering::SeqCst) == 2).await;
+    drop(stream);
+    let done = poll(url, created["response"]["id"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["output_text"], "thinking done");
+    assert_eq!(dropped.load(Ordering::SeqCst), 2, "both runs ended");
 }
 
 #[tokio::test]

@@ -1,14 +1,18 @@
 //! `background: true`: the run goes on in a task of the host's [`TaskTracker`] (shut down with
 //! the host: its runs get the grace period, then are cancelled), the client gets the `queued`
 //! response at once and polls `GET /v1/responses/{id}`; `POST /v1/responses/{id}/cancel`
-//! stops it (status `cancelled`).
+//! stops it (status `cancelled`). With `stream: true` the client also gets the run's events as
+//! they come; its disconnecting does not stop the run (only `cancel` or a shutdown does), and a
+//! stream left behind is not resumed (poll `GET` instead).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use axum::response::sse::{KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
+use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use super::Turn;
@@ -51,11 +55,16 @@ impl BackgroundRuns {
     }
 }
 
-/// Stores the `queued` response, starts the run in the host's tracker and answers at once.
+/// How many events a slow streaming client may lag behind before the run waits for it.
+const STREAM_BUFFER: usize = 256;
+
+/// Stores the `queued` response, starts the run in the host's tracker and answers at once: the
+/// `queued` response, or with `keep_alive` (a streamed request) the run's events.
 pub(super) async fn start(
     turn: Turn,
     mut builder: ResponseBuilder,
     mut spec: RunSpec,
+    keep_alive: Option<Duration>,
 ) -> Result<Response, ApiError> {
     let state = turn.state.clone();
     let queued = builder.response("queued", None, None);
@@ -69,14 +78,38 @@ pub(super) async fn start(
     let run = BackgroundRun { stop: CancellationToken::new(), done: CancellationToken::new() };
     spec.stop = Some(run.stop.clone());
     state.background.lock().insert(turn.id.clone(), run.clone());
+    let (sender, receiver) = tokio::sync::mpsc::channel(STREAM_BUFFER);
+    // Without a stream the receiver is dropped at once and every send fails quietly.
+    let sender = keep_alive.map(|_| sender);
     state.tasks.spawn(async move {
         turn.put(builder.response("in_progress", None, None), None).await;
+        forward(&sender, builder.start()).await;
         let mut events = std::pin::pin!(run_events(spec));
         while let Some(event) = events.next().await {
-            turn.on(&mut builder, event).await;
+            forward(&sender, turn.on(&mut builder, event).await).await;
         }
         turn.state.background.lock().remove(&turn.id);
         run.done.cancel();
     });
-    Ok(axum::Json(queued).into_response())
+    let Some(keep_alive) = keep_alive else {
+        drop(receiver);
+        return Ok(axum::Json(queued).into_response());
+    };
+    let mut receiver = receiver;
+    let events = async_stream::stream! {
+        while let Some(event) = receiver.recv().await {
+            yield super::sse_event(event);
+        }
+    };
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(keep_alive)).into_response())
+}
+
+/// Sends `events` to the streaming client, if there is one still listening.
+async fn forward(sender: &Option<tokio::sync::mpsc::Sender<Value>>, events: Vec<Value>) {
+    let Some(sender) = sender else { return };
+    for event in events {
+        if sender.send(event).await.is_err() {
+            return;
+        }
+    }
 }

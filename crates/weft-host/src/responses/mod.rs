@@ -166,12 +166,6 @@ pub(crate) async fn create(
     if request.background && !store {
         return Err(ApiError::invalid_param("background responses need `store: true`", "background"));
     }
-    if request.background && request.stream {
-        return Err(ApiError::invalid_param(
-            "streamed background responses are not supported: poll GET /v1/responses/{id} instead",
-            "stream",
-        ));
-    }
     let conversation = request.conversation.map(|c| match c {
         ConversationRef::Id(id) | ConversationRef::Object { id } => id,
     });
@@ -224,7 +218,8 @@ pub(crate) async fn create(
     };
 
     if request.background {
-        return background::start(turn, builder, spec).await;
+        let keep_alive = request.stream.then_some(state.config.keep_alive);
+        return background::start(turn, builder, spec, keep_alive).await;
     }
     let events = run_events(spec);
     if !request.stream {

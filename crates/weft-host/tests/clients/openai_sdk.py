@@ -110,6 +110,9 @@ while polled.status in ("queued", "in_progress") and time.monotonic() < deadline
     time.sleep(0.05)
     polled = client.responses.retrieve(queued.id)
 check(polled.status == "completed" and "hello there" in polled.output_text, "background polling", polled.status)
+events = list(client.responses.create(model=model, input="hello there", background=True, stream=True))
+check(events[-1].type == "response.completed" and events[-1].response.background, "background streamed", events[-1].type)
+check(client.responses.retrieve(events[-1].response.id).status == "completed", "background streamed is stored", events[-1])
 
 # Chat Completions, not streamed and streamed; the client sends the history.
 history = [
