@@ -496,3 +496,31 @@ async fn a_failed_run_is_stored_failed_and_leaves_its_conversation_as_it_was() {
     .await;
     assert_eq!((status, refused["error"]["param"].as_str()), (400, Some("previous_response_id")));
 }
+
+#[tokio::test]
+async fn items_sent_back_with_their_ids_are_kept_as_new_items() {
+    let host = TestHost::standard(HostConfig::default(), HangingAgent::default()).await;
+    let url = &host.url;
+    let (_, conversation) = post_json(&format!("{url}/v1/conversations"), json!({})).await;
+    let id = conversation["id"].as_str().unwrap();
+    let (_, first) = post_json(
+        &format!("{url}/v1/responses"),
+        json!({"model": "helper", "input": "My name is Ada.", "conversation": id}),
+    )
+    .await;
+    // The client sends the answer it got back as input: it is added again, under a new id.
+    let mut input = first["output"].as_array().unwrap().clone();
+    input.push(json!({"role": "user", "content": "What is my name?"}));
+    let (status, second) = post_json(
+        &format!("{url}/v1/responses"),
+        json!({"model": "helper", "input": input, "conversation": id}),
+    )
+    .await;
+    assert_eq!(status, 200, "{second}");
+    let (_, items) = get_json(&format!("{url}/v1/conversations/{id}/items?order=asc")).await;
+    let ids: Vec<&str> =
+        items["data"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 5, "{items:#}");
+    let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), 5, "{ids:?}");
+}

@@ -16,11 +16,11 @@ pub(crate) fn text_item(text: &str) -> Value {
            "content": [{"type": "input_text", "text": text}]})
 }
 
-/// `item` in the shape a conversation keeps, with an id (its own, or a new one).
+/// `item` in the shape a conversation keeps, with a new id: a client often sends back items it
+/// got (with their ids), and an item id is unique within a conversation.
 pub(crate) fn normalize(item: &Value) -> Result<Value, ApiError> {
     let kind = item.get("type").and_then(Value::as_str).unwrap_or("message");
-    let id =
-        |prefix: &str| item.get("id").and_then(Value::as_str).map_or_else(|| new_id(prefix), str::to_owned);
+    let id = new_id;
     let field = |name: &str| item.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
     match kind {
         "message" => {
@@ -137,10 +137,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn normalized_items_keep_their_id_and_convert_back() {
+    fn normalized_items_get_a_new_id_and_convert_back() {
         let given = json!({"type": "message", "role": "assistant", "content": "hi", "id": "msg_1"});
         let item = normalize(&given).unwrap();
-        assert_eq!(item["id"], "msg_1");
+        assert_ne!(item["id"], "msg_1");
+        assert!(item["id"].as_str().unwrap().starts_with("msg_"));
         assert_eq!(item["content"][0]["type"], "output_text");
         assert_eq!(to_message(&item).unwrap().text(), "hi");
         let fresh =
