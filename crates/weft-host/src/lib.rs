@@ -190,7 +190,7 @@ impl Host {
         self
     }
 
-    /// Keeps conversations in `store` instead of memory.
+    /// Keeps stored responses and conversations in `store` instead of memory.
     pub fn store(mut self, store: Arc<dyn SessionStore>) -> Self {
         self.store = store;
         self

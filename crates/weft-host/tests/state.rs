@@ -440,6 +440,11 @@ async fn runs_cut_short_end_incomplete_with_the_reason() {
     let kinds: Vec<&str> =
         looped["output"].as_array().unwrap().iter().map(|i| i["type"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["function_call", "function_call_output"]);
+    // Chat Completions says so in its own terms.
+    let chat = format!("{}/v1/chat/completions", host.url);
+    let messages = json!([{"role": "user", "content": "hi"}]);
+    let (_, completion) = post_json(&chat, json!({"model": "length", "messages": messages})).await;
+    assert_eq!(completion["choices"][0]["finish_reason"], "length", "{completion}");
     // What it did is kept: the response can be continued.
     let (status, _) =
         post_json(&url, json!({"model": "length", "input": "go on", "previous_response_id": looped["id"]}))
