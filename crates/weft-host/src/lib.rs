@@ -27,6 +27,7 @@
 //! `Retry-After`), CORS off unless origins are given, and error bodies that never carry paths,
 //! traces or secrets (the details go to the log). A client that disconnects drops its run.
 
+mod agui;
 mod chat;
 mod error;
 mod guard;
@@ -241,6 +242,7 @@ fn router(state: Arc<HostState>) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::require_token));
     let mut app = Router::new()
         .nest("/v1", v1)
+        .merge(agui::routes(state.clone()))
         .route("/liveness", get(liveness))
         .route("/readiness", get(readiness))
         .fallback(not_found)
