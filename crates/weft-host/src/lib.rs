@@ -4,6 +4,8 @@
 //! (`POST /v1/responses`, JSON or SSE, continued by `previous_response_id`) and Chat Completions
 //! (`POST /v1/chat/completions`, streamed or not). `model` names the agent; the agent's tools run
 //! on the server and its tool calls show as `function_call` / `function_call_output` items.
+//! `POST /ag-ui/{agent}` speaks AG-UI, the protocol of agent UIs (SSE events, client-side
+//! tools, approvals as interrupts resumed by the next run): see [`agui`].
 //!
 //! The host knows agents through [`weft_core::Agent`] only.
 //!
@@ -27,7 +29,7 @@
 //! `Retry-After`), CORS off unless origins are given, and error bodies that never carry paths,
 //! traces or secrets (the details go to the log). A client that disconnects drops its run.
 
-mod agui;
+pub mod agui;
 mod chat;
 mod error;
 mod guard;

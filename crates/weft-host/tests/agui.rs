@@ -338,3 +338,20 @@ async fn a_client_that_disconnects_cancels_its_run() {
     let again = events(&host.url, "helper", &input("t15", json!([user("u1", "hi")]))).await;
     assert_eq!(again.last().unwrap()["type"], "RUN_FINISHED");
 }
+
+#[tokio::test]
+async fn a_shutdown_past_its_grace_ends_the_run_with_run_error() {
+    let hang = HangingAgent::default();
+    let (started, dropped) = (hang.started.clone(), hang.dropped.clone());
+    let config = HostConfig { grace: Duration::from_millis(300), ..HostConfig::default() };
+    let host = host(config, hang).await;
+    let response = post(&host.url, "hang", &input("t16", json!([user("u1", "hi")]))).await;
+    eventually("the run starts", || started.load(Ordering::SeqCst) == 1).await;
+    host.shutdown().await.unwrap();
+    assert_eq!(dropped.load(Ordering::SeqCst), 1);
+    let events = common::sse_data(&response.text().await.unwrap());
+    let error = events.last().unwrap();
+    assert_eq!(error["type"], "RUN_ERROR", "{events:#?}");
+    assert_eq!(error["code"], "shutting_down");
+    assert_eq!(error["message"], "The server shut down before the run ended");
+}

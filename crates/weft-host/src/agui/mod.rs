@@ -1,6 +1,24 @@
-//! `POST /ag-ui/{entity}`: the AG-UI protocol (as `@ag-ui/core` 1.0 defines it). The body is a
-//! `RunAgentInput`; the answer is an SSE stream of AG-UI events (`data: {json}`, each with its
-//! `type`).
+//! `POST /ag-ui/{entity}`: the AG-UI protocol (as `@ag-ui/core` 1.0 defines it; the tests drive it
+//! with `@ag-ui/client` 1.0.0's `HttpAgent`). `entity` names the agent (as `model` does on `/v1`).
+//! The body is a `RunAgentInput`; the answer is an SSE stream of AG-UI events (`data: {json}`,
+//! each with its `type`):
+//!
+//! ```text
+//! POST /ag-ui/helper
+//! {"threadId": "t1", "runId": "r1", "state": {}, "tools": [], "context": [], "forwardedProps": {},
+//!  "messages": [{"id": "u1", "role": "user", "content": "Tell me the weather in Paris"}]}
+//!
+//! data: {"type":"RUN_STARTED","threadId":"t1","runId":"r1"}
+//! data: {"type":"STATE_SNAPSHOT","snapshot":{}}
+//! data: {"type":"TOOL_CALL_START","toolCallId":"call_1","toolCallName":"get_weather","parentMessageId":"msg_…"}
+//! data: {"type":"TOOL_CALL_ARGS","toolCallId":"call_1","delta":"{\"city\":\"Paris\"}"}
+//! data: {"type":"TOOL_CALL_END","toolCallId":"call_1"}
+//! data: {"type":"TOOL_CALL_RESULT","messageId":"msg_…","toolCallId":"call_1","content":"weather in Paris: sunny, 21C","role":"tool"}
+//! data: {"type":"TEXT_MESSAGE_START","messageId":"msg_…","role":"assistant"}
+//! data: {"type":"TEXT_MESSAGE_CONTENT","messageId":"msg_…","delta":"get_weather returned: …"}
+//! data: {"type":"TEXT_MESSAGE_END","messageId":"msg_…"}
+//! data: {"type":"RUN_FINISHED","threadId":"t1","runId":"r1","outcome":{"type":"success"},"usage":[…]}
+//! ```
 //!
 //! - **Messages** are the conversation so far, sent whole by the client (as in Chat Completions):
 //!   the messages after the agent's last turn are what it answers now. `activity` and `reasoning`
