@@ -40,8 +40,8 @@ impl ClientRun {
     }
 }
 
-/// Runs the client script with `plan` (see `tests/agui/client.cjs`) and returns each run's output.
-async fn client(plan: Value) -> Vec<ClientRun> {
+/// Runs the client script with `plan` (see `tests/agui/client.cjs`), within 20 s.
+async fn run_client(plan: &Value) -> std::process::Output {
     let node = peer("WEFT_AGUI_NODE");
     let dir = peer("WEFT_AGUI_CLIENT_DIR");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/agui/client.cjs");
@@ -51,8 +51,12 @@ async fn client(plan: Value) -> Vec<ClientRun> {
         .env("WEFT_AGUI_CLIENT_DIR", dir)
         .kill_on_drop(true)
         .output();
-    let output =
-        tokio::time::timeout(Duration::from_secs(20), child).await.expect("the client hung").unwrap();
+    tokio::time::timeout(Duration::from_secs(20), child).await.expect("the client hung").unwrap()
+}
+
+/// Runs the client script with `plan` and returns each run's output (every run must finish).
+async fn client(plan: Value) -> Vec<ClientRun> {
+    let output = run_client(&plan).await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "the client failed:\n{stdout}\n{stderr}");
@@ -200,4 +204,26 @@ async fn http_agent_answers_an_approval_interrupt_and_the_run_resumes() {
     assert_eq!(support::find(&second.events, "TOOL_CALL_RESULT")["content"], "deleted notes.txt");
     assert!(second.text().contains("deleted notes.txt"), "{}", second.text());
     assert_eq!(second.finished["outcome"], "success");
+}
+
+#[tokio::test]
+#[ignore = "needs @ag-ui/client: scripts/test installs them"]
+async fn http_agent_accepts_a_failed_run_ending_with_run_error() {
+    let host = support::host(HostConfig::default(), HangingAgent::default()).await;
+    let plan = json!({
+        "url": format!("{}/ag-ui/fail", host.url),
+        "threadId": "thread-4",
+        "runs": [{"user": "hi"}],
+    });
+    let output = run_client(&plan).await;
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!stdout.contains("/home/alice") && !stdout.contains("sk-secret"), "{stdout}");
+    let events: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).unwrap().get("event").cloned())
+        .collect();
+    let error = events.last().unwrap();
+    assert_eq!(error["type"], "RUN_ERROR", "{stdout}");
+    assert_eq!(error["code"], "agent_error");
 }

@@ -8,7 +8,8 @@ use weft_core::{Content, FunctionCall, FunctionResult, Message, Role, ToolDefini
 
 use crate::error::ApiError;
 
-/// The body of `POST /ag-ui/{entity}`. Unknown fields are ignored (AG-UI's objects are open).
+/// The body of `POST /ag-ui/{entity}`. Unknown fields are ignored (AG-UI's objects are open), and
+/// so are `forwardedProps`, `protocolVersion` and `parentRunId` in this version.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct RunAgentInput {
@@ -27,10 +28,6 @@ pub(crate) struct RunAgentInput {
     /// Ambient information for this run.
     #[serde(default)]
     pub(crate) context: Vec<AguiContext>,
-    /// Application data passed through; read by no Weft agent in this version.
-    #[serde(default)]
-    #[allow(dead_code)]
-    pub(crate) forwarded_props: Option<Value>,
     /// Answers to the interrupts of the thread's previous run.
     #[serde(default)]
     pub(crate) resume: Vec<ResumeEntry>,
