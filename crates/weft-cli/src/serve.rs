@@ -1,4 +1,4 @@
-//! `weft serve`: agents behind the OpenAI Responses and Chat Completions protocols.
+//! `weft serve`: agents behind the OpenAI Responses and Chat Completions protocols and AG-UI.
 //!
 //! It serves the agent of each declarative file given (`weft serve a.yaml b.yaml`; the model name
 //! is the file's `name`), or with no file the agent `weft run` builds (the demo tools, or the
@@ -179,7 +179,7 @@ async fn serve(
     println!("http://{bound}/v1");
     let names: Vec<&str> = agents.iter().map(|(name, _)| name.as_str()).collect();
     crate::logging::notice(format_args!(
-        "serving {} on http://{bound}/v1 (Responses and Chat Completions); Ctrl-C stops",
+        "serving {} on http://{bound}/v1 (Responses, Chat Completions) and /ag-ui/NAME (AG-UI); Ctrl-C stops",
         names.join(", ")
     ));
     let mut host = Host::new().config(config);
