@@ -1,4 +1,4 @@
-//! `weft serve`: agents behind the OpenAI Responses and Chat Completions protocols.
+//! `weft serve`: agents behind the OpenAI Responses and Chat Completions protocols and AG-UI.
 //!
 //! It serves the agent of each declarative file given (`weft serve a.yaml b.yaml`; the model name
 //! is the file's `name`), or with no file the agent `weft run` builds (the demo tools, or the
@@ -220,7 +220,7 @@ async fn serve(
     println!("http://{bound}/v1");
     let names: Vec<&str> = agents.iter().map(|(name, _)| name.as_str()).collect();
     crate::logging::notice(format_args!(
-        "serving {} on http://{bound}/v1 (Responses and Chat Completions); Ctrl-C stops",
+        "serving {} on http://{bound}/v1 (Responses, Chat Completions) and /ag-ui/NAME (AG-UI); Ctrl-C stops",
         names.join(", ")
     ));
     let mut host = Host::new().config(config).store(store);
@@ -233,25 +233,33 @@ async fn serve(
     })
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+/// Completes on Ctrl-C or SIGTERM. The handlers are installed when this is called, not when the
+/// future is first polled: the server may answer requests (on other worker threads) before the
+/// shutdown future is polled, and a SIGTERM arriving then must still stop it gracefully.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+        let handlers =
+            signal(SignalKind::terminate()).and_then(|t| Ok((t, signal(SignalKind::interrupt())?)));
+        async move {
+            match handlers {
+                Ok((mut term, mut interrupt)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = term.recv() => {}
+                    }
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

@@ -207,3 +207,46 @@ fn serve_refuses_a_store_it_does_not_know() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("sqlite:PATH"));
 }
+
+#[test]
+#[ignore = "needs @ag-ui/client: scripts/test installs it"]
+fn the_ag_ui_client_drives_weft_serve() {
+    let var = |name: &str| match std::env::var(name) {
+        Ok(value) if std::path::Path::new(&value).exists() => value,
+        _ => panic!(
+            "{name} is not set (or does not exist): this test needs @ag-ui/client; run scripts/test, or \
+             `source scripts/peers/agui.sh` first"
+        ),
+    };
+    let (node, client_dir) = (var("WEFT_AGUI_NODE"), var("WEFT_AGUI_CLIENT_DIR"));
+    let mut server = Server::start();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../weft-host/tests/agui/client.cjs");
+    let plan = serde_json::json!({
+        "url": format!("http://{}/ag-ui/weft", server.address()),
+        "threadId": "serve-thread",
+        "runs": [{"user": "Tell me the weather in Paris"}, {"user": "and in Rome?"}],
+    });
+    let output = Command::new(node)
+        .arg(script)
+        .arg(plan.to_string())
+        .env("WEFT_AGUI_CLIENT_DIR", client_dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    for run in 0..2 {
+        let finished = lines.iter().find(|l| l["run"] == run && l.get("finished").is_some());
+        assert_eq!(finished.unwrap()["finished"]["outcome"], "success", "{stdout}");
+    }
+    // HttpAgent checked the order; each run called the weather tool, the second (a follow-up in
+    // the same thread) for Rome.
+    let results: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["event"]["type"] == "TOOL_CALL_RESULT")
+        .map(|l| l["event"]["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(results.len(), 2, "{stdout}");
+    assert!(results[0].contains("Paris") && results[1].contains("Rome"), "{results:?}");
+    assert!(server.terminate().success());
+}

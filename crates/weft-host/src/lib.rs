@@ -4,7 +4,8 @@
 //! (`POST /v1/responses`, JSON or SSE, continued by `previous_response_id` or `conversation`) and
 //! Chat Completions (`POST /v1/chat/completions`, streamed or not). `model` names the agent; the
 //! agent's tools run on the server and its tool calls show as `function_call` /
-//! `function_call_output` items.
+//! `function_call_output` items. `POST /ag-ui/{agent}` speaks AG-UI, the protocol of agent UIs
+//! (SSE events, client-side tools, approvals as interrupts resumed by the next run): see [`agui`].
 //!
 //! What outlives a request lives in a [`SessionStore`] ([`InMemoryStore`] by default, or
 //! `SqliteStore` with the feature `sqlite`):
@@ -58,6 +59,7 @@
 //! `Retry-After`), CORS off unless origins are given, and error bodies that never carry paths,
 //! traces or secrets (the details go to the log). A client that disconnects drops its run.
 
+pub mod agui;
 mod chat;
 mod conversations;
 mod error;
@@ -301,6 +303,7 @@ fn router(state: Arc<HostState>) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::require_token));
     let mut app = Router::new()
         .nest("/v1", v1)
+        .merge(agui::routes(state.clone()))
         .route("/liveness", get(liveness))
         .route("/readiness", get(readiness))
         .fallback(not_found)
