@@ -18,7 +18,10 @@
 //! all the checks without connecting anything. Every problem is a [`Problem`] with the file's
 //! `line:col`. [`agent_json_schema`] is the JSON Schema of the format, for editors.
 //!
-//! Workflows files will be a sibling module over the same parsing and [`Bindings`].
+//! Workflow files (`kind: Workflow`, Weft's own format, feature `workflow`) are read by
+//! [`load_workflow`] into the same [`Workflow`](weft_workflow::Workflow) values code builds; see
+//! the [`workflow`] module for the format. [`validate_file`] checks either kind of file, telling
+//! them apart by `kind`.
 //!
 //! ## Layering
 //!
@@ -48,6 +51,8 @@ mod error;
 mod parse;
 mod schema;
 pub mod spec;
+#[cfg(feature = "workflow")]
+pub mod workflow;
 
 use std::path::Path;
 
@@ -60,6 +65,11 @@ pub use build::{LoadOptions, McpApproval, McpPlan, McpServer, PROVIDERS, Plan};
 pub use error::{LoadError, Problem};
 pub use parse::{MAX_FILE_BYTES, parse_agent};
 pub use schema::object_schema;
+#[cfg(feature = "workflow")]
+pub use workflow::{
+    FileKind, HumanInputRequest, LoadedWorkflow, WorkflowOptions, file_kind, load_workflow,
+    load_workflow_with, validate_file, validate_workflow, workflow_from_str, workflow_json_schema,
+};
 
 /// The name used for text given without a file.
 pub const STRING_SOURCE: &str = "<string>";
