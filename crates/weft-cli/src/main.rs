@@ -28,6 +28,7 @@ mod provider;
 mod run;
 mod serve;
 mod telemetry;
+mod workflow_run;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -85,10 +86,12 @@ enum Command {
     /// List the models an OpenAI-compatible server serves.
     #[command(after_help = error::RUN_AFTER_HELP)]
     Models(models::ModelsArgs),
-    /// Check declarative agent files: every problem as `file:line:col: message` on stdout.
+    /// Check declarative agent and workflow files: every problem as `file:line:col: message`
+    /// on stdout.
     ///
-    /// Exits 0 when every file is a valid agent, 1 otherwise. Function tools may bind to the
-    /// CLI's functions: get_weather, add.
+    /// Exits 0 when every file is valid, 1 otherwise. A file is a workflow when its `kind` is
+    /// `Workflow`, an agent otherwise. Function tools may bind to the CLI's functions:
+    /// get_weather, add.
     Validate(declarative::ValidateArgs),
     /// Print the JSON Schema of a declarative file format (for editors: yaml-language-server).
     Schema(declarative::SchemaArgs),
@@ -112,13 +115,26 @@ enum Command {
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
     /// The prompt (`-` reads it from stdin).
-    pub(crate) prompt: String,
+    #[arg(required_unless_present = "resume")]
+    pub(crate) prompt: Option<String>,
 
     /// Run the agent of this YAML file (MAF's prompt-agent schema): its provider, model,
     /// instructions and tools. The other flags apply on top (--instructions and --model
-    /// replace the file's; --base-url and --api do not apply: the file's `model` says).
+    /// replace the file's; --base-url and --api do not apply: the file's `model` says). A
+    /// workflow file (`kind: Workflow`) runs the workflow on the prompt, streaming its
+    /// events and asking for human input (on the terminal, or one answer per line of stdin).
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub(crate) file: Option<PathBuf>,
+
+    /// Workflow files: keep checkpoints in DIR (instead of the file's `checkpoint`), so that a
+    /// run waiting for input can be answered later with --resume.
+    #[arg(long, value_name = "DIR", requires = "file")]
+    pub(crate) checkpoint: Option<PathBuf>,
+
+    /// Workflow files: continue a run from this checkpoint (the id `weft run` printed), asking
+    /// for the answers it waits for.
+    #[arg(long, value_name = "CHECKPOINT", requires = "file")]
+    pub(crate) resume: Option<String>,
 
     #[command(flatten)]
     pub(crate) agent: AgentArgs,

@@ -73,7 +73,9 @@ impl ServeArgs {
     fn run_args(&self) -> RunArgs {
         RunArgs {
             file: None,
-            prompt: String::new(),
+            prompt: None,
+            checkpoint: None,
+            resume: None,
             agent: self.agent.clone(),
             session: None,
             json: false,

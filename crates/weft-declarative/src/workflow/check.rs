@@ -160,7 +160,11 @@ pub(crate) fn plan(
             store,
             shape,
         }),
-        _ => Err(LoadError::Invalid(checker.problems)),
+        _ => {
+            let mut problems = checker.problems;
+            problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+            Err(LoadError::Invalid(problems))
+        }
     }
 }
 
