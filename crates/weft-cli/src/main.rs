@@ -73,7 +73,7 @@ enum Command {
     /// it to FILE (load it with --session FILE), /help, /exit. Takes the options of `weft run`.
     #[command(
         after_help = error::RUN_AFTER_HELP,
-        mut_arg("prompt", |arg| arg.required(false).default_value("").hide(true))
+        mut_arg("prompt", |arg| arg.required(false).required_unless_present(clap::builder::Resettable::<clap::Id>::Reset).default_value("").hide(true))
     )]
     Chat(RunArgs),
     /// Look at an MCP server and call its tools.
