@@ -97,7 +97,7 @@ enum Command {
     Schema(declarative::SchemaArgs),
     /// Serve agents over HTTP: the OpenAI Responses and Chat Completions protocols.
     ///
-    /// Each declarative agent FILE is served as the model its `name` gives; without a file, the
+    /// Each declarative agent or workflow FILE is served as the model its `name` gives; without a file, the
     /// agent of `weft run` (same model flags) is served as the model `weft`. The server listens on
     /// http://127.0.0.1:8088/v1 (PORT sets the port); the URL is printed on stdout. Any address
     /// but a loopback one needs --token (or WEFT_TOKEN) or --no-auth. SIGTERM or Ctrl-C stops it,

@@ -13,21 +13,34 @@ use weft::Message;
 use weft::declarative::{HumanInputRequest, LoadedWorkflow, WorkflowOptions};
 use weft::workflow::{
     AgentApprovalRequest, FileCheckpointStore, HandoffUserRequest, InMemoryCheckpointStore, PendingRequest,
-    PlanReview, PlanReviewRequest, RequestResponse, RunStatus, Workflow, WorkflowEvent,
+    PlanReview, PlanReviewRequest, RequestResponse, RunStatus, Workflow, WorkflowAgent, WorkflowEvent,
 };
 
 use crate::RunArgs;
 use crate::error::CliError;
 
-/// Runs the workflow of `file` on `prompt` (or resumes it), then closes its MCP servers.
-pub(crate) async fn run(file: &Path, args: &RunArgs) -> Result<(), CliError> {
-    let prompt = match (&args.resume, &args.prompt) {
-        (Some(_), _) => None,
-        (None, Some(prompt)) => Some(crate::run::read_prompt(prompt)?),
-        (None, None) => {
-            return Err(CliError::Usage("give the workflow's input, or --resume CHECKPOINT".into()));
-        }
-    };
+/// The workflow of `file` as an agent (for `weft serve`), named after the workflow, and what it
+/// is. Its agents' MCP servers are added to `sources` (the caller closes them). Requests for
+/// human input end the response with a `request_info` function call, answered by the next
+/// request (the paused runs are kept in memory).
+pub(crate) async fn agent(
+    file: &Path,
+    args: &RunArgs,
+    sources: &mut Vec<weft_mcp::McpSource>,
+) -> Result<(Arc<dyn weft::Agent>, String), CliError> {
+    let loaded = load(file, args).await?;
+    sources.extend(loaded.sources);
+    let workflow = loaded.workflow;
+    let description = format!("a workflow of {} executors", workflow.executor_ids().len());
+    let mut agent = WorkflowAgent::new(workflow.name().to_string(), workflow)
+        .map_err(|e| CliError::Workflow(format!("{}: {e}", file.display())))?;
+    if let Some(text) = loaded.description {
+        agent = agent.with_description(text);
+    }
+    Ok((Arc::new(agent), description))
+}
+
+async fn load(file: &Path, args: &RunArgs) -> Result<LoadedWorkflow, CliError> {
     let options = WorkflowOptions {
         agent: weft::declarative::LoadOptions {
             model_first_byte_timeout: args.agent.connect.timeout.map(std::time::Duration::from_secs),
@@ -39,9 +52,21 @@ pub(crate) async fn run(file: &Path, args: &RunArgs) -> Result<(), CliError> {
         default_checkpoint: Some(Arc::new(InMemoryCheckpointStore::new())),
     };
     let bindings = crate::declarative::bindings();
-    let loaded: LoadedWorkflow = weft::declarative::load_workflow_with(file, &bindings, &options)
+    weft::declarative::load_workflow_with(file, &bindings, &options)
         .await
-        .map_err(crate::declarative::load_error)?;
+        .map_err(crate::declarative::load_error)
+}
+
+/// Runs the workflow of `file` on `prompt` (or resumes it), then closes its MCP servers.
+pub(crate) async fn run(file: &Path, args: &RunArgs) -> Result<(), CliError> {
+    let prompt = match (&args.resume, &args.prompt) {
+        (Some(_), _) => None,
+        (None, Some(prompt)) => Some(crate::run::read_prompt(prompt)?),
+        (None, None) => {
+            return Err(CliError::Usage("give the workflow's input, or --resume CHECKPOINT".into()));
+        }
+    };
+    let loaded = load(file, args).await?;
     let answers_from_stdin = args.prompt.as_deref() != Some("-");
     let resume_flags = match &args.checkpoint {
         Some(dir) => Some(format!(" --checkpoint {}", dir.display())),
