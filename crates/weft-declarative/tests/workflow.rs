@@ -213,11 +213,68 @@ fn bad_files_name_the_place_of_their_problem() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-#[test]
-fn sqlite_checkpoints_validate_and_unknown_stores_do_not() {
-    let text = "kind: Workflow\ncheckpoint: sqlite:runs.db\nexecutors:\n  - id: a\n    function: shout\n";
+/// A workflow file with `checkpoint: KIND` in a fresh directory, run once; returns the result,
+/// the workflow and the directory (kept alive).
+async fn run_with_checkpoint(kind: &str) -> (WorkflowRunResult, weft_workflow::Workflow, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("w.yaml");
+    let text = format!(
+        "kind: Workflow\nname: stored\ncheckpoint: {kind}\nexecutors:\n  - id: a\n    function: shout\n"
+    );
     std::fs::write(&file, text).unwrap();
     validate_workflow(&file, &bindings()).unwrap();
+    let loaded = load_workflow(&file, &bindings()).await.unwrap();
+    let result = loaded.workflow.run(vec![Message::user("hi")]).await.unwrap();
+    assert_eq!(texts(&result), vec![vec!["HI".to_string()]]);
+    (result, loaded.workflow, dir)
+}
+
+#[tokio::test]
+async fn file_and_sqlite_checkpoints_are_written_where_the_file_says() {
+    for (kind, written) in [("file:checkpoints", "checkpoints"), ("sqlite:runs.db", "runs.db")] {
+        let (result, workflow, dir) = run_with_checkpoint(kind).await;
+        assert!(dir.path().join(written).exists(), "{kind}");
+        let saved = workflow.list_checkpoints(&result.run_id).await.unwrap();
+        assert!(saved.len() >= 2, "{kind}: {saved:?}");
+    }
+    let (result, workflow, _dir) = run_with_checkpoint("memory").await;
+    assert!(!workflow.list_checkpoints(&result.run_id).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn text_problems_name_the_string_and_hostile_files_fail_fast() {
+    let error = workflow_from_str("kind: Workflow\nexecutors:\n  - id: a\n    function: nope\n", &bindings())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "<string>:4:15: no executor function named `nope` is bound; registered: shout, tag"
+    );
+    let started = std::time::Instant::now();
+    let problems = validate_workflow(fixture("bad/billion_laughs.yaml"), &bindings()).unwrap_err().problems();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].message.contains("alias"), "{problems:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[test]
+fn every_problem_of_a_file_is_reported_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("w.yaml");
+    std::fs::write(
+        &file,
+        "kind: Workflow\nexecutors:\n  - id: a\n    function: nope\n  - id: a\n    request: again\nedges:\n  - from: a\n    to: [b, c]\n",
+    )
+    .unwrap();
+    let lines: Vec<String> = validate_workflow(&file, &bindings())
+        .unwrap_err()
+        .problems()
+        .iter()
+        .map(|p| format!("{}:{}: {}", p.line, p.column, p.message))
+        .collect();
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert!(lines[0].starts_with("4:15: no executor function named `nope`"), "{lines:?}");
+    assert!(lines[1].starts_with("5:9: executor `a` is defined twice"), "{lines:?}");
+    assert!(lines[2].starts_with("9:10: unknown executor `b`"), "{lines:?}");
+    assert!(lines[3].starts_with("9:13: unknown executor `c`"), "{lines:?}");
 }

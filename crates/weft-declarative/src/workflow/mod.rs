@@ -43,7 +43,7 @@
 //! the fields `message.text`, `message.role` and `message.author` (of the last message), and
 //! `not`, `and`, `or` and parentheses.
 //!
-//! Checks, each a [`Problem`](crate::Problem) at its `file:line:col`: unknown fields (with a
+//! Checks, each a [`Problem`] at its `file:line:col`: unknown fields (with a
 //! "did you mean"), wrong types, missing fields, unknown executors, bindings and predicates,
 //! executors not reachable from the start, a cycle of unconditional edges (it would never end),
 //! a sub-workflow that includes itself, and everything agent files are checked for.
