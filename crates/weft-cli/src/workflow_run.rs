@@ -70,7 +70,7 @@ pub(crate) async fn run(file: &Path, args: &RunArgs) -> Result<(), CliError> {
     let answers_from_stdin = args.prompt.as_deref() != Some("-");
     let resume_flags = match &args.checkpoint {
         Some(dir) => Some(format!(" --checkpoint {}", dir.display())),
-        None => file_store(file).then(String::new),
+        None => loaded.durable_checkpoints.then(String::new),
     };
     let mut driver = Driver { json: args.json, answers_from_stdin, resume_flags };
     let result = driver.drive(&loaded.workflow, prompt, args.resume.as_deref(), file).await;
@@ -78,13 +78,6 @@ pub(crate) async fn run(file: &Path, args: &RunArgs) -> Result<(), CliError> {
         source.close().await;
     }
     result
-}
-
-/// Whether the file keeps its own checkpoints somewhere a later process can read them.
-fn file_store(file: &Path) -> bool {
-    std::fs::read_to_string(file)
-        .map(|text| text.lines().any(|l| l.trim_start().starts_with("checkpoint:") && !l.contains("memory")))
-        .unwrap_or(false)
 }
 
 struct Driver {

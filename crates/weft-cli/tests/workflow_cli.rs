@@ -191,3 +191,23 @@ fn schema_workflow_prints_the_json_schema() {
     assert_eq!(schema["title"], "Weft declarative workflow");
     assert!(schema["properties"]["orchestration"].is_object());
 }
+
+#[test]
+fn a_files_own_file_checkpoints_resume_without_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = std::fs::read_to_string(example("human_input.workflow.yaml")).unwrap();
+    let file = dir.path().join("durable.yaml");
+    std::fs::write(&file, original.replace("start: writer", "start: writer\ncheckpoint: file:saved"))
+        .unwrap();
+    let file = file.to_str().unwrap();
+    let first = run(&["run", "-f", file, "Draft a haiku"]);
+    assert_eq!(first.status.code(), Some(1));
+    let stderr = text(&first.stderr);
+    let resume = format!("weft run -f {file} --resume ");
+    assert!(stderr.contains(&resume), "{stderr}");
+    let id = stderr.split(&resume).nth(1).and_then(|rest| rest.split('`').next()).unwrap().to_string();
+    assert!(dir.path().join("saved").is_dir());
+    let second = run_with_stdin(&["run", "-f", file, "--resume", &id], "no\n");
+    assert!(second.status.success(), "{}", text(&second.stderr));
+    assert_eq!(text(&second.stdout).trim(), "[shredder] shredder: You said: no");
+}

@@ -85,6 +85,9 @@ pub struct LoadedWorkflow {
     pub workflow: Workflow,
     /// Its description.
     pub description: Option<String>,
+    /// Whether its checkpoints outlive the process: the file's `checkpoint` is `file:` or
+    /// `sqlite:` (and no [`WorkflowOptions::checkpoint`] replaced it).
+    pub durable_checkpoints: bool,
     /// The connected MCP servers of its agents' `kind: mcp` tools: the caller owns them and
     /// closes them (`McpSource::close`) when done.
     #[cfg(feature = "mcp")]
@@ -237,6 +240,8 @@ fn plan_str(
 
 async fn finish(plan: WorkflowPlan, options: &WorkflowOptions) -> Result<LoadedWorkflow, LoadError> {
     let description = plan.description.clone();
+    let durable_checkpoints = options.checkpoint.is_none()
+        && matches!(plan.store, check::StorePlan::File(_) | check::StorePlan::Sqlite(..));
     let store = options.checkpoint.clone().or_else(|| match plan.store {
         check::StorePlan::None => options.default_checkpoint.clone(),
         _ => None,
@@ -247,6 +252,7 @@ async fn finish(plan: WorkflowPlan, options: &WorkflowOptions) -> Result<LoadedW
         Ok(workflow) => Ok(LoadedWorkflow {
             workflow,
             description,
+            durable_checkpoints,
             #[cfg(feature = "mcp")]
             sources,
         }),
