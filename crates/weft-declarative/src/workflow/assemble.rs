@@ -12,8 +12,9 @@ use weft_workflow::{
     SubWorkflow, Workflow, WorkflowBuilder,
 };
 
-use super::check::{EdgePlan, GraphPlan, NodeKind, OrchestrationPlan, Shape, StorePlan, WorkflowPlan};
+use super::check::{EdgePlan, GraphPlan, NodeKind, Shape, StorePlan, WorkflowPlan};
 use super::nodes::{FunctionNode, JoinNode, RequestNode};
+use super::orchestration::OrchestrationPlan;
 use crate::build::Plan;
 use crate::error::{LoadError, Problem};
 

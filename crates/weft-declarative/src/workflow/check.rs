@@ -1,14 +1,15 @@
 //! Checking a workflow file: every name resolved, every executor reachable, no endless cycle;
 //! the result is a [`WorkflowPlan`] that needs no more checks to build.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_saphyr::Location;
 
 use super::expr;
-use super::spec::{AgentRef, AgentSource, CaseSpec, EdgeSpec, ExecutorSpec, ORCHESTRATIONS, WorkflowSpec};
+use super::orchestration::OrchestrationPlan;
+use super::spec::{AgentRef, AgentSource, CaseSpec, EdgeSpec, ExecutorSpec, WorkflowSpec};
 use crate::bindings::{Bindings, Condition, Step};
 use crate::build::{LoadOptions, Plan, closest};
 use crate::env::Checker;
@@ -69,7 +70,7 @@ pub(crate) enum EdgePlan {
 }
 
 impl EdgePlan {
-    fn sources(&self) -> Vec<&str> {
+    pub(super) fn sources(&self) -> Vec<&str> {
         match self {
             EdgePlan::Direct { from, .. } | EdgePlan::Switch { from, .. } | EdgePlan::FanOut { from, .. } => {
                 vec![from]
@@ -78,7 +79,7 @@ impl EdgePlan {
         }
     }
 
-    fn targets(&self) -> Vec<&str> {
+    pub(super) fn targets(&self) -> Vec<&str> {
         match self {
             EdgePlan::Direct { to, .. } | EdgePlan::FanIn { to, .. } => vec![to],
             EdgePlan::Switch { cases, default, .. } => {
@@ -89,26 +90,13 @@ impl EdgePlan {
     }
 
     /// Whether every message from the sources goes to every target.
-    fn unconditional(&self) -> bool {
+    pub(super) fn unconditional(&self) -> bool {
         match self {
             EdgePlan::Direct { condition, .. } => condition.is_none(),
             EdgePlan::Switch { .. } => false,
             EdgePlan::FanOut { .. } | EdgePlan::FanIn { .. } => true,
         }
     }
-}
-
-pub(crate) struct OrchestrationPlan {
-    pub(crate) kind: String,
-    pub(crate) participants: Vec<Plan>,
-    pub(crate) manager: Option<Plan>,
-    pub(crate) start: Option<String>,
-    pub(crate) handoffs: Vec<(String, Vec<String>)>,
-    pub(crate) human_input: bool,
-    pub(crate) max_rounds: Option<usize>,
-    pub(crate) max_stalls: Option<usize>,
-    pub(crate) max_resets: Option<usize>,
-    pub(crate) plan_review: bool,
 }
 
 /// What checking needs besides the file: the bindings, the agents' load options, and the
@@ -119,7 +107,7 @@ pub(crate) struct Context<'a> {
     pub(crate) stack: Vec<PathBuf>,
 }
 
-fn at_location(checker: &mut Checker<'_>, at: Location, message: impl Into<String>) {
+pub(super) fn at_location(checker: &mut Checker<'_>, at: Location, message: impl Into<String>) {
     checker.problems.push(Problem {
         file: checker.file.to_path_buf(),
         line: at.line(),
@@ -146,9 +134,8 @@ pub(crate) fn plan(
     let store = store(spec.checkpoint.as_ref(), dir, &mut checker);
     let name = spec.name.as_ref().map(|n| n.value.clone()).unwrap_or_else(|| "workflow".into());
     let shape = match &spec.orchestration {
-        Some(kind) => {
-            orchestration(spec, kind, dir, &mut checker, context).map(|o| Shape::Orchestration(Box::new(o)))
-        }
+        Some(kind) => super::orchestration::orchestration(spec, kind, dir, &mut checker, context)
+            .map(|o| Shape::Orchestration(Box::new(o))),
         None => graph(spec, dir, &mut checker, context).map(Shape::Graph),
     };
     match shape {
@@ -194,7 +181,12 @@ fn store(checkpoint: Option<&Text>, dir: &Path, checker: &mut Checker<'_>) -> St
 }
 
 /// An agent by path (checked as an agent file; its problems name that file) or inline.
-fn agent(reference: &AgentRef, dir: &Path, checker: &mut Checker<'_>, context: &Context<'_>) -> Option<Plan> {
+pub(super) fn agent(
+    reference: &AgentRef,
+    dir: &Path,
+    checker: &mut Checker<'_>,
+    context: &Context<'_>,
+) -> Option<Plan> {
     match &reference.source {
         AgentSource::Inline(spec) => crate::build::plan(spec, checker, context.bindings, context.options),
         AgentSource::Path(path) => {
@@ -335,8 +327,8 @@ fn graph(
     if !checker.problems.is_empty() {
         return None;
     }
-    reachable(&start, spec, &edges, checker);
-    endless_cycle(&edges, spec, checker);
+    super::rules::reachable(&start, spec, &edges, checker);
+    super::rules::endless_cycle(&edges, spec, checker);
     Some(GraphPlan { nodes, edges, start, max_supersteps: spec.max_supersteps })
 }
 
@@ -498,201 +490,4 @@ fn edge_plan(
         }
         (false, false) => edges.push(EdgePlan::Direct { from: first.value.clone(), to: to.names[0].value.clone(), condition }),
     }
-}
-
-/// Every executor must be reachable from the start.
-fn reachable(start: &str, spec: &WorkflowSpec, edges: &[EdgePlan], checker: &mut Checker<'_>) {
-    let mut reached: HashSet<&str> = HashSet::from([start]);
-    let mut queue = VecDeque::from([start]);
-    while let Some(current) = queue.pop_front() {
-        for edge in edges.iter().filter(|e| e.sources().contains(&current)) {
-            for target in edge.targets() {
-                if reached.insert(target) {
-                    queue.push_back(target);
-                }
-            }
-        }
-    }
-    for executor in &spec.executors {
-        if !reached.contains(executor.id.value.as_str()) {
-            checker.at(
-                &executor.id,
-                format!(
-                    "executor `{}` is unreachable: no edge leads to it from the start `{start}`",
-                    executor.id.value
-                ),
-            );
-        }
-    }
-}
-
-/// A cycle made only of unconditional edges never ends (until the superstep limit): each
-/// executor always sends, so the messages go round for ever.
-fn endless_cycle(edges: &[EdgePlan], spec: &WorkflowSpec, checker: &mut Checker<'_>) {
-    let mut next: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for edge in edges.iter().filter(|e| e.unconditional()) {
-        for source in edge.sources() {
-            next.entry(source).or_default().extend(edge.targets());
-        }
-    }
-    // Depth-first search with colours: 1 = on the current path, 2 = done.
-    fn visit<'a>(
-        node: &'a str,
-        next: &BTreeMap<&'a str, Vec<&'a str>>,
-        colour: &mut HashMap<&'a str, u8>,
-        path: &mut Vec<&'a str>,
-    ) -> Option<Vec<&'a str>> {
-        colour.insert(node, 1);
-        path.push(node);
-        for &target in next.get(node).map(Vec::as_slice).unwrap_or_default() {
-            match colour.get(target) {
-                Some(1) => {
-                    let begin = path.iter().position(|n| *n == target).unwrap_or(0);
-                    let mut cycle = path[begin..].to_vec();
-                    cycle.push(target);
-                    return Some(cycle);
-                }
-                Some(_) => {}
-                None => {
-                    if let Some(cycle) = visit(target, next, colour, path) {
-                        return Some(cycle);
-                    }
-                }
-            }
-        }
-        path.pop();
-        colour.insert(node, 2);
-        None
-    }
-    let mut colour = HashMap::new();
-    for &node in next.keys() {
-        if colour.contains_key(node) {
-            continue;
-        }
-        if let Some(cycle) = visit(node, &next, &mut colour, &mut Vec::new()) {
-            let shown: Vec<&str> = cycle.iter().map(|n| n.strip_suffix(".join").unwrap_or(n)).collect();
-            let at = spec
-                .edges
-                .iter()
-                .find(|e| e.from.names.iter().any(|n| n.value == cycle[0]))
-                .and_then(|e| e.from.names.first());
-            let message = format!(
-                "the edges {} form a cycle with no condition, which never ends: make one of them conditional",
-                shown.join(" -> ")
-            );
-            match at {
-                Some(at) => checker.at(at, message),
-                None => at_location(checker, spec.kind.referenced, message),
-            }
-            return;
-        }
-    }
-}
-
-fn orchestration(
-    spec: &WorkflowSpec,
-    kind: &Text,
-    dir: &Path,
-    checker: &mut Checker<'_>,
-    context: &mut Context<'_>,
-) -> Option<OrchestrationPlan> {
-    let name = kind.value.as_str();
-    if !ORCHESTRATIONS.contains(&name) {
-        let hint = closest(name, ORCHESTRATIONS);
-        checker.at(
-            kind,
-            format!("unknown orchestration `{name}`{hint}: expected {}", ORCHESTRATIONS.join(", ")),
-        );
-        return None;
-    }
-    let graph_only = [
-        ("executors", !spec.executors.is_empty()),
-        ("edges", !spec.edges.is_empty()),
-        ("outputs", !spec.outputs.is_empty()),
-        ("maxSupersteps", spec.max_supersteps.is_some()),
-    ];
-    let applies: &[&str] = match name {
-        "group_chat" => &["manager", "maxRounds"],
-        "handoff" => &["start", "handoffs", "humanInput"],
-        "magentic" => &["manager", "maxRounds", "maxStalls", "maxResets", "planReview"],
-        _ => &[],
-    };
-    let options = [
-        ("manager", spec.manager.is_some()),
-        ("maxRounds", spec.max_rounds.is_some()),
-        ("maxStalls", spec.max_stalls.is_some()),
-        ("maxResets", spec.max_resets.is_some()),
-        ("planReview", spec.plan_review.is_some()),
-        ("start", spec.start.is_some()),
-        ("handoffs", !spec.handoffs.is_empty()),
-        ("humanInput", spec.human_input.is_some()),
-    ];
-    for (field, _) in graph_only.iter().filter(|(_, given)| *given) {
-        checker.at(kind, format!("`{field}` does not apply to an orchestration (it builds its own graph)"));
-    }
-    for (field, _) in options.iter().filter(|(field, given)| *given && !applies.contains(field)) {
-        checker.at(kind, format!("`{field}` does not apply to orchestration `{name}`"));
-    }
-    if spec.participants.is_empty() {
-        checker
-            .at(kind, format!("orchestration `{name}` needs `participants` (agent files or inline agents)"));
-        return None;
-    }
-    let mut participants = Vec::new();
-    let mut names: HashMap<String, Location> = HashMap::new();
-    for reference in &spec.participants {
-        let Some(plan) = agent(reference, dir, checker, context) else { continue };
-        match &plan.name {
-            None => at_location(
-                checker,
-                reference.at,
-                "a participant needs a `name` (it is its id in the orchestration)",
-            ),
-            Some(agent_name) => {
-                if names.insert(agent_name.clone(), reference.at).is_some() {
-                    at_location(checker, reference.at, format!("two participants are named `{agent_name}`"));
-                }
-            }
-        }
-        participants.push(plan);
-    }
-    let known = |name: &Text, checker: &mut Checker<'_>| -> bool {
-        if names.contains_key(&name.value) {
-            return true;
-        }
-        let hint = closest(&name.value, names.keys().map(String::as_str));
-        checker.at(name, format!("no participant is named `{}`{hint}", name.value));
-        false
-    };
-    let start = spec.start.as_ref().filter(|s| known(s, checker)).map(|s| s.value.clone());
-    let mut handoffs = Vec::new();
-    for (from, targets) in &spec.handoffs {
-        if !names.contains_key(from) {
-            let hint = closest(from, names.keys().map(String::as_str));
-            checker.at(kind, format!("handoffs: no participant is named `{from}`{hint}"));
-        }
-        let targets: Vec<String> =
-            targets.iter().filter(|t| known(t, checker)).map(|t| t.value.clone()).collect();
-        handoffs.push((from.clone(), targets));
-    }
-    let manager = match &spec.manager {
-        Some(reference) => agent(reference, dir, checker, context),
-        None if name == "magentic" => {
-            checker.at(kind, "orchestration `magentic` needs a `manager` agent");
-            None
-        }
-        None => None,
-    };
-    Some(OrchestrationPlan {
-        kind: name.to_string(),
-        participants,
-        manager,
-        start,
-        handoffs,
-        human_input: spec.human_input.unwrap_or(false),
-        max_rounds: spec.max_rounds,
-        max_stalls: spec.max_stalls,
-        max_resets: spec.max_resets,
-        plan_review: spec.plan_review.unwrap_or(false),
-    })
 }

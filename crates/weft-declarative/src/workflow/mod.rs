@@ -59,6 +59,8 @@ mod assemble;
 mod check;
 pub mod expr;
 mod nodes;
+mod orchestration;
+mod rules;
 pub mod spec;
 
 use std::path::Path;
