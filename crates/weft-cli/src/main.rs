@@ -121,8 +121,10 @@ pub(crate) struct RunArgs {
     /// Run the agent of this YAML file (MAF's prompt-agent schema): its provider, model,
     /// instructions and tools. The other flags apply on top (--instructions and --model
     /// replace the file's; --base-url and --api do not apply: the file's `model` says). A
-    /// workflow file (`kind: Workflow`) runs the workflow on the prompt, streaming its
-    /// events and asking for human input (on the terminal, or one answer per line of stdin).
+    /// workflow file (`kind: Workflow`) runs the workflow on the prompt, printing each output
+    /// as `[executor] text` (--json: every event) and asking for human input (on the terminal,
+    /// or one answer per line of stdin); of the other flags, --json, --timeout, --idle-timeout,
+    /// --checkpoint and --resume apply to it.
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub(crate) file: Option<PathBuf>,
 

@@ -66,6 +66,17 @@ pub(crate) async fn run(file: &Path, args: &RunArgs) -> Result<(), CliError> {
             return Err(CliError::Usage("give the workflow's input, or --resume CHECKPOINT".into()));
         }
     };
+    let ignored = [
+        ("--session", args.session.is_some()),
+        ("--instructions", args.agent.instructions.is_some()),
+        ("--mcp", !args.agent.mcp.is_empty()),
+        ("--max-iterations", args.agent.max_iterations.is_some()),
+    ];
+    if let Some((flag, _)) = ignored.iter().find(|(_, given)| *given) {
+        return Err(CliError::Usage(format!(
+            "{flag} does not apply to a workflow file: its agents' files say their models, tools and instructions"
+        )));
+    }
     let loaded = load(file, args).await?;
     let answers_from_stdin = args.prompt.as_deref() != Some("-");
     let resume_flags = match &args.checkpoint {

@@ -211,3 +211,17 @@ fn a_files_own_file_checkpoints_resume_without_flags() {
     assert!(second.status.success(), "{}", text(&second.stderr));
     assert_eq!(text(&second.stdout).trim(), "[shredder] shredder: You said: no");
 }
+
+#[test]
+fn agent_flags_that_do_not_apply_to_workflows_are_usage_errors() {
+    let out = run(&["run", "--max-iterations", "3", "-f", &example("conditional.workflow.yaml"), "hi"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--max-iterations does not apply to a workflow file"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(&["run", "--resume", "x", "-f", &example("weather.yaml")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("apply to workflow files (-f) only"), "{}", text(&out.stderr));
+}
