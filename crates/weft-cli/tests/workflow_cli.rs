@@ -225,3 +225,33 @@ fn agent_flags_that_do_not_apply_to_workflows_are_usage_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("apply to workflow files (-f) only"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn handoff_human_turns_and_plan_reviews_are_answered_from_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let handoff = dir.path().join("desk.yaml");
+    let original = std::fs::read_to_string(example("handoff.workflow.yaml")).unwrap();
+    std::fs::write(&handoff, format!("{original}humanInput: true\n")).unwrap();
+    let out = run_with_stdin(
+        &["run", "-f", handoff.to_str().unwrap(), "I have a billing question"],
+        "and refunds?\n\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "[billing] billing: You said: I have a billing question",
+            "[billing] and refunds?",
+            "[billing] billing: You said: and refunds?",
+        ]
+    );
+    let magentic = dir.path().join("review.yaml");
+    let original = std::fs::read_to_string(example("magentic.workflow.yaml")).unwrap();
+    std::fs::write(&magentic, format!("{original}planReview: true\n")).unwrap();
+    let out = run_with_stdin(&["run", "-f", magentic.to_str().unwrap(), "Plan a team offsite"], "yes\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("approve it (empty or `yes`)"), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("We are done with the request"), "{}", text(&out.stdout));
+}
