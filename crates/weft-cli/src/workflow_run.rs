@@ -32,7 +32,7 @@ pub(crate) async fn agent(
     sources.extend(loaded.sources);
     let workflow = loaded.workflow;
     let description = format!("a workflow of {} executors", workflow.executor_ids().len());
-    let mut agent = WorkflowAgent::new(workflow.name().to_string(), workflow)
+    let mut agent = WorkflowAgent::new(loaded.name, workflow)
         .map_err(|e| CliError::Workflow(format!("{}: {e}", file.display())))?;
     if let Some(text) = loaded.description {
         agent = agent.with_description(text);

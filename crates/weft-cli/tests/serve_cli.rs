@@ -130,9 +130,11 @@ fn serve_files_serves_each_declarative_agent_by_its_name() {
 fn serve_files_serves_a_workflow_file_as_an_agent_named_after_it() {
     let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/declarative");
     let workflow = format!("{examples}/conditional.workflow.yaml");
-    let server = Server::start_with(&[&workflow]);
+    let team = format!("{examples}/concurrent.workflow.yaml");
+    let server = Server::start_with(&[&workflow, &team]);
     let models = server.get("/v1/models");
     assert!(models.contains(r#""id":"requests""#), "{models}");
+    assert!(models.contains(r#""id":"second_opinions""#), "{models}");
     let answer = server.post("/v1/responses", r#"{"model":"requests","input":"please approve the budget"}"#);
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains(r#""status":"completed""#), "{answer}");

@@ -100,6 +100,7 @@ participants:
   - { kind: Prompt, name: two, model: { provider: scripted } }
 ";
     let loaded = workflow_from_str(text, &Bindings::new()).await.unwrap();
+    assert_eq!(loaded.name, "workflow");
     let result = loaded.workflow.run(vec![Message::user("hi")]).await.unwrap();
     let added = result.outputs_as::<Vec<Message>>();
     assert_eq!(added.len(), 1);

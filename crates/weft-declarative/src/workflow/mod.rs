@@ -85,6 +85,9 @@ const WHAT: &str = "a workflow (`kind: Workflow` …)";
 pub struct LoadedWorkflow {
     /// The workflow: run it with `vec![Message::user(…)]`.
     pub workflow: Workflow,
+    /// The file's `name` (default `workflow`; an orchestration's `Workflow` keeps its builder's
+    /// name, e.g. `sequential`, so use this one to name it).
+    pub name: String,
     /// Its description.
     pub description: Option<String>,
     /// Whether its checkpoints outlive the process: the file's `checkpoint` is `file:` or
@@ -242,6 +245,7 @@ fn plan_str(
 
 async fn finish(plan: WorkflowPlan, options: &WorkflowOptions) -> Result<LoadedWorkflow, LoadError> {
     let description = plan.description.clone();
+    let name = plan.name.clone();
     let durable_checkpoints = options.checkpoint.is_none()
         && matches!(plan.store, check::StorePlan::File(_) | check::StorePlan::Sqlite(..));
     let store = options.checkpoint.clone().or_else(|| match plan.store {
@@ -253,6 +257,7 @@ async fn finish(plan: WorkflowPlan, options: &WorkflowOptions) -> Result<LoadedW
     match built {
         Ok(workflow) => Ok(LoadedWorkflow {
             workflow,
+            name,
             description,
             durable_checkpoints,
             #[cfg(feature = "mcp")]
