@@ -168,7 +168,7 @@ fn bad_files_name_the_place_of_their_problem() {
         ("empty.yaml", "empty.yaml:1:1: the file is empty", "`kind: Workflow`"),
         (
             "bad_condition.yaml",
-            "bad_condition.yaml:10:11: in the condition, at character 14",
+            "bad_condition.yaml:10:24: in the condition: expected an operator",
             "did you mean `contains`?",
         ),
         (
@@ -256,6 +256,22 @@ async fn text_problems_name_the_string_and_hostile_files_fail_fast() {
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(problems[0].message.contains("alias"), "{problems:?}");
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn condition_problems_point_at_the_character_plain_or_quoted() {
+    for (line, at) in [
+        ("    when: message.text contans 'x'", (10, 24)),
+        ("    when: \"message.text contans 'x'\"", (10, 25)),
+        ("    when: >-\n      message.text contans 'x'", (11, 20)),
+    ] {
+        let text = format!(
+            "kind: Workflow\nexecutors:\n  - id: a\n    function: shout\n  - id: b\n    function: tag\nedges:\n  - from: a\n    to: b\n{line}\n"
+        );
+        let problems = workflow_from_str(&text, &bindings()).await.unwrap_err().problems();
+        assert_eq!((problems[0].line, problems[0].column), at, "{line}: {problems:?}");
+        assert!(problems[0].message.contains("did you mean `contains`?"), "{problems:?}");
+    }
 }
 
 #[test]

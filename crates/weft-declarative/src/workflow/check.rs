@@ -119,11 +119,12 @@ pub(super) fn at_location(checker: &mut Checker<'_>, at: Location, message: impl
 /// Checks a parsed workflow file. `dir` is where relative paths start.
 pub(crate) fn plan(
     spec: &WorkflowSpec,
+    source: &str,
     file: &Path,
     dir: &Path,
     context: &mut Context<'_>,
 ) -> Result<WorkflowPlan, LoadError> {
-    let mut checker = Checker::new(file);
+    let mut checker = Checker::with_source(file, source);
     if spec.kind.value != "Workflow" {
         let hint = closest(&spec.kind.value, ["Workflow"]);
         checker.at(
@@ -224,10 +225,7 @@ fn condition(
                 expression.holds(conversation)
             }))),
             Err(error) => {
-                checker.at(
-                    when,
-                    format!("in the condition, at character {}: {}", error.offset + 1, error.message),
-                );
+                checker.inside(when, error.offset, format!("in the condition: {}", error.message));
                 None
             }
         },

@@ -240,7 +240,7 @@ fn plan_str(
     context: &mut Context<'_>,
 ) -> Result<WorkflowPlan, LoadError> {
     let spec = parse_workflow(text, file).map_err(|problem| LoadError::Invalid(vec![problem]))?;
-    check::plan(&spec, file, dir, context)
+    check::plan(&spec, text, file, dir, context)
 }
 
 async fn finish(plan: WorkflowPlan, options: &WorkflowOptions) -> Result<LoadedWorkflow, LoadError> {
