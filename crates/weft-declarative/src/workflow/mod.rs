@@ -147,6 +147,38 @@ pub async fn load_workflow_with(
 
 /// [`load_workflow`] for text (problems name the file `<string>`; relative paths start at the
 /// current directory).
+///
+/// ```
+/// use weft_core::Message;
+/// use weft_declarative::{Bindings, workflow_from_str};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let bindings = Bindings::new()
+///     .executor("shout", |mut conversation: Vec<Message>| async move {
+///         let text = conversation.last().map(Message::text).unwrap_or_default();
+///         conversation.push(Message::assistant(text.to_uppercase()));
+///         Ok::<_, String>(conversation)
+///     })
+///     .predicate("is_question", |conversation: &[Message]| {
+///         conversation.last().is_some_and(|m| m.text().ends_with('?'))
+///     });
+/// let yaml = r"
+/// kind: Workflow
+/// executors:
+///   - { id: shout, function: shout }
+///   - { id: answer, agent: { kind: Prompt, name: answer, model: { provider: scripted } } }
+/// edges:
+///   - { from: shout, to: answer, predicate: is_question }   # or: when: message.text endsWith '?'
+/// outputs: [shout, answer]
+/// ";
+/// let loaded = workflow_from_str(yaml, &bindings).await?;
+/// let result = loaded.workflow.run(vec![Message::user("ready?")]).await?;
+/// let texts: Vec<String> =
+///     result.outputs_as::<Vec<Message>>().iter().flatten().map(Message::text).collect();
+/// assert_eq!(texts, ["READY?", "You said: ready?"]);
+/// # Ok(()) }
+/// ```
 pub async fn workflow_from_str(text: &str, bindings: &Bindings) -> Result<LoadedWorkflow, LoadError> {
     let options = WorkflowOptions::default();
     let mut context = Context { bindings, options: &options.agent, stack: Vec::new() };
