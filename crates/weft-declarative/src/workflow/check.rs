@@ -210,7 +210,6 @@ pub(super) fn agent(
 fn condition(
     when: Option<&Text>,
     predicate: Option<&Text>,
-    at: Location,
     checker: &mut Checker<'_>,
     bindings: &Bindings,
 ) -> Option<Option<Condition>> {
@@ -242,7 +241,6 @@ fn condition(
                         if known.is_empty() { "none".to_string() } else { known.join(", ") }
                     ),
                 );
-                let _ = at;
                 None
             }
         },
@@ -428,7 +426,7 @@ fn edge_plan(
         let mut ok = known(default, checker) && all_known;
         for CaseSpec { when, predicate, to } in &edge.switch {
             ok &= known(to, checker);
-            match condition(when.as_ref(), predicate.as_ref(), to.referenced, checker, bindings) {
+            match condition(when.as_ref(), predicate.as_ref(), checker, bindings) {
                 Some(Some(condition)) => cases.push((condition, to.value.clone())),
                 Some(None) => {
                     checker.at(to, "a switch case needs `when` or `predicate`");
@@ -452,9 +450,7 @@ fn edge_plan(
     };
     let targets_known = to.names.iter().map(|name| known(name, checker)).filter(|ok| !ok).count() == 0;
     let conditional = edge.when.is_some() || edge.predicate.is_some();
-    let Some(condition) =
-        condition(edge.when.as_ref(), edge.predicate.as_ref(), first.referenced, checker, bindings)
-    else {
+    let Some(condition) = condition(edge.when.as_ref(), edge.predicate.as_ref(), checker, bindings) else {
         return;
     };
     if !(all_known && targets_known) {
