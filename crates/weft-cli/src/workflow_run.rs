@@ -127,7 +127,7 @@ impl Driver {
                 if checkpoint.pending_requests.is_empty() {
                     workflow.resume_stream(id)
                 } else {
-                    let answers = self.answer(&checkpoint.pending_requests, id, file)?;
+                    let answers = self.answer(&checkpoint.pending_requests, id, file).await?;
                     workflow.send_responses_stream(id, answers)
                 }
             }
@@ -146,7 +146,7 @@ impl Driver {
                     "the run waits for input but saved no checkpoint to answer from".into(),
                 ));
             };
-            let answers = self.answer(&ending.pending, &checkpoint, file)?;
+            let answers = self.answer(&ending.pending, &checkpoint, file).await?;
             stream = workflow.send_responses_stream(&checkpoint, answers);
         }
     }
@@ -215,33 +215,31 @@ impl Driver {
     }
 
     /// Asks for every pending request's answer.
-    fn answer(
+    /// Asks for every pending request's answer: on the terminal, or one line of stdin each
+    /// (from `/dev/tty` when stdin carried the input, as `--approve` does).
+    async fn answer(
         &mut self,
         pending: &[PendingRequest],
         checkpoint: &str,
         file: &Path,
     ) -> Result<Vec<RequestResponse>, CliError> {
-        let terminal = std::io::stdin().is_terminal();
-        if !terminal && !self.answers_from_stdin {
-            return Err(self.waiting(checkpoint, file, "the input came from stdin, so answers cannot"));
-        }
+        let from_tty = !self.answers_from_stdin;
         let mut answers = Vec::new();
         for request in pending {
-            let question = question(request);
-            eprintln!("weft: {question}");
-            if terminal {
-                eprint!("> ");
-                let _ = std::io::stderr().flush();
-            }
-            let mut line = String::new();
-            let read = std::io::stdin()
-                .lock()
-                .read_line(&mut line)
-                .map_err(|source| CliError::Io { context: "could not read the answer".into(), source })?;
-            if read == 0 {
-                return Err(self.waiting(checkpoint, file, "stdin ended before the answer"));
-            }
-            answers.push(response(request, line.trim_end_matches(['\n', '\r']))?);
+            eprintln!("weft: {}", question(request));
+            // Off the runtime's thread: a blocking read would stall it.
+            let line = tokio::task::spawn_blocking(move || read_line(from_tty))
+                .await
+                .map_err(|e| CliError::Workflow(format!("could not read the answer: {e}")))??;
+            let Some(line) = line else {
+                let why = if from_tty {
+                    "no terminal could be read (the input came from stdin)"
+                } else {
+                    "stdin ended before the answer"
+                };
+                return Err(self.waiting(checkpoint, file, why));
+            };
+            answers.push(response(request, &line)?);
         }
         Ok(answers)
     }
@@ -255,6 +253,27 @@ impl Driver {
         };
         CliError::Workflow(format!("the workflow waits for input and {why}{resume}"))
     }
+}
+
+/// One answer line: from `/dev/tty` (`from_tty`) or stdin, with a `> ` prompt on a terminal;
+/// `None` when the input ended or no terminal could be opened.
+fn read_line(from_tty: bool) -> Result<Option<String>, CliError> {
+    let io_error = |source| CliError::Io { context: "could not read the answer".into(), source };
+    let mut input: Box<dyn BufRead> = if from_tty {
+        match std::fs::File::open("/dev/tty") {
+            Ok(tty) => Box::new(std::io::BufReader::new(tty)),
+            Err(_) => return Ok(None),
+        }
+    } else {
+        Box::new(std::io::stdin().lock())
+    };
+    if from_tty || std::io::stdin().is_terminal() {
+        eprint!("> ");
+        let _ = std::io::stderr().flush();
+    }
+    let mut line = String::new();
+    let read = input.read_line(&mut line).map_err(io_error)?;
+    Ok((read > 0).then(|| line.trim_end_matches(['\n', '\r']).to_string()))
 }
 
 /// What to ask the user for a request.

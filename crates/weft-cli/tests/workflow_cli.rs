@@ -255,3 +255,30 @@ fn handoff_human_turns_and_plan_reviews_are_answered_from_stdin() {
     assert!(text(&out.stderr).contains("approve it (empty or `yes`)"), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("We are done with the request"), "{}", text(&out.stdout));
 }
+
+/// With the input on stdin (`-`), answers come from the terminal; without one (a new session,
+/// as `setsid` makes), the run says so instead of waiting.
+#[test]
+fn with_the_input_on_stdin_and_no_terminal_the_run_says_so() {
+    let mut command = std::process::Command::new("setsid");
+    command.arg(env!("CARGO_BIN_EXE_weft"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("OPENAI_") {
+            command.env_remove(&name);
+        }
+    }
+    let mut child = command
+        .args(["run", "-f", &example("human_input.workflow.yaml"), "-"])
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("setsid runs weft");
+    child.stdin.take().unwrap().write_all(b"Draft a haiku\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("no terminal could be read (the input came from stdin)"), "{stderr}");
+    assert!(!stderr.contains("> "), "{stderr}");
+}
