@@ -35,9 +35,11 @@
 //!
 //! Edges: `to: b` (direct); with `when:` (an expression, see below) or `predicate:` (a
 //! condition registered with [`Bindings::predicate`](crate::Bindings::predicate)), conditional;
-//! `to: [b, c]`, a fan-out; `from: [b, c]`, a fan-in (the target gets one conversation: the
-//! common beginning, then what each branch added, in order); `switch:` cases (`when` or
-//! `predicate`, and `to`) tried in order, then `default`.
+//! `to: [b, c]`, a fan-out; `from: [b, c]`, a fan-in (once every source has sent, the target
+//! gets one conversation: the common beginning, then what each branch added, in order; an
+//! executor `<target>.join` does the joining and shows in the run's events); `switch:` cases
+//! (`when` or `predicate`, and `to`) tried in order, then `default`. A cycle is allowed when
+//! one of its edges is conditional (a loop that ends).
 //!
 //! Conditions: `message.text contains 'approve'`, with `equals`, `startsWith`, `endsWith`,
 //! the fields `message.text`, `message.role` and `message.author` (of the last message), and
