@@ -295,3 +295,20 @@ fn every_problem_of_a_file_is_reported_in_order() {
     assert!(lines[2].starts_with("9:10: unknown executor `b`"), "{lines:?}");
     assert!(lines[3].starts_with("9:13: unknown executor `c`"), "{lines:?}");
 }
+
+#[tokio::test]
+async fn a_cycle_with_a_condition_loops_until_it_fails() {
+    let text = "kind: Workflow
+executors:
+  - { id: a, function: tag }
+  - { id: b, function: tag }
+edges:
+  - { from: a, to: b }
+  - { from: b, to: a, when: \"not message.text startsWith 'tag: tag: tag'\" }
+outputs: [b]
+";
+    let loaded = workflow_from_str(text, &bindings()).await.unwrap();
+    let result = loaded.workflow.run(vec![Message::user("x")]).await.unwrap();
+    let last: Vec<String> = texts(&result).into_iter().map(|added| added.join(" | ")).collect();
+    assert_eq!(last, ["tag: tag: x", "tag: tag: tag: tag: x"]);
+}
