@@ -312,3 +312,25 @@ outputs: [b]
     let last: Vec<String> = texts(&result).into_iter().map(|added| added.join(" | ")).collect();
     assert_eq!(last, ["tag: tag: x", "tag: tag: tag: tag: x"]);
 }
+
+/// Every field the schema documents is used by a good fixture (the schema is generated from the
+/// spec types, so a new field without a fixture fails here).
+#[test]
+fn the_good_fixtures_use_every_field_of_the_schema() {
+    let schema = workflow_json_schema();
+    let mut fields: Vec<String> = schema["properties"].as_object().unwrap().keys().cloned().collect();
+    for definition in ["ExecutorSpec", "EdgeSpec", "CaseSpec"] {
+        fields.extend(schema["$defs"][definition]["properties"].as_object().unwrap().keys().cloned());
+    }
+    let texts: String =
+        ["full.yaml", "inner.yaml", "orchestration_full.yaml", "handoff.yaml", "group_chat.yaml"]
+            .iter()
+            .map(|name| std::fs::read_to_string(fixture(name)).unwrap())
+            .collect();
+    let missing: Vec<&String> = fields
+        .iter()
+        .filter(|field| !texts.contains(&format!(" {field}:")) && !texts.contains(&format!("\n{field}:")))
+        .collect();
+    assert!(missing.is_empty(), "fields no fixture uses: {missing:?}");
+    assert!(fields.len() >= 27, "{fields:?}");
+}
