@@ -115,7 +115,10 @@ async fn build_graph(
             }
             NodeKind::Join => builder.add_executor(JoinNode { id }),
             NodeKind::Workflow(plan) => {
-                let inner = build(*plan, None, sources).await?;
+                // `SubWorkflow` runs the inner workflow on a store of its own: the inner
+                // file's `checkpoint` is not opened.
+                let unused: Arc<dyn CheckpointStore> = Arc::new(InMemoryCheckpointStore::new());
+                let inner = build(*plan, Some(unused), sources).await?;
                 match SubWorkflow::<Vec<Message>, Vec<Message>>::new(id, inner) {
                     Ok(sub) => builder.add_executor(sub.yield_outputs(node.output)),
                     Err(error) => return Ok(Err(Box::new(error))),
