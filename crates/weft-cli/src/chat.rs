@@ -63,6 +63,11 @@ fn parse_line(line: &str) -> Line<'_> {
 /// Runs the chat until the input ends or `/exit`. The MCP servers of `--mcp` are connected
 /// first and closed at the end, whatever happened.
 pub(crate) async fn run(args: RunArgs) -> Result<(), CliError> {
+    if args.checkpoint.is_some() || args.resume.is_some() {
+        return Err(CliError::Usage(
+            "--checkpoint and --resume apply to `weft run -f workflow.yaml` only".into(),
+        ));
+    }
     let provider = if args.file.is_none() { Some(provider::select(&args)?) } else { None };
     let interactive = std::io::stdin().is_terminal();
     let approver = args.approve.then(|| Approver::new(false));
@@ -101,8 +106,9 @@ async fn converse(
     let mut input = LineReader::spawn(interactive);
     // From a pipe, the exit code says whether a turn failed (the error was shown already).
     let mut failed = None;
-    if !args.prompt.trim().is_empty() {
-        failed = turn(&agent, &mut session, &args.prompt, args, approver.as_ref()).await.err();
+    let prompt = args.prompt.as_deref().unwrap_or_default();
+    if !prompt.trim().is_empty() {
+        failed = turn(&agent, &mut session, prompt, args, approver.as_ref()).await.err();
     }
     while let Some(line) = input.next_line().await? {
         match parse_line(&line) {

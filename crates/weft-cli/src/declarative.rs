@@ -1,5 +1,5 @@
-//! Declarative agents on the command line: `weft run -f FILE`, `weft validate FILE…`,
-//! `weft schema agent`.
+//! Declarative agents and workflows on the command line: `weft run -f FILE`,
+//! `weft validate FILE…`, `weft schema agent|workflow`.
 
 use std::convert::Infallible;
 use std::path::PathBuf;
@@ -16,7 +16,7 @@ use crate::error::{CliError, EXIT_MCP_TIMEOUT, EXIT_MCP_UNREACHABLE, EXIT_OTHER}
 /// Arguments of `weft validate`.
 #[derive(Debug, Args)]
 pub(crate) struct ValidateArgs {
-    /// Agent files (YAML) to check.
+    /// Agent or workflow files (YAML) to check.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
 }
@@ -34,6 +34,8 @@ pub(crate) struct SchemaArgs {
 enum SchemaKind {
     /// Agent files (MAF's prompt-agent schema).
     Agent,
+    /// Workflow files (Weft's format).
+    Workflow,
 }
 
 /// The functions a file's `kind: function` tools can bind to: the CLI's demo tools.
@@ -51,8 +53,8 @@ pub(crate) fn validate(args: &ValidateArgs) -> Result<(), CliError> {
     let bindings = bindings();
     let mut failed = false;
     for file in &args.files {
-        match weft::declarative::validate(file, &bindings) {
-            Ok(()) => crate::logging::notice(format_args!("{}: ok", file.display())),
+        match weft::declarative::validate_file(file, &bindings) {
+            Ok(_) => crate::logging::notice(format_args!("{}: ok", file.display())),
             Err(error) => {
                 failed = true;
                 for problem in error.problems() {
@@ -68,6 +70,7 @@ pub(crate) fn validate(args: &ValidateArgs) -> Result<(), CliError> {
 pub(crate) fn schema(args: &SchemaArgs) -> Result<(), CliError> {
     let schema = match args.kind {
         SchemaKind::Agent => weft::declarative::agent_json_schema(),
+        SchemaKind::Workflow => weft::declarative::workflow_json_schema(),
     };
     let text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     print_line(&text)
@@ -128,7 +131,7 @@ pub(crate) async fn load(
 
 /// A load error in the CLI's terms: problems are usage errors (exit 2, every problem on its
 /// own line), MCP failures keep their category's exit code.
-fn load_error(error: LoadError) -> CliError {
+pub(crate) fn load_error(error: LoadError) -> CliError {
     match error {
         LoadError::Invalid(problems) => CliError::Usage(
             problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\nweft: error: "),

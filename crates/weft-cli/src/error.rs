@@ -97,6 +97,8 @@ pub(crate) enum CliError {
         /// The typed error.
         source: weft_mcp::McpError,
     },
+    /// A workflow run failed or could not go on.
+    Workflow(String),
     /// The user pressed Ctrl-C.
     Interrupted,
     /// A failure already shown on stderr (a turn of `weft chat`): only its exit code is left.
@@ -114,7 +116,9 @@ impl CliError {
                 | AgentError::MaxIterations { .. }
                 | AgentError::StructuredOutput { .. },
             ) => EXIT_MODEL,
-            CliError::Agent(_) | CliError::Session(_) | CliError::Io { .. } => EXIT_OTHER,
+            CliError::Agent(_) | CliError::Session(_) | CliError::Io { .. } | CliError::Workflow(_) => {
+                EXIT_OTHER
+            }
             CliError::Mcp { code, .. } => *code,
             CliError::Interrupted => EXIT_INTERRUPTED,
             CliError::Reported(code) => *code,
@@ -138,6 +142,7 @@ impl CliError {
                 EXIT_MCP_TOOL => "mcp_tool",
                 _ => "mcp",
             },
+            CliError::Workflow(_) => "workflow",
             CliError::Interrupted => "interrupted",
             CliError::Reported(_) => "reported",
         }
@@ -170,7 +175,7 @@ impl CliError {
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CliError::Usage(message) => f.write_str(message),
+            CliError::Usage(message) | CliError::Workflow(message) => f.write_str(message),
             CliError::Provider(error) => write!(f, "could not set up the model provider: {error}"),
             CliError::Models(error) => write!(f, "could not list the models: {error}"),
             CliError::Agent(AgentError::MaxIterations { limit, .. }) => write!(
@@ -191,7 +196,9 @@ impl fmt::Display for CliError {
 impl std::error::Error for CliError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            CliError::Usage(_) | CliError::Interrupted | CliError::Reported(_) => None,
+            CliError::Usage(_) | CliError::Workflow(_) | CliError::Interrupted | CliError::Reported(_) => {
+                None
+            }
             CliError::Provider(error) | CliError::Models(error) => error.source(),
             CliError::Agent(error) => error.source(),
             CliError::Session(error) => error.source(),

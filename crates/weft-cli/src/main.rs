@@ -28,6 +28,7 @@ mod provider;
 mod run;
 mod serve;
 mod telemetry;
+mod workflow_run;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -72,7 +73,7 @@ enum Command {
     /// it to FILE (load it with --session FILE), /help, /exit. Takes the options of `weft run`.
     #[command(
         after_help = error::RUN_AFTER_HELP,
-        mut_arg("prompt", |arg| arg.required(false).default_value("").hide(true))
+        mut_arg("prompt", |arg| arg.required(false).required_unless_present(clap::builder::Resettable::<clap::Id>::Reset).default_value("").hide(true))
     )]
     Chat(RunArgs),
     /// Look at an MCP server and call its tools.
@@ -85,16 +86,18 @@ enum Command {
     /// List the models an OpenAI-compatible server serves.
     #[command(after_help = error::RUN_AFTER_HELP)]
     Models(models::ModelsArgs),
-    /// Check declarative agent files: every problem as `file:line:col: message` on stdout.
+    /// Check declarative agent and workflow files: every problem as `file:line:col: message`
+    /// on stdout.
     ///
-    /// Exits 0 when every file is a valid agent, 1 otherwise. Function tools may bind to the
-    /// CLI's functions: get_weather, add.
+    /// Exits 0 when every file is valid, 1 otherwise. A file is a workflow when its `kind` is
+    /// `Workflow`, an agent otherwise. Function tools may bind to the CLI's functions:
+    /// get_weather, add.
     Validate(declarative::ValidateArgs),
     /// Print the JSON Schema of a declarative file format (for editors: yaml-language-server).
     Schema(declarative::SchemaArgs),
     /// Serve agents over HTTP: the OpenAI Responses and Chat Completions protocols, and AG-UI.
     ///
-    /// Each declarative agent FILE is served as the model its `name` gives; without a file, the
+    /// Each declarative agent or workflow FILE is served as the model its `name` gives; without a file, the
     /// agent of `weft run` (same model flags) is served as the model `weft`. The server listens on
     /// http://127.0.0.1:8088/v1 (PORT sets the port; AG-UI clients use /ag-ui/NAME); the URL is
     /// printed on stdout. Any address but a loopback one needs --token (or WEFT_TOKEN) or
@@ -112,13 +115,28 @@ enum Command {
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
     /// The prompt (`-` reads it from stdin).
-    pub(crate) prompt: String,
+    #[arg(required_unless_present = "resume")]
+    pub(crate) prompt: Option<String>,
 
     /// Run the agent of this YAML file (MAF's prompt-agent schema): its provider, model,
     /// instructions and tools. The other flags apply on top (--instructions and --model
-    /// replace the file's; --base-url and --api do not apply: the file's `model` says).
+    /// replace the file's; --base-url and --api do not apply: the file's `model` says). A
+    /// workflow file (`kind: Workflow`) runs the workflow on the prompt, printing each output
+    /// as `[executor] text` (--json: every event) and asking for human input (on the terminal,
+    /// or one answer per line of stdin); of the other flags, --json, --timeout, --idle-timeout,
+    /// --checkpoint and --resume apply to it.
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub(crate) file: Option<PathBuf>,
+
+    /// Workflow files: keep checkpoints in DIR (instead of the file's `checkpoint`), so that a
+    /// run waiting for input can be answered later with --resume.
+    #[arg(long, value_name = "DIR", requires = "file")]
+    pub(crate) checkpoint: Option<PathBuf>,
+
+    /// Workflow files: continue a run from this checkpoint (the id `weft run` printed), asking
+    /// for the answers it waits for.
+    #[arg(long, value_name = "CHECKPOINT", requires = "file")]
+    pub(crate) resume: Option<String>,
 
     #[command(flatten)]
     pub(crate) agent: AgentArgs,

@@ -25,14 +25,22 @@ use session_lock::SessionLock;
 /// whose conversation could not be saved does not start), and the run holds the session's lock
 /// from loading the file to saving it, so that runs on one file take turns.
 pub(crate) async fn run(args: RunArgs) -> Result<(), CliError> {
-    let prompt = read_prompt(&args.prompt)?;
+    if let Some(file) = &args.file
+        && weft::declarative::file_kind(file) == weft::declarative::FileKind::Workflow
+    {
+        return crate::workflow_run::run(file, &args).await;
+    }
+    if args.checkpoint.is_some() || args.resume.is_some() {
+        return Err(CliError::Usage("--checkpoint and --resume apply to workflow files (-f) only".into()));
+    }
+    let prompt = read_prompt(args.prompt.as_deref().unwrap_or_default())?;
     // A file (-f) names its own provider.
     let provider = if args.file.is_none() { Some(provider::select(&args)?) } else { None };
     let mut lock = match &args.session {
         Some(path) => Some(SessionLock::open(&AgentSession::check_path(path)?)?),
         None => None,
     };
-    let approver = args.approve.then(|| Approver::new(args.prompt == "-"));
+    let approver = args.approve.then(|| Approver::new(args.prompt.as_deref() == Some("-")));
     let mut sources = Vec::new();
     let connected = connect_servers(&args, approver.as_ref(), &mut sources).await;
     let result = match connected {
@@ -194,7 +202,7 @@ pub(crate) async fn stream_run(
 }
 
 /// The prompt argument, or stdin when it is `-`.
-fn read_prompt(argument: &str) -> Result<String, CliError> {
+pub(crate) fn read_prompt(argument: &str) -> Result<String, CliError> {
     let prompt = if argument == "-" {
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text).map_err(|source| CliError::Io {

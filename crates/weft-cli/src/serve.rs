@@ -1,7 +1,7 @@
 //! `weft serve`: agents behind the OpenAI Responses and Chat Completions protocols and AG-UI.
 //!
 //! It serves the agent of each declarative file given (`weft serve a.yaml b.yaml`; the model name
-//! is the file's `name`), or with no file the agent `weft run` builds (the demo tools, or the
+//! is the file's `name`; a workflow file is served as a `WorkflowAgent`), or with no file the agent `weft run` builds (the demo tools, or the
 //! tools of `--mcp` servers) under the model name `weft`, on 127.0.0.1 by default. Any other address needs `--token` (or
 //! `WEFT_TOKEN`) unless `--no-auth` is given. SIGTERM or Ctrl-C stops it: no new connections,
 //! in-flight runs get `--grace` seconds, then are cancelled. Conversations and stored responses
@@ -24,8 +24,9 @@ pub(crate) const AGENT_NAME: &str = "weft";
 /// Arguments of `weft serve`.
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
-    /// Declarative agent files (MAF's prompt-agent YAML) to serve, each as the model named by its
-    /// `name`. Without any, the demo agent of `weft run` is served as the model `weft`.
+    /// Declarative agent files (MAF's prompt-agent YAML) or workflow files (`kind: Workflow`) to
+    /// serve, each as the model named by its `name`. Without any, the demo agent of `weft run` is
+    /// served as the model `weft`.
     #[arg(value_name = "FILE")]
     pub(crate) files: Vec<PathBuf>,
 
@@ -113,7 +114,9 @@ impl ServeArgs {
     fn run_args(&self) -> RunArgs {
         RunArgs {
             file: None,
-            prompt: String::new(),
+            prompt: None,
+            checkpoint: None,
+            resume: None,
             agent: self.agent.clone(),
             session: None,
             json: false,
@@ -178,7 +181,7 @@ async fn agents(
     args: &ServeArgs,
     run_args: &RunArgs,
     sources: &mut Vec<weft_mcp::McpSource>,
-) -> Result<Vec<(String, Arc<weft::ChatAgent>)>, CliError> {
+) -> Result<Vec<(String, Arc<dyn weft::Agent>)>, CliError> {
     run::connect_servers(run_args, None, sources).await?;
     if args.files.is_empty() {
         let provider = provider::select(run_args)?;
@@ -186,10 +189,16 @@ async fn agents(
         let agent = run::build_agent(run_args, provider, sources, None);
         return Ok(vec![(AGENT_NAME.to_string(), Arc::new(agent))]);
     }
-    let mut agents: Vec<(String, Arc<weft::ChatAgent>)> = Vec::new();
+    let mut agents: Vec<(String, Arc<dyn weft::Agent>)> = Vec::new();
     for file in &args.files {
-        let file_args = RunArgs { file: Some(file.clone()), ..args.run_args() };
-        let (agent, description) = run::make_agent(&file_args, None, None, sources).await?;
+        let (agent, description): (Arc<dyn weft::Agent>, String) =
+            if weft::declarative::file_kind(file) == weft::declarative::FileKind::Workflow {
+                crate::workflow_run::agent(file, run_args, sources).await?
+            } else {
+                let file_args = RunArgs { file: Some(file.clone()), ..args.run_args() };
+                let (agent, description) = run::make_agent(&file_args, None, None, sources).await?;
+                (Arc::new(agent), description)
+            };
         let name = agent.name().to_string();
         if agents.iter().any(|(served, _)| *served == name) {
             return Err(CliError::Usage(format!(
@@ -198,7 +207,7 @@ async fn agents(
             )));
         }
         crate::logging::notice(format_args!("{name} ({}): using {description}", file.display()));
-        agents.push((name, Arc::new(agent)));
+        agents.push((name, agent));
     }
     Ok(agents)
 }
@@ -206,7 +215,7 @@ async fn agents(
 async fn serve(
     args: &ServeArgs,
     config: HostConfig,
-    agents: Vec<(String, Arc<weft::ChatAgent>)>,
+    agents: Vec<(String, Arc<dyn weft::Agent>)>,
 ) -> Result<(), CliError> {
     let store = args.store.open().await?;
     let address = SocketAddr::new(args.host, args.port);

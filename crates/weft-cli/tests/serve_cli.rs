@@ -127,6 +127,21 @@ fn serve_files_serves_each_declarative_agent_by_its_name() {
 }
 
 #[test]
+fn serve_files_serves_a_workflow_file_as_an_agent_named_after_it() {
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/declarative");
+    let workflow = format!("{examples}/conditional.workflow.yaml");
+    let team = format!("{examples}/concurrent.workflow.yaml");
+    let server = Server::start_with(&[&workflow, &team]);
+    let models = server.get("/v1/models");
+    assert!(models.contains(r#""id":"requests""#), "{models}");
+    assert!(models.contains(r#""id":"second_opinions""#), "{models}");
+    let answer = server.post("/v1/responses", r#"{"model":"requests","input":"please approve the budget"}"#);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains(r#""status":"completed""#), "{answer}");
+    assert!(answer.contains("You said: please approve the budget"), "{answer}");
+}
+
+#[test]
 fn serve_refuses_two_files_with_one_agent_name() {
     let weather = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/declarative/weather.yaml");
     let output = weft().args(["serve", "--port", "0", weather, weather]).output().unwrap();

@@ -12,9 +12,16 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use weft_core::schema::ArgumentValidator;
-use weft_core::{ApprovalMode, FunctionCall, Tool, ToolContext, ToolDefinition, ToolError, ToolOutput};
+use weft_core::{
+    ApprovalMode, FunctionCall, Message, Tool, ToolContext, ToolDefinition, ToolError, ToolOutput,
+};
 
 type Function = Arc<dyn Fn(Value) -> BoxFuture<'static, Result<Value, ToolError>> + Send + Sync>;
+/// A workflow step: the conversation in, the conversation to send on out.
+pub(crate) type Step =
+    Arc<dyn Fn(Vec<Message>) -> BoxFuture<'static, Result<Vec<Message>, String>> + Send + Sync>;
+/// A workflow edge condition over the conversation.
+pub(crate) type Condition = Arc<dyn Fn(&[Message]) -> bool + Send + Sync>;
 
 /// A named connection for `connection: {kind: reference, name: …}`.
 #[derive(Clone, Default)]
@@ -34,11 +41,14 @@ impl std::fmt::Debug for NamedConnection {
     }
 }
 
-/// Functions that `kind: function` tools bind to by name, and connections that
-/// `kind: reference` connections name.
+/// Functions that `kind: function` tools bind to by name, connections that
+/// `kind: reference` connections name, and, for workflow files, the functions that
+/// `function:` executors and the conditions that `predicate:` edges name.
 #[derive(Clone, Default)]
 pub struct Bindings {
     functions: BTreeMap<String, Function>,
+    steps: BTreeMap<String, Step>,
+    conditions: BTreeMap<String, Condition>,
     connections: BTreeMap<String, NamedConnection>,
     approval: ApprovalMode,
 }
@@ -86,6 +96,55 @@ impl Bindings {
         self
     }
 
+    /// Registers `step` as the workflow executor `name` (`function: name` in a workflow file):
+    /// it receives the conversation that reached it and returns the conversation to send on;
+    /// its error fails the run.
+    pub fn executor<F, Fut, E>(mut self, name: impl Into<String>, step: F) -> Self
+    where
+        F: Fn(Vec<Message>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Vec<Message>, E>> + Send + 'static,
+        E: Display,
+    {
+        let step = Arc::new(step);
+        let erased: Step = Arc::new(move |conversation: Vec<Message>| {
+            let step = step.clone();
+            async move { step(conversation).await.map_err(|e| e.to_string()) }.boxed()
+        });
+        self.steps.insert(name.into(), erased);
+        self
+    }
+
+    /// Registers `condition` as the edge condition `name` (`predicate: name` in a workflow
+    /// file): it sees the conversation the edge carries.
+    pub fn predicate(
+        mut self,
+        name: impl Into<String>,
+        condition: impl Fn(&[Message]) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.conditions.insert(name.into(), Arc::new(condition));
+        self
+    }
+
+    /// The registered workflow executor names, sorted.
+    pub fn executor_names(&self) -> impl Iterator<Item = &str> {
+        self.steps.keys().map(String::as_str)
+    }
+
+    /// The registered predicate names, sorted.
+    pub fn predicate_names(&self) -> impl Iterator<Item = &str> {
+        self.conditions.keys().map(String::as_str)
+    }
+
+    #[cfg_attr(not(feature = "workflow"), allow(dead_code))]
+    pub(crate) fn get_step(&self, name: &str) -> Option<Step> {
+        self.steps.get(name).cloned()
+    }
+
+    #[cfg_attr(not(feature = "workflow"), allow(dead_code))]
+    pub(crate) fn get_condition(&self, name: &str) -> Option<Condition> {
+        self.conditions.get(name).cloned()
+    }
+
     /// Registers a connection for `connection: {kind: reference, name}`.
     pub fn connection(mut self, name: impl Into<String>, connection: NamedConnection) -> Self {
         self.connections.insert(name.into(), connection);
@@ -110,6 +169,8 @@ impl std::fmt::Debug for Bindings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Bindings")
             .field("functions", &self.functions.keys().collect::<Vec<_>>())
+            .field("executors", &self.steps.keys().collect::<Vec<_>>())
+            .field("predicates", &self.conditions.keys().collect::<Vec<_>>())
             .field("connections", &self.connections)
             .finish()
     }

@@ -107,6 +107,8 @@ pub struct Plan {
     pub input_schema: Option<Value>,
     /// A description of the model (provider and id), for the user; no secrets.
     pub model_description: String,
+    /// The agent's `name`, if it has one.
+    pub name: Option<String>,
 }
 
 impl std::fmt::Debug for Plan {
@@ -194,6 +196,7 @@ pub(crate) fn plan(
         load_options: load_options.clone(),
         input_schema,
         model_description,
+        name: spec.name.as_ref().map(|n| n.value.clone()),
     })
 }
 

@@ -1,5 +1,6 @@
-//! Declarative agents: load YAML agent files (Microsoft Agent Framework's prompt-agent schema)
-//! into the same [`ChatAgent`] values code builds.
+//! Declarative agents and workflows: load YAML agent files (Microsoft Agent Framework's
+//! prompt-agent schema) into the same [`ChatAgent`] values code builds, and Weft's workflow files
+//! into the same [`Workflow`](weft_workflow::Workflow) values.
 //!
 //! ```yaml
 //! kind: Prompt
@@ -18,7 +19,13 @@
 //! all the checks without connecting anything. Every problem is a [`Problem`] with the file's
 //! `line:col`. [`agent_json_schema`] is the JSON Schema of the format, for editors.
 //!
-//! Workflows files will be a sibling module over the same parsing and [`Bindings`].
+//! Workflow files (`kind: Workflow`, Weft's own format, feature `workflow`, on by default) are
+//! read by [`load_workflow`] / [`workflow_from_str`] into the same `Workflow` values code builds:
+//! graphs of agents, registered functions, human-input requests and sub-workflows joined by
+//! direct, conditional, switch, fan-out and fan-in edges, or the prebuilt orchestrations
+//! (sequential, concurrent, handoff, group chat, magentic); see the [`workflow`] module for the
+//! format and [`workflow_json_schema`] for its JSON Schema. [`validate_file`] checks either kind
+//! of file, telling them apart by `kind`.
 //!
 //! ## Layering
 //!
@@ -48,6 +55,8 @@ mod error;
 mod parse;
 mod schema;
 pub mod spec;
+#[cfg(feature = "workflow")]
+pub mod workflow;
 
 use std::path::Path;
 
@@ -60,6 +69,11 @@ pub use build::{LoadOptions, McpApproval, McpPlan, McpServer, PROVIDERS, Plan};
 pub use error::{LoadError, Problem};
 pub use parse::{MAX_FILE_BYTES, parse_agent};
 pub use schema::object_schema;
+#[cfg(feature = "workflow")]
+pub use workflow::{
+    FileKind, HumanInputRequest, LoadedWorkflow, WorkflowOptions, file_kind, load_workflow,
+    load_workflow_with, validate_file, validate_workflow, workflow_from_str, workflow_json_schema,
+};
 
 /// The name used for text given without a file.
 pub const STRING_SOURCE: &str = "<string>";

@@ -12,6 +12,15 @@ pub const MAX_FILE_BYTES: usize = 1 << 20;
 
 /// Parses an agent file's text. `file` names it in the problems.
 pub fn parse_agent(text: &str, file: &Path) -> Result<AgentSpec, Problem> {
+    parse_as(text, file, "an agent (`kind: Prompt` …)")
+}
+
+/// Parses a declarative file's text as a `T`; `what` says what an empty file should hold.
+pub(crate) fn parse_as<T: serde::de::DeserializeOwned>(
+    text: &str,
+    file: &Path,
+    what: &str,
+) -> Result<T, Problem> {
     let at = |line, column, message: String| Problem { file: file.to_path_buf(), line, column, message };
     if text.len() > MAX_FILE_BYTES {
         return Err(at(
@@ -21,9 +30,9 @@ pub fn parse_agent(text: &str, file: &Path) -> Result<AgentSpec, Problem> {
         ));
     }
     if text.trim().lines().all(|line| line.trim().is_empty() || line.trim_start().starts_with('#')) {
-        return Err(at(1, 1, "the file is empty: expected an agent (`kind: Prompt` …)".into()));
+        return Err(at(1, 1, format!("the file is empty: expected {what}")));
     }
-    serde_saphyr::from_str_with_options::<AgentSpec>(text, options()).map_err(|error| {
+    serde_saphyr::from_str_with_options::<T>(text, options()).map_err(|error| {
         let location = error.location();
         let (line, column) = location.map(|l| (l.line(), l.column())).unwrap_or((0, 0));
         at(line, column, message_of(&error))
