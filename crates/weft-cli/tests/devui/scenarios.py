@@ -73,6 +73,7 @@ def tool_call(page, shots, base):
     page.screenshot(path=os.path.join(shots, "tool-call.png"))
     docs = os.environ.get("WEFT_DEVUI_DOCS_SCREENSHOT")
     if docs:
+        page.locator("#prompt").focus()  # the README's picture shows no focus ring on the call
         page.screenshot(path=docs)
 
 
