@@ -324,6 +324,11 @@
     const prompt = $("prompt").value.trim();
     const agent = $("entity").value;
     if (!prompt || !agent || state.controller) return;
+    if (protocol() === "agui" && state.agui.interrupts.length) {
+      setStatus("Approve or reject the tool call first.");
+      focusNext();
+      return;
+    }
     $("prompt").value = "";
     addMessage("user", prompt);
     const controller = new AbortController();
@@ -347,7 +352,7 @@
     } finally {
       state.controller = null;
       setRunning(false);
-      $("prompt").focus();
+      focusNext();
     }
   }
 
@@ -394,6 +399,12 @@
           break;
       }
     });
+  }
+
+  // After a run: the first open approval's Approve button, else the prompt.
+  function focusNext() {
+    const approve = $("messages").querySelector(".approval .approve");
+    (approve || $("prompt")).focus();
   }
 
   function newId(prefix) {
@@ -528,7 +539,7 @@
     } finally {
       state.controller = null;
       setRunning(false);
-      $("prompt").focus();
+      focusNext();
     }
   }
 
