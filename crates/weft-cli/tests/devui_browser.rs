@@ -136,3 +136,9 @@ fn a_server_with_a_token_gets_it_asked_once_and_sent() {
 fn a_tool_call_waiting_for_approval_is_approved_or_rejected_with_buttons() {
     scenario("approval", &["--approve"], &[]);
 }
+
+#[test]
+#[ignore = "needs chromium and playwright: scripts/test installs them"]
+fn markdown_renders_lists_code_blocks_bold_and_http_links() {
+    scenario("markdown", &[], &[]);
+}

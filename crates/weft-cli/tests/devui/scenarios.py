@@ -146,6 +146,24 @@ def xss(page, shots, base):
     page.screenshot(path=os.path.join(shots, "xss-as-text.png"))
 
 
+def markdown(page, shots, base):
+    # The scripted model quotes the prompt: its markdown comes back as the model's.
+    page.fill("#prompt", "list:\n- one **two**\n- three\n\n1. first\n2. second\n\n"
+              "```rust\nfn main() { let x = 1 < 2; }\n```\nsee [docs](https://example.com/docs) and `inline`")
+    page.press("#prompt", "Enter")
+    answer = last_answer(page)
+    expect(answer.locator("ul > li")).to_have_text(["one two", "three"], timeout=TIMEOUT)
+    expect(answer.locator("ul strong")).to_have_text("two")
+    expect(answer.locator("ol > li")).to_have_text(["first", "second"])
+    expect(answer.locator("pre > code")).to_have_text("fn main() { let x = 1 < 2; }")
+    expect(answer.locator("pre > code")).to_have_attribute("data-lang", "rust")
+    expect(answer.locator("a")).to_have_attribute("href", "https://example.com/docs")
+    expect(answer.locator("a")).to_have_attribute("rel", "noopener noreferrer nofollow")
+    expect(answer.locator("p > code")).to_have_text("inline")
+    wait_idle(page)
+    page.screenshot(path=os.path.join(shots, "markdown.png"))
+
+
 def layout(page, shots, base):
     # Keyboard: the prompt has focus; Tab goes on to Send; Enter sends.
     expect(page.locator("#prompt")).to_be_focused()
@@ -221,7 +239,7 @@ def token(page, shots, base):
     expect(dialog).not_to_be_visible()
 
 
-SCENARIOS = {f.__name__: f for f in [chat_streams, tool_call, stop, conversation, xss, layout, approval, token]}
+SCENARIOS = {f.__name__: f for f in [chat_streams, tool_call, stop, conversation, xss, markdown, layout, approval, token]}
 TOKEN = None
 
 
