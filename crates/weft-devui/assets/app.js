@@ -385,9 +385,22 @@
         case "response.output_item.added":
           if (event.item.type === "function_call_output") addToolResult(event.item.call_id, event.item.output);
           break;
-        case "response.completed":
-          setStatus("Done.");
+        case "response.completed": {
+          // A call with no result held for approval: the Responses protocol cannot answer it.
+          const output = (event.response && event.response.output) || [];
+          const answered = new Set(output.filter((i) => i.type === "function_call_output").map((i) => i.call_id));
+          const waiting = output.filter((i) => i.type === "function_call" && !answered.has(i.call_id));
+          waiting.forEach((call) => {
+            const details = state.tools.get(call.call_id);
+            if (details) details.querySelector(".tool-state").textContent = " waiting for approval";
+          });
+          setStatus(
+            waiting.length
+              ? "A tool call waits for approval, which only AG-UI can answer: choose the AG-UI protocol and ask again."
+              : "Done.",
+          );
           break;
+        }
         case "response.incomplete":
           setStatus("Incomplete: " + ((event.response.incomplete_details || {}).reason || "cut short"));
           break;

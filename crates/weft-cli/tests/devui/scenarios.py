@@ -193,8 +193,15 @@ def layout(page, shots, base):
 
 
 def approval(page, shots, base):
-    # `weft serve --approve`: every tool call waits for the user, over AG-UI.
+    # `weft serve --approve`: every tool call waits for the user. Over Responses, the page says
+    # the call waits and only AG-UI can answer it.
+    send(page, "Tell me the weather in Paris")
+    expect(page.locator("#status")).to_contain_text("choose the AG-UI protocol", timeout=TIMEOUT)
+    expect(page.locator("details.tool .tool-state")).to_have_text(" waiting for approval")
+    wait_idle(page)
+    # Over AG-UI, the call is approved or rejected with buttons.
     page.select_option("#protocol", "agui")
+    expect(page.locator(".message")).to_have_count(0)
     send(page, "Tell me the weather in Paris")
     tool = page.locator("details.tool").last
     approve = tool.locator(".approval .approve")
