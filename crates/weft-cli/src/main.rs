@@ -104,6 +104,12 @@ enum Command {
     /// --no-auth. SIGTERM or Ctrl-C stops it, letting runs finish for --grace seconds.
     #[command(after_help = error::RUN_AFTER_HELP)]
     Serve(serve::ServeArgs),
+    /// Serve agents with DevUI, a web page to chat with them, and open it in the browser.
+    ///
+    /// `weft serve --ui` (same arguments), plus the page opened with xdg-open on a desktop
+    /// (DISPLAY or WAYLAND_DISPLAY set) unless --no-open. The page is at http://127.0.0.1:8088/.
+    #[command(after_help = error::RUN_AFTER_HELP)]
+    Devui(serve::DevuiArgs),
     /// Print a shell completion script.
     ///
     /// e.g. `weft completions bash > ~/.local/share/bash-completion/completions/weft`, or
@@ -221,7 +227,7 @@ fn main() -> ExitCode {
     };
     // A server uses every core; the other commands need one thread.
     let mut builder = match cli.command {
-        Command::Serve(_) => tokio::runtime::Builder::new_multi_thread(),
+        Command::Serve(_) | Command::Devui(_) => tokio::runtime::Builder::new_multi_thread(),
         _ => tokio::runtime::Builder::new_current_thread(),
     };
     let runtime = match builder.enable_all().build() {
@@ -249,6 +255,7 @@ fn main() -> ExitCode {
             Command::Validate(args) => declarative::validate(&args),
             Command::Schema(args) => declarative::schema(&args),
             Command::Serve(args) => serve::run(args).await,
+            Command::Devui(args) => serve::devui(args).await,
         }
     });
     // The spans are flushed before the exit, whatever the outcome (the error, if any, is

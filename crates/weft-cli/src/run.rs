@@ -101,7 +101,8 @@ pub(crate) async fn make_agent(
         None => provider::select(args)?,
     };
     let description = provider.description.clone();
-    Ok((build_agent(args, provider, sources, approver), description))
+    let mode = approver.map(Approver::mode).unwrap_or(ApprovalMode::Never);
+    Ok((build_agent(args, provider, sources, mode), description))
 }
 
 async fn run_agent(
@@ -149,17 +150,16 @@ async fn run_agent(
 }
 
 /// The CLI's agent: the demo tools (or the MCP servers' tools), the instructions, the model and
-/// the iteration limit of `args`.
+/// the iteration limit of `args`; `mode` says which calls of the demo tools need approval.
 pub(crate) fn build_agent(
     args: &RunArgs,
     provider: provider::Provider,
     sources: &[McpSource],
-    approver: Option<&Approver>,
+    mode: ApprovalMode,
 ) -> ChatAgent {
     let mut builder =
         ChatAgent::builder(provider.client).name("weft").description("The weft CLI's demo agent");
     if sources.is_empty() {
-        let mode = approver.map(Approver::mode).unwrap_or(ApprovalMode::Never);
         builder = builder
             .tool(WithApproval::new(demo_tools::get_weather(), mode.clone()))
             .tool(WithApproval::new(demo_tools::add(), mode));

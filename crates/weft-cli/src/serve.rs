@@ -6,6 +6,8 @@
 //! `WEFT_TOKEN`) unless `--no-auth` is given. SIGTERM or Ctrl-C stops it: no new connections,
 //! in-flight runs get `--grace` seconds, then are cancelled. Conversations and stored responses
 //! live in memory, or with `--store sqlite:PATH` in a SQLite file that survives restarts.
+//! `--ui` also serves DevUI (the `weft-devui` page) at `/`; `weft devui` is `weft serve --ui`
+//! that opens the page in the browser on a desktop.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -71,8 +73,65 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "STORE", default_value = "memory", value_parser = parse_store)]
     pub(crate) store: StoreSpec,
 
+    /// Hold every call of the demo agent's tools for the client's approval (answered over AG-UI:
+    /// an interrupt, then a run that resumes it; DevUI shows Approve and Reject buttons).
+    #[arg(long, conflicts_with = "files")]
+    pub(crate) approve: bool,
+
+    /// Also serve DevUI, the web page to chat with the agents, at http://ADDR:PORT/.
+    #[arg(long)]
+    pub(crate) ui: bool,
+
     #[command(flatten)]
     pub(crate) agent: AgentArgs,
+}
+
+/// Arguments of `weft devui`: `weft serve --ui`, and the page opened in the browser.
+#[derive(Debug, Args)]
+pub(crate) struct DevuiArgs {
+    /// Do not open the page in a browser (it is opened only on a desktop: DISPLAY or
+    /// WAYLAND_DISPLAY set).
+    #[arg(long)]
+    pub(crate) no_open: bool,
+
+    #[command(flatten)]
+    pub(crate) serve: ServeArgs,
+}
+
+/// `weft devui`: serves with the page and opens it on a desktop unless `--no-open`.
+pub(crate) async fn devui(mut args: DevuiArgs) -> Result<(), CliError> {
+    args.serve.ui = true;
+    let open = !args.no_open && on_desktop();
+    run_with(args.serve, open).await
+}
+
+/// Whether a graphical session is there to open a browser in.
+fn on_desktop() -> bool {
+    ["DISPLAY", "WAYLAND_DISPLAY"].iter().any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
+}
+
+/// Opens `url` with `xdg-open` and waits for it to exit (it hands the URL to the browser and
+/// returns), so the child is reaped; a failure is only reported.
+async fn open_browser(url: String) {
+    let child = tokio::process::Command::new("xdg-open")
+        .arg(&url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn();
+    match child {
+        Ok(mut child) => match child.wait().await {
+            Ok(status) if status.success() => {}
+            Ok(status) => {
+                crate::logging::notice(format_args!("xdg-open {url} failed ({status}): open it by hand"))
+            }
+            Err(error) => crate::logging::notice(format_args!("xdg-open {url}: {error}: open it by hand")),
+        },
+        Err(error) => {
+            crate::logging::notice(format_args!("could not run xdg-open ({error}): open {url} by hand"))
+        }
+    }
 }
 
 /// Where `weft serve` keeps conversations.
@@ -162,11 +221,16 @@ fn valid_origin(origin: &str) -> bool {
 
 /// Serves until SIGTERM or Ctrl-C; the MCP servers of `--mcp` are closed at the end.
 pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
+    run_with(args, false).await
+}
+
+/// Serves; `open` opens the page in the browser once the server listens.
+async fn run_with(args: ServeArgs, open: bool) -> Result<(), CliError> {
     let config = args.config()?;
     let run_args = args.run_args();
     let mut sources = Vec::new();
     let result = match agents(&args, &run_args, &mut sources).await {
-        Ok(agents) => serve(&args, config, agents).await,
+        Ok(agents) => serve(&args, config, agents, open).await,
         Err(error) => Err(error),
     };
     for source in &sources {
@@ -186,7 +250,8 @@ async fn agents(
     if args.files.is_empty() {
         let provider = provider::select(run_args)?;
         crate::logging::notice(format_args!("using {}", provider.description));
-        let agent = run::build_agent(run_args, provider, sources, None);
+        let mode = if args.approve { weft::ApprovalMode::Always } else { weft::ApprovalMode::Never };
+        let agent = run::build_agent(run_args, provider, sources, mode);
         return Ok(vec![(AGENT_NAME.to_string(), Arc::new(agent))]);
     }
     let mut agents: Vec<(String, Arc<dyn weft::Agent>)> = Vec::new();
@@ -216,6 +281,7 @@ async fn serve(
     args: &ServeArgs,
     config: HostConfig,
     agents: Vec<(String, Arc<dyn weft::Agent>)>,
+    open: bool,
 ) -> Result<(), CliError> {
     let store = args.store.open().await?;
     let address = SocketAddr::new(args.host, args.port);
@@ -236,7 +302,24 @@ async fn serve(
     for (name, agent) in agents {
         host = host.agent(name, agent);
     }
-    host.serve(listener, shutdown_signal()).await.map_err(|weft::host::HostError::Io(source)| CliError::Io {
+    let page = format!("http://{bound}/");
+    if args.ui {
+        host = host.routes(weft_devui::router());
+        crate::logging::notice(format_args!("DevUI: {page}"));
+    }
+    let served = host.serve(listener, shutdown_signal());
+    let opened = async {
+        if open {
+            open_browser(page).await;
+        }
+    };
+    // The opener is polled beside the server; if the server ends first, dropping it kills xdg-open.
+    tokio::pin!(served);
+    let result = tokio::select! {
+        result = &mut served => result,
+        () = opened => served.await,
+    };
+    result.map_err(|weft::host::HostError::Io(source)| CliError::Io {
         context: "the server failed".into(),
         source,
     })

@@ -168,6 +168,8 @@ pub struct Host {
     agents: BTreeMap<String, Arc<dyn Agent>>,
     store: Arc<dyn SessionStore>,
     config: HostConfig,
+    /// Routes served beside the protocols (a web page), outside the token guard.
+    extra: Router,
 }
 
 impl Default for Host {
@@ -183,7 +185,16 @@ impl Host {
             agents: BTreeMap::new(),
             store: Arc::new(InMemoryStore::default()),
             config: HostConfig::default(),
+            extra: Router::new(),
         }
+    }
+
+    /// Serves `routes` beside the protocols, e.g. a web page (`weft serve --ui`). They are not
+    /// behind the token (a page must load to ask for it) nor the body limit; they must not
+    /// overlap the host's paths (`/v1`, `/ag-ui`, `/liveness`, `/readiness`) nor set a fallback.
+    pub fn routes(mut self, routes: Router) -> Self {
+        self.extra = self.extra.merge(routes);
+        self
     }
 
     /// Serves `agent` under `name` (the `model` clients ask for).
@@ -209,12 +220,12 @@ impl Host {
         self.agents.keys().cloned().collect()
     }
 
-    fn into_state(self) -> Arc<HostState> {
+    fn into_state(self) -> (Arc<HostState>, Router) {
         let started_at = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        Arc::new(HostState {
+        let state = Arc::new(HostState {
             runs: Arc::new(Semaphore::new(self.config.max_concurrent_runs.max(1))),
             agents: self.agents,
             store: self.store,
@@ -224,13 +235,15 @@ impl Host {
             started_at,
             tasks: TaskTracker::new(),
             background: responses::BackgroundRuns::default(),
-        })
+        });
+        (state, self.extra)
     }
 
     /// The routes, ready to mount (runs are never cancelled by a shutdown of this router's own,
     /// and background runs go on until they end).
     pub fn router(self) -> Router {
-        router(self.into_state())
+        let (state, extra) = self.into_state();
+        router(state).merge(extra)
     }
 
     /// Serves on `listener` until `shutdown` completes; then stops accepting, lets in-flight
@@ -241,13 +254,13 @@ impl Host {
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), HostError> {
-        let state = self.into_state();
+        let (state, extra) = self.into_state();
         let grace = state.config.grace;
         let stopping = state.stopping.clone();
         let cancel_runs = state.cancel_runs.clone();
         let tasks = state.tasks.clone();
         let signal = stopping.clone();
-        let server = axum::serve(listener, router(state))
+        let server = axum::serve(listener, router(state).merge(extra))
             .with_graceful_shutdown(async move { signal.cancelled().await })
             .into_future();
         tokio::pin!(server);

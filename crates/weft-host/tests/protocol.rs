@@ -379,3 +379,22 @@ async fn shutdown_lets_a_run_that_ends_within_grace_complete() {
     assert_eq!(events.last().unwrap()["response"]["output_text"], "thinking done");
     stopping.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn extra_routes_are_served_outside_the_token_and_the_api_stays_guarded() {
+    let config = HostConfig { token: Some("s3cret-token".into()), ..HostConfig::default() };
+    let page = axum::Router::new().route("/", axum::routing::get(|| async { "the page" }));
+    let host = TestHost::start(
+        weft_host::Host::new().config(config).agent("helper", common::scripted_agent()).routes(page),
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let page = client.get(format!("{}/", host.url)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.text().await.unwrap(), "the page");
+    let models = client.get(format!("{}/v1/models", host.url)).send().await.unwrap();
+    assert_eq!(models.status(), 401);
+    // Paths nobody serves still get the host's 404.
+    let other = client.get(format!("{}/elsewhere", host.url)).send().await.unwrap();
+    assert_eq!(other.status(), 404);
+}
