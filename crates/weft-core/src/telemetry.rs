@@ -14,6 +14,7 @@
 //! `ChatAgentBuilder::capture_message_content(true)`.
 
 mod content;
+pub mod propagation;
 
 use crate::options::ChatOptions;
 

@@ -27,6 +27,7 @@
 //! ```
 
 mod config;
+mod propagation;
 mod report;
 
 use std::time::Duration;
@@ -103,6 +104,7 @@ impl Telemetry {
         if config.disabled {
             return Ok(Telemetry::disabled());
         }
+        propagation::install();
         let lost = report::LostSpans::default();
         let exporter = report::Reporting::new(build_exporter(config)?, lost.clone());
         let mut resource = Resource::builder();
