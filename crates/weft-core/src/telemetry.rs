@@ -50,6 +50,8 @@ pub const RESPONSE_FINISH_REASONS: &str = "gen_ai.response.finish_reasons";
 pub const USAGE_INPUT_TOKENS: &str = "gen_ai.usage.input_tokens";
 /// `gen_ai.usage.output_tokens`.
 pub const USAGE_OUTPUT_TOKENS: &str = "gen_ai.usage.output_tokens";
+/// `gen_ai.usage.cache_read.input_tokens`: input tokens read from the provider's prompt cache.
+pub const USAGE_CACHE_READ_INPUT_TOKENS: &str = "gen_ai.usage.cache_read.input_tokens";
 /// `gen_ai.agent.name`.
 pub const AGENT_NAME: &str = "gen_ai.agent.name";
 /// `gen_ai.agent.id`.
@@ -98,6 +100,16 @@ pub(crate) fn token_count(count: u64) -> i64 {
     i64::try_from(count).unwrap_or(i64::MAX)
 }
 
+/// Records `usage` on `span`: input and output tokens, and cached input tokens when the
+/// provider reported some.
+pub(crate) fn record_usage(span: &tracing::Span, usage: &crate::Usage) {
+    span.record(USAGE_INPUT_TOKENS, token_count(usage.input_tokens));
+    span.record(USAGE_OUTPUT_TOKENS, token_count(usage.output_tokens));
+    if usage.cached_input_tokens > 0 {
+        span.record(USAGE_CACHE_READ_INPUT_TOKENS, token_count(usage.cached_input_tokens));
+    }
+}
+
 /// Marks `span` failed with a low-cardinality `error.type`.
 pub(crate) fn record_error(span: &tracing::Span, error_type: &dyn std::fmt::Debug) {
     span.record(ERROR_TYPE, tracing::field::debug(error_type));
@@ -124,6 +136,7 @@ pub(crate) fn chat_span(provider: &str, model: &str, options: &ChatOptions) -> t
         gen_ai.response.finish_reasons = tracing::field::Empty,
         gen_ai.usage.input_tokens = tracing::field::Empty,
         gen_ai.usage.output_tokens = tracing::field::Empty,
+        gen_ai.usage.cache_read.input_tokens = tracing::field::Empty,
         gen_ai.input.messages = tracing::field::Empty,
         gen_ai.output.messages = tracing::field::Empty,
         gen_ai.system_instructions = tracing::field::Empty,
@@ -165,6 +178,7 @@ pub(crate) fn agent_span(
         gen_ai.request.model = model,
         gen_ai.usage.input_tokens = tracing::field::Empty,
         gen_ai.usage.output_tokens = tracing::field::Empty,
+        gen_ai.usage.cache_read.input_tokens = tracing::field::Empty,
         error.type = tracing::field::Empty,
     )
 }

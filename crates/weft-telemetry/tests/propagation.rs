@@ -18,7 +18,7 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use weft_core::agent::{AgentSession, ChatAgent};
 use weft_telemetry::{Telemetry, TelemetryConfig};
 
-use support::{hex, receiver, span, spans};
+use support::{attribute, hex, receiver, span, spans};
 
 type Headers = Arc<Mutex<Vec<HeaderMap>>>;
 
@@ -79,6 +79,10 @@ async fn provider_requests_carry_the_chat_spans_traceparent() {
     let chat = span(&spans, "chat gpt-4o-mini");
     let agent = span(&spans, "invoke_agent greeter");
     assert_eq!(chat.parent_span_id, agent.span_id);
+    for span in [chat, agent] {
+        assert_eq!(attribute(span, "gen_ai.usage.input_tokens").as_deref(), Some("12"));
+        assert_eq!(attribute(span, "gen_ai.usage.cache_read.input_tokens").as_deref(), Some("8"));
+    }
     let headers = headers.lock().unwrap();
     let traceparent = headers[0].get("traceparent").expect("no traceparent").to_str().unwrap();
     // version-traceid-parentid-flags: the model server's span would be a child of `chat`.

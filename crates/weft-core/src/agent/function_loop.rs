@@ -276,9 +276,8 @@ async fn call_model(
     .await;
     match &result {
         Ok(chat) => {
-            if let Some(usage) = chat.usage {
-                span.record(telemetry::USAGE_INPUT_TOKENS, telemetry::token_count(usage.input_tokens));
-                span.record(telemetry::USAGE_OUTPUT_TOKENS, telemetry::token_count(usage.output_tokens));
+            if let Some(usage) = &chat.usage {
+                telemetry::record_usage(&span, usage);
             }
             if let Some(reason) = &chat.finish_reason {
                 span.record(telemetry::RESPONSE_FINISH_REASONS, reason.as_str());
