@@ -33,6 +33,7 @@ mod guard;
 mod responses;
 mod run;
 pub mod store;
+mod trace;
 
 use std::collections::BTreeMap;
 use std::future::{Future, IntoFuture};
@@ -238,7 +239,8 @@ fn router(state: Arc<HostState>) -> Router {
         .route("/models", get(list_models))
         .route("/responses", post(responses::create))
         .route("/chat/completions", post(chat::create))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::require_token));
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::require_token))
+        .layer(axum::middleware::from_fn(trace::server_span));
     let mut app = Router::new()
         .nest("/v1", v1)
         .route("/liveness", get(liveness))
