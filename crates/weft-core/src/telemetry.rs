@@ -14,6 +14,7 @@
 //! `ChatAgentBuilder::capture_message_content(true)`.
 
 mod content;
+pub mod metrics;
 pub mod propagation;
 
 use crate::options::ChatOptions;
@@ -108,6 +109,44 @@ pub(crate) fn record_usage(span: &tracing::Span, usage: &crate::Usage) {
     if usage.cached_input_tokens > 0 {
         span.record(USAGE_CACHE_READ_INPUT_TOKENS, token_count(usage.cached_input_tokens));
     }
+}
+
+/// Records a model call's duration and token counts (`gen_ai.client.operation.duration`,
+/// `gen_ai.client.token.usage`).
+pub(crate) fn record_chat_metrics(
+    provider: &str,
+    model: &str,
+    elapsed: std::time::Duration,
+    result: &Result<crate::ChatResponse, crate::ChatError>,
+) {
+    let error = result.as_ref().err().map(|error| format!("{:?}", error.kind()));
+    let response_model = result.as_ref().ok().and_then(|chat| chat.model.as_deref());
+    let mut attributes =
+        vec![(OPERATION_NAME, operation::CHAT), (PROVIDER_NAME, provider), (REQUEST_MODEL, model)];
+    if let Some(response_model) = response_model {
+        attributes.push((RESPONSE_MODEL, response_model));
+    }
+    if let Some(error) = &error {
+        attributes.push((ERROR_TYPE, error.as_str()));
+    }
+    metrics::record_duration(&metrics::OPERATION_DURATION, elapsed, &attributes);
+    if let Ok(crate::ChatResponse { usage: Some(usage), .. }) = result {
+        for (kind, count) in [("input", usage.input_tokens), ("output", usage.output_tokens)] {
+            attributes.push((metrics::TOKEN_TYPE, kind));
+            metrics::record(&metrics::TOKEN_USAGE, count as f64, &attributes);
+            attributes.pop();
+        }
+    }
+}
+
+/// Records a tool call's duration (`gen_ai.client.operation.duration`, operation
+/// `execute_tool`, with the tool's name).
+pub(crate) fn record_tool_metrics(tool: &str, elapsed: std::time::Duration, error: Option<&str>) {
+    let mut attributes = vec![(OPERATION_NAME, operation::EXECUTE_TOOL), (TOOL_NAME, tool)];
+    if let Some(error) = error {
+        attributes.push((ERROR_TYPE, error));
+    }
+    metrics::record_duration(&metrics::OPERATION_DURATION, elapsed, &attributes);
 }
 
 /// Marks `span` failed with a low-cardinality `error.type`.

@@ -427,7 +427,11 @@ impl SourceInner {
         Fut: std::future::Future<Output = Result<T, rmcp::ServiceError>>,
     {
         let span = telemetry::client_span(call, &self.server);
-        self.request_in(&span, what, send).await
+        let started = std::time::Instant::now();
+        let result = self.request_in(&span, what, send).await;
+        let error = result.as_ref().err().map(|error| telemetry::error_type(error.kind()));
+        telemetry::record_duration(call, &self.server, started.elapsed(), error);
+        result
     }
 
     /// [`SourceInner::request`] in a span made by the caller.
@@ -481,16 +485,22 @@ impl SourceInner {
         let mut params = CallToolRequestParams::new(name.to_owned()).with_arguments(arguments);
         let what = format!("tool '{name}'");
         let span = telemetry::client_span(Call::Tool(name), &self.server);
+        let started = std::time::Instant::now();
         let result = self
             .request_in(&span, &what, |peer, meta| async move {
                 params.meta = meta;
                 peer.call_tool(params).await
             })
-            .await?;
-        map_result(result).map_err(|text| {
-            telemetry::record_error(&span, telemetry::error_type(McpErrorKind::ToolFailed));
-            McpError::new(McpErrorKind::ToolFailed, &*self.name, text)
-        })
+            .await
+            .and_then(|result| {
+                map_result(result).map_err(|text| {
+                    telemetry::record_error(&span, telemetry::error_type(McpErrorKind::ToolFailed));
+                    McpError::new(McpErrorKind::ToolFailed, &*self.name, text)
+                })
+            });
+        let error = result.as_ref().err().map(|error| telemetry::error_type(error.kind()));
+        telemetry::record_duration(Call::Tool(name), &self.server, started.elapsed(), error);
+        result
     }
 }
 

@@ -130,6 +130,34 @@ pub(crate) fn request_meta(span: &tracing::Span) -> Option<RequestMetaObject> {
     Some(meta)
 }
 
+/// Records the request's duration (`mcp.client.operation.duration`).
+pub(crate) fn record_duration(
+    call: Call<'_>,
+    server: &ServerConfig,
+    elapsed: std::time::Duration,
+    error: Option<&'static str>,
+) {
+    use weft_core::telemetry::metrics;
+    if !metrics::enabled() {
+        return;
+    }
+    let transport = match server {
+        ServerConfig::Stdio(_) => "pipe",
+        ServerConfig::Http(_) => "tcp",
+    };
+    let mut attributes = vec![(METHOD_NAME, call.method()), (NETWORK_TRANSPORT, transport)];
+    if let Call::Tool(name) = call {
+        attributes.push(("gen_ai.tool.name", name));
+    }
+    if let Call::Prompt(name) = call {
+        attributes.push(("gen_ai.prompt.name", name));
+    }
+    if let Some(error) = error {
+        attributes.push(("error.type", error));
+    }
+    metrics::record_duration(&metrics::MCP_CLIENT_OPERATION_DURATION, elapsed, &attributes);
+}
+
 /// Marks `span` failed with a low-cardinality `error.type`.
 pub(crate) fn record_error(span: &tracing::Span, error_type: &str) {
     span.record("error.type", error_type);

@@ -16,6 +16,7 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::{Context, SubscriberExt as _};
+use weft_core::telemetry::metrics::{Histogram, MetricsRecorder, install_recorder};
 use weft_core::telemetry::propagation::{TraceContextPropagator, TraceFields, install_propagator};
 use weft_mcp::{McpSource, StdioServer};
 
@@ -29,6 +30,18 @@ impl TraceContextPropagator for Fixed {
     }
     fn continue_remote(&self, _span: &tracing::Span, _carrier: &dyn Fn(&str) -> Option<String>) {}
     fn add_link(&self, _span: &tracing::Span, _fields: &[(String, String)]) {}
+}
+
+type Measured = Arc<Mutex<Vec<(&'static str, BTreeMap<String, String>)>>>;
+
+/// Keeps every measurement: the histogram's name and the attributes.
+struct Measurements(Measured);
+
+impl MetricsRecorder for Measurements {
+    fn record(&self, histogram: &Histogram, _value: f64, attributes: &[(&'static str, &str)]) {
+        let attributes = attributes.iter().map(|(key, value)| (key.to_string(), value.to_string())).collect();
+        self.0.lock().unwrap().push((histogram.name, attributes));
+    }
 }
 
 type Spans = Arc<Mutex<BTreeMap<u64, BTreeMap<String, String>>>>;
@@ -68,6 +81,8 @@ impl<S: tracing::Subscriber> Layer<S> for Capture {
 async fn calls_are_client_spans_and_carry_the_trace_context_in_meta() {
     let python = common::peer("WEFT_MCP_PYTHON");
     install_propagator(Box::new(Fixed));
+    let measured = Measured::default();
+    install_recorder(Box::new(Measurements(measured.clone())));
     let spans: Spans = Arc::default();
     let _guard =
         tracing::subscriber::set_default(tracing_subscriber::registry().with(Capture(spans.clone())));
@@ -106,6 +121,19 @@ async fn calls_are_client_spans_and_carry_the_trace_context_in_meta() {
     assert_eq!(failed.get("otel.status_code").map(String::as_str), Some("error"));
     let ping = named("ping").expect("a ping span");
     assert_eq!(ping.get("mcp.method.name").map(String::as_str), Some("ping"));
+
+    let measured = measured.lock().unwrap();
+    let calls: Vec<&BTreeMap<String, String>> = measured
+        .iter()
+        .filter(|(name, _)| *name == "mcp.client.operation.duration")
+        .map(|(_, attributes)| attributes)
+        .collect();
+    assert_eq!(calls.len(), 3, "{measured:?}");
+    assert_eq!(calls[0].get("mcp.method.name").map(String::as_str), Some("tools/call"));
+    assert_eq!(calls[0].get("gen_ai.tool.name").map(String::as_str), Some("request_meta"));
+    assert_eq!(calls[0].get("network.transport").map(String::as_str), Some("pipe"));
+    assert_eq!(calls[1].get("error.type").map(String::as_str), Some("tool_error"));
+    assert_eq!(calls[2].get("mcp.method.name").map(String::as_str), Some("ping"));
 }
 
 #[ignore = "needs the MCP peers (Node, server-everything, Python mcp): scripts/test installs them"]

@@ -27,6 +27,7 @@
 //! ```
 
 mod config;
+mod metrics;
 mod propagation;
 mod report;
 
@@ -36,6 +37,7 @@ use opentelemetry::KeyValue;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::{WithExportConfig as _, WithHttpConfig as _};
 use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_subscriber::Layer;
 use tracing_subscriber::filter::LevelFilter;
@@ -45,7 +47,8 @@ use tracing_subscriber::util::SubscriberInitExt as _;
 
 pub use config::{
     OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, OTEL_SDK_DISABLED, OTEL_SERVICE_NAME, Protocol, TelemetryConfig,
+    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, OTEL_METRICS_EXPORTER, OTEL_SDK_DISABLED, OTEL_SERVICE_NAME,
+    Protocol, TelemetryConfig,
 };
 
 /// The instrumentation scope Weft's spans are exported under.
@@ -94,6 +97,7 @@ pub enum TelemetryError {
 #[derive(Debug)]
 pub struct Telemetry {
     provider: Option<SdkTracerProvider>,
+    meters: Option<SdkMeterProvider>,
     lost: report::LostSpans,
 }
 
@@ -114,16 +118,25 @@ impl Telemetry {
         resource = resource.with_attributes(
             config.attributes.iter().map(|(key, value)| KeyValue::new(key.clone(), value.clone())),
         );
-        let provider = SdkTracerProvider::builder()
-            .with_batch_exporter(exporter)
-            .with_resource(resource.build())
-            .build();
-        Ok(Telemetry { provider: Some(provider), lost })
+        let resource = resource.build();
+        let meters = if config.no_metrics {
+            None
+        } else {
+            let meters = SdkMeterProvider::builder()
+                .with_periodic_exporter(build_metric_exporter(config)?)
+                .with_resource(resource.clone())
+                .build();
+            metrics::start(&meters);
+            Some(meters)
+        };
+        let provider =
+            SdkTracerProvider::builder().with_batch_exporter(exporter).with_resource(resource).build();
+        Ok(Telemetry { provider: Some(provider), meters, lost })
     }
 
     /// A disabled instance: no export.
     pub fn disabled() -> Self {
-        Telemetry { provider: None, lost: report::LostSpans::default() }
+        Telemetry { provider: None, meters: None, lost: report::LostSpans::default() }
     }
 
     /// Whether spans are exported.
@@ -157,6 +170,12 @@ impl Telemetry {
     }
 
     fn shutdown_inner(&mut self) -> Result<(), TelemetryError> {
+        if let Some(meters) = self.meters.take() {
+            metrics::stop();
+            // Metrics are best effort: some trace backends (Phoenix) refuse them, and their
+            // loss must not turn a run with all its spans delivered into a failure.
+            let _ = meters.shutdown_with_timeout(SHUTDOWN_TIMEOUT);
+        }
         let Some(provider) = self.provider.take() else { return Ok(()) };
         let flushed = provider.shutdown_with_timeout(SHUTDOWN_TIMEOUT).map_err(|error| {
             TelemetryError::Shutdown(weft_core::redact::redact_urls(&error.to_string()).into_owned())
@@ -210,6 +229,53 @@ fn build_exporter(config: &TelemetryConfig) -> Result<opentelemetry_otlp::SpanEx
                 return Err(TelemetryError::NoRuntime);
             }
             let mut builder = opentelemetry_otlp::SpanExporter::builder()
+                .with_tonic()
+                .with_protocol(opentelemetry_otlp::Protocol::Grpc);
+            if let Some(endpoint) = endpoint {
+                builder = builder.with_endpoint(endpoint);
+            }
+            if !config.headers.is_empty() {
+                let mut metadata = tonic::metadata::MetadataMap::new();
+                for (name, value) in &config.headers {
+                    let invalid = || TelemetryError::InvalidHeader(name.clone());
+                    let key =
+                        tonic::metadata::MetadataKey::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
+                    let value = value.parse::<tonic::metadata::MetadataValue<_>>().map_err(|_| invalid())?;
+                    metadata.insert(key, value);
+                }
+                builder = builder.with_metadata(metadata);
+            }
+            Ok(builder.build()?)
+        }
+        #[cfg(not(feature = "grpc"))]
+        Protocol::Grpc => Err(TelemetryError::UnsupportedProtocol("grpc".to_string())),
+    }
+}
+
+fn build_metric_exporter(
+    config: &TelemetryConfig,
+) -> Result<opentelemetry_otlp::MetricExporter, TelemetryError> {
+    let endpoint = config.metrics_endpoint();
+    match config.protocol_or_default() {
+        Protocol::HttpProtobuf => {
+            let mut builder = opentelemetry_otlp::MetricExporter::builder()
+                .with_http()
+                .with_protocol(opentelemetry_otlp::Protocol::HttpBinary);
+            if let Some(endpoint) = endpoint {
+                builder = builder.with_endpoint(endpoint);
+            }
+            if !config.headers.is_empty() {
+                builder = builder.with_headers(config.headers.clone().into_iter().collect());
+            }
+            Ok(builder.build()?)
+        }
+        #[cfg(feature = "grpc")]
+        Protocol::Grpc => {
+            use opentelemetry_otlp::WithTonicConfig as _;
+            if tokio::runtime::Handle::try_current().is_err() {
+                return Err(TelemetryError::NoRuntime);
+            }
+            let mut builder = opentelemetry_otlp::MetricExporter::builder()
                 .with_tonic()
                 .with_protocol(opentelemetry_otlp::Protocol::Grpc);
             if let Some(endpoint) = endpoint {

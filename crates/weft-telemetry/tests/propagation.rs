@@ -5,50 +5,13 @@
 
 mod support;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use axum::Json;
-use axum::Router;
-use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::routing::post;
-use serde_json::{Value, json};
-use tokio_util::task::AbortOnDropHandle;
 use tracing_subscriber::layer::SubscriberExt as _;
 use weft_core::agent::{AgentSession, ChatAgent};
 use weft_telemetry::{Telemetry, TelemetryConfig};
 
-use support::{attribute, hex, receiver, span, spans};
-
-type Headers = Arc<Mutex<Vec<HeaderMap>>>;
-
-/// A Chat Completions server answering "hello", keeping each request's headers.
-async fn model() -> (String, Headers, AbortOnDropHandle<()>) {
-    let headers: Headers = Arc::default();
-    let app = Router::new()
-        .route(
-            "/v1/chat/completions",
-            post(|State(seen): State<Headers>, headers: HeaderMap, Json(_body): Json<Value>| async move {
-                seen.lock().unwrap().push(headers);
-                Json(json!({
-                    "id": "chatcmpl-1",
-                    "object": "chat.completion",
-                    "model": "gpt-4o-mini",
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": "hello"}}],
-                    "usage": {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15,
-                              "prompt_tokens_details": {"cached_tokens": 8}}
-                }))
-            }),
-        )
-        .with_state(headers.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (format!("http://{address}/v1"), headers, AbortOnDropHandle::new(server))
-}
+use support::{attribute, hex, model, receiver, span, spans};
 
 /// Export to `url` for this thread only (so that tests of one process do not share it).
 fn export(url: &str) -> (Telemetry, tracing::subscriber::DefaultGuard) {

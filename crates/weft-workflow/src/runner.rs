@@ -132,7 +132,10 @@ async fn drive_in(
         state.superstep += 1;
         let span = telemetry::superstep_span(state.superstep);
         let asked = state.requests.len();
-        if let Err(error) = superstep(workflow, &mut state, &sink, &span).instrument(span.clone()).await {
+        let started = std::time::Instant::now();
+        let done = superstep(workflow, &mut state, &sink, &span).instrument(span.clone()).await;
+        telemetry::record_superstep(&workflow.name, started.elapsed(), done.is_err());
+        if let Err(error) = done {
             return fail(&sink, error);
         }
         for request in &state.requests[asked.min(state.requests.len())..] {

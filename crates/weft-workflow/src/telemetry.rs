@@ -96,6 +96,19 @@ pub(crate) fn executor_span(
     span
 }
 
+/// Records a superstep's duration (`weft.workflow.superstep.duration`).
+pub(crate) fn record_superstep(workflow: &str, elapsed: std::time::Duration, failed: bool) {
+    use weft_core::telemetry::metrics;
+    if !metrics::enabled() {
+        return;
+    }
+    let mut attributes = vec![(WORKFLOW_NAME, workflow)];
+    if failed {
+        attributes.push(("error.type", "executor_failed"));
+    }
+    metrics::record_duration(&metrics::WORKFLOW_SUPERSTEP_DURATION, elapsed, &attributes);
+}
+
 /// Marks `span` failed.
 pub(crate) fn record_error(span: &tracing::Span, error_type: &str) {
     span.record("error.type", error_type);

@@ -4,9 +4,11 @@
 
 use std::sync::{Arc, Mutex};
 
+use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::routing::post;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -15,6 +17,7 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::metrics::v1::Metric;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message as _;
+use serde_json::json;
 use tokio_util::task::AbortOnDropHandle;
 
 /// What the receiver got.
@@ -104,4 +107,39 @@ pub fn attribute(span: &Span, key: &str) -> Option<String> {
 
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+pub type Headers = Arc<Mutex<Vec<HeaderMap>>>;
+
+/// A Chat Completions server answering "hello", keeping each request's headers.
+pub async fn model() -> (String, Headers, AbortOnDropHandle<()>) {
+    let headers: Headers = Arc::default();
+    let app =
+        Router::new()
+            .route(
+                "/v1/chat/completions",
+                post(
+                    |State(seen): State<Headers>,
+                     headers: HeaderMap,
+                     Json(_body): Json<serde_json::Value>| async move {
+                        seen.lock().unwrap().push(headers);
+                        Json(json!({
+                            "id": "chatcmpl-1",
+                            "object": "chat.completion",
+                            "model": "gpt-4o-mini",
+                            "choices": [{"index": 0, "finish_reason": "stop",
+                                         "message": {"role": "assistant", "content": "hello"}}],
+                            "usage": {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15,
+                                      "prompt_tokens_details": {"cached_tokens": 8}}
+                        }))
+                    },
+                ),
+            )
+            .with_state(headers.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{address}/v1"), headers, AbortOnDropHandle::new(server))
 }
