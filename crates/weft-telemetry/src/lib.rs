@@ -39,8 +39,9 @@ use opentelemetry_otlp::{WithExportConfig as _, WithHttpConfig as _};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing::Level;
 use tracing_subscriber::Layer;
-use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::filter;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt as _;
@@ -144,7 +145,8 @@ impl Telemetry {
         self.provider.is_some()
     }
 
-    /// The `tracing` layer that exports spans (at INFO and above, where Weft's spans are);
+    /// The `tracing` layer that exports spans (at INFO and above, where Weft's spans are; not
+    /// rmcp's own);
     /// `None` when disabled (an `Option<Layer>` is itself a layer that does nothing).
     pub fn layer<S>(&self) -> Option<impl Layer<S> + use<S>>
     where
@@ -159,7 +161,11 @@ impl Telemetry {
             .with_location(false)
             .with_target(false)
             .with_tracked_inactivity(false)
-            .with_filter(LevelFilter::INFO);
+            .with_filter(filter::filter_fn(|metadata| {
+                // rmcp's own `serve_inner` span lasts the whole MCP session, outside any
+                // request: Weft's MCP client spans describe the calls instead.
+                *metadata.level() <= Level::INFO && !metadata.target().starts_with("rmcp")
+            }));
         Some(layer)
     }
 
