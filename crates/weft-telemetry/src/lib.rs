@@ -5,7 +5,17 @@
 //! semantic conventions (see `weft::telemetry` names in `weft_core::telemetry`): an
 //! `invoke_agent {name}` span per agent run, a `chat {model}` span per model call and an
 //! `execute_tool {tool}` span per tool call. This crate turns them into OpenTelemetry spans with
-//! `tracing-opentelemetry` and exports them in batches.
+//! `tracing-opentelemetry` and exports them in batches. Workflows (`workflow.run`,
+//! `workflow.superstep`, `executor.process`), MCP calls (`tools/call {tool}`, kind CLIENT) and
+//! hosted requests (`POST /v1/responses`, kind SERVER) have spans too.
+//!
+//! Export also turns on, through weft-core's hooks: W3C trace-context propagation
+//! (`traceparent`/`tracestate` on every provider request and in MCP requests' `params._meta`;
+//! hosted requests continue an incoming `traceparent`), and metrics exported beside the spans
+//! (`gen_ai.client.token.usage`, `gen_ai.client.operation.duration`,
+//! `mcp.client.operation.duration`, `weft.workflow.superstep.duration`; off with
+//! `OTEL_METRICS_EXPORTER=none` or [`TelemetryConfig::metrics`]). Metrics are best effort: a
+//! backend that refuses them (Phoenix takes only traces) does not fail the shutdown.
 //!
 //! Off unless set up: without [`init`] (or [`Telemetry::layer`] in your own subscriber) nothing
 //! is exported and nothing of this crate runs. Configuration follows the standard variables
