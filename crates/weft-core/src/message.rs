@@ -124,12 +124,31 @@ pub struct Usage {
     pub output_tokens: u64,
     /// Their total, as the provider reported it.
     pub total_tokens: u64,
+    /// Of the input tokens, those read from the provider's prompt cache (0 when the provider
+    /// reports none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cached_input_tokens: u64,
+}
+
+fn is_zero(count: &u64) -> bool {
+    *count == 0
 }
 
 impl Usage {
     /// Usage from input and output counts.
     pub fn new(input_tokens: u64, output_tokens: u64) -> Self {
-        Self { input_tokens, output_tokens, total_tokens: input_tokens + output_tokens }
+        Self {
+            input_tokens,
+            output_tokens,
+            total_tokens: input_tokens + output_tokens,
+            cached_input_tokens: 0,
+        }
+    }
+
+    /// This usage, `cached` of its input tokens read from the prompt cache.
+    pub fn with_cached_input_tokens(mut self, cached: u64) -> Self {
+        self.cached_input_tokens = cached;
+        self
     }
 }
 
@@ -138,6 +157,7 @@ impl std::ops::AddAssign for Usage {
         self.input_tokens += other.input_tokens;
         self.output_tokens += other.output_tokens;
         self.total_tokens += other.total_tokens;
+        self.cached_input_tokens += other.cached_input_tokens;
     }
 }
 

@@ -14,6 +14,8 @@
 //! `ChatAgentBuilder::capture_message_content(true)`.
 
 mod content;
+pub mod metrics;
+pub mod propagation;
 
 use crate::options::ChatOptions;
 
@@ -49,6 +51,8 @@ pub const RESPONSE_FINISH_REASONS: &str = "gen_ai.response.finish_reasons";
 pub const USAGE_INPUT_TOKENS: &str = "gen_ai.usage.input_tokens";
 /// `gen_ai.usage.output_tokens`.
 pub const USAGE_OUTPUT_TOKENS: &str = "gen_ai.usage.output_tokens";
+/// `gen_ai.usage.cache_read.input_tokens`: input tokens read from the provider's prompt cache.
+pub const USAGE_CACHE_READ_INPUT_TOKENS: &str = "gen_ai.usage.cache_read.input_tokens";
 /// `gen_ai.agent.name`.
 pub const AGENT_NAME: &str = "gen_ai.agent.name";
 /// `gen_ai.agent.id`.
@@ -97,6 +101,54 @@ pub(crate) fn token_count(count: u64) -> i64 {
     i64::try_from(count).unwrap_or(i64::MAX)
 }
 
+/// Records `usage` on `span`: input and output tokens, and cached input tokens when the
+/// provider reported some.
+pub(crate) fn record_usage(span: &tracing::Span, usage: &crate::Usage) {
+    span.record(USAGE_INPUT_TOKENS, token_count(usage.input_tokens));
+    span.record(USAGE_OUTPUT_TOKENS, token_count(usage.output_tokens));
+    if usage.cached_input_tokens > 0 {
+        span.record(USAGE_CACHE_READ_INPUT_TOKENS, token_count(usage.cached_input_tokens));
+    }
+}
+
+/// Records a model call's duration and token counts (`gen_ai.client.operation.duration`,
+/// `gen_ai.client.token.usage`).
+pub(crate) fn record_chat_metrics(
+    provider: &str,
+    model: &str,
+    elapsed: std::time::Duration,
+    result: &Result<crate::ChatResponse, crate::ChatError>,
+) {
+    let error = result.as_ref().err().map(|error| format!("{:?}", error.kind()));
+    let response_model = result.as_ref().ok().and_then(|chat| chat.model.as_deref());
+    let mut attributes =
+        vec![(OPERATION_NAME, operation::CHAT), (PROVIDER_NAME, provider), (REQUEST_MODEL, model)];
+    if let Some(response_model) = response_model {
+        attributes.push((RESPONSE_MODEL, response_model));
+    }
+    if let Some(error) = &error {
+        attributes.push((ERROR_TYPE, error.as_str()));
+    }
+    metrics::record_duration(&metrics::OPERATION_DURATION, elapsed, &attributes);
+    if let Ok(crate::ChatResponse { usage: Some(usage), .. }) = result {
+        for (kind, count) in [("input", usage.input_tokens), ("output", usage.output_tokens)] {
+            attributes.push((metrics::TOKEN_TYPE, kind));
+            metrics::record(&metrics::TOKEN_USAGE, count as f64, &attributes);
+            attributes.pop();
+        }
+    }
+}
+
+/// Records a tool call's duration (`gen_ai.client.operation.duration`, operation
+/// `execute_tool`, with the tool's name).
+pub(crate) fn record_tool_metrics(tool: &str, elapsed: std::time::Duration, error: Option<&str>) {
+    let mut attributes = vec![(OPERATION_NAME, operation::EXECUTE_TOOL), (TOOL_NAME, tool)];
+    if let Some(error) = error {
+        attributes.push((ERROR_TYPE, error));
+    }
+    metrics::record_duration(&metrics::OPERATION_DURATION, elapsed, &attributes);
+}
+
 /// Marks `span` failed with a low-cardinality `error.type`.
 pub(crate) fn record_error(span: &tracing::Span, error_type: &dyn std::fmt::Debug) {
     span.record(ERROR_TYPE, tracing::field::debug(error_type));
@@ -123,6 +175,7 @@ pub(crate) fn chat_span(provider: &str, model: &str, options: &ChatOptions) -> t
         gen_ai.response.finish_reasons = tracing::field::Empty,
         gen_ai.usage.input_tokens = tracing::field::Empty,
         gen_ai.usage.output_tokens = tracing::field::Empty,
+        gen_ai.usage.cache_read.input_tokens = tracing::field::Empty,
         gen_ai.input.messages = tracing::field::Empty,
         gen_ai.output.messages = tracing::field::Empty,
         gen_ai.system_instructions = tracing::field::Empty,
@@ -164,6 +217,7 @@ pub(crate) fn agent_span(
         gen_ai.request.model = model,
         gen_ai.usage.input_tokens = tracing::field::Empty,
         gen_ai.usage.output_tokens = tracing::field::Empty,
+        gen_ai.usage.cache_read.input_tokens = tracing::field::Empty,
         error.type = tracing::field::Empty,
     )
 }

@@ -67,6 +67,7 @@ mod guard;
 mod responses;
 mod run;
 pub mod store;
+mod trace;
 
 use std::collections::BTreeMap;
 use std::future::{Future, IntoFuture};
@@ -313,7 +314,8 @@ fn router(state: Arc<HostState>) -> Router {
         .route("/chat/completions", post(chat::create))
         .merge(responses::routes())
         .merge(conversations::routes())
-        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::require_token));
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::require_token))
+        .layer(axum::middleware::from_fn(trace::server_span));
     let mut app = Router::new()
         .nest("/v1", v1)
         .merge(agui::routes(state.clone()))

@@ -40,6 +40,7 @@ mod sampling;
 mod source;
 mod stderr_tail;
 mod stdio;
+pub mod telemetry;
 mod tool;
 
 pub use config::{HttpServer, ServerConfig, StdioServer};

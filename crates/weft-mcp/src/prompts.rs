@@ -9,6 +9,7 @@ use weft_core::{Content, Message, Role};
 
 use crate::error::{McpError, McpErrorKind};
 use crate::source::McpSource;
+use crate::telemetry::Call;
 
 /// A prompt template a server offers (`prompts/list`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -149,7 +150,9 @@ impl McpSource {
     pub async fn list_prompts(&self) -> Result<Vec<McpPrompt>, McpError> {
         let prompts = self
             .shared()
-            .request("prompts/list", |peer| async move { peer.list_all_prompts().await })
+            .request("prompts/list", Call::Method("prompts/list"), |peer, _| async move {
+                peer.list_all_prompts().await
+            })
             .await?;
         Ok(prompts
             .into_iter()
@@ -183,8 +186,13 @@ impl McpSource {
             }
         }
         let what = format!("prompt '{name}'");
-        let result =
-            self.shared().request(&what, |peer| async move { peer.get_prompt(params).await }).await?;
+        let result = self
+            .shared()
+            .request(&what, Call::Prompt(name), |peer, meta| async move {
+                params.meta = meta;
+                peer.get_prompt(params).await
+            })
+            .await?;
         let messages = result
             .messages
             .into_iter()
@@ -203,7 +211,9 @@ impl McpSource {
     pub async fn list_resources(&self) -> Result<Vec<McpResource>, McpError> {
         let resources = self
             .shared()
-            .request("resources/list", |peer| async move { peer.list_all_resources().await })
+            .request("resources/list", Call::Method("resources/list"), |peer, _| async move {
+                peer.list_all_resources().await
+            })
             .await?;
         Ok(resources
             .into_iter()
@@ -220,12 +230,14 @@ impl McpSource {
 
     /// The server's resource templates (all pages of `resources/templates/list`).
     pub async fn list_resource_templates(&self) -> Result<Vec<McpResourceTemplate>, McpError> {
-        let templates =
-            self.shared()
-                .request("resources/templates/list", |peer| async move {
-                    peer.list_all_resource_templates().await
-                })
-                .await?;
+        let templates = self
+            .shared()
+            .request(
+                "resources/templates/list",
+                Call::Method("resources/templates/list"),
+                |peer, _| async move { peer.list_all_resource_templates().await },
+            )
+            .await?;
         Ok(templates
             .into_iter()
             .map(|template| McpResourceTemplate {
@@ -239,10 +251,15 @@ impl McpSource {
 
     /// Reads the resource at `uri`: its text and binary parts.
     pub async fn read_resource(&self, uri: &str) -> Result<Vec<McpResourceContents>, McpError> {
-        let params = ReadResourceRequestParams::new(uri);
+        let mut params = ReadResourceRequestParams::new(uri);
         let what = format!("resource '{uri}'");
-        let result =
-            self.shared().request(&what, |peer| async move { peer.read_resource(params).await }).await?;
+        let result = self
+            .shared()
+            .request(&what, Call::Resource(uri), |peer, meta| async move {
+                params.meta = meta;
+                peer.read_resource(params).await
+            })
+            .await?;
         Ok(result
             .contents
             .into_iter()

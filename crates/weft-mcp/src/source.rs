@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
-use rmcp::model::{CallToolRequestParams, JsonObject};
+use rmcp::model::{CallToolRequestParams, JsonObject, RequestMetaObject};
 use rmcp::service::{Peer, RoleClient, RunningService};
 use serde_json::Value;
 use tokio::sync::{Notify, broadcast};
@@ -25,7 +25,9 @@ use crate::elicitation::ElicitationHandler;
 use crate::error::{McpError, McpErrorKind};
 use crate::handler::{ClientFeatures, Handler, McpEvent};
 use crate::stdio::{LINE_LIMIT, OversizedLines};
+use crate::telemetry::{self, Call};
 use crate::tool::{ToolOptions, build_tools, map_result};
+use tracing::Instrument as _;
 
 /// How long closing waits for the session and the child process to end.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -296,7 +298,7 @@ impl McpSource {
     /// Sends a ping and waits for the answer.
     pub async fn ping(&self) -> Result<(), McpError> {
         self.inner
-            .request("ping", |peer| async move {
+            .request("ping", Call::Method("ping"), |peer, _| async move {
                 peer.send_request(rmcp::model::ClientRequest::PingRequest(Default::default()))
                     .await
                     .map(|_| ())
@@ -416,16 +418,52 @@ impl SourceInner {
         }
     }
 
-    /// Runs one request with the request deadline; marks the connection lost when it broke.
-    pub(crate) async fn request<T, F, Fut>(&self, what: &str, send: F) -> Result<T, McpError>
+    /// Runs one request with the request deadline in its client span (see [`telemetry`]);
+    /// marks the connection lost when it broke. `send` gets the `_meta` that carries the
+    /// span's trace context (`None` without export).
+    pub(crate) async fn request<T, F, Fut>(&self, what: &str, call: Call<'_>, send: F) -> Result<T, McpError>
     where
-        F: FnOnce(Peer<RoleClient>) -> Fut,
+        F: FnOnce(Peer<RoleClient>, Option<RequestMetaObject>) -> Fut,
         Fut: std::future::Future<Output = Result<T, rmcp::ServiceError>>,
     {
-        let Handle { peer, lost, oversized } = self.peer().await?;
+        let span = telemetry::client_span(call, &self.server);
+        let started = std::time::Instant::now();
+        let result = self.request_in(&span, what, send).await;
+        let error = result.as_ref().err().map(|error| telemetry::error_type(error.kind()));
+        telemetry::record_duration(call, &self.server, started.elapsed(), error);
+        result
+    }
+
+    /// [`SourceInner::request`] in a span made by the caller.
+    async fn request_in<T, F, Fut>(&self, span: &tracing::Span, what: &str, send: F) -> Result<T, McpError>
+    where
+        F: FnOnce(Peer<RoleClient>, Option<RequestMetaObject>) -> Fut,
+        Fut: std::future::Future<Output = Result<T, rmcp::ServiceError>>,
+    {
+        let result = self.request_unspanned(span, what, send).instrument(span.clone()).await;
+        if let Err(error) = &result {
+            telemetry::record_error(span, telemetry::error_type(error.kind()));
+        }
+        result
+    }
+
+    async fn request_unspanned<T, F, Fut>(
+        &self,
+        span: &tracing::Span,
+        what: &str,
+        send: F,
+    ) -> Result<T, McpError>
+    where
+        F: FnOnce(Peer<RoleClient>, Option<RequestMetaObject>) -> Fut,
+        Fut: std::future::Future<Output = Result<T, rmcp::ServiceError>>,
+    {
+        let Handle { peer, lost, oversized, session_id } = self.peer().await?;
+        let session = session_id.lock().ok().and_then(|id| id.clone());
+        telemetry::record_session(span, session.as_deref(), &peer);
+        let meta = telemetry::request_meta(span);
         let transport_closed = peer.clone();
         let outcome =
-            until_oversized(oversized, tokio::time::timeout(self.request_timeout, send(peer))).await;
+            until_oversized(oversized, tokio::time::timeout(self.request_timeout, send(peer, meta))).await;
         let Some(outcome) = outcome else {
             return Err(McpError::message_too_large(&self.name, what, LINE_LIMIT, STDIO_DETAIL));
         };
@@ -444,10 +482,25 @@ impl SourceInner {
     }
 
     pub(crate) async fn call_tool(&self, name: &str, arguments: JsonObject) -> Result<ToolOutput, McpError> {
-        let params = CallToolRequestParams::new(name.to_owned()).with_arguments(arguments);
+        let mut params = CallToolRequestParams::new(name.to_owned()).with_arguments(arguments);
         let what = format!("tool '{name}'");
-        let result = self.request(&what, |peer| async move { peer.call_tool(params).await }).await?;
-        map_result(result).map_err(|text| McpError::new(McpErrorKind::ToolFailed, &*self.name, text))
+        let span = telemetry::client_span(Call::Tool(name), &self.server);
+        let started = std::time::Instant::now();
+        let result = self
+            .request_in(&span, &what, |peer, meta| async move {
+                params.meta = meta;
+                peer.call_tool(params).await
+            })
+            .await
+            .and_then(|result| {
+                map_result(result).map_err(|text| {
+                    telemetry::record_error(&span, telemetry::error_type(McpErrorKind::ToolFailed));
+                    McpError::new(McpErrorKind::ToolFailed, &*self.name, text)
+                })
+            });
+        let error = result.as_ref().err().map(|error| telemetry::error_type(error.kind()));
+        telemetry::record_duration(Call::Tool(name), &self.server, started.elapsed(), error);
+        result
     }
 }
 
@@ -459,11 +512,17 @@ struct Handle {
     peer: Peer<RoleClient>,
     lost: Arc<AtomicBool>,
     oversized: Option<OversizedLines>,
+    session_id: Arc<Mutex<Option<String>>>,
 }
 
 impl Conn {
     fn handle(&self) -> Handle {
-        Handle { peer: self.peer.clone(), lost: self.lost.clone(), oversized: self.oversized.clone() }
+        Handle {
+            peer: self.peer.clone(),
+            lost: self.lost.clone(),
+            oversized: self.oversized.clone(),
+            session_id: self.session_id.clone(),
+        }
     }
 }
 

@@ -327,7 +327,12 @@ mod tests {
             vec![
                 Content::FunctionCall(FunctionCall::new("a", "f", json!({"x": 1}))),
                 Content::FunctionCall(FunctionCall::new("b", "g", json!({"y": 2}))),
-                Content::Usage(Usage { input_tokens: 3, output_tokens: 4, total_tokens: 7 }),
+                Content::Usage(Usage {
+                    input_tokens: 3,
+                    output_tokens: 4,
+                    total_tokens: 7,
+                    cached_input_tokens: 0
+                }),
             ]
         );
         assert_eq!(last.finish_reason, Some(FinishReason::ToolCalls));

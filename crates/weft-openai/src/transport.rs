@@ -322,6 +322,7 @@ impl Inner {
         let mut deadline = self.timers.deadline(first_byte_at);
         let mut request = reqwest::Request::new(Method::POST, url.clone());
         *request.headers_mut() = if stream { self.stream_headers.clone() } else { self.json_headers.clone() };
+        trace_context_headers(request.headers_mut());
         *request.body_mut() = Some(body.clone().into());
         tracing::debug!(provider = label, url = shown_url.as_ref(), stream, "sending request");
         let response = match deadline.run(self.http.execute(request)).await {
@@ -381,6 +382,18 @@ impl Inner {
 }
 
 /// What a successful answer's `Content-Type` says its body is.
+/// Adds the W3C trace context of the current span (the model call's `chat` span): `traceparent`
+/// and `tracestate`, so the provider's own traces join the caller's. Nothing without export.
+fn trace_context_headers(headers: &mut HeaderMap) {
+    for (name, value) in weft_core::telemetry::propagation::current_trace_fields() {
+        if let (Ok(name), Ok(value)) =
+            (reqwest::header::HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value))
+        {
+            headers.insert(name, value);
+        }
+    }
+}
+
 fn body_kind(response: &reqwest::Response) -> Body<'_> {
     let Some(value) = response.headers().get(CONTENT_TYPE) else { return Body::Events };
     let Ok(text) = value.to_str() else { return Body::Other("an unreadable content type") };

@@ -24,6 +24,17 @@ pub(crate) struct WireUsage {
     #[serde(alias = "output_tokens")]
     pub(crate) completion_tokens: Option<u64>,
     pub(crate) total_tokens: Option<u64>,
+    /// Chat Completions' cache details.
+    pub(crate) prompt_tokens_details: Option<TokenDetails>,
+    /// Responses' cache details.
+    pub(crate) input_tokens_details: Option<TokenDetails>,
+}
+
+/// The part of `*_tokens_details` Weft reads.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct TokenDetails {
+    pub(crate) cached_tokens: Option<u64>,
 }
 
 impl WireUsage {
@@ -35,6 +46,10 @@ impl WireUsage {
             input_tokens: input,
             output_tokens: output,
             total_tokens: self.total_tokens.unwrap_or(input + output),
+            cached_input_tokens: [&self.prompt_tokens_details, &self.input_tokens_details]
+                .into_iter()
+                .find_map(|details| details.as_ref().and_then(|details| details.cached_tokens))
+                .unwrap_or(0),
         }
     }
 }

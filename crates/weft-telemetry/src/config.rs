@@ -13,6 +13,8 @@ pub const OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_TRACES_
 pub const OTEL_EXPORTER_OTLP_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_PROTOCOL";
 /// `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`: the protocol for traces, over the generic one.
 pub const OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL";
+/// `OTEL_METRICS_EXPORTER`: `none` turns metrics export off (spans are still exported).
+pub const OTEL_METRICS_EXPORTER: &str = "OTEL_METRICS_EXPORTER";
 /// `OTEL_SERVICE_NAME`: the `service.name` resource attribute.
 pub const OTEL_SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
 
@@ -53,6 +55,7 @@ pub struct TelemetryConfig {
     pub(crate) attributes: BTreeMap<String, String>,
     pub(crate) disabled: bool,
     pub(crate) from_env_endpoint: bool,
+    pub(crate) no_metrics: bool,
 }
 
 impl TelemetryConfig {
@@ -73,6 +76,8 @@ impl TelemetryConfig {
             service_name: var(OTEL_SERVICE_NAME),
             disabled: var(OTEL_SDK_DISABLED).is_some_and(|value| value.trim().eq_ignore_ascii_case("true")),
             from_env_endpoint,
+            no_metrics: var(OTEL_METRICS_EXPORTER)
+                .is_some_and(|value| value.trim().eq_ignore_ascii_case("none")),
             ..TelemetryConfig::default()
         })
     }
@@ -117,6 +122,13 @@ impl TelemetryConfig {
         self
     }
 
+    /// Exports metrics beside the spans (the default) or not (as `OTEL_METRICS_EXPORTER=none`
+    /// does; e.g. for a backend that takes only traces).
+    pub fn metrics(mut self, enabled: bool) -> Self {
+        self.no_metrics = !enabled;
+        self
+    }
+
     /// Turns export off (as `OTEL_SDK_DISABLED=true` does).
     pub fn disabled(mut self, disabled: bool) -> Self {
         self.disabled = disabled;
@@ -136,6 +148,16 @@ impl TelemetryConfig {
 
     /// The endpoint set in code, made a traces URL for OTLP/HTTP.
     pub(crate) fn traces_endpoint(&self) -> Option<String> {
+        self.signal_endpoint("traces")
+    }
+
+    /// Where metrics go: the endpoint with `/v1/metrics` for HTTP (in place of a `/v1/traces`
+    /// it ends with), as given for gRPC.
+    pub(crate) fn metrics_endpoint(&self) -> Option<String> {
+        self.signal_endpoint("metrics")
+    }
+
+    fn signal_endpoint(&self, signal: &str) -> Option<String> {
         let url = self.endpoint.as_deref()?.trim();
         if self.protocol_or_default() == Protocol::Grpc {
             return Some(url.to_string());
@@ -144,11 +166,10 @@ impl TelemetryConfig {
             Some((base, query)) => (base, Some(query)),
             None => (url, None),
         };
-        let mut traces = if base.trim_end_matches('/').ends_with("/v1/traces") {
-            base.to_string()
-        } else {
-            format!("{}/v1/traces", base.trim_end_matches('/'))
-        };
+        let base = base.trim_end_matches('/');
+        let base =
+            base.strip_suffix("/v1/traces").or_else(|| base.strip_suffix("/v1/metrics")).unwrap_or(base);
+        let mut traces = format!("{base}/v1/{signal}");
         if let Some(query) = query {
             traces.push('?');
             traces.push_str(query);
@@ -171,6 +192,14 @@ mod tests {
         assert_eq!(config.traces_endpoint().as_deref(), Some("http://127.0.0.1:6006/v1/traces"));
         let config = TelemetryConfig::default().endpoint("https://otel.example/api?tenant=a");
         assert_eq!(config.traces_endpoint().as_deref(), Some("https://otel.example/api/v1/traces?tenant=a"));
+    }
+
+    #[test]
+    fn metrics_go_beside_the_traces() {
+        for url in ["http://127.0.0.1:6006", "http://127.0.0.1:6006/v1/traces"] {
+            let config = TelemetryConfig::default().endpoint(url);
+            assert_eq!(config.metrics_endpoint().as_deref(), Some("http://127.0.0.1:6006/v1/metrics"));
+        }
     }
 
     #[test]

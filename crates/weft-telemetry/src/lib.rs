@@ -5,7 +5,17 @@
 //! semantic conventions (see `weft::telemetry` names in `weft_core::telemetry`): an
 //! `invoke_agent {name}` span per agent run, a `chat {model}` span per model call and an
 //! `execute_tool {tool}` span per tool call. This crate turns them into OpenTelemetry spans with
-//! `tracing-opentelemetry` and exports them in batches.
+//! `tracing-opentelemetry` and exports them in batches. Workflows (`workflow.run`,
+//! `workflow.superstep`, `executor.process`), MCP calls (`tools/call {tool}`, kind CLIENT) and
+//! hosted requests (`POST /v1/responses`, kind SERVER) have spans too.
+//!
+//! Export also turns on, through weft-core's hooks: W3C trace-context propagation
+//! (`traceparent`/`tracestate` on every provider request and in MCP requests' `params._meta`;
+//! hosted requests continue an incoming `traceparent`), and metrics exported beside the spans
+//! (`gen_ai.client.token.usage`, `gen_ai.client.operation.duration`,
+//! `mcp.client.operation.duration`, `weft.workflow.superstep.duration`; off with
+//! `OTEL_METRICS_EXPORTER=none` or [`TelemetryConfig::metrics`]). Metrics are best effort: a
+//! backend that refuses them (Phoenix takes only traces) does not fail the shutdown.
 //!
 //! Off unless set up: without [`init`] (or [`Telemetry::layer`] in your own subscriber) nothing
 //! is exported and nothing of this crate runs. Configuration follows the standard variables
@@ -27,6 +37,8 @@
 //! ```
 
 mod config;
+mod metrics;
+mod propagation;
 mod report;
 
 use std::time::Duration;
@@ -35,16 +47,19 @@ use opentelemetry::KeyValue;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::{WithExportConfig as _, WithHttpConfig as _};
 use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing::Level;
 use tracing_subscriber::Layer;
-use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::filter;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
 pub use config::{
     OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, OTEL_SDK_DISABLED, OTEL_SERVICE_NAME, Protocol, TelemetryConfig,
+    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, OTEL_METRICS_EXPORTER, OTEL_SDK_DISABLED, OTEL_SERVICE_NAME,
+    Protocol, TelemetryConfig,
 };
 
 /// The instrumentation scope Weft's spans are exported under.
@@ -93,6 +108,7 @@ pub enum TelemetryError {
 #[derive(Debug)]
 pub struct Telemetry {
     provider: Option<SdkTracerProvider>,
+    meters: Option<SdkMeterProvider>,
     lost: report::LostSpans,
 }
 
@@ -103,6 +119,7 @@ impl Telemetry {
         if config.disabled {
             return Ok(Telemetry::disabled());
         }
+        propagation::install();
         let lost = report::LostSpans::default();
         let exporter = report::Reporting::new(build_exporter(config)?, lost.clone());
         let mut resource = Resource::builder();
@@ -112,16 +129,25 @@ impl Telemetry {
         resource = resource.with_attributes(
             config.attributes.iter().map(|(key, value)| KeyValue::new(key.clone(), value.clone())),
         );
-        let provider = SdkTracerProvider::builder()
-            .with_batch_exporter(exporter)
-            .with_resource(resource.build())
-            .build();
-        Ok(Telemetry { provider: Some(provider), lost })
+        let resource = resource.build();
+        let meters = if config.no_metrics {
+            None
+        } else {
+            let meters = SdkMeterProvider::builder()
+                .with_periodic_exporter(build_metric_exporter(config)?)
+                .with_resource(resource.clone())
+                .build();
+            metrics::start(&meters);
+            Some(meters)
+        };
+        let provider =
+            SdkTracerProvider::builder().with_batch_exporter(exporter).with_resource(resource).build();
+        Ok(Telemetry { provider: Some(provider), meters, lost })
     }
 
     /// A disabled instance: no export.
     pub fn disabled() -> Self {
-        Telemetry { provider: None, lost: report::LostSpans::default() }
+        Telemetry { provider: None, meters: None, lost: report::LostSpans::default() }
     }
 
     /// Whether spans are exported.
@@ -129,7 +155,8 @@ impl Telemetry {
         self.provider.is_some()
     }
 
-    /// The `tracing` layer that exports spans (at INFO and above, where Weft's spans are);
+    /// The `tracing` layer that exports spans (at INFO and above, where Weft's spans are; not
+    /// rmcp's own);
     /// `None` when disabled (an `Option<Layer>` is itself a layer that does nothing).
     pub fn layer<S>(&self) -> Option<impl Layer<S> + use<S>>
     where
@@ -144,7 +171,11 @@ impl Telemetry {
             .with_location(false)
             .with_target(false)
             .with_tracked_inactivity(false)
-            .with_filter(LevelFilter::INFO);
+            .with_filter(filter::filter_fn(|metadata| {
+                // rmcp's own `serve_inner` span lasts the whole MCP session, outside any
+                // request: Weft's MCP client spans describe the calls instead.
+                *metadata.level() <= Level::INFO && !metadata.target().starts_with("rmcp")
+            }));
         Some(layer)
     }
 
@@ -155,6 +186,12 @@ impl Telemetry {
     }
 
     fn shutdown_inner(&mut self) -> Result<(), TelemetryError> {
+        if let Some(meters) = self.meters.take() {
+            metrics::stop();
+            // Metrics are best effort: some trace backends (Phoenix) refuse them, and their
+            // loss must not turn a run with all its spans delivered into a failure.
+            let _ = meters.shutdown_with_timeout(SHUTDOWN_TIMEOUT);
+        }
         let Some(provider) = self.provider.take() else { return Ok(()) };
         let flushed = provider.shutdown_with_timeout(SHUTDOWN_TIMEOUT).map_err(|error| {
             TelemetryError::Shutdown(weft_core::redact::redact_urls(&error.to_string()).into_owned())
@@ -208,6 +245,53 @@ fn build_exporter(config: &TelemetryConfig) -> Result<opentelemetry_otlp::SpanEx
                 return Err(TelemetryError::NoRuntime);
             }
             let mut builder = opentelemetry_otlp::SpanExporter::builder()
+                .with_tonic()
+                .with_protocol(opentelemetry_otlp::Protocol::Grpc);
+            if let Some(endpoint) = endpoint {
+                builder = builder.with_endpoint(endpoint);
+            }
+            if !config.headers.is_empty() {
+                let mut metadata = tonic::metadata::MetadataMap::new();
+                for (name, value) in &config.headers {
+                    let invalid = || TelemetryError::InvalidHeader(name.clone());
+                    let key =
+                        tonic::metadata::MetadataKey::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
+                    let value = value.parse::<tonic::metadata::MetadataValue<_>>().map_err(|_| invalid())?;
+                    metadata.insert(key, value);
+                }
+                builder = builder.with_metadata(metadata);
+            }
+            Ok(builder.build()?)
+        }
+        #[cfg(not(feature = "grpc"))]
+        Protocol::Grpc => Err(TelemetryError::UnsupportedProtocol("grpc".to_string())),
+    }
+}
+
+fn build_metric_exporter(
+    config: &TelemetryConfig,
+) -> Result<opentelemetry_otlp::MetricExporter, TelemetryError> {
+    let endpoint = config.metrics_endpoint();
+    match config.protocol_or_default() {
+        Protocol::HttpProtobuf => {
+            let mut builder = opentelemetry_otlp::MetricExporter::builder()
+                .with_http()
+                .with_protocol(opentelemetry_otlp::Protocol::HttpBinary);
+            if let Some(endpoint) = endpoint {
+                builder = builder.with_endpoint(endpoint);
+            }
+            if !config.headers.is_empty() {
+                builder = builder.with_headers(config.headers.clone().into_iter().collect());
+            }
+            Ok(builder.build()?)
+        }
+        #[cfg(feature = "grpc")]
+        Protocol::Grpc => {
+            use opentelemetry_otlp::WithTonicConfig as _;
+            if tokio::runtime::Handle::try_current().is_err() {
+                return Err(TelemetryError::NoRuntime);
+            }
+            let mut builder = opentelemetry_otlp::MetricExporter::builder()
                 .with_tonic()
                 .with_protocol(opentelemetry_otlp::Protocol::Grpc);
             if let Some(endpoint) = endpoint {

@@ -67,6 +67,7 @@ pub mod orchestration;
 mod request;
 mod runner;
 mod subworkflow;
+pub mod telemetry;
 mod viz;
 mod workflow;
 mod workflow_agent;

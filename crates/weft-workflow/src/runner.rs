@@ -6,16 +6,19 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures::future::join_all;
+use tracing::Instrument as _;
 
 use crate::checkpoint::{CHECKPOINT_FORMAT_VERSION, Checkpoint, FanInRecord, MessageRecord};
 use crate::context::{ContextInner, EventSink, SharedState, lock};
-use crate::edges::{FanInBuffers, route};
+use crate::edges::{EdgeKind, FanInBuffers, route};
 use crate::error::{BoxError, CheckpointError, WorkflowError};
 use crate::events::{RunStatus, WorkflowEvent};
 use crate::executor::Delivery;
 use crate::message::AnyMessage;
 use crate::request::PendingRequest;
+use crate::telemetry::{self, Origin};
 use crate::workflow::WorkflowInner;
+use weft_core::telemetry::propagation::TraceFields;
 
 /// A run between supersteps.
 pub(crate) struct RunState {
@@ -27,6 +30,10 @@ pub(crate) struct RunState {
     pub(crate) fan_in: FanInBuffers,
     pub(crate) shared: Arc<SharedState>,
     pub(crate) requests: Vec<PendingRequest>,
+    /// Per fan-in edge: the senders of the messages it holds (for the target's span links).
+    pub(crate) fan_in_origins: BTreeMap<usize, Vec<Origin>>,
+    /// Per executor: the fan-in senders of what the next superstep delivers to it.
+    pub(crate) origins: BTreeMap<usize, Vec<Origin>>,
 }
 
 impl RunState {
@@ -38,6 +45,8 @@ impl RunState {
             fan_in: FanInBuffers::new(),
             shared: Arc::new(SharedState::new()),
             requests: Vec::new(),
+            fan_in_origins: BTreeMap::new(),
+            origins: BTreeMap::new(),
         }
     }
 }
@@ -58,10 +67,53 @@ fn fail(sink: &EventSink, error: WorkflowError) -> RunStatus {
     RunStatus::Failed
 }
 
-/// Drives a run until it is idle, paused on requests, or failed. Every event goes to `sink`.
-pub(crate) async fn drive(workflow: &WorkflowInner, start: Start, sink: EventSink) -> RunStatus {
+/// Drives a run until it is idle, paused on requests, or failed, inside `run` (its span, from
+/// [`telemetry::run_span`] where the run was asked for). Every event goes to `sink`.
+pub(crate) async fn drive(
+    workflow: &WorkflowInner,
+    start: Start,
+    sink: EventSink,
+    run: tracing::Span,
+) -> RunStatus {
+    let status = drive_in(workflow, start, &sink, &run).instrument(run.clone()).await;
+    let name = match status {
+        RunStatus::InProgress => "in_progress",
+        RunStatus::Idle => "idle",
+        RunStatus::IdleWithPendingRequests => "idle_with_pending_requests",
+        RunStatus::Failed => "failed",
+    };
+    run.record(telemetry::WORKFLOW_STATUS, name);
+    status
+}
+
+fn error_type(error: &WorkflowError) -> &'static str {
+    match error {
+        WorkflowError::Executor { .. } => "executor_failed",
+        WorkflowError::InputType { .. } => "input_type",
+        WorkflowError::NoEdge { .. } => "no_edge",
+        WorkflowError::MaxSupersteps { .. } => "max_supersteps",
+        WorkflowError::Checkpoint(_) => "checkpoint",
+        WorkflowError::NoCheckpointStore => "no_checkpoint_store",
+    }
+}
+
+async fn drive_in(
+    workflow: &WorkflowInner,
+    start: Start,
+    sink: &EventSink,
+    run: &tracing::Span,
+) -> RunStatus {
+    let fail = |sink: &EventSink, error: WorkflowError| {
+        telemetry::record_error(run, error_type(&error));
+        fail(sink, error)
+    };
     let Start { mut state, resumed_from } = start;
     let fresh = resumed_from.is_none();
+    run.record(telemetry::WORKFLOW_RUN_ID, state.run_id.as_str());
+    if let Some(checkpoint) = &resumed_from {
+        run.record(telemetry::WORKFLOW_RESUMED_FROM, checkpoint.as_str());
+    }
+    let sink = sink.clone();
     emit(&sink, WorkflowEvent::Started { run_id: state.run_id.clone(), resumed_from });
     emit(&sink, WorkflowEvent::Status { status: RunStatus::InProgress });
     if fresh {
@@ -78,22 +130,39 @@ pub(crate) async fn drive(workflow: &WorkflowInner, start: Start, sink: EventSin
             return fail(&sink, WorkflowError::MaxSupersteps { limit: workflow.max_supersteps });
         }
         state.superstep += 1;
-        if let Err(error) = superstep(workflow, &mut state, &sink).await {
+        let span = telemetry::superstep_span(state.superstep);
+        let asked = state.requests.len();
+        let started = std::time::Instant::now();
+        let done = superstep(workflow, &mut state, &sink, &span).instrument(span.clone()).await;
+        telemetry::record_superstep(&workflow.name, started.elapsed(), done.is_err());
+        if let Err(error) = done {
             return fail(&sink, error);
+        }
+        for request in &state.requests[asked.min(state.requests.len())..] {
+            telemetry::request_event(run, request);
         }
         if let Err(error) = save(workflow, &state, &sink).await {
             return fail(&sink, error.into());
         }
     }
-    let status = if state.requests.is_empty() { RunStatus::Idle } else { RunStatus::IdleWithPendingRequests };
+    let status = if state.requests.is_empty() {
+        RunStatus::Idle
+    } else {
+        telemetry::waiting_event(run, state.requests.len());
+        RunStatus::IdleWithPendingRequests
+    };
     emit(&sink, WorkflowEvent::Status { status });
     status
 }
+
+/// One executor's superstep: its position, context, span context and outcome.
+type Worked = (usize, Arc<ContextInner>, TraceFields, Result<(), BoxError>);
 
 async fn superstep(
     workflow: &WorkflowInner,
     state: &mut RunState,
     sink: &EventSink,
+    span: &tracing::Span,
 ) -> Result<(), WorkflowError> {
     let number = state.superstep;
     emit(sink, WorkflowEvent::SuperstepStarted { superstep: number });
@@ -101,10 +170,15 @@ async fn superstep(
     for (target, delivery) in std::mem::take(&mut state.pending) {
         inboxes.entry(target).or_default().push(delivery);
     }
+    let mut origins = std::mem::take(&mut state.origins);
     let work = inboxes.into_iter().map(|(position, deliveries)| {
         let executor = workflow.executors[position].clone();
         let ctx = ContextInner::new(executor.id().to_string(), number, state.shared.clone(), sink.clone());
-        async move {
+        let joined = origins.remove(&position).unwrap_or_default();
+        let executor_span = telemetry::executor_span(span, executor.id(), number, deliveries.len(), &joined);
+        let fields = weft_core::telemetry::propagation::trace_fields(&executor_span);
+        let traced = executor_span.clone();
+        let work = async move {
             let id = executor.id().to_string();
             for delivery in deliveries {
                 emit(sink, WorkflowEvent::ExecutorInvoked { executor_id: id.clone(), superstep: number });
@@ -122,23 +196,31 @@ async fn superstep(
                 emit(sink, WorkflowEvent::ExecutorCompleted { executor_id: id.clone(), superstep: number });
             }
             (position, ctx, Ok(()))
+        };
+        async move {
+            let (position, ctx, result) = work.instrument(traced.clone()).await;
+            if result.is_err() {
+                telemetry::record_error(&traced, "executor_failed");
+            }
+            (position, ctx, fields, result)
         }
     });
-    let results: Vec<(usize, Arc<ContextInner>, Result<(), BoxError>)> = join_all(work).await;
+    let results: Vec<Worked> = join_all(work).await;
     let mut done = Vec::with_capacity(results.len());
-    for (position, ctx, result) in results {
+    for (position, ctx, fields, result) in results {
         if let Err(source) = result {
+            telemetry::record_error(span, "executor_failed");
             return Err(WorkflowError::Executor {
                 executor_id: workflow.executors[position].id().to_string(),
                 superstep: number,
                 source,
             });
         }
-        done.push((position, ctx));
+        done.push((position, ctx, fields));
     }
     let mut shared = (*state.shared).clone();
-    for (position, ctx) in &done {
-        route_sent(workflow, state, *position, ctx)?;
+    for (position, ctx, fields) in &done {
+        route_sent(workflow, state, *position, ctx, fields)?;
         for (key, value) in std::mem::take(&mut *lock(&ctx.writes)) {
             match value {
                 Some(value) => shared.insert(key, value),
@@ -157,13 +239,17 @@ fn route_sent(
     state: &mut RunState,
     position: usize,
     ctx: &ContextInner,
+    fields: &TraceFields,
 ) -> Result<(), WorkflowError> {
     let source = workflow.executors[position].id();
     let mut out = Vec::new();
+    // Fan-in targets' deliveries, with the senders they join (for the targets' span links).
+    let mut joins: Vec<(String, Vec<Origin>)> = Vec::new();
     for sent in std::mem::take(&mut *lock(&ctx.sent)) {
         let only_to = sent.target.as_deref();
         let mut leads_there = false;
         for &edge in &workflow.outgoing[position] {
+            let before = out.len();
             leads_there |= route(
                 edge,
                 &workflow.edges[edge],
@@ -173,6 +259,15 @@ fn route_sent(
                 &mut state.fan_in,
                 &mut out,
             );
+            if let EdgeKind::FanIn { target, .. } = &workflow.edges[edge] {
+                if only_to.is_none_or(|only| only == target) {
+                    let origins = state.fan_in_origins.entry(edge).or_default();
+                    origins.push(Origin { executor_id: source.to_string(), fields: fields.clone() });
+                    if out.len() > before {
+                        joins.push((target.clone(), state.fan_in_origins.remove(&edge).unwrap_or_default()));
+                    }
+                }
+            }
         }
         if let (Some(target), false) = (only_to, leads_there) {
             return Err(WorkflowError::NoEdge {
@@ -184,6 +279,11 @@ fn route_sent(
     for (target, message) in out {
         if let Some(&index) = workflow.index.get(&target) {
             state.pending.push((index, Delivery::Message(message)));
+        }
+    }
+    for (target, origins) in joins {
+        if let Some(&index) = workflow.index.get(&target) {
+            state.origins.entry(index).or_default().extend(origins);
         }
     }
     Ok(())
@@ -311,5 +411,7 @@ pub(crate) fn from_checkpoint(
         fan_in,
         shared: Arc::new(checkpoint.shared_state),
         requests: checkpoint.pending_requests,
+        fan_in_origins: BTreeMap::new(),
+        origins: BTreeMap::new(),
     })
 }

@@ -16,6 +16,7 @@ use crate::executor::{Delivery, ErasedExecutor};
 use crate::message::{AnyMessage, MessageType, WorkflowMessage};
 use crate::request::RequestResponse;
 use crate::runner::{RunState, Start, drive, from_checkpoint};
+use crate::telemetry::run_span;
 
 /// The parts of a built workflow.
 pub(crate) struct WorkflowInner {
@@ -165,10 +166,11 @@ impl Workflow {
     pub fn run_stream<I: WorkflowMessage>(&self, input: I) -> BoxStream<'static, WorkflowEvent> {
         let start = self.start_state(input);
         let this = self.clone();
+        let span = run_span(&self.inner.name);
         event_stream(move |sink| async move {
             match start {
                 Ok(start) => {
-                    drive(&this.inner, start, sink).await;
+                    drive(&this.inner, start, sink, span).await;
                 }
                 Err(error) => failed(&sink, error),
             }
@@ -187,10 +189,11 @@ impl Workflow {
     pub fn resume_stream(&self, checkpoint_id: &str) -> BoxStream<'static, WorkflowEvent> {
         let this = self.clone();
         let checkpoint_id = checkpoint_id.to_string();
+        let span = run_span(&self.inner.name);
         event_stream(move |sink| async move {
             match this.resume_state(&checkpoint_id).await {
                 Ok(start) => {
-                    drive(&this.inner, start, sink).await;
+                    drive(&this.inner, start, sink, span).await;
                 }
                 Err(error) => failed(&sink, error),
             }
@@ -217,10 +220,11 @@ impl Workflow {
     ) -> BoxStream<'static, WorkflowEvent> {
         let this = self.clone();
         let checkpoint_id = checkpoint_id.to_string();
+        let span = run_span(&self.inner.name);
         event_stream(move |sink| async move {
             match this.answer_state(&checkpoint_id, responses).await {
                 Ok(start) => {
-                    drive(&this.inner, start, sink).await;
+                    drive(&this.inner, start, sink, span).await;
                 }
                 Err(error) => failed(&sink, error),
             }
@@ -235,7 +239,7 @@ impl Workflow {
     async fn collect(&self, start: Start) -> WorkflowRunResult {
         let run_id = start.state.run_id.clone();
         let (sink, mut receiver) = mpsc::unbounded_channel();
-        let _status: RunStatus = drive(&self.inner, start, sink).await;
+        let _status: RunStatus = drive(&self.inner, start, sink, run_span(&self.inner.name)).await;
         let mut events = Vec::new();
         while let Ok(event) = receiver.try_recv() {
             events.push(event);

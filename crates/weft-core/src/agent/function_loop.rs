@@ -251,6 +251,8 @@ async fn call_model(
         }
         span.record(telemetry::INPUT_MESSAGES, telemetry::messages_json(messages));
     }
+    let started = std::time::Instant::now();
+    let metric_model = telemetry::metrics::enabled().then(|| model.to_string());
     let result = async {
         match sink {
             None => agent.client.get_response(request).await,
@@ -276,9 +278,8 @@ async fn call_model(
     .await;
     match &result {
         Ok(chat) => {
-            if let Some(usage) = chat.usage {
-                span.record(telemetry::USAGE_INPUT_TOKENS, telemetry::token_count(usage.input_tokens));
-                span.record(telemetry::USAGE_OUTPUT_TOKENS, telemetry::token_count(usage.output_tokens));
+            if let Some(usage) = &chat.usage {
+                telemetry::record_usage(&span, usage);
             }
             if let Some(reason) = &chat.finish_reason {
                 span.record(telemetry::RESPONSE_FINISH_REASONS, reason.as_str());
@@ -295,6 +296,9 @@ async fn call_model(
             }
         }
         Err(error) => telemetry::record_error(&span, &error.kind()),
+    }
+    if let Some(model) = metric_model {
+        telemetry::record_chat_metrics(&agent.info.provider, &model, started.elapsed(), &result);
     }
     result
 }
@@ -329,11 +333,17 @@ async fn invoke_one(
         span.record(telemetry::TOOL_CALL_ARGUMENTS, call.arguments.to_string());
     }
     let context = ToolContext { call_id: call.call_id.clone(), agent_name: Some(agent.name.clone()) };
+    let tool_name = call.name.clone();
     let invocation = FunctionInvocation { call, tool, context };
+    let started = std::time::Instant::now();
     let outcome = Next::new(agent.function_layers.clone(), Arc::new(InvokeTool) as Arc<dyn Terminal<_>>)
         .run(invocation)
         .instrument(span.clone())
         .await;
+    if telemetry::metrics::enabled() {
+        let error = outcome.as_ref().err().map(|error| format!("{:?}", error.kind()));
+        telemetry::record_tool_metrics(&tool_name, started.elapsed(), error.as_deref());
+    }
     match outcome {
         Ok(output) => {
             if capture {

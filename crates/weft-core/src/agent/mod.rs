@@ -377,8 +377,7 @@ pub fn parse_structured<T: DeserializeOwned>(agent: &str, text: &str) -> Result<
 fn record_run(span: &tracing::Span, result: &Result<AgentResponse, AgentError>) {
     match result {
         Ok(response) => {
-            span.record(telemetry::USAGE_INPUT_TOKENS, telemetry::token_count(response.usage.input_tokens));
-            span.record(telemetry::USAGE_OUTPUT_TOKENS, telemetry::token_count(response.usage.output_tokens));
+            telemetry::record_usage(span, &response.usage);
         }
         Err(error) => {
             span.record(telemetry::ERROR_TYPE, error_type(error));

@@ -169,6 +169,17 @@ def big_reply(mib: float) -> str:
     return "x" * int(mib * 1024 * 1024)
 
 
+@server.tool()
+def request_meta(ctx: Context) -> str:
+    """The `_meta` of this request (JSON; `{}` without one)."""
+    meta = ctx.request_context.meta
+    if meta is None:
+        return "{}"
+    if hasattr(meta, "model_dump"):
+        meta = meta.model_dump(mode="json", exclude_none=True)
+    return json.dumps(dict(meta))
+
+
 @server.prompt()
 def greet(name: str) -> str:
     """A greeting prompt."""
