@@ -70,7 +70,7 @@ impl ChatClient for OpenAIChatClient {
             };
             let label = prepared.label;
             let mut events = match inner.open_stream(&prepared).await {
-                Ok(Opened::Events(events)) => events,
+                Ok(Opened::Frames(events)) => events,
                 Ok(Opened::Whole(bytes)) => {
                     match parse_completion(label, &bytes) {
                         Ok(response) => {

@@ -78,7 +78,7 @@ impl ChatClient for OpenAIResponsesClient {
             let label = prepared.label;
             let max_output_tokens = max_output_tokens(&request.options);
             let mut events = match inner.open_stream(&prepared).await {
-                Ok(Opened::Events(events)) => events,
+                Ok(Opened::Frames(events)) => events,
                 Ok(Opened::Whole(bytes)) => {
                     match parse_response(label, &bytes, max_output_tokens) {
                         Ok(response) => {
