@@ -191,7 +191,7 @@ impl StreamState {
         let delta = choice.delta.or(choice.message)?;
         let mut contents = Vec::new();
         if let Some(reasoning) = delta.reasoning_text() {
-            contents.push(Content::Reasoning { text: reasoning });
+            contents.push(Content::Reasoning { text: reasoning, signature: None });
         }
         if let Some(text) = delta.text() {
             contents.push(Content::text(text));
@@ -327,7 +327,12 @@ mod tests {
             vec![
                 Content::FunctionCall(FunctionCall::new("a", "f", json!({"x": 1}))),
                 Content::FunctionCall(FunctionCall::new("b", "g", json!({"y": 2}))),
-                Content::Usage(Usage { input_tokens: 3, output_tokens: 4, total_tokens: 7 }),
+                Content::Usage(Usage {
+                    input_tokens: 3,
+                    output_tokens: 4,
+                    total_tokens: 7,
+                    ..Usage::default()
+                }),
             ]
         );
         assert_eq!(last.finish_reason, Some(FinishReason::ToolCalls));

@@ -235,7 +235,7 @@ impl StreamState {
                     let content = if kind == "response.output_text.delta" {
                         Content::text(delta)
                     } else {
-                        Content::Reasoning { text: delta.to_string() }
+                        Content::Reasoning { text: delta.to_string(), signature: None }
                     };
                     self.emitted_any_text = true;
                     out.push(self.update(vec![content], None));

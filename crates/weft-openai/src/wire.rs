@@ -35,6 +35,7 @@ impl WireUsage {
             input_tokens: input,
             output_tokens: output,
             total_tokens: self.total_tokens.unwrap_or(input + output),
+            ..Usage::default()
         }
     }
 }

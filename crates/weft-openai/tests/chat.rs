@@ -64,7 +64,10 @@ async fn plain_answer_with_usage_and_finish_reason() {
     assert_eq!(response.messages.len(), 1);
     assert_eq!(response.messages[0].role, Role::Assistant);
     assert_eq!(response.finish_reason, Some(FinishReason::Stop));
-    assert_eq!(response.usage, Some(Usage { input_tokens: 19, output_tokens: 10, total_tokens: 29 }));
+    assert_eq!(
+        response.usage,
+        Some(Usage { input_tokens: 19, output_tokens: 10, total_tokens: 29, ..Usage::default() })
+    );
     assert_eq!(response.response_id.as_deref(), Some("chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT"));
     assert_eq!(response.model.as_deref(), Some("gpt-4.1-2025-04-14"));
     let request = &server.received_requests().await.unwrap()[0];
@@ -84,14 +87,22 @@ async fn streamed_text_arrives_one_update_per_delta() {
     assert_eq!(last.finish_reason, Some(FinishReason::Stop));
     assert_eq!(
         last.contents,
-        vec![Content::Usage(Usage { input_tokens: 9, output_tokens: 3, total_tokens: 12 })]
+        vec![Content::Usage(Usage {
+            input_tokens: 9,
+            output_tokens: 3,
+            total_tokens: 12,
+            ..Usage::default()
+        })]
     );
     let body = &support::bodies(&server).await[0];
     assert_eq!(body["stream"], json!(true));
     assert_eq!(body["stream_options"], json!({"include_usage": true}));
     let folded = collect_stream(client.get_streaming_response(ask("Hello!"))).await.unwrap();
     assert_eq!(folded.text_content(), "Hello there!");
-    assert_eq!(folded.usage, Some(Usage { input_tokens: 9, output_tokens: 3, total_tokens: 12 }));
+    assert_eq!(
+        folded.usage,
+        Some(Usage { input_tokens: 9, output_tokens: 3, total_tokens: 12, ..Usage::default() })
+    );
 }
 
 fn chunk(delta: serde_json::Value, finish: Option<&str>) -> serde_json::Value {
@@ -162,7 +173,12 @@ async fn two_parallel_tool_calls_interleaved_by_index() {
         vec![
             Content::FunctionCall(FunctionCall::new("Xy7abc", "get_weather", json!({"city": "Paris"}))),
             Content::FunctionCall(FunctionCall::new("Qw9def", "get_time", json!({"tz": "CET"}))),
-            Content::Usage(Usage { input_tokens: 50, output_tokens: 20, total_tokens: 70 }),
+            Content::Usage(Usage {
+                input_tokens: 50,
+                output_tokens: 20,
+                total_tokens: 70,
+                ..Usage::default()
+            }),
         ]
     );
     // No partial call was emitted before.

@@ -99,7 +99,10 @@ async fn plain_answer_with_usage_and_finish_reason() {
         "In a peaceful grove beneath a silver moon, a unicorn named Lumina discovered a hidden pool."
     );
     assert_eq!(response.finish_reason, Some(FinishReason::Stop));
-    assert_eq!(response.usage, Some(Usage { input_tokens: 36, output_tokens: 87, total_tokens: 123 }));
+    assert_eq!(
+        response.usage,
+        Some(Usage { input_tokens: 36, output_tokens: 87, total_tokens: 123, ..Usage::default() })
+    );
     assert_eq!(
         response.response_id.as_deref(),
         Some("resp_67ccd2bed1ec8190b14f964abc0542670bb6a6b452d3795b")
@@ -123,7 +126,12 @@ async fn streamed_text_arrives_one_update_per_delta() {
     assert_eq!(last.finish_reason, Some(FinishReason::Stop));
     assert_eq!(
         last.contents,
-        vec![Content::Usage(Usage { input_tokens: 37, output_tokens: 11, total_tokens: 48 })]
+        vec![Content::Usage(Usage {
+            input_tokens: 37,
+            output_tokens: 11,
+            total_tokens: 48,
+            ..Usage::default()
+        })]
     );
     assert_eq!(support::bodies(&server).await[0]["stream"], json!(true));
     let folded = collect_stream(client.get_streaming_response(ask("hi"))).await.unwrap();
@@ -193,7 +201,12 @@ async fn streamed_function_call_arguments_split_across_events() {
     assert_eq!(last.finish_reason, Some(FinishReason::ToolCalls));
     assert_eq!(
         last.contents,
-        vec![Content::Usage(Usage { input_tokens: 60, output_tokens: 25, total_tokens: 85 })]
+        vec![Content::Usage(Usage {
+            input_tokens: 60,
+            output_tokens: 25,
+            total_tokens: 85,
+            ..Usage::default()
+        })]
     );
 }
 
@@ -253,7 +266,7 @@ async fn plain_answer_with_function_call_and_reasoning() {
     assert_eq!(
         response.messages[0].contents,
         vec![
-            Content::Reasoning { text: "Need the weather.".into() },
+            Content::Reasoning { text: "Need the weather.".into(), signature: None },
             Content::FunctionCall(FunctionCall::new("call_1", "get_weather", json!({"location": "Paris"}))),
         ]
     );
