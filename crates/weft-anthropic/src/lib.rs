@@ -50,3 +50,8 @@ mod wire;
 
 pub use client::AnthropicClient;
 pub use config::{Anthropic, AnthropicBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_TOKENS, DEFAULT_VERSION};
+/// The shared driver's default deadlines and limits, which [`AnthropicBuilder`] starts from.
+pub use weft_provider::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_FIRST_BYTE_TIMEOUT, DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_RETRIES,
+    DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT,
+};

@@ -89,7 +89,8 @@ fn weft_run_streams_howdy_from_llama_server_over_the_anthropic_api() {
     let root = format!("http://127.0.0.1:{}", server.port());
     // The server from the flag, then from ANTHROPIC_BASE_URL (an OPENAI_BASE_URL is the other
     // provider's, and ignored).
-    let runs: [(Vec<&str>, Vec<(&str, &str)>); 2] = [
+    type Run<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>);
+    let runs: [Run<'_>; 2] = [
         (vec!["run", "--provider", "anthropic", "--base-url", &root, "--model", "tiny", "hello"], vec![]),
         (
             vec!["run", "--provider", "anthropic", "hello"],
