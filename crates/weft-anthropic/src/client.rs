@@ -88,7 +88,12 @@ impl HttpChatApi for Inner {
         })
     }
 
-    fn parse_whole(&self, label: &str, body: &[u8]) -> Result<ChatResponse, ChatError> {
+    fn parse_whole(
+        &self,
+        label: &str,
+        body: &[u8],
+        _request: &ChatRequest,
+    ) -> Result<ChatResponse, ChatError> {
         let value: Value =
             serde_json::from_slice(body).map_err(|err| decode_error(label, "the answer", err, body))?;
         if value.get("type").and_then(Value::as_str) == Some("error") {
@@ -99,7 +104,7 @@ impl HttpChatApi for Inner {
         Ok(to_response(message))
     }
 
-    fn decoder(&self, label: &str) -> MessagesStream {
+    fn decoder(&self, label: &str, _request: &ChatRequest) -> MessagesStream {
         MessagesStream::new(label)
     }
 }

@@ -2,5 +2,5 @@
 //! the shared driver's mapping ([`weft_provider::error`]).
 
 pub(crate) use weft_provider::error::{
-    decode_error, encode_error, payload_error, status_error, stream_ended, timeout_error, transport_error,
+    decode_error, encode_error, payload_error, status_error, timeout_error, transport_error,
 };

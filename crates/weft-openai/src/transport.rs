@@ -7,7 +7,6 @@ use bytes::Bytes;
 use reqwest::Url;
 use weft_core::redact::redact_url;
 use weft_core::{ChatError, ChatOptions, ChatRequest, Message};
-use weft_provider::sse::{Event, SseParser};
 use weft_provider::{Request, parse_url};
 
 use crate::config::{Azure, Inner};
@@ -28,10 +27,6 @@ pub(crate) type BodyEncoder = fn(&[Message], &ChatOptions, &str, bool) -> Result
 
 /// A request ready to send (the shared driver's).
 pub(crate) type Prepared<'a> = Request<'a>;
-
-/// What a streaming request got back: server-sent events, or the whole answer of a server that
-/// ignored `stream: true`.
-pub(crate) type Opened = weft_provider::Opened<Event>;
 
 /// What stays the same between requests to one API, made once when the client is built: how
 /// errors name it and its URL, parsed and as shown (unless the URL names the model, as Azure's
@@ -138,17 +133,6 @@ impl Inner {
             .map_err(|err| encode_error(label, err))?;
         let headers = if stream { &self.stream_headers } else { &self.json_headers };
         Ok(Prepared { label, url, shown_url, headers, body: Bytes::from(body) })
-    }
-
-    /// Sends a non-streaming request and reads its whole answer (the driver retries).
-    pub(crate) async fn fetch(&self, prepared: &Prepared<'_>) -> Result<Bytes, ChatError> {
-        self.driver.fetch(prepared).await
-    }
-
-    /// Sends a streaming request: its events, or the whole answer of a server that ignored
-    /// `stream: true` (the driver retries until the stream is handed out).
-    pub(crate) async fn open_stream(&self, prepared: &Prepared<'_>) -> Result<Opened, ChatError> {
-        self.driver.open_stream::<SseParser>(prepared, "text/event-stream").await
     }
 }
 

@@ -15,8 +15,12 @@ use crate::framing::Framing;
 pub enum Step {
     /// More to come; emit this update (if any) now.
     Emit(Option<ChatResponseUpdate>),
+    /// More to come; emit these updates now.
+    EmitAll(Vec<ChatResponseUpdate>),
     /// The stream's end marker: emit this last update (if any) and stop.
     Done(Option<ChatResponseUpdate>),
+    /// The stream's end marker: emit these last updates and stop.
+    DoneAll(Vec<ChatResponseUpdate>),
 }
 
 /// Turns the frames of one streamed answer into Weft updates: a provider's stream state
@@ -44,17 +48,18 @@ pub trait HttpChatApi: Send + Sync + 'static {
     fn driver(&self) -> &Driver;
     /// The HTTP request for `request`, streamed or not.
     fn prepare(&self, request: &ChatRequest, stream: bool) -> Result<Request<'_>, ChatError>;
-    /// Decodes a whole answer.
-    fn parse_whole(&self, label: &str, body: &[u8]) -> Result<ChatResponse, ChatError>;
-    /// A fresh state machine for one stream.
-    fn decoder(&self, label: &str) -> Self::Decoder;
+    /// Decodes a whole answer to `request`.
+    fn parse_whole(&self, label: &str, body: &[u8], request: &ChatRequest)
+    -> Result<ChatResponse, ChatError>;
+    /// A fresh state machine for the stream answering `request`.
+    fn decoder(&self, label: &str, request: &ChatRequest) -> Self::Decoder;
 }
 
 /// Sends `request` and decodes the whole answer.
 pub async fn respond<A: HttpChatApi>(api: &A, request: ChatRequest) -> Result<ChatResponse, ChatError> {
     let prepared = api.prepare(&request, false)?;
     let body = api.driver().fetch(&prepared).await?;
-    api.parse_whole(prepared.label, &body).map_err(|err| api.driver().redact(err))
+    api.parse_whole(prepared.label, &body, &request).map_err(|err| api.driver().redact(err))
 }
 
 /// Sends `request` streamed and yields its updates. A server that answers in one piece is
@@ -75,7 +80,7 @@ pub fn stream<A: HttpChatApi>(api: Arc<A>, request: ChatRequest) -> ChatStream {
         let mut frames = match api.driver().open_stream::<A::Framing>(&prepared, A::STREAM_CONTENT_TYPE).await {
             Ok(Opened::Frames(frames)) => frames,
             Ok(Opened::Whole(body)) => {
-                match api.parse_whole(label, &body) {
+                match api.parse_whole(label, &body, &request) {
                     Ok(response) => {
                         for update in response.into_updates() {
                             yield Ok(update);
@@ -90,14 +95,25 @@ pub fn stream<A: HttpChatApi>(api: Arc<A>, request: ChatRequest) -> ChatStream {
                 return;
             }
         };
-        let mut decoder = api.decoder(label);
+        let mut decoder = api.decoder(label, &request);
         while let Some(frame) = frames.next().await {
             let step = frame.and_then(|frame| decoder.on_frame(frame));
             match step {
                 Ok(Step::Emit(Some(update))) => yield Ok(update),
                 Ok(Step::Emit(None)) => {}
+                Ok(Step::EmitAll(updates)) => {
+                    for update in updates {
+                        yield Ok(update);
+                    }
+                }
                 Ok(Step::Done(update)) => {
                     if let Some(update) = update {
+                        yield Ok(update);
+                    }
+                    return;
+                }
+                Ok(Step::DoneAll(updates)) => {
+                    for update in updates {
                         yield Ok(update);
                     }
                     return;
