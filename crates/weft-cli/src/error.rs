@@ -62,6 +62,9 @@ Environment:
   OPENAI_MODEL       the model, as --model
   OPENAI_ORG_ID, OPENAI_PROJECT_ID
                      sent as OpenAI's organization and project headers
+  ANTHROPIC_API_KEY  the key of Anthropic's API, with --provider anthropic (never printed)
+  ANTHROPIC_BASE_URL another server of the Messages API (e.g. llama-server), as --base-url
+  ANTHROPIC_MODEL    the model with --provider anthropic (default: claude-sonnet-4-5)
   RUST_LOG           which logs to show on stderr (e.g. weft_openai=debug); wins over -v and -q
 
 ",

@@ -13,7 +13,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Layer, Registry};
 
 /// The target weft-openai logs each retry of a model request under.
-const RETRY_TARGET: &str = "weft_openai::retry";
+const RETRY_TARGET: &str = "weft_provider::retry";
 
 static QUIET: AtomicBool = AtomicBool::new(false);
 
@@ -36,7 +36,9 @@ pub(crate) fn default_filter(verbose: u8, quiet: bool) -> &'static str {
     match (quiet, verbose) {
         (true, _) => "error,rmcp=off,weft_mcp=off",
         (false, 0) => "warn,rmcp=off,weft_mcp=error",
-        (false, 1) => "warn,weft=debug,weft_core=debug,weft_openai=debug,weft_mcp=debug,weft_workflow=debug",
+        (false, 1) => {
+            "warn,weft=debug,weft_core=debug,weft_openai=debug,weft_provider=debug,weft_anthropic=debug,weft_mcp=debug,weft_workflow=debug"
+        }
         (false, 2) => "debug",
         (false, _) => "trace",
     }

@@ -179,6 +179,12 @@ pub(crate) struct AgentArgs {
     #[arg(long, value_enum, default_value_t = Api::Chat)]
     pub(crate) api: Api,
 
+    /// The model provider: openai (any OpenAI-compatible server; the default when
+    /// OPENAI_API_KEY or a base URL is set, else the offline scripted model) or anthropic (the
+    /// Messages API: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, ANTHROPIC_MODEL).
+    #[arg(long, value_enum, value_name = "NAME")]
+    pub(crate) provider: Option<ProviderKind>,
+
     /// The most model calls one run may make.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub(crate) max_iterations: Option<u32>,
@@ -195,6 +201,15 @@ pub(crate) struct AgentArgs {
 
     #[command(flatten)]
     pub(crate) connect: mcp_server::ConnectOptions,
+}
+
+/// The model provider of `--provider`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ProviderKind {
+    /// OpenAI, Azure OpenAI or any OpenAI-compatible server.
+    Openai,
+    /// Anthropic's Messages API.
+    Anthropic,
 }
 
 /// The OpenAI API the provider calls.

@@ -66,7 +66,7 @@ impl Renderer {
                     self.at_line_start = text.ends_with('\n');
                 }
             }
-            Content::Reasoning { text } => {
+            Content::Reasoning { text, .. } => {
                 if self.json {
                     self.line(&json!({"type": "reasoning", "text": text}))?;
                 }

@@ -1,13 +1,19 @@
-//! Choosing the model: the OpenAI-compatible provider when configured, else the scripted model.
+//! Choosing the model: the provider `--provider` names; else the OpenAI-compatible provider
+//! when configured, else the scripted model.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use weft::anthropic::AnthropicBuilder;
 use weft::openai::{DEFAULT_TIMEOUT, OpenAIBuilder};
 use weft::{ChatClient, ScriptedClient};
 
 use crate::error::CliError;
-use crate::{Api, RunArgs};
+use crate::{Api, ProviderKind, RunArgs};
+
+/// The model used with `--provider anthropic` when neither `--model` nor `ANTHROPIC_MODEL`
+/// names one.
+pub(crate) const DEFAULT_ANTHROPIC_MODEL: &str = "claude-sonnet-4-5";
 
 /// The model used with the OpenAI-compatible provider when neither `--model` nor
 /// `OPENAI_MODEL` names one.
@@ -30,8 +36,13 @@ fn env(name: &str) -> Option<String> {
 
 /// Picks the provider from the flags and the environment.
 pub(crate) fn select(args: &RunArgs) -> Result<Provider, CliError> {
-    let configured =
-        args.agent.base_url.is_some() || env("OPENAI_API_KEY").is_some() || env("OPENAI_BASE_URL").is_some();
+    if args.agent.provider == Some(ProviderKind::Anthropic) {
+        return anthropic(args);
+    }
+    let configured = args.agent.provider == Some(ProviderKind::Openai)
+        || args.agent.base_url.is_some()
+        || env("OPENAI_API_KEY").is_some()
+        || env("OPENAI_BASE_URL").is_some();
     if !configured {
         return Ok(Provider {
             client: Arc::new(ScriptedClient::new()),
@@ -75,6 +86,40 @@ fn openai(args: &RunArgs, model: &str) -> Result<Provider, CliError> {
         Api::Responses => Arc::new(openai.responses()),
     };
     Ok(Provider { client, description, model: Some(model.to_string()) })
+}
+
+/// The Anthropic Messages provider: `ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL` and
+/// `ANTHROPIC_MODEL`, with `--base-url`, `--model` and the deadlines on top. `--base-url` and
+/// `--model` also read `OPENAI_BASE_URL` and `OPENAI_MODEL`; values that came from those (equal
+/// to them) are the OpenAI provider's and are ignored here.
+fn anthropic(args: &RunArgs) -> Result<Provider, CliError> {
+    let not_openai = |value: &Option<String>, openai_var: &str| {
+        value.clone().filter(|value| env(openai_var).as_deref() != Some(value.as_str()))
+    };
+    let base_url = not_openai(&args.agent.base_url, "OPENAI_BASE_URL");
+    if base_url.is_none() && env("ANTHROPIC_API_KEY").is_none() && env("ANTHROPIC_BASE_URL").is_none() {
+        return Err(CliError::Usage(
+            "--provider anthropic needs ANTHROPIC_API_KEY (or a server: --base-url or ANTHROPIC_BASE_URL)"
+                .into(),
+        ));
+    }
+    let model = not_openai(&args.agent.model, "OPENAI_MODEL")
+        .or_else(|| env("ANTHROPIC_MODEL"))
+        .unwrap_or_else(|| DEFAULT_ANTHROPIC_MODEL.into());
+    let mut builder = AnthropicBuilder::from_env().model(&model);
+    if let Some(base_url) = &base_url {
+        builder = builder.base_url(base_url);
+    }
+    if let Some(secs) = args.agent.connect.timeout {
+        let timeout = Duration::from_secs(secs);
+        builder = builder.first_byte_timeout(timeout).timeout(timeout.max(DEFAULT_TIMEOUT));
+    }
+    if let Some(secs) = args.agent.idle_timeout {
+        builder = builder.stream_idle_timeout(Duration::from_secs(secs));
+    }
+    let anthropic = builder.build().map_err(CliError::Provider)?;
+    let description = format!("anthropic messages at {}, model {model}", anthropic.base_url());
+    Ok(Provider { client: Arc::new(anthropic.messages()), description, model: Some(model) })
 }
 
 /// Checks `--base-url`: an absolute http(s) URL. The error shows it with its credentials

@@ -83,6 +83,35 @@ fn weft_run_streams_howdy_from_llama_server_over_either_api() {
 
 #[ignore = "needs llama-server: scripts/test builds it"]
 #[test]
+fn weft_run_streams_howdy_from_llama_server_over_the_anthropic_api() {
+    let peer = peer("weft_run_streams_howdy_from_llama_server_over_the_anthropic_api");
+    let server = LlamaServer::start(&peer, &Options::default());
+    let root = format!("http://127.0.0.1:{}", server.port());
+    // The server from the flag, then from ANTHROPIC_BASE_URL (an OPENAI_BASE_URL is the other
+    // provider's, and ignored).
+    type Run<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>);
+    let runs: [Run<'_>; 2] = [
+        (vec!["run", "--provider", "anthropic", "--base-url", &root, "--model", "tiny", "hello"], vec![]),
+        (
+            vec!["run", "--provider", "anthropic", "hello"],
+            vec![
+                ("ANTHROPIC_BASE_URL", root.as_str()),
+                ("ANTHROPIC_MODEL", "tiny"),
+                ("OPENAI_BASE_URL", "http://127.0.0.1:9/v1"),
+            ],
+        ),
+    ];
+    for (args, env) in runs {
+        let (success, stdout, stderr) = weft(&args, &env);
+        assert!(success, "{args:?}\nstdout:\n{stdout}\nstderr:\n{stderr}\nserver log:\n{}", server.log());
+        assert_eq!(stdout, "Howdy, pal!\n", "{args:?}\nstderr:\n{stderr}");
+        let expected = format!("weft: using anthropic messages at {root}, model tiny");
+        assert!(stderr.contains(&expected), "{args:?}: expected {expected:?} in\n{stderr}");
+    }
+}
+
+#[ignore = "needs llama-server: scripts/test builds it"]
+#[test]
 fn weft_run_reports_a_wrong_key_as_a_provider_error() {
     let peer = peer("weft_run_reports_a_wrong_key_as_a_provider_error");
     let server =

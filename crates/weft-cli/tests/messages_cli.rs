@@ -124,6 +124,7 @@ fn options_read_from_the_environment_say_so_in_help_without_secrets() {
     assert!(help.contains("[env: OPENAI_MODEL"), "{help}");
     assert!(help.contains("[env: OPENAI_BASE_URL"), "{help}");
     assert!(help.contains("OPENAI_API_KEY"), "{help}");
+    assert!(help.contains("--provider <NAME>") && help.contains("ANTHROPIC_API_KEY"), "{help}");
     assert!(help.contains("RUST_LOG"), "{help}");
     assert!(!help.contains("sk-secret"), "{help}");
     let models = text(&run(&["models", "--help"]).stdout);
@@ -147,6 +148,13 @@ fn every_command_shows_the_same_exit_codes() {
     for line in ["  3    the model failed", "  2    usage errors", "  130  interrupted"] {
         assert!(table.contains(line), "{line}: {table}");
     }
+}
+
+#[test]
+fn the_anthropic_provider_without_a_key_or_server_is_a_usage_error() {
+    let output = run(&["run", "--provider", "anthropic", "hello"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("ANTHROPIC_API_KEY"), "{}", text(&output.stderr));
 }
 
 #[test]

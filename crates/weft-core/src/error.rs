@@ -203,7 +203,7 @@ impl ChatError {
     ///
     /// Retryable: rate limits ([`RateLimit`](ChatErrorKind::RateLimit)) except a spent quota
     /// (code `insufficient_quota`, which waiting does not fix); server errors with HTTP 500,
-    /// 502, 503 or 504, or reported inside an answer (no status); a timeout the server
+    /// 502, 503, 504 or 529 (Anthropic's "overloaded"), or reported inside an answer (no status); a timeout the server
     /// reported (HTTP 408); network failures; streams cut short
     /// ([`StreamEnded`](ChatErrorKind::StreamEnded)).
     ///
@@ -218,7 +218,7 @@ impl ChatError {
     pub fn is_retryable(&self) -> bool {
         match self.inner.kind {
             ChatErrorKind::RateLimit => self.code() != Some("insufficient_quota"),
-            ChatErrorKind::Server => matches!(self.inner.status, None | Some(500 | 502 | 503 | 504)),
+            ChatErrorKind::Server => matches!(self.inner.status, None | Some(500 | 502 | 503 | 504 | 529)),
             ChatErrorKind::Timeout => self.inner.status == Some(408),
             ChatErrorKind::Network | ChatErrorKind::StreamEnded => true,
             _ => false,
@@ -479,7 +479,7 @@ mod tests {
                 .with_code(Some("insufficient_quota".into()))
                 .is_retryable()
         );
-        for code in [500, 502, 503, 504] {
+        for code in [500, 502, 503, 504, 529] {
             assert!(status(ChatErrorKind::Server, code).is_retryable(), "{code}");
         }
         assert!(!status(ChatErrorKind::Server, 501).is_retryable());

@@ -118,16 +118,20 @@ impl FunctionResult {
 /// Token counts of one or more model calls.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
-    /// Tokens in the prompt.
+    /// Tokens in the prompt, all of them: those read from or written to a prompt cache too.
     pub input_tokens: u64,
     /// Tokens the model generated.
     pub output_tokens: u64,
     /// Their total, as the provider reported it.
     pub total_tokens: u64,
-    /// Of the input tokens, those read from the provider's prompt cache (0 when the provider
-    /// reports none).
+    /// Of the input tokens, those read from the provider's prompt cache (0 when it reports
+    /// none).
     #[serde(default, skip_serializing_if = "is_zero")]
-    pub cached_input_tokens: u64,
+    pub cache_read_input_tokens: u64,
+    /// Of the input tokens, those written to the provider's prompt cache (0 when it reports
+    /// none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cache_creation_input_tokens: u64,
 }
 
 fn is_zero(count: &u64) -> bool {
@@ -137,17 +141,12 @@ fn is_zero(count: &u64) -> bool {
 impl Usage {
     /// Usage from input and output counts.
     pub fn new(input_tokens: u64, output_tokens: u64) -> Self {
-        Self {
-            input_tokens,
-            output_tokens,
-            total_tokens: input_tokens + output_tokens,
-            cached_input_tokens: 0,
-        }
+        Self { input_tokens, output_tokens, total_tokens: input_tokens + output_tokens, ..Self::default() }
     }
 
     /// This usage, `cached` of its input tokens read from the prompt cache.
     pub fn with_cached_input_tokens(mut self, cached: u64) -> Self {
-        self.cached_input_tokens = cached;
+        self.cache_read_input_tokens = cached;
         self
     }
 }
@@ -157,7 +156,8 @@ impl std::ops::AddAssign for Usage {
         self.input_tokens += other.input_tokens;
         self.output_tokens += other.output_tokens;
         self.total_tokens += other.total_tokens;
-        self.cached_input_tokens += other.cached_input_tokens;
+        self.cache_read_input_tokens += other.cache_read_input_tokens;
+        self.cache_creation_input_tokens += other.cache_creation_input_tokens;
     }
 }
 
@@ -224,6 +224,11 @@ pub enum Content {
     Reasoning {
         /// The reasoning text (may be a summary).
         text: String,
+        /// An opaque token the provider gave with this reasoning, to be sent back with it,
+        /// unchanged, in the next call's history (Anthropic's thinking `signature`). A
+        /// streamed reasoning delta carrying it ends its block.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signature: Option<String>,
     },
     /// A request from the model to call a tool.
     FunctionCall(FunctionCall),

@@ -240,7 +240,13 @@ impl ResponseFolder {
 fn append_content(contents: &mut Vec<Content>, content: &Content) {
     match (contents.last_mut(), content) {
         (Some(Content::Text { text }), Content::Text { text: delta }) => text.push_str(delta),
-        (Some(Content::Reasoning { text }), Content::Reasoning { text: delta }) => text.push_str(delta),
+        (
+            Some(Content::Reasoning { text, signature: signature @ None }),
+            Content::Reasoning { text: delta, signature: ends },
+        ) => {
+            text.push_str(delta);
+            signature.clone_from(ends);
+        }
         (_, content) => contents.push(content.clone()),
     }
 }
@@ -252,4 +258,57 @@ pub fn fold_updates(updates: impl IntoIterator<Item = ChatResponseUpdate>) -> Ch
         folder.push(update);
     }
     folder.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn update(content: Content) -> ChatResponseUpdate {
+        ChatResponseUpdate {
+            role: Some(Role::Assistant),
+            contents: vec![content],
+            ..ChatResponseUpdate::default()
+        }
+    }
+
+    #[test]
+    fn a_signature_ends_its_reasoning_block() {
+        let reasoning = |text: &str, signature: Option<&str>| Content::Reasoning {
+            text: text.into(),
+            signature: signature.map(str::to_string),
+        };
+        let response = fold_updates([
+            update(reasoning("Let me ", None)),
+            update(reasoning("think.", None)),
+            update(reasoning("", Some("sig-1"))),
+            update(reasoning("Again.", None)),
+            update(reasoning("", Some("sig-2"))),
+            update(Content::text("Done")),
+        ]);
+        assert_eq!(
+            response.messages[0].contents,
+            vec![
+                reasoning("Let me think.", Some("sig-1")),
+                reasoning("Again.", Some("sig-2")),
+                Content::text("Done")
+            ]
+        );
+    }
+
+    #[test]
+    fn usage_adds_cache_counts() {
+        let cached =
+            Usage { cache_read_input_tokens: 5, cache_creation_input_tokens: 2, ..Usage::new(10, 1) };
+        let sum = cached + cached;
+        assert_eq!(
+            (sum.input_tokens, sum.cache_read_input_tokens, sum.cache_creation_input_tokens),
+            (20, 10, 4)
+        );
+        // Zero cache counts stay out of the JSON.
+        assert_eq!(
+            serde_json::to_value(Usage::new(1, 2)).unwrap(),
+            serde_json::json!({"input_tokens": 1, "output_tokens": 2, "total_tokens": 3})
+        );
+    }
 }

@@ -106,8 +106,8 @@ pub(crate) fn token_count(count: u64) -> i64 {
 pub(crate) fn record_usage(span: &tracing::Span, usage: &crate::Usage) {
     span.record(USAGE_INPUT_TOKENS, token_count(usage.input_tokens));
     span.record(USAGE_OUTPUT_TOKENS, token_count(usage.output_tokens));
-    if usage.cached_input_tokens > 0 {
-        span.record(USAGE_CACHE_READ_INPUT_TOKENS, token_count(usage.cached_input_tokens));
+    if usage.cache_read_input_tokens > 0 {
+        span.record(USAGE_CACHE_READ_INPUT_TOKENS, token_count(usage.cache_read_input_tokens));
     }
 }
 

@@ -18,7 +18,7 @@ fn every_content_kind_round_trips() {
     let call = FunctionCall::new("c1", "get_weather", json!({"city": "Paris"}));
     let contents = vec![
         Content::text("hi"),
-        Content::Reasoning { text: "thinking".into() },
+        Content::Reasoning { text: "thinking".into(), signature: Some("sig".into()) },
         Content::FunctionCall(call.clone()),
         Content::FunctionResult(FunctionResult::ok("c1", json!({"t": 21}))),
         Content::FunctionResult(FunctionResult::error("c1", "boom")),

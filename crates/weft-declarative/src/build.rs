@@ -16,7 +16,7 @@ use crate::schema::{bad_kinds, object_schema};
 use crate::spec::{AgentSpec, ConnectionSpec, ModelSpec, OptionsSpec, SchemaSpec, Text, ToolSpec};
 
 /// The providers a file may name (`provider` or `provider.apiType`).
-pub const PROVIDERS: [&str; 10] = [
+pub const PROVIDERS: [&str; 13] = [
     "OpenAI",
     "OpenAI.Chat",
     "OpenAI.Responses",
@@ -26,6 +26,9 @@ pub const PROVIDERS: [&str; 10] = [
     "OpenAICompatible",
     "OpenAICompatible.Chat",
     "OpenAICompatible.Responses",
+    "Anthropic",
+    "Anthropic.Messages",
+    "anthropic",
     "scripted",
 ];
 
@@ -297,6 +300,9 @@ fn client(
         });
     }
     let connection = model.and_then(|m| m.connection.as_ref()).and_then(|c| connection(c, checker, bindings));
+    if key.starts_with("Anthropic") || key == "anthropic" {
+        return anthropic_client(&key, id, connection, checker, at, load_options);
+    }
     openai_client(&key, id, connection, checker, at, load_options)
 }
 
@@ -306,7 +312,7 @@ fn unreachable_default(checker: &mut Checker<'_>, message: String) {
 
 /// A resolved connection: endpoint and key.
 #[derive(Default)]
-#[cfg_attr(not(feature = "openai"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "openai", feature = "anthropic")), allow(dead_code))]
 pub(crate) struct Resolved {
     endpoint: Option<String>,
     api_key: Option<String>,
@@ -437,6 +443,73 @@ fn openai_client(
     _load_options: &LoadOptions,
 ) -> Option<Client> {
     let message = format!("provider `{key}` needs weft-declarative's `openai` feature");
+    match at {
+        Some(at) => checker.at(at, message),
+        None => unreachable_default(checker, message),
+    }
+    None
+}
+
+/// `Anthropic`, `Anthropic.Messages` or `anthropic`: the Messages API (`ANTHROPIC_API_KEY`,
+/// `ANTHROPIC_BASE_URL`, `ANTHROPIC_MODEL`, with the connection's endpoint and key on top).
+#[cfg(feature = "anthropic")]
+fn anthropic_client(
+    key: &str,
+    id: Option<String>,
+    connection: Option<Resolved>,
+    checker: &mut Checker<'_>,
+    at: Option<&Text>,
+    load_options: &LoadOptions,
+) -> Option<Client> {
+    use weft_anthropic::AnthropicBuilder;
+    let connection = connection.unwrap_or_default();
+    let mut builder = AnthropicBuilder::from_env();
+    if let Some(endpoint) = &connection.endpoint {
+        builder = builder.base_url(endpoint);
+    }
+    if let Some(api_key) = connection.api_key {
+        builder = builder.api_key(api_key);
+    }
+    if let Some(id) = &id {
+        builder = builder.model(id);
+    }
+    if let Some(timeout) = load_options.model_first_byte_timeout {
+        builder = builder.first_byte_timeout(timeout).timeout(timeout.max(weft_anthropic::DEFAULT_TIMEOUT));
+    }
+    if let Some(timeout) = load_options.model_idle_timeout {
+        builder = builder.stream_idle_timeout(timeout);
+    }
+    match builder.build() {
+        Ok(anthropic) => {
+            let model = id.clone().or_else(|| anthropic.default_model().map(str::to_string));
+            let description = format!(
+                "anthropic messages at {}, model {}",
+                anthropic.base_url(),
+                model.as_deref().unwrap_or("(default)")
+            );
+            Some(Client { client: Arc::new(anthropic.messages()), model: id, description })
+        }
+        Err(error) => {
+            let message = format!("provider `{key}`: {error}");
+            match at {
+                Some(at) => checker.at(at, message),
+                None => unreachable_default(checker, message),
+            }
+            None
+        }
+    }
+}
+
+#[cfg(not(feature = "anthropic"))]
+fn anthropic_client(
+    key: &str,
+    _id: Option<String>,
+    _connection: Option<Resolved>,
+    checker: &mut Checker<'_>,
+    at: Option<&Text>,
+    _load_options: &LoadOptions,
+) -> Option<Client> {
+    let message = format!("provider `{key}` needs weft-declarative's `anthropic` feature");
     match at {
         Some(at) => checker.at(at, message),
         None => unreachable_default(checker, message),

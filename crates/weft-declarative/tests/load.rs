@@ -60,6 +60,7 @@ fn every_good_fixture_validates() {
         "maf_sentiment.yaml",
         "mcp_tools.yaml",
         "compatible.yaml",
+        "anthropic.yaml",
         "reference.yaml",
     ] {
         if let Err(error) = validate(fixture(name), &bindings()) {
@@ -179,6 +180,24 @@ async fn the_structured_output_example_answers_json_of_its_schema() {
     let response = loaded.agent.run(&mut session, "I love this").await.unwrap();
     let value: serde_json::Value = serde_json::from_str(&response.text()).unwrap();
     assert!(value.get("sentiment").is_some() && value.get("confidence").is_some(), "{value}");
+}
+
+#[test]
+fn anthropic_models_use_the_messages_provider() {
+    let plan = plan_file(&fixture("anthropic.yaml"), &bindings()).unwrap();
+    assert_eq!(plan.options.model.as_deref(), Some("claude-test"));
+    assert_eq!(plan.model_description, "anthropic messages at http://127.0.0.1:9, model claude-test");
+    for provider in ["Anthropic", "anthropic"] {
+        let yaml = format!(
+            "kind: Prompt\nmodel: {{ id: m, provider: {provider}, connection: {{ kind: anonymous, endpoint: http://127.0.0.1:9 }} }}\n"
+        );
+        let path =
+            std::env::temp_dir().join(format!("weft-anthropic-{provider}-{}.yaml", std::process::id()));
+        std::fs::write(&path, yaml).unwrap();
+        let plan = plan_file(&path, &bindings());
+        std::fs::remove_file(&path).unwrap();
+        assert!(plan.unwrap().model_description.starts_with("anthropic messages at"), "{provider}");
+    }
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 //! The Chat Completions client (`POST {base}/chat/completions`).
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
-use futures::{StreamExt, TryStreamExt};
 use weft_core::{
     ChatClient, ChatError, ChatRequest, ChatResponse, ChatResponseUpdate, ChatStream, ClientInfo, Content,
     FinishReason, FunctionCall, Role, Usage,
@@ -9,9 +10,11 @@ use weft_core::{
 
 use crate::chat_wire::{Completion, encode_body, first_choice, request_body, to_response};
 use crate::config::OpenAI;
-use crate::error::{decode_error, encode_error, payload_error, stream_ended};
-use crate::transport::{Api, Opened};
+use crate::error::{decode_error, encode_error, payload_error};
+use crate::transport::{Api, Prepared};
 use crate::wire::{WireUsage, arguments_text, fresh_id};
+use weft_provider::sse::{Event, SseParser};
+use weft_provider::{Driver, HttpChatApi, Step, StreamDecoder};
 
 /// A [`ChatClient`] for the Chat Completions API of OpenAI, Azure OpenAI, or any compatible
 /// server (llama.cpp, vLLM, Ollama, LM Studio …). Create it with [`OpenAI::chat`].
@@ -22,23 +25,29 @@ use crate::wire::{WireUsage, arguments_text, fresh_id};
 /// Only the first choice is read.
 #[derive(Debug, Clone)]
 pub struct OpenAIChatClient {
+    api: Arc<ChatApi>,
+}
+
+/// The API as the shared driver calls it.
+#[derive(Debug)]
+struct ChatApi {
     openai: OpenAI,
 }
 
 impl OpenAIChatClient {
     /// A client for this endpoint.
     pub fn new(openai: OpenAI) -> Self {
-        Self { openai }
+        Self { api: Arc::new(ChatApi { openai }) }
     }
 
     /// The endpoint configuration.
     pub fn config(&self) -> &OpenAI {
-        &self.openai
+        &self.api.openai
     }
 
     /// The request body this client would send for `request` (for inspection and tests).
     pub fn request_body(&self, request: &ChatRequest, stream: bool) -> Result<serde_json::Value, ChatError> {
-        let inner = &self.openai.inner;
+        let inner = &self.api.openai.inner;
         let label = inner.label(Api::Chat);
         let model = inner.resolve_model(request.options.model.as_deref(), label)?;
         request_body(&request.messages, &inner.wire_options(&request.options), model, stream)
@@ -46,97 +55,47 @@ impl OpenAIChatClient {
     }
 }
 
+impl HttpChatApi for ChatApi {
+    type Framing = SseParser;
+    type Decoder = ChatStreamDecoder;
+
+    fn driver(&self) -> &Driver {
+        &self.openai.inner.driver
+    }
+
+    fn prepare(&self, request: &ChatRequest, stream: bool) -> Result<Prepared<'_>, ChatError> {
+        self.openai.inner.prepare(Api::Chat, request, stream, encode_body)
+    }
+
+    fn parse_whole(
+        &self,
+        label: &str,
+        body: &[u8],
+        _request: &ChatRequest,
+    ) -> Result<ChatResponse, ChatError> {
+        parse_completion(label, body)
+    }
+
+    fn decoder(&self, label: &str, _request: &ChatRequest) -> ChatStreamDecoder {
+        ChatStreamDecoder { label: label.to_string(), state: StreamState::default() }
+    }
+}
+
 #[async_trait]
 impl ChatClient for OpenAIChatClient {
     async fn get_response(&self, request: ChatRequest) -> Result<ChatResponse, ChatError> {
-        let inner = &self.openai.inner;
-        let prepared = inner.prepare(Api::Chat, &request, false, encode_body)?;
-        let bytes = inner.fetch(&prepared).await?;
-        parse_completion(prepared.label, &bytes).map_err(|err| inner.redact(err))
+        weft_provider::api::respond(self.api.as_ref(), request).await
     }
 
     fn get_streaming_response(&self, request: ChatRequest) -> ChatStream {
-        let openai = self.openai.clone();
-        // A provider's error (an error event, a bad chunk) may echo a credential.
-        let redacting = self.openai.clone();
-        async_stream::stream! {
-            let inner = &openai.inner;
-            let prepared = match inner.prepare(Api::Chat, &request, true, encode_body) {
-                Ok(prepared) => prepared,
-                Err(err) => {
-                    yield Err(err);
-                    return;
-                }
-            };
-            let label = prepared.label;
-            let mut events = match inner.open_stream(&prepared).await {
-                Ok(Opened::Events(events)) => events,
-                Ok(Opened::Whole(bytes)) => {
-                    match parse_completion(label, &bytes) {
-                        Ok(response) => {
-                            for update in response.into_updates() {
-                                yield Ok(update);
-                            }
-                        }
-                        Err(err) => yield Err(err),
-                    }
-                    return;
-                }
-                Err(err) => {
-                    yield Err(err);
-                    return;
-                }
-            };
-            let mut state = StreamState::default();
-            while let Some(event) = events.next().await {
-                let event = match event {
-                    Ok(event) => event,
-                    Err(err) => {
-                        yield Err(err);
-                        return;
-                    }
-                };
-                let data = event.data.trim();
-                if data == "[DONE]" {
-                    yield Ok(state.finish());
-                    return;
-                }
-                if data.is_empty() {
-                    continue;
-                }
-                if event.event == "error" {
-                    // An error event's payload is the error itself, in whatever shape.
-                    let payload = serde_json::from_str(data).unwrap_or_else(|_| serde_json::Value::String(data.to_string()));
-                    yield Err(payload_error(label, &payload));
-                    return;
-                }
-                // Decoded straight into the wire type: this runs once per streamed token.
-                let chunk: Completion = match serde_json::from_str(data) {
-                    Ok(chunk) => chunk,
-                    Err(err) => {
-                        yield Err(decode_error(label, "a stream chunk", err, data.as_bytes()));
-                        return;
-                    }
-                };
-                if let Some(error) = chunk.error.as_ref().filter(|error| !error.is_null()) {
-                    yield Err(payload_error(label, error));
-                    return;
-                }
-                if let Some(update) = state.on_chunk(chunk) {
-                    yield Ok(update);
-                }
-            }
-            yield Err(stream_ended(label, "data: [DONE]"));
-        }
-        .map_err(move |err| redacting.inner.redact(err))
-        .boxed()
+        weft_provider::api::stream(Arc::clone(&self.api), request)
     }
 
     fn info(&self) -> ClientInfo {
         ClientInfo {
-            provider: self.openai.provider_name().to_string(),
-            default_model: self.openai.default_model().map(str::to_string),
-            endpoint: Some(self.openai.base_url().to_string()),
+            provider: self.api.openai.provider_name().to_string(),
+            default_model: self.api.openai.default_model().map(str::to_string),
+            endpoint: Some(self.api.openai.base_url().to_string()),
         }
     }
 }
@@ -149,6 +108,44 @@ fn parse_completion(label: &str, bytes: &[u8]) -> Result<ChatResponse, ChatError
         return Err(payload_error(label, error));
     }
     Ok(to_response(completion))
+}
+
+/// The stream state machine of one Chat Completions stream, for the shared driver.
+#[derive(Debug)]
+struct ChatStreamDecoder {
+    label: String,
+    state: StreamState,
+}
+
+impl StreamDecoder for ChatStreamDecoder {
+    type Frame = Event;
+
+    fn on_frame(&mut self, event: Event) -> Result<Step, ChatError> {
+        let data = event.data.trim();
+        if data == "[DONE]" {
+            return Ok(Step::Done(Some(std::mem::take(&mut self.state).finish())));
+        }
+        if data.is_empty() {
+            return Ok(Step::Emit(None));
+        }
+        if event.event == "error" {
+            // An error event's payload is the error itself, in whatever shape.
+            let payload =
+                serde_json::from_str(data).unwrap_or_else(|_| serde_json::Value::String(data.to_string()));
+            return Err(payload_error(&self.label, &payload));
+        }
+        // Decoded straight into the wire type: this runs once per streamed token.
+        let chunk: Completion = serde_json::from_str(data)
+            .map_err(|err| decode_error(&self.label, "a stream chunk", err, data.as_bytes()))?;
+        if let Some(error) = chunk.error.as_ref().filter(|error| !error.is_null()) {
+            return Err(payload_error(&self.label, error));
+        }
+        Ok(Step::Emit(self.state.on_chunk(chunk)))
+    }
+
+    fn end_marker(&self) -> &'static str {
+        "data: [DONE]"
+    }
 }
 
 /// A tool call being assembled from deltas.
@@ -191,7 +188,7 @@ impl StreamState {
         let delta = choice.delta.or(choice.message)?;
         let mut contents = Vec::new();
         if let Some(reasoning) = delta.reasoning_text() {
-            contents.push(Content::Reasoning { text: reasoning });
+            contents.push(Content::Reasoning { text: reasoning, signature: None });
         }
         if let Some(text) = delta.text() {
             contents.push(Content::text(text));
@@ -331,7 +328,7 @@ mod tests {
                     input_tokens: 3,
                     output_tokens: 4,
                     total_tokens: 7,
-                    cached_input_tokens: 0
+                    ..Usage::default()
                 }),
             ]
         );

@@ -386,7 +386,7 @@ pub(crate) fn to_response(completion: Completion) -> ChatResponse {
         finish_reason = choice.finish_reason.as_deref().map(FinishReason::parse);
         if let Some(message) = choice.message {
             if let Some(reasoning) = message.reasoning_text() {
-                contents.push(Content::Reasoning { text: reasoning });
+                contents.push(Content::Reasoning { text: reasoning, signature: None });
             }
             if let Some(text) = message.text() {
                 contents.push(Content::text(text));

@@ -14,11 +14,11 @@ use weft_core::redact::{redact_url, url_secrets};
 use weft_core::{ChatError, ChatErrorKind, ChatOptions, ToolChoice};
 
 use crate::chat::OpenAIChatClient;
-use crate::deadline::TimerPool;
+use weft_provider::{Driver, DriverConfig, RetryPolicy, request_headers};
+
 use crate::responses::OpenAIResponsesClient;
-use crate::retry::RetryPolicy;
-pub use crate::sse::DEFAULT_MAX_EVENT_BYTES;
-use crate::transport::{Api, Endpoint, request_headers};
+use crate::transport::{Api, Endpoint};
+pub use weft_provider::DEFAULT_MAX_EVENT_BYTES;
 
 /// The base URL used when none is configured.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -241,7 +241,7 @@ impl OpenAIBuilder {
     /// [`ChatError::is_retryable`] names (HTTP 429 but `insufficient_quota`, 408, 500, 502,
     /// 503, 504, network failures), and for streams only before the stream is handed out.
     /// Deadlines of this client (timeouts without an HTTP status) are not retried. Each retry
-    /// is logged at `WARN` under the `tracing` target `weft_openai::retry`, with the fields
+    /// is logged at `WARN` under the `tracing` target `weft_provider::retry`, with the fields
     /// `provider`, `kind`, `status`, `retry`, `max_retries`, `wait_ms` and `error`, so that a
     /// front end can show it its own way (the `weft` CLI prints one `retrying in …` line).
     pub fn max_retries(mut self, max_retries: u32) -> Self {
@@ -357,20 +357,30 @@ impl OpenAIBuilder {
         let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
         let http = match self.http_client {
             Some(client) => client,
-            None => reqwest::Client::builder().connect_timeout(connect_timeout).build().map_err(|err| {
-                config_error(format!("could not build the HTTP client: {err}")).with_source(err)
-            })?,
+            None => weft_provider::http_client(connect_timeout)?,
         };
         let defaults = RetryPolicy::default();
+        let driver = DriverConfig {
+            settings: "OpenAIBuilder",
+            timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
+            first_byte_timeout: self.first_byte_timeout.unwrap_or(DEFAULT_FIRST_BYTE_TIMEOUT),
+            stream_idle_timeout: self.stream_idle_timeout.unwrap_or(DEFAULT_STREAM_IDLE_TIMEOUT),
+            max_event_bytes: self.max_event_bytes.unwrap_or(DEFAULT_MAX_EVENT_BYTES),
+            retry: RetryPolicy {
+                max_retries: self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
+                initial_delay: self.initial_retry_delay.unwrap_or(defaults.initial_delay),
+                max_delay: self.max_retry_delay.unwrap_or(defaults.max_delay),
+            },
+            secrets,
+        };
         let model = self.model.or_else(|| azure.as_ref().and_then(|azure| azure.deployment.clone()));
         let chat = Endpoint::new(azure.as_ref(), &base_url, &shown_base_url, Api::Chat)?;
         let responses = Endpoint::new(azure.as_ref(), &base_url, &shown_base_url, Api::Responses)?;
         Ok(OpenAI {
             inner: Arc::new(Inner {
-                http,
+                driver: Driver::new(http, driver),
                 request_base_url: base_url,
                 shown_base_url,
-                secrets,
                 model,
                 json_headers: request_headers(&headers, false),
                 stream_headers: request_headers(&headers, true),
@@ -378,16 +388,6 @@ impl OpenAIBuilder {
                 responses,
                 azure,
                 named_tool_choice: self.named_tool_choice.unwrap_or(true),
-                timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
-                first_byte_timeout: self.first_byte_timeout.unwrap_or(DEFAULT_FIRST_BYTE_TIMEOUT),
-                stream_idle_timeout: self.stream_idle_timeout.unwrap_or(DEFAULT_STREAM_IDLE_TIMEOUT),
-                max_event_bytes: self.max_event_bytes.unwrap_or(DEFAULT_MAX_EVENT_BYTES),
-                retry: RetryPolicy {
-                    max_retries: self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
-                    initial_delay: self.initial_retry_delay.unwrap_or(defaults.initial_delay),
-                    max_delay: self.max_retry_delay.unwrap_or(defaults.max_delay),
-                },
-                timers: Arc::default(),
             }),
         })
     }
@@ -433,24 +433,24 @@ impl fmt::Debug for OpenAI {
             .field("base_url", &self.inner.shown_base_url)
             .field("model", &self.inner.model)
             .field("azure", &self.inner.azure)
-            .field("timeout", &self.inner.timeout)
-            .field("first_byte_timeout", &self.inner.first_byte_timeout)
-            .field("stream_idle_timeout", &self.inner.stream_idle_timeout)
-            .field("max_event_bytes", &self.inner.max_event_bytes)
-            .field("max_retries", &self.inner.retry.max_retries)
+            .field("timeout", &self.inner.driver.config().timeout)
+            .field("first_byte_timeout", &self.inner.driver.config().first_byte_timeout)
+            .field("stream_idle_timeout", &self.inner.driver.config().stream_idle_timeout)
+            .field("max_event_bytes", &self.inner.driver.config().max_event_bytes)
+            .field("max_retries", &self.inner.driver.config().retry.max_retries)
             .finish_non_exhaustive()
     }
 }
 
 /// The shared state behind an [`OpenAI`] handle.
 pub(crate) struct Inner {
-    pub(crate) http: reqwest::Client,
+    /// Sends the requests: client, deadlines, limits, retries, and the secrets it masks (the
+    /// API key and the base URL's credentials).
+    pub(crate) driver: Driver,
     /// The base URL (OpenAI) or resource endpoint (Azure), without a trailing `/`.
     pub(crate) request_base_url: String,
     /// `base_url` with its credentials masked, for messages.
     pub(crate) shown_base_url: String,
-    /// What is masked in provider messages: the API key and the base URL's credentials.
-    pub(crate) secrets: Vec<String>,
     pub(crate) model: Option<String>,
     /// All headers of a plain request: credentials, organization/project and extra headers,
     /// then `Content-Type` and `Accept`.
@@ -465,13 +465,6 @@ pub(crate) struct Inner {
     /// Whether a forced function is sent in OpenAI's object form (see
     /// [`OpenAIBuilder::named_tool_choice`]).
     pub(crate) named_tool_choice: bool,
-    pub(crate) timeout: Duration,
-    pub(crate) first_byte_timeout: Duration,
-    pub(crate) stream_idle_timeout: Duration,
-    pub(crate) max_event_bytes: usize,
-    pub(crate) retry: RetryPolicy,
-    /// Idle timers for the attempts' deadlines (see [`crate::deadline`]).
-    pub(crate) timers: Arc<TimerPool>,
 }
 
 impl OpenAI {
@@ -533,7 +526,7 @@ impl Inner {
     /// `err` with the API key and the base URL's credentials masked (a provider's error body
     /// may echo them).
     pub(crate) fn redact(&self, err: ChatError) -> ChatError {
-        self.secrets.iter().fold(err, |err, secret| err.redact(secret))
+        self.driver.redact(err)
     }
 
     /// The options as this endpoint takes them: without the object form of `tool_choice` when

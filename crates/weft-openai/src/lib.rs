@@ -66,13 +66,11 @@
 mod chat;
 mod chat_wire;
 mod config;
-mod deadline;
 mod error;
 mod models;
 mod responses;
 mod responses_wire;
-mod retry;
-pub mod sse;
+pub use weft_provider::sse;
 mod transport;
 mod wire;
 

@@ -54,8 +54,12 @@ impl OpenAI {
         headers.remove(CONTENT_TYPE);
         *request.headers_mut() = headers;
         let exchange = async {
-            let response =
-                inner.http.execute(request).await.map_err(|err| transport_error(&label, &shown_url, err))?;
+            let response = inner
+                .driver
+                .http()
+                .execute(request)
+                .await
+                .map_err(|err| transport_error(&label, &shown_url, err))?;
             let status = response.status();
             let response_headers = response.headers().clone();
             let body = response.bytes().await.map_err(|err| transport_error(&label, &shown_url, err))?;
@@ -66,11 +70,14 @@ impl OpenAI {
                 .map(|list| list.data)
                 .map_err(|err| decode_error(&label, "the model list", err, &body))
         };
-        let result = match tokio::time::timeout(inner.timeout, exchange).await {
+        let result = match tokio::time::timeout(inner.driver.config().timeout, exchange).await {
             Ok(result) => result,
             Err(_) => Err(timeout_error(
                 &label,
-                format!("no answer from {shown_url} within {:?} (the request timeout)", inner.timeout),
+                format!(
+                    "no answer from {shown_url} within {:?} (the request timeout)",
+                    inner.driver.config().timeout
+                ),
             )),
         };
         result.map_err(|err| inner.redact(err))

@@ -1,9 +1,9 @@
 //! The Responses client (`POST {base}/responses`).
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use futures::{StreamExt, TryStreamExt};
 use serde_json::Value;
 use weft_core::{
     ChatClient, ChatError, ChatErrorKind, ChatRequest, ChatResponse, ChatResponseUpdate, ChatStream,
@@ -11,13 +11,15 @@ use weft_core::{
 };
 
 use crate::config::OpenAI;
-use crate::error::{decode_error, encode_error, payload_error, stream_ended};
+use crate::error::{decode_error, encode_error, payload_error};
 use crate::responses_wire::{
     OutputItem, StreamEvent, WireResponse, encode_body, max_output_tokens, request_body,
     response_finish_reason, to_response,
 };
-use crate::transport::{Api, Opened};
+use crate::transport::{Api, Prepared};
 use crate::wire::{WireUsage, fresh_id};
+use weft_provider::sse::{Event, SseParser};
+use weft_provider::{Driver, HttpChatApi, StreamDecoder};
 
 /// A [`ChatClient`] for the Responses API of OpenAI, Azure OpenAI, or any compatible server.
 /// Create it with [`OpenAI::responses`].
@@ -28,23 +30,29 @@ use crate::wire::{WireUsage, fresh_id};
 /// [`StreamEnded`](weft_core::ChatErrorKind::StreamEnded) error.
 #[derive(Debug, Clone)]
 pub struct OpenAIResponsesClient {
+    api: Arc<ResponsesApi>,
+}
+
+/// The API as the shared driver calls it.
+#[derive(Debug)]
+struct ResponsesApi {
     openai: OpenAI,
 }
 
 impl OpenAIResponsesClient {
     /// A client for this endpoint.
     pub fn new(openai: OpenAI) -> Self {
-        Self { openai }
+        Self { api: Arc::new(ResponsesApi { openai }) }
     }
 
     /// The endpoint configuration.
     pub fn config(&self) -> &OpenAI {
-        &self.openai
+        &self.api.openai
     }
 
     /// The request body this client would send for `request` (for inspection and tests).
     pub fn request_body(&self, request: &ChatRequest, stream: bool) -> Result<Value, ChatError> {
-        let inner = &self.openai.inner;
+        let inner = &self.api.openai.inner;
         let label = inner.label(Api::Responses);
         let model = inner.resolve_model(request.options.model.as_deref(), label)?;
         request_body(&request.messages, &inner.wire_options(&request.options), model, stream)
@@ -52,100 +60,77 @@ impl OpenAIResponsesClient {
     }
 }
 
+impl HttpChatApi for ResponsesApi {
+    type Framing = SseParser;
+    type Decoder = ResponsesStreamDecoder;
+
+    fn driver(&self) -> &Driver {
+        &self.openai.inner.driver
+    }
+
+    fn prepare(&self, request: &ChatRequest, stream: bool) -> Result<Prepared<'_>, ChatError> {
+        self.openai.inner.prepare(Api::Responses, request, stream, encode_body)
+    }
+
+    fn parse_whole(
+        &self,
+        label: &str,
+        body: &[u8],
+        request: &ChatRequest,
+    ) -> Result<ChatResponse, ChatError> {
+        parse_response(label, body, max_output_tokens(&request.options))
+    }
+
+    fn decoder(&self, label: &str, request: &ChatRequest) -> ResponsesStreamDecoder {
+        let mut state = StreamState::new(label.to_string());
+        state.max_output_tokens = max_output_tokens(&request.options);
+        ResponsesStreamDecoder { state }
+    }
+}
+
+/// The stream state machine of one Responses stream, for the shared driver.
+#[derive(Debug)]
+struct ResponsesStreamDecoder {
+    state: StreamState,
+}
+
+impl StreamDecoder for ResponsesStreamDecoder {
+    type Frame = Event;
+
+    fn on_frame(&mut self, event: Event) -> Result<weft_provider::Step, ChatError> {
+        let data = event.data.trim();
+        if data.is_empty() || data == "[DONE]" {
+            return Ok(weft_provider::Step::Emit(None));
+        }
+        // Decoded straight into the wire type: this runs once per streamed token.
+        let parsed: StreamEvent = serde_json::from_str(data)
+            .map_err(|err| decode_error(&self.state.label, "a stream event", err, data.as_bytes()))?;
+        Ok(match self.state.on_event(&event.event, parsed)? {
+            Step::Continue(updates) => weft_provider::Step::EmitAll(updates),
+            Step::Done(updates) => weft_provider::Step::DoneAll(updates),
+        })
+    }
+
+    fn end_marker(&self) -> &'static str {
+        "response.completed"
+    }
+}
+
 #[async_trait]
 impl ChatClient for OpenAIResponsesClient {
     async fn get_response(&self, request: ChatRequest) -> Result<ChatResponse, ChatError> {
-        let inner = &self.openai.inner;
-        let prepared = inner.prepare(Api::Responses, &request, false, encode_body)?;
-        let bytes = inner.fetch(&prepared).await?;
-        parse_response(prepared.label, &bytes, max_output_tokens(&request.options))
-            .map_err(|err| inner.redact(err))
+        weft_provider::api::respond(self.api.as_ref(), request).await
     }
 
     fn get_streaming_response(&self, request: ChatRequest) -> ChatStream {
-        let openai = self.openai.clone();
-        // A provider's error (an error event, a bad chunk) may echo a credential.
-        let redacting = self.openai.clone();
-        async_stream::stream! {
-            let inner = &openai.inner;
-            let prepared = match inner.prepare(Api::Responses, &request, true, encode_body) {
-                Ok(prepared) => prepared,
-                Err(err) => {
-                    yield Err(err);
-                    return;
-                }
-            };
-            let label = prepared.label;
-            let max_output_tokens = max_output_tokens(&request.options);
-            let mut events = match inner.open_stream(&prepared).await {
-                Ok(Opened::Events(events)) => events,
-                Ok(Opened::Whole(bytes)) => {
-                    match parse_response(label, &bytes, max_output_tokens) {
-                        Ok(response) => {
-                            for update in response.into_updates() {
-                                yield Ok(update);
-                            }
-                        }
-                        Err(err) => yield Err(err),
-                    }
-                    return;
-                }
-                Err(err) => {
-                    yield Err(err);
-                    return;
-                }
-            };
-            let mut state = StreamState::new(label.to_string());
-            state.max_output_tokens = max_output_tokens;
-            while let Some(event) = events.next().await {
-                let event = match event {
-                    Ok(event) => event,
-                    Err(err) => {
-                        yield Err(err);
-                        return;
-                    }
-                };
-                let data = event.data.trim();
-                if data.is_empty() || data == "[DONE]" {
-                    continue;
-                }
-                // Decoded straight into the wire type: this runs once per streamed token.
-                let parsed: StreamEvent = match serde_json::from_str(data) {
-                    Ok(parsed) => parsed,
-                    Err(err) => {
-                        yield Err(decode_error(label, "a stream event", err, data.as_bytes()));
-                        return;
-                    }
-                };
-                match state.on_event(&event.event, parsed) {
-                    Ok(Step::Continue(updates)) => {
-                        for update in updates {
-                            yield Ok(update);
-                        }
-                    }
-                    Ok(Step::Done(updates)) => {
-                        for update in updates {
-                            yield Ok(update);
-                        }
-                        return;
-                    }
-                    Err(err) => {
-                        yield Err(err);
-                        return;
-                    }
-                }
-            }
-            yield Err(stream_ended(label, "response.completed"));
-        }
-        .map_err(move |err| redacting.inner.redact(err))
-        .boxed()
+        weft_provider::api::stream(Arc::clone(&self.api), request)
     }
 
     fn info(&self) -> ClientInfo {
         ClientInfo {
-            provider: self.openai.provider_name().to_string(),
-            default_model: self.openai.default_model().map(str::to_string),
-            endpoint: Some(self.openai.base_url().to_string()),
+            provider: self.api.openai.provider_name().to_string(),
+            default_model: self.api.openai.default_model().map(str::to_string),
+            endpoint: Some(self.api.openai.base_url().to_string()),
         }
     }
 }
@@ -235,7 +220,7 @@ impl StreamState {
                     let content = if kind == "response.output_text.delta" {
                         Content::text(delta)
                     } else {
-                        Content::Reasoning { text: delta.to_string() }
+                        Content::Reasoning { text: delta.to_string(), signature: None }
                     };
                     self.emitted_any_text = true;
                     out.push(self.update(vec![content], None));

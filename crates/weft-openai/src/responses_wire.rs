@@ -395,7 +395,7 @@ impl OutputItem {
             "reasoning" if text => {
                 let parts = self.summary.iter().chain(self.content.iter());
                 for part_text in parts.filter_map(|part| part.text.as_ref()).filter(|t| !t.is_empty()) {
-                    contents.push(Content::Reasoning { text: part_text.clone() });
+                    contents.push(Content::Reasoning { text: part_text.clone(), signature: None });
                 }
             }
             "function_call" => contents.extend(self.to_call().map(Content::FunctionCall)),

@@ -1,25 +1,16 @@
-//! Sending one request: headers, per-attempt deadlines, error mapping and retries.
+//! Where a request goes and what it carries; the shared driver ([`weft_provider::Driver`])
+//! sends it, with its deadlines and retries.
 
 use std::borrow::Cow;
-use std::future::Future;
-use std::pin::Pin;
-use std::time::Duration;
 
 use bytes::Bytes;
-use futures::StreamExt;
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
-use reqwest::{Method, Url};
-use tokio::time::Instant;
-
-use futures::Stream;
+use reqwest::Url;
 use weft_core::redact::redact_url;
-use weft_core::{ChatError, ChatErrorKind, ChatOptions, ChatRequest, Message};
+use weft_core::{ChatError, ChatOptions, ChatRequest, Message};
+use weft_provider::{Request, parse_url};
 
 use crate::config::{Azure, Inner};
-use crate::deadline::Deadline;
-use crate::error::{encode_error, snippet, status_error, timeout_error, transport_error};
-use crate::retry::RetryPolicy;
-use crate::sse::StreamLimits;
+use crate::error::encode_error;
 
 /// Which OpenAI API a request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,44 +25,8 @@ pub(crate) enum Api {
 /// stream.
 pub(crate) type BodyEncoder = fn(&[Message], &ChatOptions, &str, bool) -> Result<Vec<u8>, serde_json::Error>;
 
-/// A request ready to send: how errors name the endpoint, where it goes (and how messages show
-/// that URL, credentials masked), and its body.
-pub(crate) struct Prepared<'a> {
-    pub(crate) label: &'a str,
-    pub(crate) url: Url,
-    pub(crate) shown_url: Cow<'a, str>,
-    pub(crate) body: Bytes,
-}
-
-/// The events of a streamed answer.
-pub(crate) type EventStream = Pin<Box<dyn Stream<Item = Result<crate::sse::Event, ChatError>> + Send>>;
-
-/// What a streaming request got back.
-pub(crate) enum Opened {
-    /// The server ignored `stream: true` and answered in one piece.
-    Whole(Bytes),
-    /// Server-sent events.
-    Events(EventStream),
-}
-
-/// A successful answer's head, the deadline of the attempt that got it, and when the whole
-/// attempt must be over.
-pub(crate) struct Sent {
-    pub(crate) response: reqwest::Response,
-    pub(crate) deadline: Deadline,
-    pub(crate) total_at: Instant,
-}
-
-/// What a successful answer's `Content-Type` says it is.
-#[derive(Debug, PartialEq, Eq)]
-enum Body<'a> {
-    /// `application/json`: a whole answer.
-    Json,
-    /// `text/event-stream`, or no content type at all: server-sent events.
-    Events,
-    /// Anything else, e.g. an HTML page from a proxy.
-    Other(&'a str),
-}
+/// A request ready to send (the shared driver's).
+pub(crate) type Prepared<'a> = Request<'a>;
 
 /// What stays the same between requests to one API, made once when the client is built: how
 /// errors name it and its URL, parsed and as shown (unless the URL names the model, as Azure's
@@ -135,27 +90,6 @@ fn url_for(azure: Option<&Azure>, base_url: &str, api: Api, model: &str) -> Stri
     url
 }
 
-/// Parses a request URL; an invalid one is a configuration error (showing the URL with its
-/// credentials masked).
-fn parse_url(url: &str, label: &str) -> Result<Url, ChatError> {
-    Url::parse(url).map_err(|err| {
-        let shown = redact_url(url);
-        ChatError::new(ChatErrorKind::Configuration, format!("the request URL {shown:?} is not valid: {err}"))
-            .with_provider(label)
-            .with_source(err)
-    })
-}
-
-/// The headers of every request: the configured ones, then `Content-Type` and `Accept` (JSON,
-/// or server-sent events when `stream`), made once when the client is built.
-pub(crate) fn request_headers(headers: &HeaderMap, stream: bool) -> HeaderMap {
-    let mut headers = headers.clone();
-    let accept = if stream { "text/event-stream" } else { "application/json" };
-    headers.append(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.append(ACCEPT, HeaderValue::from_static(accept));
-    headers
-}
-
 impl Inner {
     fn endpoint(&self, api: Api) -> &Endpoint {
         match api {
@@ -197,213 +131,8 @@ impl Inner {
         let (url, shown_url) = self.request_url(api, model)?;
         let body = encode(&request.messages, &self.wire_options(&request.options), model, stream)
             .map_err(|err| encode_error(label, err))?;
-        Ok(Prepared { label, url, shown_url, body: Bytes::from(body) })
-    }
-
-    /// Sends a non-streaming request and reads its whole answer. A retryable failure while
-    /// reading the body is retried too: nothing of the answer reached the caller yet.
-    pub(crate) async fn fetch(&self, prepared: &Prepared<'_>) -> Result<Bytes, ChatError> {
-        self.with_retries(prepared.label, || async {
-            let sent = self.attempt(prepared, false).await?;
-            self.read_body(prepared, sent).await
-        })
-        .await
-    }
-
-    /// Sends a streaming request: its events, or the whole answer of a server that ignored
-    /// `stream: true`. A successful answer that is neither (e.g. an HTML page from a proxy) is
-    /// a [`Decode`](ChatErrorKind::Decode) error quoting its start.
-    pub(crate) async fn open_stream(&self, prepared: &Prepared<'_>) -> Result<Opened, ChatError> {
-        let mut sent = self.with_retries(prepared.label, || self.attempt(prepared, true)).await?;
-        // Past the headers, the body has the whole attempt's time (and, streamed, the idle one).
-        match body_kind(&sent.response) {
-            Body::Json => {
-                sent.deadline.reset(sent.total_at);
-                let body = self.read_body(prepared, sent).await.map_err(|err| self.redact(err))?;
-                Ok(Opened::Whole(body))
-            }
-            Body::Events => Ok(Opened::Events(Box::pin(crate::sse::events(
-                sent.response,
-                sent.deadline,
-                StreamLimits {
-                    idle: self.stream_idle_timeout,
-                    total_at: sent.total_at,
-                    total: self.timeout,
-                    max_event_bytes: self.max_event_bytes,
-                },
-                prepared.label.to_string(),
-                prepared.shown_url.to_string(),
-            )))),
-            Body::Other(content_type) => {
-                let content_type = content_type.to_string();
-                Err(self.redact(self.not_an_event_stream(prepared, sent, &content_type).await))
-            }
-        }
-    }
-
-    /// The error for a successful answer that is not an event stream, quoting the start of its
-    /// body (what arrives within a second: the error is certain, the quote best effort).
-    async fn not_an_event_stream(
-        &self,
-        prepared: &Prepared<'_>,
-        sent: Sent,
-        content_type: &str,
-    ) -> ChatError {
-        /// Enough of the body for the quote.
-        const QUOTED_BYTES: usize = 1024;
-        /// The longest wait for it.
-        const QUOTE_WAIT: Duration = Duration::from_secs(1);
-        let Sent { response, mut deadline, total_at } = sent;
-        let status = response.status().as_u16();
-        deadline.reset((Instant::now() + QUOTE_WAIT.min(self.stream_idle_timeout)).min(total_at));
-        let mut body = response.bytes_stream();
-        let mut start = Vec::new();
-        while start.len() < QUOTED_BYTES {
-            match deadline.run(body.next()).await {
-                Ok(Some(Ok(bytes))) => start.extend_from_slice(&bytes),
-                _ => break,
-            }
-        }
-        let quoted = snippet(&start);
-        let quoted = if quoted.is_empty() { "(empty body)".to_string() } else { quoted };
-        ChatError::new(
-            ChatErrorKind::Decode,
-            format!(
-                "{} answered with {content_type}, not an event stream (text/event-stream): {quoted}",
-                prepared.shown_url
-            ),
-        )
-        .with_status(status)
-        .with_provider(prepared.label)
-    }
-
-    /// Runs `attempt` until it succeeds, fails with an error that is not
-    /// [retryable](ChatError::is_retryable), or the retries are spent, waiting between attempts
-    /// as the policy says. Errors come back with credentials masked.
-    async fn with_retries<T, F, Fut>(&self, label: &str, mut attempt: F) -> Result<T, ChatError>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, ChatError>>,
-    {
-        let mut retry = 0;
-        loop {
-            match attempt().await.map_err(|err| self.redact(err)) {
-                Ok(value) => return Ok(value),
-                Err(err) if retry < self.retry.max_retries && RetryPolicy::should_retry(&err) => {
-                    let wait = self.retry.delay(retry, err.retry_after());
-                    retry += 1;
-                    // Its own target, so that a front end can show retries its own way.
-                    tracing::warn!(
-                        target: "weft_openai::retry",
-                        provider = label,
-                        kind = %err.kind(),
-                        status = err.status(),
-                        retry,
-                        max_retries = self.retry.max_retries,
-                        wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
-                        error = %err,
-                        "request failed; retrying"
-                    );
-                    tokio::time::sleep(wait).await;
-                }
-                Err(err) => return Err(err),
-            }
-        }
-    }
-
-    /// One attempt, up to a successful answer's headers. Non-success statuses become errors
-    /// carrying the provider's message. A streamed request must get its headers within the
-    /// first-byte timeout; every attempt must end within the request timeout.
-    async fn attempt(&self, prepared: &Prepared<'_>, stream: bool) -> Result<Sent, ChatError> {
-        let Prepared { label, url, shown_url, body } = prepared;
-        let started = Instant::now();
-        let total_at = started + self.timeout;
-        let first_byte_at = if stream { total_at.min(started + self.first_byte_timeout) } else { total_at };
-        let mut deadline = self.timers.deadline(first_byte_at);
-        let mut request = reqwest::Request::new(Method::POST, url.clone());
-        *request.headers_mut() = if stream { self.stream_headers.clone() } else { self.json_headers.clone() };
-        trace_context_headers(request.headers_mut());
-        *request.body_mut() = Some(body.clone().into());
-        tracing::debug!(provider = label, url = shown_url.as_ref(), stream, "sending request");
-        let response = match deadline.run(self.http.execute(request)).await {
-            Err(_) if first_byte_at < total_at => return Err(self.first_byte_error(label, shown_url)),
-            Err(_) => return Err(self.deadline_error(label, shown_url)),
-            Ok(Err(err)) => return Err(transport_error(label, shown_url, err)),
-            Ok(Ok(response)) => response,
-        };
-        let status = response.status();
-        if status.is_success() {
-            return Ok(Sent { response, deadline, total_at });
-        }
-        let headers = response.headers().clone();
-        // The error body is best effort: the status alone already says what happened.
-        deadline.reset(total_at);
-        let body = match deadline.run(response.bytes()).await {
-            Ok(Ok(body)) => body,
-            _ => Bytes::new(),
-        };
-        Err(status_error(label, status, &headers, &body))
-    }
-
-    /// The error for an attempt that outlived the request timeout.
-    pub(crate) fn deadline_error(&self, label: &str, url: &str) -> ChatError {
-        timeout_error(
-            label,
-            format!(
-                "no answer from {url} within {:?} (the request timeout; raise it with OpenAIBuilder::timeout)",
-                self.timeout
-            ),
-        )
-    }
-
-    /// The error for a streamed request whose headers did not come within the first-byte
-    /// timeout.
-    fn first_byte_error(&self, label: &str, url: &str) -> ChatError {
-        timeout_error(
-            label,
-            format!(
-                "no response from {url} within {:?} (the first-byte timeout: the server accepted the \
-                 request but sent no headers; raise it with OpenAIBuilder::first_byte_timeout)",
-                self.first_byte_timeout
-            ),
-        )
-    }
-
-    /// Reads a whole successful body within the attempt's deadline.
-    pub(crate) async fn read_body(&self, prepared: &Prepared<'_>, sent: Sent) -> Result<Bytes, ChatError> {
-        let Sent { response, mut deadline, .. } = sent;
-        let url = prepared.shown_url.as_ref();
-        match deadline.run(response.bytes()).await {
-            Err(_) => Err(self.deadline_error(prepared.label, url)),
-            Ok(Err(err)) => Err(transport_error(prepared.label, url, err)),
-            Ok(Ok(body)) => Ok(body),
-        }
-    }
-}
-
-/// What a successful answer's `Content-Type` says its body is.
-/// Adds the W3C trace context of the current span (the model call's `chat` span): `traceparent`
-/// and `tracestate`, so the provider's own traces join the caller's. Nothing without export.
-fn trace_context_headers(headers: &mut HeaderMap) {
-    for (name, value) in weft_core::telemetry::propagation::current_trace_fields() {
-        if let (Ok(name), Ok(value)) =
-            (reqwest::header::HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value))
-        {
-            headers.insert(name, value);
-        }
-    }
-}
-
-fn body_kind(response: &reqwest::Response) -> Body<'_> {
-    let Some(value) = response.headers().get(CONTENT_TYPE) else { return Body::Events };
-    let Ok(text) = value.to_str() else { return Body::Other("an unreadable content type") };
-    let essence = text.split(';').next().unwrap_or("").trim();
-    if essence.eq_ignore_ascii_case("application/json") {
-        Body::Json
-    } else if essence.eq_ignore_ascii_case("text/event-stream") {
-        Body::Events
-    } else {
-        Body::Other(text)
+        let headers = if stream { &self.stream_headers } else { &self.json_headers };
+        Ok(Prepared { label, url, shown_url, headers, body: Bytes::from(body) })
     }
 }
 

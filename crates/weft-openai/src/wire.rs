@@ -24,13 +24,13 @@ pub(crate) struct WireUsage {
     #[serde(alias = "output_tokens")]
     pub(crate) completion_tokens: Option<u64>,
     pub(crate) total_tokens: Option<u64>,
-    /// Chat Completions' cache details.
-    pub(crate) prompt_tokens_details: Option<TokenDetails>,
-    /// Responses' cache details.
-    pub(crate) input_tokens_details: Option<TokenDetails>,
+    /// How many prompt tokens came from the prompt cache (`prompt_tokens_details`, or
+    /// Responses' `input_tokens_details`).
+    #[serde(alias = "input_tokens_details", deserialize_with = "null_default")]
+    pub(crate) prompt_tokens_details: TokenDetails,
 }
 
-/// The part of `*_tokens_details` Weft reads.
+/// The breakdown of prompt tokens.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct TokenDetails {
@@ -38,7 +38,8 @@ pub(crate) struct TokenDetails {
 }
 
 impl WireUsage {
-    /// As a Weft usage; a missing total is the sum.
+    /// As a Weft usage; a missing total is the sum. Cached prompt tokens are part of the
+    /// prompt tokens, as in Weft's usage.
     pub(crate) fn to_usage(&self) -> Usage {
         let input = self.prompt_tokens.unwrap_or(0);
         let output = self.completion_tokens.unwrap_or(0);
@@ -46,10 +47,8 @@ impl WireUsage {
             input_tokens: input,
             output_tokens: output,
             total_tokens: self.total_tokens.unwrap_or(input + output),
-            cached_input_tokens: [&self.prompt_tokens_details, &self.input_tokens_details]
-                .into_iter()
-                .find_map(|details| details.as_ref().and_then(|details| details.cached_tokens))
-                .unwrap_or(0),
+            cache_read_input_tokens: self.prompt_tokens_details.cached_tokens.unwrap_or(0),
+            ..Usage::default()
         }
     }
 }
@@ -183,6 +182,23 @@ pub(crate) fn f32_json(value: f32) -> Value {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn cached_prompt_tokens_are_reported_by_either_api() {
+        for json in [
+            r#"{"prompt_tokens": 2006, "completion_tokens": 300, "total_tokens": 2306, "prompt_tokens_details": {"cached_tokens": 1920}}"#,
+            r#"{"input_tokens": 2006, "output_tokens": 300, "total_tokens": 2306, "input_tokens_details": {"cached_tokens": 1920}}"#,
+        ] {
+            let usage = serde_json::from_str::<super::WireUsage>(json).unwrap().to_usage();
+            assert_eq!((usage.input_tokens, usage.cache_read_input_tokens), (2006, 1920), "{json}");
+        }
+        let usage = serde_json::from_str::<super::WireUsage>(
+            r#"{"prompt_tokens": 1, "prompt_tokens_details": null}"#,
+        )
+        .unwrap()
+        .to_usage();
+        assert_eq!(usage.cache_read_input_tokens, 0);
+    }
+
     #[test]
     fn f32_options_are_sent_as_written() {
         assert_eq!(super::f32_json(0.7).to_string(), "0.7");

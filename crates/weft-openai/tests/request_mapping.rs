@@ -29,7 +29,7 @@ fn conversation() -> Vec<Message> {
         Message::new(
             Role::Assistant,
             vec![
-                Content::Reasoning { text: "think".into() },
+                Content::Reasoning { text: "think".into(), signature: None },
                 Content::FunctionCall(FunctionCall::new("call_1", "get_weather", json!({"city": "Paris"}))),
                 Content::FunctionCall(FunctionCall::new("call_2", "get_time", json!({}))),
                 Content::Usage(Usage::new(1, 2)),

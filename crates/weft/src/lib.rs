@@ -52,6 +52,11 @@ pub use weft_core::*;
 #[cfg(feature = "openai")]
 pub use weft_openai as openai;
 
+/// The Anthropic Messages provider (Claude, llama.cpp's server, the LiteLLM proxy): the
+/// [`weft_anthropic`] crate.
+#[cfg(feature = "anthropic")]
+pub use weft_anthropic as anthropic;
+
 /// MCP (Model Context Protocol) tool sources over stdio and streamable HTTP: the [`weft_mcp`]
 /// crate.
 #[cfg(feature = "mcp")]

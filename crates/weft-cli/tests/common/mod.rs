@@ -4,14 +4,14 @@
 
 use std::process::{Command, Output, Stdio};
 
-/// The `weft` binary with every variable that changes what it does removed: `OPENAI_*` (so it
-/// picks the scripted model), `OTEL_*`, `RUST_LOG`, `WEFT_TOKEN`, `WEFT_HISTORY` and `PORT`;
+/// The `weft` binary with every variable that changes what it does removed: `OPENAI_*` and
+/// `ANTHROPIC_*` (so it picks the scripted model), `OTEL_*`, `RUST_LOG`, `WEFT_TOKEN`, `WEFT_HISTORY` and `PORT`;
 /// stdin is empty.
 pub fn weft() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_weft"));
     for (name, _) in std::env::vars_os() {
         let text = name.to_string_lossy();
-        if text.starts_with("OPENAI_") || text.starts_with("OTEL_") {
+        if text.starts_with("OPENAI_") || text.starts_with("ANTHROPIC_") || text.starts_with("OTEL_") {
             command.env_remove(&name);
         }
     }

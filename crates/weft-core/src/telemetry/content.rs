@@ -53,7 +53,7 @@ fn message(message: &Message) -> Value {
 fn part(content: &Content) -> Option<Value> {
     Some(match content {
         Content::Text { text } => json!({ "type": "text", "content": text }),
-        Content::Reasoning { text } => json!({ "type": "reasoning", "content": text }),
+        Content::Reasoning { text, .. } => json!({ "type": "reasoning", "content": text }),
         Content::FunctionCall(call) => {
             json!({ "type": "tool_call", "id": call.call_id, "name": call.name, "arguments": call.arguments })
         }

@@ -12,21 +12,24 @@ use std::time::Duration;
 
 use weft_core::ChatError;
 
+/// The default number of retries after a failed attempt.
+pub const DEFAULT_MAX_RETRIES: u32 = 2;
+
 /// How failed attempts are retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct RetryPolicy {
+pub struct RetryPolicy {
     /// Retries after the first attempt.
-    pub(crate) max_retries: u32,
+    pub max_retries: u32,
     /// The wait before the first retry when the server names none.
-    pub(crate) initial_delay: Duration,
+    pub initial_delay: Duration,
     /// The longest wait, also the cap on `Retry-After`.
-    pub(crate) max_delay: Duration,
+    pub max_delay: Duration,
 }
 
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
-            max_retries: crate::config::DEFAULT_MAX_RETRIES,
+            max_retries: DEFAULT_MAX_RETRIES,
             initial_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(60),
         }
@@ -36,12 +39,12 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// Whether an attempt that failed with `error` may be retried (attempt budget aside):
     /// exactly when [`ChatError::is_retryable`] says so.
-    pub(crate) fn should_retry(error: &ChatError) -> bool {
+    pub fn should_retry(error: &ChatError) -> bool {
         error.is_retryable()
     }
 
     /// The wait before retry number `retry` (0 for the first retry).
-    pub(crate) fn delay(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
+    pub fn delay(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
         if let Some(wait) = retry_after {
             return wait.min(self.max_delay);
         }

@@ -31,7 +31,7 @@ struct Timer {
 
 /// A client's idle timers.
 #[derive(Default)]
-pub(crate) struct TimerPool {
+pub struct TimerPool {
     idle: Mutex<Vec<Timer>>,
 }
 
@@ -50,7 +50,7 @@ fn current_runtime() -> Option<Id> {
 impl TimerPool {
     /// A deadline at `at` on a timer of this pool (or a new one), returned to the pool when
     /// the deadline is dropped.
-    pub(crate) fn deadline(self: &Arc<Self>, at: Instant) -> Deadline {
+    pub fn deadline(self: &Arc<Self>, at: Instant) -> Deadline {
         let runtime = current_runtime();
         let reused = runtime.and_then(|runtime| {
             let mut idle = self.idle.lock().ok()?;
@@ -86,10 +86,10 @@ impl TimerPool {
 
 /// The outcome of work that outlived its deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Elapsed;
+pub struct Elapsed;
 
 /// A point in time that work must finish by, on a borrowed timer.
-pub(crate) struct Deadline {
+pub struct Deadline {
     at: Instant,
     /// Always `Some` until dropped.
     timer: Option<Timer>,
@@ -104,7 +104,7 @@ impl std::fmt::Debug for Deadline {
 
 impl Deadline {
     /// Moves the deadline (later is cheap: the timer is updated in place).
-    pub(crate) fn reset(&mut self, at: Instant) {
+    pub fn reset(&mut self, at: Instant) {
         self.at = at;
         if let Some(timer) = &mut self.timer {
             timer.sleep.as_mut().reset(at);
@@ -113,7 +113,7 @@ impl Deadline {
 
     /// Runs `work` until it finishes or the deadline passes. The work is polled first, so work
     /// that is ready is not failed by a deadline that passed meanwhile.
-    pub(crate) async fn run<F: Future>(&mut self, work: F) -> Result<F::Output, Elapsed> {
+    pub async fn run<F: Future>(&mut self, work: F) -> Result<F::Output, Elapsed> {
         let mut work = std::pin::pin!(work);
         let mut sleep = self.timer.as_mut().map(|timer| timer.sleep.as_mut());
         poll_fn(move |cx| {

@@ -1,20 +1,12 @@
-//! Server-sent events from a response body, bounded: a size limit on lines and events, an
-//! idle deadline between events, and the attempt's total deadline.
+//! Server-sent events, bounded: a size limit on lines and on events (the deadlines are
+//! [`crate::framing::frames`]'s).
 //!
 //! The framing is parsed here rather than with `eventsource-stream`: its nom-based parser cost
 //! about 5,700 instructions per event (15% of a streamed run's client CPU in benchmark W4, a
 //! 5,000-token stream), while SSE framing is a few lines: split on line ends, collect `event:`
 //! and `data:` fields, dispatch on a blank line (<https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation>).
 
-use std::time::Duration;
-
 use bytes::{Buf, BytesMut};
-use futures::{Stream, StreamExt};
-use tokio::time::Instant;
-use weft_core::{ChatError, ChatErrorKind};
-
-use crate::deadline::Deadline;
-use crate::error::{timeout_error, transport_error};
 
 /// One server-sent event.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -54,7 +46,7 @@ use weft_core::size::human_size;
 /// ends a line cannot grow the buffer without bound.
 ///
 /// ```
-/// let mut parser = weft_openai::sse::SseParser::default();
+/// let mut parser = weft_provider::sse::SseParser::default();
 /// parser.feed(b"data: {\"a\":1}\n\ndata: [DO");
 /// assert_eq!(parser.next_event().unwrap().unwrap().data, "{\"a\":1}");
 /// assert!(parser.next_event().unwrap().is_none());
@@ -169,105 +161,6 @@ impl SseParser {
     fn too_large(&self, what: &'static str) -> SseError {
         SseError::TooLarge { what, limit: self.max_event_bytes }
     }
-}
-
-/// What bounds a stream: its idle time, its end, and the size of its events.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct StreamLimits {
-    /// The longest wait for the next event; bytes that make no event (keep-alive comments)
-    /// do not count.
-    pub(crate) idle: Duration,
-    /// When the whole attempt must be over (its start plus the request timeout).
-    pub(crate) total_at: Instant,
-    /// The request timeout, for messages.
-    pub(crate) total: Duration,
-    /// The largest line or event.
-    pub(crate) max_event_bytes: usize,
-}
-
-/// The events of `response`'s body. Yields an error and ends when the body fails, cannot be
-/// parsed, has a line or event over the size limit, makes no event for `limits.idle`, or
-/// outlives `limits.total_at`; simply ends when the body ends (the caller decides whether its
-/// end marker was seen). Dropping the stream drops the response, closing the connection.
-/// `deadline` (the attempt's, whose timer is reused) is moved after each batch of events, not
-/// after each read: keep-alive comments do not extend the stream's life.
-pub(crate) fn events(
-    response: reqwest::Response,
-    mut deadline: Deadline,
-    limits: StreamLimits,
-    label: String,
-    url: String,
-) -> impl Stream<Item = Result<Event, ChatError>> + Send + 'static {
-    async_stream::stream! {
-        let mut body = Box::pin(response.bytes_stream());
-        let mut parser = SseParser::with_max_event_bytes(limits.max_event_bytes);
-        let mut idle_at = Instant::now() + limits.idle;
-        deadline.reset(idle_at.min(limits.total_at));
-        loop {
-            let mut dispatched = false;
-            loop {
-                match parser.next_event() {
-                    Ok(Some(event)) => {
-                        dispatched = true;
-                        yield Ok(event);
-                    }
-                    Ok(None) => break,
-                    Err(err) => {
-                        yield Err(parse_error(&label, &url, err));
-                        return;
-                    }
-                }
-            }
-            if dispatched {
-                idle_at = Instant::now() + limits.idle;
-                deadline.reset(idle_at.min(limits.total_at));
-            }
-            match deadline.run(body.next()).await {
-                Err(_) if idle_at < limits.total_at => {
-                    yield Err(timeout_error(
-                        &label,
-                        format!(
-                            "no stream event from {url} for {:?} (the stream idle timeout; keep-alive \
-                             comments do not count; raise it with OpenAIBuilder::stream_idle_timeout)",
-                            limits.idle
-                        ),
-                    ));
-                    return;
-                }
-                Err(_) => {
-                    yield Err(timeout_error(
-                        &label,
-                        format!(
-                            "the stream from {url} did not finish within {:?} (the request timeout, \
-                             which bounds a whole stream; raise it with OpenAIBuilder::timeout)",
-                            limits.total
-                        ),
-                    ));
-                    return;
-                }
-                Ok(None) => return,
-                Ok(Some(Ok(bytes))) => parser.feed(&bytes),
-                Ok(Some(Err(err))) => {
-                    yield Err(transport_error(&label, &url, err));
-                    return;
-                }
-            }
-        }
-    }
-}
-
-/// A parse failure as a [`ChatError`]: a size limit is
-/// [`ResponseTooLarge`](ChatErrorKind::ResponseTooLarge) naming the setting, bad UTF-8 a
-/// decode error.
-fn parse_error(label: &str, url: &str, err: SseError) -> ChatError {
-    match err {
-        SseError::TooLarge { .. } => ChatError::new(
-            ChatErrorKind::ResponseTooLarge,
-            format!("{err} (from {url}; raise it with OpenAIBuilder::max_event_bytes)"),
-        ),
-        SseError::Utf8(_) => ChatError::new(ChatErrorKind::Decode, err.to_string()).with_source(err),
-    }
-    .with_provider(label)
 }
 
 #[cfg(test)]

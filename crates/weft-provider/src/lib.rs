@@ -1,0 +1,32 @@
+//! # weft-provider
+//!
+//! The shared HTTP driver of Weft's providers. A provider crate (weft-openai, weft-anthropic …)
+//! supplies only its wire mapping; this crate knows no provider and does the rest:
+//!
+//! - [`Driver`]: the HTTP client, per-attempt deadlines (first byte, stream idle, total) on
+//!   reused timers ([`deadline`]), and the retry loop ([`retry`], following
+//!   [`weft_core::ChatError::is_retryable`] and the server's `Retry-After`);
+//! - bounded framing parsers: server-sent events ([`sse`]) and NDJSON ([`ndjson`]), run by
+//!   [`framing::frames`] under the stream's deadlines;
+//! - HTTP statuses, transport failures and provider error payloads as
+//!   [`weft_core::ChatError`]s ([`error`]), credentials masked with [`weft_core::redact`];
+//! - [`api`]: a chat API described once ([`HttpChatApi`]: its request, its whole answer, its
+//!   stream state machine) becomes [`api::respond`] and [`api::stream`], the two halves of a
+//!   [`weft_core::ChatClient`].
+
+pub mod api;
+pub mod deadline;
+mod driver;
+pub mod error;
+pub mod framing;
+pub mod ndjson;
+pub mod retry;
+pub mod sse;
+
+pub use api::{HttpChatApi, Step, StreamDecoder};
+pub use driver::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_FIRST_BYTE_TIMEOUT, DEFAULT_MAX_EVENT_BYTES,
+    DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT, Driver, DriverConfig, FrameStream, Opened, Request,
+    http_client, parse_url, request_headers,
+};
+pub use retry::{DEFAULT_MAX_RETRIES, RetryPolicy};
