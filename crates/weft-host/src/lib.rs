@@ -166,6 +166,8 @@ pub struct Host {
     agents: BTreeMap<String, Arc<dyn Agent>>,
     store: Arc<dyn SessionStore>,
     config: HostConfig,
+    /// Routes of other protocols (A2A, …), served beside the host's own.
+    extra: Router,
 }
 
 impl Default for Host {
@@ -181,6 +183,7 @@ impl Host {
             agents: BTreeMap::new(),
             store: Arc::new(InMemoryStore::default()),
             config: HostConfig::default(),
+            extra: Router::new(),
         }
     }
 
@@ -202,17 +205,26 @@ impl Host {
         self
     }
 
+    /// Serves `routes` (another protocol's, e.g. `weft_a2a::A2aServer::router`) beside the
+    /// host's own, behind the same guards: the bearer token, the body limit and CORS. Their paths
+    /// must not clash with the host's (`/v1/…`, `/liveness`, `/readiness`); the runs they start
+    /// are theirs to own and stop.
+    pub fn routes(mut self, routes: Router) -> Self {
+        self.extra = self.extra.merge(routes);
+        self
+    }
+
     /// The names of the agents served, sorted.
     pub fn agent_names(&self) -> Vec<String> {
         self.agents.keys().cloned().collect()
     }
 
-    fn into_state(self) -> Arc<HostState> {
+    fn into_state(self) -> (Arc<HostState>, Router) {
         let started_at = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        Arc::new(HostState {
+        let state = Arc::new(HostState {
             runs: Arc::new(Semaphore::new(self.config.max_concurrent_runs.max(1))),
             agents: self.agents,
             store: self.store,
@@ -222,13 +234,15 @@ impl Host {
             started_at,
             tasks: TaskTracker::new(),
             background: responses::BackgroundRuns::default(),
-        })
+        });
+        (state, self.extra)
     }
 
     /// The routes, ready to mount (runs are never cancelled by a shutdown of this router's own,
     /// and background runs go on until they end).
     pub fn router(self) -> Router {
-        router(self.into_state())
+        let (state, extra) = self.into_state();
+        router(state, extra)
     }
 
     /// Serves on `listener` until `shutdown` completes; then stops accepting, lets in-flight
@@ -239,13 +253,13 @@ impl Host {
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), HostError> {
-        let state = self.into_state();
+        let (state, extra) = self.into_state();
         let grace = state.config.grace;
         let stopping = state.stopping.clone();
         let cancel_runs = state.cancel_runs.clone();
         let tasks = state.tasks.clone();
         let signal = stopping.clone();
-        let server = axum::serve(listener, router(state))
+        let server = axum::serve(listener, router(state, extra))
             .with_graceful_shutdown(async move { signal.cancelled().await })
             .into_future();
         tokio::pin!(server);
@@ -291,8 +305,9 @@ impl Host {
     }
 }
 
-/// The routes over `state`.
-fn router(state: Arc<HostState>) -> Router {
+/// The routes over `state`, with `extra` behind the same guards.
+fn router(state: Arc<HostState>, extra: Router) -> Router {
+    let extra = extra.layer(axum::middleware::from_fn_with_state(state.clone(), guard::require_token));
     let v1 = Router::new()
         .route("/models", get(list_models))
         .route("/chat/completions", post(chat::create))
@@ -303,6 +318,8 @@ fn router(state: Arc<HostState>) -> Router {
         .nest("/v1", v1)
         .route("/liveness", get(liveness))
         .route("/readiness", get(readiness))
+        .with_state(state.clone())
+        .merge(extra)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.config.body_limit));
     if !state.config.cors_origins.is_empty() {
@@ -312,10 +329,14 @@ fn router(state: Arc<HostState>) -> Router {
             tower_http::cors::CorsLayer::new()
                 .allow_origin(origins)
                 .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
-                .allow_headers([axum::http::header::AUTHORIZATION, axum::http::header::CONTENT_TYPE]),
+                .allow_headers([
+                    axum::http::header::AUTHORIZATION,
+                    axum::http::header::CONTENT_TYPE,
+                    axum::http::HeaderName::from_static("a2a-version"),
+                ]),
         );
     }
-    app.with_state(state)
+    app
 }
 
 /// `GET /v1/models`: the agents, as OpenAI's model list.
