@@ -1,0 +1,314 @@
+//! The tasks of the A2A server and the agent runs behind them. Each run is owned by the server's
+//! [`TaskTracker`] and stops when its task is cancelled, passes its deadline or the server shuts
+//! down. The agent's session is kept per `contextId` (in memory), so a message that names a
+//! context continues its conversation; the turns of one context run one after the other.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use futures::StreamExt;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use weft_core::{Agent, AgentSession, ChatOptions, Content};
+
+use crate::error::A2aError;
+use crate::model::{Artifact, Message, Task, TaskEvent, TaskState, TaskStatus, new_id};
+
+/// The agent session of each (entity, context), each behind its own lock (a context's turns run
+/// one after the other).
+type Sessions = HashMap<(String, String), Arc<tokio::sync::Mutex<AgentSession>>>;
+
+/// One task with the run behind it.
+struct Entry {
+    /// The entity (agent name) it was sent to.
+    entity: String,
+    task: Task,
+    /// Cancels the run.
+    cancel: CancellationToken,
+    /// The open streams that follow it.
+    subscribers: Vec<mpsc::UnboundedSender<TaskEvent>>,
+    /// When it was created (its place in `ListTasks`).
+    order: u64,
+}
+
+/// What [`Tasks::list`] selects.
+#[derive(Debug, Default)]
+pub(crate) struct ListQuery {
+    pub(crate) context_id: Option<String>,
+    pub(crate) state: Option<TaskState>,
+    pub(crate) page_size: usize,
+    pub(crate) offset: usize,
+}
+
+/// The tasks and the sessions of their contexts.
+pub(crate) struct Tasks {
+    entries: Mutex<HashMap<String, Entry>>,
+    /// The agent session of each (entity, context).
+    sessions: Mutex<Sessions>,
+    tracker: TaskTracker,
+    /// Cancelled when the server shuts down: every run stops.
+    shutdown: CancellationToken,
+    run_timeout: Duration,
+    counter: std::sync::atomic::AtomicU64,
+}
+
+impl Tasks {
+    pub(crate) fn new(tracker: TaskTracker, shutdown: CancellationToken, run_timeout: Duration) -> Self {
+        Self {
+            entries: Mutex::default(),
+            sessions: Mutex::default(),
+            tracker,
+            shutdown,
+            run_timeout,
+            counter: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    fn entries(&self) -> MutexGuard<'_, HashMap<String, Entry>> {
+        // A panic while holding the lock leaves plain data behind: keep serving it.
+        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Starts a task for `message` sent to `agent` (served as `entity`); returns the task as
+    /// submitted and, when `follow` is set, a receiver of its events.
+    pub(crate) fn start(
+        self: &Arc<Self>,
+        entity: &str,
+        agent: Arc<dyn Agent>,
+        mut message: Message,
+        follow: bool,
+    ) -> Result<(Task, Option<mpsc::UnboundedReceiver<TaskEvent>>), A2aError> {
+        if let Some(task_id) = &message.task_id {
+            // Tasks here end in a terminal state: a message cannot reopen one.
+            let entries = self.entries();
+            return match entries.get(task_id).filter(|e| e.entity == entity) {
+                None => Err(A2aError::TaskNotFound(task_id.clone())),
+                Some(_) => Err(A2aError::UnsupportedOperation(format!(
+                    "task {task_id} is in a terminal state and cannot take more messages; send a new message \
+                     with its contextId to continue the conversation"
+                ))),
+            };
+        }
+        if self.shutdown.is_cancelled() {
+            return Err(A2aError::Internal("the server is shutting down".into()));
+        }
+        let context_id = message.context_id.clone().unwrap_or_else(new_id);
+        let task_id = new_id();
+        message.context_id = Some(context_id.clone());
+        message.task_id = Some(task_id.clone());
+        let task = Task {
+            id: task_id.clone(),
+            context_id: context_id.clone(),
+            status: TaskStatus::now(TaskState::Submitted, None),
+            artifacts: Vec::new(),
+            history: vec![message.clone()],
+        };
+        let cancel = self.shutdown.child_token();
+        let (sender, receiver) = if follow {
+            let (sender, receiver) = mpsc::unbounded_channel();
+            (vec![sender], Some(receiver))
+        } else {
+            (Vec::new(), None)
+        };
+        let order = self.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.entries().insert(
+            task_id.clone(),
+            Entry {
+                entity: entity.into(),
+                task: task.clone(),
+                cancel: cancel.clone(),
+                subscribers: sender,
+                order,
+            },
+        );
+        let session = self
+            .sessions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry((entity.to_string(), context_id.clone()))
+            .or_default()
+            .clone();
+        let tasks = Arc::clone(self);
+        self.tracker.spawn(async move { tasks.run(agent, session, message, task_id, cancel).await });
+        Ok((task, receiver))
+    }
+
+    /// Runs the agent for one task and records what it does.
+    async fn run(
+        &self,
+        agent: Arc<dyn Agent>,
+        session: Arc<tokio::sync::Mutex<AgentSession>>,
+        message: Message,
+        task_id: String,
+        cancel: CancellationToken,
+    ) {
+        let context_id = message.context_id.clone().unwrap_or_default();
+        let mut session = tokio::select! {
+            () = cancel.cancelled() => return self.stopped(&task_id),
+            session = session.lock_owned() => session,
+        };
+        self.set_status(&task_id, TaskStatus::now(TaskState::Working, None));
+        let artifact_id = new_id();
+        let mut text = String::new();
+        let deadline = tokio::time::Instant::now() + self.run_timeout;
+        // The run works on a copy: a failed or cancelled turn leaves the conversation as it was.
+        let mut turn = session.clone();
+        let outcome = {
+            let mut updates = agent.run_messages_stream(
+                &mut turn,
+                vec![weft_core::Message::user(message.text())],
+                ChatOptions::default(),
+            );
+            loop {
+                let next = tokio::select! {
+                    biased;
+                    () = cancel.cancelled() => break None,
+                    next = tokio::time::timeout_at(deadline, updates.next()) => next,
+                };
+                match next {
+                    Ok(None) => break Some(Ok(())),
+                    Ok(Some(Ok(update))) => {
+                        for content in update.contents {
+                            if let Content::Text { text: piece } = content {
+                                if piece.is_empty() {
+                                    continue;
+                                }
+                                let append = !text.is_empty();
+                                text.push_str(&piece);
+                                let artifact = Artifact {
+                                    artifact_id: artifact_id.clone(),
+                                    name: "response".into(),
+                                    parts: vec![piece],
+                                };
+                                self.notify(
+                                    &task_id,
+                                    TaskEvent::Artifact { artifact, append, last_chunk: false },
+                                );
+                            }
+                        }
+                    }
+                    Ok(Some(Err(error))) => {
+                        tracing::warn!(task = %task_id, agent = agent.name(), "A2A run failed: {error}");
+                        break Some(Err(
+                            "The agent's run failed; the server's log has the details".to_string()
+                        ));
+                    }
+                    Err(_) => {
+                        let limit = self.run_timeout.as_secs();
+                        break Some(Err(format!("The run took longer than the server's limit of {limit} s")));
+                    }
+                }
+            }
+        };
+        match outcome {
+            None => self.stopped(&task_id),
+            Some(Ok(())) => {
+                *session = turn;
+                let answer = Message::agent(text.clone(), &context_id, &task_id);
+                let artifact = Artifact { artifact_id, name: "response".into(), parts: vec![text] };
+                self.finish(
+                    &task_id,
+                    TaskStatus::now(TaskState::Completed, None),
+                    Some(artifact),
+                    Some(answer),
+                );
+            }
+            Some(Err(reason)) => {
+                let status =
+                    TaskStatus::now(TaskState::Failed, Some(Message::agent(reason, &context_id, &task_id)));
+                self.finish(&task_id, status, None, None);
+            }
+        }
+    }
+
+    /// Records a run stopped by a cancel or a shutdown (a cancel has already set the state).
+    fn stopped(&self, task_id: &str) {
+        let context_id = self.entries().get(task_id).map(|e| e.task.context_id.clone()).unwrap_or_default();
+        let reason = Message::agent("The server shut down before the run ended", &context_id, task_id);
+        self.finish(task_id, TaskStatus::now(TaskState::Failed, Some(reason)), None, None);
+    }
+
+    /// Sets a non-terminal status and tells the followers.
+    fn set_status(&self, task_id: &str, status: TaskStatus) {
+        let mut entries = self.entries();
+        if let Some(entry) = entries.get_mut(task_id).filter(|e| !e.task.status.state.is_terminal()) {
+            entry.task.status = status.clone();
+            entry.subscribers.retain(|s| s.send(TaskEvent::Status(status.clone())).is_ok());
+        }
+    }
+
+    /// Tells the followers of a task something.
+    fn notify(&self, task_id: &str, event: TaskEvent) {
+        if let Some(entry) = self.entries().get_mut(task_id) {
+            entry.subscribers.retain(|s| s.send(event.clone()).is_ok());
+        }
+    }
+
+    /// Ends a task (unless it has ended already, e.g. cancelled), tells its followers and closes
+    /// their streams.
+    fn finish(&self, task_id: &str, status: TaskStatus, artifact: Option<Artifact>, answer: Option<Message>) {
+        let mut entries = self.entries();
+        let Some(entry) = entries.get_mut(task_id) else { return };
+        if entry.task.status.state.is_terminal() {
+            entry.subscribers.clear();
+            return;
+        }
+        if let Some(artifact) = artifact {
+            entry.task.artifacts.push(artifact);
+        }
+        if let Some(answer) = answer {
+            entry.task.history.push(answer);
+        }
+        entry.task.status = status.clone();
+        for subscriber in entry.subscribers.drain(..) {
+            let _ = subscriber.send(TaskEvent::Status(status.clone()));
+        }
+    }
+
+    /// The task `task_id` of `entity`.
+    pub(crate) fn get(&self, entity: &str, task_id: &str) -> Result<Task, A2aError> {
+        self.entries()
+            .get(task_id)
+            .filter(|e| e.entity == entity)
+            .map(|e| e.task.clone())
+            .ok_or_else(|| A2aError::TaskNotFound(task_id.into()))
+    }
+
+    /// Cancels the task `task_id` of `entity`: its run stops and it ends `canceled`.
+    pub(crate) fn cancel(&self, entity: &str, task_id: &str) -> Result<Task, A2aError> {
+        let mut entries = self.entries();
+        let entry = entries
+            .get_mut(task_id)
+            .filter(|e| e.entity == entity)
+            .ok_or_else(|| A2aError::TaskNotFound(task_id.into()))?;
+        let state = entry.task.status.state;
+        if state.is_terminal() {
+            return Err(A2aError::TaskNotCancelable { id: task_id.into(), state });
+        }
+        entry.cancel.cancel();
+        let status = TaskStatus::now(TaskState::Canceled, None);
+        entry.task.status = status.clone();
+        for subscriber in entry.subscribers.drain(..) {
+            let _ = subscriber.send(TaskEvent::Status(status.clone()));
+        }
+        Ok(entry.task.clone())
+    }
+
+    /// The tasks of `entity` that `query` selects, newest first, and how many there are in all.
+    pub(crate) fn list(&self, entity: &str, query: &ListQuery) -> (Vec<Task>, usize) {
+        let entries = self.entries();
+        let mut selected: Vec<&Entry> = entries
+            .values()
+            .filter(|e| e.entity == entity)
+            .filter(|e| query.context_id.as_ref().is_none_or(|c| *c == e.task.context_id))
+            .filter(|e| query.state.is_none_or(|s| s == e.task.status.state))
+            .collect();
+        selected.sort_by_key(|e| std::cmp::Reverse(e.order));
+        let total = selected.len();
+        let page =
+            selected.into_iter().skip(query.offset).take(query.page_size).map(|e| e.task.clone()).collect();
+        (page, total)
+    }
+}
