@@ -17,7 +17,10 @@
 //!
 //! Each message starts a task (`submitted`, `working`, then `completed`, `failed` or `canceled`)
 //! run by the server (its runs end with [`A2aServer::shutdown`]); the answer is the task's
-//! artifact `response`, streamed as artifact updates. A message with a `contextId` continues that
+//! artifact `response`, streamed as artifact updates. A tool call that needs approval makes the
+//! task `input-required`: its status message names the calls (a data part
+//! `{"approvalRequests": [{id, name, arguments}]}`), and a message with the task's `taskId` and a
+//! data part `{"approved": true}` (or `false`, or the text `yes` / `no`) runs the agent on. A message with a `contextId` continues that
 //! conversation (the agent's session is kept per context, in memory). Bodies over the limit are
 //! answered 413; the bearer token is the mounting host's (`weft_host::Host::routes`).
 

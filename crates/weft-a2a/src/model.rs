@@ -23,7 +23,27 @@ pub enum Role {
     Agent,
 }
 
-/// A message of a task (text only: other parts are turned into text when received).
+/// One part of a message or an artifact (files are not taken).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Part {
+    /// Text.
+    Text(String),
+    /// A JSON value.
+    Data(Value),
+}
+
+impl Part {
+    /// The part's JSON in `version`.
+    pub fn to_json(&self, version: Version) -> Value {
+        match (self, version) {
+            (Part::Text(text), _) => text_part(text, version),
+            (Part::Data(data), Version::V1) => json!({"data": data}),
+            (Part::Data(data), Version::V03) => json!({"kind": "data", "data": data}),
+        }
+    }
+}
+
+/// A message of a task.
 #[derive(Debug, Clone)]
 pub struct Message {
     /// The message id.
@@ -34,14 +54,30 @@ pub struct Message {
     pub task_id: Option<String>,
     /// Who sent it.
     pub role: Role,
-    /// Its text parts.
-    pub parts: Vec<String>,
+    /// Its parts.
+    pub parts: Vec<Part>,
 }
 
 impl Message {
-    /// The text of all parts, joined by newlines.
+    /// The text of all parts (data parts as their JSON), joined by newlines.
     pub fn text(&self) -> String {
-        self.parts.join("\n")
+        let texts: Vec<String> = self
+            .parts
+            .iter()
+            .map(|part| match part {
+                Part::Text(text) => text.clone(),
+                Part::Data(data) => data.to_string(),
+            })
+            .collect();
+        texts.join("\n")
+    }
+
+    /// The data parts.
+    pub fn data(&self) -> impl Iterator<Item = &Value> {
+        self.parts.iter().filter_map(|part| match part {
+            Part::Data(data) => Some(data),
+            Part::Text(_) => None,
+        })
     }
 
     /// An agent message with one text part.
@@ -51,26 +87,25 @@ impl Message {
             context_id: Some(context_id.into()),
             task_id: Some(task_id.into()),
             role: Role::Agent,
-            parts: vec![text.into()],
+            parts: vec![Part::Text(text.into())],
         }
     }
 
-    /// Reads a message from either version's JSON (`parts` with `text`, or `kind: "data"` /
-    /// `data` parts, which become their JSON text); `None` when it has no `messageId`, no role or
-    /// no parts.
+    /// Reads a message from either version's JSON (`text` and `data` parts); `None` when it has
+    /// no `messageId`, no role or no text or data part.
     pub fn parse(value: &Value) -> Option<Self> {
         let role = match value.get("role")?.as_str()? {
             "ROLE_USER" | "user" => Role::User,
             "ROLE_AGENT" | "agent" => Role::Agent,
             _ => return None,
         };
-        let parts: Vec<String> = value
+        let parts: Vec<Part> = value
             .get("parts")?
             .as_array()?
             .iter()
             .filter_map(|part| match (part.get("text"), part.get("data")) {
-                (Some(Value::String(text)), _) => Some(text.clone()),
-                (_, Some(data)) => Some(data.to_string()),
+                (Some(Value::String(text)), _) => Some(Part::Text(text.clone())),
+                (_, Some(data)) => Some(Part::Data(data.clone())),
                 _ => None,
             })
             .collect();
@@ -107,7 +142,7 @@ impl Message {
             (Version::V03, Role::Agent) => "agent",
         };
         out.insert("role".into(), json!(role));
-        out.insert("parts".into(), Value::Array(self.parts.iter().map(|p| text_part(p, version)).collect()));
+        out.insert("parts".into(), Value::Array(self.parts.iter().map(|p| p.to_json(version)).collect()));
         Value::Object(out)
     }
 }
@@ -133,12 +168,19 @@ pub enum TaskState {
     Failed,
     /// The client cancelled it.
     Canceled,
+    /// The agent waits for the client's answer (a tool call to approve).
+    InputRequired,
 }
 
 impl TaskState {
     /// Whether the task can change no more.
     pub fn is_terminal(self) -> bool {
         matches!(self, TaskState::Completed | TaskState::Failed | TaskState::Canceled)
+    }
+
+    /// Whether a stream of the task ends here (a terminal state, or one waiting for the client).
+    pub fn ends_stream(self) -> bool {
+        self.is_terminal() || self == TaskState::InputRequired
     }
 
     /// The state's name in `version`.
@@ -149,17 +191,19 @@ impl TaskState {
             (Version::V1, TaskState::Completed) => "TASK_STATE_COMPLETED",
             (Version::V1, TaskState::Failed) => "TASK_STATE_FAILED",
             (Version::V1, TaskState::Canceled) => "TASK_STATE_CANCELED",
+            (Version::V1, TaskState::InputRequired) => "TASK_STATE_INPUT_REQUIRED",
             (Version::V03, TaskState::Submitted) => "submitted",
             (Version::V03, TaskState::Working) => "working",
             (Version::V03, TaskState::Completed) => "completed",
             (Version::V03, TaskState::Failed) => "failed",
             (Version::V03, TaskState::Canceled) => "canceled",
+            (Version::V03, TaskState::InputRequired) => "input-required",
         }
     }
 
     /// Reads a state filter (`TASK_STATE_WORKING` or `working`).
     pub fn parse(name: &str) -> Option<Self> {
-        [Self::Submitted, Self::Working, Self::Completed, Self::Failed, Self::Canceled]
+        [Self::Submitted, Self::Working, Self::Completed, Self::Failed, Self::Canceled, Self::InputRequired]
             .into_iter()
             .find(|state| state.name(Version::V1) == name || state.name(Version::V03) == name)
     }
@@ -281,7 +325,7 @@ impl TaskEvent {
                     Version::V1 => json!({"statusUpdate": event}),
                     Version::V03 => {
                         event["kind"] = json!("status-update");
-                        event["final"] = json!(status.state.is_terminal());
+                        event["final"] = json!(status.state.ends_stream());
                         event
                     }
                 }

@@ -8,13 +8,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use futures::StreamExt;
+use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use weft_core::{Agent, AgentSession, ChatOptions, Content};
+use weft_core::{Agent, AgentSession, ApprovalRequest, ChatOptions, Content};
 
 use crate::error::A2aError;
-use crate::model::{Artifact, Message, Task, TaskEvent, TaskState, TaskStatus, new_id};
+use crate::model::{Artifact, Message, Part, Task, TaskEvent, TaskState, TaskStatus, new_id};
 
 /// The agent session of each (entity, context), each behind its own lock (a context's turns run
 /// one after the other).
@@ -31,6 +32,8 @@ struct Entry {
     subscribers: Vec<mpsc::UnboundedSender<TaskEvent>>,
     /// When it was created (its place in `ListTasks`).
     order: u64,
+    /// The tool calls waiting for the client's approval (state `input-required`).
+    pending: Vec<ApprovalRequest>,
 }
 
 /// What [`Tasks::list`] selects.
@@ -80,16 +83,8 @@ impl Tasks {
         mut message: Message,
         follow: bool,
     ) -> Result<(Task, Option<mpsc::UnboundedReceiver<TaskEvent>>), A2aError> {
-        if let Some(task_id) = &message.task_id {
-            // Tasks here end in a terminal state: a message cannot reopen one.
-            let entries = self.entries();
-            return match entries.get(task_id).filter(|e| e.entity == entity) {
-                None => Err(A2aError::TaskNotFound(task_id.clone())),
-                Some(_) => Err(A2aError::UnsupportedOperation(format!(
-                    "task {task_id} is in a terminal state and cannot take more messages; send a new message \
-                     with its contextId to continue the conversation"
-                ))),
-            };
+        if let Some(task_id) = message.task_id.clone() {
+            return self.resume(entity, agent, message, &task_id, follow);
         }
         if self.shutdown.is_cancelled() {
             return Err(A2aError::Internal("the server is shutting down".into()));
@@ -121,17 +116,76 @@ impl Tasks {
                 cancel: cancel.clone(),
                 subscribers: sender,
                 order,
+                pending: Vec::new(),
             },
         );
-        let session = self
-            .sessions
+        let session = self.session(entity, &context_id);
+        let input = vec![weft_core::Message::user(message.text())];
+        let tasks = Arc::clone(self);
+        self.tracker
+            .spawn(async move { tasks.run(agent, session, input, context_id, task_id, cancel).await });
+        Ok((task, receiver))
+    }
+
+    /// The session of `entity`'s context `context_id`.
+    fn session(&self, entity: &str, context_id: &str) -> Arc<tokio::sync::Mutex<AgentSession>> {
+        self.sessions
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .entry((entity.to_string(), context_id.clone()))
+            .entry((entity.to_string(), context_id.to_string()))
             .or_default()
-            .clone();
+            .clone()
+    }
+
+    /// Goes on with a task waiting for approvals: `message` answers them (a data part
+    /// `{"approved": true|false}`, or the text `yes` / `no`), and the agent runs on.
+    fn resume(
+        self: &Arc<Self>,
+        entity: &str,
+        agent: Arc<dyn Agent>,
+        mut message: Message,
+        task_id: &str,
+        follow: bool,
+    ) -> Result<(Task, Option<mpsc::UnboundedReceiver<TaskEvent>>), A2aError> {
+        let mut entries = self.entries();
+        let entry = entries
+            .get_mut(task_id)
+            .filter(|e| e.entity == entity)
+            .ok_or_else(|| A2aError::TaskNotFound(task_id.into()))?;
+        if entry.task.status.state != TaskState::InputRequired {
+            return Err(A2aError::UnsupportedOperation(format!(
+                "task {task_id} is {} and takes no more messages; send a new message with its contextId to \
+                 continue the conversation",
+                entry.task.status.state.name(crate::model::Version::V03)
+            )));
+        }
+        let approved = approval(&message).ok_or_else(|| {
+            A2aError::InvalidParams(
+                "the task waits for an approval: answer with a data part {\"approved\": true} (or false), or the \
+                 text yes or no"
+                    .into(),
+            )
+        })?;
+        if message.context_id.as_ref().is_some_and(|c| *c != entry.task.context_id) {
+            return Err(A2aError::InvalidParams("the message's contextId is not its task's".into()));
+        }
+        message.context_id = Some(entry.task.context_id.clone());
+        let input: Vec<weft_core::Message> =
+            entry.pending.drain(..).map(|r| if approved { r.approve() } else { r.reject() }).collect();
+        entry.task.history.push(message);
+        entry.task.status = TaskStatus::now(TaskState::Submitted, None);
+        let receiver = follow.then(|| {
+            let (sender, receiver) = mpsc::unbounded_channel();
+            entry.subscribers.push(sender);
+            receiver
+        });
+        let task = entry.task.clone();
+        let cancel = entry.cancel.clone();
+        drop(entries);
+        let session = self.session(entity, &task.context_id);
+        let (context_id, id) = (task.context_id.clone(), task.id.clone());
         let tasks = Arc::clone(self);
-        self.tracker.spawn(async move { tasks.run(agent, session, message, task_id, cancel).await });
+        self.tracker.spawn(async move { tasks.run(agent, session, input, context_id, id, cancel).await });
         Ok((task, receiver))
     }
 
@@ -140,11 +194,11 @@ impl Tasks {
         &self,
         agent: Arc<dyn Agent>,
         session: Arc<tokio::sync::Mutex<AgentSession>>,
-        message: Message,
+        input: Vec<weft_core::Message>,
+        context_id: String,
         task_id: String,
         cancel: CancellationToken,
     ) {
-        let context_id = message.context_id.clone().unwrap_or_default();
         let mut session = tokio::select! {
             () = cancel.cancelled() => return self.stopped(&task_id),
             session = session.lock_owned() => session,
@@ -152,15 +206,12 @@ impl Tasks {
         self.set_status(&task_id, TaskStatus::now(TaskState::Working, None));
         let artifact_id = new_id();
         let mut text = String::new();
+        let mut approvals = Vec::new();
         let deadline = tokio::time::Instant::now() + self.run_timeout;
         // The run works on a copy: a failed or cancelled turn leaves the conversation as it was.
         let mut turn = session.clone();
         let outcome = {
-            let mut updates = agent.run_messages_stream(
-                &mut turn,
-                vec![weft_core::Message::user(message.text())],
-                ChatOptions::default(),
-            );
+            let mut updates = agent.run_messages_stream(&mut turn, input, ChatOptions::default());
             loop {
                 let next = tokio::select! {
                     biased;
@@ -171,6 +222,10 @@ impl Tasks {
                     Ok(None) => break Some(Ok(())),
                     Ok(Some(Ok(update))) => {
                         for content in update.contents {
+                            if let Content::ApprovalRequest(request) = content {
+                                approvals.push(request);
+                                continue;
+                            }
                             if let Content::Text { text: piece } = content {
                                 if piece.is_empty() {
                                     continue;
@@ -204,6 +259,10 @@ impl Tasks {
         };
         match outcome {
             None => self.stopped(&task_id),
+            Some(Ok(())) if !approvals.is_empty() => {
+                *session = turn;
+                self.wait_for_approval(&task_id, &context_id, approvals);
+            }
             Some(Ok(())) => {
                 *session = turn;
                 let answer = Message::agent(text.clone(), &context_id, &task_id);
@@ -220,6 +279,39 @@ impl Tasks {
                     TaskStatus::now(TaskState::Failed, Some(Message::agent(reason, &context_id, &task_id)));
                 self.finish(&task_id, status, None, None);
             }
+        }
+    }
+
+    /// Sets a task whose run ended asking for approvals `input-required`: its status message says
+    /// which calls wait (a data part `{"approvalRequests": [{id, name, arguments}]}`), and its
+    /// streams end.
+    fn wait_for_approval(&self, task_id: &str, context_id: &str, approvals: Vec<ApprovalRequest>) {
+        let calls: Vec<Value> = approvals
+            .iter()
+            .map(|r| json!({"id": r.id, "name": r.call.name, "arguments": r.call.arguments}))
+            .collect();
+        let names: Vec<&str> = approvals.iter().map(|r| r.call.name.as_str()).collect();
+        let mut question = Message::agent(
+            format!(
+                "Approve the call of {}? Answer yes or no (or a data part {{\"approved\": true}}).",
+                names.join(", ")
+            ),
+            context_id,
+            task_id,
+        );
+        question.parts.push(Part::Data(json!({"approvalRequests": calls})));
+        let mut entries = self.entries();
+        let Some(entry) = entries.get_mut(task_id) else { return };
+        if entry.task.status.state.is_terminal() {
+            entry.subscribers.clear();
+            return;
+        }
+        entry.pending = approvals;
+        entry.task.history.push(question.clone());
+        let status = TaskStatus::now(TaskState::InputRequired, Some(question));
+        entry.task.status = status.clone();
+        for subscriber in entry.subscribers.drain(..) {
+            let _ = subscriber.send(TaskEvent::Status(status.clone()));
         }
     }
 
@@ -310,5 +402,18 @@ impl Tasks {
         let page =
             selected.into_iter().skip(query.offset).take(query.page_size).map(|e| e.task.clone()).collect();
         (page, total)
+    }
+}
+
+/// The client's answer to an approval: a data part with `approved`, or a yes/no text.
+fn approval(message: &Message) -> Option<bool> {
+    if let Some(approved) = message.data().find_map(|d| d.get("approved").and_then(Value::as_bool)) {
+        return Some(approved);
+    }
+    let text = message.text().trim().trim_end_matches(['.', '!']).to_lowercase();
+    match text.as_str() {
+        "yes" | "y" | "approve" | "approved" | "ok" => Some(true),
+        "no" | "n" | "reject" | "rejected" | "deny" => Some(false),
+        _ => None,
     }
 }

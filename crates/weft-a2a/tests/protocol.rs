@@ -409,3 +409,67 @@ async fn a_shutdown_fails_the_runs_still_going() {
         rpc(&url, Some("1.0"), "SendMessage", json!({"message": user_message("go", None)})).await;
     assert_eq!(refused["error"]["code"], -32603);
 }
+
+#[tokio::test]
+async fn a_call_that_needs_approval_makes_the_task_input_required_until_answered() {
+    let host = TestHost::start(HostConfig::default()).await;
+    let url = host.agent_url("guarded");
+    let (_, asked) = rpc(
+        &url,
+        Some("1.0"),
+        "SendMessage",
+        json!({"message": user_message("Delete the file notes.txt", None)}),
+    )
+    .await;
+    let task = &asked["result"]["task"];
+    assert_eq!(task["status"]["state"], "TASK_STATE_INPUT_REQUIRED", "{asked:#}");
+    let question = &task["status"]["message"];
+    assert_eq!(question["role"], "ROLE_AGENT");
+    assert_eq!(question["parts"][1]["data"]["approvalRequests"][0]["name"], "delete_file");
+    assert_eq!(question["parts"][1]["data"]["approvalRequests"][0]["arguments"]["path"], "notes.txt");
+    let id = task["id"].as_str().unwrap();
+    let context = task["contextId"].as_str().unwrap();
+
+    // An answer that is not one is refused; the task still waits.
+    let mut unclear = user_message("maybe", Some(context));
+    unclear["taskId"] = json!(id);
+    let (_, refused) = rpc(&url, Some("1.0"), "SendMessage", json!({"message": unclear})).await;
+    assert_eq!(refused["error"]["code"], -32602);
+
+    let mut answer = json!({"messageId": "a1", "role": "ROLE_USER", "taskId": id, "parts": [{"data": {"approved": true}}]});
+    answer["contextId"] = json!(context);
+    let (_, done) = rpc(&url, Some("1.0"), "SendMessage", json!({"message": answer})).await;
+    let task = &done["result"]["task"];
+    assert_eq!(task["id"], id);
+    assert_eq!(task["status"]["state"], "TASK_STATE_COMPLETED", "{done:#}");
+    let answer_text = text(&task["artifacts"].as_array().unwrap().last().unwrap()["parts"]);
+    assert!(answer_text.contains("deleted notes.txt"), "{answer_text}");
+
+    // Rejected in 0.3 shapes: the call does not run.
+    let (_, asked) =
+        rpc(&url, None, "message/send", json!({"message": user_message_v03("Delete the file a.txt")})).await;
+    assert_eq!(asked["result"]["status"]["state"], "input-required");
+    assert_eq!(asked["result"]["status"]["message"]["parts"][1]["kind"], "data");
+    let mut no = user_message_v03("no");
+    no["taskId"] = asked["result"]["id"].clone();
+    let (_, rejected) = rpc(&url, None, "message/send", json!({"message": no})).await;
+    assert_eq!(rejected["result"]["status"]["state"], "completed", "{rejected:#}");
+    assert!(!rejected.to_string().contains("deleted a.txt"), "{rejected:#}");
+}
+
+#[tokio::test]
+async fn a_streamed_task_ends_its_stream_when_input_is_required() {
+    let host = TestHost::start(HostConfig::default()).await;
+    let response = reqwest::Client::new()
+        .post(host.agent_url("guarded"))
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "message/stream",
+                      "params": {"message": user_message_v03("Delete the file notes.txt")}}))
+        .send()
+        .await
+        .unwrap();
+    let events = sse_data(&response.text().await.unwrap());
+    let last = &events.last().unwrap()["result"];
+    assert_eq!(last["kind"], "status-update");
+    assert_eq!(last["status"]["state"], "input-required");
+    assert_eq!(last["final"], true);
+}

@@ -1,11 +1,12 @@
 """Drives a Weft host's A2A server with the official `a2a-sdk` Python client.
 
-Usage: python a2a_sdk.py BASE_URL   (the host serves the scripted agent `helper` and `hang`, an
-agent that never ends, at BASE_URL/a2a/{name})
+Usage: python a2a_sdk.py BASE_URL   (the host serves the scripted agent `helper`, `hang` (an
+agent that never ends) and `guarded` (a delete_file tool that needs approval) at
+BASE_URL/a2a/{name})
 
 For each binding (JSON-RPC 1.0, HTTP+JSON 1.0, JSON-RPC 0.3): a message sent without and with
 streaming, a conversation continued by contextId, GetTask, CancelTask of a running and of a
-finished task, and an unknown task id. Prints one `ok: ...` line per check; any failure raises
+finished task, an unknown task id, and a task that is input-required until a tool call is approved. Prints one `ok: ...` line per check; any failure raises
 (non-zero exit).
 """
 
@@ -13,7 +14,7 @@ import asyncio
 import sys
 
 from a2a.client import ClientConfig, create_client
-from a2a.helpers.proto_helpers import new_text_message
+from a2a.helpers.proto_helpers import new_data_message, new_text_message
 from a2a.types.a2a_pb2 import (
     AgentCard,
     AgentInterface,
@@ -118,7 +119,17 @@ async def one_binding(binding, version):
     check(cancelled.status.state == TaskState.TASK_STATE_CANCELED, f"{label}: cancel task", cancelled.status)
     again = await polling.get_task(GetTaskRequest(id=running.id))
     check(again.status.state == TaskState.TASK_STATE_CANCELED, f"{label}: the task stays canceled", again.status)
-    for client in (plain, streaming, polling):
+    guarded = await client_for("guarded", binding, version, streaming=False)
+    asked = (await send(guarded, "Delete the file notes.txt"))[0].task
+    check(asked.status.state == TaskState.TASK_STATE_INPUT_REQUIRED, f"{label}: an approval makes the task input-required", asked.status)
+    requests = [p.data for p in asked.status.message.parts if p.HasField("data")]
+    check(len(requests) == 1, f"{label}: the status message names the call", asked.status.message)
+    approve = new_data_message({"approved": True}, context_id=asked.context_id, task_id=asked.id, role=Role.ROLE_USER)
+    done = [e async for e in guarded.send_message(SendMessageRequest(message=approve))][0].task
+    check(done.id == asked.id and done.status.state == TaskState.TASK_STATE_COMPLETED, f"{label}: the approved task completes", done.status)
+    result = text_of(done.artifacts[-1].parts)
+    check("deleted notes.txt" in result, f"{label}: the approved call ran", result)
+    for client in (plain, streaming, polling, guarded):
         await client.close()
 
 

@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 use weft_a2a::{A2aConfig, A2aServer};
 use weft_core::{
-    Agent, AgentError, AgentResponse, AgentResponseUpdate, AgentSession, ChatAgent, ChatOptions, Message,
-    ScriptedClient,
+    Agent, AgentError, AgentResponse, AgentResponseUpdate, AgentSession, ApprovalMode, ChatAgent,
+    ChatOptions, FunctionTool, Message, ScriptedClient,
 };
 use weft_host::{Host, HostConfig};
 
@@ -101,6 +101,22 @@ impl Agent for FailingAgent {
     }
 }
 
+/// Arguments of `delete_file`.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+pub struct DeleteArgs {
+    /// The file.
+    pub path: String,
+}
+
+/// The scripted agent with a `delete_file` tool whose calls need approval.
+pub fn guarded_agent() -> Arc<dyn Agent> {
+    let tool = FunctionTool::new("delete_file", "Delete a file", |args: DeleteArgs| async move {
+        Ok::<_, std::convert::Infallible>(format!("deleted {}", args.path))
+    })
+    .with_approval(ApprovalMode::Always);
+    Arc::new(ChatAgent::builder(Arc::new(ScriptedClient::new())).name("guarded").tool(tool).build())
+}
+
 /// A host serving A2A on 127.0.0.1:0; stopped when dropped.
 pub struct TestHost {
     pub url: String,
@@ -127,7 +143,8 @@ impl TestHost {
                 .config(a2a_config)
                 .agent("helper", helper.clone())
                 .agent("hang", Arc::new(hang))
-                .agent("fail", Arc::new(FailingAgent)),
+                .agent("fail", Arc::new(FailingAgent))
+                .agent("guarded", guarded_agent()),
         );
         let host = Host::new().config(config).agent("helper", helper).routes(a2a.router());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
