@@ -50,6 +50,9 @@ use tasks::Tasks;
 /// The protocol version of the card's interfaces.
 pub const PROTOCOL_VERSION: &str = "1.0";
 
+/// The default number of tasks kept: 10 000.
+pub const DEFAULT_MAX_TASKS: usize = 10_000;
+
 /// The limits of an [`A2aServer`].
 #[derive(Debug, Clone)]
 pub struct A2aConfig {
@@ -59,6 +62,9 @@ pub struct A2aConfig {
     pub run_timeout: Duration,
     /// How often an idle SSE stream sends a keep-alive comment.
     pub keep_alive: Duration,
+    /// How many tasks are kept; past it, the oldest ended ones are forgotten (with the sessions
+    /// of contexts left without a task).
+    pub max_tasks: usize,
 }
 
 impl Default for A2aConfig {
@@ -67,6 +73,7 @@ impl Default for A2aConfig {
             body_limit: 4 * 1024 * 1024,
             run_timeout: Duration::from_secs(300),
             keep_alive: Duration::from_secs(15),
+            max_tasks: DEFAULT_MAX_TASKS,
         }
     }
 }
@@ -129,7 +136,7 @@ impl A2aServer {
     pub fn router(&self) -> Router {
         let state = Arc::new(A2aState {
             agents: self.agents.clone(),
-            tasks: Arc::new(Tasks::new(self.tracker.clone(), self.shutdown.clone(), self.config.run_timeout)),
+            tasks: Arc::new(Tasks::new(self.tracker.clone(), self.shutdown.clone(), &self.config)),
             config: self.config.clone(),
         });
         Router::new()

@@ -54,17 +54,19 @@ pub(crate) struct Tasks {
     /// Cancelled when the server shuts down: every run stops.
     shutdown: CancellationToken,
     run_timeout: Duration,
+    max_tasks: usize,
     counter: std::sync::atomic::AtomicU64,
 }
 
 impl Tasks {
-    pub(crate) fn new(tracker: TaskTracker, shutdown: CancellationToken, run_timeout: Duration) -> Self {
+    pub(crate) fn new(tracker: TaskTracker, shutdown: CancellationToken, config: &crate::A2aConfig) -> Self {
         Self {
             entries: Mutex::default(),
             sessions: Mutex::default(),
             tracker,
             shutdown,
-            run_timeout,
+            run_timeout: config.run_timeout,
+            max_tasks: config.max_tasks.max(1),
             counter: std::sync::atomic::AtomicU64::new(0),
         }
     }
@@ -119,12 +121,43 @@ impl Tasks {
                 pending: Vec::new(),
             },
         );
+        self.forget_oldest();
         let session = self.session(entity, &context_id);
         let input = vec![weft_core::Message::user(message.text())];
         let tasks = Arc::clone(self);
         self.tracker
             .spawn(async move { tasks.run(agent, session, input, context_id, task_id, cancel).await });
         Ok((task, receiver))
+    }
+
+    /// Forgets the oldest ended tasks past `max_tasks`, and the sessions of the contexts they
+    /// leave without a task.
+    fn forget_oldest(&self) {
+        let mut entries = self.entries();
+        let excess = entries.len().saturating_sub(self.max_tasks);
+        if excess == 0 {
+            return;
+        }
+        let mut ended: Vec<(u64, String)> = entries
+            .iter()
+            .filter(|(_, e)| e.task.status.state.is_terminal())
+            .map(|(id, e)| (e.order, id.clone()))
+            .collect();
+        ended.sort_unstable();
+        let mut contexts = Vec::new();
+        for (_, id) in ended.into_iter().take(excess) {
+            if let Some(entry) = entries.remove(&id) {
+                contexts.push((entry.entity, entry.task.context_id));
+            }
+        }
+        contexts.retain(|(entity, context)| {
+            !entries.values().any(|e| e.entity == *entity && e.task.context_id == *context)
+        });
+        drop(entries);
+        let mut sessions = self.sessions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for context in contexts {
+            sessions.remove(&context);
+        }
     }
 
     /// The session of `entity`'s context `context_id`.

@@ -473,3 +473,35 @@ async fn a_streamed_task_ends_its_stream_when_input_is_required() {
     assert_eq!(last["status"]["state"], "input-required");
     assert_eq!(last["final"], true);
 }
+
+#[tokio::test]
+async fn past_max_tasks_the_oldest_ended_tasks_and_their_contexts_are_forgotten() {
+    let a2a = weft_a2a::A2aServer::new()
+        .config(weft_a2a::A2aConfig { max_tasks: 2, ..weft_a2a::A2aConfig::default() })
+        .agent("helper", common::guarded_agent());
+    let host = TestHost::start_with(HostConfig::default(), a2a).await;
+    let url = host.agent_url("helper");
+    let mut ids = Vec::new();
+    let mut contexts = Vec::new();
+    for text in ["My name is Ada.", "hello", "hi"] {
+        let (_, sent) =
+            rpc(&url, Some("1.0"), "SendMessage", json!({"message": user_message(text, None)})).await;
+        ids.push(sent["result"]["task"]["id"].clone());
+        contexts.push(sent["result"]["task"]["contextId"].as_str().unwrap().to_string());
+    }
+    let (_, first) = rpc(&url, Some("1.0"), "GetTask", json!({"id": ids[0]})).await;
+    assert_eq!(first["error"]["code"], -32001, "{first:#}");
+    for id in &ids[1..] {
+        let (_, kept) = rpc(&url, Some("1.0"), "GetTask", json!({"id": id})).await;
+        assert_eq!(kept["result"]["status"]["state"], "TASK_STATE_COMPLETED");
+    }
+    // The forgotten context starts over.
+    let (_, again) = rpc(
+        &url,
+        Some("1.0"),
+        "SendMessage",
+        json!({"message": user_message("What is my name?", Some(&contexts[0]))}),
+    )
+    .await;
+    assert!(text(&again["result"]["task"]["artifacts"][0]["parts"]).contains("not told me"), "{again:#}");
+}

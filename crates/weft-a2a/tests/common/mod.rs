@@ -138,21 +138,27 @@ impl TestHost {
                 .build(),
         );
         let a2a_config = A2aConfig { body_limit: config.body_limit, ..A2aConfig::default() };
-        let a2a = Arc::new(
-            A2aServer::new()
-                .config(a2a_config)
-                .agent("helper", helper.clone())
-                .agent("hang", Arc::new(hang))
-                .agent("fail", Arc::new(FailingAgent))
-                .agent("guarded", guarded_agent()),
-        );
-        let host = Host::new().config(config).agent("helper", helper).routes(a2a.router());
+        let a2a = A2aServer::new()
+            .config(a2a_config)
+            .agent("helper", helper.clone())
+            .agent("hang", Arc::new(hang))
+            .agent("fail", Arc::new(FailingAgent))
+            .agent("guarded", guarded_agent());
+        let mut host = Self::start_with(config, a2a).await;
+        host.dropped = dropped;
+        host
+    }
+
+    /// `a2a`'s agents behind a host with `config`.
+    pub async fn start_with(config: HostConfig, a2a: A2aServer) -> Self {
+        let a2a = Arc::new(a2a);
+        let host = Host::new().config(config).routes(a2a.router());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let stop = CancellationToken::new();
         let signal = stop.clone();
         let task = tokio::spawn(host.serve(listener, async move { signal.cancelled().await }));
-        Self { url, stop, dropped, a2a, task: Some(task) }
+        Self { url, stop, dropped: Arc::default(), a2a, task: Some(task) }
     }
 
     /// The URL of an agent's A2A endpoint.
