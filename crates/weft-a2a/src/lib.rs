@@ -23,6 +23,22 @@
 //! data part `{"approved": true}` (or `false`, or the text `yes` / `no`) runs the agent on. A message with a `contextId` continues that
 //! conversation (the agent's session is kept per context, in memory). Bodies over the limit are
 //! answered 413; the bearer token is the mounting host's (`weft_host::Host::routes`).
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use std::sync::Arc;
+//! use weft_a2a::A2aServer;
+//! use weft_core::{ChatAgent, ScriptedClient};
+//!
+//! let agent = ChatAgent::builder(Arc::new(ScriptedClient::new())).name("helper").build();
+//! let a2a = A2aServer::new().agent("helper", Arc::new(agent));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8089").await?;
+//! // The card is at http://127.0.0.1:8089/a2a/helper/.well-known/agent-card.json
+//! axum::serve(listener, a2a.router()).await?;
+//! a2a.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
 
 mod card;
 mod error;
