@@ -24,6 +24,8 @@ pub enum A2aError {
     InvalidParams(String),
     /// The server failed (`-32603`).
     Internal(String),
+    /// The server runs as many tasks as it allows (`-32603`, HTTP 503 in HTTP+JSON).
+    Busy,
     /// No task with this id (`-32001`).
     TaskNotFound(String),
     /// The task has ended and cannot be cancelled (`-32002`).
@@ -47,7 +49,7 @@ impl A2aError {
             A2aError::InvalidRequest(_) | A2aError::TooLarge { .. } => -32600,
             A2aError::MethodNotFound(_) => -32601,
             A2aError::InvalidParams(_) => -32602,
-            A2aError::Internal(_) => -32603,
+            A2aError::Internal(_) | A2aError::Busy => -32603,
             A2aError::TaskNotFound(_) => -32001,
             A2aError::TaskNotCancelable { .. } => -32002,
             A2aError::UnsupportedOperation(_) => -32004,
@@ -66,6 +68,7 @@ impl A2aError {
             A2aError::TooLarge { limit } => {
                 format!("The request body is larger than the server's limit of {limit} bytes")
             }
+            A2aError::Busy => "The server runs as many tasks as it allows; try again later".into(),
             A2aError::MethodNotFound(method) => format!("Method not found: {method}"),
             A2aError::TaskNotFound(id) => format!("Task not found: {id}"),
             A2aError::TaskNotCancelable { id, state } => {
@@ -89,6 +92,7 @@ impl A2aError {
             A2aError::InvalidParams(_) => (StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", "INVALID_PARAMS"),
             A2aError::MethodNotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND", "METHOD_NOT_FOUND"),
             A2aError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "INTERNAL_ERROR"),
+            A2aError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", "INTERNAL_ERROR"),
             A2aError::TaskNotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND", "TASK_NOT_FOUND"),
             A2aError::TaskNotCancelable { .. } => {
                 (StatusCode::BAD_REQUEST, "FAILED_PRECONDITION", "TASK_NOT_CANCELABLE")

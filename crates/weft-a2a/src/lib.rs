@@ -81,6 +81,8 @@ pub struct A2aConfig {
     /// How many tasks are kept; past it, the oldest ended ones are forgotten (with the sessions
     /// of contexts left without a task).
     pub max_tasks: usize,
+    /// How many tasks may run at once; more are refused (`-32603`, or 503 over HTTP+JSON).
+    pub max_concurrent_runs: usize,
 }
 
 impl Default for A2aConfig {
@@ -90,6 +92,7 @@ impl Default for A2aConfig {
             run_timeout: Duration::from_secs(300),
             keep_alive: Duration::from_secs(15),
             max_tasks: DEFAULT_MAX_TASKS,
+            max_concurrent_runs: 64,
         }
     }
 }

@@ -55,6 +55,8 @@ pub(crate) struct Tasks {
     shutdown: CancellationToken,
     run_timeout: Duration,
     max_tasks: usize,
+    /// The permits of the runs going on.
+    runs: Arc<tokio::sync::Semaphore>,
     counter: std::sync::atomic::AtomicU64,
 }
 
@@ -67,6 +69,7 @@ impl Tasks {
             shutdown,
             run_timeout: config.run_timeout,
             max_tasks: config.max_tasks.max(1),
+            runs: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_runs.max(1))),
             counter: std::sync::atomic::AtomicU64::new(0),
         }
     }
@@ -91,6 +94,7 @@ impl Tasks {
         if self.shutdown.is_cancelled() {
             return Err(A2aError::Internal("the server is shutting down".into()));
         }
+        let permit = self.runs.clone().try_acquire_owned().map_err(|_| A2aError::Busy)?;
         let context_id = message.context_id.clone().unwrap_or_else(new_id);
         let task_id = new_id();
         message.context_id = Some(context_id.clone());
@@ -125,8 +129,10 @@ impl Tasks {
         let session = self.session(entity, &context_id);
         let input = vec![weft_core::Message::user(message.text())];
         let tasks = Arc::clone(self);
-        self.tracker
-            .spawn(async move { tasks.run(agent, session, input, context_id, task_id, cancel).await });
+        self.tracker.spawn(async move {
+            let _permit = permit;
+            tasks.run(agent, session, input, context_id, task_id, cancel).await;
+        });
         Ok((task, receiver))
     }
 
@@ -202,6 +208,7 @@ impl Tasks {
         if message.context_id.as_ref().is_some_and(|c| *c != entry.task.context_id) {
             return Err(A2aError::InvalidParams("the message's contextId is not its task's".into()));
         }
+        let permit = self.runs.clone().try_acquire_owned().map_err(|_| A2aError::Busy)?;
         message.context_id = Some(entry.task.context_id.clone());
         let input: Vec<weft_core::Message> =
             entry.pending.drain(..).map(|r| if approved { r.approve() } else { r.reject() }).collect();
@@ -218,7 +225,10 @@ impl Tasks {
         let session = self.session(entity, &task.context_id);
         let (context_id, id) = (task.context_id.clone(), task.id.clone());
         let tasks = Arc::clone(self);
-        self.tracker.spawn(async move { tasks.run(agent, session, input, context_id, id, cancel).await });
+        self.tracker.spawn(async move {
+            let _permit = permit;
+            tasks.run(agent, session, input, context_id, id, cancel).await;
+        });
         Ok((task, receiver))
     }
 

@@ -505,3 +505,28 @@ async fn past_max_tasks_the_oldest_ended_tasks_and_their_contexts_are_forgotten(
     .await;
     assert!(text(&again["result"]["task"]["artifacts"][0]["parts"]).contains("not told me"), "{again:#}");
 }
+
+#[tokio::test]
+async fn past_max_concurrent_runs_a_message_is_refused_until_a_run_ends() {
+    let a2a = weft_a2a::A2aServer::new()
+        .config(weft_a2a::A2aConfig { max_concurrent_runs: 1, ..weft_a2a::A2aConfig::default() })
+        .agent("hang", std::sync::Arc::new(common::HangingAgent::default()));
+    let host = TestHost::start_with(HostConfig::default(), a2a).await;
+    let url = host.agent_url("hang");
+    let params = json!({"message": user_message("go", None), "configuration": {"returnImmediately": true}});
+    let (_, first) = rpc(&url, Some("1.0"), "SendMessage", params.clone()).await;
+    let (_, busy) = rpc(&url, Some("1.0"), "SendMessage", params.clone()).await;
+    assert_eq!(busy["error"]["code"], -32603, "{busy:#}");
+    let rest = reqwest::Client::new().post(format!("{url}/message:send")).json(&params).send().await.unwrap();
+    assert_eq!(rest.status(), 503);
+    rpc(&url, Some("1.0"), "CancelTask", json!({"id": first["result"]["task"]["id"]})).await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, again) = rpc(&url, Some("1.0"), "SendMessage", params.clone()).await;
+        if again["result"]["task"].is_object() {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the permit was never given back: {again:#}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

@@ -234,6 +234,7 @@ async fn serve(
         body_limit: config.body_limit,
         run_timeout: config.run_timeout,
         keep_alive: config.keep_alive,
+        max_concurrent_runs: config.max_concurrent_runs,
         ..A2aConfig::default()
     };
     let mut a2a = A2aServer::new().config(a2a_config);
