@@ -39,6 +39,7 @@ fn error_response(id: &Value, error: &A2aError) -> Response {
 enum Method {
     Send,
     Stream,
+    Subscribe,
     Get,
     Cancel,
     List,
@@ -53,8 +54,8 @@ fn method(name: &str, version: Option<Version>) -> Option<(Method, Version)> {
         "GetTask" => Some(Method::Get),
         "CancelTask" => Some(Method::Cancel),
         "ListTasks" => Some(Method::List),
-        "SubscribeToTask"
-        | "CreateTaskPushNotificationConfig"
+        "SubscribeToTask" => Some(Method::Subscribe),
+        "CreateTaskPushNotificationConfig"
         | "GetTaskPushNotificationConfig"
         | "ListTaskPushNotificationConfigs"
         | "DeleteTaskPushNotificationConfig"
@@ -69,8 +70,8 @@ fn method(name: &str, version: Option<Version>) -> Option<(Method, Version)> {
         "message/stream" => Method::Stream,
         "tasks/get" => Method::Get,
         "tasks/cancel" => Method::Cancel,
-        "tasks/resubscribe"
-        | "tasks/pushNotificationConfig/set"
+        "tasks/resubscribe" => Method::Subscribe,
+        "tasks/pushNotificationConfig/set"
         | "tasks/pushNotificationConfig/get"
         | "tasks/pushNotificationConfig/list"
         | "tasks/pushNotificationConfig/delete"
@@ -134,8 +135,14 @@ pub(crate) async fn handle(
         Method::Unsupported => {
             Err(A2aError::UnsupportedOperation(format!("{name} is not supported by this server")))
         }
-        Method::Stream => {
-            return match ops::stream(&state, &entity, &params, version) {
+        Method::Stream | Method::Subscribe => {
+            let events = match method {
+                Method::Stream => {
+                    ops::stream(&state, &entity, &params, version).map(futures::StreamExt::boxed)
+                }
+                _ => ops::subscribe(&state, &entity, &params, version).map(futures::StreamExt::boxed),
+            };
+            return match events {
                 Ok(events) => {
                     let events = events.map(move |result| {
                         let answer = json!({"jsonrpc": "2.0", "id": id, "result": result});

@@ -8,12 +8,14 @@
 //! - the agent card at `GET /a2a/{entity}/.well-known/agent-card.json` (one skill from the
 //!   agent's name and description; JSON-RPC and HTTP+JSON interfaces, protocol version 1.0);
 //! - the JSON-RPC binding at `POST /a2a/{entity}`: `SendMessage`, `SendStreamingMessage` (SSE),
-//!   `GetTask`, `CancelTask`, `ListTasks` with `A2A-Version: 1.0`, and `message/send`,
-//!   `message/stream`, `tasks/get`, `tasks/cancel` answered in 0.3's shapes when the header is
-//!   missing or says `0.3`. The other methods (push notifications, `SubscribeToTask`, the
-//!   extended card) are answered `-32004` (unsupported operation);
+//!   `GetTask`, `CancelTask`, `ListTasks`, `SubscribeToTask` (SSE) with `A2A-Version: 1.0`, and
+//!   `message/send`, `message/stream`, `tasks/get`, `tasks/cancel`, `tasks/resubscribe` answered
+//!   in 0.3's shapes when the header is missing or says `0.3` (a request without the header may
+//!   also use 1.0's method names, answered in 1.0's shapes). The other methods (push
+//!   notifications, the extended card) are answered `-32004` (unsupported operation);
 //! - the HTTP+JSON binding: `POST /a2a/{entity}/message:send`, `POST /a2a/{entity}/message:stream`,
-//!   `GET /a2a/{entity}/tasks`, `GET /a2a/{entity}/tasks/{id}`, `POST /a2a/{entity}/tasks/{id}:cancel`.
+//!   `GET /a2a/{entity}/tasks`, `GET /a2a/{entity}/tasks/{id}`, `POST /a2a/{entity}/tasks/{id}:cancel`,
+//!   `GET` (or `POST`, as the `a2a-sdk` sends it) `/a2a/{entity}/tasks/{id}:subscribe`.
 //!
 //! Each message starts a task (`submitted`, `working`, then `completed`, `failed` or `canceled`)
 //! run by the server (its runs end with [`A2aServer::shutdown`]); the answer is the task's

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::A2aState;
 use crate::error::A2aError;
-use crate::model::{Message, Role, TaskState, Version};
+use crate::model::{Message, Role, Task, TaskEvent, TaskState, Version};
 use crate::tasks::ListQuery;
 
 /// The largest `ListTasks` page.
@@ -99,8 +99,28 @@ pub(crate) fn stream(
         state.agent(entity).ok_or_else(|| A2aError::InvalidParams(format!("no agent named {entity}")))?;
     let message = message_param(params)?;
     let (task, events) = state.tasks.start(entity, agent, message, true)?;
-    let mut events = events.ok_or_else(|| A2aError::Internal("the task could not be followed".into()))?;
-    Ok(async_stream::stream! {
+    let events = events.ok_or_else(|| A2aError::Internal("the task could not be followed".into()))?;
+    Ok(follow(task, events, version))
+}
+
+/// `SubscribeToTask` / `tasks/resubscribe`: the task now, then its updates until its stream ends.
+pub(crate) fn subscribe(
+    state: &A2aState,
+    entity: &str,
+    params: &Value,
+    version: Version,
+) -> Result<impl Stream<Item = Value> + Send + 'static, A2aError> {
+    let (task, events) = state.tasks.subscribe(entity, task_id(params)?)?;
+    Ok(follow(task, events, version))
+}
+
+/// The task, then each of its events.
+fn follow(
+    task: Task,
+    mut events: tokio::sync::mpsc::UnboundedReceiver<TaskEvent>,
+    version: Version,
+) -> impl Stream<Item = Value> + Send + 'static {
+    async_stream::stream! {
         let first = task.to_json(version, None, true);
         yield match version {
             Version::V1 => json!({"task": first}),
@@ -109,7 +129,7 @@ pub(crate) fn stream(
         while let Some(event) = events.recv().await {
             yield event.to_json(version, &task.id, &task.context_id);
         }
-    })
+    }
 }
 
 /// `GetTask` / `tasks/get`.

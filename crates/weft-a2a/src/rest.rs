@@ -128,8 +128,22 @@ pub(crate) async fn get_task(
     answer(ops::get(&state, &entity, &query_params(query, Some(&id)), Version::V1))
 }
 
-/// `POST /a2a/{entity}/tasks/{id}:cancel` (axum matches the whole segment, so the action is read
-/// from its end).
+/// `SubscribeToTask`: SSE of the task and its updates.
+fn subscribe(state: &Shared, entity: &str, id: &str) -> Response {
+    let params = query_params(HashMap::new(), Some(id));
+    match ops::subscribe(state, entity, &params, Version::V1) {
+        Ok(events) => {
+            let events = events
+                .map(|value| Ok::<_, std::convert::Infallible>(Event::default().data(value.to_string())));
+            Sse::new(events).keep_alive(KeepAlive::new().interval(state.config.keep_alive)).into_response()
+        }
+        Err(e) => error(&e),
+    }
+}
+
+/// `POST /a2a/{entity}/tasks/{id}:cancel`, and `POST …/tasks/{id}:subscribe` as the `a2a-sdk`
+/// sends it (the spec's mapping says GET; both are served). axum matches the whole segment, so
+/// the action is read from its end.
 pub(crate) async fn task_action(
     State(state): State<Shared>,
     Path((entity, segment)): Path<(String, String)>,
@@ -142,6 +156,7 @@ pub(crate) async fn task_action(
             let params = query_params(HashMap::new(), Some(id));
             answer(ops::cancel(&state, &entity, &params, Version::V1))
         }
+        Some((id, "subscribe")) => subscribe(&state, &entity, id),
         _ => error(&A2aError::MethodNotFound(format!("POST tasks/{segment}"))),
     }
 }

@@ -411,6 +411,28 @@ impl Tasks {
             .ok_or_else(|| A2aError::TaskNotFound(task_id.into()))
     }
 
+    /// The task `task_id` of `entity` and a receiver of its next events, while it is not ended.
+    pub(crate) fn subscribe(
+        &self,
+        entity: &str,
+        task_id: &str,
+    ) -> Result<(Task, mpsc::UnboundedReceiver<TaskEvent>), A2aError> {
+        let mut entries = self.entries();
+        let entry = entries
+            .get_mut(task_id)
+            .filter(|e| e.entity == entity)
+            .ok_or_else(|| A2aError::TaskNotFound(task_id.into()))?;
+        if entry.task.status.state.ends_stream() {
+            return Err(A2aError::UnsupportedOperation(format!(
+                "task {task_id} is {}: there is nothing to follow",
+                entry.task.status.state.name(crate::model::Version::V03)
+            )));
+        }
+        let (sender, receiver) = mpsc::unbounded_channel();
+        entry.subscribers.push(sender);
+        Ok((entry.task.clone(), receiver))
+    }
+
     /// Cancels the task `task_id` of `entity`: its run stops and it ends `canceled`.
     pub(crate) fn cancel(&self, entity: &str, task_id: &str) -> Result<Task, A2aError> {
         let mut entries = self.entries();

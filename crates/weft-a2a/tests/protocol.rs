@@ -530,3 +530,48 @@ async fn past_max_concurrent_runs_a_message_is_refused_until_a_run_ends() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test]
+async fn subscribe_to_task_follows_a_running_task_until_it_ends() {
+    let host = TestHost::start(HostConfig::default()).await;
+    let url = host.agent_url("hang");
+    let params = json!({"message": user_message("go", None), "configuration": {"returnImmediately": true}});
+    let (_, sent) = rpc(&url, Some("1.0"), "SendMessage", params).await;
+    let id = sent["result"]["task"]["id"].clone();
+    let mut response = reqwest::Client::new()
+        .post(&url)
+        .header("A2A-Version", "1.0")
+        .json(&json!({"jsonrpc": "2.0", "id": 2, "method": "SubscribeToTask", "params": {"id": id}}))
+        .send()
+        .await
+        .unwrap();
+    let mut body = String::new();
+    while !body.contains("\n\n") {
+        body.push_str(std::str::from_utf8(&response.chunk().await.unwrap().unwrap()).unwrap());
+    }
+    assert_eq!(sse_data(&body)[0]["result"]["task"]["id"], id);
+    rpc(&url, Some("1.0"), "CancelTask", json!({"id": id})).await;
+    while let Some(chunk) = response.chunk().await.unwrap() {
+        body.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+    let last = sse_data(&body).pop().unwrap();
+    assert_eq!(last["result"]["statusUpdate"]["status"]["state"], "TASK_STATE_CANCELED");
+
+    // An ended task has nothing to follow.
+    let (_, ended) = rpc(&url, Some("1.0"), "SubscribeToTask", json!({"id": id})).await;
+    assert_eq!(ended["error"]["code"], -32004);
+    let (_, ended) = rpc(&url, None, "tasks/resubscribe", json!({"id": id})).await;
+    assert_eq!(ended["error"]["code"], -32004);
+    let rest = reqwest::get(format!("{url}/tasks/{}:subscribe", id.as_str().unwrap())).await.unwrap();
+    assert_eq!(rest.status(), 400);
+    let rest: Value = rest.json().await.unwrap();
+    assert_eq!(rest["error"]["details"][0]["reason"], "UNSUPPORTED_OPERATION");
+    let posted = reqwest::Client::new()
+        .post(format!("{url}/tasks/{}:subscribe", id.as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 400, "POST :subscribe is served too (the a2a-sdk sends it)");
+    let (_, unknown) = rpc(&url, Some("1.0"), "SubscribeToTask", json!({"id": "nope"})).await;
+    assert_eq!(unknown["error"]["code"], -32001);
+}

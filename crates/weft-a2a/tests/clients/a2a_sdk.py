@@ -5,7 +5,7 @@ agent that never ends) and `guarded` (a delete_file tool that needs approval) at
 BASE_URL/a2a/{name})
 
 For each binding (JSON-RPC 1.0, HTTP+JSON 1.0, JSON-RPC 0.3): a message sent without and with
-streaming, a conversation continued by contextId, GetTask, CancelTask of a running and of a
+streaming, a conversation continued by contextId, GetTask, SubscribeToTask, CancelTask of a running and of a
 finished task, an unknown task id, and a task that is input-required until a tool call is approved. Prints one `ok: ...` line per check; any failure raises
 (non-zero exit).
 """
@@ -23,6 +23,7 @@ from a2a.types.a2a_pb2 import (
     ListTasksRequest,
     Role,
     SendMessageRequest,
+    SubscribeToTaskRequest,
     TaskState,
 )
 from a2a.utils.errors import TaskNotCancelableError, TaskNotFoundError
@@ -115,8 +116,19 @@ async def one_binding(binding, version):
         f"{label}: a polled task is answered before it ends",
         running.status,
     )
+    follower = await client_for("hang", binding, version, streaming=True)
+    subscription = follower.subscribe(SubscribeToTaskRequest(id=running.id))
+    first = await subscription.__anext__()
+    check(first.HasField("task") and first.task.id == running.id, f"{label}: subscribe opens with the task", first)
     cancelled = await polling.cancel_task(CancelTaskRequest(id=running.id))
     check(cancelled.status.state == TaskState.TASK_STATE_CANCELED, f"{label}: cancel task", cancelled.status)
+    rest = [event async for event in subscription]
+    check(
+        rest and rest[-1].status_update.status.state == TaskState.TASK_STATE_CANCELED,
+        f"{label}: the subscription ends canceled",
+        rest,
+    )
+    await follower.close()
     again = await polling.get_task(GetTaskRequest(id=running.id))
     check(again.status.state == TaskState.TASK_STATE_CANCELED, f"{label}: the task stays canceled", again.status)
     guarded = await client_for("guarded", binding, version, streaming=False)
