@@ -95,13 +95,15 @@ enum Command {
     Validate(declarative::ValidateArgs),
     /// Print the JSON Schema of a declarative file format (for editors: yaml-language-server).
     Schema(declarative::SchemaArgs),
-    /// Serve agents over HTTP: the OpenAI Responses and Chat Completions protocols, and AG-UI.
+    /// Serve agents over HTTP: the OpenAI Responses and Chat Completions protocols, AG-UI and A2A.
     ///
     /// Each declarative agent or workflow FILE is served as the model its `name` gives; without a file, the
     /// agent of `weft run` (same model flags) is served as the model `weft`. The server listens on
     /// http://127.0.0.1:8088/v1 (PORT sets the port; AG-UI clients use /ag-ui/NAME); the URL is
     /// printed on stdout. Any address but a loopback one needs --token (or WEFT_TOKEN) or
-    /// --no-auth. SIGTERM or Ctrl-C stops it, letting runs finish for --grace seconds.
+    /// --no-auth. SIGTERM or Ctrl-C stops it, letting runs finish for --grace seconds. Each agent
+    /// is also an A2A agent at /a2a/NAME (card at /a2a/NAME/.well-known/agent-card.json) unless
+    /// --no-a2a is given.
     #[command(after_help = error::RUN_AFTER_HELP)]
     Serve(serve::ServeArgs),
     /// Serve agents with DevUI, a web page to chat with them, and open it in the browser.

@@ -5,9 +5,11 @@
 //! tools of `--mcp` servers) under the model name `weft`, on 127.0.0.1 by default. Any other address needs `--token` (or
 //! `WEFT_TOKEN`) unless `--no-auth` is given. SIGTERM or Ctrl-C stops it: no new connections,
 //! in-flight runs get `--grace` seconds, then are cancelled. Conversations and stored responses
-//! live in memory, or with `--store sqlite:PATH` in a SQLite file that survives restarts.
-//! `--ui` also serves DevUI (the `weft-devui` page) at `/`; `weft devui` is `weft serve --ui`
-//! that opens the page in the browser on a desktop.
+//! live in memory, or with `--store sqlite:PATH` in a SQLite file that survives restarts. Each
+//! agent is also an A2A agent at `/a2a/NAME` (its card at `/a2a/NAME/.well-known/agent-card.json`),
+//! behind the same token and limits, unless `--no-a2a` is given. `--ui` also serves DevUI (the
+//! `weft-devui` page) at `/`; `weft devui` is `weft serve --ui` that opens the page in the
+//! browser on a desktop.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -15,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
+use weft::a2a::{A2aConfig, A2aServer};
 use weft::host::{Host, HostConfig, InMemoryStore, SessionStore, SqliteStore};
 
 use crate::error::CliError;
@@ -81,6 +84,10 @@ pub(crate) struct ServeArgs {
     /// Also serve DevUI, the web page to chat with the agents, at http://ADDR:PORT/.
     #[arg(long)]
     pub(crate) ui: bool,
+
+    /// Do not serve the agents over A2A (at /a2a/NAME).
+    #[arg(long)]
+    pub(crate) no_a2a: bool,
 
     #[command(flatten)]
     pub(crate) agent: AgentArgs,
@@ -293,33 +300,70 @@ async fn serve(
         .map_err(|source| CliError::Io { context: "could not read the listening address".into(), source })?;
     // The URL goes to stdout (a script can read it); everything else is on stderr.
     println!("http://{bound}/v1");
-    let names: Vec<&str> = agents.iter().map(|(name, _)| name.as_str()).collect();
+    let names: Vec<String> = agents.iter().map(|(name, _)| name.clone()).collect();
     crate::logging::notice(format_args!(
         "serving {} on http://{bound}/v1 (Responses, Chat Completions) and /ag-ui/NAME (AG-UI); Ctrl-C stops",
         names.join(", ")
     ));
+    let a2a_config = A2aConfig {
+        body_limit: config.body_limit,
+        run_timeout: config.run_timeout,
+        keep_alive: config.keep_alive,
+        max_concurrent_runs: config.max_concurrent_runs,
+        ..A2aConfig::default()
+    };
+    let mut a2a = A2aServer::new().config(a2a_config);
     let mut host = Host::new().config(config).store(store);
     for (name, agent) in agents {
+        a2a = a2a.agent(name.clone(), agent.clone());
         host = host.agent(name, agent);
+    }
+    if !args.no_a2a {
+        crate::logging::notice(format_args!(
+            "A2A: {}",
+            names.iter().map(|name| format!("http://{bound}/a2a/{name}")).collect::<Vec<_>>().join(", ")
+        ));
+        host = host.routes(a2a.router());
     }
     let page = format!("http://{bound}/");
     if args.ui {
-        host = host.routes(weft_devui::router());
+        host = host.public_routes(weft_devui::router());
         crate::logging::notice(format_args!("DevUI: {page}"));
     }
-    let served = host.serve(listener, shutdown_signal());
+    let grace = Duration::from_secs(args.grace);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = host.serve(listener, async move {
+        let _ = stopped.await;
+    });
+    let a2a_server = &a2a;
+    // A2A tasks get the same grace as the host's runs; then they are cancelled (recorded as
+    // failed), which also ends their streams so the host's connections can close.
+    let a2a_stop = async move {
+        shutdown_signal().await;
+        let _ = stop.send(());
+        tokio::time::sleep(grace).await;
+        a2a_server.shutdown().await;
+        std::future::pending::<()>().await;
+    };
+    let running = async move {
+        tokio::select! {
+            served = serving => served,
+            () = a2a_stop => Ok(()),
+        }
+    };
     let opened = async {
         if open {
             open_browser(page).await;
         }
     };
     // The opener is polled beside the server; if the server ends first, dropping it kills xdg-open.
-    tokio::pin!(served);
-    let result = tokio::select! {
-        result = &mut served => result,
-        () = opened => served.await,
+    tokio::pin!(running);
+    let served = tokio::select! {
+        served = &mut running => served,
+        () = opened => running.await,
     };
-    result.map_err(|weft::host::HostError::Io(source)| CliError::Io {
+    a2a.shutdown().await;
+    served.map_err(|weft::host::HostError::Io(source)| CliError::Io {
         context: "the server failed".into(),
         source,
     })

@@ -142,6 +142,22 @@ fn serve_files_serves_a_workflow_file_as_an_agent_named_after_it() {
 }
 
 #[test]
+fn serve_answers_a2a_for_each_agent_unless_told_not_to() {
+    let server = Server::start();
+    let card = server.get("/a2a/weft/.well-known/agent-card.json");
+    assert!(card.starts_with("HTTP/1.1 200"), "{card}");
+    assert!(card.contains(r#""url":"http://test/a2a/weft""#), "{card}");
+    let message = r#"{"message":{"messageId":"m1","role":"ROLE_USER","parts":[{"text":"hello"}]}}"#;
+    let answer = server.post("/a2a/weft/message:send", message);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("TASK_STATE_COMPLETED"), "{answer}");
+    drop(server);
+
+    let off = Server::start_with(&["--no-a2a"]);
+    assert!(off.get("/a2a/weft/.well-known/agent-card.json").starts_with("HTTP/1.1 404"));
+}
+
+#[test]
 fn serve_refuses_two_files_with_one_agent_name() {
     let weather = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/declarative/weather.yaml");
     let output = weft().args(["serve", "--port", "0", weather, weather]).output().unwrap();

@@ -169,8 +169,10 @@ pub struct Host {
     agents: BTreeMap<String, Arc<dyn Agent>>,
     store: Arc<dyn SessionStore>,
     config: HostConfig,
-    /// Routes served beside the protocols (a web page), outside the token guard.
+    /// Routes of other protocols (A2A, …), served beside the host's own behind its guards.
     extra: Router,
+    /// Routes served beside the protocols (a web page), outside the token guard.
+    public: Router,
 }
 
 impl Default for Host {
@@ -187,14 +189,16 @@ impl Host {
             store: Arc::new(InMemoryStore::default()),
             config: HostConfig::default(),
             extra: Router::new(),
+            public: Router::new(),
         }
     }
 
     /// Serves `routes` beside the protocols, e.g. a web page (`weft serve --ui`). They are not
     /// behind the token (a page must load to ask for it) nor the body limit; they must not
     /// overlap the host's paths (`/v1`, `/ag-ui`, `/liveness`, `/readiness`) nor set a fallback.
-    pub fn routes(mut self, routes: Router) -> Self {
-        self.extra = self.extra.merge(routes);
+    /// Routes of another protocol go through [`Host::routes`] instead, behind the guards.
+    pub fn public_routes(mut self, routes: Router) -> Self {
+        self.public = self.public.merge(routes);
         self
     }
 
@@ -216,12 +220,21 @@ impl Host {
         self
     }
 
+    /// Serves `routes` (another protocol's, e.g. `weft_a2a::A2aServer::router`) beside the
+    /// host's own, behind the same guards: the bearer token, the body limit and CORS. Their paths
+    /// must not clash with the host's (`/v1/…`, `/liveness`, `/readiness`); the runs they start
+    /// are theirs to own and stop.
+    pub fn routes(mut self, routes: Router) -> Self {
+        self.extra = self.extra.merge(routes);
+        self
+    }
+
     /// The names of the agents served, sorted.
     pub fn agent_names(&self) -> Vec<String> {
         self.agents.keys().cloned().collect()
     }
 
-    fn into_state(self) -> (Arc<HostState>, Router) {
+    fn into_state(self) -> (Arc<HostState>, Router, Router) {
         let started_at = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
@@ -237,14 +250,14 @@ impl Host {
             tasks: TaskTracker::new(),
             background: responses::BackgroundRuns::default(),
         });
-        (state, self.extra)
+        (state, self.extra, self.public)
     }
 
     /// The routes, ready to mount (runs are never cancelled by a shutdown of this router's own,
     /// and background runs go on until they end).
     pub fn router(self) -> Router {
-        let (state, extra) = self.into_state();
-        router(state).merge(extra)
+        let (state, extra, public) = self.into_state();
+        router(state, extra).merge(public)
     }
 
     /// Serves on `listener` until `shutdown` completes; then stops accepting, lets in-flight
@@ -255,13 +268,13 @@ impl Host {
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), HostError> {
-        let (state, extra) = self.into_state();
+        let (state, extra, public) = self.into_state();
         let grace = state.config.grace;
         let stopping = state.stopping.clone();
         let cancel_runs = state.cancel_runs.clone();
         let tasks = state.tasks.clone();
         let signal = stopping.clone();
-        let server = axum::serve(listener, router(state).merge(extra))
+        let server = axum::serve(listener, router(state, extra).merge(public))
             .with_graceful_shutdown(async move { signal.cancelled().await })
             .into_future();
         tokio::pin!(server);
@@ -307,8 +320,9 @@ impl Host {
     }
 }
 
-/// The routes over `state`.
-fn router(state: Arc<HostState>) -> Router {
+/// The routes over `state`, with `extra` behind the same guards.
+fn router(state: Arc<HostState>, extra: Router) -> Router {
+    let extra = extra.layer(axum::middleware::from_fn_with_state(state.clone(), guard::require_token));
     let v1 = Router::new()
         .route("/models", get(list_models))
         .route("/chat/completions", post(chat::create))
@@ -321,6 +335,8 @@ fn router(state: Arc<HostState>) -> Router {
         .merge(agui::routes(state.clone()))
         .route("/liveness", get(liveness))
         .route("/readiness", get(readiness))
+        .with_state(state.clone())
+        .merge(extra)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.config.body_limit));
     if !state.config.cors_origins.is_empty() {
@@ -330,10 +346,14 @@ fn router(state: Arc<HostState>) -> Router {
             tower_http::cors::CorsLayer::new()
                 .allow_origin(origins)
                 .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
-                .allow_headers([axum::http::header::AUTHORIZATION, axum::http::header::CONTENT_TYPE]),
+                .allow_headers([
+                    axum::http::header::AUTHORIZATION,
+                    axum::http::header::CONTENT_TYPE,
+                    axum::http::HeaderName::from_static("a2a-version"),
+                ]),
         );
     }
-    app.with_state(state)
+    app
 }
 
 /// `GET /v1/models`: the agents, as OpenAI's model list.

@@ -385,7 +385,7 @@ async fn extra_routes_are_served_outside_the_token_and_the_api_stays_guarded() {
     let config = HostConfig { token: Some("s3cret-token".into()), ..HostConfig::default() };
     let page = axum::Router::new().route("/", axum::routing::get(|| async { "the page" }));
     let host = TestHost::start(
-        weft_host::Host::new().config(config).agent("helper", common::scripted_agent()).routes(page),
+        weft_host::Host::new().config(config).agent("helper", common::scripted_agent()).public_routes(page),
     )
     .await;
     let client = reqwest::Client::new();

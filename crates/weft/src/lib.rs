@@ -8,9 +8,9 @@
 //! `weft::agent::…`, `weft::middleware::…`) and the OpenAI-compatible provider as
 //! [`weft::openai`](crate::openai) (feature `openai`), MCP tools as [`weft::mcp`](crate::mcp)
 //! (feature `mcp`) and workflows as [`weft::workflow`](crate::workflow) (feature `workflow`), all
-//! on by default; serving agents over HTTP is [`weft::host`](crate::host) (feature `host`) and
-//! span export over OTLP is `weft::telemetry` (feature `otel`), both off by
-//! default). `use weft::prelude::*;` brings in what most programs need.
+//! on by default; serving agents over HTTP is [`weft::host`](crate::host) (feature `host`), over
+//! A2A `weft::a2a` (feature `a2a`), and span export over OTLP is `weft::telemetry` (feature
+//! `otel`), all three off by default). `use weft::prelude::*;` brings in what most programs need.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -67,6 +67,10 @@ pub use weft_mcp as mcp;
 #[cfg(feature = "workflow")]
 pub use weft_workflow as workflow;
 
+/// Serving agents over the A2A protocol (agent cards, JSON-RPC and HTTP+JSON, tasks): the
+/// `weft_a2a` crate; mount its routes in a host with `Host::routes`.
+#[cfg(feature = "a2a")]
+pub use weft_a2a as a2a;
 /// Declarative agents: MAF prompt-agent YAML files loaded into [`ChatAgent`]s (`load_agent`,
 /// `Bindings`): the [`weft_declarative`] crate.
 #[cfg(feature = "declarative")]

@@ -1,0 +1,180 @@
+//! # weft-a2a
+//!
+//! A2A protocol types and server routes for Weft agents: any [`weft_core::Agent`] becomes an
+//! A2A agent that other frameworks' clients (the `a2a-sdk`, MAF, …) can call.
+//!
+//! [`A2aServer::router`] serves, for each agent under its name `{entity}`:
+//!
+//! - the agent card at `GET /a2a/{entity}/.well-known/agent-card.json` (one skill from the
+//!   agent's name and description; JSON-RPC and HTTP+JSON interfaces, protocol version 1.0);
+//! - the JSON-RPC binding at `POST /a2a/{entity}`: `SendMessage`, `SendStreamingMessage` (SSE),
+//!   `GetTask`, `CancelTask`, `ListTasks`, `SubscribeToTask` (SSE) with `A2A-Version: 1.0`, and
+//!   `message/send`, `message/stream`, `tasks/get`, `tasks/cancel`, `tasks/resubscribe` answered
+//!   in 0.3's shapes when the header is missing or says `0.3` (a request without the header may
+//!   also use 1.0's method names, answered in 1.0's shapes). The other methods (push
+//!   notifications, the extended card) are answered `-32004` (unsupported operation);
+//! - the HTTP+JSON binding: `POST /a2a/{entity}/message:send`, `POST /a2a/{entity}/message:stream`,
+//!   `GET /a2a/{entity}/tasks`, `GET /a2a/{entity}/tasks/{id}`, `POST /a2a/{entity}/tasks/{id}:cancel`,
+//!   `GET` (or `POST`, as the `a2a-sdk` sends it) `/a2a/{entity}/tasks/{id}:subscribe`.
+//!
+//! Each message starts a task (`submitted`, `working`, then `completed`, `failed` or `canceled`)
+//! run by the server (its runs end with [`A2aServer::shutdown`]); the answer is the task's
+//! artifact `response`, streamed as artifact updates. A tool call that needs approval makes the
+//! task `input-required`: its status message names the calls (a data part
+//! `{"approvalRequests": [{id, name, arguments}]}`), and a message with the task's `taskId` and a
+//! data part `{"approved": true}` (or `false`, or the text `yes` / `no`) runs the agent on. A message with a `contextId` continues that
+//! conversation (the agent's session is kept per context, in memory). Bodies over the limit are
+//! answered 413; the bearer token is the mounting host's (`weft_host::Host::routes`).
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use std::sync::Arc;
+//! use weft_a2a::A2aServer;
+//! use weft_core::{ChatAgent, ScriptedClient};
+//!
+//! let agent = ChatAgent::builder(Arc::new(ScriptedClient::new())).name("helper").build();
+//! let a2a = A2aServer::new().agent("helper", Arc::new(agent));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8089").await?;
+//! // The card is at http://127.0.0.1:8089/a2a/helper/.well-known/agent-card.json
+//! axum::serve(listener, a2a.router()).await?;
+//! a2a.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+mod card;
+mod error;
+mod jsonrpc;
+pub mod model;
+mod ops;
+mod rest;
+mod tasks;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use weft_core::Agent;
+
+pub use error::A2aError;
+
+use tasks::Tasks;
+
+/// The protocol version of the card's interfaces.
+pub const PROTOCOL_VERSION: &str = "1.0";
+
+/// The default number of tasks kept: 10 000.
+pub const DEFAULT_MAX_TASKS: usize = 10_000;
+
+/// The limits of an [`A2aServer`].
+#[derive(Debug, Clone)]
+pub struct A2aConfig {
+    /// The largest request body, in bytes (larger ones are answered 413).
+    pub body_limit: usize,
+    /// The longest one run may take; past it, the task fails.
+    pub run_timeout: Duration,
+    /// How often an idle SSE stream sends a keep-alive comment.
+    pub keep_alive: Duration,
+    /// How many tasks are kept; past it, the oldest ended ones are forgotten (with the sessions
+    /// of contexts left without a task).
+    pub max_tasks: usize,
+    /// How many tasks may run at once; more are refused (`-32603`, or 503 over HTTP+JSON).
+    pub max_concurrent_runs: usize,
+}
+
+impl Default for A2aConfig {
+    fn default() -> Self {
+        Self {
+            body_limit: 4 * 1024 * 1024,
+            run_timeout: Duration::from_secs(300),
+            keep_alive: Duration::from_secs(15),
+            max_tasks: DEFAULT_MAX_TASKS,
+            max_concurrent_runs: 64,
+        }
+    }
+}
+
+/// What the handlers share.
+pub(crate) struct A2aState {
+    pub(crate) agents: BTreeMap<String, Arc<dyn Agent>>,
+    pub(crate) tasks: Arc<Tasks>,
+    pub(crate) config: A2aConfig,
+}
+
+impl A2aState {
+    /// The agent served as `entity`.
+    pub(crate) fn agent(&self, entity: &str) -> Option<Arc<dyn Agent>> {
+        self.agents.get(entity).cloned()
+    }
+}
+
+/// Agents served over A2A. Add agents, take the [`A2aServer::router`] (mount it at the root of
+/// the server: its paths start with `/a2a/`), and call [`A2aServer::shutdown`] when the server
+/// stops.
+pub struct A2aServer {
+    agents: BTreeMap<String, Arc<dyn Agent>>,
+    config: A2aConfig,
+    tracker: TaskTracker,
+    shutdown: CancellationToken,
+}
+
+impl Default for A2aServer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl A2aServer {
+    /// A server with no agents and the default [`A2aConfig`].
+    pub fn new() -> Self {
+        Self {
+            agents: BTreeMap::new(),
+            config: A2aConfig::default(),
+            tracker: TaskTracker::new(),
+            shutdown: CancellationToken::new(),
+        }
+    }
+
+    /// Serves `agent` at `/a2a/{name}`.
+    pub fn agent(mut self, name: impl Into<String>, agent: Arc<dyn Agent>) -> Self {
+        self.agents.insert(name.into(), agent);
+        self
+    }
+
+    /// Replaces the limits.
+    pub fn config(mut self, config: A2aConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The routes (see the crate docs). Their tasks are run by this server: each call gives
+    /// routes over a new, empty set of tasks.
+    pub fn router(&self) -> Router {
+        let state = Arc::new(A2aState {
+            agents: self.agents.clone(),
+            tasks: Arc::new(Tasks::new(self.tracker.clone(), self.shutdown.clone(), &self.config)),
+            config: self.config.clone(),
+        });
+        Router::new()
+            .route("/a2a/{entity}/.well-known/agent-card.json", get(card::agent_card))
+            .route("/a2a/{entity}", post(jsonrpc::handle))
+            .route("/a2a/{entity}/message:send", post(rest::send))
+            .route("/a2a/{entity}/message:stream", post(rest::stream))
+            .route("/a2a/{entity}/tasks", get(rest::list))
+            .route("/a2a/{entity}/tasks/{id}", get(rest::get_task).post(rest::task_action))
+            .layer(DefaultBodyLimit::max(self.config.body_limit))
+            .with_state(state)
+    }
+
+    /// Stops every run still going (their tasks end `failed`) and waits for them to record it.
+    pub async fn shutdown(&self) {
+        self.shutdown.cancel();
+        self.tracker.close();
+        self.tracker.wait().await;
+    }
+}

@@ -1,0 +1,194 @@
+//! The operations both bindings share, from their params (JSON) to their results (JSON in the
+//! request's protocol version).
+
+use std::sync::Arc;
+
+use futures::Stream;
+use serde_json::{Value, json};
+
+use crate::A2aState;
+use crate::error::A2aError;
+use crate::model::{Message, Role, Task, TaskEvent, TaskState, Version};
+use crate::tasks::ListQuery;
+
+/// The largest `ListTasks` page.
+const MAX_PAGE_SIZE: usize = 100;
+
+/// The message of a `SendMessageRequest` (0.3's `MessageSendParams` has the same shape).
+fn message_param(params: &Value) -> Result<Message, A2aError> {
+    let value =
+        params.get("message").ok_or_else(|| A2aError::InvalidParams("params.message is required".into()))?;
+    let message = Message::parse(value).ok_or_else(|| {
+        A2aError::InvalidParams(
+            "params.message needs a messageId, a role and at least one text or data part".into(),
+        )
+    })?;
+    if message.role != Role::User {
+        return Err(A2aError::InvalidParams("params.message must come from the user".into()));
+    }
+    Ok(message)
+}
+
+/// A string param.
+fn string_param<'a>(params: &'a Value, key: &str) -> Option<&'a str> {
+    params.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+/// A number param, given as a number or (in a query string) as text.
+fn number_param(params: &Value, key: &str) -> Result<Option<usize>, A2aError> {
+    match params.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .map(|n| Some(n as usize))
+            .ok_or_else(|| A2aError::InvalidParams(format!("{key} must be >= 0"))),
+        Some(Value::String(s)) => {
+            s.parse().map(Some).map_err(|_| A2aError::InvalidParams(format!("{key} must be a number")))
+        }
+        Some(_) => Err(A2aError::InvalidParams(format!("{key} must be a number"))),
+    }
+}
+
+/// The task id of `GetTask` / `CancelTask`.
+fn task_id(params: &Value) -> Result<&str, A2aError> {
+    string_param(params, "id").ok_or_else(|| A2aError::InvalidParams("params.id is required".into()))
+}
+
+/// Whether the client asked not to wait for the task's end (1.0's `returnImmediately`, 0.3's
+/// `blocking: false`).
+fn returns_immediately(params: &Value) -> bool {
+    let configuration = params.get("configuration");
+    let flag = |key: &str| configuration.and_then(|c| c.get(key)).and_then(Value::as_bool);
+    flag("returnImmediately") == Some(true) || flag("blocking") == Some(false)
+}
+
+/// `SendMessage` / `message/send`: starts a task and, unless asked otherwise, waits for its end.
+pub(crate) async fn send(
+    state: &A2aState,
+    entity: &str,
+    params: &Value,
+    version: Version,
+) -> Result<Value, A2aError> {
+    let agent =
+        state.agent(entity).ok_or_else(|| A2aError::InvalidParams(format!("no agent named {entity}")))?;
+    let message = message_param(params)?;
+    let wait = !returns_immediately(params);
+    let (task, events) = state.tasks.start(entity, agent, message, wait)?;
+    if let Some(mut events) = events {
+        // The stream closes once the task has ended.
+        while events.recv().await.is_some() {}
+    }
+    let task = state.tasks.get(entity, &task.id)?;
+    let history = number_param(params.get("configuration").unwrap_or(&Value::Null), "historyLength")?;
+    let task = task.to_json(version, history, true);
+    Ok(match version {
+        Version::V1 => json!({"task": task}),
+        Version::V03 => task,
+    })
+}
+
+/// `SendStreamingMessage` / `message/stream`: starts a task and streams it: the task, then its
+/// status and artifact updates, ending with its final status.
+pub(crate) fn stream(
+    state: &A2aState,
+    entity: &str,
+    params: &Value,
+    version: Version,
+) -> Result<impl Stream<Item = Value> + Send + 'static, A2aError> {
+    let agent =
+        state.agent(entity).ok_or_else(|| A2aError::InvalidParams(format!("no agent named {entity}")))?;
+    let message = message_param(params)?;
+    let (task, events) = state.tasks.start(entity, agent, message, true)?;
+    let events = events.ok_or_else(|| A2aError::Internal("the task could not be followed".into()))?;
+    Ok(follow(task, events, version))
+}
+
+/// `SubscribeToTask` / `tasks/resubscribe`: the task now, then its updates until its stream ends.
+pub(crate) fn subscribe(
+    state: &A2aState,
+    entity: &str,
+    params: &Value,
+    version: Version,
+) -> Result<impl Stream<Item = Value> + Send + 'static, A2aError> {
+    let (task, events) = state.tasks.subscribe(entity, task_id(params)?)?;
+    Ok(follow(task, events, version))
+}
+
+/// The task, then each of its events.
+fn follow(
+    task: Task,
+    mut events: tokio::sync::mpsc::UnboundedReceiver<TaskEvent>,
+    version: Version,
+) -> impl Stream<Item = Value> + Send + 'static {
+    async_stream::stream! {
+        let first = task.to_json(version, None, true);
+        yield match version {
+            Version::V1 => json!({"task": first}),
+            Version::V03 => first,
+        };
+        while let Some(event) = events.recv().await {
+            yield event.to_json(version, &task.id, &task.context_id);
+        }
+    }
+}
+
+/// `GetTask` / `tasks/get`.
+pub(crate) fn get(
+    state: &A2aState,
+    entity: &str,
+    params: &Value,
+    version: Version,
+) -> Result<Value, A2aError> {
+    let task = state.tasks.get(entity, task_id(params)?)?;
+    Ok(task.to_json(version, number_param(params, "historyLength")?, true))
+}
+
+/// `CancelTask` / `tasks/cancel`.
+pub(crate) fn cancel(
+    state: &A2aState,
+    entity: &str,
+    params: &Value,
+    version: Version,
+) -> Result<Value, A2aError> {
+    let task = state.tasks.cancel(entity, task_id(params)?)?;
+    Ok(task.to_json(version, None, true))
+}
+
+/// `ListTasks` (1.0 only): newest first; `pageToken` is the offset the previous page gave.
+pub(crate) fn list(state: &A2aState, entity: &str, params: &Value) -> Result<Value, A2aError> {
+    let state_filter = match string_param(params, "status") {
+        None | Some("TASK_STATE_UNSPECIFIED") => None,
+        Some(name) => Some(
+            TaskState::parse(name)
+                .ok_or_else(|| A2aError::InvalidParams(format!("unknown status {name}")))?,
+        ),
+    };
+    let page_size = number_param(params, "pageSize")?.unwrap_or(50).clamp(1, MAX_PAGE_SIZE);
+    let offset = match string_param(params, "pageToken") {
+        None => 0,
+        Some(token) => {
+            token.parse().map_err(|_| A2aError::InvalidParams(format!("invalid pageToken {token}")))?
+        }
+    };
+    let query = ListQuery {
+        context_id: string_param(params, "contextId").map(str::to_string),
+        state: state_filter,
+        page_size,
+        offset,
+    };
+    let (tasks, total) = state.tasks.list(entity, &query);
+    let history = number_param(params, "historyLength")?;
+    let artifacts = params.get("includeArtifacts").and_then(Value::as_bool).unwrap_or(false)
+        || params.get("includeArtifacts").and_then(Value::as_str) == Some("true");
+    let next = offset + tasks.len();
+    let next_token = if next < total { next.to_string() } else { String::new() };
+    Ok(json!({
+        "tasks": tasks.iter().map(|t| t.to_json(Version::V1, history, artifacts)).collect::<Vec<_>>(),
+        "nextPageToken": next_token,
+        "pageSize": page_size,
+        "totalSize": total,
+    }))
+}
+
+/// The shared state, for the bindings.
+pub(crate) type Shared = Arc<A2aState>;
