@@ -7,3 +7,4 @@ pub mod measure;
 pub mod w5;
 pub mod w6;
 pub mod w7;
+pub mod w8;

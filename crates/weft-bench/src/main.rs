@@ -9,6 +9,9 @@
 //! weft-bench W6-stdio|W6-http # 1,000 MCP echo calls through the tool object
 //! weft-bench W7-http|W7-stdio # 200 MCP connect/close cycles, fds and children before/after
 //! weft-bench M-sessions       # resident memory of 10,000 idle sessions
+//! weft-bench W8 --concurrency C  # 1,000 streamed Responses requests to a server (SERVER_PID)
+//! weft-bench W8-open          # 1,000 streams open at once on a slow model
+//! weft-bench W8-idle          # 10,000 idle keep-alive connections
 //! ```
 //!
 //! Each process builds its agent first (not timed), runs the timed region, and prints one
@@ -24,7 +27,7 @@ use weft_openai::OpenAI;
 
 use weft_bench::mcp::{EchoServer, Transport};
 use weft_bench::measure::{Measure, Outcome};
-use weft_bench::{w5, w6, w7};
+use weft_bench::{w5, w6, w7, w8};
 
 const INSTRUCTIONS: &str = "You are a benchmark agent.";
 
@@ -137,10 +140,47 @@ async fn run(workload: &str, api: &str, mock_url: &str) -> Result<bool, String> 
         "W6-http" => w6::run(Transport::Http, &EchoServer::from_env(), mock_url).await,
         "W7-http" => w7::run(Transport::Http, &EchoServer::from_env(), mock_url).await,
         "W7-stdio" => w7::run(Transport::Stdio, &EchoServer::from_env(), mock_url).await,
+        "W8" => {
+            w8::load(
+                &w8::Target::from_env()?,
+                env_number("W8_REQUESTS", 1000),
+                flag_number("--concurrency", 50),
+            )
+            .await
+        }
+        "W8-open" => {
+            w8::open_streams(
+                &w8::Target::from_env()?,
+                env_number("W8_STREAMS", 1000),
+                env_number("W8_SLOW_MS", 10_000) as u64,
+            )
+            .await
+        }
+        "W8-idle" => {
+            let path = std::env::var("W8_IDLE_PATH").unwrap_or_else(|_| "/liveness".into());
+            let idle = std::time::Duration::from_secs(env_number("W8_IDLE_SECS", 10) as u64);
+            w8::idle_connections(&w8::Target::from_env()?, env_number("W8_CONNECTIONS", 10_000), &path, idle)
+                .await
+        }
         other => Err(format!(
-            "unknown workload {other} (W1-W4, W5, W6-stdio, W6-http, W7-http, W7-stdio, M-sessions)"
+            "unknown workload {other} (W1-W4, W5, W6-stdio, W6-http, W7-http, W7-stdio, M-sessions, W8, W8-open, W8-idle)"
         )),
     }
+}
+
+/// A number from the environment, or `default`.
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// The number after `flag` on the command line, or `default`.
+fn flag_number(flag: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == flag)
+        .and_then(|p| args.get(p + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// W5-chain (200 runs) and W5-fanout (100 runs), two RESULT lines from one process.
