@@ -21,11 +21,13 @@ if [ ! -f "$weft_agui_dir/.complete" ]; then
   echo "agui-client: installing @ag-ui/client $weft_agui_client_version into $weft_agui_dir"
   rm -rf "$weft_agui_dir"
   mkdir -p "$weft_agui_dir"
+  # Chained with && (not set -e, which `||` turns off inside the group): the cache is marked
+  # complete only when every step worked, also when this file is sourced by hand.
   (
-    cd "$weft_agui_dir"
-    printf '{"name":"weft-agui-client","private":true}\n' > package.json
-    npm install --no-audit --no-fund --loglevel=error "@ag-ui/client@$weft_agui_client_version"
-  )
+    cd "$weft_agui_dir" &&
+      printf '{"name":"weft-agui-client","private":true}\n' > package.json &&
+      npm install --no-audit --no-fund --loglevel=error "@ag-ui/client@$weft_agui_client_version"
+  ) || { echo "agui-client: installing @ag-ui/client failed" >&2; return 1; }
   touch "$weft_agui_dir/.complete"
 else
   echo "agui-client: cached in $weft_agui_dir"

@@ -11,11 +11,13 @@ weft_playwright_version="1.65.2"   # PyPI: playwright
 
 if [ ! -x /usr/bin/chromium ]; then
   echo "browser: installing Debian's chromium with apt"
-  if [ "$(id -u)" = 0 ]; then
-    apt-get install -y --no-install-recommends chromium >/dev/null
-  else
-    sudo apt-get install -y --no-install-recommends chromium >/dev/null
-  fi
+  weft_sudo=""
+  if [ "$(id -u)" != 0 ]; then weft_sudo="sudo -n"; fi
+  # A fresh image has no package lists yet: update them when the first try fails.
+  $weft_sudo apt-get install -y --no-install-recommends chromium >/dev/null ||
+    { $weft_sudo apt-get update -qq && $weft_sudo apt-get install -y --no-install-recommends chromium >/dev/null; } ||
+    { echo "browser: could not install chromium with apt-get" >&2; return 1; }
+  unset weft_sudo
 fi
 export WEFT_CHROMIUM=/usr/bin/chromium
 

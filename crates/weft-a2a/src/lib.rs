@@ -171,6 +171,14 @@ impl A2aServer {
             .with_state(state)
     }
 
+    /// Lets the runs still going finish for at most `grace`, then stops the rest as
+    /// [`A2aServer::shutdown`] does. A server's SIGTERM handling calls this with its grace period.
+    pub async fn shutdown_after(&self, grace: std::time::Duration) {
+        self.tracker.close();
+        let _ = tokio::time::timeout(grace, self.tracker.wait()).await;
+        self.shutdown().await;
+    }
+
     /// Stops every run still going (their tasks end `failed`) and waits for them to record it.
     pub async fn shutdown(&self) {
         self.shutdown.cancel();

@@ -5,10 +5,13 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
-use common::{TestHost, eventually, rpc, sse_data, user_message, user_message_v03};
+use common::{HangingAgent, SlowAgent, TestHost, eventually, rpc, sse_data, user_message, user_message_v03};
 use serde_json::{Value, json};
+use weft_a2a::A2aServer;
 use weft_host::HostConfig;
 
 fn text(parts: &Value) -> String {
@@ -408,6 +411,42 @@ async fn a_shutdown_fails_the_runs_still_going() {
     let (_, refused) =
         rpc(&url, Some("1.0"), "SendMessage", json!({"message": user_message("go", None)})).await;
     assert_eq!(refused["error"]["code"], -32603);
+}
+
+#[tokio::test]
+async fn a_shutdown_with_grace_lets_a_background_run_finish_and_stops_one_that_outlives_it() {
+    let a2a = A2aServer::new()
+        .agent("slow", Arc::new(SlowAgent { delay: Duration::from_millis(500) }))
+        .agent("hang", Arc::new(HangingAgent::default()));
+    let host = TestHost::start_with(HostConfig::default(), a2a).await;
+    let background = json!({"returnImmediately": true});
+    let (_, slow) = rpc(
+        &host.agent_url("slow"),
+        Some("1.0"),
+        "SendMessage",
+        json!({"message": user_message("go", None), "configuration": background}),
+    )
+    .await;
+    let (_, hang) = rpc(
+        &host.agent_url("hang"),
+        Some("1.0"),
+        "SendMessage",
+        json!({"message": user_message("go", None), "configuration": background}),
+    )
+    .await;
+    host.a2a.shutdown_after(Duration::from_secs(3)).await;
+    let state = |url: String, id: Value| async move {
+        let (_, got) = rpc(&url, Some("1.0"), "GetTask", json!({"id": id})).await;
+        got["result"]["status"]["state"].clone()
+    };
+    assert_eq!(
+        state(host.agent_url("slow"), slow["result"]["task"]["id"].clone()).await,
+        "TASK_STATE_COMPLETED"
+    );
+    assert_eq!(
+        state(host.agent_url("hang"), hang["result"]["task"]["id"].clone()).await,
+        "TASK_STATE_FAILED"
+    );
 }
 
 #[tokio::test]

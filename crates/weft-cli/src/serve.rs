@@ -336,13 +336,17 @@ async fn serve(
         let _ = stopped.await;
     });
     let a2a_server = &a2a;
+    // The signal handlers are installed here, before any request is served.
+    let signal = shutdown_signal();
+    let signalled = std::sync::OnceLock::new();
+    let signalled_at = &signalled;
     // A2A tasks get the same grace as the host's runs; then they are cancelled (recorded as
     // failed), which also ends their streams so the host's connections can close.
     let a2a_stop = async move {
-        shutdown_signal().await;
+        signal.await;
+        let _ = signalled_at.set(tokio::time::Instant::now());
         let _ = stop.send(());
-        tokio::time::sleep(grace).await;
-        a2a_server.shutdown().await;
+        a2a_server.shutdown_after(grace).await;
         std::future::pending::<()>().await;
     };
     let running = async move {
@@ -362,7 +366,10 @@ async fn serve(
         served = &mut running => served,
         () = opened => running.await,
     };
-    a2a.shutdown().await;
+    // The host may have drained before the grace period ended: A2A's background tasks get
+    // the rest of it (none when the server stopped without a signal).
+    let remaining = signalled.get().map_or(Duration::ZERO, |at| grace.saturating_sub(at.elapsed()));
+    a2a.shutdown_after(remaining).await;
     served.map_err(|weft::host::HostError::Io(source)| CliError::Io {
         context: "the server failed".into(),
         source,

@@ -72,6 +72,40 @@ impl Agent for HangingAgent {
     }
 }
 
+/// An agent that answers "slow answer" after `delay`.
+pub struct SlowAgent {
+    pub delay: Duration,
+}
+
+#[async_trait]
+impl Agent for SlowAgent {
+    fn name(&self) -> &str {
+        "slow"
+    }
+    async fn run_messages(
+        &self,
+        _session: &mut AgentSession,
+        _messages: Vec<Message>,
+        _options: ChatOptions,
+    ) -> Result<AgentResponse, AgentError> {
+        tokio::time::sleep(self.delay).await;
+        // A2A runs read the stream; this path is not taken.
+        Err(AgentError::Cancelled)
+    }
+    fn run_messages_stream<'a>(
+        &'a self,
+        _session: &'a mut AgentSession,
+        _messages: Vec<Message>,
+        _options: ChatOptions,
+    ) -> BoxStream<'a, Result<AgentResponseUpdate, AgentError>> {
+        let delay = self.delay;
+        Box::pin(async_stream::stream! {
+            tokio::time::sleep(delay).await;
+            yield Ok(AgentResponseUpdate::text("slow answer"));
+        })
+    }
+}
+
 /// An agent whose runs fail with an error naming a secret (which must not reach clients).
 pub struct FailingAgent;
 
