@@ -2,6 +2,9 @@
 //! `metadata`), `GET`, `POST` (new metadata) and `DELETE /v1/conversations/{id}`, and its items
 //! (`GET`/`POST /v1/conversations/{id}/items`, `GET`/`DELETE …/items/{item_id}`), in OpenAI's
 //! shapes. `POST /v1/responses` with `conversation` continues one and appends each turn's items.
+//! Metadata is held to OpenAI's limits (16 pairs, keys of 64 characters, values of 512) and a
+//! conversation to [`HostConfig::max_conversation_items`](crate::HostConfig) items: beyond either,
+//! 400 naming the parameter.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,6 +27,10 @@ use crate::store::{Conversation, SessionStore};
 const MAX_ITEMS_PER_REQUEST: usize = 20;
 /// The most metadata pairs (as OpenAI allows).
 const MAX_METADATA_PAIRS: usize = 16;
+/// The longest metadata key, in characters (as OpenAI allows).
+const MAX_METADATA_KEY: usize = 64;
+/// The longest metadata value, in characters (as OpenAI allows).
+const MAX_METADATA_VALUE: usize = 512;
 
 /// The routes, under `/v1`.
 pub(crate) fn routes() -> Router<Arc<HostState>> {
@@ -63,16 +70,33 @@ fn item_not_found(id: &str, item_id: &str) -> ApiError {
     ApiError::not_found(format!("Item with id '{item_id}' not found in conversation '{id}'."))
 }
 
-/// Metadata as OpenAI allows it: at most 16 pairs of string values.
+/// Metadata as OpenAI allows it: at most 16 pairs of string values, keys of at most 64
+/// characters and values of at most 512.
 fn metadata(given: Option<Map<String, Value>>) -> Result<Value, ApiError> {
     let given = given.unwrap_or_default();
+    let refuse = |message: String| Err(ApiError::invalid_param(message, "metadata"));
     if given.len() > MAX_METADATA_PAIRS || given.values().any(|value| !value.is_string()) {
-        return Err(ApiError::invalid_param(
-            format!("`metadata` holds at most {MAX_METADATA_PAIRS} pairs of string values"),
-            "metadata",
-        ));
+        return refuse(format!("`metadata` holds at most {MAX_METADATA_PAIRS} pairs of string values"));
+    }
+    for (key, value) in &given {
+        if key.chars().count() > MAX_METADATA_KEY {
+            return refuse(format!("`metadata` keys are at most {MAX_METADATA_KEY} characters long"));
+        }
+        if value.as_str().is_some_and(|value| value.chars().count() > MAX_METADATA_VALUE) {
+            return refuse(format!(
+                "`metadata` values are at most {MAX_METADATA_VALUE} characters long (the value of '{key}' is longer)"
+            ));
+        }
     }
     Ok(Value::Object(given))
+}
+
+/// The 400 for items beyond what a conversation may hold.
+fn full(limit: usize) -> ApiError {
+    ApiError::invalid_param(
+        format!("A conversation holds at most {limit} items; start a new conversation"),
+        "items",
+    )
 }
 
 /// The items of a request, with ids, within the per-request limit.
@@ -95,6 +119,9 @@ async fn create(
     JsonBody(request): JsonBody<CreateConversation>,
 ) -> Result<Response, ApiError> {
     let items = new_items(request.items.as_deref().unwrap_or_default())?;
+    if items.len() > state.config.max_conversation_items {
+        return Err(full(state.config.max_conversation_items));
+    }
     let conversation =
         Conversation { id: new_id("conv"), created_at: unix_now(), metadata: metadata(request.metadata)? };
     state.store.create_conversation(conversation.clone(), items).await?;
@@ -138,8 +165,11 @@ async fn add_items(
     JsonBody(request): JsonBody<AddItems>,
 ) -> Result<Response, ApiError> {
     let items = new_items(&request.items)?;
-    if !state.store.append_items(&id, items.clone()).await? {
-        return Err(not_found(&id));
+    match state.store.append_items(&id, items.clone(), state.config.max_conversation_items).await {
+        Ok(true) => {}
+        Ok(false) => return Err(not_found(&id)),
+        Err(crate::store::StoreError::Full { limit }) => return Err(full(limit)),
+        Err(error) => return Err(error.into()),
     }
     Ok(axum::Json(list(items, false)).into_response())
 }

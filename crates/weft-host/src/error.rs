@@ -120,7 +120,9 @@ impl ApiError {
 impl From<crate::store::StoreError> for ApiError {
     fn from(error: crate::store::StoreError) -> Self {
         match error {
-            crate::store::StoreError::TooLarge { .. } => Self::invalid(error.to_string()),
+            crate::store::StoreError::TooLarge { .. } | crate::store::StoreError::Full { .. } => {
+                Self::invalid(error.to_string())
+            }
             crate::store::StoreError::Backend(_) => {
                 tracing::error!("the store failed: {error}");
                 Self::internal("The conversation store failed; the server's log has the details")

@@ -104,6 +104,9 @@ const CLOSE_WAIT: Duration = Duration::from_secs(5);
 /// The default interval of SSE keep-alive comments: 15 seconds.
 pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(15);
 
+/// The most items one conversation holds by default.
+pub const DEFAULT_MAX_CONVERSATION_ITEMS: usize = 10_000;
+
 /// How the host guards itself. [`HostConfig::default`] is the safe local default: no token (the
 /// caller binds 127.0.0.1), the limits above, no CORS.
 #[derive(Debug, Clone)]
@@ -122,6 +125,9 @@ pub struct HostConfig {
     pub grace: Duration,
     /// How often an idle SSE stream sends a keep-alive comment (it also finds gone clients).
     pub keep_alive: Duration,
+    /// The most items one conversation may hold: adding more is answered 400, and a turn on a
+    /// conversation that is full is refused (400) before it runs.
+    pub max_conversation_items: usize,
 }
 
 impl Default for HostConfig {
@@ -134,6 +140,7 @@ impl Default for HostConfig {
             cors_origins: Vec::new(),
             grace: DEFAULT_GRACE,
             keep_alive: DEFAULT_KEEP_ALIVE,
+            max_conversation_items: DEFAULT_MAX_CONVERSATION_ITEMS,
         }
     }
 }

@@ -7,14 +7,15 @@ mod common;
 #[path = "agui/support.rs"]
 mod support;
 
-use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::HangingAgent;
+use common::{HangingAgent, TestHost, sse_data};
 use futures::StreamExt;
 use serde_json::{Value, json};
 use support::{events, find, host, post, text, types};
-use weft_host::HostConfig;
+use weft_host::{Host, HostConfig};
 
 fn input(thread: &str, messages: Value) -> Value {
     json!({"threadId": thread, "runId": format!("run-{}", uuid()), "messages": messages,
@@ -197,6 +198,36 @@ async fn a_tool_that_needs_approval_interrupts_the_run_and_the_answer_resumes_it
     // The same answer cannot run the call twice.
     let again = post(&host.url, "helper", &resume).await;
     assert_eq!(again.status(), 409);
+}
+
+#[tokio::test]
+async fn two_resumes_of_one_interrupt_run_the_approved_call_once() {
+    let deletes = Arc::new(AtomicUsize::new(0));
+    // The call takes a while, so the second resume arrives while the first run is going.
+    let agent = support::agent_counting(deletes.clone(), Duration::from_millis(300));
+    let host = TestHost::start(Host::new().agent("helper", agent)).await;
+    let first = ask_to_delete(&host.url, "t12").await;
+    let id = first.last().unwrap()["outcome"]["interrupts"][0]["id"].clone();
+    let mut resume = input("t12", json!([]));
+    resume["resume"] = json!([{"interruptId": id, "status": "resolved", "payload": {"approved": true}}]);
+    let answer = |body: Value| {
+        let url = host.url.clone();
+        async move {
+            let response = post(&url, "helper", &body).await;
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap())
+        }
+    };
+    let (a, b) = tokio::join!(answer(resume.clone()), answer(resume.clone()));
+    let mut statuses = [a.0, b.0];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409], "{a:?} {b:?}");
+    let ran = if a.0 == 200 { &a.1 } else { &b.1 };
+    assert_eq!(find(&sse_data(ran), "TOOL_CALL_RESULT")["content"], "deleted notes.txt");
+    assert_eq!(deletes.load(Ordering::SeqCst), 1, "the approved call ran once");
+    // A retry after the resumed run finds nothing to resume either.
+    assert_eq!(post(&host.url, "helper", &resume).await.status(), 409);
+    assert_eq!(deletes.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]

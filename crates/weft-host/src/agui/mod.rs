@@ -41,7 +41,9 @@
 //!   (`{"approved": false}` or `"status": "cancelled"` rejects the call) and continues the kept
 //!   conversation: approved calls run (their `TOOL_CALL_RESULT` comes first), rejected ones are
 //!   reported to the model as not approved, then the agent answers. Every open interrupt must be
-//!   answered; the `messages` of a resuming run are not used (the kept conversation is).
+//!   answered; the `messages` of a resuming run are not used (the kept conversation is). An
+//!   interrupt is resumed once: the resume takes the kept conversation, so a second resume (at
+//!   the same time, or a retry after the resumed run failed) gets 409 and no call runs twice.
 //! - `context` reaches the model as a system message; `forwardedProps` is accepted and not used.
 //!   Workflow state deltas (`STATE_DELTA`) are not sent in this version.
 //!
@@ -98,6 +100,9 @@ async fn run(
         .cloned()
         .ok_or_else(|| ApiError::not_found(format!("No agent named '{entity}' is served here")))?;
     let key = thread_key(&entity, &request.thread_id);
+    // The permit comes first: a resume takes the kept conversation for itself, and a 503 after
+    // that would lose it.
+    let permit = run_permit(&state)?;
     let (session, input) = if request.resume.is_empty() {
         let conversation = conversation(&request.messages, &request.context)?;
         if conversation.input.is_empty() {
@@ -111,7 +116,6 @@ async fn run(
     } else {
         resume(&state, &key, &request).await?
     };
-    let permit = run_permit(&state)?;
     let options = ChatOptions { tools: declared_tools(&request.tools), ..ChatOptions::default() };
     let events = run_events(RunSpec {
         agent,
@@ -124,7 +128,6 @@ async fn run(
         permit,
         id: format!("ag-ui/{}/{}", request.thread_id, request.run_id),
     });
-    let resuming = !request.resume.is_empty();
     let mut builder = EventBuilder::new(request.thread_id, request.run_id);
     let keep_alive = state.config.keep_alive;
     let sse = async_stream::stream! {
@@ -134,12 +137,10 @@ async fn run(
         let mut events = std::pin::pin!(events);
         while let Some(event) = events.next().await {
             let (out, ending) = builder.on(event);
-            // An interrupted run's conversation is kept for its answers; a resumed run's end
-            // replaces it, so the same answers cannot run the calls twice.
-            if let Ending::Finished { session, interrupted } = ending {
-                if interrupted || resuming {
-                    keep(&state, &key, &entity, *session).await;
-                }
+            // An interrupted run's conversation is kept for its answers (a resume took the
+            // previous one out of the store, so the same answers cannot run the calls twice).
+            if let Ending::Finished { session, interrupted: true } = ending {
+                keep(&state, &key, &entity, *session).await;
             }
             for event in out {
                 yield data(event);
@@ -150,7 +151,9 @@ async fn run(
 }
 
 /// The kept conversation of the thread and the answers to its open approvals, or 409 when the
-/// answers do not match them.
+/// answers do not match them. The conversation is taken out of the store: of two requests
+/// resuming the same interrupt (or a retry after a resumed run failed) only the one that removed
+/// it goes on, so an approved call runs at most once.
 async fn resume(
     state: &HostState,
     key: &str,
@@ -183,6 +186,16 @@ async fn resume(
         return Err(conflict(format!(
             "`resume` answers '{}', which is not an open interrupt of thread '{}'",
             unknown.interrupt_id, request.thread_id
+        )));
+    }
+    let taken = state.store.delete_response(key).await.map_err(|error| {
+        tracing::error!("taking an AG-UI thread: {error}");
+        ApiError::internal("The conversation store failed")
+    })?;
+    if !taken {
+        return Err(conflict(format!(
+            "The interrupt of thread '{}' is already being resumed",
+            request.thread_id
         )));
     }
     Ok((session, vec![Message::new(Role::User, answers)]))

@@ -3,7 +3,8 @@
 //! response at once and polls `GET /v1/responses/{id}`; `POST /v1/responses/{id}/cancel`
 //! stops it (status `cancelled`). With `stream: true` the client also gets the run's events as
 //! they come; its disconnecting does not stop the run (only `cancel` or a shutdown does), and a
-//! stream left behind is not resumed (poll `GET` instead).
+//! stream left behind is not resumed (poll `GET` instead). A client that stops reading never holds
+//! the run up: once it lags too far behind its stream ends.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -55,7 +56,8 @@ impl BackgroundRuns {
     }
 }
 
-/// How many events a slow streaming client may lag behind before the run waits for it.
+/// How many events a slow streaming client may lag behind before its stream is ended (the run
+/// never waits for a reader: it must stay free to meet its deadline and its cancellation).
 const STREAM_BUFFER: usize = 256;
 
 /// Stores the `queued` response, starts the run in the host's tracker and answers at once: the
@@ -80,13 +82,13 @@ pub(super) async fn start(
     state.background.lock().insert(turn.id.clone(), run.clone());
     let (sender, receiver) = tokio::sync::mpsc::channel(STREAM_BUFFER);
     // Without a stream the receiver is dropped at once and every send fails quietly.
-    let sender = keep_alive.map(|_| sender);
+    let mut sender = keep_alive.map(|_| sender);
     state.tasks.spawn(async move {
         turn.put(builder.response("in_progress", None, None), None).await;
-        forward(&sender, builder.start()).await;
+        forward(&mut sender, builder.start());
         let mut events = std::pin::pin!(run_events(spec));
         while let Some(event) = events.next().await {
-            forward(&sender, turn.on(&mut builder, event).await).await;
+            forward(&mut sender, turn.on(&mut builder, event).await);
         }
         turn.state.background.lock().remove(&turn.id);
         run.done.cancel();
@@ -104,12 +106,17 @@ pub(super) async fn start(
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(keep_alive)).into_response())
 }
 
-/// Sends `events` to the streaming client, if there is one still listening.
-async fn forward(sender: &Option<tokio::sync::mpsc::Sender<Value>>, events: Vec<Value>) {
-    let Some(sender) = sender else { return };
+/// Sends `events` to the streaming client, if there is one still listening. A client that has
+/// left, or lags [`STREAM_BUFFER`] events behind, loses its stream (it ends; the client polls
+/// `GET` instead): the run never waits on a reader.
+fn forward(sender: &mut Option<tokio::sync::mpsc::Sender<Value>>, events: Vec<Value>) {
     for event in events {
-        if sender.send(event).await.is_err() {
-            return;
+        let Some(open) = sender.as_ref() else { return };
+        if let Err(error) = open.try_send(event) {
+            if matches!(error, tokio::sync::mpsc::error::TrySendError::Full(_)) {
+                tracing::warn!("a streaming background client fell behind: its stream is ended");
+            }
+            *sender = None;
         }
     }
 }

@@ -97,7 +97,8 @@ impl Turn {
         if let (Some(conversation), Some(_)) = (&self.conversation, &session) {
             let mut items = self.input_items.clone();
             items.extend(builder.output().iter().filter(|item| !item.is_null()).cloned());
-            match self.state.store.append_items(conversation, items).await {
+            let limit = self.state.config.max_conversation_items;
+            match self.state.store.append_items(conversation, items, limit).await {
                 Ok(true) => {}
                 Ok(false) => {
                     tracing::warn!(response = %self.id, "the conversation was deleted during the turn")
@@ -178,7 +179,7 @@ pub(crate) async fn create(
             ));
         }
         (Some(previous), None) => previous_session(&state, previous).await?,
-        (None, Some(conversation)) => conversation_session(&state, conversation).await?,
+        (None, Some(conversation)) => conversation_session(&state, conversation, input_items.len()).await?,
         (None, None) => AgentSession::new(),
     };
     let permit = run_permit(&state)?;
@@ -262,11 +263,23 @@ async fn previous_session(state: &HostState, previous: &str) -> Result<AgentSess
     })
 }
 
-/// The conversation `id` as the agent's session, or a 404 naming the parameter.
-async fn conversation_session(state: &HostState, id: &str) -> Result<AgentSession, ApiError> {
+/// The conversation `id` as the agent's session, or a 404 naming the parameter; a 400 when it
+/// has no room for the turn (its `inputs` items and at least one answer).
+async fn conversation_session(state: &HostState, id: &str, inputs: usize) -> Result<AgentSession, ApiError> {
     let page = state.store.list_items(id, ItemQuery::all()).await?.ok_or_else(|| {
         ApiError::not_found(format!("Conversation with id '{id}' not found.")).with_param("conversation")
     })?;
+    let limit = state.config.max_conversation_items;
+    if page.items.len().saturating_add(inputs).saturating_add(1) > limit {
+        return Err(ApiError::invalid_param(
+            format!(
+                "Conversation '{id}' holds {} items and has no room for another turn (a conversation \
+                 holds at most {limit}); start a new conversation",
+                page.items.len()
+            ),
+            "conversation",
+        ));
+    }
     let mut session = AgentSession::new();
     session.messages = page.items.iter().map(items::to_message).collect::<Result<_, _>>()?;
     Ok(session)

@@ -116,9 +116,12 @@ impl SessionStore for InMemoryStore {
         Ok(inner.conversations.remove(id).is_some())
     }
 
-    async fn append_items(&self, id: &str, items: Vec<Value>) -> Result<bool, StoreError> {
+    async fn append_items(&self, id: &str, items: Vec<Value>, max_items: usize) -> Result<bool, StoreError> {
         let mut inner = self.lock();
         let Some((_, kept)) = inner.conversations.get_mut(id) else { return Ok(false) };
+        if kept.len().saturating_add(items.len()) > max_items {
+            return Err(StoreError::Full { limit: max_items });
+        }
         kept.extend(items);
         Ok(true)
     }

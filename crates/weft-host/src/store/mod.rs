@@ -117,6 +117,12 @@ pub enum StoreError {
         /// The limit.
         limit: usize,
     },
+    /// A conversation would hold more items than the host allows.
+    #[error("a conversation holds at most {limit} items")]
+    Full {
+        /// The most items a conversation may hold.
+        limit: usize,
+    },
 }
 
 /// Stored responses and conversations. Every method is one atomic step, so concurrent requests
@@ -147,7 +153,9 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Forgets conversation `id` and its items; whether it was kept.
     async fn delete_conversation(&self, id: &str) -> Result<bool, StoreError>;
     /// Appends `items` to conversation `id`, in one step; whether the conversation is kept.
-    async fn append_items(&self, id: &str, items: Vec<Value>) -> Result<bool, StoreError>;
+    /// Appends nothing, and fails with [`StoreError::Full`], when the conversation would then
+    /// hold more than `max_items` items.
+    async fn append_items(&self, id: &str, items: Vec<Value>, max_items: usize) -> Result<bool, StoreError>;
     /// Items of conversation `id`; `None` when the conversation is not kept.
     async fn list_items(&self, id: &str, query: ItemQuery) -> Result<Option<ItemPage>, StoreError>;
     /// Item `item_id` of conversation `id`.

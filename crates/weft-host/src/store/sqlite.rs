@@ -263,7 +263,7 @@ impl SessionStore for SqliteStore {
         Ok(done.rows_affected() > 0)
     }
 
-    async fn append_items(&self, id: &str, items: Vec<Value>) -> Result<bool, StoreError> {
+    async fn append_items(&self, id: &str, items: Vec<Value>, max_items: usize) -> Result<bool, StoreError> {
         let rows = self.item_rows(&items)?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
         let kept = sqlx::query("SELECT 1 FROM weft_host_conversations WHERE id = ?1")
@@ -273,6 +273,14 @@ impl SessionStore for SqliteStore {
             .map_err(backend)?;
         if kept.is_none() {
             return Ok(false);
+        }
+        let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM weft_host_items WHERE conversation_id = ?1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(backend)?;
+        if usize::try_from(held).unwrap_or(usize::MAX).saturating_add(rows.len()) > max_items {
+            return Err(StoreError::Full { limit: max_items });
         }
         insert_items(&mut tx, id, rows).await?;
         tx.commit().await.map_err(backend)?;
@@ -409,7 +417,7 @@ mod tests {
                 Conversation { id: "conv_1".into(), created_at: 7, metadata: json!({"k": "v"}) };
             store.create_conversation(conversation, vec![json!({"id": "a"})]).await.unwrap();
             assert!(
-                store.append_items("conv_1", vec![json!({"id": "b"}), json!({"id": "c"})]).await.unwrap()
+                store.append_items("conv_1", vec![json!({"id": "b"}), json!({"id": "c"})], 3).await.unwrap()
             );
             store.pool.close().await;
         }
@@ -432,11 +440,22 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn items_beyond_the_conversations_limit_are_refused_whole() {
+        let store = SqliteStore::in_memory().await.unwrap();
+        let conversation = Conversation { id: "conv_1".into(), created_at: 1, metadata: json!({}) };
+        store.create_conversation(conversation, vec![json!({"id": "a"})]).await.unwrap();
+        let error = store.append_items("conv_1", vec![json!({"id": "b"}), json!({"id": "c"})], 2).await;
+        assert!(matches!(error, Err(StoreError::Full { limit: 2 })), "{error:?}");
+        assert_eq!(store.list_items("conv_1", ItemQuery::all()).await.unwrap().unwrap().items.len(), 1);
+        assert!(store.append_items("conv_1", vec![json!({"id": "b"})], 2).await.unwrap());
+    }
+
+    #[tokio::test]
     async fn rows_over_the_limit_are_refused() {
         let store = SqliteStore::in_memory().await.unwrap().max_row_bytes(64);
         let conversation = Conversation { id: "conv_1".into(), created_at: 1, metadata: json!({}) };
         store.create_conversation(conversation, Vec::new()).await.unwrap();
-        let error = store.append_items("conv_1", vec![json!({"id": "x", "text": "y".repeat(100)})]).await;
+        let error = store.append_items("conv_1", vec![json!({"id": "x", "text": "y".repeat(100)})], 10).await;
         assert!(matches!(error, Err(StoreError::TooLarge { .. })), "{error:?}");
         assert!(store.list_items("conv_1", ItemQuery::all()).await.unwrap().unwrap().items.is_empty());
     }

@@ -5,6 +5,8 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use serde_json::Value;
 use weft_core::{Agent, ApprovalMode, ChatAgent, FunctionTool, ScriptedClient};
@@ -21,12 +23,22 @@ pub struct DeleteArgs {
 
 /// The scripted agent with `get_weather` and `delete_file` (which needs approval).
 pub fn agent() -> Arc<dyn Agent> {
+    agent_counting(Arc::default(), Duration::ZERO)
+}
+
+/// The scripted agent, whose `delete_file` counts its runs in `deletes` and takes `slow`.
+pub fn agent_counting(deletes: Arc<AtomicUsize>, slow: Duration) -> Arc<dyn Agent> {
     let weather =
         FunctionTool::new("get_weather", "Get the weather for a city", |args: WeatherArgs| async move {
             Ok::<_, Infallible>(format!("weather in {}: sunny, 21C", args.city))
         });
-    let delete = FunctionTool::new("delete_file", "Delete a file", |args: DeleteArgs| async move {
-        Ok::<_, Infallible>(format!("deleted {}", args.path))
+    let delete = FunctionTool::new("delete_file", "Delete a file", move |args: DeleteArgs| {
+        let deletes = deletes.clone();
+        async move {
+            deletes.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(slow).await;
+            Ok::<_, Infallible>(format!("deleted {}", args.path))
+        }
     })
     .with_approval(ApprovalMode::Always);
     Arc::new(
