@@ -201,6 +201,8 @@ fn bad_files_name_the_place_of_their_problem() {
             "unknown_field.yaml:3:1: unknown field `instrucions`",
             "did you mean `instructions`?",
         ),
+        ("empty_from.yaml", "empty_from.yaml:10:11: an edge needs a `from`", "none"),
+        ("empty_to.yaml", "empty_to.yaml:11:9: an edge needs a `to`", "none"),
     ];
     let mut failures = Vec::new();
     for (name, start, contains) in cases {
