@@ -147,7 +147,8 @@ impl AnthropicBuilder {
         self
     }
 
-    /// The largest SSE line or event (default 8 MiB).
+    /// The largest SSE line or event, and the largest answer that is not streamed (default
+    /// 8 MiB); a larger one is a `ResponseTooLarge` error naming the limit.
     pub fn max_event_bytes(mut self, limit: usize) -> Self {
         self.max_event_bytes = Some(limit);
         self

@@ -224,12 +224,13 @@ impl WireUsage {
     pub(crate) fn to_usage(self) -> Usage {
         let read = self.cache_read_input_tokens.unwrap_or(0);
         let created = self.cache_creation_input_tokens.unwrap_or(0);
-        let input = self.input_tokens.unwrap_or(0) + read + created;
+        // Saturating: the counts are the server's, and no count it sends may panic the client.
+        let input = self.input_tokens.unwrap_or(0).saturating_add(read).saturating_add(created);
         let output = self.output_tokens.unwrap_or(0);
         Usage {
             input_tokens: input,
             output_tokens: output,
-            total_tokens: input + output,
+            total_tokens: input.saturating_add(output),
             cache_read_input_tokens: read,
             cache_creation_input_tokens: created,
         }
@@ -293,6 +294,19 @@ mod tests {
     use weft_core::ToolDefinition;
 
     use super::*;
+
+    #[test]
+    fn huge_token_counts_saturate_instead_of_overflowing() {
+        let wire = WireUsage {
+            input_tokens: Some(u64::MAX),
+            output_tokens: Some(u64::MAX - 1),
+            cache_creation_input_tokens: Some(u64::MAX),
+            cache_read_input_tokens: Some(2),
+        };
+        let usage = wire.to_usage();
+        assert_eq!((usage.input_tokens, usage.total_tokens), (u64::MAX, u64::MAX));
+        assert_eq!((usage.output_tokens, usage.cache_read_input_tokens), (u64::MAX - 1, 2));
+    }
 
     fn defaults() -> BodyDefaults<'static> {
         BodyDefaults { model: "claude", max_tokens: 1024, thinking_budget: None }

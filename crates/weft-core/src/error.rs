@@ -74,6 +74,7 @@ struct ChatErrorInner {
     retry_after: Option<Duration>,
     code: Option<String>,
     provider: Option<String>,
+    retryable: Option<bool>,
     source: Option<BoxError>,
 }
 
@@ -88,6 +89,7 @@ impl ChatError {
                 retry_after: None,
                 code: None,
                 provider: None,
+                retryable: None,
                 source: None,
             }),
         }
@@ -114,6 +116,14 @@ impl ChatError {
     /// Names the provider or endpoint the error came from.
     pub fn with_provider(mut self, provider: impl Into<String>) -> Self {
         self.inner.provider = Some(provider.into());
+        self
+    }
+
+    /// Sets whether sending the request again may succeed, overriding the rule of
+    /// [`is_retryable`](Self::is_retryable): for a provider whose own statuses or codes say
+    /// more than the standard ones (e.g. an overload status outside HTTP's).
+    pub fn with_retryable(mut self, retryable: bool) -> Self {
+        self.inner.retryable = Some(retryable);
         self
     }
 
@@ -203,9 +213,10 @@ impl ChatError {
     ///
     /// Retryable: rate limits ([`RateLimit`](ChatErrorKind::RateLimit)) except a spent quota
     /// (code `insufficient_quota`, which waiting does not fix); server errors with HTTP 500,
-    /// 502, 503, 504 or 529 (Anthropic's "overloaded"), or reported inside an answer (no status); a timeout the server
+    /// 502, 503 or 504, or reported inside an answer (no status); a timeout the server
     /// reported (HTTP 408); network failures; streams cut short
-    /// ([`StreamEnded`](ChatErrorKind::StreamEnded)).
+    /// ([`StreamEnded`](ChatErrorKind::StreamEnded)). A provider's own verdict
+    /// ([`with_retryable`](Self::with_retryable)) comes first.
     ///
     /// Not retryable: a deadline of the client's own that passed (a timeout without an HTTP
     /// status: retrying would multiply the wait the caller configured), other 4xx and 5xx
@@ -216,9 +227,12 @@ impl ChatError {
     /// caller; a stream that fails after it started is the caller's to retry (dropping what it
     /// received).
     pub fn is_retryable(&self) -> bool {
+        if let Some(retryable) = self.inner.retryable {
+            return retryable;
+        }
         match self.inner.kind {
             ChatErrorKind::RateLimit => self.code() != Some("insufficient_quota"),
-            ChatErrorKind::Server => matches!(self.inner.status, None | Some(500 | 502 | 503 | 504 | 529)),
+            ChatErrorKind::Server => matches!(self.inner.status, None | Some(500 | 502 | 503 | 504)),
             ChatErrorKind::Timeout => self.inner.status == Some(408),
             ChatErrorKind::Network | ChatErrorKind::StreamEnded => true,
             _ => false,
@@ -479,10 +493,15 @@ mod tests {
                 .with_code(Some("insufficient_quota".into()))
                 .is_retryable()
         );
-        for code in [500, 502, 503, 504, 529] {
+        for code in [500, 502, 503, 504] {
             assert!(status(ChatErrorKind::Server, code).is_retryable(), "{code}");
         }
-        assert!(!status(ChatErrorKind::Server, 501).is_retryable());
+        // The core knows only standard statuses; a provider marks its own transient ones.
+        for code in [501, 529] {
+            assert!(!status(ChatErrorKind::Server, code).is_retryable(), "{code}");
+        }
+        assert!(status(ChatErrorKind::Server, 529).with_retryable(true).is_retryable());
+        assert!(!status(ChatErrorKind::Server, 503).with_retryable(false).is_retryable());
         // A server error reported inside an answer carries no status.
         assert!(plain(ChatErrorKind::Server).is_retryable());
         assert!(status(ChatErrorKind::Timeout, 408).is_retryable());

@@ -115,7 +115,7 @@ impl FunctionResult {
     }
 }
 
-/// Token counts of one or more model calls.
+/// Token counts of one or more model calls. Sums saturate at `u64::MAX` rather than overflow.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
     /// Tokens in the prompt, all of them: those read from or written to a prompt cache too.
@@ -141,7 +141,12 @@ fn is_zero(count: &u64) -> bool {
 impl Usage {
     /// Usage from input and output counts.
     pub fn new(input_tokens: u64, output_tokens: u64) -> Self {
-        Self { input_tokens, output_tokens, total_tokens: input_tokens + output_tokens, ..Self::default() }
+        Self {
+            input_tokens,
+            output_tokens,
+            total_tokens: input_tokens.saturating_add(output_tokens),
+            ..Self::default()
+        }
     }
 
     /// This usage, `cached` of its input tokens read from the prompt cache.
@@ -153,11 +158,14 @@ impl Usage {
 
 impl std::ops::AddAssign for Usage {
     fn add_assign(&mut self, other: Self) {
-        self.input_tokens += other.input_tokens;
-        self.output_tokens += other.output_tokens;
-        self.total_tokens += other.total_tokens;
-        self.cache_read_input_tokens += other.cache_read_input_tokens;
-        self.cache_creation_input_tokens += other.cache_creation_input_tokens;
+        // Saturating: counts come from servers, and adding them must not panic.
+        self.input_tokens = self.input_tokens.saturating_add(other.input_tokens);
+        self.output_tokens = self.output_tokens.saturating_add(other.output_tokens);
+        self.total_tokens = self.total_tokens.saturating_add(other.total_tokens);
+        self.cache_read_input_tokens =
+            self.cache_read_input_tokens.saturating_add(other.cache_read_input_tokens);
+        self.cache_creation_input_tokens =
+            self.cache_creation_input_tokens.saturating_add(other.cache_creation_input_tokens);
     }
 }
 
@@ -372,5 +380,23 @@ impl From<&str> for Message {
 impl From<String> for Message {
     fn from(text: String) -> Self {
         Message::user(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Usage;
+
+    #[test]
+    fn huge_usages_saturate_instead_of_overflowing() {
+        let big = Usage::new(u64::MAX, 1);
+        assert_eq!(big.total_tokens, u64::MAX);
+        let mut sum = big;
+        sum.cache_read_input_tokens = u64::MAX;
+        sum.cache_creation_input_tokens = u64::MAX;
+        sum += sum;
+        assert_eq!((sum.input_tokens, sum.output_tokens, sum.total_tokens), (u64::MAX, 2, u64::MAX));
+        assert_eq!((sum.cache_read_input_tokens, sum.cache_creation_input_tokens), (u64::MAX, u64::MAX));
+        assert_eq!((big + big).input_tokens, u64::MAX);
     }
 }

@@ -123,19 +123,7 @@ pub fn plan_file(path: &Path, bindings: &Bindings) -> Result<Plan, LoadError> {
 
 /// [`plan_file`] with the caller's deadlines.
 pub fn plan_file_with(path: &Path, bindings: &Bindings, options: &LoadOptions) -> Result<Plan, LoadError> {
-    let too_big =
-        std::fs::metadata(path).map_err(|source| LoadError::Read { path: path.to_path_buf(), source })?.len()
-            > MAX_FILE_BYTES as u64;
-    if too_big {
-        return Err(LoadError::Invalid(vec![Problem {
-            file: path.to_path_buf(),
-            line: 0,
-            column: 0,
-            message: format!("the file is over the limit of {MAX_FILE_BYTES} bytes"),
-        }]));
-    }
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| LoadError::Read { path: path.to_path_buf(), source })?;
+    let text = parse::read_file(path)?;
     plan_str_with(&text, path, bindings, options)
 }
 

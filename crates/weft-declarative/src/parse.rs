@@ -4,11 +4,32 @@ use std::path::Path;
 
 use serde_saphyr::{Location, Options};
 
-use crate::error::Problem;
+use crate::error::{LoadError, Problem};
 use crate::spec::AgentSpec;
 
 /// The largest file read (1 MiB): agent files are small; a bigger one is refused before parsing.
 pub const MAX_FILE_BYTES: usize = 1 << 20;
+
+/// Reads a declarative file, refusing one over [`MAX_FILE_BYTES`]. The bytes are counted as
+/// they are read, not taken from the file's metadata: a device or a FIFO reports no size and
+/// may never end.
+pub(crate) fn read_file(path: &Path) -> Result<String, LoadError> {
+    use std::io::Read;
+    let read_error = |source| LoadError::Read { path: path.to_path_buf(), source };
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_FILE_BYTES as u64 + 1).read_to_string(&mut text))
+        .map_err(read_error)?;
+    if text.len() > MAX_FILE_BYTES {
+        return Err(LoadError::Invalid(vec![Problem {
+            file: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            message: format!("the file is over the limit of {MAX_FILE_BYTES} bytes"),
+        }]));
+    }
+    Ok(text)
+}
 
 /// Parses an agent file's text. `file` names it in the problems.
 pub fn parse_agent(text: &str, file: &Path) -> Result<AgentSpec, Problem> {

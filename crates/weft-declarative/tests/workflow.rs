@@ -201,6 +201,8 @@ fn bad_files_name_the_place_of_their_problem() {
             "unknown_field.yaml:3:1: unknown field `instrucions`",
             "did you mean `instructions`?",
         ),
+        ("empty_from.yaml", "empty_from.yaml:10:11: an edge needs a `from`", "none"),
+        ("empty_to.yaml", "empty_to.yaml:11:9: an edge needs a `to`", "none"),
     ];
     let mut failures = Vec::new();
     for (name, start, contains) in cases {
@@ -256,6 +258,27 @@ async fn text_problems_name_the_string_and_hostile_files_fail_fast() {
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(problems[0].message.contains("alias"), "{problems:?}");
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+/// A file whose size says nothing (a device, a FIFO) is read up to the limit, not to its end.
+#[test]
+fn an_endless_file_is_refused_at_the_size_limit() {
+    assert_eq!(file_kind("/dev/zero"), FileKind::Agent);
+    let errors = [
+        validate_file("/dev/zero", &bindings()).unwrap_err(),
+        validate_workflow("/dev/zero", &bindings()).unwrap_err(),
+    ];
+    for error in errors {
+        let problems = error.problems();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].file, Path::new("/dev/zero"));
+        assert!(problems[0].message.contains("over the limit of 1048576 bytes"), "{problems:?}");
+    }
+    // Named in a workflow, it is no agent file at all.
+    assert_eq!(
+        problem("endless_agent_file.yaml"),
+        "endless_agent_file.yaml:4:5: no agent file at `/dev/zero`"
+    );
 }
 
 #[tokio::test]

@@ -228,8 +228,9 @@ impl OpenAIBuilder {
         self
     }
 
-    /// The largest line, and the largest event's data, a streamed answer may have (default
-    /// 8 MiB, [`DEFAULT_MAX_EVENT_BYTES`]). A larger one ends the stream with a
+    /// The largest line, and the largest event's data, a streamed answer may have, and the
+    /// largest answer that is not streamed (default 8 MiB, [`DEFAULT_MAX_EVENT_BYTES`]). A larger
+    /// one ends the stream (or the call) with a
     /// [`ResponseTooLarge`](ChatErrorKind::ResponseTooLarge) error naming the limit, so a body
     /// that never ends a line cannot grow memory without bound.
     pub fn max_event_bytes(mut self, limit: usize) -> Self {

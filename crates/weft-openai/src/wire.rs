@@ -46,7 +46,8 @@ impl WireUsage {
         Usage {
             input_tokens: input,
             output_tokens: output,
-            total_tokens: self.total_tokens.unwrap_or(input + output),
+            // Saturating: the counts are the server's, and no count it sends may panic the client.
+            total_tokens: self.total_tokens.unwrap_or_else(|| input.saturating_add(output)),
             cache_read_input_tokens: self.prompt_tokens_details.cached_tokens.unwrap_or(0),
             ..Usage::default()
         }
@@ -182,6 +183,24 @@ pub(crate) fn f32_json(value: f32) -> Value {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn huge_token_counts_saturate_instead_of_overflowing() {
+        let usage = serde_json::from_str::<super::WireUsage>(&format!(
+            r#"{{"prompt_tokens": {max}, "completion_tokens": {max}, "total_tokens": 7}}"#,
+            max = u64::MAX
+        ))
+        .unwrap()
+        .to_usage();
+        assert_eq!((usage.input_tokens, usage.total_tokens), (u64::MAX, 7));
+        let usage = serde_json::from_str::<super::WireUsage>(&format!(
+            r#"{{"prompt_tokens": {max}, "completion_tokens": 1}}"#,
+            max = u64::MAX
+        ))
+        .unwrap()
+        .to_usage();
+        assert_eq!(usage.total_tokens, u64::MAX);
+    }
+
     #[test]
     fn cached_prompt_tokens_are_reported_by_either_api() {
         for json in [

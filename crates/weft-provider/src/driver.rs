@@ -43,7 +43,7 @@ pub struct DriverConfig {
     pub first_byte_timeout: Duration,
     /// The longest silence of a stream.
     pub stream_idle_timeout: Duration,
-    /// The largest line or event of a stream.
+    /// The largest line or event of a stream, and the largest answer that is not streamed.
     pub max_event_bytes: usize,
     /// How failed attempts are retried.
     pub retry: RetryPolicy,
@@ -276,10 +276,11 @@ impl Driver {
             return Ok(Sent { response, deadline, total_at });
         }
         let headers = response.headers().clone();
-        // The error body is best effort: the status alone already says what happened.
+        // The error body is best effort: the status alone already says what happened. Its
+        // start is enough for the message, however much the server sends.
         deadline.reset(total_at);
-        let body = match deadline.run(response.bytes()).await {
-            Ok(Ok(body)) => body,
+        let body = match deadline.run(read_limited(response, MAX_ERROR_BODY_BYTES)).await {
+            Ok(Ok(Limited::Whole(body) | Limited::Cut(body))) => body,
             _ => Bytes::new(),
         };
         Err(status_error(label, status, &headers, &body))
@@ -309,16 +310,52 @@ impl Driver {
         )
     }
 
-    /// Reads a whole successful body within the attempt's deadline.
+    /// Reads a whole successful body within the attempt's deadline, up to
+    /// [`DriverConfig::max_event_bytes`]: a bigger one is a
+    /// [`ResponseTooLarge`](ChatErrorKind::ResponseTooLarge) error naming the limit.
     async fn read_body(&self, request: &Request<'_>, sent: Sent) -> Result<Bytes, ChatError> {
         let Sent { response, mut deadline, .. } = sent;
         let url = request.shown_url.as_ref();
-        match deadline.run(response.bytes()).await {
+        let limit = self.config.max_event_bytes;
+        match deadline.run(read_limited(response, limit)).await {
             Err(_) => Err(self.deadline_error(request.label, url)),
             Ok(Err(err)) => Err(transport_error(request.label, url, err)),
-            Ok(Ok(body)) => Ok(body),
+            Ok(Ok(Limited::Whole(body))) => Ok(body),
+            Ok(Ok(Limited::Cut(_))) => Err(ChatError::new(
+                ChatErrorKind::ResponseTooLarge,
+                format!(
+                    "the answer from {url} is over the limit of {limit} bytes (raise it with {}::max_event_bytes)",
+                    self.config.settings
+                ),
+            )
+            .with_provider(request.label)),
         }
     }
+}
+
+/// The most of an error body read: plenty for the provider's message.
+const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
+
+/// A body read up to a limit.
+enum Limited {
+    /// All of it, within the limit.
+    Whole(Bytes),
+    /// It went past the limit: its first `limit` bytes.
+    Cut(Bytes),
+}
+
+/// Reads `response`'s body chunk by chunk, stopping once it passes `limit` bytes (a length the
+/// server announces is not trusted: the bytes are counted).
+async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<Limited, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            body.extend_from_slice(chunk.get(..limit.saturating_sub(body.len())).unwrap_or_default());
+            return Ok(Limited::Cut(body.into()));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Limited::Whole(body.into()))
 }
 
 /// The error for a successful answer that is not a stream, quoting the start of its body (what

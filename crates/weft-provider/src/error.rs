@@ -125,12 +125,18 @@ pub fn status_error(label: &str, status: StatusCode, headers: &HeaderMap, body: 
         } else {
             None
         };
-    ChatError::new(kind, message)
+    let error = ChatError::new(kind, message)
         .with_status(status.as_u16())
         .with_code(code)
         .with_retry_after(retry_after)
-        .with_provider(label)
+        .with_provider(label);
+    // 529 is no standard status: Anthropic's "overloaded" (`overloaded_error`), transient like
+    // a 503, which the core's rule does not know.
+    if status.as_u16() == OVERLOADED { error.with_retryable(true) } else { error }
 }
+
+/// The status of an overloaded server (Anthropic's `overloaded_error`).
+const OVERLOADED: u16 = 529;
 
 /// An error reported inside a 200 answer: an SSE `error` event, `response.failed`, or an
 /// `error` field in a chunk. Its code decides the category; unknown codes count as server errors.
@@ -276,6 +282,15 @@ mod tests {
         assert_eq!((err.kind(), err.message()), (ChatErrorKind::Authentication, "nope"));
         let err = status_error("p", StatusCode::NOT_FOUND, &HeaderMap::new(), b"");
         assert_eq!((err.kind(), err.message()), (ChatErrorKind::BadRequest, "Not Found"));
+    }
+
+    #[test]
+    fn an_overload_529_is_a_retryable_server_error_keeping_its_status() {
+        let err = status_error("p", StatusCode::from_u16(529).unwrap(), &HeaderMap::new(), b"");
+        assert_eq!((err.kind(), err.status()), (ChatErrorKind::Server, Some(529)));
+        assert!(err.is_retryable());
+        let err = status_error("p", StatusCode::from_u16(501).unwrap(), &HeaderMap::new(), b"");
+        assert!(!err.is_retryable());
     }
 
     #[test]

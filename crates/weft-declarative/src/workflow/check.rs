@@ -409,6 +409,7 @@ fn edge_plan(
 ) {
     let from = &edge.from.names;
     let Some(first) = from.first() else {
+        at_location(checker, edge.from.at, "an edge needs a `from`: this list names none");
         return;
     };
     // Every name is checked (each unknown one is a problem), so no short-circuit.
@@ -448,6 +449,10 @@ fn edge_plan(
         checker.at(first, "an edge needs `to` (or `switch` cases)");
         return;
     };
+    if to.names.is_empty() {
+        at_location(checker, to.at, "an edge needs a `to`: this list names none");
+        return;
+    }
     let targets_known = to.names.iter().map(|name| known(name, checker)).filter(|ok| !ok).count() == 0;
     let conditional = edge.when.is_some() || edge.predicate.is_some();
     let Some(condition) = condition(edge.when.as_ref(), edge.predicate.as_ref(), checker, bindings) else {

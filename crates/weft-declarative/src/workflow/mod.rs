@@ -76,7 +76,7 @@ pub use nodes::HumanInputRequest;
 use crate::bindings::Bindings;
 use crate::build::LoadOptions;
 use crate::error::{LoadError, Problem};
-use crate::parse::{MAX_FILE_BYTES, parse_as};
+use crate::parse::{parse_as, read_file};
 use check::{Context, WorkflowPlan};
 use spec::{KindOnly, WorkflowSpec};
 
@@ -208,11 +208,7 @@ pub enum FileKind {
 /// Whether `path` holds an agent or a workflow, by its `kind` (a file that cannot be read or
 /// parsed counts as an agent: loading it reports why).
 pub fn file_kind(path: impl AsRef<Path>) -> FileKind {
-    let small = std::fs::metadata(path.as_ref()).map(|m| m.len() <= MAX_FILE_BYTES as u64).unwrap_or(false);
-    if !small {
-        return FileKind::Agent;
-    }
-    match std::fs::read_to_string(path.as_ref()) {
+    match read_file(path.as_ref()) {
         Ok(text) => text_kind(&text),
         Err(_) => FileKind::Agent,
     }
@@ -250,19 +246,7 @@ fn canonical(path: &Path) -> std::path::PathBuf {
 }
 
 pub(crate) fn plan_file(path: &Path, context: &mut Context<'_>) -> Result<WorkflowPlan, LoadError> {
-    let too_big =
-        std::fs::metadata(path).map_err(|source| LoadError::Read { path: path.to_path_buf(), source })?.len()
-            > MAX_FILE_BYTES as u64;
-    if too_big {
-        return Err(LoadError::Invalid(vec![Problem {
-            file: path.to_path_buf(),
-            line: 0,
-            column: 0,
-            message: format!("the file is over the limit of {MAX_FILE_BYTES} bytes"),
-        }]));
-    }
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| LoadError::Read { path: path.to_path_buf(), source })?;
+    let text = read_file(path)?;
     let dir = path.parent().unwrap_or(Path::new("."));
     plan_str(&text, path, dir, context)
 }

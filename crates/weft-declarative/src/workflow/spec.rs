@@ -202,6 +202,8 @@ pub struct Names {
     pub names: Vec<Text>,
     /// Whether a list was written.
     pub list: bool,
+    /// Where the name or the list is in the file.
+    pub at: Location,
 }
 
 // Hand-written visitors instead of `#[serde(untagged)]`: an untagged enum buffers the input and
@@ -273,11 +275,14 @@ impl<'de> Deserialize<'de> for RawNames {
 impl<'de> Deserialize<'de> for Names {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let spanned = Spanned::<RawNames>::deserialize(deserializer)?;
+        let at = spanned.referenced;
         Ok(match spanned.value {
-            RawNames::One(name) => {
-                Names { names: vec![Spanned::new(name, spanned.referenced, spanned.defined)], list: false }
-            }
-            RawNames::Many(names) => Names { names, list: true },
+            RawNames::One(name) => Names {
+                names: vec![Spanned::new(name, spanned.referenced, spanned.defined)],
+                list: false,
+                at,
+            },
+            RawNames::Many(names) => Names { names, list: true, at },
         })
     }
 }
