@@ -130,9 +130,8 @@ fn data(value: Value) -> Result<Event, Infallible> {
 }
 
 fn add(total: &mut Usage, usage: Usage) {
-    total.input_tokens += usage.input_tokens;
-    total.output_tokens += usage.output_tokens;
-    total.total_tokens += usage.total_tokens;
+    // Usage's `+=` saturates: counts come from the model server.
+    *total += usage;
 }
 
 fn usage_json(usage: &Usage) -> Value {

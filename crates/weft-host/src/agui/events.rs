@@ -69,9 +69,8 @@ impl EventBuilder {
             RunEvent::Call(call) => (self.call(&call), Ending::Running),
             RunEvent::Result(result) => (self.result(&result), Ending::Running),
             RunEvent::Usage(usage) => {
-                self.usage.input_tokens += usage.input_tokens;
-                self.usage.output_tokens += usage.output_tokens;
-                self.usage.total_tokens += usage.total_tokens;
+                // Usage's `+=` saturates: counts come from the model server.
+                self.usage += usage;
                 (Vec::new(), Ending::Running)
             }
             RunEvent::Finished { session, .. } => {

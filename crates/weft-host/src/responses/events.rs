@@ -132,9 +132,8 @@ impl ResponseBuilder {
             RunEvent::Call(call) => self.call(call),
             RunEvent::Result(result) => self.result(result),
             RunEvent::Usage(usage) => {
-                self.usage.input_tokens += usage.input_tokens;
-                self.usage.output_tokens += usage.output_tokens;
-                self.usage.total_tokens += usage.total_tokens;
+                // Usage's `+=` saturates: counts come from the model server.
+                self.usage += usage;
                 Vec::new()
             }
             RunEvent::Finished { incomplete, .. } => self.complete(incomplete),
