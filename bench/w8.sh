@@ -12,7 +12,8 @@
 #
 # Env: RUNS (3), SERVERS ("weft maf-devui"), CONCURRENCY ("1 50 500"), PORT (mock, 8089),
 #      SERVER_PORT (8088), VENV_DEVUI (/tmp/bench-venv-devui, see bench/w8/maf_devui.py),
-#      OUT (bench/results/w8-<timestamp>), SHARED (../shared: the mock's sources).
+#      OUT (bench/results/w8-<timestamp>), SHARED (../shared: the mock's sources),
+#      BUILD (1; 0 uses the release binaries already built).
 # Invoked by bench/run.sh when ONLY includes W8.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,9 +29,11 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/weft/target}
 mkdir -p "$OUT"
 : >>"$OUT/results.txt"
 
-echo "== build" >&2
-(cd "$ROOT" && cargo build -q --release -p weft-bench -p weft-cli)
-CARGO_TARGET_DIR=$HOME/.cache/weft/bench-target cargo build -q --release --locked --manifest-path "$SHARED/bench/mockllm/Cargo.toml"
+if [ "${BUILD:-1}" = 1 ]; then
+  echo "== build" >&2
+  (cd "$ROOT" && cargo build -q --release -p weft-bench -p weft-cli)
+  CARGO_TARGET_DIR=$HOME/.cache/weft/bench-target cargo build -q --release --locked --manifest-path "$SHARED/bench/mockllm/Cargo.toml"
+fi
 MOCK=$HOME/.cache/weft/bench-target/release/mockllm
 LOAD=$CARGO_TARGET_DIR/release/weft-bench
 WEFT=$CARGO_TARGET_DIR/release/weft
