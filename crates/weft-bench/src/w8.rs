@@ -3,8 +3,9 @@
 //! from outside through `/proc/PID` (`SERVER_PID`):
 //!
 //! - `W8 --concurrency C`: 1,000 streaming `POST /v1/responses` (input `hello {i}`, model
-//!   `W8_MODEL`), C at a time. Each item is valid when the stream's `response.output_text.done`
-//!   carries `hello {i}` and it ends with `response.completed`. Reports requests/s, the p50/p99
+//!   `W8_MODEL`), C at a time. Each item is valid when the stream's text
+//!   (`response.output_text.done`, else its deltas) is `hello {i}` and it ends with
+//!   `response.completed`. Reports requests/s, the p50/p99
 //!   time to the first event, the server's CPU per request and its peak RSS.
 //! - `W8-open`: 1,000 streams open at once on a slow model (`echo+slow-MS`); once every stream has
 //!   its first event, the server's resident memory is read, then every stream is read to its end.
@@ -126,6 +127,7 @@ async fn stream_one(
     let mut reader = BufReader::new(socket);
     let mut line = String::new();
     let (mut first_event, mut text, mut completed) = (None, None, false);
+    let mut deltas = String::new();
     let mut status_ok = None;
     loop {
         line.clear();
@@ -147,6 +149,12 @@ async fn stream_one(
         }
         let Ok(event) = serde_json::from_str::<serde_json::Value>(data.trim_start()) else { continue };
         match event.get("type").and_then(|t| t.as_str()) {
+            // MAF's DevUI sends no `response.output_text.done`: the deltas are the text then.
+            Some("response.output_text.delta") => {
+                if let Some(delta) = event.get("delta").and_then(|t| t.as_str()) {
+                    deltas.push_str(delta);
+                }
+            }
             Some("response.output_text.done") => {
                 text = event.get("text").and_then(|t| t.as_str()).map(str::to_string);
             }
@@ -160,7 +168,7 @@ async fn stream_one(
     }
     Ok(Streamed {
         first_event: first_event.unwrap_or_else(|| started.elapsed()),
-        valid: completed && text.as_deref() == Some(input.as_str()),
+        valid: completed && text.unwrap_or(deltas) == input,
     })
 }
 
