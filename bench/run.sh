@@ -7,6 +7,7 @@
 #   bench/run.sh                                  # everything (W7-stdio alone is ~3 min a process)
 #   RUNS=1 ONLY="W1 W2" bench/run.sh              # a quick look
 #   RUNS=1 ONLY="W6 W7" PEERS="weft maf-python" OUT=/tmp/bench-w67 bench/run.sh
+#   RUNS=1 ONLY=W8 bench/run.sh                    # bench/w8.sh: weft serve vs MAF's DevUI server
 #
 # Env: RUNS (3), PORT (8089), MCP_PORT (8090), ONLY (workloads; W5 includes LangGraph's
 #      W5-chain-ckpt, W6 = W6-stdio W6-http, W7 = W7-http W7-stdio), APIS ("chat responses"),
@@ -44,11 +45,14 @@ else
   PUBLISH=${PUBLISH:-0}
 fi
 # W5 also selects LangGraph's checkpointed chain; W6 and W7 stand for both transports.
+W8=
+case " ${ONLY:-} " in *" W8 "*) W8=1 ;; esac
 WORKLOADS=$(for w in ${ONLY:-W1 W2 W3 W4 W5 W6 W7 M-sessions}; do
   case $w in
     W5) echo W5 W5-chain-ckpt ;;
     W6) echo W6-stdio W6-http ;;
     W7) echo W7-http W7-stdio ;;
+    W8) ;;   # bench/w8.sh, run after the others
     *) echo "$w" ;;
   esac
 done | xargs)
@@ -172,6 +176,12 @@ for r in $(seq "$RUNS"); do
     done
   done
 done
+
+# W8 (a served agent under load) has its own script: it starts each server in turn.
+if [ -n "$W8" ]; then
+  PORT=$((PORT + 100)) OUT="$OUT/w8" RUNS="$RUNS" SHARED="$SHARED" bash "$ROOT/bench/w8.sh" >&2 ||
+    echo "   W8 FAILED, see $OUT/w8" >&2
+fi
 
 python3 "$ROOT/bench/summarize.py" "$OUT/results.txt" "$OUT/machine.txt" "$SHARED/bench/RESULTS.md" >"$OUT/summary.md"
 cat "$OUT/summary.md"
