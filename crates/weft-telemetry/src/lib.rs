@@ -251,21 +251,26 @@ fn build_exporter(config: &TelemetryConfig) -> Result<opentelemetry_otlp::SpanEx
                 builder = builder.with_endpoint(endpoint);
             }
             if !config.headers.is_empty() {
-                let mut metadata = tonic::metadata::MetadataMap::new();
-                for (name, value) in &config.headers {
-                    let invalid = || TelemetryError::InvalidHeader(name.clone());
-                    let key =
-                        tonic::metadata::MetadataKey::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
-                    let value = value.parse::<tonic::metadata::MetadataValue<_>>().map_err(|_| invalid())?;
-                    metadata.insert(key, value);
-                }
-                builder = builder.with_metadata(metadata);
+                builder = builder.with_metadata(grpc_metadata(config)?);
             }
             Ok(builder.build()?)
         }
         #[cfg(not(feature = "grpc"))]
         Protocol::Grpc => Err(TelemetryError::UnsupportedProtocol("grpc".to_string())),
     }
+}
+
+/// `OTEL_EXPORTER_OTLP_HEADERS` as gRPC metadata (traces and metrics send the same headers).
+#[cfg(feature = "grpc")]
+fn grpc_metadata(config: &TelemetryConfig) -> Result<tonic::metadata::MetadataMap, TelemetryError> {
+    let mut metadata = tonic::metadata::MetadataMap::new();
+    for (name, value) in &config.headers {
+        let invalid = || TelemetryError::InvalidHeader(name.clone());
+        let key = tonic::metadata::MetadataKey::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
+        let value = value.parse::<tonic::metadata::MetadataValue<_>>().map_err(|_| invalid())?;
+        metadata.insert(key, value);
+    }
+    Ok(metadata)
 }
 
 fn build_metric_exporter(
@@ -298,15 +303,7 @@ fn build_metric_exporter(
                 builder = builder.with_endpoint(endpoint);
             }
             if !config.headers.is_empty() {
-                let mut metadata = tonic::metadata::MetadataMap::new();
-                for (name, value) in &config.headers {
-                    let invalid = || TelemetryError::InvalidHeader(name.clone());
-                    let key =
-                        tonic::metadata::MetadataKey::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
-                    let value = value.parse::<tonic::metadata::MetadataValue<_>>().map_err(|_| invalid())?;
-                    metadata.insert(key, value);
-                }
-                builder = builder.with_metadata(metadata);
+                builder = builder.with_metadata(grpc_metadata(config)?);
             }
             Ok(builder.build()?)
         }
