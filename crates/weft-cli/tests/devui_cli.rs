@@ -95,7 +95,8 @@ fn devui_with_fake_opener(
 fn devui_opens_the_page_on_a_desktop() {
     let (server, record, _dir) = devui_with_fake_opener(Some(":99"), &[]);
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !record.exists() && Instant::now() < deadline {
+    // The shell creates the file before printf writes to it: wait for its content.
+    while std::fs::read_to_string(&record).map_or(true, |text| text.is_empty()) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
     let opened = std::fs::read_to_string(&record).expect("xdg-open was run");
