@@ -1,0 +1,331 @@
+//! The chat client of an agent's `model:`: its provider, connection, id and deadlines.
+
+use std::sync::Arc;
+
+use weft_core::{ChatClient, ScriptedClient};
+
+use super::{LoadOptions, ModelOverride, closest};
+use crate::bindings::Bindings;
+use crate::env::Checker;
+use crate::spec::{ConnectionSpec, ModelSpec, Text};
+
+/// The providers a file may name (`provider` or `provider.apiType`).
+pub const PROVIDERS: [&str; 13] = [
+    "OpenAI",
+    "OpenAI.Chat",
+    "OpenAI.Responses",
+    "AzureOpenAI",
+    "AzureOpenAI.Chat",
+    "AzureOpenAI.Responses",
+    "OpenAICompatible",
+    "OpenAICompatible.Chat",
+    "OpenAICompatible.Responses",
+    "Anthropic",
+    "Anthropic.Messages",
+    "anthropic",
+    "scripted",
+];
+
+pub(super) struct Client {
+    client: Arc<dyn ChatClient>,
+    model: Option<String>,
+    description: String,
+}
+
+impl Client {
+    pub(super) fn into_parts(self) -> (Arc<dyn ChatClient>, Option<String>, String) {
+        (self.client, self.model, self.description)
+    }
+}
+
+/// The chat client of `model:`. Without a provider: `OpenAI.Chat`.
+pub(super) fn client(
+    model: Option<&ModelSpec>,
+    checker: &mut Checker<'_>,
+    bindings: &Bindings,
+    load_options: &LoadOptions,
+) -> Option<Client> {
+    if let Some(replacement) = &load_options.model {
+        return replaced(replacement, model, checker, load_options);
+    }
+    let provider = model.and_then(|m| m.provider.as_ref());
+    let api_type = model.and_then(|m| m.api_type.as_ref());
+    let key = match (provider, api_type) {
+        (Some(p), Some(a)) => format!("{}.{}", p.value, a.value),
+        (Some(p), None) => p.value.clone(),
+        (None, Some(a)) => format!("OpenAI.{}", a.value),
+        (None, None) => "OpenAI.Chat".into(),
+    };
+    let at = provider.or(api_type);
+    if !PROVIDERS.contains(&key.as_str()) {
+        let hint = closest(&key, PROVIDERS);
+        let message = format!("unknown provider `{key}`{hint}; Weft knows {}", PROVIDERS.join(", "));
+        match at {
+            Some(at) => checker.at(at, message),
+            None => unreachable_default(checker, message),
+        }
+        return None;
+    }
+    let id = model.and_then(|m| checker.resolve_opt(m.id.as_ref()));
+    if key == "scripted" {
+        return Some(Client {
+            client: Arc::new(ScriptedClient::new()),
+            model: id,
+            description: "the scripted model".into(),
+        });
+    }
+    let connection = model.and_then(|m| m.connection.as_ref()).and_then(|c| connection(c, checker, bindings));
+    if key.starts_with("Anthropic") || key == "anthropic" {
+        return anthropic_client(&key, id, connection, checker, at, load_options);
+    }
+    openai_client(&key, id, connection, checker, at, load_options)
+}
+
+/// The client of [`LoadOptions::model`], which replaces the file's `model` (its problems are
+/// reported at the file's provider, or at its start).
+fn replaced(
+    replacement: &ModelOverride,
+    model: Option<&ModelSpec>,
+    checker: &mut Checker<'_>,
+    load_options: &LoadOptions,
+) -> Option<Client> {
+    let key = replacement.provider.as_str();
+    let at = model.and_then(|m| m.provider.as_ref().or(m.api_type.as_ref()));
+    if !PROVIDERS.contains(&key) {
+        let hint = closest(key, PROVIDERS);
+        let message = format!(
+            "the replacement model's provider `{key}` is unknown{hint}; Weft knows {}",
+            PROVIDERS.join(", ")
+        );
+        match at {
+            Some(at) => checker.at(at, message),
+            None => unreachable_default(checker, message),
+        }
+        return None;
+    }
+    let id = replacement.id.clone();
+    if key == "scripted" {
+        return Some(Client {
+            client: Arc::new(ScriptedClient::new()),
+            model: id,
+            description: "the scripted model".into(),
+        });
+    }
+    let connection =
+        Some(Resolved { endpoint: replacement.endpoint.clone(), api_key: replacement.api_key.clone() });
+    if key.starts_with("Anthropic") || key == "anthropic" {
+        return anthropic_client(key, id, connection, checker, at, load_options);
+    }
+    openai_client(key, id, connection, checker, at, load_options)
+}
+
+fn unreachable_default(checker: &mut Checker<'_>, message: String) {
+    checker.problems.push(crate::Problem { file: checker.file.to_path_buf(), line: 0, column: 0, message });
+}
+
+/// A resolved connection: endpoint and key.
+#[derive(Default)]
+#[cfg_attr(not(any(feature = "openai", feature = "anthropic")), allow(dead_code))]
+pub(crate) struct Resolved {
+    endpoint: Option<String>,
+    api_key: Option<String>,
+}
+
+fn connection(spec: &ConnectionSpec, checker: &mut Checker<'_>, bindings: &Bindings) -> Option<Resolved> {
+    match spec.kind.value.as_str() {
+        "key" | "apiKey" | "ApiKey" => Some(Resolved {
+            endpoint: checker.resolve_opt(spec.endpoint.as_ref()),
+            api_key: checker.resolve_opt(spec.api_key.as_ref().or(spec.key.as_ref())),
+        }),
+        "anonymous" | "remote" => {
+            Some(Resolved { endpoint: checker.resolve_opt(spec.endpoint.as_ref()), api_key: None })
+        }
+        "reference" => {
+            let Some(name) = &spec.name else {
+                checker.at(&spec.kind, "a `reference` connection needs a `name`");
+                return None;
+            };
+            match bindings.get_connection(&name.value) {
+                Some(named) => {
+                    Some(Resolved { endpoint: named.endpoint.clone(), api_key: named.api_key.clone() })
+                }
+                None => {
+                    checker.at(
+                        name,
+                        format!("no connection named `{}` is registered (Bindings::connection)", name.value),
+                    );
+                    None
+                }
+            }
+        }
+        other => {
+            let hint = closest(other, ["key", "remote", "anonymous", "reference"]);
+            checker.at(
+                &spec.kind,
+                format!(
+                    "unknown connection kind `{other}`{hint}: expected key, remote, anonymous or reference"
+                ),
+            );
+            None
+        }
+    }
+}
+
+#[cfg(feature = "openai")]
+fn openai_client(
+    key: &str,
+    id: Option<String>,
+    connection: Option<Resolved>,
+    checker: &mut Checker<'_>,
+    at: Option<&Text>,
+    load_options: &LoadOptions,
+) -> Option<Client> {
+    use weft_openai::{DEFAULT_TIMEOUT, OpenAIBuilder};
+    let (family, api) = key.split_once('.').unwrap_or((key, "Responses"));
+    let connection = connection.unwrap_or_default();
+    let mut builder = match family {
+        "AzureOpenAI" => {
+            let mut builder = OpenAIBuilder::azure_from_env();
+            if let Some(endpoint) = &connection.endpoint {
+                builder = builder.azure_endpoint(endpoint);
+            }
+            if let Some(id) = &id {
+                builder = builder.azure_deployment(id);
+            }
+            builder
+        }
+        _ => {
+            let mut builder = OpenAIBuilder::from_env();
+            if let Some(endpoint) = &connection.endpoint {
+                builder = builder.base_url(endpoint);
+            }
+            builder
+        }
+    };
+    if family == "OpenAICompatible" && connection.endpoint.is_none() {
+        let message = format!("provider `{key}` needs `connection.endpoint` (the server's base URL)");
+        match at {
+            Some(at) => checker.at(at, message),
+            None => unreachable_default(checker, message),
+        }
+        return None;
+    }
+    if let Some(api_key) = connection.api_key {
+        builder = builder.api_key(api_key);
+    }
+    if let Some(id) = &id {
+        builder = builder.model(id);
+    }
+    if let Some(timeout) = load_options.model_first_byte_timeout {
+        builder = builder.first_byte_timeout(timeout).timeout(timeout.max(DEFAULT_TIMEOUT));
+    }
+    if let Some(timeout) = load_options.model_idle_timeout {
+        builder = builder.stream_idle_timeout(timeout);
+    }
+    match builder.build() {
+        Ok(openai) => {
+            let description = format!(
+                "{} {} at {}, model {}",
+                openai.provider_name(),
+                api.to_lowercase(),
+                openai.base_url(),
+                id.as_deref().unwrap_or("(default)")
+            );
+            let client: Arc<dyn ChatClient> =
+                if api == "Chat" { Arc::new(openai.chat()) } else { Arc::new(openai.responses()) };
+            Some(Client { client, model: id, description })
+        }
+        Err(error) => {
+            let message = format!("provider `{key}`: {error}");
+            match at {
+                Some(at) => checker.at(at, message),
+                None => unreachable_default(checker, message),
+            }
+            None
+        }
+    }
+}
+
+#[cfg(not(feature = "openai"))]
+fn openai_client(
+    key: &str,
+    _id: Option<String>,
+    _connection: Option<Resolved>,
+    checker: &mut Checker<'_>,
+    at: Option<&Text>,
+    _load_options: &LoadOptions,
+) -> Option<Client> {
+    let message = format!("provider `{key}` needs weft-declarative's `openai` feature");
+    match at {
+        Some(at) => checker.at(at, message),
+        None => unreachable_default(checker, message),
+    }
+    None
+}
+
+/// `Anthropic`, `Anthropic.Messages` or `anthropic`: the Messages API (`ANTHROPIC_API_KEY`,
+/// `ANTHROPIC_BASE_URL`, `ANTHROPIC_MODEL`, with the connection's endpoint and key on top).
+#[cfg(feature = "anthropic")]
+fn anthropic_client(
+    key: &str,
+    id: Option<String>,
+    connection: Option<Resolved>,
+    checker: &mut Checker<'_>,
+    at: Option<&Text>,
+    load_options: &LoadOptions,
+) -> Option<Client> {
+    use weft_anthropic::AnthropicBuilder;
+    let connection = connection.unwrap_or_default();
+    let mut builder = AnthropicBuilder::from_env();
+    if let Some(endpoint) = &connection.endpoint {
+        builder = builder.base_url(endpoint);
+    }
+    if let Some(api_key) = connection.api_key {
+        builder = builder.api_key(api_key);
+    }
+    if let Some(id) = &id {
+        builder = builder.model(id);
+    }
+    if let Some(timeout) = load_options.model_first_byte_timeout {
+        builder = builder.first_byte_timeout(timeout).timeout(timeout.max(weft_anthropic::DEFAULT_TIMEOUT));
+    }
+    if let Some(timeout) = load_options.model_idle_timeout {
+        builder = builder.stream_idle_timeout(timeout);
+    }
+    match builder.build() {
+        Ok(anthropic) => {
+            let model = id.clone().or_else(|| anthropic.default_model().map(str::to_string));
+            let description = format!(
+                "anthropic messages at {}, model {}",
+                anthropic.base_url(),
+                model.as_deref().unwrap_or("(default)")
+            );
+            Some(Client { client: Arc::new(anthropic.messages()), model: id, description })
+        }
+        Err(error) => {
+            let message = format!("provider `{key}`: {error}");
+            match at {
+                Some(at) => checker.at(at, message),
+                None => unreachable_default(checker, message),
+            }
+            None
+        }
+    }
+}
+
+#[cfg(not(feature = "anthropic"))]
+fn anthropic_client(
+    key: &str,
+    _id: Option<String>,
+    _connection: Option<Resolved>,
+    checker: &mut Checker<'_>,
+    at: Option<&Text>,
+    _load_options: &LoadOptions,
+) -> Option<Client> {
+    let message = format!("provider `{key}` needs weft-declarative's `anthropic` feature");
+    match at {
+        Some(at) => checker.at(at, message),
+        None => unreachable_default(checker, message),
+    }
+    None
+}
