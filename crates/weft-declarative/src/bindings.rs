@@ -22,6 +22,9 @@ pub(crate) type Step =
     Arc<dyn Fn(Vec<Message>) -> BoxFuture<'static, Result<Vec<Message>, String>> + Send + Sync>;
 /// A workflow edge condition over the conversation.
 pub(crate) type Condition = Arc<dyn Fn(&[Message]) -> bool + Send + Sync>;
+/// A `concurrent` orchestration's aggregator: the participants' results in, the output out.
+#[cfg(feature = "workflow")]
+pub(crate) type Aggregator = Arc<dyn Fn(Vec<weft_workflow::ParticipantResult>) -> Vec<Message> + Send + Sync>;
 
 /// A named connection for `connection: {kind: reference, name: …}`.
 #[derive(Clone, Default)]
@@ -43,12 +46,15 @@ impl std::fmt::Debug for NamedConnection {
 
 /// Functions that `kind: function` tools bind to by name, connections that
 /// `kind: reference` connections name, and, for workflow files, the functions that
-/// `function:` executors and the conditions that `predicate:` edges name.
+/// `function:` executors name, the conditions that `predicate:` edges (and a group chat's
+/// `terminate`) name, and the aggregators a `concurrent` orchestration's `aggregator` names.
 #[derive(Clone, Default)]
 pub struct Bindings {
     functions: BTreeMap<String, Function>,
     steps: BTreeMap<String, Step>,
     conditions: BTreeMap<String, Condition>,
+    #[cfg(feature = "workflow")]
+    aggregators: BTreeMap<String, Aggregator>,
     connections: BTreeMap<String, NamedConnection>,
     approval: ApprovalMode,
 }
@@ -125,6 +131,30 @@ impl Bindings {
         self
     }
 
+    /// Registers `aggregate` as the aggregator `name` (`aggregator: name` in a `concurrent`
+    /// orchestration): it receives what each participant added, in the order of the
+    /// `participants`, and returns the workflow's output.
+    #[cfg(feature = "workflow")]
+    pub fn aggregator(
+        mut self,
+        name: impl Into<String>,
+        aggregate: impl Fn(Vec<weft_workflow::ParticipantResult>) -> Vec<Message> + Send + Sync + 'static,
+    ) -> Self {
+        self.aggregators.insert(name.into(), Arc::new(aggregate));
+        self
+    }
+
+    /// The registered aggregator names, sorted.
+    #[cfg(feature = "workflow")]
+    pub fn aggregator_names(&self) -> impl Iterator<Item = &str> {
+        self.aggregators.keys().map(String::as_str)
+    }
+
+    #[cfg(feature = "workflow")]
+    pub(crate) fn get_aggregator(&self, name: &str) -> Option<Aggregator> {
+        self.aggregators.get(name).cloned()
+    }
+
     /// The registered workflow executor names, sorted.
     pub fn executor_names(&self) -> impl Iterator<Item = &str> {
         self.steps.keys().map(String::as_str)
@@ -167,12 +197,14 @@ impl Bindings {
 
 impl std::fmt::Debug for Bindings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Bindings")
+        let mut debug = f.debug_struct("Bindings");
+        debug
             .field("functions", &self.functions.keys().collect::<Vec<_>>())
             .field("executors", &self.steps.keys().collect::<Vec<_>>())
-            .field("predicates", &self.conditions.keys().collect::<Vec<_>>())
-            .field("connections", &self.connections)
-            .finish()
+            .field("predicates", &self.conditions.keys().collect::<Vec<_>>());
+        #[cfg(feature = "workflow")]
+        debug.field("aggregators", &self.aggregators.keys().collect::<Vec<_>>());
+        debug.field("connections", &self.connections).finish()
     }
 }
 

@@ -9,7 +9,7 @@ use weft_declarative::{
     Bindings, FileKind, HumanInputRequest, file_kind, load_workflow, validate_file, validate_workflow,
     workflow_from_str, workflow_json_schema,
 };
-use weft_workflow::{RequestResponse, RunStatus, WorkflowRunResult};
+use weft_workflow::{ParticipantResult, RequestResponse, RunStatus, WorkflowRunResult};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/workflows").join(name)
@@ -30,6 +30,16 @@ fn bindings() -> Bindings {
         .predicate("rejected", |conversation: &[Message]| {
             conversation.last().is_some_and(|m| m.text().contains("no"))
         })
+        .predicate("bob_spoke", |conversation: &[Message]| {
+            conversation.iter().any(|m| m.author_name.as_deref() == Some("bob"))
+        })
+        .aggregator("joined", |results: Vec<ParticipantResult>| {
+            let joined: Vec<String> = results
+                .iter()
+                .map(|r| format!("{}={}", r.agent, r.messages.iter().map(Message::text).collect::<String>()))
+                .collect();
+            vec![Message::assistant(joined.join("; "))]
+        })
 }
 
 fn texts(result: &WorkflowRunResult) -> Vec<Vec<String>> {
@@ -38,7 +48,14 @@ fn texts(result: &WorkflowRunResult) -> Vec<Vec<String>> {
 
 #[test]
 fn every_good_fixture_validates() {
-    for name in ["full.yaml", "inner.yaml", "orchestration_full.yaml", "handoff.yaml", "group_chat.yaml"] {
+    for name in [
+        "full.yaml",
+        "inner.yaml",
+        "orchestration_full.yaml",
+        "handoff.yaml",
+        "group_chat.yaml",
+        "concurrent.yaml",
+    ] {
         validate_workflow(fixture(name), &bindings()).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(file_kind(fixture(name)), FileKind::Workflow, "{name}");
     }
@@ -111,11 +128,46 @@ participants:
 
 #[tokio::test]
 async fn every_orchestration_fixture_builds() {
-    for name in ["orchestration_full.yaml", "handoff.yaml", "group_chat.yaml"] {
+    for name in ["orchestration_full.yaml", "handoff.yaml", "group_chat.yaml", "concurrent.yaml"] {
         let loaded =
             load_workflow(fixture(name), &bindings()).await.unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(!loaded.workflow.executor_ids().is_empty());
     }
+}
+
+#[tokio::test]
+async fn a_concurrent_aggregator_binds_by_name() {
+    let loaded = load_workflow(fixture("concurrent.yaml"), &bindings()).await.unwrap();
+    let result = loaded.workflow.run(vec![Message::user("hi")]).await.unwrap();
+    assert_eq!(texts(&result), [["left=You said: hi; right=You said: hi"]]);
+}
+
+/// A group chat in round robin between alice and bob, with `terminate` (and 5 rounds).
+async fn group_chat_speakers(terminate: &str) -> Vec<String> {
+    let text = format!(
+        "
+kind: Workflow
+orchestration: group_chat
+maxRounds: 5
+terminate: {terminate}
+participants:
+  - {{ kind: Prompt, name: alice, model: {{ provider: scripted }} }}
+  - {{ kind: Prompt, name: bob, model: {{ provider: scripted }} }}
+"
+    );
+    let loaded = workflow_from_str(&text, &bindings()).await.unwrap();
+    let result = loaded.workflow.run(vec![Message::user("hi")]).await.unwrap();
+    let added = result.outputs_as::<Vec<Message>>();
+    added.iter().flatten().map(|m| m.author_name.clone().unwrap_or_default()).collect()
+}
+
+#[tokio::test]
+async fn a_group_chat_ends_when_its_terminate_condition_holds() {
+    // Without a condition that holds, every round is taken.
+    assert_eq!(group_chat_speakers("{ when: message.text contains 'never' }").await.len(), 5);
+    // An expression over the last message, and a registered predicate.
+    assert_eq!(group_chat_speakers("{ when: message.author equals 'bob' }").await, ["alice", "bob"]);
+    assert_eq!(group_chat_speakers("{ predicate: bob_spoke }").await, ["alice", "bob"]);
 }
 
 #[test]
@@ -203,6 +255,23 @@ fn bad_files_name_the_place_of_their_problem() {
         ),
         ("empty_from.yaml", "empty_from.yaml:10:11: an edge needs a `from`", "none"),
         ("empty_to.yaml", "empty_to.yaml:11:9: an edge needs a `to`", "none"),
+        (
+            "unknown_aggregator.yaml",
+            "unknown_aggregator.yaml:3:13: no aggregator named `joind`",
+            "did you mean `joined`?",
+        ),
+        (
+            "misplaced_aggregator.yaml",
+            "misplaced_aggregator.yaml:2:16: `aggregator` does not apply to orchestration `group_chat`",
+            "",
+        ),
+        ("bad_terminate.yaml", "bad_terminate.yaml:6:22: in the condition: expected an operator", ""),
+        (
+            "unknown_terminate_predicate.yaml",
+            "unknown_terminate_predicate.yaml:5:25: no predicate named `rejectd`",
+            "did you mean `rejected`?",
+        ),
+        ("empty_terminate.yaml", "empty_terminate.yaml:2:16: `terminate` needs `when`", "or `predicate`"),
     ];
     let mut failures = Vec::new();
     for (name, start, contains) in cases {
@@ -342,14 +411,20 @@ outputs: [b]
 fn the_good_fixtures_use_every_field_of_the_schema() {
     let schema = workflow_json_schema();
     let mut fields: Vec<String> = schema["properties"].as_object().unwrap().keys().cloned().collect();
-    for definition in ["ExecutorSpec", "EdgeSpec", "CaseSpec"] {
+    for definition in ["ExecutorSpec", "EdgeSpec", "CaseSpec", "ConditionSpec"] {
         fields.extend(schema["$defs"][definition]["properties"].as_object().unwrap().keys().cloned());
     }
-    let texts: String =
-        ["full.yaml", "inner.yaml", "orchestration_full.yaml", "handoff.yaml", "group_chat.yaml"]
-            .iter()
-            .map(|name| std::fs::read_to_string(fixture(name)).unwrap())
-            .collect();
+    let texts: String = [
+        "full.yaml",
+        "inner.yaml",
+        "orchestration_full.yaml",
+        "handoff.yaml",
+        "group_chat.yaml",
+        "concurrent.yaml",
+    ]
+    .iter()
+    .map(|name| std::fs::read_to_string(fixture(name)).unwrap())
+    .collect();
     let missing: Vec<&String> = fields
         .iter()
         .filter(|field| !texts.contains(&format!(" {field}:")) && !texts.contains(&format!("\n{field}:")))

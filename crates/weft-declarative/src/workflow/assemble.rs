@@ -8,8 +8,8 @@ use std::sync::Arc;
 use weft_core::{Agent, Message};
 use weft_workflow::{
     AgentExecutor, Case, CheckpointStore, ConcurrentBuilder, FileCheckpointStore, GroupChatBuilder,
-    HandoffBuilder, InMemoryCheckpointStore, MagenticBuilder, SequentialBuilder, SpeakerSelector,
-    SubWorkflow, Workflow, WorkflowBuilder,
+    GroupChatState, HandoffBuilder, InMemoryCheckpointStore, MagenticBuilder, SequentialBuilder,
+    SpeakerSelector, SubWorkflow, Workflow, WorkflowBuilder,
 };
 
 use super::check::{EdgePlan, GraphPlan, NodeKind, Shape, StorePlan, WorkflowPlan};
@@ -175,7 +175,13 @@ async fn build_orchestration(
     }
     let built = match plan.kind.as_str() {
         "sequential" => finish!(SequentialBuilder::new()),
-        "concurrent" => finish!(ConcurrentBuilder::new()),
+        "concurrent" => {
+            let mut builder = ConcurrentBuilder::new();
+            if let Some(aggregate) = plan.aggregator {
+                builder = builder.with_aggregator(move |results| aggregate(results));
+            }
+            finish!(builder)
+        }
         "handoff" => {
             let mut builder = HandoffBuilder::new().with_human_input(plan.human_input);
             if let Some(start) = plan.start {
@@ -193,6 +199,10 @@ async fn build_orchestration(
             }
             if let Some(rounds) = plan.max_rounds {
                 builder = builder.max_rounds(rounds);
+            }
+            if let Some(condition) = plan.terminate {
+                builder =
+                    builder.terminate_when(move |state: &GroupChatState| condition(&state.conversation));
             }
             finish!(builder)
         }

@@ -207,7 +207,7 @@ pub(super) fn agent(
     }
 }
 
-fn condition(
+pub(super) fn condition(
     when: Option<&Text>,
     predicate: Option<&Text>,
     checker: &mut Checker<'_>,
@@ -257,6 +257,8 @@ fn graph(
         ("participants", !spec.participants.is_empty()),
         ("manager", spec.manager.is_some()),
         ("maxRounds", spec.max_rounds.is_some()),
+        ("terminate", spec.terminate.is_some()),
+        ("aggregator", spec.aggregator.is_some()),
         ("maxStalls", spec.max_stalls.is_some()),
         ("maxResets", spec.max_resets.is_some()),
         ("planReview", spec.plan_review.is_some()),

@@ -54,8 +54,20 @@
 //! with `participants` (agent paths or inline agents, each with a unique `name`) and the options
 //! of their builders: `manager` (group_chat: the agent that picks the next speaker, default
 //! round robin; magentic: the manager, required), `maxRounds` (group_chat, magentic),
+//! `terminate` (group_chat: end the chat when a condition holds after a turn, `when:` an
+//! expression as on edges or `predicate:` a registered one), `aggregator` (concurrent: a
+//! function registered with [`Bindings::aggregator`](crate::Bindings::aggregator) that joins
+//! what each participant added into the output; default each one's last message),
 //! `maxStalls`, `maxResets`, `planReview` (magentic), `start`, `handoffs` (a map from an agent
 //! to those it may hand off to) and `humanInput` (handoff).
+//!
+//! ```yaml
+//! kind: Workflow
+//! orchestration: group_chat
+//! maxRounds: 6
+//! terminate: { when: "message.text contains 'DONE'" }   # or { predicate: enough }
+//! participants: [writer.yaml, critic.yaml]
+//! ```
 
 mod assemble;
 mod check;

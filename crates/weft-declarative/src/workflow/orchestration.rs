@@ -5,8 +5,9 @@ use std::path::Path;
 
 use serde_saphyr::Location;
 
-use super::check::{Context, agent, at_location};
+use super::check::{Context, agent, at_location, condition};
 use super::spec::{ORCHESTRATIONS, WorkflowSpec};
+use crate::bindings::{Aggregator, Condition};
 use crate::build::{Plan, closest};
 use crate::env::Checker;
 use crate::spec::Text;
@@ -20,6 +21,8 @@ pub(crate) struct OrchestrationPlan {
     pub(crate) handoffs: Vec<(String, Vec<String>)>,
     pub(crate) human_input: bool,
     pub(crate) max_rounds: Option<usize>,
+    pub(crate) terminate: Option<Condition>,
+    pub(crate) aggregator: Option<Aggregator>,
     pub(crate) max_stalls: Option<usize>,
     pub(crate) max_resets: Option<usize>,
     pub(crate) plan_review: bool,
@@ -48,7 +51,8 @@ pub(super) fn orchestration(
         ("maxSupersteps", spec.max_supersteps.is_some()),
     ];
     let applies: &[&str] = match name {
-        "group_chat" => &["manager", "maxRounds"],
+        "concurrent" => &["aggregator"],
+        "group_chat" => &["manager", "maxRounds", "terminate"],
         "handoff" => &["start", "handoffs", "humanInput"],
         "magentic" => &["manager", "maxRounds", "maxStalls", "maxResets", "planReview"],
         _ => &[],
@@ -56,6 +60,8 @@ pub(super) fn orchestration(
     let options = [
         ("manager", spec.manager.is_some()),
         ("maxRounds", spec.max_rounds.is_some()),
+        ("terminate", spec.terminate.is_some()),
+        ("aggregator", spec.aggregator.is_some()),
         ("maxStalls", spec.max_stalls.is_some()),
         ("maxResets", spec.max_resets.is_some()),
         ("planReview", spec.plan_review.is_some()),
@@ -119,6 +125,28 @@ pub(super) fn orchestration(
         }
         None => None,
     };
+    let terminate = match spec.terminate.as_ref().filter(|_| name == "group_chat") {
+        None => None,
+        Some(terminate) => {
+            match condition(terminate.when.as_ref(), terminate.predicate.as_ref(), checker, context.bindings)
+            {
+                Some(Some(condition)) => Some(condition),
+                Some(None) => {
+                    checker.at(
+                        kind,
+                        "`terminate` needs `when` (an expression) or `predicate` (a registered condition)",
+                    );
+                    None
+                }
+                None => None,
+            }
+        }
+    };
+    let aggregator = spec
+        .aggregator
+        .as_ref()
+        .filter(|_| name == "concurrent")
+        .and_then(|aggregator| bound_aggregator(aggregator, checker, context));
     Some(OrchestrationPlan {
         kind: name.to_string(),
         participants,
@@ -127,8 +155,28 @@ pub(super) fn orchestration(
         handoffs,
         human_input: spec.human_input.unwrap_or(false),
         max_rounds: spec.max_rounds,
+        terminate,
+        aggregator,
         max_stalls: spec.max_stalls,
         max_resets: spec.max_resets,
         plan_review: spec.plan_review.unwrap_or(false),
     })
+}
+
+/// The aggregator registered as `name`, or a problem naming the registered ones.
+fn bound_aggregator(name: &Text, checker: &mut Checker<'_>, context: &Context<'_>) -> Option<Aggregator> {
+    if let Some(aggregator) = context.bindings.get_aggregator(&name.value) {
+        return Some(aggregator);
+    }
+    let hint = closest(&name.value, context.bindings.aggregator_names());
+    let known: Vec<&str> = context.bindings.aggregator_names().collect();
+    checker.at(
+        name,
+        format!(
+            "no aggregator named `{}` is bound{hint}; registered: {}",
+            name.value,
+            if known.is_empty() { "none".to_string() } else { known.join(", ") }
+        ),
+    );
+    None
 }

@@ -59,6 +59,14 @@ pub struct WorkflowSpec {
     pub manager: Option<AgentRef>,
     /// `group_chat`, `magentic`: the most participant turns.
     pub max_rounds: Option<usize>,
+    /// `group_chat`: end the chat when this condition over the conversation holds (checked
+    /// after each turn): `when` (an expression over the last message) or `predicate` (a
+    /// condition registered with `Bindings::predicate`).
+    pub terminate: Option<ConditionSpec>,
+    /// `concurrent`: the function registered with `Bindings::aggregator` that joins what the
+    /// participants added into the output (default: each one's last message, in order).
+    #[schemars(with = "Option<String>")]
+    pub aggregator: Option<Text>,
     /// `magentic`: stalled steps before re-planning.
     pub max_stalls: Option<usize>,
     /// `magentic`: re-plans before giving up.
@@ -142,6 +150,18 @@ pub struct EdgeSpec {
     /// A switch's target when no case accepts the message.
     #[schemars(with = "Option<String>")]
     pub default: Option<Text>,
+}
+
+/// A condition: `when` (an expression over the message) or `predicate` (a registered one).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ConditionSpec {
+    /// A condition over the message, e.g. `message.text contains 'DONE'`.
+    #[schemars(with = "Option<String>")]
+    pub when: Option<Text>,
+    /// A condition registered in the `Bindings` (`Bindings::predicate`).
+    #[schemars(with = "Option<String>")]
+    pub predicate: Option<Text>,
 }
 
 /// One case of a switch.
