@@ -88,7 +88,7 @@ fn print_line(line: &str) -> Result<(), CliError> {
 }
 
 /// The agent of `-f FILE`, with `weft run`'s flags on top (`--instructions` and `--model`
-/// replace the file's, `--max-iterations`, the `--mcp` servers' tools, `--approve` for the
+/// replace the file's, `--provider` its model, `--max-iterations`, the `--mcp` servers' tools, `--approve` for the
 /// file's function tools, `--timeout` and `--idle-timeout` for its model and MCP servers). The file's MCP servers are added to `sources` (the caller closes
 /// them).
 pub(crate) async fn load(
@@ -101,11 +101,8 @@ pub(crate) async fn load(
     if let Some(mode) = approval {
         bindings = bindings.with_approval(mode);
     }
-    let options = weft::declarative::LoadOptions {
-        model_first_byte_timeout: args.agent.connect.timeout.map(std::time::Duration::from_secs),
-        model_idle_timeout: args.agent.idle_timeout.map(std::time::Duration::from_secs),
-        mcp_timeout: args.agent.connect.timeout.map(std::time::Duration::from_secs),
-    };
+    let options = load_options(args)?;
+    let replaced = options.model.is_some();
     let plan = weft::declarative::plan_file_with(file, &bindings, &options).map_err(load_error)?;
     let extra: Vec<McpSource> = sources.clone();
     let loaded: LoadedAgent = weft::declarative::finish(plan, |mut builder| {
@@ -115,7 +112,8 @@ pub(crate) async fn load(
         if let Some(instructions) = &args.agent.instructions {
             builder = builder.instructions(instructions.clone());
         }
-        if let Some(model) = &args.agent.model {
+        // With --provider, the replacement model already has --model.
+        if let Some(model) = args.agent.model.as_ref().filter(|_| !replaced) {
             builder = builder.model(model.clone());
         }
         if let Some(limit) = args.agent.max_iterations {
@@ -127,6 +125,18 @@ pub(crate) async fn load(
     .map_err(load_error)?;
     sources.extend(loaded.sources);
     Ok((loaded.agent, loaded.model_description))
+}
+
+/// How `weft run`'s flags load a file: `--timeout` and `--idle-timeout` for its models and MCP
+/// servers, and the model of `--provider` (with `--base-url`, `--model`, `--api`) replacing its
+/// agents' own.
+pub(crate) fn load_options(args: &RunArgs) -> Result<weft::declarative::LoadOptions, CliError> {
+    Ok(weft::declarative::LoadOptions {
+        model_first_byte_timeout: args.agent.connect.timeout.map(std::time::Duration::from_secs),
+        model_idle_timeout: args.agent.idle_timeout.map(std::time::Duration::from_secs),
+        mcp_timeout: args.agent.connect.timeout.map(std::time::Duration::from_secs),
+        model: crate::provider::file_override(args)?,
+    })
 }
 
 /// A load error in the CLI's terms: problems are usage errors (exit 2, every problem on its

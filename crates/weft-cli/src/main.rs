@@ -100,7 +100,7 @@ enum Command {
     /// Each declarative agent or workflow FILE is served as the model its `name` gives; without a file, the
     /// agent of `weft run` (same model flags) is served as the model `weft`. The server listens on
     /// http://127.0.0.1:8088/v1 (PORT sets the port; AG-UI clients use /ag-ui/NAME); the URL is
-    /// printed on stdout. Any address but a loopback one needs --token (or WEFT_TOKEN) or
+    /// printed on stdout. Any address but a loopback one needs --token-file, --token (or WEFT_TOKEN) or
     /// --no-auth. SIGTERM or Ctrl-C stops it, letting runs finish for --grace seconds. Each agent
     /// is also an A2A agent at /a2a/NAME (card at /a2a/NAME/.well-known/agent-card.json) unless
     /// --no-a2a is given.
@@ -128,10 +128,13 @@ pub(crate) struct RunArgs {
 
     /// Run the agent of this YAML file (MAF's prompt-agent schema): its provider, model,
     /// instructions and tools. The other flags apply on top (--instructions and --model
-    /// replace the file's; --base-url and --api do not apply: the file's `model` says). A
-    /// workflow file (`kind: Workflow`) runs the workflow on the prompt, printing each output
-    /// as `[executor] text` (--json: every event) and asking for human input (on the terminal,
-    /// or one answer per line of stdin); of the other flags, --json, --timeout, --idle-timeout,
+    /// replace the file's). --provider replaces the model of every agent in the file (its
+    /// provider, connection and id; its options stay), with --base-url, --model and --api as
+    /// without a file: e.g. `--provider openai --base-url http://localhost:8080/v1 --model M`
+    /// runs the file on that server. A workflow file (`kind: Workflow`) runs the workflow on
+    /// the prompt, printing each output as `[executor] text` (--json: every event) and asking
+    /// for human input (on the terminal, or one answer per line of stdin); of the other flags,
+    /// --provider (with --base-url, --model, --api), --json, --timeout, --idle-timeout,
     /// --checkpoint and --resume apply to it.
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub(crate) file: Option<PathBuf>,
@@ -182,8 +185,9 @@ pub(crate) struct AgentArgs {
     pub(crate) api: Api,
 
     /// The model provider: openai (any OpenAI-compatible server; the default when
-    /// OPENAI_API_KEY or a base URL is set, else the offline scripted model) or anthropic (the
-    /// Messages API: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, ANTHROPIC_MODEL).
+    /// OPENAI_API_KEY or a base URL is set, else the offline scripted model), anthropic (the
+    /// Messages API: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, ANTHROPIC_MODEL) or scripted.
+    /// With -f, it replaces the file's agents' models.
     #[arg(long, value_enum, value_name = "NAME")]
     pub(crate) provider: Option<ProviderKind>,
 
@@ -212,6 +216,8 @@ pub(crate) enum ProviderKind {
     Openai,
     /// Anthropic's Messages API.
     Anthropic,
+    /// Weft's offline scripted model.
+    Scripted,
 }
 
 /// The OpenAI API the provider calls.

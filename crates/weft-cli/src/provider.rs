@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use weft::anthropic::AnthropicBuilder;
+use weft::declarative::ModelOverride;
 use weft::openai::{DEFAULT_TIMEOUT, OpenAIBuilder};
 use weft::{ChatClient, ScriptedClient};
 
@@ -36,28 +37,59 @@ fn env(name: &str) -> Option<String> {
 
 /// Picks the provider from the flags and the environment.
 pub(crate) fn select(args: &RunArgs) -> Result<Provider, CliError> {
-    if args.agent.provider == Some(ProviderKind::Anthropic) {
-        return anthropic(args);
+    match args.agent.provider {
+        Some(ProviderKind::Anthropic) => return anthropic(args),
+        Some(ProviderKind::Scripted) => return Ok(scripted("the scripted model")),
+        _ => {}
     }
     let configured = args.agent.provider == Some(ProviderKind::Openai)
         || args.agent.base_url.is_some()
         || env("OPENAI_API_KEY").is_some()
         || env("OPENAI_BASE_URL").is_some();
     if !configured {
-        return Ok(Provider {
-            client: Arc::new(ScriptedClient::new()),
-            description: "the scripted model (no OPENAI_API_KEY or --base-url; set one to use a real model)"
-                .into(),
-            model: None,
-        });
+        return Ok(scripted(
+            "the scripted model (no OPENAI_API_KEY or --base-url; set one to use a real model)",
+        ));
     }
-    let model = args
-        .agent
-        .model
-        .clone()
-        .or_else(|| env("OPENAI_MODEL"))
-        .unwrap_or_else(|| DEFAULT_OPENAI_MODEL.into());
-    openai(args, &model)
+    openai(args, &openai_model(args))
+}
+
+fn scripted(description: &str) -> Provider {
+    Provider { client: Arc::new(ScriptedClient::new()), description: description.into(), model: None }
+}
+
+/// `--model`, else `OPENAI_MODEL`, else [`DEFAULT_OPENAI_MODEL`].
+fn openai_model(args: &RunArgs) -> String {
+    args.agent.model.clone().or_else(|| env("OPENAI_MODEL")).unwrap_or_else(|| DEFAULT_OPENAI_MODEL.into())
+}
+
+/// The model that replaces the agents' own in a declarative file (`weft run -f FILE
+/// --provider …`): none without `--provider`; with it, that provider with `--base-url`,
+/// `--model` and `--api` (and the environment) as `weft run` takes them without a file.
+pub(crate) fn file_override(args: &RunArgs) -> Result<Option<ModelOverride>, CliError> {
+    let Some(kind) = args.agent.provider else { return Ok(None) };
+    Ok(Some(match kind {
+        ProviderKind::Scripted => ModelOverride { provider: "scripted".into(), ..ModelOverride::default() },
+        ProviderKind::Openai => ModelOverride {
+            provider: match args.agent.api {
+                Api::Chat => "OpenAI.Chat",
+                Api::Responses => "OpenAI.Responses",
+            }
+            .into(),
+            endpoint: args.agent.base_url.clone(),
+            id: Some(openai_model(args)),
+            api_key: None,
+        },
+        ProviderKind::Anthropic => {
+            let (base_url, model) = anthropic_settings(args)?;
+            ModelOverride {
+                provider: "Anthropic.Messages".into(),
+                endpoint: base_url,
+                id: Some(model),
+                api_key: None,
+            }
+        }
+    }))
 }
 
 /// The OpenAI-compatible provider: the environment's settings (`OPENAI_API_KEY`,
@@ -93,19 +125,7 @@ fn openai(args: &RunArgs, model: &str) -> Result<Provider, CliError> {
 /// `--model` also read `OPENAI_BASE_URL` and `OPENAI_MODEL`; values that came from those (equal
 /// to them) are the OpenAI provider's and are ignored here.
 fn anthropic(args: &RunArgs) -> Result<Provider, CliError> {
-    let not_openai = |value: &Option<String>, openai_var: &str| {
-        value.clone().filter(|value| env(openai_var).as_deref() != Some(value.as_str()))
-    };
-    let base_url = not_openai(&args.agent.base_url, "OPENAI_BASE_URL");
-    if base_url.is_none() && env("ANTHROPIC_API_KEY").is_none() && env("ANTHROPIC_BASE_URL").is_none() {
-        return Err(CliError::Usage(
-            "--provider anthropic needs ANTHROPIC_API_KEY (or a server: --base-url or ANTHROPIC_BASE_URL)"
-                .into(),
-        ));
-    }
-    let model = not_openai(&args.agent.model, "OPENAI_MODEL")
-        .or_else(|| env("ANTHROPIC_MODEL"))
-        .unwrap_or_else(|| DEFAULT_ANTHROPIC_MODEL.into());
+    let (base_url, model) = anthropic_settings(args)?;
     let mut builder = AnthropicBuilder::from_env().model(&model);
     if let Some(base_url) = &base_url {
         builder = builder.base_url(base_url);
@@ -120,6 +140,25 @@ fn anthropic(args: &RunArgs) -> Result<Provider, CliError> {
     let anthropic = builder.build().map_err(CliError::Provider)?;
     let description = format!("anthropic messages at {}, model {model}", anthropic.base_url());
     Ok(Provider { client: Arc::new(anthropic.messages()), description, model: Some(model) })
+}
+
+/// The Anthropic server (`--base-url`, unless it came from `OPENAI_BASE_URL`) and model
+/// (`--model` unless it came from `OPENAI_MODEL`, else `ANTHROPIC_MODEL`, else the default).
+fn anthropic_settings(args: &RunArgs) -> Result<(Option<String>, String), CliError> {
+    let not_openai = |value: &Option<String>, openai_var: &str| {
+        value.clone().filter(|value| env(openai_var).as_deref() != Some(value.as_str()))
+    };
+    let base_url = not_openai(&args.agent.base_url, "OPENAI_BASE_URL");
+    if base_url.is_none() && env("ANTHROPIC_API_KEY").is_none() && env("ANTHROPIC_BASE_URL").is_none() {
+        return Err(CliError::Usage(
+            "--provider anthropic needs ANTHROPIC_API_KEY (or a server: --base-url or ANTHROPIC_BASE_URL)"
+                .into(),
+        ));
+    }
+    let model = not_openai(&args.agent.model, "OPENAI_MODEL")
+        .or_else(|| env("ANTHROPIC_MODEL"))
+        .unwrap_or_else(|| DEFAULT_ANTHROPIC_MODEL.into());
+    Ok((base_url, model))
 }
 
 /// Checks `--base-url`: an absolute http(s) URL. The error shows it with its credentials

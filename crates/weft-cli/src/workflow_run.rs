@@ -42,11 +42,7 @@ pub(crate) async fn agent(
 
 async fn load(file: &Path, args: &RunArgs) -> Result<LoadedWorkflow, CliError> {
     let options = WorkflowOptions {
-        agent: weft::declarative::LoadOptions {
-            model_first_byte_timeout: args.agent.connect.timeout.map(std::time::Duration::from_secs),
-            model_idle_timeout: args.agent.idle_timeout.map(std::time::Duration::from_secs),
-            mcp_timeout: args.agent.connect.timeout.map(std::time::Duration::from_secs),
-        },
+        agent: crate::declarative::load_options(args)?,
         checkpoint: args.checkpoint.as_ref().map(|dir| Arc::new(FileCheckpointStore::new(dir.clone())) as _),
         // Human input needs a checkpoint to answer from, even when the file keeps none.
         default_checkpoint: Some(Arc::new(InMemoryCheckpointStore::new())),

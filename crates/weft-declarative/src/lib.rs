@@ -65,7 +65,7 @@ use weft_core::ChatAgent;
 use weft_core::agent::ChatAgentBuilder;
 
 pub use bindings::{Bindings, NamedConnection};
-pub use build::{LoadOptions, McpApproval, McpPlan, McpServer, PROVIDERS, Plan};
+pub use build::{LoadOptions, McpApproval, McpPlan, McpServer, ModelOverride, PROVIDERS, Plan};
 pub use error::{LoadError, Problem};
 pub use parse::{MAX_FILE_BYTES, parse_agent};
 pub use schema::object_schema;

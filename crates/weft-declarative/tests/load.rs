@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use weft_core::{AgentSession, ChatOptions, ResponseFormat, ToolChoice};
 use weft_declarative::{
-    Bindings, LoadError, NamedConnection, agent_from_str, load_agent, plan_file, validate,
+    Bindings, LoadError, LoadOptions, ModelOverride, NamedConnection, agent_from_str, finish, load_agent,
+    plan_file, plan_str_with, validate,
 };
 
 fn fixture(name: &str) -> PathBuf {
@@ -198,6 +199,68 @@ fn anthropic_models_use_the_messages_provider() {
         std::fs::remove_file(&path).unwrap();
         assert!(plan.unwrap().model_description.starts_with("anthropic messages at"), "{provider}");
     }
+}
+
+/// An OpenAI agent whose key variable is unset, with the options that stay when its model is
+/// replaced.
+const OPENAI_AGENT: &str = "kind: Prompt
+name: weather
+model:
+  id: gpt-4o-mini
+  provider: OpenAI.Chat
+  connection: { kind: key, apiKey: =Env.WEFT_SURELY_UNSET_VAR }
+  options: { temperature: 0.25 }
+tools:
+  - { kind: function, name: get_weather, parameters: [{ name: city, kind: string }] }
+";
+
+fn replaced(model: ModelOverride) -> Result<weft_declarative::Plan, LoadError> {
+    let options = LoadOptions { model: Some(model), ..LoadOptions::default() };
+    plan_str_with(OPENAI_AGENT, Path::new("agent.yaml"), &bindings(), &options)
+}
+
+#[tokio::test]
+async fn a_model_override_replaces_the_files_provider_connection_and_id() {
+    // As it is, the file needs its variable.
+    let error = plan_str_with(OPENAI_AGENT, Path::new("agent.yaml"), &bindings(), &LoadOptions::default())
+        .unwrap_err();
+    assert!(error.to_string().contains("WEFT_SURELY_UNSET_VAR is not set"), "{error}");
+    // On the scripted model, with the file's tools and options.
+    let plan = replaced(ModelOverride { provider: "scripted".into(), ..ModelOverride::default() }).unwrap();
+    assert_eq!(plan.model_description, "the scripted model");
+    assert_eq!(plan.options.temperature, Some(0.25));
+    assert_eq!(plan.options.model, None);
+    let loaded = finish(plan, |builder| builder).await.unwrap();
+    let response = loaded.agent.run(&mut AgentSession::new(), "What's the weather in Paris?").await.unwrap();
+    assert!(response.text().contains("weather in Paris: sunny, 21C"), "{}", response.text());
+    // On another server and model (the key, never printed, from the override).
+    let plan = replaced(ModelOverride {
+        provider: "OpenAI.Responses".into(),
+        endpoint: Some("http://127.0.0.1:9/v1".into()),
+        id: Some("tiny".into()),
+        api_key: Some("sk-override-secret".into()),
+    })
+    .unwrap();
+    assert_eq!(plan.model_description, "openai responses at http://127.0.0.1:9/v1, model tiny");
+    assert_eq!(plan.options.model.as_deref(), Some("tiny"));
+    let anthropic = ModelOverride {
+        provider: "Anthropic.Messages".into(),
+        endpoint: Some("http://127.0.0.1:9".into()),
+        id: Some("tiny".into()),
+        api_key: Some("sk-override-secret".into()),
+    };
+    assert!(!format!("{anthropic:?}").contains("sk-override-secret"), "{anthropic:?}");
+    let plan = replaced(anthropic).unwrap();
+    assert_eq!(plan.model_description, "anthropic messages at http://127.0.0.1:9, model tiny");
+    // An unknown provider is a problem at the file's provider.
+    let error = replaced(ModelOverride { provider: "OpenAl.Chat".into(), ..ModelOverride::default() })
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with("agent.yaml:5:13: the replacement model's provider `OpenAl.Chat` is unknown"),
+        "{error}"
+    );
+    assert!(error.contains("did you mean `OpenAI.Chat`?"), "{error}");
 }
 
 #[tokio::test]
