@@ -3,7 +3,7 @@
 //! It serves the agent of each declarative file given (`weft serve a.yaml b.yaml`; the model name
 //! is the file's `name`; a workflow file is served as a `WorkflowAgent`), or with no file the agent `weft run` builds (the demo tools, or the
 //! tools of `--mcp` servers) under the model name `weft`, on 127.0.0.1 by default. Any other address needs `--token` (or
-//! `WEFT_TOKEN`) unless `--no-auth` is given. SIGTERM or Ctrl-C stops it: no new connections,
+//! `--token-file`, or `WEFT_TOKEN`) unless `--no-auth` is given. SIGTERM or Ctrl-C stops it: no new connections,
 //! in-flight runs get `--grace` seconds, then are cancelled. Conversations and stored responses
 //! live in memory, or with `--store sqlite:PATH` in a SQLite file that survives restarts. Each
 //! agent is also an A2A agent at `/a2a/NAME` (its card at `/a2a/NAME/.well-known/agent-card.json`),
@@ -43,9 +43,14 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "PORT", env = "PORT", default_value_t = 8088)]
     pub(crate) port: u16,
 
-    /// The bearer token clients must send (`Authorization: Bearer TOKEN`).
+    /// The bearer token clients must send (`Authorization: Bearer TOKEN`). A command line is
+    /// visible to the other users of the machine (`ps`): prefer --token-file or WEFT_TOKEN.
     #[arg(long, value_name = "TOKEN", env = "WEFT_TOKEN", hide_env_values = true)]
     pub(crate) token: Option<String>,
+
+    /// Read the bearer token from FILE (its content, trimmed), once at start.
+    #[arg(long, value_name = "FILE", conflicts_with = "token")]
+    pub(crate) token_file: Option<PathBuf>,
 
     /// Accept requests without a token on a non-loopback address.
     #[arg(long, conflicts_with = "token")]
@@ -192,14 +197,18 @@ impl ServeArgs {
 
     /// The host's limits; refuses an open address without a token (or --no-auth).
     fn config(&self) -> Result<HostConfig, CliError> {
-        if !self.host.is_loopback() && self.token.is_none() && !self.no_auth {
+        let token = match &self.token_file {
+            Some(path) => Some(read_token_file(path)?),
+            None => self.token.clone(),
+        };
+        if !self.host.is_loopback() && token.is_none() && !self.no_auth {
             return Err(CliError::Usage(format!(
-                "serving on {} (not a loopback address) needs --token TOKEN (or WEFT_TOKEN), or --no-auth to \
+                "serving on {} (not a loopback address) needs --token-file FILE, --token TOKEN (or WEFT_TOKEN), or --no-auth to \
                  accept anyone",
                 self.host
             )));
         }
-        if self.token.as_deref().is_some_and(|t| t.trim().is_empty()) {
+        if token.as_deref().is_some_and(|t| t.trim().is_empty()) {
             return Err(CliError::Usage("the token is empty".into()));
         }
         if let Some(origin) = self.cors.iter().find(|o| !valid_origin(o)) {
@@ -208,7 +217,7 @@ impl ServeArgs {
             )));
         }
         Ok(HostConfig {
-            token: self.token.clone(),
+            token,
             body_limit: self.body_limit,
             run_timeout: Duration::from_secs(self.run_timeout),
             max_concurrent_runs: self.max_runs as usize,
@@ -217,6 +226,26 @@ impl ServeArgs {
             ..HostConfig::default()
         })
     }
+}
+
+/// The token of `--token-file`: the file's content, trimmed; an unreadable or empty file (or
+/// one over 64 KiB: not a token) is an error naming it, never showing its content.
+fn read_token_file(path: &std::path::Path) -> Result<String, CliError> {
+    use std::io::Read;
+    const LIMIT: u64 = 64 * 1024;
+    let mut text = String::new();
+    std::fs::File::open(path).and_then(|file| file.take(LIMIT + 1).read_to_string(&mut text)).map_err(
+        |source| CliError::Io {
+            context: format!("could not read the token file {}", path.display()),
+            source,
+        },
+    )?;
+    let token = text.trim();
+    if token.is_empty() || text.len() as u64 > LIMIT {
+        let what = if token.is_empty() { "is empty" } else { "is over 64 KiB: not a token" };
+        return Err(CliError::Usage(format!("the token file {} {what}", path.display())));
+    }
+    Ok(token.to_string())
 }
 
 /// Whether `origin` is an origin as browsers send it: `http(s)://host[:port]`, no path.

@@ -175,6 +175,44 @@ fn serve_refuses_an_open_address_without_a_token() {
 }
 
 #[test]
+fn serve_reads_its_token_from_a_file_kept_out_of_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("token");
+    std::fs::write(&file, "  tok-from-file\n").unwrap();
+    let server = Server::start_with(&["--token-file", file.to_str().unwrap()]);
+    assert!(server.get("/v1/models").starts_with("HTTP/1.1 401"));
+    let mut stream = std::net::TcpStream::connect(server.address()).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(
+        stream,
+        "GET /v1/models HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer tok-from-file\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+#[test]
+fn serve_names_a_token_file_it_cannot_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::write(&empty, " \n").unwrap();
+    let missing = dir.path().join("missing");
+    for (file, code, what) in [(&empty, 2, "is empty"), (&missing, 1, "could not read the token file")] {
+        let output =
+            weft().args(["serve", "--port", "0", "--token-file", file.to_str().unwrap()]).output().unwrap();
+        assert_eq!(output.status.code(), Some(code), "{file:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(&file.display().to_string()) && stderr.contains(what), "{stderr}");
+    }
+    // `--token` says where it shows.
+    let help = weft().args(["serve", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("visible to the other users") && help.contains("--token-file"), "{help}");
+}
+
+#[test]
 fn serve_refuses_a_cors_origin_that_is_not_one() {
     let output = weft().args(["serve", "--port", "0", "--cors", "localhost:3000/app"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
