@@ -63,6 +63,7 @@ fn every_good_fixture_validates() {
         "compatible.yaml",
         "anthropic.yaml",
         "reference.yaml",
+        "remote.yaml",
     ] {
         if let Err(error) = validate(fixture(name), &bindings()) {
             panic!("{name}: {error}");
@@ -144,6 +145,65 @@ fn each_bad_input_is_one_located_problem() {
         hosted.contains("`search`") && hosted.contains("web_search") && hosted.contains("OpenAI.Chat"),
         "{hosted}"
     );
+}
+
+#[test]
+fn every_hosted_tool_field_loads_and_each_hosted_tool_is_refused_at_its_place() {
+    let error = validate(fixture("bad/hosted_tools_full.yaml"), &bindings()).unwrap_err();
+    let problems: Vec<String> =
+        error.problems().iter().map(|p| format!("{}:{}: {}", p.line, p.column, p.message)).collect();
+    assert_eq!(problems.len(), 3, "{problems:?}");
+    for (problem, (at, tool, kind)) in problems.iter().zip([
+        ("5:11: ", "`docs`", "file_search"),
+        ("12:11: ", "`python`", "code_interpreter"),
+        ("15:11: ", "`petstore`", "openapi"),
+    ]) {
+        assert!(problem.starts_with(at) && problem.contains(tool) && problem.contains(kind), "{problem}");
+        assert!(problem.contains("OpenAI.Responses"), "{problem}");
+    }
+}
+
+/// Every field the agent schema documents is used by a fixture (the schema is generated from
+/// the spec types, so a new field without a fixture fails here).
+#[test]
+fn the_fixtures_use_every_field_of_the_agent_schema() {
+    let schema = weft_declarative::agent_json_schema();
+    let mut fields: Vec<String> = schema["properties"].as_object().unwrap().keys().cloned().collect();
+    for definition in schema["$defs"].as_object().unwrap().values() {
+        if let Some(properties) = definition["properties"].as_object() {
+            fields.extend(properties.keys().cloned());
+        }
+    }
+    let mut texts = String::new();
+    for dir in ["", "bad"] {
+        for entry in std::fs::read_dir(fixture(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "yaml") {
+                texts.push_str(&std::fs::read_to_string(path).unwrap());
+            }
+        }
+    }
+    let missing: Vec<&String> = fields.iter().filter(|field| !texts.contains(&format!("{field}:"))).collect();
+    assert!(missing.is_empty(), "fields no fixture uses: {missing:?}");
+    assert!(fields.len() >= 50, "{fields:?}");
+}
+
+#[tokio::test]
+async fn a_bad_file_runs_nothing_not_even_its_mcp_servers() {
+    // The stdio server would create `started`; the file's typo stops the load before.
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("started");
+    let text = format!(
+        "kind: Prompt\nmodel: {{ provider: scripted }}\ninstrucions: typo\ntools:\n  - {{ kind: mcp, name: m, command: touch {} }}\n",
+        marker.display()
+    );
+    let error = agent_from_str(&text, &bindings()).await.unwrap_err();
+    assert!(error.to_string().contains("unknown field `instrucions`"), "{error}");
+    assert!(!marker.exists(), "the MCP server was started");
+    // The same file without the typo does start it (so the check above can fail).
+    let text = text.replace("instrucions: typo\n", "");
+    let _ = agent_from_str(&text, &bindings()).await;
+    assert!(marker.exists(), "the MCP server was not started");
 }
 
 #[test]
