@@ -282,3 +282,48 @@ fn with_the_input_on_stdin_and_no_terminal_the_run_says_so() {
     assert!(stderr.contains("no terminal could be read (the input came from stdin)"), "{stderr}");
     assert!(!stderr.contains("> "), "{stderr}");
 }
+
+#[test]
+fn human_input_is_asked_on_a_terminal() {
+    // `script` (util-linux) runs weft on a pseudo-terminal; the answer is typed after the
+    // question shows.
+    let weft = env!("CARGO_BIN_EXE_weft");
+    let command = format!("{weft} run -f {} 'Draft a haiku'", example("human_input.workflow.yaml"));
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("`script` (util-linux) runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut stdout = stdout;
+        let mut seen = String::new();
+        let mut buffer = [0u8; 1024];
+        while let Ok(n) = stdout.read(&mut buffer) {
+            if n == 0 {
+                break;
+            }
+            seen.push_str(&String::from_utf8_lossy(&buffer[..n]));
+            let _ = sender.send(seen.clone());
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut seen = String::new();
+    while !seen.contains("Publish the draft? (yes/no)") {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        seen = receiver.recv_timeout(left).unwrap_or_else(|_| panic!("no question on the terminal:\n{seen}"));
+    }
+    stdin.write_all(b"yes\r").unwrap();
+    while !seen.contains("[publisher] publisher: You said: yes") {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        seen = receiver.recv_timeout(left).unwrap_or_else(|_| panic!("no answer after `yes`:\n{seen}"));
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success(), "{seen}");
+}
