@@ -213,11 +213,15 @@ impl AnthropicBuilder {
         let version_value = HeaderValue::from_str(&version)
             .map_err(|_| config_error(format!("invalid anthropic-version {version:?}")))?;
         headers.insert(HeaderName::from_static("anthropic-version"), version_value);
+        // The caller's own headers may carry credentials (an API gateway's key): they are
+        // marked sensitive and masked in errors like the API key.
         for (name, value) in self.headers {
             let header_name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| config_error(format!("invalid header name {name:?}")))?;
-            let header_value = HeaderValue::from_str(&value)
+            let mut header_value = HeaderValue::from_str(&value)
                 .map_err(|_| config_error(format!("invalid value for header {name:?}")))?;
+            header_value.set_sensitive(true);
+            secrets.push(value.trim().to_string());
             headers.insert(header_name, header_value);
         }
         let http = match self.http_client {
@@ -322,6 +326,22 @@ impl Anthropic {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn custom_headers_are_sensitive_and_masked_in_errors() {
+        let builder = Anthropic::builder().header("X-Gateway-Key", "gw-secret-value");
+        assert!(!format!("{builder:?}").contains("gw-secret-value"));
+        let anthropic = builder.build().unwrap();
+        for headers in [&anthropic.inner.json_headers, &anthropic.inner.stream_headers] {
+            assert!(headers["x-gateway-key"].is_sensitive());
+            assert!(!format!("{headers:?}").contains("gw-secret-value"), "{headers:?}");
+        }
+        assert!(!format!("{anthropic:?}").contains("gw-secret-value"));
+        let secrets = &anthropic.inner.driver.config().secrets;
+        assert!(secrets.iter().any(|secret| secret == "gw-secret-value"), "{secrets:?}");
+        let err = Anthropic::builder().header("X-Key", "bad\nsecret-value").build().unwrap_err();
+        assert!(!err.to_string().contains("secret-value"), "{err}");
+    }
 
     #[test]
     fn the_environment_and_the_base_url() {

@@ -20,7 +20,7 @@ pub(crate) const DEFAULT_TIMEOUT_SECS: u64 = 30;
 #[derive(Clone, Args)]
 pub(crate) struct ConnectOptions {
     /// An HTTP header sent to HTTP servers, as NAME:VALUE (repeatable).
-    #[arg(long = "header", value_name = "K:V", value_parser = parse_header)]
+    #[arg(long = "header", value_name = "K:V", value_parser = HeaderParser)]
     pub(crate) headers: Vec<(String, String)>,
 
     /// A bearer token sent to HTTP servers (`Authorization: Bearer TOKEN`).
@@ -45,11 +45,41 @@ impl std::fmt::Debug for ConnectOptions {
     }
 }
 
-/// `NAME:VALUE` → (name, value), both trimmed.
+/// `NAME:VALUE` → (name, value), both trimmed. The error does not show the value: it may hold a
+/// credential (`Authorization Bearer …` with its colon forgotten).
 fn parse_header(value: &str) -> Result<(String, String), String> {
     match value.split_once(':') {
         Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().into(), value.trim().into())),
-        _ => Err(format!("expected NAME:VALUE such as 'X-Api-Key: abc', got {value:?}")),
+        _ => Err(
+            "expected NAME:VALUE such as 'X-Api-Key: abc' (the value given is not shown: it may be a secret)"
+                .into(),
+        ),
+    }
+}
+
+/// Parses `--header` with [`parse_header`]. Unlike a plain function parser, whose errors clap
+/// prefixes with the value as typed, its errors never repeat the value.
+#[derive(Debug, Clone, Copy)]
+struct HeaderParser;
+
+impl clap::builder::TypedValueParser for HeaderParser {
+    type Value = (String, String);
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<(String, String), clap::Error> {
+        let invalid = |message: String| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid value for '--header <K:V>': {message}\n"),
+            )
+            .with_cmd(cmd)
+        };
+        let value = value.to_str().ok_or_else(|| invalid("not valid UTF-8".into()))?;
+        parse_header(value).map_err(invalid)
     }
 }
 
@@ -247,6 +277,8 @@ mod tests {
         assert_eq!(parse_header("A: b:c").unwrap(), ("A".into(), "b:c".into()));
         assert!(parse_header("nocolon").is_err());
         assert!(parse_header(":x").is_err());
+        let error = parse_header("Authorization Bearer sk-header-secret").unwrap_err();
+        assert!(!error.contains("sk-header-secret"), "{error}");
     }
 
     #[test]

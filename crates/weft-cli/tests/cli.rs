@@ -403,3 +403,17 @@ fn a_reader_that_closes_the_pipe_early_stops_weft_quietly() {
     assert!(output.status.success(), "{:?}\n{stderr}", output.status);
     assert!(!stderr.contains("error"), "{stderr}");
 }
+
+#[test]
+fn a_bad_header_is_refused_without_showing_its_value() {
+    // The colon forgotten: the value may be a credential, so the error does not repeat it.
+    for command in [&["mcp", "tools"][..], &["run"][..]] {
+        let mut args = command.to_vec();
+        args.extend(["--header", "Authorization Bearer sk-header-secret", "http://127.0.0.1:9/mcp"]);
+        let output = common::run(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("--header") && stderr.contains("NAME:VALUE"), "{stderr}");
+        assert!(!stderr.contains("sk-header-secret"), "{stderr}");
+    }
+}

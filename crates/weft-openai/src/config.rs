@@ -347,12 +347,19 @@ impl OpenAIBuilder {
         if let Some(project) = &self.project {
             named.push(("OpenAI-Project".to_string(), project.clone()));
         }
+        // The caller's own headers may carry credentials (an API gateway's key): they are
+        // marked sensitive and masked in errors like the API key.
+        let custom = named.len();
         named.extend(self.headers);
-        for (name, value) in named {
+        for (index, (name, value)) in named.into_iter().enumerate() {
             let header_name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| config_error(format!("invalid header name {name:?}")))?;
-            let header_value = HeaderValue::from_str(&value)
+            let mut header_value = HeaderValue::from_str(&value)
                 .map_err(|_| config_error(format!("invalid value for header {name:?}")))?;
+            if index >= custom {
+                header_value.set_sensitive(true);
+                secrets.push(value.trim().to_string());
+            }
             headers.insert(header_name, header_value);
         }
         let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
@@ -574,6 +581,27 @@ mod tests {
 
     fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
         move |name| pairs.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string())
+    }
+
+    #[test]
+    fn custom_headers_are_sensitive_and_masked_in_errors() {
+        let builder = OpenAIBuilder::new()
+            .api_key("sk-key")
+            .organization("org-1")
+            .header("X-Gateway-Key", "gw-secret-value");
+        assert!(!format!("{builder:?}").contains("gw-secret-value"));
+        let openai = builder.build().unwrap();
+        for headers in [&openai.inner.json_headers, &openai.inner.stream_headers] {
+            assert!(headers["x-gateway-key"].is_sensitive());
+            assert!(!format!("{headers:?}").contains("gw-secret-value"), "{headers:?}");
+            assert!(!headers["openai-organization"].is_sensitive());
+        }
+        assert!(!format!("{openai:?}").contains("gw-secret-value"));
+        let secrets = &openai.inner.driver.config().secrets;
+        assert!(secrets.iter().any(|secret| secret == "gw-secret-value"), "{secrets:?}");
+        // An invalid value is named by its header, not shown.
+        let err = OpenAIBuilder::new().header("X-Key", "bad\nsecret-value").build().unwrap_err();
+        assert!(!err.to_string().contains("secret-value"), "{err}");
     }
 
     #[test]
