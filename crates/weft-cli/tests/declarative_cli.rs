@@ -151,3 +151,16 @@ fn validate_locates_every_problem_of_every_bad_fixture() {
         assert!(named || name == "bad_agent_file.yaml", "{name} has no problem in\n{stdout}");
     }
 }
+
+#[test]
+fn run_f_keeps_its_conversation_with_session() {
+    let file = repo("examples/declarative/weather.yaml");
+    let dir = tempfile::tempdir().unwrap();
+    let session = dir.path().join("chat.json");
+    let session = session.to_str().unwrap();
+    let first = weft(&["run", "-f", file.to_str().unwrap(), "--session", session, "My name is Ada."]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let second = weft(&["run", "-f", file.to_str().unwrap(), "--session", session, "What is my name?"]);
+    assert!(second.status.success(), "{}", text(&second.stderr));
+    assert!(text(&second.stdout).contains("Your name is Ada."), "{}", text(&second.stdout));
+}
