@@ -324,6 +324,27 @@ async fn a_model_override_replaces_the_files_provider_connection_and_id() {
 }
 
 #[tokio::test]
+async fn the_maf_documented_agents_load_and_run() {
+    // The sentiment analyzer as MAF documents it (on the scripted model): JSON of its schema.
+    let loaded = load_agent(fixture("maf_sentiment.yaml"), &bindings()).await.unwrap();
+    let response = loaded.agent.run(&mut AgentSession::new(), "I love this").await.unwrap();
+    let value: serde_json::Value = serde_json::from_str(&response.text()).unwrap();
+    assert!(value["sentiment"].is_string() && value["confidence"].is_number(), "{value}");
+    // The translation agent, on Azure OpenAI as written, runs here on the scripted model.
+    let options = LoadOptions {
+        model: Some(ModelOverride { provider: "scripted".into(), ..ModelOverride::default() }),
+        ..LoadOptions::default()
+    };
+    let plan =
+        weft_declarative::plan_file_with(&fixture("maf_translation.yaml"), &bindings(), &options).unwrap();
+    assert_eq!(plan.options.temperature, Some(0.3));
+    let loaded = finish(plan, |builder| builder).await.unwrap();
+    assert_eq!(loaded.agent.name(), "TranslationAgent");
+    let response = loaded.agent.run(&mut AgentSession::new(), "Bonjour").await.unwrap();
+    assert_eq!(response.text(), "You said: Bonjour");
+}
+
+#[tokio::test]
 async fn text_loads_too_and_names_its_source() {
     let error = agent_from_str("kind: Prompt\nmodel: { provider: nope }\n", &bindings()).await.unwrap_err();
     assert!(matches!(error, LoadError::Invalid(_)));
