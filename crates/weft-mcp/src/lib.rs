@@ -37,6 +37,8 @@ mod http;
 mod prompts;
 mod redact;
 mod sampling;
+#[cfg(feature = "server")]
+pub mod server;
 mod source;
 mod stderr_tail;
 mod stdio;
