@@ -20,6 +20,7 @@ mod demo_tools;
 mod error;
 mod logging;
 mod mcp;
+mod mcp_serve;
 mod mcp_server;
 mod models;
 mod output;
