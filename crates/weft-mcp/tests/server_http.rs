@@ -221,3 +221,20 @@ async fn foreign_origins_and_hosts_are_refused_and_bodies_are_bounded() {
     assert_eq!(post(&server.url, &[], big).await, 413);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_connection_keeps_a_bounded_number_of_sessions() {
+    let probe = Probe::default();
+    let server = TestServer::start(McpServer::builder("weft").agent(agent_with_tools(&probe)).build()).await;
+    let source = client(&server).await;
+    for i in 0..64 {
+        source.call_tool("helper", json!({"prompt": "hi", "session": format!("s{i}")})).await.unwrap();
+    }
+    let error =
+        source.call_tool("helper", json!({"prompt": "hi", "session": "one too many"})).await.unwrap_err();
+    assert!(error.to_string().contains("already keeps 64 sessions"), "{error}");
+    // A kept session still works.
+    source.call_tool("helper", json!({"prompt": "hi", "session": "s0"})).await.unwrap();
+    source.close().await;
+    server.stop().await;
+}

@@ -19,6 +19,9 @@ use super::scope::RequestScope;
 /// asking for approved calls would otherwise loop).
 const MAX_APPROVAL_ROUNDS: usize = 8;
 
+/// The most agent sessions one connection may keep.
+pub(crate) const MAX_SESSIONS: usize = 64;
+
 /// The agent sessions of one connection, by the id the client chose.
 pub(crate) type AgentSessions = Arc<std::sync::Mutex<HashMap<String, Arc<Mutex<AgentSession>>>>>;
 
@@ -42,6 +45,9 @@ pub(crate) async fn run_agent(
     let session = match arguments.get("session") {
         None | Some(Value::Null) => Arc::new(Mutex::new(AgentSession::new())),
         Some(Value::String(id)) => match sessions.lock() {
+            Ok(map) if map.len() >= MAX_SESSIONS && !map.contains_key(id) => {
+                return error(format!("this connection already keeps {MAX_SESSIONS} sessions; reuse one"));
+            }
             Ok(mut map) => {
                 map.entry(id.clone()).or_insert_with(|| Arc::new(Mutex::new(AgentSession::new()))).clone()
             }
