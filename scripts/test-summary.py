@@ -65,6 +65,21 @@ def conformance_counts(path):
     return passed, failed
 
 
+def conformance_server_counts(path):
+    """Server scenarios passed and failed, and the suite's `Total: N passed, M failed` of checks."""
+    passed, failed, total = [], [], None
+    with open(path, encoding="utf-8", errors="replace") as file:
+        for line in file:
+            line = line.strip()
+            match = re.match(r"conformance-server: (\S+) (passed|FAILED)$", line)
+            if match:
+                (passed if match[2] == "passed" else failed).append(match[1])
+            match = re.match(r"conformance-server: (Total: .*)$", line)
+            if match:
+                total = match[1]
+    return passed, failed, total
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--junit", required=True)
@@ -91,6 +106,7 @@ def main():
 
     doc_passed, doc_failed, doc_ignored = doctest_counts(args.doctests)
     conf_passed, conf_failed = conformance_counts(args.conformance)
+    server_passed, server_failed, server_total = conformance_server_counts(args.conformance)
 
     ran = outcomes["passed"] + outcomes["failed"]
     print(f"tests:       {ran} ran: {outcomes['passed']} passed, {outcomes['failed']} failed "
@@ -99,6 +115,10 @@ def main():
           + (f", {doc_ignored} ignored (marked `ignore` in their doc comments)" if doc_ignored else ""))
     print(f"conformance: {len(conf_passed) + len(conf_failed)} MCP scenarios ran: {len(conf_passed)} passed"
           + (f", failed: {' '.join(conf_failed)}" if conf_failed else ""))
+    print(f"conformance server: {len(server_passed) + len(server_failed)} MCP server scenarios ran: "
+          f"{len(server_passed)} passed"
+          + (f", failed: {' '.join(server_failed)}" if server_failed else "")
+          + f" ({server_total or 'no total'} checks)")
     for (binary_id, name), outcome in sorted(results.items()):
         if outcome == "failed":
             print(f"  FAILED {binary_id} {name}")

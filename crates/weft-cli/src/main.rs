@@ -20,6 +20,7 @@ mod demo_tools;
 mod error;
 mod logging;
 mod mcp;
+mod mcp_serve;
 mod mcp_server;
 mod models;
 mod output;
@@ -76,7 +77,7 @@ enum Command {
         mut_arg("prompt", |arg| arg.required(false).required_unless_present(clap::builder::Resettable::<clap::Id>::Reset).default_value("").hide(true))
     )]
     Chat(RunArgs),
-    /// Look at an MCP server and call its tools.
+    /// Look at an MCP server and call its tools, or serve agents as one (`weft mcp serve`).
     ///
     /// Servers: an http:// or https:// URL is a streamable HTTP endpoint (e.g.
     /// http://127.0.0.1:3001/mcp); anything else is a command line started as a stdio server

@@ -94,6 +94,11 @@ pub(crate) struct ServeArgs {
     #[arg(long)]
     pub(crate) no_a2a: bool,
 
+    /// Also serve the agents as MCP tools over streamable HTTP at /mcp, behind the same token
+    /// (`--mcp SERVER` gives the agent an MCP server's tools instead).
+    #[arg(long)]
+    pub(crate) mcp_server: bool,
+
     #[command(flatten)]
     pub(crate) agent: AgentArgs,
 }
@@ -342,6 +347,7 @@ async fn serve(
         ..A2aConfig::default()
     };
     let mut a2a = A2aServer::new().config(a2a_config);
+    let mcp_agents: Vec<Arc<dyn weft::Agent>> = agents.iter().map(|(_, agent)| agent.clone()).collect();
     let mut host = Host::new().config(config).store(store);
     for (name, agent) in agents {
         a2a = a2a.agent(name.clone(), agent.clone());
@@ -353,6 +359,16 @@ async fn serve(
             names.iter().map(|name| format!("http://{bound}/a2a/{name}")).collect::<Vec<_>>().join(", ")
         ));
         host = host.routes(a2a.router());
+    }
+    let mcp_stop = tokio_util::sync::CancellationToken::new();
+    if args.mcp_server {
+        host = host.routes(crate::mcp_serve::routes(
+            mcp_agents,
+            bound,
+            &args.cors,
+            args.body_limit,
+            mcp_stop.clone(),
+        ));
     }
     let page = format!("http://{bound}/");
     if args.ui {
@@ -375,6 +391,7 @@ async fn serve(
         signal.await;
         let _ = signalled_at.set(tokio::time::Instant::now());
         let _ = stop.send(());
+        mcp_stop.cancel();
         a2a_server.shutdown_after(grace).await;
         std::future::pending::<()>().await;
     };
