@@ -58,7 +58,8 @@ pub use weft_openai as openai;
 pub use weft_anthropic as anthropic;
 
 /// MCP (Model Context Protocol) tool sources over stdio and streamable HTTP: the [`weft_mcp`]
-/// crate.
+/// crate. With the feature `mcp-server`, also its server side (`weft::mcp::server`): agents,
+/// workflows and tools served to MCP clients.
 #[cfg(feature = "mcp")]
 pub use weft_mcp as mcp;
 
