@@ -4,10 +4,12 @@ and every test that did not run, with the reason. Exits non-zero when a listed t
 nor has a reason to be left out, so a test can never vanish silently.
 
 Inputs: nextest's JUnit report of the run, `cargo nextest list --run-ignored all --message-format
-json` (every test that exists), the doctests' and the conformance suite's logs.
+json` (every test that exists), the doctests' and the conformance suite's logs, and the directory
+of the browser tests' screenshots (counted, and named so CI's artifacts can be found).
 """
 import argparse
 import json
+import os
 import re
 import sys
 import xml.etree.ElementTree as ET
@@ -65,12 +67,21 @@ def conformance_counts(path):
     return passed, failed
 
 
+def screenshot_count(directory):
+    """How many PNG files the browser tests left under `directory` (0 when it does not exist)."""
+    count = 0
+    for _root, _dirs, files in os.walk(directory):
+        count += sum(1 for name in files if name.endswith(".png"))
+    return count
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--junit", required=True)
     parser.add_argument("--list", required=True)
     parser.add_argument("--doctests", required=True)
     parser.add_argument("--conformance", required=True)
+    parser.add_argument("--screenshots", help="the directory the browser tests save their screenshots in")
     parser.add_argument("--excluded-binary", action="append", default=[],
                         help="BINARY_ID=REASON: a test binary left out on purpose")
     args = parser.parse_args()
@@ -99,6 +110,8 @@ def main():
           + (f", {doc_ignored} ignored (marked `ignore` in their doc comments)" if doc_ignored else ""))
     print(f"conformance: {len(conf_passed) + len(conf_failed)} MCP scenarios ran: {len(conf_passed)} passed"
           + (f", failed: {' '.join(conf_failed)}" if conf_failed else ""))
+    if args.screenshots:
+        print(f"screenshots: {screenshot_count(args.screenshots)} kept in {args.screenshots}")
     for (binary_id, name), outcome in sorted(results.items()):
         if outcome == "failed":
             print(f"  FAILED {binary_id} {name}")
