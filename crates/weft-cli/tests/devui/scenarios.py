@@ -289,7 +289,9 @@ def traces(page, shots, base):
     page.screenshot(path=os.path.join(shots, "trace-view.png"))
     docs = os.environ.get("WEFT_DEVUI_DOCS_TRACE_SCREENSHOT")
     if docs:
+        page.evaluate("document.activeElement.blur()")  # no focus ring in the README's picture
         page.screenshot(path=docs)
+        tool.locator("summary").focus()
     page.keyboard.press("Escape")
     expect(dialog).not_to_be_visible()
     # From the list: the header's Traces button opens the recent runs.
