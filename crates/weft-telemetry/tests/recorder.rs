@@ -199,3 +199,38 @@ async fn a_host_serves_the_traces_and_names_each_runs_trace() {
     let missing = client.get(format!("{base}/traces/nope")).bearer_auth("t0ken").send().await.unwrap();
     assert_eq!(missing.status(), 404);
 }
+
+#[tokio::test]
+async fn a_workflow_run_is_kept_with_its_supersteps_and_executors() {
+    use weft_workflow::{FnExecutor, WorkflowBuilder, WorkflowContext};
+    let relay = |id: &'static str| {
+        FnExecutor::new(id, move |text: String, ctx: WorkflowContext<String>| async move {
+            ctx.send_message(format!("{text}>{id}"));
+            Ok(())
+        })
+    };
+    let workflow = WorkflowBuilder::new()
+        .name("review")
+        .start_with(relay("draft"))
+        .add_executor(FnExecutor::new("publish", |text: String, ctx: WorkflowContext<()>| async move {
+            ctx.yield_output(text);
+            Ok(())
+        }))
+        .add_edge("draft", "publish")
+        .build()
+        .unwrap();
+    let recorder = TraceRecorder::new();
+    {
+        let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(recorder.layer()));
+        workflow.run("x".to_string()).await.unwrap();
+    }
+    let trace = only_trace(&recorder);
+    assert_eq!(trace["entity"], "review");
+    assert_eq!(trace["name"], "workflow.run review");
+    let supersteps = spans_named(&trace, "workflow.superstep");
+    assert!(supersteps.len() >= 2, "{trace}");
+    assert!(supersteps.iter().all(|step| step["parent"] == 0), "{trace}");
+    let executors: Vec<&str> =
+        spans_named(&trace, "executor.process").iter().map(|span| span["name"].as_str().unwrap()).collect();
+    assert_eq!(executors, ["executor.process draft", "executor.process publish"], "{trace}");
+}
