@@ -446,6 +446,7 @@
       signal: controller.signal,
     });
     if (!response.ok) throw new Error(await errorText(response));
+    const traceId = response.headers.get("x-weft-trace-id");
     let body = null;
     let message = null; // the assistant message being written, as kept in chat.messages
     const callArgs = new Map();
@@ -509,6 +510,7 @@
           break;
       }
     });
+    if (window.WeftTraces) window.WeftTraces.attach($("messages").lastElementChild, traceId);
   }
 
   // Approve and Reject buttons for an interrupt, in its tool call.

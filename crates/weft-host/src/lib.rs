@@ -61,7 +61,7 @@
 //!
 //! Handed a [`weft_core::telemetry::TraceSource`] ([`Host::traces`]), the host serves the recent
 //! runs' traces at `GET /v1/traces` and `GET /v1/traces/{id}` (behind the token), and every `/v1`
-//! answer names its trace in the `x-weft-trace-id` header ([`TRACE_ID_HEADER`]).
+//! and AG-UI answer names its trace in the `x-weft-trace-id` header ([`TRACE_ID_HEADER`]).
 
 pub mod agui;
 mod chat;
@@ -363,7 +363,10 @@ fn router(state: Arc<HostState>, extra: Router) -> Router {
         );
     let mut app = Router::new()
         .nest("/v1", v1)
-        .merge(agui::routes(state.clone()))
+        .merge(
+            agui::routes(state.clone())
+                .layer(axum::middleware::from_fn_with_state(state.clone(), trace::server_span)),
+        )
         .route("/liveness", get(liveness))
         .route("/readiness", get(readiness))
         .with_state(state.clone())

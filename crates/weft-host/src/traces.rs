@@ -2,7 +2,8 @@
 //! ([`crate::Host::traces`]; `weft devui` and `weft serve --ui` hand it weft-telemetry's
 //! in-memory recorder): `GET /v1/traces` lists the recent runs (newest first) and
 //! `GET /v1/traces/{id}` answers one trace with its spans, behind the same token as the rest of
-//! `/v1`. Every `/v1` answer then names its request's trace in the [`TRACE_ID_HEADER`] header,
+//! `/v1`. Every `/v1` and AG-UI answer then names its request's trace in the [`TRACE_ID_HEADER`]
+//! header,
 //! so a client links a run to its trace. Reading traces makes no trace of its own.
 
 use std::sync::Arc;

@@ -228,6 +228,11 @@ def approval(page, shots, base):
     expect(page.locator(".message.assistant")).to_have_count(2, timeout=TIMEOUT)
     expect(tool.locator(".tool-result")).to_contain_text("did not approve")
     expect(last_answer(page)).to_contain_text("get_weather failed: the user did not approve")
+    # AG-UI runs have their trace too: the last one shows the rejected call's spans.
+    page.locator("#messages .trace-link").last.click()
+    expect(page.locator("#trace-dialog .span-row.model")).not_to_have_count(0, timeout=TIMEOUT)
+    expect(page.locator("#trace-dialog .waterfall .span-row").first).to_contain_text("POST /ag-ui/{entity}")
+    page.keyboard.press("Escape")
     page.screenshot(path=os.path.join(shots, "approval-answered.png"))
 
 
