@@ -2,7 +2,10 @@
 # Regenerates the README's DevUI screenshots in docs/images/ with the browser tests' own scenarios:
 # Debian's chromium driven by Playwright (scripts/peers/browser.sh installs both), against a
 # `weft serve --ui` built from this tree (the scripted demo agent: deterministic output).
-#   docs/images/devui-chat.png   the chat with a tool call, expanded, at 1280x800
+#   docs/images/devui-chat.png    the chat with a tool call, expanded, at 1280x800
+#   docs/images/devui-trace.png   the trace view of that kind of answer: its spans as a waterfall
+# Each picture (or group of pictures) has its own function below; add yours beside them and call
+# it at the end. The scenarios' other screenshots go to $WEFT_SCREENSHOT_DIR (target/screenshots).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/weft/target}
@@ -10,20 +13,46 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/weft/target}
 source scripts/peers/browser.sh
 cargo build --quiet -p weft-cli
 weft="$CARGO_TARGET_DIR/debug/weft"
+shots=${WEFT_SCREENSHOT_DIR:-$PWD/target/screenshots}
+mkdir -p docs/images "$shots"
 
-url_file=$(mktemp)
-"$weft" serve --ui --port 0 > "$url_file" 2> /dev/null &
-server=$!
-trap 'kill "$server" 2> /dev/null || true; wait "$server" 2> /dev/null || true; rm -f "$url_file"' EXIT
-for _ in $(seq 100); do
-  [ -s "$url_file" ] && break
-  sleep 0.1
-done
-base=$(head -n 1 "$url_file")
-base=${base%/v1}
-[ -n "$base" ] || { echo "weft serve did not print its URL" >&2; exit 1; }
+servers=()
+cleanup() {
+  for pid in "${servers[@]}"; do
+    kill "$pid" 2> /dev/null || true
+    wait "$pid" 2> /dev/null || true
+  done
+}
+trap cleanup EXIT
 
-mkdir -p docs/images target/devui-screenshots
-WEFT_DEVUI_DOCS_SCREENSHOT="$PWD/docs/images/devui-chat.png" \
-  "$WEFT_PLAYWRIGHT_PYTHON" crates/weft-cli/tests/devui/scenarios.py "$base" tool_call target/devui-screenshots
-echo "wrote docs/images/devui-chat.png"
+# Starts `weft serve --ui --port 0 ARGS…` (stopped at exit) and sets $base to its URL.
+start_server() {
+  local url_file
+  url_file=$(mktemp)
+  "$weft" serve --ui --port 0 "$@" > "$url_file" 2> /dev/null &
+  servers+=("$!")
+  for _ in $(seq 100); do
+    [ -s "$url_file" ] && break
+    sleep 0.1
+  done
+  base=$(head -n 1 "$url_file")
+  rm -f "$url_file"
+  base=${base%/v1}
+  [ -n "$base" ] || { echo "weft serve did not print its URL" >&2; exit 1; }
+}
+
+# Runs scenario NAME of the browser tests against $base.
+scenario() {
+  "$WEFT_PLAYWRIGHT_PYTHON" crates/weft-cli/tests/devui/scenarios.py "$base" "$1" "$shots"
+}
+
+# The chat with a tool call, and the trace view of such an answer.
+devui_chat_and_trace() {
+  start_server
+  WEFT_DEVUI_DOCS_SCREENSHOT="$PWD/docs/images/devui-chat.png" scenario tool_call
+  echo "wrote docs/images/devui-chat.png"
+  WEFT_DEVUI_DOCS_TRACE_SCREENSHOT="$PWD/docs/images/devui-trace.png" scenario traces
+  echo "wrote docs/images/devui-trace.png"
+}
+
+devui_chat_and_trace

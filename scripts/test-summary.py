@@ -4,10 +4,12 @@ and every test that did not run, with the reason. Exits non-zero when a listed t
 nor has a reason to be left out, so a test can never vanish silently.
 
 Inputs: nextest's JUnit report of the run, `cargo nextest list --run-ignored all --message-format
-json` (every test that exists), the doctests' and the conformance suite's logs.
+json` (every test that exists), the doctests' and the conformance suite's logs, and the directory
+of the browser tests' screenshots (counted, and named so CI's artifacts can be found).
 """
 import argparse
 import json
+import os
 import re
 import sys
 import xml.etree.ElementTree as ET
@@ -80,12 +82,21 @@ def conformance_server_counts(path):
     return passed, failed, total
 
 
+def screenshot_count(directory):
+    """How many PNG files the browser tests left under `directory` (0 when it does not exist)."""
+    count = 0
+    for _root, _dirs, files in os.walk(directory):
+        count += sum(1 for name in files if name.endswith(".png"))
+    return count
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--junit", required=True)
     parser.add_argument("--list", required=True)
     parser.add_argument("--doctests", required=True)
     parser.add_argument("--conformance", required=True)
+    parser.add_argument("--screenshots", help="the directory the browser tests save their screenshots in")
     parser.add_argument("--excluded-binary", action="append", default=[],
                         help="BINARY_ID=REASON: a test binary left out on purpose")
     args = parser.parse_args()
@@ -119,6 +130,8 @@ def main():
           f"{len(server_passed)} passed"
           + (f", failed: {' '.join(server_failed)}" if server_failed else "")
           + f" ({server_total or 'no total'} checks)")
+    if args.screenshots:
+        print(f"screenshots: {screenshot_count(args.screenshots)} kept in {args.screenshots}")
     for (binary_id, name), outcome in sorted(results.items()):
         if outcome == "failed":
             print(f"  FAILED {binary_id} {name}")
@@ -129,7 +142,7 @@ def main():
             unexplained += 1
             reason = "NOT RUN and no reason: the run stopped early or the test was filtered out"
         print(f"  {binary_id} {name}: {reason}")
-    if outcomes["failed"] or doc_failed or conf_failed or unexplained or not results:
+    if outcomes["failed"] or doc_failed or conf_failed or server_failed or not server_passed or unexplained or not results:
         sys.exit(1)
 
 

@@ -241,7 +241,7 @@ impl Api {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let mut cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
             // Help and version go to stdout with code 0; usage errors to stderr with code 2.
@@ -268,7 +268,18 @@ fn main() -> ExitCode {
         Ok(telemetry) => telemetry,
         Err(error) => return error::report(&error),
     };
-    logging::init(cli.verbose, cli.quiet, &telemetry);
+    // DevUI's trace view: the spans of the recent runs kept in memory, for `--ui` only (the
+    // other commands record nothing).
+    let traces = match &mut cli.command {
+        Command::Serve(args) if args.ui => {
+            args.traces.insert(weft::telemetry::TraceRecorder::new()).clone().into()
+        }
+        Command::Devui(args) => {
+            args.serve.traces.insert(weft::telemetry::TraceRecorder::new()).clone().into()
+        }
+        _ => None,
+    };
+    logging::init(cli.verbose, cli.quiet, &telemetry, traces.as_ref());
     let result = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => run::run(args).await,

@@ -99,6 +99,11 @@ pub(crate) struct ServeArgs {
     #[arg(long)]
     pub(crate) mcp_server: bool,
 
+    /// The recent traces served to DevUI (`/v1/traces`): set by `main` for `--ui`, whose
+    /// logger records them.
+    #[arg(skip)]
+    pub(crate) traces: Option<weft::telemetry::TraceRecorder>,
+
     #[command(flatten)]
     pub(crate) agent: AgentArgs,
 }
@@ -373,6 +378,9 @@ async fn serve(
     let page = format!("http://{bound}/");
     if args.ui {
         host = host.public_routes(weft_devui::router());
+        if let Some(traces) = &args.traces {
+            host = host.traces(Arc::new(traces.clone()));
+        }
         crate::logging::notice(format_args!("DevUI: {page}"));
     }
     let grace = Duration::from_secs(args.grace);

@@ -16,10 +16,12 @@
 mod content;
 pub mod metrics;
 pub mod propagation;
+mod trace_source;
 
 use crate::options::ChatOptions;
 
 pub(crate) use content::{messages_json, output_messages_json, split_system};
+pub use trace_source::TraceSource;
 
 /// The version of the OpenTelemetry semantic conventions whose GenAI names Weft follows.
 pub const SEMCONV_VERSION: &str = "1.41.0";

@@ -364,6 +364,7 @@
       signal: controller.signal,
     });
     if (!response.ok) throw new Error(await errorText(response));
+    const traceId = response.headers.get("x-weft-trace-id"); // traces.js links the answer to it
     let body = null; // the assistant message being written
     let text = "";
     await readSse(response, (event) => {
@@ -412,6 +413,7 @@
           break;
       }
     });
+    if (window.WeftTraces) window.WeftTraces.attach($("messages").lastElementChild, traceId);
   }
 
   // After a run: the first open approval's Approve button, else the prompt.
@@ -444,6 +446,7 @@
       signal: controller.signal,
     });
     if (!response.ok) throw new Error(await errorText(response));
+    const traceId = response.headers.get("x-weft-trace-id");
     let body = null;
     let message = null; // the assistant message being written, as kept in chat.messages
     const callArgs = new Map();
@@ -507,6 +510,7 @@
           break;
       }
     });
+    if (window.WeftTraces) window.WeftTraces.attach($("messages").lastElementChild, traceId);
   }
 
   // Approve and Reject buttons for an interrupt, in its tool call.

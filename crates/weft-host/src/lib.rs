@@ -58,6 +58,10 @@
 //! limit (4 MiB, answered 413), a deadline per run, a limit on concurrent runs (503 with
 //! `Retry-After`), CORS off unless origins are given, and error bodies that never carry paths,
 //! traces or secrets (the details go to the log). A client that disconnects drops its run.
+//!
+//! Handed a [`weft_core::telemetry::TraceSource`] ([`Host::traces`]), the host serves the recent
+//! runs' traces at `GET /v1/traces` and `GET /v1/traces/{id}` (behind the token), and every `/v1`
+//! and AG-UI answer names its trace in the `x-weft-trace-id` header ([`TRACE_ID_HEADER`]).
 
 pub mod agui;
 mod chat;
@@ -68,6 +72,7 @@ mod responses;
 mod run;
 pub mod store;
 mod trace;
+mod traces;
 
 use std::collections::BTreeMap;
 use std::future::{Future, IntoFuture};
@@ -88,6 +93,8 @@ pub use error::HostError;
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;
 pub use store::{Conversation, InMemoryStore, SessionStore, StoreError, StoredResponse};
+
+pub use traces::TRACE_ID_HEADER;
 
 use error::ApiError;
 
@@ -161,6 +168,8 @@ pub(crate) struct HostState {
     pub(crate) tasks: TaskTracker,
     /// The background runs still going, to cancel by id.
     pub(crate) background: responses::BackgroundRuns,
+    /// The recent traces served at `/v1/traces`, when kept.
+    pub(crate) traces: Option<Arc<dyn weft_core::telemetry::TraceSource>>,
 }
 
 impl HostState {
@@ -180,6 +189,8 @@ pub struct Host {
     extra: Router,
     /// Routes served beside the protocols (a web page), outside the token guard.
     public: Router,
+    /// The recent traces to serve, if any.
+    traces: Option<Arc<dyn weft_core::telemetry::TraceSource>>,
 }
 
 impl Default for Host {
@@ -197,7 +208,16 @@ impl Host {
             config: HostConfig::default(),
             extra: Router::new(),
             public: Router::new(),
+            traces: None,
         }
+    }
+
+    /// Serves the recent traces of `source` (weft-telemetry's `TraceRecorder`) at `GET /v1/traces`
+    /// and `GET /v1/traces/{id}`, behind the token, and names each `/v1` request's trace in the
+    /// [`TRACE_ID_HEADER`] header of its answer.
+    pub fn traces(mut self, source: Arc<dyn weft_core::telemetry::TraceSource>) -> Self {
+        self.traces = Some(source);
+        self
     }
 
     /// Serves `routes` beside the protocols, e.g. a web page (`weft serve --ui`). They are not
@@ -256,6 +276,7 @@ impl Host {
             started_at,
             tasks: TaskTracker::new(),
             background: responses::BackgroundRuns::default(),
+            traces: self.traces,
         });
         (state, self.extra, self.public)
     }
@@ -336,10 +357,16 @@ fn router(state: Arc<HostState>, extra: Router) -> Router {
         .merge(responses::routes())
         .merge(conversations::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::require_token))
-        .layer(axum::middleware::from_fn(trace::server_span));
+        .layer(axum::middleware::from_fn_with_state(state.clone(), trace::server_span))
+        .merge(
+            traces::routes().layer(axum::middleware::from_fn_with_state(state.clone(), guard::require_token)),
+        );
     let mut app = Router::new()
         .nest("/v1", v1)
-        .merge(agui::routes(state.clone()))
+        .merge(
+            agui::routes(state.clone())
+                .layer(axum::middleware::from_fn_with_state(state.clone(), trace::server_span)),
+        )
         .route("/liveness", get(liveness))
         .route("/readiness", get(readiness))
         .with_state(state.clone())

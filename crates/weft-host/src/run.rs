@@ -85,6 +85,9 @@ pub(crate) struct RunSpec {
 
 /// The run's events; the last one is [`RunEvent::Finished`] or [`RunEvent::Failed`].
 pub(crate) fn run_events(spec: RunSpec) -> impl Stream<Item = RunEvent> + Send + 'static {
+    // The request's span: a streamed answer's body is polled outside of it, and the run's spans
+    // belong under it all the same (one trace per request).
+    let parent = tracing::Span::current();
     async_stream::stream! {
         let RunSpec { agent, mut session, input, options, timeout, cancel, stop, permit, id } = spec;
         let _permit = permit;
@@ -94,7 +97,8 @@ pub(crate) fn run_events(spec: RunSpec) -> impl Stream<Item = RunEvent> + Send +
         let mut partial = None;
         let stop = stop.unwrap_or_default();
         {
-            let mut updates = agent.run_messages_stream(&mut session, input.clone(), options);
+            let mut updates =
+                parent.in_scope(|| agent.run_messages_stream(&mut session, input.clone(), options));
             loop {
                 let next = tokio::select! {
                     biased;

@@ -17,6 +17,9 @@
 //! `OTEL_METRICS_EXPORTER=none` or [`TelemetryConfig::metrics`]). Metrics are best effort: a
 //! backend that refuses them (Phoenix takes only traces) does not fail the shutdown.
 //!
+//! [`TraceRecorder`] keeps the spans of the recent runs in memory instead, for DevUI's trace
+//! view (no export, no OpenTelemetry SDK at work).
+//!
 //! Off unless set up: without [`init`] (or [`Telemetry::layer`] in your own subscriber) nothing
 //! is exported and nothing of this crate runs. Configuration follows the standard variables
 //! (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_PROTOCOL`, `OTEL_EXPORTER_OTLP_HEADERS`,
@@ -39,6 +42,7 @@
 mod config;
 mod metrics;
 mod propagation;
+mod recorder;
 mod report;
 
 use std::time::Duration;
@@ -60,6 +64,9 @@ pub use config::{
     OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
     OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, OTEL_METRICS_EXPORTER, OTEL_SDK_DISABLED, OTEL_SERVICE_NAME,
     Protocol, TelemetryConfig,
+};
+pub use recorder::{
+    DEFAULT_MAX_SPANS_PER_TRACE, DEFAULT_MAX_TRACES, MAX_ATTRIBUTE_CHARS, MAX_OPEN_TRACES, TraceRecorder,
 };
 
 /// The instrumentation scope Weft's spans are exported under.
