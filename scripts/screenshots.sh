@@ -4,6 +4,7 @@
 # `weft serve --ui` built from this tree (the scripted demo agent: deterministic output).
 #   docs/images/devui-chat.png       the chat with a tool call, expanded, at 1280x800
 #   docs/images/devui-workflow.png   a workflow's graph mid-run (paused on its human-input form)
+# `scripts/screenshots.sh workflow` (or `chat`) regenerates only that one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/weft/target}
@@ -55,5 +56,11 @@ workflow_screenshot() {
   echo "wrote docs/images/devui-workflow.png"
 }
 
-chat_screenshot
-workflow_screenshot
+shots_wanted=("${@:-chat workflow}")
+for shot in ${shots_wanted[*]}; do
+  case "$shot" in
+    chat) chat_screenshot ;;
+    workflow) workflow_screenshot ;;
+    *) echo "unknown screenshot '$shot' (chat, workflow)" >&2; exit 2 ;;
+  esac
+done
