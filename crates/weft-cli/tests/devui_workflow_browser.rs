@@ -112,3 +112,9 @@ fn a_request_for_input_is_a_form_from_its_schema_and_submitting_it_finishes_the_
 fn a_run_resumed_from_an_earlier_checkpoint_continues_from_there() {
     scenario("checkpoints");
 }
+
+#[test]
+#[ignore = "needs chromium and playwright: scripts/test installs them"]
+fn a_form_is_generated_from_an_object_schema_checks_required_fields_and_sends_typed_values() {
+    scenario("schema_form");
+}

@@ -145,6 +145,7 @@
     }
     input.id = id;
     input.name = name;
+    input.addEventListener("input", () => (error.textContent = "")); // fixed: the message goes
     if (required) input.required = true;
     if (help) {
       help.id = id + "-help";

@@ -158,7 +158,86 @@ def checkpoints(page, shots, base, docs):
     page.screenshot(path=os.path.join(shots, "workflow-resumed.png"))
 
 
-SCENARIOS = {f.__name__: f for f in [graph, human_input, checkpoints]}
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "approved": {"type": "boolean", "description": "Publish it?"},
+        "copies": {"type": "integer", "minimum": 1},
+        "price": {"type": "number"},
+        "tone": {"enum": ["calm", "loud"]},
+        "note": {"type": ["string", "null"]},
+        "tags": {"type": "array", "items": {"type": "string"}},
+    },
+    "required": ["copies", "tone", "tags"],
+}
+
+
+def sse(events):
+    return "".join(f"data: {json.dumps(e)}\n\n" for e in events)
+
+
+def schema_form(page, shots, base, docs):
+    # The server's run is replaced by one whose request asks for an object: the form has a
+    # field per property, checks the required ones and sends the answer as the resume payload.
+    sent = []
+
+    def handle(route):
+        body = json.loads(route.request.post_data)
+        sent.append(body)
+        if not body.get("resume"):
+            interrupt = {"id": "req-1", "reason": "human_input", "message": "Review the <b>draft</b>",
+                         "toolCallId": "req-1", "responseSchema": SCHEMA}
+            events = [{"type": "RUN_STARTED", "threadId": body["threadId"], "runId": body["runId"]},
+                      {"type": "TOOL_CALL_START", "toolCallId": "req-1", "toolCallName": "request_info"},
+                      {"type": "TOOL_CALL_ARGS", "toolCallId": "req-1", "delta": "{}"},
+                      {"type": "TOOL_CALL_END", "toolCallId": "req-1"},
+                      {"type": "RUN_FINISHED", "threadId": body["threadId"], "runId": body["runId"],
+                       "outcome": {"type": "interrupt", "interrupts": [interrupt]}}]
+        else:
+            events = [{"type": "RUN_STARTED", "threadId": body["threadId"], "runId": body["runId"]},
+                      {"type": "TEXT_MESSAGE_START", "messageId": "m1", "role": "assistant"},
+                      {"type": "TEXT_MESSAGE_CONTENT", "messageId": "m1", "delta": "thanks"},
+                      {"type": "TEXT_MESSAGE_END", "messageId": "m1"},
+                      {"type": "RUN_FINISHED", "threadId": body["threadId"], "runId": body["runId"],
+                       "outcome": {"type": "success"}}]
+        route.fulfill(status=200, headers={"content-type": "text/event-stream"}, body=sse(events))
+
+    pick(page, "publishing")
+    page.route("**/ag-ui/publishing", handle)
+    send(page, "Draft a haiku")
+    form = page.locator("form.input-form").last
+    expect(form).to_be_visible(timeout=TIMEOUT)
+    expect(form.locator(".form-message")).to_have_text("Review the <b>draft</b>")
+    field = lambda name: form.locator(f'.form-field[data-name="{name}"]')
+    expect(field("approved").locator("input")).to_have_attribute("type", "checkbox")
+    expect(field("copies").locator("input")).to_have_attribute("type", "number")
+    expect(field("tone").locator("select option")).to_have_text(["calm", "loud"])
+    expect(field("tags").locator("textarea.form-json")).to_be_visible()
+    # The required fields are checked before anything is sent.
+    form.locator("button.submit").click()
+    expect(field("tags").locator(".form-error")).to_have_text("tags is required")
+    field("copies").locator("input").fill("2.5")
+    field("tags").locator("textarea").fill("[not json")
+    form.locator("button.submit").click()
+    expect(field("copies").locator(".form-error")).to_have_text("copies must be a whole number")
+    expect(field("tags").locator(".form-error")).to_have_text("tags must be JSON")
+    assert len(sent) == 1, sent
+    field("approved").locator("input").check()
+    field("copies").locator("input").fill("3")
+    field("price").locator("input").fill("9.5")
+    field("tone").locator("select").select_option(label="loud")
+    field("tags").locator("textarea").fill('["poem", "<i>x</i>"]')
+    page.screenshot(path=os.path.join(shots, "workflow-schema-form.png"))
+    form.locator("button.submit").click()
+    expect(page.locator(".message.assistant .body").last).to_have_text("thanks", timeout=TIMEOUT)
+    wait_idle(page)
+    assert len(sent) == 2, sent
+    assert sent[1]["resume"] == [{"interruptId": "req-1", "status": "resolved", "payload": {
+        "approved": True, "copies": 3, "price": 9.5, "tone": "loud", "tags": ["poem", "<i>x</i>"]}}], sent[1]
+    assert page.locator("#messages b, #messages i").count() == 0
+
+
+SCENARIOS = {f.__name__: f for f in [graph, human_input, checkpoints, schema_form]}
 
 
 def main():
