@@ -13,7 +13,7 @@ use weft_core::{
 };
 
 use crate::error::WorkflowError;
-use crate::events::{WorkflowEvent, WorkflowOutput};
+use crate::events::{RunStatus, WorkflowEvent, WorkflowOutput};
 use crate::request::{PendingRequest, RequestResponse};
 use crate::workflow::Workflow;
 
@@ -267,6 +267,7 @@ impl Agent for WorkflowAgent {
             let mut streamed_by: HashSet<String> = HashSet::new();
             let mut requests: Vec<PendingRequest> = Vec::new();
             let mut checkpoint: Option<String> = None;
+            let mut paused = false;
             let executors = self.workflow.executor_ids();
             while let Some(event) = events.next().await {
                 if let Some(data) = event_data(&event, &executors) {
@@ -292,11 +293,29 @@ impl Agent for WorkflowAgent {
                         requests.push(request);
                     }
                     WorkflowEvent::CheckpointSaved { checkpoint_id, .. } => checkpoint = Some(checkpoint_id),
+                    WorkflowEvent::Status { status } => paused = status == RunStatus::IdleWithPendingRequests,
+                    // Until the run saves one, the checkpoint it resumed from is where it waits.
+                    WorkflowEvent::Started { resumed_from: Some(id), .. } if checkpoint.is_none() => {
+                        checkpoint = Some(id);
+                    }
                     WorkflowEvent::Failed { error } => {
                         yield Err(self.failed(error));
                         return;
                     }
                     _ => {}
+                }
+            }
+            // A run resumed from a checkpoint that already waited for answers asks nothing new:
+            // its requests are the checkpoint's.
+            if paused && requests.is_empty() {
+                if let (Some(id), Some(store)) = (&checkpoint, self.workflow.checkpoint_store()) {
+                    match store.load(id).await {
+                        Ok(saved) => requests = saved.pending_requests,
+                        Err(error) => {
+                            yield Err(self.failed(error));
+                            return;
+                        }
+                    }
                 }
             }
             if !requests.is_empty() && checkpoint.is_none() {

@@ -204,3 +204,30 @@ async fn a_resume_session_continues_the_run_from_any_of_its_checkpoints() {
     assert!(resumed.metadata.contains_key("weft_workflow_pending"), "{:?}", resumed.metadata);
     assert!(!resumed.metadata.contains_key("weft_workflow_resume_from"));
 }
+
+#[tokio::test]
+async fn resumed_from_a_checkpoint_that_waits_for_input_the_run_asks_again() {
+    let workflow = publishing();
+    let agent = WorkflowAgent::new("publishing", workflow.clone()).unwrap();
+    let (events, _) = run(&agent, &mut AgentSession::new(), vec![Message::user("a haiku")]).await;
+    let run_id = events[0]["run_id"].as_str().unwrap().to_string();
+    let checkpoints = workflow.list_checkpoints(&run_id).await.unwrap();
+    let waiting = checkpoints.iter().find(|c| c.pending_requests > 0).unwrap();
+    let mut resumed = WorkflowAgent::resume_session(&waiting.checkpoint_id);
+    let (_, contents) = run(&agent, &mut resumed, Vec::new()).await;
+    let call = contents
+        .iter()
+        .find_map(|c| match c {
+            Content::FunctionCall(call) if call.name == REQUEST_INFO_FUNCTION => Some(call.clone()),
+            _ => None,
+        })
+        .expect("the checkpoint's request is asked again");
+    assert_eq!(call.arguments["data"], "draft of a haiku");
+    // And answering it goes on from there.
+    let answer = Message::new(
+        Role::Tool,
+        vec![Content::FunctionResult(FunctionResult::ok(&call.call_id, json!({"approved": true})))],
+    );
+    let (events, _) = run(&agent, &mut resumed, vec![answer]).await;
+    assert!(events.iter().any(|e| e["type"] == "output"), "{events:?}");
+}
