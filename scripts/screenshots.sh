@@ -2,10 +2,13 @@
 # Regenerates the README's DevUI screenshots in docs/images/ with the browser tests' own scenarios:
 # Debian's chromium driven by Playwright (scripts/peers/browser.sh installs both), against a
 # `weft serve --ui` built from this tree (the scripted demo agent: deterministic output).
-#   docs/images/devui-chat.png    the chat with a tool call, expanded, at 1280x800
-#   docs/images/devui-trace.png   the trace view of that kind of answer: its spans as a waterfall
-# Each picture (or group of pictures) has its own function below; add yours beside them and call
-# it at the end. The scenarios' other screenshots go to $WEFT_SCREENSHOT_DIR (target/screenshots).
+#   docs/images/devui-chat.png       the chat with a tool call, expanded, at 1280x800
+#   docs/images/devui-trace.png      the trace view of that kind of answer: its spans as a waterfall
+#   docs/images/devui-workflow.png   a workflow's graph mid-run (paused on its human-input form)
+# `scripts/screenshots.sh chat` (chat and trace) or `workflow` regenerates only those; no argument
+# makes them all. Each picture (or group) has its own function below: add yours beside them and
+# to the `case` at the end. The scenarios' other screenshots go to $WEFT_SCREENSHOT_DIR
+# (target/screenshots).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/weft/target}
@@ -22,10 +25,12 @@ cleanup() {
     kill "$pid" 2> /dev/null || true
     wait "$pid" 2> /dev/null || true
   done
+  servers=()
 }
 trap cleanup EXIT
 
-# Starts `weft serve --ui --port 0 ARGS…` (stopped at exit) and sets $base to its URL.
+# Starts `weft serve --ui --port 0 ARGS…` (stopped by `cleanup`, at the latest at exit) and sets
+# $base to its URL.
 start_server() {
   local url_file
   url_file=$(mktemp)
@@ -53,6 +58,24 @@ devui_chat_and_trace() {
   echo "wrote docs/images/devui-chat.png"
   WEFT_DEVUI_DOCS_TRACE_SCREENSHOT="$PWD/docs/images/devui-trace.png" scenario traces
   echo "wrote docs/images/devui-trace.png"
+  cleanup
 }
 
-devui_chat_and_trace
+# A workflow's graph, paused on its human-input form.
+devui_workflow() {
+  start_server examples/declarative/conditional.workflow.yaml examples/declarative/human_input.workflow.yaml
+  "$WEFT_PLAYWRIGHT_PYTHON" crates/weft-cli/tests/devui/workflow_scenarios.py "$base" human_input "$shots" \
+    "$PWD/docs/images/devui-workflow.png"
+  echo "wrote docs/images/devui-workflow.png"
+  cleanup
+}
+
+wanted=("$@")
+[ "${#wanted[@]}" -gt 0 ] || wanted=(chat workflow)
+for shot in "${wanted[@]}"; do
+  case "$shot" in
+    chat) devui_chat_and_trace ;;
+    workflow) devui_workflow ;;
+    *) echo "unknown screenshot '$shot' (chat, workflow)" >&2; exit 2 ;;
+  esac
+done

@@ -29,6 +29,7 @@ mod provider;
 mod run;
 mod serve;
 mod telemetry;
+mod workflow_host;
 mod workflow_run;
 
 use std::path::PathBuf;

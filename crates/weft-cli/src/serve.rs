@@ -275,8 +275,9 @@ async fn run_with(args: ServeArgs, open: bool) -> Result<(), CliError> {
     let config = args.config()?;
     let run_args = args.run_args();
     let mut sources = Vec::new();
-    let result = match agents(&args, &run_args, &mut sources).await {
-        Ok(agents) => serve(&args, config, agents, open).await,
+    let mut workflows = Vec::new();
+    let result = match agents(&args, &run_args, &mut sources, &mut workflows).await {
+        Ok(agents) => serve(&args, config, agents, workflows, open).await,
         Err(error) => Err(error),
     };
     for source in &sources {
@@ -286,11 +287,13 @@ async fn run_with(args: ServeArgs, open: bool) -> Result<(), CliError> {
 }
 
 /// The agents to serve, by model name: each file's, or the demo agent as `weft`. The MCP servers
-/// they use are connected into `sources` (the caller closes them).
+/// they use are connected into `sources` (the caller closes them); what the host says of the
+/// workflows among them (graph, checkpoints) goes into `workflows`.
 async fn agents(
     args: &ServeArgs,
     run_args: &RunArgs,
     sources: &mut Vec<weft_mcp::McpSource>,
+    workflows: &mut Vec<(String, crate::workflow_host::WorkflowEntity)>,
 ) -> Result<Vec<(String, Arc<dyn weft::Agent>)>, CliError> {
     run::connect_servers(run_args, None, sources).await?;
     if args.files.is_empty() {
@@ -302,14 +305,17 @@ async fn agents(
     }
     let mut agents: Vec<(String, Arc<dyn weft::Agent>)> = Vec::new();
     for file in &args.files {
-        let (agent, description): (Arc<dyn weft::Agent>, String) =
-            if weft::declarative::file_kind(file) == weft::declarative::FileKind::Workflow {
-                crate::workflow_run::agent(file, run_args, sources).await?
-            } else {
-                let file_args = RunArgs { file: Some(file.clone()), ..args.run_args() };
-                let (agent, description) = run::make_agent(&file_args, None, None, sources).await?;
-                (Arc::new(agent), description)
-            };
+        let (agent, description): (Arc<dyn weft::Agent>, String) = if weft::declarative::file_kind(file)
+            == weft::declarative::FileKind::Workflow
+        {
+            let (agent, description, entity) = crate::workflow_run::agent(file, run_args, sources).await?;
+            workflows.push((agent.name().to_string(), entity));
+            (agent, description)
+        } else {
+            let file_args = RunArgs { file: Some(file.clone()), ..args.run_args() };
+            let (agent, description) = run::make_agent(&file_args, None, None, sources).await?;
+            (Arc::new(agent), description)
+        };
         let name = agent.name().to_string();
         if agents.iter().any(|(served, _)| *served == name) {
             return Err(CliError::Usage(format!(
@@ -327,6 +333,7 @@ async fn serve(
     args: &ServeArgs,
     config: HostConfig,
     agents: Vec<(String, Arc<dyn weft::Agent>)>,
+    workflows: Vec<(String, crate::workflow_host::WorkflowEntity)>,
     open: bool,
 ) -> Result<(), CliError> {
     let store = args.store.open().await?;
@@ -357,6 +364,12 @@ async fn serve(
     for (name, agent) in agents {
         a2a = a2a.agent(name.clone(), agent.clone());
         host = host.agent(name, agent);
+    }
+    for (name, workflow) in workflows {
+        host = host.entity_info(name.clone(), workflow.info);
+        if let Some(checkpoints) = workflow.checkpoints {
+            host = host.checkpoints(name, checkpoints);
+        }
     }
     if !args.no_a2a {
         crate::logging::notice(format_args!(

@@ -37,7 +37,10 @@
 //!   model call and tools stop): nothing of the turn is kept, neither a stored response nor
 //!   conversation items.
 //!
-//! The host knows agents through [`weft_core::Agent`] only.
+//! The host knows agents through [`weft_core::Agent`] only. What else a client may show about
+//! an entity (a workflow's graph) and the checkpoints of its runs come from the server that
+//! builds the host ([`Host::entity_info`], [`Host::checkpoints`]): `GET /v1/entities`, see
+//! [`EntityInfo`] and [`CheckpointSource`].
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), weft_host::HostError> {
@@ -66,6 +69,7 @@
 pub mod agui;
 mod chat;
 mod conversations;
+mod entities;
 mod error;
 mod guard;
 mod responses;
@@ -89,6 +93,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use weft_core::Agent;
 
+pub use entities::{CheckpointSource, CheckpointSourceError, EntityInfo};
 pub use error::HostError;
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;
@@ -155,6 +160,10 @@ impl Default for HostConfig {
 /// What every handler shares.
 pub(crate) struct HostState {
     pub(crate) agents: BTreeMap<String, Arc<dyn Agent>>,
+    /// What clients are told about entities beyond their names.
+    pub(crate) entity_info: BTreeMap<String, EntityInfo>,
+    /// The checkpoints of entities that keep them.
+    pub(crate) checkpoints: BTreeMap<String, Arc<dyn CheckpointSource>>,
     pub(crate) store: Arc<dyn SessionStore>,
     pub(crate) config: HostConfig,
     pub(crate) runs: Arc<Semaphore>,
@@ -183,6 +192,8 @@ impl HostState {
 /// the [`Host::router`] to mount it yourself).
 pub struct Host {
     agents: BTreeMap<String, Arc<dyn Agent>>,
+    entity_info: BTreeMap<String, EntityInfo>,
+    checkpoints: BTreeMap<String, Arc<dyn CheckpointSource>>,
     store: Arc<dyn SessionStore>,
     config: HostConfig,
     /// Routes of other protocols (A2A, …), served beside the host's own behind its guards.
@@ -204,6 +215,8 @@ impl Host {
     pub fn new() -> Self {
         Self {
             agents: BTreeMap::new(),
+            entity_info: BTreeMap::new(),
+            checkpoints: BTreeMap::new(),
             store: Arc::new(InMemoryStore::default()),
             config: HostConfig::default(),
             extra: Router::new(),
@@ -232,6 +245,20 @@ impl Host {
     /// Serves `agent` under `name` (the `model` clients ask for).
     pub fn agent(mut self, name: impl Into<String>, agent: Arc<dyn Agent>) -> Self {
         self.agents.insert(name.into(), agent);
+        self
+    }
+
+    /// Tells clients more about the entity `name` (`GET /v1/entities`): its kind and the data
+    /// to show, e.g. a workflow's graph.
+    pub fn entity_info(mut self, name: impl Into<String>, info: EntityInfo) -> Self {
+        self.entity_info.insert(name.into(), info);
+        self
+    }
+
+    /// Lists and resumes the checkpoints of the entity `name`'s runs through `source`
+    /// (`/v1/entities/{name}/checkpoints`).
+    pub fn checkpoints(mut self, name: impl Into<String>, source: Arc<dyn CheckpointSource>) -> Self {
+        self.checkpoints.insert(name.into(), source);
         self
     }
 
@@ -269,6 +296,8 @@ impl Host {
         let state = Arc::new(HostState {
             runs: Arc::new(Semaphore::new(self.config.max_concurrent_runs.max(1))),
             agents: self.agents,
+            entity_info: self.entity_info,
+            checkpoints: self.checkpoints,
             store: self.store,
             config: self.config,
             stopping: CancellationToken::new(),
@@ -356,6 +385,7 @@ fn router(state: Arc<HostState>, extra: Router) -> Router {
         .route("/chat/completions", post(chat::create))
         .merge(responses::routes())
         .merge(conversations::routes())
+        .merge(entities::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::require_token))
         .layer(axum::middleware::from_fn_with_state(state.clone(), trace::server_span))
         .merge(

@@ -28,6 +28,13 @@ pub(crate) enum RunEvent {
     Result(FunctionResult),
     /// Tokens used by one model call.
     Usage(Usage),
+    /// Progress of the run for watchers ([`Content::Event`]: a workflow's executors).
+    Event {
+        /// The vocabulary of `data`.
+        kind: String,
+        /// The event.
+        data: serde_json::Value,
+    },
     /// The run ended; the session holds the whole conversation. `incomplete` says why the answer
     /// is cut short (`max_output_tokens`, `content_filter`, `max_iterations`), if it is.
     Finished {
@@ -136,6 +143,7 @@ pub(crate) fn run_events(spec: RunSpec) -> impl Stream<Item = RunEvent> + Send +
                         Content::FunctionCall(call) => yield RunEvent::Call(call),
                         Content::FunctionResult(result) => yield RunEvent::Result(result),
                         Content::Usage(usage) => yield RunEvent::Usage(usage),
+                        Content::Event { kind, data } => yield RunEvent::Event { kind, data },
                         _ => {}
                     }
                 }

@@ -131,6 +131,18 @@ impl ResumeEntry {
                 None => false,
             }
     }
+
+    /// The answer to a workflow's request for input `call_id`: the payload as the function's
+    /// result (`null` when none). A `cancelled` entry is an error result: the workflow's run
+    /// fails there, telling why.
+    pub(crate) fn input_answer(&self, call_id: &str) -> FunctionResult {
+        match self.status {
+            ResumeStatus::Resolved => {
+                FunctionResult::ok(call_id, self.payload.clone().unwrap_or(Value::Null))
+            }
+            ResumeStatus::Cancelled => FunctionResult::error(call_id, "the request for input was cancelled"),
+        }
+    }
 }
 
 /// The conversation split the way the agent takes it.

@@ -136,6 +136,8 @@ impl ResponseBuilder {
                 self.usage += usage;
                 Vec::new()
             }
+            // Progress events (a workflow's executors) have no Responses form.
+            RunEvent::Event { .. } => Vec::new(),
             RunEvent::Finished { incomplete, .. } => self.complete(incomplete),
             RunEvent::Failed(failure) => self.fail(failure),
         }
