@@ -84,7 +84,8 @@ async fn agents(
     for file in &args.files {
         let (agent, description): (Arc<dyn weft::Agent>, String) =
             if weft::declarative::file_kind(file) == weft::declarative::FileKind::Workflow {
-                crate::workflow_run::agent(file, &run_args, sources).await?
+                let (agent, description, _entity) = crate::workflow_run::agent(file, &run_args, sources).await?;
+                (agent, description)
             } else {
                 let (agent, description) =
                     run::make_agent(&args.run_args(Some(file.clone())), None, None, sources).await?;
