@@ -43,6 +43,7 @@
 //! ```
 
 mod card;
+pub mod client;
 mod error;
 mod jsonrpc;
 pub mod model;
@@ -61,6 +62,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use weft_core::Agent;
 
+pub use client::{A2AAgent, A2AAgentBuilder, A2aClientConfig, A2aClientError, A2aClientErrorKind};
 pub use error::A2aError;
 
 use tasks::Tasks;
