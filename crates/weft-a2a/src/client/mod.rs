@@ -26,6 +26,7 @@
 
 mod card;
 mod error;
+mod turn;
 mod wire;
 
 use std::sync::Arc;
@@ -33,18 +34,18 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio_util::task::TaskTracker;
 use weft_core::{
-    Agent, AgentError, AgentResponse, AgentResponseUpdate, AgentSession, ApprovalRequest, ChatOptions,
-    Content, FunctionCall, Message as CoreMessage, Role as CoreRole,
+    Agent, AgentError, AgentResponse, AgentResponseUpdate, AgentSession, ChatOptions, Content,
+    Message as CoreMessage, Role as CoreRole,
 };
 
 pub use card::{AgentCard, Binding, Interface};
 pub use error::{A2aClientError, A2aClientErrorKind, UnreachableCause};
 
-use crate::model::{Message, Part};
-use wire::{Event, RemoteState, RemoteTask, Wire};
+use turn::{Outcome, Progress, approval_requests, outgoing, question_text, remote_of, store_remote};
+use wire::{Event, RemoteState, Wire};
 
 /// The name of the approval request that stands for a remote agent's question.
 pub const INPUT_REQUIRED_TOOL: &str = "a2a_input_required";
@@ -329,30 +330,6 @@ impl A2AAgent {
     }
 }
 
-/// The remote ids a session keeps for one agent URL.
-#[derive(Debug, Default, Clone)]
-struct Remote {
-    context_id: Option<String>,
-    /// The task waiting for input.
-    task_id: Option<String>,
-}
-
-fn remote_of(session: &AgentSession, url: &str) -> Remote {
-    let entry = session.metadata.get(SESSION_KEY).and_then(|m| m.get(url));
-    let text = |key: &str| entry.and_then(|e| e.get(key)).and_then(Value::as_str).map(str::to_string);
-    Remote { context_id: text("contextId"), task_id: text("taskId") }
-}
-
-fn store_remote(session: &mut AgentSession, url: &str, remote: &Remote) {
-    let entry = session.metadata.entry(SESSION_KEY).or_insert_with(|| json!({}));
-    if !entry.is_object() {
-        *entry = json!({});
-    }
-    if let Some(map) = entry.as_object_mut() {
-        map.insert(url.to_string(), json!({"contextId": remote.context_id, "taskId": remote.task_id}));
-    }
-}
-
 /// Cancels the remote task when dropped armed: a run abandoned or failed mid-task.
 struct CancelGuard {
     inner: Arc<Inner>,
@@ -389,141 +366,6 @@ impl Drop for CancelGuard {
                 Err(_) => tracing::debug!(task = %task_id, "A2A: cancel of the abandoned task timed out"),
             }
         });
-    }
-}
-
-/// What a run sends: the message and whether it answers approvals.
-fn outgoing(messages: &[CoreMessage], remote: &Remote) -> Result<Message, String> {
-    let answers: Vec<(String, bool)> = messages
-        .iter()
-        .flat_map(|m| m.contents.iter())
-        .filter_map(|c| match c {
-            Content::ApprovalResponse(answer) => Some((answer.id.clone(), answer.approved)),
-            _ => None,
-        })
-        .collect();
-    let text: Vec<String> = messages
-        .iter()
-        .filter(|m| m.role != CoreRole::System)
-        .map(CoreMessage::text)
-        .filter(|t| !t.is_empty())
-        .collect();
-    let parts = if answers.is_empty() {
-        if text.is_empty() {
-            return Err("the input has no text to send to the remote agent".into());
-        }
-        vec![Part::Text(text.join("\n"))]
-    } else {
-        if remote.task_id.is_none() {
-            return Err("the input answers approvals, but no remote task waits for input".into());
-        }
-        let approved = answers.iter().all(|(_, approved)| *approved);
-        let each: Vec<Value> = answers.iter().map(|(id, ok)| json!({"id": id, "approved": ok})).collect();
-        vec![
-            Part::Text(if approved { "yes" } else { "no" }.into()),
-            Part::Data(json!({"approved": approved, "approvals": each})),
-        ]
-    };
-    Ok(wire::user_message(parts, remote.context_id.clone(), remote.task_id.clone()))
-}
-
-/// The approval requests an `input-required` task stands for.
-fn approval_requests(task_id: &str, question: Option<&Message>) -> Vec<ApprovalRequest> {
-    let named: Vec<ApprovalRequest> = question
-        .into_iter()
-        .flat_map(Message::data)
-        .filter_map(|d| d.get("approvalRequests").and_then(Value::as_array))
-        .flatten()
-        .filter_map(|r| {
-            let id = r.get("id").and_then(Value::as_str)?;
-            let name = r.get("name").and_then(Value::as_str)?;
-            let arguments = r.get("arguments").cloned().unwrap_or_else(|| json!({}));
-            Some(ApprovalRequest { id: id.to_string(), call: FunctionCall::new(id, name, arguments) })
-        })
-        .collect();
-    if !named.is_empty() {
-        return named;
-    }
-    let text = question.map(question_text).unwrap_or_default();
-    vec![ApprovalRequest {
-        id: task_id.to_string(),
-        call: FunctionCall::new(task_id, INPUT_REQUIRED_TOOL, json!({"question": text})),
-    }]
-}
-
-/// The text parts of a message.
-fn question_text(message: &Message) -> String {
-    let texts: Vec<&str> = message
-        .parts
-        .iter()
-        .filter_map(|p| match p {
-            Part::Text(text) => Some(text.as_str()),
-            Part::Data(_) => None,
-        })
-        .collect();
-    texts.join("\n")
-}
-
-/// How a run ended.
-enum Outcome {
-    /// An answer (the text).
-    Answer(String),
-    /// The task waits for input.
-    Input { task_id: String, question: Option<Message> },
-}
-
-/// What a run learns as it goes.
-#[derive(Default)]
-struct Progress {
-    task_id: Option<String>,
-    context_id: Option<String>,
-    state: Option<RemoteState>,
-    text: String,
-    status_message: Option<Message>,
-}
-
-impl Progress {
-    fn take_task(&mut self, task: &RemoteTask) {
-        self.task_id = Some(task.id.clone());
-        self.context_id = task.context_id.clone().or(self.context_id.take());
-        self.state = Some(task.state);
-        if task.message.is_some() {
-            self.status_message = task.message.clone();
-        }
-        if !task.artifact_text.is_empty() {
-            self.text = task.artifact_text.clone();
-        }
-    }
-
-    /// The run's end, once the task settled.
-    fn outcome(&self, url: &str) -> Option<Result<Outcome, A2aClientError>> {
-        let state = self.state?;
-        let reason = || self.status_message.as_ref().map(question_text).filter(|t| !t.is_empty());
-        Some(match state {
-            RemoteState::Running => return None,
-            RemoteState::Completed => {
-                let text = if self.text.is_empty() {
-                    self.status_message.as_ref().map(question_text).unwrap_or_default()
-                } else {
-                    self.text.clone()
-                };
-                Ok(Outcome::Answer(text))
-            }
-            RemoteState::InputRequired => Ok(Outcome::Input {
-                task_id: self.task_id.clone().unwrap_or_default(),
-                question: self.status_message.clone(),
-            }),
-            RemoteState::Failed => Err(A2aClientError::new(
-                A2aClientErrorKind::TaskFailed,
-                url,
-                reason().unwrap_or_else(|| "the remote task failed".into()),
-            )),
-            RemoteState::Canceled => Err(A2aClientError::new(
-                A2aClientErrorKind::TaskCanceled,
-                url,
-                reason().unwrap_or_else(|| "the remote task was canceled".into()),
-            )),
-        })
     }
 }
 
