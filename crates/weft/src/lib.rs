@@ -91,7 +91,7 @@ pub mod telemetry {
 /// The items most programs use: `use weft::prelude::*;`.
 pub mod prelude {
     pub use weft_core::agent::{
-        Agent, AgentResponse, AgentResponseUpdate, AgentSession, ChatAgent, RunInput,
+        Agent, AgentResponse, AgentResponseUpdate, AgentSession, AgentTool, AgentToolExt, ChatAgent, RunInput,
     };
     pub use weft_core::middleware::{FunctionInvocation, Middleware, Next, from_fn};
     pub use weft_core::{
