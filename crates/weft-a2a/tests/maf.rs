@@ -39,3 +39,58 @@ async fn mafs_a2a_agent_calls_a_weft_agent() {
     assert!(stdout.contains("all checks passed"), "{stdout}");
     host.a2a.shutdown().await;
 }
+
+/// The MAF server (`tests/maf/maf_server.py`), killed when dropped.
+struct MafServer {
+    url: String,
+    _child: tokio::process::Child,
+    _history: tempfile::TempDir,
+}
+
+async fn maf_server() -> MafServer {
+    use tokio::io::AsyncBufReadExt;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/maf/maf_server.py");
+    let history = tempfile::tempdir().unwrap();
+    let mut child = tokio::process::Command::new(maf_python())
+        .arg(script)
+        .arg(history.path())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        .await
+        .expect("the MAF server did not start")
+        .unwrap()
+        .expect("the MAF server exited");
+    let port = line.strip_prefix("listening on ").expect("the port line");
+    MafServer { url: format!("http://127.0.0.1:{port}"), _child: child, _history: history }
+}
+
+#[tokio::test]
+#[ignore = "needs MAF: scripts/test installs them"]
+async fn weft_calls_a_maf_agent_served_over_a2a() {
+    use futures::StreamExt;
+    use weft_a2a::A2AAgent;
+    use weft_a2a::client::Binding;
+    use weft_core::AgentSession;
+
+    let server = maf_server().await;
+    for binding in [Binding::JsonRpc, Binding::HttpJson] {
+        let agent = A2AAgent::builder(&server.url).binding(binding).connect().await.unwrap();
+        assert_eq!(weft_core::Agent::name(&agent), "maf-agent");
+        let mut session = AgentSession::new();
+        assert_eq!(agent.run(&mut session, "hello").await.unwrap().text(), "MAF heard: hello", "{binding:?}");
+        let mut streamed = String::new();
+        {
+            let mut stream = agent.run_stream(&mut session, "My name is Ada.");
+            while let Some(update) = stream.next().await {
+                streamed.push_str(&update.unwrap().text_content());
+            }
+        }
+        assert_eq!(streamed, "MAF heard: My name is Ada.", "{binding:?}");
+        let answer = agent.run(&mut session, "What is my name?").await.unwrap();
+        assert_eq!(answer.text(), "Your name is Ada.", "MAF kept the conversation ({binding:?})");
+    }
+}

@@ -132,6 +132,8 @@ impl Progress {
         self.state = Some(task.state);
         if task.message.is_some() {
             self.status_message = task.message.clone();
+        } else if task.last_agent_message.is_some() {
+            self.status_message = task.last_agent_message.clone();
         }
         if !task.artifact_text.is_empty() {
             self.text = task.artifact_text.clone();

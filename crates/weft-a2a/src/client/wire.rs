@@ -56,6 +56,9 @@ pub(crate) struct RemoteTask {
     pub(crate) message: Option<Message>,
     /// The text of its artifacts.
     pub(crate) artifact_text: String,
+    /// The last agent message of its history (where some servers, MAF's `A2AExecutor` among
+    /// them, put the answer instead of an artifact).
+    pub(crate) last_agent_message: Option<Message>,
 }
 
 /// One answer of a send or one streamed event.
@@ -108,7 +111,22 @@ fn task(value: &Value) -> Option<RemoteTask> {
         .flatten()
         .map(|artifact| parts_text(artifact.get("parts")))
         .collect();
-    Some(RemoteTask { id, context_id: string(value, "contextId"), state, message, artifact_text })
+    let last_agent_message = value
+        .get("history")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .rev()
+        .filter_map(Message::parse)
+        .find(|m| m.role == crate::model::Role::Agent);
+    Some(RemoteTask {
+        id,
+        context_id: string(value, "contextId"),
+        state,
+        message,
+        artifact_text,
+        last_agent_message,
+    })
 }
 
 fn status_update(value: &Value) -> Option<Event> {

@@ -76,6 +76,8 @@ def main():
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
+    # Listening before the port is printed: a client that connects at once waits in the backlog.
+    sock.listen(128)
     base = f"http://127.0.0.1:{port}"
     card = AgentCard(
         name="sdk-agent",
