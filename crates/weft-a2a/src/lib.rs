@@ -73,6 +73,12 @@ pub const PROTOCOL_VERSION: &str = "1.0";
 /// The default number of tasks kept: 10 000.
 pub const DEFAULT_MAX_TASKS: usize = 10_000;
 
+/// How long an ended or waiting task is kept by default: one hour.
+pub const DEFAULT_TASK_TTL: Duration = Duration::from_secs(3600);
+
+/// The default number of events a streaming client may fall behind: 256.
+pub const DEFAULT_FOLLOWER_BUFFER: usize = 256;
+
 /// The limits of an [`A2aServer`].
 #[derive(Debug, Clone)]
 pub struct A2aConfig {
@@ -82,11 +88,19 @@ pub struct A2aConfig {
     pub run_timeout: Duration,
     /// How often an idle SSE stream sends a keep-alive comment.
     pub keep_alive: Duration,
-    /// How many tasks are kept; past it, the oldest ended ones are forgotten (with the sessions
-    /// of contexts left without a task).
+    /// How many tasks are kept; past it, the oldest ended ones, then the oldest waiting for input
+    /// (`input-required`), are forgotten, with the sessions of contexts left without a task.
+    /// Running tasks are never forgotten.
     pub max_tasks: usize,
+    /// How long a task that ended, or waits for input, is kept after its last change; then it
+    /// is forgotten (`GetTask` answers -32001, an answer to it is refused).
+    pub task_ttl: Duration,
     /// How many tasks may run at once; more are refused (`-32603`, or 503 over HTTP+JSON).
     pub max_concurrent_runs: usize,
+    /// How many events a streaming client (`SendStreamingMessage`, `SubscribeToTask`) may fall
+    /// behind: past it, its stream ends with an error (`-32603`) and the task goes on (follow it
+    /// again with `GetTask` or `SubscribeToTask`). A slow reader never grows the server's memory.
+    pub follower_buffer: usize,
 }
 
 impl Default for A2aConfig {
@@ -96,7 +110,9 @@ impl Default for A2aConfig {
             run_timeout: Duration::from_secs(300),
             keep_alive: Duration::from_secs(15),
             max_tasks: DEFAULT_MAX_TASKS,
+            task_ttl: DEFAULT_TASK_TTL,
             max_concurrent_runs: 64,
+            follower_buffer: DEFAULT_FOLLOWER_BUFFER,
         }
     }
 }

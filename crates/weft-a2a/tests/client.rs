@@ -350,3 +350,24 @@ async fn an_a2a_agent_takes_part_in_a_sequential_workflow() {
     let remote_answer = messages.iter().find(|m| m.author_name.as_deref() == Some("helper")).unwrap();
     assert!(remote_answer.text().starts_with("You said:"), "{}", remote_answer.text());
 }
+
+/// The remote task a session waits on was forgotten by the server: the answer fails with the
+/// protocol's "task not found", and the error names the endpoint.
+#[tokio::test]
+async fn an_answer_to_a_forgotten_task_is_a_typed_task_not_found() {
+    let config =
+        weft_a2a::A2aConfig { task_ttl: Duration::from_millis(200), ..weft_a2a::A2aConfig::default() };
+    let a2a = weft_a2a::A2aServer::new().config(config).agent("guarded", common::guarded_agent());
+    let host = TestHost::start_with(HostConfig::default(), a2a).await;
+    for binding in [Binding::JsonRpc, Binding::HttpJson] {
+        let agent = A2AAgent::builder(host.agent_url("guarded")).binding(binding).build();
+        let mut session = AgentSession::new();
+        let asked = agent.run(&mut session, "Delete the file notes.txt").await.unwrap();
+        let request = asked.approval_requests().remove(0);
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let error = agent.run(&mut session, request.approve()).await.unwrap_err();
+        let cause = client_error(&error);
+        assert_eq!(cause.kind(), A2aClientErrorKind::Remote { code: -32001 }, "{binding:?}: {cause}");
+        assert!(cause.url().contains("/a2a/guarded"), "{cause}");
+    }
+}

@@ -401,7 +401,12 @@ impl Wire {
                         A2aClientError::new(A2aClientErrorKind::Protocol, &url, format!("a streamed event is not JSON: {e}"))
                     })?;
                     let value = match wire.interface.binding {
-                        Binding::HttpJson => value,
+                        Binding::HttpJson => {
+                            if let Some(error) = value.get("error").filter(|e| e.is_object()) {
+                                Err(remote_error(&url, None, error))?;
+                            }
+                            value
+                        }
                         Binding::JsonRpc => {
                             if let Some(error) = value.get("error").filter(|e| e.is_object()) {
                                 Err(remote_error(&url, None, error))?;
