@@ -1,7 +1,9 @@
 //! # weft-a2a
 //!
-//! A2A protocol types and server routes for Weft agents: any [`weft_core::Agent`] becomes an
-//! A2A agent that other frameworks' clients (the `a2a-sdk`, MAF, …) can call.
+//! A2A protocol types, server routes and client for Weft agents: any [`weft_core::Agent`]
+//! becomes an A2A agent that other frameworks' clients (the `a2a-sdk`, MAF, …) can call, and
+//! [`A2AAgent`] makes a remote A2A agent (Weft's, the `a2a-sdk`'s, MAF's, …) a Weft agent (see
+//! the [`client`] module).
 //!
 //! [`A2aServer::router`] serves, for each agent under its name `{entity}`:
 //!
@@ -23,7 +25,11 @@
 //! task `input-required`: its status message names the calls (a data part
 //! `{"approvalRequests": [{id, name, arguments}]}`), and a message with the task's `taskId` and a
 //! data part `{"approved": true}` (or `false`, or the text `yes` / `no`) runs the agent on. A message with a `contextId` continues that
-//! conversation (the agent's session is kept per context, in memory). Bodies over the limit are
+//! conversation (the agent's session is kept per context, in memory). A task outlives the
+//! connection that started it; a streaming client that falls [`A2aConfig::follower_buffer`]
+//! events behind loses its stream (it ends with an error, `-32603`) while the task goes on.
+//! Ended tasks and tasks waiting for input are kept [`A2aConfig::task_ttl`] after their last
+//! change, and at most [`A2aConfig::max_tasks`] of them (running tasks always). Bodies over the limit are
 //! answered 413; the bearer token is the mounting host's (`weft_host::Host::routes`).
 //!
 //! ```no_run

@@ -371,3 +371,20 @@ async fn an_answer_to_a_forgotten_task_is_a_typed_task_not_found() {
         assert!(cause.url().contains("/a2a/guarded"), "{cause}");
     }
 }
+
+/// A message over the server's body limit is refused with the protocol's error; the client
+/// reports it with the code, and nothing runs.
+#[tokio::test]
+async fn an_oversized_message_is_refused_with_a_typed_error() {
+    let host = TestHost::start(HostConfig { body_limit: 1024, ..HostConfig::default() }).await;
+    let big = "x".repeat(4096);
+    for (binding, code) in [(Binding::JsonRpc, -32600), (Binding::HttpJson, 413)] {
+        let agent = A2AAgent::builder(host.agent_url("helper")).binding(binding).build();
+        let mut session = AgentSession::new();
+        let error = agent.run(&mut session, big.as_str()).await.unwrap_err();
+        assert_eq!(client_error(&error).kind(), A2aClientErrorKind::Remote { code }, "{binding:?}: {error}");
+        assert!(session.messages.is_empty(), "a refused run leaves the session as it was");
+    }
+    let (_, list) = rpc(&host.agent_url("helper"), Some("1.0"), "ListTasks", json!({})).await;
+    assert_eq!(list["result"]["tasks"], json!([]), "{list:#}");
+}

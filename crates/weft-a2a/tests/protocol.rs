@@ -676,3 +676,33 @@ async fn past_max_tasks_waiting_tasks_are_forgotten_too_oldest_first() {
         assert_eq!(kept["result"]["status"]["state"], "TASK_STATE_INPUT_REQUIRED");
     }
 }
+
+/// A streaming client that goes away mid-task: the task outlives its connection (A2A clients
+/// follow it again with GetTask or SubscribeToTask), and the run is still bounded: a cancel, the
+/// run timeout or the shutdown stops it.
+#[tokio::test]
+async fn a_streaming_client_that_goes_away_leaves_a_task_that_can_be_followed_and_cancelled() {
+    let host = TestHost::start(HostConfig::default()).await;
+    let url = host.agent_url("hang");
+    let mut response = reqwest::Client::new()
+        .post(&url)
+        .header("A2A-Version", "1.0")
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "SendStreamingMessage",
+                      "params": {"message": user_message("go", None)}}))
+        .send()
+        .await
+        .unwrap();
+    let mut body = String::new();
+    while !body.contains("artifactUpdate") {
+        body.push_str(std::str::from_utf8(&response.chunk().await.unwrap().unwrap()).unwrap());
+    }
+    let task_id = sse_data(&body)[0]["result"]["task"]["id"].clone();
+    drop(response);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (_, got) = rpc(&url, Some("1.0"), "GetTask", json!({"id": task_id})).await;
+    assert_eq!(got["result"]["status"]["state"], "TASK_STATE_WORKING", "{got:#}");
+    assert_eq!(host.dropped.load(Ordering::SeqCst), 0);
+    let (_, cancelled) = rpc(&url, Some("1.0"), "CancelTask", json!({"id": task_id})).await;
+    assert_eq!(cancelled["result"]["status"]["state"], "TASK_STATE_CANCELED");
+    eventually("the run to be dropped", || host.dropped.load(Ordering::SeqCst) == 1).await;
+}
