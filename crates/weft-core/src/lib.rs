@@ -35,7 +35,8 @@ pub mod scripted;
 pub mod telemetry;
 
 pub use agent::{
-    Agent, AgentResponse, AgentResponseUpdate, AgentRunContext, AgentSession, ChatAgent, RunInput,
+    Agent, AgentResponse, AgentResponseUpdate, AgentRunContext, AgentSession, AgentTool, AgentToolExt,
+    ChatAgent, RunInput,
 };
 pub use chat_middleware::MiddlewareChatClient;
 pub use middleware::{FunctionInvocation, Middleware, Next, from_fn};

@@ -68,8 +68,9 @@ pub use weft_mcp as mcp;
 #[cfg(feature = "workflow")]
 pub use weft_workflow as workflow;
 
-/// Serving agents over the A2A protocol (agent cards, JSON-RPC and HTTP+JSON, tasks): the
-/// `weft_a2a` crate; mount its routes in a host with `Host::routes`.
+/// The A2A protocol: serving agents (agent cards, JSON-RPC and HTTP+JSON, tasks; mount the
+/// routes in a host with `Host::routes`) and calling remote A2A agents as Weft agents
+/// (`A2AAgent`): the `weft_a2a` crate.
 #[cfg(feature = "a2a")]
 pub use weft_a2a as a2a;
 /// Declarative agents: MAF prompt-agent YAML files loaded into [`ChatAgent`]s (`load_agent`,
@@ -92,7 +93,7 @@ pub mod telemetry {
 /// The items most programs use: `use weft::prelude::*;`.
 pub mod prelude {
     pub use weft_core::agent::{
-        Agent, AgentResponse, AgentResponseUpdate, AgentSession, ChatAgent, RunInput,
+        Agent, AgentResponse, AgentResponseUpdate, AgentSession, AgentTool, AgentToolExt, ChatAgent, RunInput,
     };
     pub use weft_core::middleware::{FunctionInvocation, Middleware, Next, from_fn};
     pub use weft_core::{

@@ -53,6 +53,17 @@ async fn agent_with_tool_calls_the_weather_tool() {
     assert_eq!(stdout, "get_weather returned: weather in Paris: sunny, 21C\n");
 }
 
+#[tokio::test]
+async fn agent_as_tool_forwards_the_inner_approval_and_stream() {
+    let (stdout, _) = run("agent_as_tool").await;
+    assert_eq!(
+        stdout,
+        "approval asked: get_weather {\"city\":\"Paris\"}\n\
+         forecaster streamed: get_weather returned: weather in Paris: sunny, 21C\n\
+         lead answers: forecaster returned: get_weather returned: weather in Paris: sunny, 21C\n"
+    );
+}
+
 #[cfg(feature = "openai")]
 #[tokio::test]
 async fn streaming_prints_deltas_and_tool_activity() {

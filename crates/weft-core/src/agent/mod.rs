@@ -17,6 +17,7 @@
 //! # Ok(()) }
 //! ```
 
+mod as_tool;
 mod function_loop;
 pub mod response;
 pub mod session;
@@ -43,6 +44,7 @@ use crate::schema::{schema_for, strict_schema};
 use crate::telemetry;
 use crate::tool::{Tool, ToolSet};
 
+pub use as_tool::{AgentTool, AgentToolExt, MAX_WAITING_RUNS};
 pub use response::{AgentResponse, AgentResponseUpdate, TypedResponse};
 pub use session::{AgentSession, SESSION_FORMAT_VERSION};
 
