@@ -36,7 +36,7 @@ pub(crate) struct ServeArgs {
     pub(crate) files: Vec<PathBuf>,
 
     /// The address to listen on. Any other than a loopback address needs --token or --no-auth.
-    #[arg(long, value_name = "ADDR", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    #[arg(long, value_name = "ADDR", env = "WEFT_HOST", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     pub(crate) host: IpAddr,
 
     /// The port (0 picks a free one; the URL printed says which).

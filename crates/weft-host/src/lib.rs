@@ -21,6 +21,25 @@
 //! `incomplete` (`response.incomplete`) and `incomplete_details.reason` (`max_output_tokens`,
 //! `max_iterations`).
 //!
+//! # Approvals and requests for input (Responses)
+//!
+//! - A tool call that needs approval shows as its `function_call` item, then an
+//!   `mcp_approval_request` item (OpenAI's type: `{"type": "mcp_approval_request", "id", "name",
+//!   "arguments", "server_label"}`, `server_label` being the served agent's name); the run ends
+//!   with status `completed`. The next request (by `previous_response_id` or `conversation`, or
+//!   with the whole history as `input`) carries `{"type": "mcp_approval_response",
+//!   "approval_request_id", "approve", "reason"?}` items and the same run goes on: approved calls
+//!   run, rejected (or unanswered) ones are reported to the model as not approved; `reason` is
+//!   kept with the item, not sent to the model. A request is answered once: a second answer (or a
+//!   retry after the answering run failed) is refused with 409 and the call never runs twice.
+//! - A workflow served as an agent (weft-workflow's `WorkflowAgent`) that asks for input ends the
+//!   run with a `function_call` named `request_info`: its `call_id` is the request's id, its
+//!   `arguments` the request (`executor_id`, `request_type`, `response_type`, `data`). The client
+//!   answers with `{"type": "function_call_output", "call_id", "output"}` (the answer as text)
+//!   by `previous_response_id` or `conversation`, and the paused run goes on. What an agent keeps
+//!   in its session's metadata (here, the checkpoint the run waits at) is kept with the stored
+//!   response and beside a conversation.
+//!
 //! # What a turn keeps
 //!
 //! A turn is all or nothing for the conversation it continues:

@@ -13,8 +13,8 @@ use futures::{Stream, StreamExt};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::sync::CancellationToken;
 use weft_core::{
-    Agent, AgentError, AgentSession, ChatOptions, Content, FinishReason, FunctionCall, FunctionResult,
-    Message, Usage,
+    Agent, AgentError, AgentSession, ApprovalRequest, ChatOptions, Content, FinishReason, FunctionCall,
+    FunctionResult, Message, Usage,
 };
 
 /// What happened in a run, in order.
@@ -26,6 +26,9 @@ pub(crate) enum RunEvent {
     Call(FunctionCall),
     /// A tool's result.
     Result(FunctionResult),
+    /// A call (shown by [`RunEvent::Call`] before) waits for the caller's approval; the run
+    /// ends with its session holding the request.
+    Approval(ApprovalRequest),
     /// Tokens used by one model call.
     Usage(Usage),
     /// Progress of the run for watchers ([`Content::Event`]: a workflow's executors).
@@ -142,6 +145,7 @@ pub(crate) fn run_events(spec: RunSpec) -> impl Stream<Item = RunEvent> + Send +
                         Content::Text { text } if !text.is_empty() => yield RunEvent::Text(text),
                         Content::FunctionCall(call) => yield RunEvent::Call(call),
                         Content::FunctionResult(result) => yield RunEvent::Result(result),
+                        Content::ApprovalRequest(request) => yield RunEvent::Approval(request),
                         Content::Usage(usage) => yield RunEvent::Usage(usage),
                         Content::Event { kind, data } => yield RunEvent::Event { kind, data },
                         _ => {}

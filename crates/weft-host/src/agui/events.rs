@@ -73,6 +73,8 @@ impl EventBuilder {
             RunEvent::Text(delta) => (self.text(delta), Ending::Running),
             RunEvent::Call(call) => (self.call(&call), Ending::Running),
             RunEvent::Result(result) => (self.result(&result), Ending::Running),
+            // The interrupts are read from the session when the run ends.
+            RunEvent::Approval(_) => (Vec::new(), Ending::Running),
             RunEvent::Usage(usage) => {
                 // Usage's `+=` saturates: counts come from the model server.
                 self.usage += usage;
