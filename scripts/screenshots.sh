@@ -3,9 +3,78 @@
 # Debian's chromium driven by Playwright (scripts/peers/browser.sh installs both), against a
 # `weft serve --ui` built from this tree (the scripted demo agent: deterministic output).
 #   docs/images/devui-chat.png   the chat with a tool call, expanded, at 1280x800
+#   docs/images/phoenix-trace.png  a Weft trace in Arize Phoenix (`scripts/screenshots.sh phoenix`
+#                                  makes only this one; WEFT=path/to/weft skips the build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/weft/target}
+
+# --- Phoenix: a Weft trace, exported by `weft run --otlp` --------------------------------------
+# Starts Phoenix (scripts/peers/phoenix.sh) on free loopback ports with a throwaway working dir,
+# runs an agent that calls a function tool (get_weather) and an MCP tool (`echo`, the Python
+# `mcp` test server on stdio, scripts/peers/mcp.sh) on the scripted model, exporting to it, and
+# screenshots the trace with the last model call's attributes shown (scripts/phoenix_screenshot.py).
+phoenix_trace() (
+  # shellcheck source=peers/phoenix.sh
+  source scripts/peers/phoenix.sh
+  # shellcheck source=peers/mcp.sh
+  source scripts/peers/mcp.sh > /dev/null
+  # shellcheck source=peers/browser.sh
+  source scripts/peers/browser.sh > /dev/null
+  local weft=${WEFT:-} dir port grpc_port phoenix
+  if [ -z "$weft" ]; then   # WEFT=path/to/weft uses that binary instead of a debug build
+    cargo build --quiet -p weft-cli
+    weft="$CARGO_TARGET_DIR/debug/weft"
+  fi
+  dir=$(mktemp -d)
+  read -r port grpc_port < <("$WEFT_PLAYWRIGHT_PYTHON" -c '
+import socket
+socks = [socket.socket() for _ in range(2)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in socks])')
+  PHOENIX_HOST=127.0.0.1 PHOENIX_PORT=$port PHOENIX_GRPC_PORT=$grpc_port PHOENIX_WORKING_DIR=$dir \
+    PHOENIX_TELEMETRY_ENABLED=false "$WEFT_PHOENIX" serve > "$dir/phoenix.log" 2>&1 &
+  phoenix=$!
+  trap 'kill "$phoenix" 2> /dev/null || true; wait "$phoenix" 2> /dev/null || true; rm -rf "$dir"' EXIT
+  for _ in $(seq 450); do
+    curl -sf "http://127.0.0.1:$port/healthz" > /dev/null && break
+    kill -0 "$phoenix" 2> /dev/null || { cat "$dir/phoenix.log" >&2; exit 1; }
+    sleep 0.2
+  done
+  cat > "$dir/agent.yaml" << YAML
+kind: Prompt
+name: travel_assistant
+description: Answers questions about the weather
+instructions: You answer questions about the weather, and echo what you are asked to.
+model:
+  provider: scripted
+tools:
+  - kind: function
+    name: get_weather
+    description: Get the weather for a city
+    parameters:
+      - name: city
+        kind: string
+        description: The city to look up
+  - kind: mcp
+    name: tools
+    command: $WEFT_MCP_PYTHON
+    args: [$PWD/crates/weft-mcp/tests/servers/py_server.py, stdio]
+    allowedTools: [echo]
+    approvalMode: never
+YAML
+  OTEL_RESOURCE_ATTRIBUTES=openinference.project.name=weft OTEL_SERVICE_NAME=weft-demo RUST_LOG= \
+    "$weft" run -q --otlp "http://127.0.0.1:$port/v1/traces" -f "$dir/agent.yaml" \
+    "What's the weather in Paris? Echo it back to me."
+  mkdir -p docs/images
+  "$WEFT_PLAYWRIGHT_PYTHON" scripts/phoenix_screenshot.py "http://127.0.0.1:$port" weft \
+    "chat scripted" docs/images/phoenix-trace.png
+)
+if [ "${1:-}" = phoenix ]; then
+  phoenix_trace
+  exit
+fi
+# ------------------------------------------------------------------------------------------------
 # shellcheck source=peers/browser.sh
 source scripts/peers/browser.sh
 cargo build --quiet -p weft-cli
@@ -27,3 +96,5 @@ mkdir -p docs/images target/devui-screenshots
 WEFT_DEVUI_DOCS_SCREENSHOT="$PWD/docs/images/devui-chat.png" \
   "$WEFT_PLAYWRIGHT_PYTHON" crates/weft-cli/tests/devui/scenarios.py "$base" tool_call target/devui-screenshots
 echo "wrote docs/images/devui-chat.png"
+
+phoenix_trace
