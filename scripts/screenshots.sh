@@ -68,7 +68,7 @@ YAML
     "What's the weather in Paris? Echo it back to me."
   mkdir -p docs/images
   "$WEFT_PLAYWRIGHT_PYTHON" scripts/phoenix_screenshot.py "http://127.0.0.1:$port" weft \
-    "chat scripted" docs/images/phoenix-trace.png
+    "${PHOENIX_SPAN:-chat scripted}" docs/images/phoenix-trace.png
 )
 if [ "${1:-}" = phoenix ]; then
   phoenix_trace
