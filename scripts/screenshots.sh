@@ -13,7 +13,7 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/weft/target}
 # Starts Phoenix (scripts/peers/phoenix.sh) on free loopback ports with a throwaway working dir,
 # runs an agent that calls a function tool (get_weather) and an MCP tool (`echo`, the Python
 # `mcp` test server on stdio, scripts/peers/mcp.sh) on the scripted model, exporting to it, and
-# screenshots the trace with the last model call's attributes shown (scripts/phoenix_screenshot.py).
+# screenshots the trace with the agent span's attributes shown (PHOENIX_SPAN names another span).
 phoenix_trace() (
   # shellcheck source=peers/phoenix.sh
   source scripts/peers/phoenix.sh
@@ -68,7 +68,7 @@ YAML
     "What's the weather in Paris? Echo it back to me."
   mkdir -p docs/images
   "$WEFT_PLAYWRIGHT_PYTHON" scripts/phoenix_screenshot.py "http://127.0.0.1:$port" weft \
-    "${PHOENIX_SPAN:-chat scripted}" docs/images/phoenix-trace.png
+    "${PHOENIX_SPAN:-invoke_agent travel_assistant}" docs/images/phoenix-trace.png
 )
 if [ "${1:-}" = phoenix ]; then
   phoenix_trace
