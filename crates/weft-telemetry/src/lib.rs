@@ -7,7 +7,10 @@
 //! `execute_tool {tool}` span per tool call. This crate turns them into OpenTelemetry spans with
 //! `tracing-opentelemetry` and exports them in batches. Workflows (`workflow.run`,
 //! `workflow.superstep`, `executor.process`), MCP calls (`tools/call {tool}`, kind CLIENT) and
-//! hosted requests (`POST /v1/responses`, kind SERVER) have spans too.
+//! hosted requests (`POST /v1/responses`, kind SERVER) have spans too. Attributes the
+//! conventions type as string arrays (`gen_ai.response.finish_reasons`,
+//! `gen_ai.request.stop_sequences`) are recorded on the `tracing` spans as JSON text, a field
+//! holding no array, and exported as OpenTelemetry string arrays.
 //!
 //! Export also turns on, through weft-core's hooks: W3C trace-context propagation
 //! (`traceparent`/`tracestate` on every provider request and in MCP requests' `params._meta`;
@@ -39,6 +42,7 @@
 //! # Ok(()) }
 //! ```
 
+mod arrays;
 mod config;
 mod metrics;
 mod propagation;

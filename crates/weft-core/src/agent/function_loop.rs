@@ -316,7 +316,7 @@ async fn call_model(
                 telemetry::record_usage(&span, usage);
             }
             if let Some(reason) = &chat.finish_reason {
-                span.record(telemetry::RESPONSE_FINISH_REASONS, reason.as_str());
+                span.record(telemetry::RESPONSE_FINISH_REASONS, telemetry::string_array([reason.as_str()]));
             }
             if let Some(model) = &chat.model {
                 span.record(telemetry::RESPONSE_MODEL, model.as_str());
