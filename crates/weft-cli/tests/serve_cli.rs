@@ -9,7 +9,9 @@ mod serve_support;
 use common::weft;
 use serve_support::{Server, json_body};
 
+use std::io::{Read, Write};
 use std::process::Command;
+use std::time::Duration;
 
 #[test]
 fn serve_prints_its_url_answers_and_stops_on_sigterm() {
