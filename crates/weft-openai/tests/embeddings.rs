@@ -110,7 +110,6 @@ async fn the_documented_answer_decodes_and_the_request_is_openais() {
 #[tokio::test]
 async fn large_batches_are_split_and_put_back_in_order_with_usage_summed() {
     let server = MockServer::start().await;
-    Mock::given(method("POST")).and(path("/v1/embeddings")).respond_with(echo).mount(&server).await;
     let inputs: Vec<String> = (0..7).map(|n| n.to_string()).collect();
     for concurrent in [1, 3] {
         server.reset().await;
