@@ -3,11 +3,13 @@
 //! The stable core of Weft: messages and contents, the [`ChatClient`] trait every model
 //! provider implements, tools, the [`ChatAgent`] runtime with its
 //! function-invocation loop, middleware, sessions, telemetry names, URL credential
-//! masking ([`redact`]), and two built-in models
+//! masking ([`redact`]), the [`EmbeddingClient`] trait (with the offline
+//! [`ScriptedEmbeddingClient`]), and two built-in models
 //! for tests and offline use ([`ScriptedClient`] and
 //! [`ReplayClient`]).
 
 pub mod client;
+pub mod embedding;
 pub mod error;
 pub mod message;
 pub mod options;
@@ -18,6 +20,9 @@ pub mod size;
 pub mod tool;
 
 pub use client::{ChatClient, ChatRequest, ChatStream, ClientInfo, collect_stream};
+pub use embedding::{
+    EmbeddingClient, EmbeddingError, EmbeddingOptions, Embeddings, ScriptedEmbeddingClient, cosine_similarity,
+};
 pub use error::{AgentError, BoxError, ChatError, ChatErrorKind, SessionError, ToolError, ToolErrorKind};
 pub use message::{
     ApprovalRequest, ApprovalResponse, Content, FunctionCall, FunctionResult, Message, Role, Usage,

@@ -44,6 +44,9 @@
 //! Streaming is the same call with [`ChatAgent::run_stream`]: it yields
 //! [`AgentResponseUpdate`]s (text deltas, function calls, tool results, approval requests) as
 //! they happen.
+//!
+//! Embeddings go through the [`EmbeddingClient`] trait: `weft::openai::OpenAI::embeddings`
+//! (feature `openai`) for a real model, [`ScriptedEmbeddingClient`] offline.
 
 pub use weft_core::*;
 
@@ -98,7 +101,8 @@ pub mod prelude {
     pub use weft_core::middleware::{FunctionInvocation, Middleware, Next, from_fn};
     pub use weft_core::{
         AgentError, AgentRunContext, ApprovalMode, ApprovalRequest, ChatClient, ChatError, ChatOptions,
-        ChatRequest, ChatResponse, ChatResponseUpdate, Content, FunctionCall, FunctionResult, FunctionTool,
-        Message, ReplayClient, Role, ScriptedClient, Tool, ToolError, ToolOutput, Usage,
+        ChatRequest, ChatResponse, ChatResponseUpdate, Content, EmbeddingClient, EmbeddingError,
+        EmbeddingOptions, Embeddings, FunctionCall, FunctionResult, FunctionTool, Message, ReplayClient,
+        Role, ScriptedClient, ScriptedEmbeddingClient, Tool, ToolError, ToolOutput, Usage,
     };
 }

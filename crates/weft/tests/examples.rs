@@ -132,3 +132,18 @@ async fn approval_stops_for_approval_then_runs_the_tool() {
         ],
     );
 }
+
+#[cfg(feature = "openai")]
+#[tokio::test]
+async fn embeddings_ranks_the_documents_against_the_question() {
+    let (stdout, stderr) = run("embeddings").await;
+    assert!(stderr.contains("using the scripted embedding model"), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines[0], "embedded 4 texts with scripted-embedding: 64 dimensions, 34 input tokens",
+        "{stdout}"
+    );
+    assert_eq!(lines[1], "closest to \"What is the weather like in Paris?\":", "{stdout}");
+    assert!(lines[2].ends_with("  The weather in Paris is sunny and 21C today."), "{stdout}");
+    assert_eq!(lines.len(), 5, "{stdout}");
+}
