@@ -200,7 +200,8 @@
     if (span.span === "chat" && model) out.push(String(model));
     if ("gen_ai.usage.input_tokens" in a || "gen_ai.usage.output_tokens" in a)
       out.push((a["gen_ai.usage.input_tokens"] || 0) + " in / " + (a["gen_ai.usage.output_tokens"] || 0) + " out tokens");
-    if (a["gen_ai.response.finish_reasons"]) out.push("finish: " + a["gen_ai.response.finish_reasons"]);
+    const finish = a["gen_ai.response.finish_reasons"];
+    if (finish) out.push("finish: " + (Array.isArray(finish) ? finish.join(", ") : String(finish)));
     if (a["gen_ai.tool.name"] && span.span !== "execute_tool") out.push("tool: " + a["gen_ai.tool.name"]);
     if (a["mcp.method.name"]) out.push(String(a["mcp.method.name"]));
     if (a["error.type"]) out.push("error: " + a["error.type"]);

@@ -37,6 +37,7 @@ use tracing_subscriber::Layer;
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
+use weft_core::telemetry::STRING_ARRAY_ATTRIBUTES;
 
 /// How many traces [`TraceRecorder::new`] keeps.
 pub const DEFAULT_MAX_TRACES: usize = 100;
@@ -452,6 +453,15 @@ fn cut(value: &str) -> std::borrow::Cow<'_, str> {
 
 impl Visit for Fields {
     fn record_str(&mut self, field: &Field, value: &str) {
+        // A string-array attribute (weft-core records it as the JSON text of the array) is kept
+        // as the array, as the OTLP export sends it.
+        if STRING_ARRAY_ATTRIBUTES.contains(&field.name())
+            && let Ok(items) = serde_json::from_str::<Vec<String>>(value)
+        {
+            let items = items.iter().map(|item| Value::String(cut(item).into_owned())).collect();
+            self.keep(field, Value::Array(items));
+            return;
+        }
         self.keep(field, Value::String(cut(value).into_owned()));
     }
 

@@ -75,8 +75,8 @@ async fn a_run_is_kept_as_a_tree_with_durations_tokens_model_and_finish_reasons(
     }
     assert_eq!(chats[0]["name"], "chat scripted");
     assert_eq!(chats[0]["kind"], "client");
-    assert_eq!(chats[0]["attributes"]["gen_ai.response.finish_reasons"], "tool_calls");
-    assert_eq!(chats[1]["attributes"]["gen_ai.response.finish_reasons"], "stop");
+    assert_eq!(chats[0]["attributes"]["gen_ai.response.finish_reasons"], serde_json::json!(["tool_calls"]));
+    assert_eq!(chats[1]["attributes"]["gen_ai.response.finish_reasons"], serde_json::json!(["stop"]));
     assert_eq!(tools[0]["name"], "execute_tool get_weather");
     assert_eq!(tools[0]["attributes"]["gen_ai.tool.name"], "get_weather");
 
