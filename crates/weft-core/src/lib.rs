@@ -9,6 +9,7 @@
 
 pub mod client;
 pub mod error;
+pub mod hosted;
 pub mod message;
 pub mod options;
 pub mod redact;
@@ -19,6 +20,7 @@ pub mod tool;
 
 pub use client::{ChatClient, ChatRequest, ChatStream, ClientInfo, collect_stream};
 pub use error::{AgentError, BoxError, ChatError, ChatErrorKind, SessionError, ToolError, ToolErrorKind};
+pub use hosted::HostedTool;
 pub use message::{
     ApprovalRequest, ApprovalResponse, Content, FunctionCall, FunctionResult, Message, Role, Usage,
 };
