@@ -8,9 +8,12 @@
 #   RUNS=1 ONLY="W1 W2" bench/run.sh              # a quick look
 #   RUNS=1 ONLY="W6 W7" PEERS="weft maf-python" OUT=/tmp/bench-w67 bench/run.sh
 #   RUNS=1 ONLY=W8 bench/run.sh                    # bench/w8.sh: weft serve vs MAF's DevUI server
+#   RUNS=5 ONLY=W1-otel bench/run.sh               # Weft's W1 with OTLP export off and on, alternating
 #
-# Env: RUNS (3), PORT (8089), MCP_PORT (8090), ONLY (workloads; W5 includes LangGraph's
-#      W5-chain-ckpt, W6 = W6-stdio W6-http, W7 = W7-http W7-stdio), APIS ("chat responses"),
+# Env: RUNS (3), PORT (8089), MCP_PORT (8090), OTLP_PORT (8091), ONLY (workloads; W5 includes
+#      LangGraph's W5-chain-ckpt, W6 = W6-stdio W6-http, W7 = W7-http W7-stdio, W1-otel = Weft's
+#      W1 without export and with OTLP/HTTP export to bench/otlp_sink.py, a receiver in its own
+#      process, in alternation), APIS ("chat responses"),
 #      PEERS ("weft floor-rust rig maf-python langgraph openai-agents pydantic-ai"; a peer whose
 #      build or venv is missing is skipped with a message),
 #      VENV (/tmp/bench-venv: the incumbent, maf-python; its python also runs the MCP echo
@@ -18,7 +21,8 @@
 #      VENV_OPENAI_AGENTS (/tmp/bench-venv-openai-agents), VENV_PYDANTIC_AI
 #      (/tmp/bench-venv-pydantic-ai), MCP_PYTHON ($VENV/bin/python),
 #      OUT (bench/results/<timestamp>), SHARED (../shared),
-#      PUBLISH (1 when OUT is not given, else 0): 1 copies the summary to BENCHMARKS.md.
+#      PUBLISH (1 when OUT is not given and ONLY has no W1-otel, else 0): 1 copies the summary
+#      to BENCHMARKS.md.
 # The Python peers' environments, once each (versions of ../shared/bench/RESULTS.md):
 #   python3 -m venv /tmp/bench-venv && /tmp/bench-venv/bin/pip install agent-framework-core agent-framework-openai mcp "tenacity>=9.1.4,<9.2.0"
 #   python3 -m venv /tmp/bench-venv-langgraph && /tmp/bench-venv-langgraph/bin/pip install langgraph langchain-openai
@@ -33,12 +37,15 @@ BENCH=$SHARED/bench
 RUNS=${RUNS:-3}
 PORT=${PORT:-8089}
 MCP_PORT=${MCP_PORT:-8090}
+OTLP_PORT=${OTLP_PORT:-8091}
 APIS=${APIS:-"chat responses"}
 VENV=${VENV:-/tmp/bench-venv}
 VENV_LANGGRAPH=${VENV_LANGGRAPH:-/tmp/bench-venv-langgraph}
 VENV_OPENAI_AGENTS=${VENV_OPENAI_AGENTS:-/tmp/bench-venv-openai-agents}
 VENV_PYDANTIC_AI=${VENV_PYDANTIC_AI:-/tmp/bench-venv-pydantic-ai}
 PEERS=${PEERS:-"weft floor-rust rig maf-python langgraph openai-agents pydantic-ai"}
+# W1-otel alone is not a whole benchmark: BENCHMARKS.md is left alone unless PUBLISH=1.
+case " ${ONLY:-} " in *" W1-otel "*) PUBLISH=${PUBLISH:-0} ;; esac
 if [ -z "${OUT:-}" ]; then
   OUT=$ROOT/bench/results/$(date +%Y%m%d-%H%M%S) PUBLISH=${PUBLISH:-1}
 else
@@ -97,9 +104,11 @@ has() { [[ " ${available[*]} " == *" $1 "* ]]; }
 "${BIN[mockllm]}" --port "$PORT" >"$OUT/mockllm.log" 2>&1 &
 MOCK_PID=$!
 MCP_PID=
+OTLP_PID=
 cleanup() {
   kill "$MOCK_PID" 2>/dev/null || true
   if [ -n "$MCP_PID" ]; then kill "$MCP_PID" 2>/dev/null || true; fi
+  if [ -n "$OTLP_PID" ]; then kill "$OTLP_PID" 2>/dev/null || true; fi
   wait 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -117,6 +126,14 @@ if [[ " $WORKLOADS " == *" W6-"* || " $WORKLOADS " == *" W7-"* ]]; then
   else
     echo "   W6/W7 skipped: no $MCP_PYTHON for the MCP echo server (see the maf-python one-liner above)" >&2
   fi
+fi
+
+# W1-otel exports to an OTLP/HTTP receiver in its own process (its CPU is not the client's).
+OTLP_URL="http://127.0.0.1:$OTLP_PORT"
+if [[ " $WORKLOADS " == *" W1-otel "* ]]; then
+  python3 "$ROOT/bench/otlp_sink.py" "$OTLP_PORT" >"$OUT/otlp-sink.log" 2>&1 &
+  OTLP_PID=$!
+  for _ in $(seq 100); do curl -sf "$OTLP_URL/stats" >/dev/null && break; sleep 0.1; done
 fi
 
 {
@@ -142,6 +159,9 @@ cmd_for() {
   local peer=$1 w=$2 api=$3
   case $peer in
     maf-python | langgraph | openai-agents | pydantic-ai) printf '%s' "${PYPEER[$peer]} $w" ;;
+    # W1-otel: "weft" runs W1 (no export), "weft-otel" W1 exporting to the sink.
+    weft-otel) printf '%s' "env OTEL_EXPORTER_OTLP_ENDPOINT=$OTLP_URL ${BIN[weft]} W1-otel" ;;
+    weft) printf '%s' "${BIN[weft]} ${w%-otel}" ;;
     *) printf '%s' "${BIN[$peer]} $w" ;;
   esac
   if [ "$api" = chat ] || [ "$api" = responses ]; then printf ' --api %s' "$api"; fi
@@ -152,6 +172,8 @@ for r in $(seq "$RUNS"); do
     case $w in
       # M-sessions (memory of 10,000 idle sessions) is Weft's own measurement: no API, no peer.
       M-sessions) apis=none peers=(weft) ;;
+      # Weft alone, export off and on in alternation.
+      W1-otel) apis=$APIS peers=(weft weft-otel) ;;
       # Workflows, no model: rig, the floor and the agent-only peers have none.
       W5) apis=none peers=(weft); for p in maf-python langgraph; do has "$p" && peers+=("$p"); done ;;
       W5-chain-ckpt) apis=none peers=(); has langgraph && peers+=(langgraph) ;;
@@ -182,6 +204,7 @@ if [ -n "$W8" ]; then
   PORT=$((PORT + 100)) OUT="$OUT/w8" RUNS="$RUNS" SHARED="$SHARED" bash "$ROOT/bench/w8.sh" >&2 ||
     echo "   W8 FAILED, see $OUT/w8" >&2
 fi
+if [ -n "$OTLP_PID" ]; then echo "otlp sink: $(curl -sf "$OTLP_URL/stats")" >>"$OUT/machine.txt"; fi
 if [ -z "$WORKLOADS" ]; then   # W8 alone: its summary is $OUT/w8/summary.md; BENCHMARKS.md is left alone
   echo "results in $OUT/w8" >&2
   exit 0

@@ -4,7 +4,8 @@
 
 Notes per row: W7's open fds before->after and child processes after, per run (a leak shows
 as after > before); W4's text updates; W2/W3's tool calls (peers that count them); mock
-requests when they differ from WORKLOADS.md's expected count; stderr lines.
+requests when they differ from WORKLOADS.md's expected count; stderr lines. With W1-otel rows
+(ONLY=W1-otel), a last section compares Weft's W1 with OTLP export on and off, run by run.
 """
 import statistics
 import sys
@@ -28,7 +29,7 @@ def ratio(a, b, fmt):
 
 
 # requests the mock should see per process (WORKLOADS.md); more = hidden retries or extra calls
-expected_reqs = {"W1": 1000, "W2": 1000, "W3": 400, "W4": 1}
+expected_reqs = {"W1": 1000, "W1-otel": 1000, "W2": 1000, "W3": 400, "W4": 1}
 
 
 def notes(w, rs):
@@ -77,3 +78,18 @@ for (w, api, peer) in keys:
     print(f"| {w} | {api} | {peer} | {ratio(med(me, 'ops_per_s'), med(them, 'ops_per_s'), '{:.2f}')} | "
           f"{ratio(med(me, 'cpu_s'), med(them, 'cpu_s'), '{:.3f}')} | "
           f"{ratio(med(me, 'peak_rss_mb'), med(them, 'peak_rss_mb'), '{:.2f}')} |")
+
+otel = sorted(k for k in rows if k[0] == "W1-otel" and k[2] == "weft")
+if otel:
+    print("\n## W1 with OTLP export on (W1-otel) against off (W1), same run\n")
+    print("| api | runs | CPU s off | CPU s on | CPU on / off | user s off / on | sys s off / on | wall s off / on | CPU on / off, run by run |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for (_, api, _) in otel:
+        on, off = rows[("W1-otel", api, "weft")], rows.get(("W1", api, "weft"), [])
+        if not off:
+            continue
+        pairs = ", ".join(f"{float(a['cpu_s']) / float(b['cpu_s']):.2f}" for a, b in zip(on, off) if float(b["cpu_s"]) > 0)
+        print(f"| {api} | {len(on)} | {med(off, 'cpu_s'):.3f} | {med(on, 'cpu_s'):.3f} | "
+              f"{ratio(med(on, 'cpu_s'), med(off, 'cpu_s'), '{:.3f}')} | "
+              f"{med(off, 'user_s'):.3f} / {med(on, 'user_s'):.3f} | {med(off, 'sys_s'):.3f} / {med(on, 'sys_s'):.3f} | "
+              f"{med(off, 'wall_s'):.3f} / {med(on, 'wall_s'):.3f} | {pairs} |")

@@ -1,6 +1,12 @@
 # shellcheck shell=bash
 # Runs the official MCP conformance suite (@modelcontextprotocol/conformance) against weft-mcp's
-# conformance client (crates/weft-mcp/examples/conformance_client.rs). A failing scenario fails.
+# conformance client (crates/weft-mcp/examples/conformance_client.rs), then its server scenarios
+# (all 32, `--suite all`: the default "active" suite leaves out json-schema-2020-12 and
+# server-sse-polling) against weft-mcp's conformance server
+# (crates/weft-mcp/examples/conformance_server.rs, Weft's MCP server side with the suite's `test_*`
+# fixtures) over streamable HTTP. A failing scenario fails. Every server scenario passes; none is
+# expected to fail. The server lines read `conformance-server: SCENARIO passed|FAILED` and
+# `conformance-server: Total: N passed, M failed` (N and M count the suite's checks).
 #
 # Works sourced from scripts/test (set -euo pipefail active: no `exit`, no `set -x`; everything runs
 # in a subshell so nothing leaks) or run by hand: `bash scripts/conformance.sh`.
@@ -52,9 +58,11 @@
     profile_flag=(--release)
     profile_dir="release"
   fi
-  cargo build -p weft-mcp --example conformance_client "${profile_flag[@]}"
+  cargo build -p weft-mcp --features server --example conformance_client --example conformance_server \
+    "${profile_flag[@]}"
   target_dir="${CARGO_TARGET_DIR:-target}"
   client="$(cd "$target_dir" && pwd)/$profile_dir/examples/conformance_client"
+  server="$(cd "$target_dir" && pwd)/$profile_dir/examples/conformance_server"
   # The suite splits --command on single spaces: the path must not contain any.
   case "$client" in
     *" "*) echo "conformance: the client path contains a space: $client" >&2; false ;;
@@ -75,10 +83,52 @@
       failed+=("$scenario")
     fi
   done
+
+  # The server scenarios: start the conformance server on a port the OS picks, read its URL.
+  server_pid=""
+  stop_server() { if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi; }
+  trap stop_server EXIT
+  "$server" > "$out/server.out" 2> "$out/server.err" &
+  server_pid=$!
+  url=""
+  for _ in $(seq 1 100); do
+    url="$(sed -n 's/^listening on //p' "$out/server.out")"
+    [ -n "$url" ] && break
+    sleep 0.1
+  done
+  if [ -z "$url" ]; then
+    cat "$out/server.err" >&2
+    echo "conformance-server: the conformance server did not start" >&2
+    failed+=("server")
+  else
+    echo "conformance: server scenarios against $url"
+    log="$out/server.log"
+    server_status=0
+    "$node" "$suite" server --url "$url" --suite all --output-dir "$out/server" > "$log" 2>&1 || server_status=$?
+    # "✓ NAME: 1 passed, 0 failed" / "✗ NAME: …" in the suite's summary.
+    while read -r mark name _; do
+      name="${name%:}"
+      if [ "$mark" = "✓" ]; then
+        echo "conformance-server: $name passed"
+      else
+        echo "conformance-server: $name FAILED"
+        failed+=("server/$name")
+      fi
+    done < <(grep -E '^(✓|✗) ' "$log" || true)
+    total="$(grep -E '^Total: ' "$log" || true)"
+    if [ -z "$total" ] || [ "$server_status" -ne 0 ]; then
+      cat "$log"
+      [ -z "$total" ] && failed+=("server")
+    fi
+    echo "conformance-server: ${total:-Total: no result}"
+  fi
+  stop_server
+  trap - EXIT
+
   rm -rf "$out"
   if [ "${#failed[@]}" -gt 0 ]; then
     echo "conformance: failed scenarios: ${failed[*]}" >&2
     false
   fi
-  echo "conformance: all passed ($scenarios)"
+  echo "conformance: all passed ($scenarios, and the server scenarios)"
 )

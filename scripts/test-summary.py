@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Prints what scripts/test ran: tests run and their outcome, doctests, MCP conformance scenarios,
-and every test that did not run, with the reason. Exits non-zero when a listed test neither ran
+the static binary's check, and every test that did not run, with the reason. Exits non-zero when a listed test neither ran
 nor has a reason to be left out, so a test can never vanish silently.
 
 Inputs: nextest's JUnit report of the run, `cargo nextest list --run-ignored all --message-format
-json` (every test that exists), the doctests' and the conformance suite's logs.
+json` (every test that exists), the doctests', the conformance suite's and the static build's logs,
+and the directory of the browser tests' screenshots (counted, and named so CI's artifacts can be
+found).
 """
 import argparse
 import json
+import os
 import re
 import sys
 import xml.etree.ElementTree as ET
@@ -65,12 +68,49 @@ def conformance_counts(path):
     return passed, failed
 
 
+def conformance_server_counts(path):
+    """Server scenarios passed and failed, and the suite's `Total: N passed, M failed` of checks."""
+    passed, failed, total = [], [], None
+    with open(path, encoding="utf-8", errors="replace") as file:
+        for line in file:
+            line = line.strip()
+            match = re.match(r"conformance-server: (\S+) (passed|FAILED)$", line)
+            if match:
+                (passed if match[2] == "passed" else failed).append(match[1])
+            match = re.match(r"conformance-server: (Total: .*)$", line)
+            if match:
+                total = match[1]
+    return passed, failed, total
+
+
+def screenshot_count(directory):
+    """How many PNG files the browser tests left under `directory` (0 when it does not exist)."""
+    count = 0
+    for _root, _dirs, files in os.walk(directory):
+        count += sum(1 for name in files if name.endswith(".png"))
+    return count
+
+
+def static_build_passed(path):
+    """Whether scripts/static-build.sh's log holds its final "passed" line (and no failure)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as file:
+            lines = file.read().splitlines()
+    except OSError:
+        return False
+    return any(line.startswith("static build: passed") for line in lines) and not any(
+        "FAILED" in line for line in lines)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--junit", required=True)
     parser.add_argument("--list", required=True)
     parser.add_argument("--doctests", required=True)
     parser.add_argument("--conformance", required=True)
+    parser.add_argument("--screenshots", help="the directory the browser tests save their screenshots in")
+    parser.add_argument("--static-build", required=True,
+                        help="the log of scripts/static-build.sh (passed when it ends with its passed line)")
     parser.add_argument("--excluded-binary", action="append", default=[],
                         help="BINARY_ID=REASON: a test binary left out on purpose")
     args = parser.parse_args()
@@ -91,6 +131,7 @@ def main():
 
     doc_passed, doc_failed, doc_ignored = doctest_counts(args.doctests)
     conf_passed, conf_failed = conformance_counts(args.conformance)
+    server_passed, server_failed, server_total = conformance_server_counts(args.conformance)
 
     ran = outcomes["passed"] + outcomes["failed"]
     print(f"tests:       {ran} ran: {outcomes['passed']} passed, {outcomes['failed']} failed "
@@ -99,6 +140,14 @@ def main():
           + (f", {doc_ignored} ignored (marked `ignore` in their doc comments)" if doc_ignored else ""))
     print(f"conformance: {len(conf_passed) + len(conf_failed)} MCP scenarios ran: {len(conf_passed)} passed"
           + (f", failed: {' '.join(conf_failed)}" if conf_failed else ""))
+    print(f"conformance server: {len(server_passed) + len(server_failed)} MCP server scenarios ran: "
+          f"{len(server_passed)} passed"
+          + (f", failed: {' '.join(server_failed)}" if server_failed else "")
+          + f" ({server_total or 'no total'} checks)")
+    if args.screenshots:
+        print(f"screenshots: {screenshot_count(args.screenshots)} kept in {args.screenshots}")
+    static_passed = static_build_passed(args.static_build)
+    print(f"static:      the musl binary {'built, is static and serves alone in a chroot' if static_passed else 'FAILED (see ' + args.static_build + ')'}")
     for (binary_id, name), outcome in sorted(results.items()):
         if outcome == "failed":
             print(f"  FAILED {binary_id} {name}")
@@ -109,7 +158,8 @@ def main():
             unexplained += 1
             reason = "NOT RUN and no reason: the run stopped early or the test was filtered out"
         print(f"  {binary_id} {name}: {reason}")
-    if outcomes["failed"] or doc_failed or conf_failed or unexplained or not results:
+    if (outcomes["failed"] or doc_failed or conf_failed or server_failed or not server_passed or unexplained
+            or not results or not static_passed):
         sys.exit(1)
 
 

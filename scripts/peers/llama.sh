@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # llama.cpp's OpenAI-compatible `llama-server` and a tiny deterministic model, for the tests that
 # talk to a real model server (crates/weft-openai/tests/llama_server.rs,
+# crates/weft-openai/tests/llama_embeddings.rs with `--embeddings --pooling mean`,
 # crates/weft-cli/tests/llama_cli.rs).
 #
 # Source it (from anywhere): `source scripts/peers/llama.sh`. It builds llama-server from the

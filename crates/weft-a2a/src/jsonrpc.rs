@@ -145,7 +145,10 @@ pub(crate) async fn handle(
             return match events {
                 Ok(events) => {
                     let events = events.map(move |result| {
-                        let answer = json!({"jsonrpc": "2.0", "id": id, "result": result});
+                        let answer = match result {
+                            Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
+                            Err(error) => json!({"jsonrpc": "2.0", "id": id, "error": error.rpc_error()}),
+                        };
                         Ok::<_, std::convert::Infallible>(Event::default().data(answer.to_string()))
                     });
                     Sse::new(events)

@@ -1,7 +1,9 @@
 //! # weft-a2a
 //!
-//! A2A protocol types and server routes for Weft agents: any [`weft_core::Agent`] becomes an
-//! A2A agent that other frameworks' clients (the `a2a-sdk`, MAF, …) can call.
+//! A2A protocol types, server routes and client for Weft agents: any [`weft_core::Agent`]
+//! becomes an A2A agent that other frameworks' clients (the `a2a-sdk`, MAF, …) can call, and
+//! [`A2AAgent`] makes a remote A2A agent (Weft's, the `a2a-sdk`'s, MAF's, …) a Weft agent (see
+//! the [`client`] module).
 //!
 //! [`A2aServer::router`] serves, for each agent under its name `{entity}`:
 //!
@@ -23,7 +25,11 @@
 //! task `input-required`: its status message names the calls (a data part
 //! `{"approvalRequests": [{id, name, arguments}]}`), and a message with the task's `taskId` and a
 //! data part `{"approved": true}` (or `false`, or the text `yes` / `no`) runs the agent on. A message with a `contextId` continues that
-//! conversation (the agent's session is kept per context, in memory). Bodies over the limit are
+//! conversation (the agent's session is kept per context, in memory). A task outlives the
+//! connection that started it; a streaming client that falls [`A2aConfig::follower_buffer`]
+//! events behind loses its stream (it ends with an error, `-32603`) while the task goes on.
+//! Ended tasks and tasks waiting for input are kept [`A2aConfig::task_ttl`] after their last
+//! change, and at most [`A2aConfig::max_tasks`] of them (running tasks always). Bodies over the limit are
 //! answered 413; the bearer token is the mounting host's (`weft_host::Host::routes`).
 //!
 //! ```no_run
@@ -43,6 +49,7 @@
 //! ```
 
 mod card;
+pub mod client;
 mod error;
 mod jsonrpc;
 pub mod model;
@@ -61,6 +68,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use weft_core::Agent;
 
+pub use client::{A2AAgent, A2AAgentBuilder, A2aClientConfig, A2aClientError, A2aClientErrorKind};
 pub use error::A2aError;
 
 use tasks::Tasks;
@@ -71,6 +79,12 @@ pub const PROTOCOL_VERSION: &str = "1.0";
 /// The default number of tasks kept: 10 000.
 pub const DEFAULT_MAX_TASKS: usize = 10_000;
 
+/// How long an ended or waiting task is kept by default: one hour.
+pub const DEFAULT_TASK_TTL: Duration = Duration::from_secs(3600);
+
+/// The default number of events a streaming client may fall behind: 256.
+pub const DEFAULT_FOLLOWER_BUFFER: usize = 256;
+
 /// The limits of an [`A2aServer`].
 #[derive(Debug, Clone)]
 pub struct A2aConfig {
@@ -80,11 +94,19 @@ pub struct A2aConfig {
     pub run_timeout: Duration,
     /// How often an idle SSE stream sends a keep-alive comment.
     pub keep_alive: Duration,
-    /// How many tasks are kept; past it, the oldest ended ones are forgotten (with the sessions
-    /// of contexts left without a task).
+    /// How many tasks are kept; past it, the oldest ended ones, then the oldest waiting for input
+    /// (`input-required`), are forgotten, with the sessions of contexts left without a task.
+    /// Running tasks are never forgotten.
     pub max_tasks: usize,
+    /// How long a task that ended, or waits for input, is kept after its last change; then it
+    /// is forgotten (`GetTask` answers -32001, an answer to it is refused).
+    pub task_ttl: Duration,
     /// How many tasks may run at once; more are refused (`-32603`, or 503 over HTTP+JSON).
     pub max_concurrent_runs: usize,
+    /// How many events a streaming client (`SendStreamingMessage`, `SubscribeToTask`) may fall
+    /// behind: past it, its stream ends with an error (`-32603`) and the task goes on (follow it
+    /// again with `GetTask` or `SubscribeToTask`). A slow reader never grows the server's memory.
+    pub follower_buffer: usize,
 }
 
 impl Default for A2aConfig {
@@ -94,7 +116,9 @@ impl Default for A2aConfig {
             run_timeout: Duration::from_secs(300),
             keep_alive: Duration::from_secs(15),
             max_tasks: DEFAULT_MAX_TASKS,
+            task_ttl: DEFAULT_TASK_TTL,
             max_concurrent_runs: 64,
+            follower_buffer: DEFAULT_FOLLOWER_BUFFER,
         }
     }
 }

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use crate::A2aState;
 use crate::error::A2aError;
-use crate::model::{Message, Role, Task, TaskEvent, TaskState, Version};
-use crate::tasks::ListQuery;
+use crate::model::{Message, Role, Task, TaskState, Version};
+use crate::tasks::{Follow, ListQuery};
 
 /// The largest `ListTasks` page.
 const MAX_PAGE_SIZE: usize = 100;
@@ -73,10 +73,16 @@ pub(crate) async fn send(
         state.agent(entity).ok_or_else(|| A2aError::InvalidParams(format!("no agent named {entity}")))?;
     let message = message_param(params)?;
     let wait = !returns_immediately(params);
-    let (task, events) = state.tasks.start(entity, agent, message, wait)?;
-    if let Some(mut events) = events {
-        // The stream closes once the task has ended.
-        while events.recv().await.is_some() {}
+    let (task, follow) = state.tasks.start(entity, agent, message, wait)?;
+    if let Some(mut follow) = follow {
+        // The stream closes once the task has ended (or waits for input).
+        while follow.events.recv().await.is_some() {}
+        // Dropped for falling behind (a flood of artifact chunks): wait for the end by polling.
+        while follow.lagged.load(std::sync::atomic::Ordering::SeqCst)
+            && !state.tasks.get(entity, &task.id)?.status.state.ends_stream()
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
     let task = state.tasks.get(entity, &task.id)?;
     let history = number_param(params.get("configuration").unwrap_or(&Value::Null), "historyLength")?;
@@ -94,13 +100,13 @@ pub(crate) fn stream(
     entity: &str,
     params: &Value,
     version: Version,
-) -> Result<impl Stream<Item = Value> + Send + 'static, A2aError> {
+) -> Result<impl Stream<Item = Result<Value, A2aError>> + Send + 'static, A2aError> {
     let agent =
         state.agent(entity).ok_or_else(|| A2aError::InvalidParams(format!("no agent named {entity}")))?;
     let message = message_param(params)?;
     let (task, events) = state.tasks.start(entity, agent, message, true)?;
     let events = events.ok_or_else(|| A2aError::Internal("the task could not be followed".into()))?;
-    Ok(follow(task, events, version))
+    Ok(follow(task, events, version, state.config.follower_buffer))
 }
 
 /// `SubscribeToTask` / `tasks/resubscribe`: the task now, then its updates until its stream ends.
@@ -109,25 +115,35 @@ pub(crate) fn subscribe(
     entity: &str,
     params: &Value,
     version: Version,
-) -> Result<impl Stream<Item = Value> + Send + 'static, A2aError> {
+) -> Result<impl Stream<Item = Result<Value, A2aError>> + Send + 'static, A2aError> {
     let (task, events) = state.tasks.subscribe(entity, task_id(params)?)?;
-    Ok(follow(task, events, version))
+    Ok(follow(task, events, version, state.config.follower_buffer))
 }
 
-/// The task, then each of its events.
+/// The task, then each of its events; an error last when the follower fell behind and was
+/// dropped.
 fn follow(
     task: Task,
-    mut events: tokio::sync::mpsc::UnboundedReceiver<TaskEvent>,
+    follow: Follow,
     version: Version,
-) -> impl Stream<Item = Value> + Send + 'static {
+    buffer: usize,
+) -> impl Stream<Item = Result<Value, A2aError>> + Send + 'static {
+    let Follow { mut events, lagged } = follow;
     async_stream::stream! {
         let first = task.to_json(version, None, true);
-        yield match version {
+        yield Ok(match version {
             Version::V1 => json!({"task": first}),
             Version::V03 => first,
-        };
+        });
         while let Some(event) = events.recv().await {
-            yield event.to_json(version, &task.id, &task.context_id);
+            yield Ok(event.to_json(version, &task.id, &task.context_id));
+        }
+        if lagged.load(std::sync::atomic::Ordering::SeqCst) {
+            yield Err(A2aError::Internal(format!(
+                "this stream fell {buffer} events behind and was closed; the task {} goes on: follow it with \
+                 GetTask or SubscribeToTask",
+                task.id
+            )));
         }
     }
 }
@@ -192,3 +208,54 @@ pub(crate) fn list(state: &A2aState, entity: &str, params: &Value) -> Result<Val
 
 /// The shared state, for the bindings.
 pub(crate) type Shared = Arc<A2aState>;
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use futures::StreamExt;
+    use tokio_util::sync::CancellationToken;
+    use tokio_util::task::TaskTracker;
+    use weft_core::{ChatAgent, ChatResponse, ReplayClient};
+
+    use super::*;
+    use crate::A2aConfig;
+    use crate::model::Part;
+    use crate::tasks::Tasks;
+
+    #[tokio::test]
+    async fn a_follower_that_falls_behind_is_dropped_with_an_error_and_the_task_goes_on() {
+        let config = A2aConfig { follower_buffer: 4, ..A2aConfig::default() };
+        let tasks = Arc::new(Tasks::new(TaskTracker::new(), CancellationToken::new(), &config));
+        let words: Vec<String> = (0..100).map(|i| format!("w{i}")).collect();
+        let answer = words.join(" ");
+        let client = ReplayClient::new([ChatResponse::text(answer.clone())]);
+        let agent = Arc::new(ChatAgent::builder(Arc::new(client)).build());
+        let message = Message {
+            message_id: "m1".into(),
+            context_id: None,
+            task_id: None,
+            role: Role::User,
+            parts: vec![Part::Text("hi".into())],
+        };
+        let (task, slow) = tasks.start("a", agent, message, true).unwrap();
+        // The follower reads nothing while the task streams its 100 chunks.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while !tasks.get("a", &task.id).unwrap().status.state.is_terminal() {
+            assert!(tokio::time::Instant::now() < deadline, "the task did not end");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let items: Vec<Result<Value, A2aError>> =
+            follow(task.clone(), slow.unwrap(), Version::V1, 4).collect().await;
+        // The task, the 4 buffered events, then the error.
+        assert_eq!(items.len(), 6, "{items:?}");
+        let Some(Err(A2aError::Internal(message))) = items.last() else { panic!("{items:?}") };
+        assert!(message.contains("fell 4 events behind"), "{message}");
+        let ended = tasks.get("a", &task.id).unwrap();
+        assert_eq!(ended.status.state, TaskState::Completed);
+        assert_eq!(ended.artifacts[0].parts.concat(), answer);
+    }
+}

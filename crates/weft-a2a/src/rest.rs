@@ -81,8 +81,10 @@ pub(crate) async fn stream(
     };
     match ops::stream(&state, &entity, &params, Version::V1) {
         Ok(events) => {
-            let events = events
-                .map(|value| Ok::<_, std::convert::Infallible>(Event::default().data(value.to_string())));
+            let events = events.map(|value| {
+                let value = value.unwrap_or_else(|error| error.rest_response().1);
+                Ok::<_, std::convert::Infallible>(Event::default().data(value.to_string()))
+            });
             Sse::new(events).keep_alive(KeepAlive::new().interval(state.config.keep_alive)).into_response()
         }
         Err(e) => error(&e),
@@ -133,8 +135,10 @@ fn subscribe(state: &Shared, entity: &str, id: &str) -> Response {
     let params = query_params(HashMap::new(), Some(id));
     match ops::subscribe(state, entity, &params, Version::V1) {
         Ok(events) => {
-            let events = events
-                .map(|value| Ok::<_, std::convert::Infallible>(Event::default().data(value.to_string())));
+            let events = events.map(|value| {
+                let value = value.unwrap_or_else(|error| error.rest_response().1);
+                Ok::<_, std::convert::Infallible>(Event::default().data(value.to_string()))
+            });
             Sse::new(events).keep_alive(KeepAlive::new().interval(state.config.keep_alive)).into_response()
         }
         Err(e) => error(&e),

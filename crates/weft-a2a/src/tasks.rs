@@ -4,6 +4,7 @@
 //! context continues its conversation; the turns of one context run one after the other.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -29,11 +30,43 @@ struct Entry {
     /// Cancels the run.
     cancel: CancellationToken,
     /// The open streams that follow it.
-    subscribers: Vec<mpsc::UnboundedSender<TaskEvent>>,
+    subscribers: Vec<Follower>,
     /// When it was created (its place in `ListTasks`).
     order: u64,
     /// The tool calls waiting for the client's approval (state `input-required`).
     pending: Vec<ApprovalRequest>,
+    /// When its state last changed (its retention counts from here).
+    updated: tokio::time::Instant,
+}
+
+/// One open stream following a task: a bounded channel. A follower that falls
+/// `follower_buffer` events behind is dropped (its stream ends with an error saying so); the
+/// task goes on.
+struct Follower {
+    sender: mpsc::Sender<TaskEvent>,
+    lagged: Arc<AtomicBool>,
+}
+
+impl Follower {
+    /// Sends `event`; `false` when the follower is gone or has fallen behind (drop it).
+    fn send(&self, event: TaskEvent) -> bool {
+        match self.sender.try_send(event) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.lagged.store(true, Ordering::SeqCst);
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+}
+
+/// The receiving end of a [`Follower`].
+pub(crate) struct Follow {
+    /// The task's events; the channel closes when the task's stream ends.
+    pub(crate) events: mpsc::Receiver<TaskEvent>,
+    /// Set when the follower fell behind and was dropped.
+    pub(crate) lagged: Arc<AtomicBool>,
 }
 
 /// What [`Tasks::list`] selects.
@@ -55,6 +88,10 @@ pub(crate) struct Tasks {
     shutdown: CancellationToken,
     run_timeout: Duration,
     max_tasks: usize,
+    /// How long an ended or waiting task is kept.
+    task_ttl: Duration,
+    /// How many events a follower may fall behind.
+    follower_buffer: usize,
     /// The permits of the runs going on.
     runs: Arc<tokio::sync::Semaphore>,
     counter: std::sync::atomic::AtomicU64,
@@ -69,9 +106,18 @@ impl Tasks {
             shutdown,
             run_timeout: config.run_timeout,
             max_tasks: config.max_tasks.max(1),
+            task_ttl: config.task_ttl,
+            follower_buffer: config.follower_buffer.max(1),
             runs: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_runs.max(1))),
             counter: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// A new follower and its receiving end.
+    fn follower(&self) -> (Follower, Follow) {
+        let (sender, events) = mpsc::channel(self.follower_buffer);
+        let lagged = Arc::new(AtomicBool::new(false));
+        (Follower { sender, lagged: lagged.clone() }, Follow { events, lagged })
     }
 
     fn entries(&self) -> MutexGuard<'_, HashMap<String, Entry>> {
@@ -87,7 +133,7 @@ impl Tasks {
         agent: Arc<dyn Agent>,
         mut message: Message,
         follow: bool,
-    ) -> Result<(Task, Option<mpsc::UnboundedReceiver<TaskEvent>>), A2aError> {
+    ) -> Result<(Task, Option<Follow>), A2aError> {
         if let Some(task_id) = message.task_id.clone() {
             return self.resume(entity, agent, message, &task_id, follow);
         }
@@ -108,7 +154,7 @@ impl Tasks {
         };
         let cancel = self.shutdown.child_token();
         let (sender, receiver) = if follow {
-            let (sender, receiver) = mpsc::unbounded_channel();
+            let (sender, receiver) = self.follower();
             (vec![sender], Some(receiver))
         } else {
             (Vec::new(), None)
@@ -119,6 +165,7 @@ impl Tasks {
             Entry {
                 entity: entity.into(),
                 task: task.clone(),
+                updated: tokio::time::Instant::now(),
                 cancel: cancel.clone(),
                 subscribers: sender,
                 order,
@@ -136,23 +183,29 @@ impl Tasks {
         Ok((task, receiver))
     }
 
-    /// Forgets the oldest ended tasks past `max_tasks`, and the sessions of the contexts they
-    /// leave without a task.
+    /// Forgets the tasks that ended, or wait for input, since longer than the TTL, then the
+    /// oldest of those past `max_tasks` (ended ones first), and the sessions of the contexts
+    /// they leave without a task. Running tasks are never forgotten.
     fn forget_oldest(&self) {
         let mut entries = self.entries();
-        let excess = entries.len().saturating_sub(self.max_tasks);
-        if excess == 0 {
-            return;
-        }
-        let mut ended: Vec<(u64, String)> = entries
+        let settled = |e: &Entry| e.task.status.state.ends_stream();
+        let expired: Vec<String> = entries
             .iter()
-            .filter(|(_, e)| e.task.status.state.is_terminal())
-            .map(|(id, e)| (e.order, id.clone()))
+            .filter(|(_, e)| settled(e) && e.updated.elapsed() > self.task_ttl)
+            .map(|(id, _)| id.clone())
             .collect();
-        ended.sort_unstable();
+        let excess = entries.len().saturating_sub(expired.len()).saturating_sub(self.max_tasks);
+        let mut candidates: Vec<(bool, u64, String)> = entries
+            .iter()
+            .filter(|(id, e)| settled(e) && !expired.contains(id))
+            .map(|(id, e)| (!e.task.status.state.is_terminal(), e.order, id.clone()))
+            .collect();
+        candidates.sort_unstable();
+        let forget = expired.into_iter().chain(candidates.into_iter().take(excess).map(|(_, _, id)| id));
         let mut contexts = Vec::new();
-        for (_, id) in ended.into_iter().take(excess) {
+        for id in forget {
             if let Some(entry) = entries.remove(&id) {
+                entry.cancel.cancel();
                 contexts.push((entry.entity, entry.task.context_id));
             }
         }
@@ -185,7 +238,8 @@ impl Tasks {
         mut message: Message,
         task_id: &str,
         follow: bool,
-    ) -> Result<(Task, Option<mpsc::UnboundedReceiver<TaskEvent>>), A2aError> {
+    ) -> Result<(Task, Option<Follow>), A2aError> {
+        self.forget_oldest();
         let mut entries = self.entries();
         let entry = entries
             .get_mut(task_id)
@@ -213,9 +267,10 @@ impl Tasks {
         let input: Vec<weft_core::Message> =
             entry.pending.drain(..).map(|r| if approved { r.approve() } else { r.reject() }).collect();
         entry.task.history.push(message);
+        entry.updated = tokio::time::Instant::now();
         entry.task.status = TaskStatus::now(TaskState::Submitted, None);
         let receiver = follow.then(|| {
-            let (sender, receiver) = mpsc::unbounded_channel();
+            let (sender, receiver) = self.follower();
             entry.subscribers.push(sender);
             receiver
         });
@@ -352,6 +407,7 @@ impl Tasks {
         entry.pending = approvals;
         entry.task.history.push(question.clone());
         let status = TaskStatus::now(TaskState::InputRequired, Some(question));
+        entry.updated = tokio::time::Instant::now();
         entry.task.status = status.clone();
         for subscriber in entry.subscribers.drain(..) {
             let _ = subscriber.send(TaskEvent::Status(status.clone()));
@@ -369,15 +425,16 @@ impl Tasks {
     fn set_status(&self, task_id: &str, status: TaskStatus) {
         let mut entries = self.entries();
         if let Some(entry) = entries.get_mut(task_id).filter(|e| !e.task.status.state.is_terminal()) {
+            entry.updated = tokio::time::Instant::now();
             entry.task.status = status.clone();
-            entry.subscribers.retain(|s| s.send(TaskEvent::Status(status.clone())).is_ok());
+            entry.subscribers.retain(|s| s.send(TaskEvent::Status(status.clone())));
         }
     }
 
     /// Tells the followers of a task something.
     fn notify(&self, task_id: &str, event: TaskEvent) {
         if let Some(entry) = self.entries().get_mut(task_id) {
-            entry.subscribers.retain(|s| s.send(event.clone()).is_ok());
+            entry.subscribers.retain(|s| s.send(event.clone()));
         }
     }
 
@@ -396,6 +453,7 @@ impl Tasks {
         if let Some(answer) = answer {
             entry.task.history.push(answer);
         }
+        entry.updated = tokio::time::Instant::now();
         entry.task.status = status.clone();
         for subscriber in entry.subscribers.drain(..) {
             let _ = subscriber.send(TaskEvent::Status(status.clone()));
@@ -404,6 +462,7 @@ impl Tasks {
 
     /// The task `task_id` of `entity`.
     pub(crate) fn get(&self, entity: &str, task_id: &str) -> Result<Task, A2aError> {
+        self.forget_oldest();
         self.entries()
             .get(task_id)
             .filter(|e| e.entity == entity)
@@ -412,11 +471,7 @@ impl Tasks {
     }
 
     /// The task `task_id` of `entity` and a receiver of its next events, while it is not ended.
-    pub(crate) fn subscribe(
-        &self,
-        entity: &str,
-        task_id: &str,
-    ) -> Result<(Task, mpsc::UnboundedReceiver<TaskEvent>), A2aError> {
+    pub(crate) fn subscribe(&self, entity: &str, task_id: &str) -> Result<(Task, Follow), A2aError> {
         let mut entries = self.entries();
         let entry = entries
             .get_mut(task_id)
@@ -428,7 +483,7 @@ impl Tasks {
                 entry.task.status.state.name(crate::model::Version::V03)
             )));
         }
-        let (sender, receiver) = mpsc::unbounded_channel();
+        let (sender, receiver) = self.follower();
         entry.subscribers.push(sender);
         Ok((entry.task.clone(), receiver))
     }
@@ -446,6 +501,7 @@ impl Tasks {
         }
         entry.cancel.cancel();
         let status = TaskStatus::now(TaskState::Canceled, None);
+        entry.updated = tokio::time::Instant::now();
         entry.task.status = status.clone();
         for subscriber in entry.subscribers.drain(..) {
             let _ = subscriber.send(TaskEvent::Status(status.clone()));

@@ -614,3 +614,95 @@ async fn subscribe_to_task_follows_a_running_task_until_it_ends() {
     let (_, unknown) = rpc(&url, Some("1.0"), "SubscribeToTask", json!({"id": "nope"})).await;
     assert_eq!(unknown["error"]["code"], -32001);
 }
+
+#[tokio::test]
+async fn ended_and_waiting_tasks_are_forgotten_after_their_ttl() {
+    let config =
+        weft_a2a::A2aConfig { task_ttl: Duration::from_millis(200), ..weft_a2a::A2aConfig::default() };
+    let a2a = A2aServer::new().config(config).agent("guarded", common::guarded_agent());
+    let host = TestHost::start_with(HostConfig::default(), a2a).await;
+    let url = host.agent_url("guarded");
+    let (_, waiting) = rpc(
+        &url,
+        Some("1.0"),
+        "SendMessage",
+        json!({"message": user_message("Delete the file notes.txt", None)}),
+    )
+    .await;
+    let waiting = &waiting["result"]["task"];
+    assert_eq!(waiting["status"]["state"], "TASK_STATE_INPUT_REQUIRED");
+    let (_, done) =
+        rpc(&url, Some("1.0"), "SendMessage", json!({"message": user_message("hello", None)})).await;
+    let done = &done["result"]["task"];
+    assert_eq!(done["status"]["state"], "TASK_STATE_COMPLETED");
+    let (_, kept) = rpc(&url, Some("1.0"), "GetTask", json!({"id": waiting["id"]})).await;
+    assert_eq!(kept["result"]["status"]["state"], "TASK_STATE_INPUT_REQUIRED", "{kept:#}");
+
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    for task in [waiting, done] {
+        let (_, gone) = rpc(&url, Some("1.0"), "GetTask", json!({"id": task["id"]})).await;
+        assert_eq!(gone["error"]["code"], -32001, "{gone:#}");
+    }
+    // An answer to the forgotten task is refused the same way.
+    let mut answer = json!({"messageId": "a1", "role": "ROLE_USER", "taskId": waiting["id"],
+                            "parts": [{"data": {"approved": true}}]});
+    answer["contextId"] = waiting["contextId"].clone();
+    let (_, refused) = rpc(&url, Some("1.0"), "SendMessage", json!({"message": answer})).await;
+    assert_eq!(refused["error"]["code"], -32001, "{refused:#}");
+}
+
+#[tokio::test]
+async fn past_max_tasks_waiting_tasks_are_forgotten_too_oldest_first() {
+    let config = weft_a2a::A2aConfig { max_tasks: 2, ..weft_a2a::A2aConfig::default() };
+    let a2a = A2aServer::new().config(config).agent("guarded", common::guarded_agent());
+    let host = TestHost::start_with(HostConfig::default(), a2a).await;
+    let url = host.agent_url("guarded");
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let (_, sent) = rpc(
+            &url,
+            Some("1.0"),
+            "SendMessage",
+            json!({"message": user_message("Delete the file notes.txt", None)}),
+        )
+        .await;
+        assert_eq!(sent["result"]["task"]["status"]["state"], "TASK_STATE_INPUT_REQUIRED");
+        ids.push(sent["result"]["task"]["id"].clone());
+    }
+    let (_, first) = rpc(&url, Some("1.0"), "GetTask", json!({"id": ids[0]})).await;
+    assert_eq!(first["error"]["code"], -32001, "{first:#}");
+    for id in &ids[1..] {
+        let (_, kept) = rpc(&url, Some("1.0"), "GetTask", json!({"id": id})).await;
+        assert_eq!(kept["result"]["status"]["state"], "TASK_STATE_INPUT_REQUIRED");
+    }
+}
+
+/// A streaming client that goes away mid-task: the task outlives its connection (A2A clients
+/// follow it again with GetTask or SubscribeToTask), and the run is still bounded: a cancel, the
+/// run timeout or the shutdown stops it.
+#[tokio::test]
+async fn a_streaming_client_that_goes_away_leaves_a_task_that_can_be_followed_and_cancelled() {
+    let host = TestHost::start(HostConfig::default()).await;
+    let url = host.agent_url("hang");
+    let mut response = reqwest::Client::new()
+        .post(&url)
+        .header("A2A-Version", "1.0")
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "SendStreamingMessage",
+                      "params": {"message": user_message("go", None)}}))
+        .send()
+        .await
+        .unwrap();
+    let mut body = String::new();
+    while !body.contains("artifactUpdate") {
+        body.push_str(std::str::from_utf8(&response.chunk().await.unwrap().unwrap()).unwrap());
+    }
+    let task_id = sse_data(&body)[0]["result"]["task"]["id"].clone();
+    drop(response);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (_, got) = rpc(&url, Some("1.0"), "GetTask", json!({"id": task_id})).await;
+    assert_eq!(got["result"]["status"]["state"], "TASK_STATE_WORKING", "{got:#}");
+    assert_eq!(host.dropped.load(Ordering::SeqCst), 0);
+    let (_, cancelled) = rpc(&url, Some("1.0"), "CancelTask", json!({"id": task_id})).await;
+    assert_eq!(cancelled["result"]["status"]["state"], "TASK_STATE_CANCELED");
+    eventually("the run to be dropped", || host.dropped.load(Ordering::SeqCst) == 1).await;
+}

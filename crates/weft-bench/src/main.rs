@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! weft-bench W1|W2|W3|W4 [--api chat|responses]
+//! weft-bench W1-otel [--api …]  # W1 with OTLP export on (OTEL_EXPORTER_OTLP_ENDPOINT)
 //! weft-bench W5               # workflows: W5-chain and W5-fanout
 //! weft-bench W6-stdio|W6-http # 1,000 MCP echo calls through the tool object
 //! weft-bench W7-http|W7-stdio # 200 MCP connect/close cycles, fds and children before/after
@@ -81,6 +82,7 @@ async fn run(workload: &str, api: &str, mock_url: &str) -> Result<bool, String> 
             }
             Ok(measure.report(Outcome { workload, api, n, ok, unit: "runs", extra: String::new() }).await)
         }
+        "W1-otel" => w1_exported(api, &base_url, mock_url).await,
         "W2" => {
             let agent = agent(api, &base_url, "tool", true)?;
             let n = 500;
@@ -163,9 +165,44 @@ async fn run(workload: &str, api: &str, mock_url: &str) -> Result<bool, String> 
                 .await
         }
         other => Err(format!(
-            "unknown workload {other} (W1-W4, W5, W6-stdio, W6-http, W7-http, W7-stdio, M-sessions, W8, W8-open, W8-idle)"
+            "unknown workload {other} (W1-W4, W1-otel, W5, W6-stdio, W6-http, W7-http, W7-stdio, M-sessions, W8, W8-open, W8-idle)"
         )),
     }
+}
+
+/// W1 with span and metric export on, as a user turns it on: `weft_telemetry::init` from the
+/// standard variables (`OTEL_EXPORTER_OTLP_ENDPOINT` must name an OTLP/HTTP receiver in another
+/// process, e.g. `bench/otlp_sink.py`, so that its CPU is not the client's), the batch span
+/// processor and the periodic metric reader. The final flush is in the timed region: every span
+/// of the region is exported inside it.
+async fn w1_exported(api: &str, base_url: &str, mock_url: &str) -> Result<bool, String> {
+    if std::env::var_os(weft_telemetry::OTEL_EXPORTER_OTLP_ENDPOINT).is_none() {
+        return Err(
+            "W1-otel exports to OTEL_EXPORTER_OTLP_ENDPOINT: set it (bench/otlp_sink.py is a receiver)"
+                .into(),
+        );
+    }
+    let config = weft_telemetry::TelemetryConfig::from_env().map_err(|e| e.to_string())?;
+    let telemetry =
+        weft_telemetry::init(config.default_service_name("weft-bench")).map_err(|e| e.to_string())?;
+    let agent = agent(api, base_url, "echo", false)?;
+    let n = 1000;
+    let measure = Measure::start(mock_url).await;
+    let mut ok = 0;
+    for i in 0..n {
+        let expected = format!("hello {i}");
+        let response = agent.run(&mut AgentSession::new(), expected.as_str()).await;
+        ok += usize::from(response.is_ok_and(|r| r.text() == expected));
+    }
+    // Off the runtime's threads: the exporter's HTTP client blocks.
+    let flushed =
+        tokio::task::spawn_blocking(move || telemetry.shutdown()).await.map_err(|e| e.to_string())?;
+    if let Err(error) = &flushed {
+        eprintln!("W1-otel: {error}");
+    }
+    let extra = format!(" exported={}", if flushed.is_ok() { "all" } else { "NOT-all" });
+    let ok = if flushed.is_ok() { ok } else { 0 };
+    Ok(measure.report(Outcome { workload: "W1-otel", api, n, ok, unit: "runs", extra }).await)
 }
 
 /// A number from the environment, or `default`.

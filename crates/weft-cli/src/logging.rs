@@ -46,8 +46,14 @@ pub(crate) fn default_filter(verbose: u8, quiet: bool) -> &'static str {
 
 /// Installs the logger: `tracing` events to stderr, filtered by `RUST_LOG` when set (it wins
 /// over `-v` and `-q`), else by [`default_filter`]; model-server retries as one notice line.
-/// With `telemetry` enabled, the spans are also exported.
-pub(crate) fn init(verbose: u8, quiet: bool, telemetry: &weft::telemetry::Telemetry) {
+/// With `telemetry` enabled, the spans are also exported; with `traces`, kept in memory for
+/// DevUI.
+pub(crate) fn init(
+    verbose: u8,
+    quiet: bool,
+    telemetry: &weft::telemetry::Telemetry,
+    traces: Option<&weft::telemetry::TraceRecorder>,
+) {
     QUIET.store(quiet, Ordering::Relaxed);
     let from_env = std::env::var("RUST_LOG").ok().filter(|value| !value.trim().is_empty());
     let filter = from_env
@@ -59,7 +65,12 @@ pub(crate) fn init(verbose: u8, quiet: bool, telemetry: &weft::telemetry::Teleme
         .with_filter(filter)
         .with_filter(filter_fn(|metadata| metadata.target() != RETRY_TARGET));
     let retries = RetryNotices.with_filter(filter_fn(|metadata| metadata.target() == RETRY_TARGET));
-    let _ = Registry::default().with(logs).with(retries).with(telemetry.layer()).try_init();
+    let _ = Registry::default()
+        .with(logs)
+        .with(retries)
+        .with(telemetry.layer())
+        .with(traces.map(|traces| traces.layer()))
+        .try_init();
 }
 
 /// Shows weft-openai's retry events as `weft: model server busy (HTTP 429), retrying in 2s

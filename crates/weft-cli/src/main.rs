@@ -20,6 +20,7 @@ mod demo_tools;
 mod error;
 mod logging;
 mod mcp;
+mod mcp_serve;
 mod mcp_server;
 mod models;
 mod output;
@@ -28,6 +29,7 @@ mod provider;
 mod run;
 mod serve;
 mod telemetry;
+mod workflow_host;
 mod workflow_run;
 
 use std::path::PathBuf;
@@ -76,7 +78,7 @@ enum Command {
         mut_arg("prompt", |arg| arg.required(false).required_unless_present(clap::builder::Resettable::<clap::Id>::Reset).default_value("").hide(true))
     )]
     Chat(RunArgs),
-    /// Look at an MCP server and call its tools.
+    /// Look at an MCP server and call its tools, or serve agents as one (`weft mcp serve`).
     ///
     /// Servers: an http:// or https:// URL is a streamable HTTP endpoint (e.g.
     /// http://127.0.0.1:3001/mcp); anything else is a command line started as a stdio server
@@ -240,7 +242,7 @@ impl Api {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let mut cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
             // Help and version go to stdout with code 0; usage errors to stderr with code 2.
@@ -267,7 +269,18 @@ fn main() -> ExitCode {
         Ok(telemetry) => telemetry,
         Err(error) => return error::report(&error),
     };
-    logging::init(cli.verbose, cli.quiet, &telemetry);
+    // DevUI's trace view: the spans of the recent runs kept in memory, for `--ui` only (the
+    // other commands record nothing).
+    let traces = match &mut cli.command {
+        Command::Serve(args) if args.ui => {
+            args.traces.insert(weft::telemetry::TraceRecorder::new()).clone().into()
+        }
+        Command::Devui(args) => {
+            args.serve.traces.insert(weft::telemetry::TraceRecorder::new()).clone().into()
+        }
+        _ => None,
+    };
+    logging::init(cli.verbose, cli.quiet, &telemetry, traces.as_ref());
     let result = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => run::run(args).await,

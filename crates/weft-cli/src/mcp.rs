@@ -75,15 +75,24 @@ enum McpCommand {
         /// The resource's URI.
         uri: String,
     },
+    /// Serve agents and workflows as an MCP server on stdin/stdout: each FILE's agent (or
+    /// workflow) is a tool named by its `name`, taking {"prompt": string, "session"?: string};
+    /// without a file, the demo agent is the tool `weft`. Notices go to stderr.
+    Serve(crate::mcp_serve::McpServeArgs),
 }
 
 /// Runs a `weft mcp` command: connects, does it, closes the connection.
 pub(crate) async fn run(args: McpArgs) -> Result<(), CliError> {
+    if let McpCommand::Serve(serve) = args.command {
+        return crate::mcp_serve::run(serve).await;
+    }
     let server = match &args.command {
         McpCommand::Tools(server) | McpCommand::Prompts(server) | McpCommand::Resources(server) => server,
         McpCommand::Call { server, .. }
         | McpCommand::Prompt { server, .. }
         | McpCommand::Read { server, .. } => server,
+        // Served above.
+        McpCommand::Serve(_) => return Ok(()),
     };
     let spec = ServerSpec::parse(&server.server, server.stdio, &server.connect)?;
     let json = server.json;
@@ -177,6 +186,7 @@ async fn command(
                 }
             }
         }
+        McpCommand::Serve(_) => {}
     }
     let mut stdout = std::io::stdout().lock();
     stdout

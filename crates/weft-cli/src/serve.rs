@@ -36,7 +36,7 @@ pub(crate) struct ServeArgs {
     pub(crate) files: Vec<PathBuf>,
 
     /// The address to listen on. Any other than a loopback address needs --token or --no-auth.
-    #[arg(long, value_name = "ADDR", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    #[arg(long, value_name = "ADDR", env = "WEFT_HOST", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     pub(crate) host: IpAddr,
 
     /// The port (0 picks a free one; the URL printed says which).
@@ -93,6 +93,16 @@ pub(crate) struct ServeArgs {
     /// Do not serve the agents over A2A (at /a2a/NAME).
     #[arg(long)]
     pub(crate) no_a2a: bool,
+
+    /// Also serve the agents as MCP tools over streamable HTTP at /mcp, behind the same token
+    /// (`--mcp SERVER` gives the agent an MCP server's tools instead).
+    #[arg(long)]
+    pub(crate) mcp_server: bool,
+
+    /// The recent traces served to DevUI (`/v1/traces`): set by `main` for `--ui`, whose
+    /// logger records them.
+    #[arg(skip)]
+    pub(crate) traces: Option<weft::telemetry::TraceRecorder>,
 
     #[command(flatten)]
     pub(crate) agent: AgentArgs,
@@ -265,8 +275,9 @@ async fn run_with(args: ServeArgs, open: bool) -> Result<(), CliError> {
     let config = args.config()?;
     let run_args = args.run_args();
     let mut sources = Vec::new();
-    let result = match agents(&args, &run_args, &mut sources).await {
-        Ok(agents) => serve(&args, config, agents, open).await,
+    let mut workflows = Vec::new();
+    let result = match agents(&args, &run_args, &mut sources, &mut workflows).await {
+        Ok(agents) => serve(&args, config, agents, workflows, open).await,
         Err(error) => Err(error),
     };
     for source in &sources {
@@ -276,11 +287,13 @@ async fn run_with(args: ServeArgs, open: bool) -> Result<(), CliError> {
 }
 
 /// The agents to serve, by model name: each file's, or the demo agent as `weft`. The MCP servers
-/// they use are connected into `sources` (the caller closes them).
+/// they use are connected into `sources` (the caller closes them); what the host says of the
+/// workflows among them (graph, checkpoints) goes into `workflows`.
 async fn agents(
     args: &ServeArgs,
     run_args: &RunArgs,
     sources: &mut Vec<weft_mcp::McpSource>,
+    workflows: &mut Vec<(String, crate::workflow_host::WorkflowEntity)>,
 ) -> Result<Vec<(String, Arc<dyn weft::Agent>)>, CliError> {
     run::connect_servers(run_args, None, sources).await?;
     if args.files.is_empty() {
@@ -292,14 +305,17 @@ async fn agents(
     }
     let mut agents: Vec<(String, Arc<dyn weft::Agent>)> = Vec::new();
     for file in &args.files {
-        let (agent, description): (Arc<dyn weft::Agent>, String) =
-            if weft::declarative::file_kind(file) == weft::declarative::FileKind::Workflow {
-                crate::workflow_run::agent(file, run_args, sources).await?
-            } else {
-                let file_args = RunArgs { file: Some(file.clone()), ..args.run_args() };
-                let (agent, description) = run::make_agent(&file_args, None, None, sources).await?;
-                (Arc::new(agent), description)
-            };
+        let (agent, description): (Arc<dyn weft::Agent>, String) = if weft::declarative::file_kind(file)
+            == weft::declarative::FileKind::Workflow
+        {
+            let (agent, description, entity) = crate::workflow_run::agent(file, run_args, sources).await?;
+            workflows.push((agent.name().to_string(), entity));
+            (agent, description)
+        } else {
+            let file_args = RunArgs { file: Some(file.clone()), ..args.run_args() };
+            let (agent, description) = run::make_agent(&file_args, None, None, sources).await?;
+            (Arc::new(agent), description)
+        };
         let name = agent.name().to_string();
         if agents.iter().any(|(served, _)| *served == name) {
             return Err(CliError::Usage(format!(
@@ -317,6 +333,7 @@ async fn serve(
     args: &ServeArgs,
     config: HostConfig,
     agents: Vec<(String, Arc<dyn weft::Agent>)>,
+    workflows: Vec<(String, crate::workflow_host::WorkflowEntity)>,
     open: bool,
 ) -> Result<(), CliError> {
     let store = args.store.open().await?;
@@ -342,10 +359,17 @@ async fn serve(
         ..A2aConfig::default()
     };
     let mut a2a = A2aServer::new().config(a2a_config);
+    let mcp_agents: Vec<Arc<dyn weft::Agent>> = agents.iter().map(|(_, agent)| agent.clone()).collect();
     let mut host = Host::new().config(config).store(store);
     for (name, agent) in agents {
         a2a = a2a.agent(name.clone(), agent.clone());
         host = host.agent(name, agent);
+    }
+    for (name, workflow) in workflows {
+        host = host.entity_info(name.clone(), workflow.info);
+        if let Some(checkpoints) = workflow.checkpoints {
+            host = host.checkpoints(name, checkpoints);
+        }
     }
     if !args.no_a2a {
         crate::logging::notice(format_args!(
@@ -354,9 +378,22 @@ async fn serve(
         ));
         host = host.routes(a2a.router());
     }
+    let mcp_stop = tokio_util::sync::CancellationToken::new();
+    if args.mcp_server {
+        host = host.routes(crate::mcp_serve::routes(
+            mcp_agents,
+            bound,
+            &args.cors,
+            args.body_limit,
+            mcp_stop.clone(),
+        ));
+    }
     let page = format!("http://{bound}/");
     if args.ui {
         host = host.public_routes(weft_devui::router());
+        if let Some(traces) = &args.traces {
+            host = host.traces(Arc::new(traces.clone()));
+        }
         crate::logging::notice(format_args!("DevUI: {page}"));
     }
     let grace = Duration::from_secs(args.grace);
@@ -375,6 +412,7 @@ async fn serve(
         signal.await;
         let _ = signalled_at.set(tokio::time::Instant::now());
         let _ = stop.send(());
+        mcp_stop.cancel();
         a2a_server.shutdown_after(grace).await;
         std::future::pending::<()>().await;
     };

@@ -27,17 +27,18 @@ pub(crate) async fn agent(
     file: &Path,
     args: &RunArgs,
     sources: &mut Vec<weft_mcp::McpSource>,
-) -> Result<(Arc<dyn weft::Agent>, String), CliError> {
+) -> Result<(Arc<dyn weft::Agent>, String, crate::workflow_host::WorkflowEntity), CliError> {
     let loaded = load(file, args).await?;
     sources.extend(loaded.sources);
     let workflow = loaded.workflow;
+    let entity = crate::workflow_host::entity(&workflow);
     let description = format!("a workflow of {} executors", workflow.executor_ids().len());
     let mut agent = WorkflowAgent::new(loaded.name, workflow)
         .map_err(|e| CliError::Workflow(format!("{}: {e}", file.display())))?;
     if let Some(text) = loaded.description {
         agent = agent.with_description(text);
     }
-    Ok((Arc::new(agent), description))
+    Ok((Arc::new(agent), description, entity))
 }
 
 async fn load(file: &Path, args: &RunArgs) -> Result<LoadedWorkflow, CliError> {

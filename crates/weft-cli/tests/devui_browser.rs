@@ -1,6 +1,7 @@
 //! DevUI in a real browser: `weft serve --ui` (the scripted demo agent, with its weather tool)
 //! driven by Playwright for Python and Debian's chromium, one scenario per test
-//! (`tests/devui/scenarios.py`). Screenshots go to target/devui-screenshots (kept by CI).
+//! (`tests/devui/scenarios.py`). Each scenario's screenshots, its end state included, go to
+//! `$WEFT_SCREENSHOT_DIR` (scripts/test sets it; by default the workspace's target/screenshots).
 //! The peers come from `scripts/peers/browser.sh`; without them these tests fail, never pass.
 
 // A test helper that fails is a failed test: panicking is the point.
@@ -33,10 +34,11 @@ struct Server {
 }
 
 impl Server {
-    fn start(args: &[&str]) -> Self {
+    fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = weft()
             .args(["serve", "--ui", "--port", "0"])
             .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -61,16 +63,24 @@ impl Drop for Server {
     }
 }
 
-/// Where the screenshots go: the workspace's target/devui-screenshots.
+/// Where the screenshots go: `$WEFT_SCREENSHOT_DIR`, else the workspace's target/screenshots.
 fn screenshots() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/devui-screenshots")
+    match std::env::var_os("WEFT_SCREENSHOT_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots"),
+    }
 }
 
 /// Runs `scenario` against a fresh server started with `args`; fails with the script's output.
 fn scenario(name: &str, args: &[&str], extra: &[&str]) {
+    scenario_with_env(name, args, &[], extra);
+}
+
+/// [`scenario`], with the server started with `env` set.
+fn scenario_with_env(name: &str, args: &[&str], env: &[(&str, &str)], extra: &[&str]) {
     let python = peer("WEFT_PLAYWRIGHT_PYTHON");
     let chromium = peer("WEFT_CHROMIUM");
-    let server = Server::start(args);
+    let server = Server::start_with_env(args, env);
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/devui/scenarios.py");
     let output = Command::new(python)
         .arg(script)
@@ -141,4 +151,21 @@ fn a_tool_call_waiting_for_approval_is_approved_or_rejected_with_buttons() {
 #[ignore = "needs chromium and playwright: scripts/test installs them"]
 fn markdown_renders_lists_code_blocks_bold_and_http_links() {
     scenario("markdown", &[], &[]);
+}
+
+#[test]
+#[ignore = "needs chromium and playwright: scripts/test installs them"]
+fn an_answer_opens_its_trace_with_the_model_and_tool_spans_and_their_tokens() {
+    scenario("traces", &[], &[]);
+}
+
+#[test]
+#[ignore = "needs chromium and playwright: scripts/test installs them"]
+fn markup_in_recorded_message_content_renders_as_text_in_the_trace_view() {
+    scenario_with_env(
+        "trace_xss",
+        &[],
+        &[("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "true")],
+        &[],
+    );
 }

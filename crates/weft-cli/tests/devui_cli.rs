@@ -57,6 +57,9 @@ fn serve_ui_serves_the_page_with_strict_headers_beside_the_api() {
     assert!(page.contains("content-security-policy: default-src 'self'"), "{page}");
     assert!(page.contains("x-content-type-options: nosniff") && page.contains("weft devui"), "{page}");
     assert!(get(&server.address, "/v1/models").contains("\"weft\""));
+    // The trace view's API: the recent runs this process recorded (none yet).
+    let traces = get(&server.address, "/v1/traces");
+    assert!(traces.starts_with("http/1.1 200") && traces.contains("\"data\":[]"), "{traces}");
 }
 
 #[test]
@@ -65,6 +68,8 @@ fn serve_without_ui_serves_no_page() {
     command.args(["serve", "--port", "0"]);
     let server = start(command);
     assert!(get(&server.address, "/").starts_with("http/1.1 404"));
+    // Without the page, nothing records traces.
+    assert!(get(&server.address, "/v1/traces").starts_with("http/1.1 404"));
 }
 
 /// `weft devui` with a fake xdg-open on PATH that records its argument in `record`.

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// The `phoenix` command, or a panic saying how to install it.
 fn phoenix_command() -> String {
@@ -202,11 +202,12 @@ async fn spans_have_the_genai_shape(phoenix: &Phoenix) {
         assert_eq!(attrs["gen_ai.request.model"], "scripted");
         assert_eq!(attrs["gen_ai.response.model"], "scripted");
         assert!(attrs["gen_ai.response.id"].as_str().is_some_and(|id| id.starts_with("scripted-")));
-        assert!(
-            attrs["gen_ai.response.finish_reasons"].is_string()
-                || attrs["gen_ai.response.finish_reasons"].is_array()
-        );
     }
+    // A string array, as the conventions type it: a tool call, then the answer.
+    let mut reasons: Vec<&Value> =
+        chats.iter().map(|chat| &chat["attributes"]["gen_ai.response.finish_reasons"]).collect();
+    reasons.sort_by_key(|reasons| reasons.to_string());
+    assert_eq!(reasons, [&json!(["stop"]), &json!(["tool_calls"])], "{chats:#?}");
     let attrs = &tool["attributes"];
     assert_eq!(attrs["gen_ai.operation.name"], "execute_tool");
     assert_eq!(attrs["gen_ai.tool.name"], "get_weather");

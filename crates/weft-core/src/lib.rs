@@ -3,11 +3,13 @@
 //! The stable core of Weft: messages and contents, the [`ChatClient`] trait every model
 //! provider implements, tools, the [`ChatAgent`] runtime with its
 //! function-invocation loop, middleware, sessions, telemetry names, URL credential
-//! masking ([`redact`]), and two built-in models
+//! masking ([`redact`]), the [`EmbeddingClient`] trait (with the offline
+//! [`ScriptedEmbeddingClient`]), and two built-in models
 //! for tests and offline use ([`ScriptedClient`] and
 //! [`ReplayClient`]).
 
 pub mod client;
+pub mod embedding;
 pub mod error;
 pub mod hosted;
 pub mod message;
@@ -19,6 +21,9 @@ pub mod size;
 pub mod tool;
 
 pub use client::{ChatClient, ChatRequest, ChatStream, ClientInfo, collect_stream};
+pub use embedding::{
+    EmbeddingClient, EmbeddingError, EmbeddingOptions, Embeddings, ScriptedEmbeddingClient, cosine_similarity,
+};
 pub use error::{AgentError, BoxError, ChatError, ChatErrorKind, SessionError, ToolError, ToolErrorKind};
 pub use hosted::HostedTool;
 pub use message::{
@@ -37,7 +42,8 @@ pub mod scripted;
 pub mod telemetry;
 
 pub use agent::{
-    Agent, AgentResponse, AgentResponseUpdate, AgentRunContext, AgentSession, ChatAgent, RunInput,
+    Agent, AgentResponse, AgentResponseUpdate, AgentRunContext, AgentSession, AgentTool, AgentToolExt,
+    ChatAgent, RunInput,
 };
 pub use chat_middleware::MiddlewareChatClient;
 pub use middleware::{FunctionInvocation, Middleware, Next, from_fn};

@@ -29,7 +29,7 @@ impl std::fmt::Display for Role {
 }
 
 /// A request from the model to call a function tool.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FunctionCall {
     /// The provider's id for this call; the result must carry the same id.
     pub call_id: String,
@@ -208,7 +208,7 @@ impl ApprovalRequest {
 }
 
 /// The caller's answer to an [`ApprovalRequest`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ApprovalResponse {
     /// The id of the request answered.
     pub id: String,
@@ -271,6 +271,16 @@ pub enum Content {
     ApprovalRequest(ApprovalRequest),
     /// The caller's answer to an approval request.
     ApprovalResponse(ApprovalResponse),
+    /// Progress of the run for whoever watches it, not conversation content: never sent to a
+    /// model, never kept in a session. `kind` names the vocabulary of `data`; a workflow served
+    /// as an agent streams its executors' events as `weft.workflow` events (see
+    /// `weft_workflow::WorkflowAgent`). Consumers ignore kinds they do not know.
+    Event {
+        /// The vocabulary, e.g. `weft.workflow`.
+        kind: String,
+        /// The event.
+        data: Value,
+    },
 }
 
 impl Content {

@@ -16,10 +16,12 @@
 mod content;
 pub mod metrics;
 pub mod propagation;
+mod trace_source;
 
 use crate::options::ChatOptions;
 
 pub(crate) use content::{messages_json, output_messages_json, split_system};
+pub use trace_source::TraceSource;
 
 /// The version of the OpenTelemetry semantic conventions whose GenAI names Weft follows.
 pub const SEMCONV_VERSION: &str = "1.41.0";
@@ -41,11 +43,13 @@ pub const REQUEST_TOP_P: &str = "gen_ai.request.top_p";
 pub const REQUEST_MAX_TOKENS: &str = "gen_ai.request.max_tokens";
 /// `gen_ai.request.seed`.
 pub const REQUEST_SEED: &str = "gen_ai.request.seed";
+/// `gen_ai.request.stop_sequences`: a string array (see [`STRING_ARRAY_ATTRIBUTES`]).
+pub const REQUEST_STOP_SEQUENCES: &str = "gen_ai.request.stop_sequences";
 /// `gen_ai.response.model`.
 pub const RESPONSE_MODEL: &str = "gen_ai.response.model";
 /// `gen_ai.response.id`.
 pub const RESPONSE_ID: &str = "gen_ai.response.id";
-/// `gen_ai.response.finish_reasons`.
+/// `gen_ai.response.finish_reasons`: a string array (see [`STRING_ARRAY_ATTRIBUTES`]).
 pub const RESPONSE_FINISH_REASONS: &str = "gen_ai.response.finish_reasons";
 /// `gen_ai.usage.input_tokens`.
 pub const USAGE_INPUT_TOKENS: &str = "gen_ai.usage.input_tokens";
@@ -79,6 +83,18 @@ pub const TOOL_CALL_ARGUMENTS: &str = "gen_ai.tool.call.arguments";
 pub const TOOL_CALL_RESULT: &str = "gen_ai.tool.call.result";
 /// `error.type`.
 pub const ERROR_TYPE: &str = "error.type";
+
+/// The attributes whose semantic-convention type is a string array. A `tracing` field cannot
+/// hold an array, so Weft records each of them as the JSON text of the array
+/// (`gen_ai.response.finish_reasons = ["stop"]`, see [`string_array`]); weft-telemetry exports
+/// these keys as OpenTelemetry string arrays.
+pub const STRING_ARRAY_ATTRIBUTES: &[&str] = &[REQUEST_STOP_SEQUENCES, RESPONSE_FINISH_REASONS];
+
+/// The value Weft records for a string-array attribute: the JSON text of `items`
+/// (`["stop"]`).
+pub fn string_array<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    serde_json::Value::from(items.into_iter().collect::<Vec<_>>()).to_string()
+}
 
 /// The operation names.
 pub mod operation {
@@ -170,6 +186,7 @@ pub(crate) fn chat_span(provider: &str, model: &str, options: &ChatOptions) -> t
         gen_ai.request.top_p = tracing::field::Empty,
         gen_ai.request.max_tokens = tracing::field::Empty,
         gen_ai.request.seed = tracing::field::Empty,
+        gen_ai.request.stop_sequences = tracing::field::Empty,
         gen_ai.response.model = tracing::field::Empty,
         gen_ai.response.id = tracing::field::Empty,
         gen_ai.response.finish_reasons = tracing::field::Empty,
@@ -193,12 +210,16 @@ pub(crate) fn chat_span(provider: &str, model: &str, options: &ChatOptions) -> t
     if let Some(seed) = options.seed {
         span.record(REQUEST_SEED, seed);
     }
+    if !options.stop.is_empty() {
+        span.record(REQUEST_STOP_SEQUENCES, string_array(options.stop.iter().map(String::as_str)));
+    }
     span
 }
 
 /// A span for one agent run.
 pub(crate) fn agent_span(
     agent: &str,
+    id: Option<&str>,
     description: Option<&str>,
     conversation: &str,
     provider: &str,
@@ -211,6 +232,7 @@ pub(crate) fn agent_span(
         otel.status_code = tracing::field::Empty,
         gen_ai.operation.name = operation::INVOKE_AGENT,
         gen_ai.agent.name = agent,
+        gen_ai.agent.id = id,
         gen_ai.agent.description = description,
         gen_ai.conversation.id = conversation,
         gen_ai.provider.name = provider,
@@ -247,5 +269,12 @@ mod tests {
     fn token_counts_are_integers_and_saturate() {
         assert_eq!(token_count(42), 42);
         assert_eq!(token_count(u64::MAX), i64::MAX);
+    }
+
+    #[test]
+    fn string_arrays_are_json_arrays_of_strings() {
+        assert_eq!(string_array(["stop"]), r#"["stop"]"#);
+        assert_eq!(string_array(["tool_calls", "a \"quoted\" one"]), r#"["tool_calls","a \"quoted\" one"]"#);
+        assert_eq!(string_array([]), "[]");
     }
 }

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use futures::future::BoxFuture;
@@ -12,9 +12,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::bridge::UpdateSink;
 use crate::error::ToolError;
-use crate::message::{Content, FunctionCall};
+use crate::message::{ApprovalRequest, ApprovalResponse, Content, FunctionCall, Usage};
 use crate::options::ToolDefinition;
+use crate::response::ChatResponseUpdate;
 use crate::schema::{ArgumentValidator, schema_for};
 
 /// What a tool returns: a JSON value, plus rich contents (images, resource links) if any.
@@ -40,6 +42,105 @@ pub struct ToolContext {
     pub call_id: String,
     /// The agent that runs the tool, if any.
     pub agent_name: Option<String>,
+    /// The run that calls the tool: where a tool that runs an agent forwards its streamed
+    /// updates, adds its usage and asks for approvals (see [`ToolRun`]).
+    pub run: ToolRun,
+}
+
+/// What a tool can tell the agent run that calls it, besides its output: the streamed updates
+/// of work it does (forwarded to the run's stream when the run streams), the tokens it used
+/// (added to the run's usage), and approval requests (the run ends with them, and the caller's
+/// answers come back to the tool in [`ToolRun::approval_answers`] when the run resumes).
+/// [`crate::agent::AgentTool`] uses all three. Outside an agent run (the default) it records
+/// nothing.
+#[derive(Clone, Default)]
+pub struct ToolRun {
+    inner: Option<Arc<ToolRunInner>>,
+}
+
+struct ToolRunInner {
+    sink: Option<UpdateSink<ChatResponseUpdate>>,
+    usage: Mutex<Usage>,
+    approvals: Mutex<Vec<ApprovalRequest>>,
+    answers: Vec<ApprovalResponse>,
+}
+
+impl std::fmt::Debug for ToolRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToolRun")
+            .field("streaming", &self.is_streaming())
+            .field("answers", &self.approval_answers().len())
+            .finish()
+    }
+}
+
+/// What a tool reported to its run ([`ToolRun::take_report`]).
+#[derive(Debug, Default)]
+pub(crate) struct ToolReport {
+    pub(crate) usage: Usage,
+    pub(crate) approvals: Vec<ApprovalRequest>,
+}
+
+impl ToolRun {
+    /// The handle of one call in a run: `sink` when the run streams, and the caller's answers
+    /// to the approvals this call asked for in the previous run.
+    pub(crate) fn new(sink: Option<UpdateSink<ChatResponseUpdate>>, answers: Vec<ApprovalResponse>) -> Self {
+        Self {
+            inner: Some(Arc::new(ToolRunInner {
+                sink,
+                usage: Mutex::new(Usage::default()),
+                approvals: Mutex::new(Vec::new()),
+                answers,
+            })),
+        }
+    }
+
+    /// Whether the calling run streams (so [`ToolRun::forward`] reaches its caller).
+    pub fn is_streaming(&self) -> bool {
+        self.inner.as_ref().is_some_and(|i| i.sink.is_some())
+    }
+
+    /// Sends `update` to the calling run's stream (when it streams). Returns `false` when the
+    /// caller has dropped the stream: the run is being cancelled.
+    pub async fn forward(&self, update: ChatResponseUpdate) -> bool {
+        match self.inner.as_ref().and_then(|i| i.sink.as_ref()) {
+            Some(sink) => sink.send(update).await.is_ok(),
+            None => true,
+        }
+    }
+
+    /// Adds tokens used by the tool to the calling run's usage.
+    pub fn add_usage(&self, usage: Usage) {
+        if let Some(inner) = &self.inner {
+            *inner.usage.lock().unwrap_or_else(std::sync::PoisonError::into_inner) += usage;
+        }
+    }
+
+    /// Ends the calling run with these approval requests (this call gets no result yet): the
+    /// caller answers them, and the run that brings the answers calls the tool again, with the
+    /// same call id and [`ToolRun::approval_answers`] set. Request ids must be unique within
+    /// the call.
+    pub fn request_approvals(&self, requests: Vec<ApprovalRequest>) {
+        if let Some(inner) = &self.inner {
+            inner.approvals.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(requests);
+        }
+    }
+
+    /// The caller's answers to the approvals this call asked for, when the run resumes it
+    /// (ids as the tool gave them).
+    pub fn approval_answers(&self) -> &[ApprovalResponse] {
+        self.inner.as_ref().map_or(&[], |i| i.answers.as_slice())
+    }
+
+    /// What the tool reported.
+    pub(crate) fn take_report(&self) -> ToolReport {
+        let Some(inner) = &self.inner else { return ToolReport::default() };
+        let usage =
+            std::mem::take(&mut *inner.usage.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        let approvals =
+            std::mem::take(&mut *inner.approvals.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        ToolReport { usage, approvals }
+    }
 }
 
 /// A tool the model can call. Object safe: hold it as `Arc<dyn Tool>`.

@@ -20,6 +20,9 @@ struct Spans(SpanLog);
 
 struct Fields<'a>(&'a mut HashMap<String, String>);
 impl Visit for Fields<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().to_string(), value.to_string());
+    }
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
         self.0.insert(field.name().to_string(), format!("{value:?}").trim_matches('"').to_string());
     }
@@ -64,7 +67,8 @@ async fn agent_chat_and_tool_spans_use_genai_names() {
     assert_eq!(chat["gen_ai.operation.name"], "chat");
     assert_eq!(chat["gen_ai.provider.name"], "scripted");
     assert_eq!(chat["gen_ai.request.model"], "scripted");
-    assert_eq!(chat["gen_ai.response.finish_reasons"], "tool_calls");
+    // A string array, recorded as its JSON text (weft-telemetry exports it as an array).
+    assert_eq!(chat["gen_ai.response.finish_reasons"], r#"["tool_calls"]"#);
     assert!(chat["gen_ai.usage.input_tokens"].parse::<u64>().unwrap() > 0);
     let tool = &spans[2].1;
     assert_eq!(tool["gen_ai.tool.name"], "get_weather");
@@ -75,4 +79,51 @@ async fn agent_chat_and_tool_spans_use_genai_names() {
         .map(|s| s["gen_ai.usage.input_tokens"].parse::<u64>().unwrap())
         .sum();
     assert_eq!(agent_span["gen_ai.usage.input_tokens"].parse::<u64>().unwrap(), total);
+}
+
+#[tokio::test]
+async fn chat_spans_carry_the_request_parameters_and_agent_spans_the_agent_id() {
+    let spans = Spans::default();
+    let subscriber = tracing_subscriber::registry().with(spans.clone());
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let options = weft_core::ChatOptions {
+        temperature: Some(0.5),
+        top_p: Some(0.25),
+        max_tokens: Some(64),
+        seed: Some(7),
+        stop: vec!["END".into(), "STOP".into()],
+        ..Default::default()
+    };
+    let agent = ChatAgent::builder(Arc::new(ScriptedClient::new()))
+        .name("forecaster")
+        .id("asst_42")
+        .options(options)
+        .build();
+    assert_eq!(agent.id(), Some("asst_42"));
+    agent.run(&mut AgentSession::new(), "hello").await.unwrap();
+
+    let spans = spans.0.lock().unwrap().clone();
+    let agent_span = &spans.iter().find(|(name, _)| name == "invoke_agent").unwrap().1;
+    assert_eq!(agent_span["gen_ai.agent.id"], "asst_42");
+    let chat = &spans.iter().find(|(name, _)| name == "chat").unwrap().1;
+    assert_eq!(chat["gen_ai.request.temperature"], "0.5");
+    assert_eq!(chat["gen_ai.request.top_p"], "0.25");
+    assert_eq!(chat["gen_ai.request.max_tokens"], "64");
+    assert_eq!(chat["gen_ai.request.seed"], "7");
+    // A string array, recorded as its JSON text (weft-telemetry exports it as an array).
+    assert_eq!(chat["gen_ai.request.stop_sequences"], r#"["END","STOP"]"#);
+}
+
+#[tokio::test]
+async fn an_agent_without_an_id_records_none() {
+    let spans = Spans::default();
+    let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(spans.clone()));
+    let agent = ChatAgent::builder(Arc::new(ScriptedClient::new())).build();
+    assert_eq!(agent.id(), None);
+    agent.run(&mut AgentSession::new(), "hello").await.unwrap();
+    let spans = spans.0.lock().unwrap().clone();
+    let agent_span = &spans.iter().find(|(name, _)| name == "invoke_agent").unwrap().1;
+    assert!(!agent_span.contains_key("gen_ai.agent.id"), "{agent_span:?}");
+    let chat = &spans.iter().find(|(name, _)| name == "chat").unwrap().1;
+    assert!(!chat.contains_key("gen_ai.request.stop_sequences"), "{chat:?}");
 }

@@ -364,6 +364,7 @@
       signal: controller.signal,
     });
     if (!response.ok) throw new Error(await errorText(response));
+    const traceId = response.headers.get("x-weft-trace-id"); // traces.js links the answer to it
     let body = null; // the assistant message being written
     let text = "";
     await readSse(response, (event) => {
@@ -412,11 +413,12 @@
           break;
       }
     });
+    if (window.WeftTraces) window.WeftTraces.attach($("messages").lastElementChild, traceId);
   }
 
   // After a run: the first open approval's Approve button, else the prompt.
   function focusNext() {
-    const approve = $("messages").querySelector(".approval .approve");
+    const approve = $("messages").querySelector(".approval .approve, .input-request :is(input, textarea, select)");
     (approve || $("prompt")).focus();
   }
 
@@ -424,8 +426,9 @@
     return prefix + "-" + crypto.randomUUID();
   }
 
-  // One AG-UI run: a new turn, or (with `resume`) the answers to the open approvals.
-  async function runAgui(agent, resume, controller) {
+  // One AG-UI run: a new turn, or (with `resume`) the answers to the open interrupts; `path`
+  // streams another endpoint's AG-UI run instead (a workflow resumed from a checkpoint).
+  async function runAgui(agent, resume, controller, path) {
     const chat = state.agui;
     if (!chat.threadId) chat.threadId = newId("thread");
     const input = {
@@ -438,12 +441,13 @@
       messages: chat.messages,
     };
     if (resume.length) input.resume = resume;
-    const response = await api("/ag-ui/" + encodeURIComponent(agent), {
+    const response = await api(path || "/ag-ui/" + encodeURIComponent(agent), {
       method: "POST",
       body: JSON.stringify(input),
       signal: controller.signal,
     });
     if (!response.ok) throw new Error(await errorText(response));
+    const traceId = response.headers.get("x-weft-trace-id");
     let body = null;
     let message = null; // the assistant message being written, as kept in chat.messages
     const callArgs = new Map();
@@ -456,6 +460,7 @@
       return found;
     };
     await readSse(response, (event) => {
+      if (window.WeftWorkflow) window.WeftWorkflow.onEvent(event);
       switch (event.type) {
         case "TEXT_MESSAGE_START":
           body = addMessage("assistant");
@@ -497,7 +502,7 @@
             chat.interrupts = event.outcome.interrupts || [];
             chat.answers = [];
             chat.interrupts.forEach(askApproval);
-            setStatus("Waiting for approval.");
+            setStatus(chat.interrupts.some((i) => i.reason === "human_input") ? "Waiting for input." : "Waiting for approval.");
           } else {
             setStatus("Done.");
           }
@@ -507,6 +512,7 @@
           break;
       }
     });
+    if (window.WeftTraces) window.WeftTraces.attach($("messages").lastElementChild, traceId);
   }
 
   // Approve and Reject buttons for an interrupt, in its tool call.
@@ -514,6 +520,10 @@
     let details = state.tools.get(interrupt.toolCallId);
     if (!details) details = addToolCall(interrupt.toolCallId || interrupt.id, "(tool)", "");
     details.open = true;
+    if (interrupt.reason === "human_input" && window.WeftWorkflow) {
+      details.querySelector(".tool-state").textContent = " waiting for input";
+      return window.WeftWorkflow.askInput(interrupt, details, (value) => answerInterrupt(interrupt.id, value));
+    }
     details.querySelector(".tool-state").textContent = " waiting for approval";
     const box = el("div", "approval");
     box.appendChild(el("span", null, interrupt.message || "Approve this call?"));
@@ -523,7 +533,7 @@
     const answer = (approved) => {
       box.replaceChildren(el("span", "answered", approved ? "Approved" : "Rejected"));
       details.querySelector(".tool-state").textContent = approved ? " approved" : " rejected";
-      answerApproval(interrupt.id, approved);
+      answerInterrupt(interrupt.id, { approved });
     };
     approve.addEventListener("click", () => answer(true));
     reject.addEventListener("click", () => answer(false));
@@ -533,19 +543,25 @@
   }
 
   // Once every open interrupt is answered, resumes the run with the answers.
-  async function answerApproval(id, approved) {
+  function answerInterrupt(id, payload) {
     const chat = state.agui;
-    chat.answers.push({ interruptId: id, status: "resolved", payload: { approved } });
+    chat.answers.push({ interruptId: id, status: "resolved", payload });
     if (chat.answers.length < chat.interrupts.length || state.controller) return;
     const resume = chat.answers;
     chat.interrupts = [];
     chat.answers = [];
+    return runFrom(null, resume);
+  }
+
+  // Runs an AG-UI stream: the answers `resume`, or the run `path` streams.
+  async function runFrom(path, resume = []) {
+    if (state.controller) return;
     const controller = new AbortController();
     state.controller = controller;
     setRunning(true);
     setStatus("Running…");
     try {
-      await runAgui($("entity").value, resume, controller);
+      await runAgui($("entity").value, resume, controller, path);
     } catch (error) {
       if (error.name === "AbortError") setStatus("Stopped.");
       else setStatus("Error: " + error.message);
@@ -577,7 +593,11 @@
       if (event.key === "Escape" && state.controller) stop();
     });
     renderConversations();
-    loadEntities().then(() => $("prompt").focus());
+    loadEntities().then(() => {
+      if (window.WeftWorkflow) window.WeftWorkflow.entitiesLoaded();
+      $("prompt").focus();
+    });
+    window.WeftDevui = { api, runFrom };
   }
 
   start();

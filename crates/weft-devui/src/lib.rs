@@ -4,8 +4,13 @@
 //! HTML, CSS and JS under `assets/`, no build step, no CDN). [`router`] serves it at `/`; mount
 //! it beside the host's routes (`weft serve --ui`, `weft devui`). The page speaks the host's own
 //! protocols from the same origin: `GET /v1/models` for the entities, `POST /v1/responses`
-//! (streamed) for chat, `/v1/conversations` for conversations and `POST /ag-ui/{entity}` for
-//! runs that need approvals.
+//! (streamed) for chat, `/v1/conversations` for conversations, `POST /ag-ui/{entity}` for
+//! runs that need approvals, and `/v1/traces` for the trace view (`traces.js`: each run's spans
+//! as a waterfall, reached from a "Trace" button under each answer or the "Traces" list).
+//! Workflows (`GET /v1/entities`) get a panel beside the chat: their graph drawn as SVG with each
+//! executor's state live, the run's events, outputs and checkpoints (resumed with
+//! `POST /v1/entities/{name}/checkpoints/{id}/resume`), and their requests for input as forms
+//! generated from the answer's JSON schema.
 //!
 //! Every asset is answered with strict headers: a Content-Security-Policy allowing only this
 //! origin's scripts, styles and fetches (no inline script, no `eval`, no framing),
@@ -42,6 +47,36 @@ const ASSETS: &[Asset] = &[
         path: "/devui/markdown.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../assets/markdown.js"),
+    },
+    Asset {
+        path: "/devui/traces.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../assets/traces.js"),
+    },
+    Asset {
+        path: "/devui/traces.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_str!("../assets/traces.css"),
+    },
+    Asset {
+        path: "/devui/graph.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../assets/graph.js"),
+    },
+    Asset {
+        path: "/devui/forms.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../assets/forms.js"),
+    },
+    Asset {
+        path: "/devui/workflow.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../assets/workflow.js"),
+    },
+    Asset {
+        path: "/devui/workflow.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_str!("../assets/workflow.css"),
     },
     Asset {
         path: "/devui/style.css",

@@ -23,6 +23,12 @@ async fn every_asset_is_served_with_its_type_and_strict_headers() {
         ("/devui/app.js", "text/javascript"),
         ("/devui/markdown.js", "text/javascript"),
         ("/devui/style.css", "text/css"),
+        ("/devui/traces.js", "text/javascript"),
+        ("/devui/traces.css", "text/css"),
+        ("/devui/workflow.css", "text/css"),
+        ("/devui/graph.js", "text/javascript"),
+        ("/devui/forms.js", "text/javascript"),
+        ("/devui/workflow.js", "text/javascript"),
         ("/devui/icon.svg", "image/svg+xml"),
     ] {
         let response = get(path).await;
@@ -53,7 +59,14 @@ async fn the_page_has_no_inline_script_style_or_handler() {
         let name: String = lower[at + 3..].chars().take_while(char::is_ascii_alphabetic).collect();
         assert!(!lower[at + 3 + name.len()..].starts_with('='), "an inline handler: on{name}=");
     }
-    for js in ["/devui/app.js", "/devui/markdown.js"] {
+    for js in [
+        "/devui/app.js",
+        "/devui/markdown.js",
+        "/devui/traces.js",
+        "/devui/graph.js",
+        "/devui/forms.js",
+        "/devui/workflow.js",
+    ] {
         let source = body(get(js).await).await;
         for banned in
             ["innerHTML", "outerHTML", "insertAdjacentHTML", "eval(", "new Function", "document.write"]

@@ -146,6 +146,7 @@ async fn delete(State(state): State<Arc<HostState>>, Path(id): Path<String>) -> 
     if !state.store.delete_conversation(&id).await? {
         return Err(not_found(&id));
     }
+    crate::responses::conversation_state::forget(&state, &id).await;
     Ok(axum::Json(json!({"id": id, "object": "conversation.deleted", "deleted": true})).into_response())
 }
 

@@ -101,6 +101,13 @@ impl ApiError {
         )
     }
 
+    /// 409: the request conflicts with the state it continues (e.g. an approval answered twice),
+    /// naming parameter `param`.
+    pub(crate) fn conflict(message: impl Into<String>, param: &'static str) -> Self {
+        Self::new(StatusCode::CONFLICT, "invalid_request_error", Some("conflict"), message.into())
+            .with_param(param)
+    }
+
     /// 500: a failure inside the server (the details are logged, not sent).
     pub(crate) fn internal(message: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", Some("server_error"), message.into())

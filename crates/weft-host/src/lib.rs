@@ -21,6 +21,25 @@
 //! `incomplete` (`response.incomplete`) and `incomplete_details.reason` (`max_output_tokens`,
 //! `max_iterations`).
 //!
+//! # Approvals and requests for input (Responses)
+//!
+//! - A tool call that needs approval shows as its `function_call` item, then an
+//!   `mcp_approval_request` item (OpenAI's type: `{"type": "mcp_approval_request", "id", "name",
+//!   "arguments", "server_label"}`, `server_label` being the served agent's name); the run ends
+//!   with status `completed`. The next request (by `previous_response_id` or `conversation`, or
+//!   with the whole history as `input`) carries `{"type": "mcp_approval_response",
+//!   "approval_request_id", "approve", "reason"?}` items and the same run goes on: approved calls
+//!   run, rejected (or unanswered) ones are reported to the model as not approved; `reason` is
+//!   kept with the item, not sent to the model. A request is answered once: a second answer (or a
+//!   retry after the answering run failed) is refused with 409 and the call never runs twice.
+//! - A workflow served as an agent (weft-workflow's `WorkflowAgent`) that asks for input ends the
+//!   run with a `function_call` named `request_info`: its `call_id` is the request's id, its
+//!   `arguments` the request (`executor_id`, `request_type`, `response_type`, `data`). The client
+//!   answers with `{"type": "function_call_output", "call_id", "output"}` (the answer as text)
+//!   by `previous_response_id` or `conversation`, and the paused run goes on. What an agent keeps
+//!   in its session's metadata (here, the checkpoint the run waits at) is kept with the stored
+//!   response and beside a conversation.
+//!
 //! # What a turn keeps
 //!
 //! A turn is all or nothing for the conversation it continues:
@@ -37,7 +56,10 @@
 //!   model call and tools stop): nothing of the turn is kept, neither a stored response nor
 //!   conversation items.
 //!
-//! The host knows agents through [`weft_core::Agent`] only.
+//! The host knows agents through [`weft_core::Agent`] only. What else a client may show about
+//! an entity (a workflow's graph) and the checkpoints of its runs come from the server that
+//! builds the host ([`Host::entity_info`], [`Host::checkpoints`]): `GET /v1/entities`, see
+//! [`EntityInfo`] and [`CheckpointSource`].
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), weft_host::HostError> {
@@ -58,16 +80,22 @@
 //! limit (4 MiB, answered 413), a deadline per run, a limit on concurrent runs (503 with
 //! `Retry-After`), CORS off unless origins are given, and error bodies that never carry paths,
 //! traces or secrets (the details go to the log). A client that disconnects drops its run.
+//!
+//! Handed a [`weft_core::telemetry::TraceSource`] ([`Host::traces`]), the host serves the recent
+//! runs' traces at `GET /v1/traces` and `GET /v1/traces/{id}` (behind the token), and every `/v1`
+//! and AG-UI answer names its trace in the `x-weft-trace-id` header ([`TRACE_ID_HEADER`]).
 
 pub mod agui;
 mod chat;
 mod conversations;
+mod entities;
 mod error;
 mod guard;
 mod responses;
 mod run;
 pub mod store;
 mod trace;
+mod traces;
 
 use std::collections::BTreeMap;
 use std::future::{Future, IntoFuture};
@@ -84,10 +112,13 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use weft_core::Agent;
 
+pub use entities::{CheckpointSource, CheckpointSourceError, EntityInfo};
 pub use error::HostError;
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;
 pub use store::{Conversation, InMemoryStore, SessionStore, StoreError, StoredResponse};
+
+pub use traces::TRACE_ID_HEADER;
 
 use error::ApiError;
 
@@ -148,6 +179,10 @@ impl Default for HostConfig {
 /// What every handler shares.
 pub(crate) struct HostState {
     pub(crate) agents: BTreeMap<String, Arc<dyn Agent>>,
+    /// What clients are told about entities beyond their names.
+    pub(crate) entity_info: BTreeMap<String, EntityInfo>,
+    /// The checkpoints of entities that keep them.
+    pub(crate) checkpoints: BTreeMap<String, Arc<dyn CheckpointSource>>,
     pub(crate) store: Arc<dyn SessionStore>,
     pub(crate) config: HostConfig,
     pub(crate) runs: Arc<Semaphore>,
@@ -161,6 +196,8 @@ pub(crate) struct HostState {
     pub(crate) tasks: TaskTracker,
     /// The background runs still going, to cancel by id.
     pub(crate) background: responses::BackgroundRuns,
+    /// The recent traces served at `/v1/traces`, when kept.
+    pub(crate) traces: Option<Arc<dyn weft_core::telemetry::TraceSource>>,
 }
 
 impl HostState {
@@ -174,12 +211,16 @@ impl HostState {
 /// the [`Host::router`] to mount it yourself).
 pub struct Host {
     agents: BTreeMap<String, Arc<dyn Agent>>,
+    entity_info: BTreeMap<String, EntityInfo>,
+    checkpoints: BTreeMap<String, Arc<dyn CheckpointSource>>,
     store: Arc<dyn SessionStore>,
     config: HostConfig,
     /// Routes of other protocols (A2A, …), served beside the host's own behind its guards.
     extra: Router,
     /// Routes served beside the protocols (a web page), outside the token guard.
     public: Router,
+    /// The recent traces to serve, if any.
+    traces: Option<Arc<dyn weft_core::telemetry::TraceSource>>,
 }
 
 impl Default for Host {
@@ -193,11 +234,22 @@ impl Host {
     pub fn new() -> Self {
         Self {
             agents: BTreeMap::new(),
+            entity_info: BTreeMap::new(),
+            checkpoints: BTreeMap::new(),
             store: Arc::new(InMemoryStore::default()),
             config: HostConfig::default(),
             extra: Router::new(),
             public: Router::new(),
+            traces: None,
         }
+    }
+
+    /// Serves the recent traces of `source` (weft-telemetry's `TraceRecorder`) at `GET /v1/traces`
+    /// and `GET /v1/traces/{id}`, behind the token, and names each `/v1` request's trace in the
+    /// [`TRACE_ID_HEADER`] header of its answer.
+    pub fn traces(mut self, source: Arc<dyn weft_core::telemetry::TraceSource>) -> Self {
+        self.traces = Some(source);
+        self
     }
 
     /// Serves `routes` beside the protocols, e.g. a web page (`weft serve --ui`). They are not
@@ -212,6 +264,20 @@ impl Host {
     /// Serves `agent` under `name` (the `model` clients ask for).
     pub fn agent(mut self, name: impl Into<String>, agent: Arc<dyn Agent>) -> Self {
         self.agents.insert(name.into(), agent);
+        self
+    }
+
+    /// Tells clients more about the entity `name` (`GET /v1/entities`): its kind and the data
+    /// to show, e.g. a workflow's graph.
+    pub fn entity_info(mut self, name: impl Into<String>, info: EntityInfo) -> Self {
+        self.entity_info.insert(name.into(), info);
+        self
+    }
+
+    /// Lists and resumes the checkpoints of the entity `name`'s runs through `source`
+    /// (`/v1/entities/{name}/checkpoints`).
+    pub fn checkpoints(mut self, name: impl Into<String>, source: Arc<dyn CheckpointSource>) -> Self {
+        self.checkpoints.insert(name.into(), source);
         self
     }
 
@@ -249,6 +315,8 @@ impl Host {
         let state = Arc::new(HostState {
             runs: Arc::new(Semaphore::new(self.config.max_concurrent_runs.max(1))),
             agents: self.agents,
+            entity_info: self.entity_info,
+            checkpoints: self.checkpoints,
             store: self.store,
             config: self.config,
             stopping: CancellationToken::new(),
@@ -256,6 +324,7 @@ impl Host {
             started_at,
             tasks: TaskTracker::new(),
             background: responses::BackgroundRuns::default(),
+            traces: self.traces,
         });
         (state, self.extra, self.public)
     }
@@ -335,11 +404,18 @@ fn router(state: Arc<HostState>, extra: Router) -> Router {
         .route("/chat/completions", post(chat::create))
         .merge(responses::routes())
         .merge(conversations::routes())
+        .merge(entities::routes())
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::require_token))
-        .layer(axum::middleware::from_fn(trace::server_span));
+        .layer(axum::middleware::from_fn_with_state(state.clone(), trace::server_span))
+        .merge(
+            traces::routes().layer(axum::middleware::from_fn_with_state(state.clone(), guard::require_token)),
+        );
     let mut app = Router::new()
         .nest("/v1", v1)
-        .merge(agui::routes(state.clone()))
+        .merge(
+            agui::routes(state.clone())
+                .layer(axum::middleware::from_fn_with_state(state.clone(), trace::server_span)),
+        )
         .route("/liveness", get(liveness))
         .route("/readiness", get(readiness))
         .with_state(state.clone())

@@ -13,8 +13,8 @@ use futures::{Stream, StreamExt};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::sync::CancellationToken;
 use weft_core::{
-    Agent, AgentError, AgentSession, ChatOptions, Content, FinishReason, FunctionCall, FunctionResult,
-    Message, Usage,
+    Agent, AgentError, AgentSession, ApprovalRequest, ChatOptions, Content, FinishReason, FunctionCall,
+    FunctionResult, Message, Usage,
 };
 
 /// What happened in a run, in order.
@@ -26,8 +26,18 @@ pub(crate) enum RunEvent {
     Call(FunctionCall),
     /// A tool's result.
     Result(FunctionResult),
+    /// A call (shown by [`RunEvent::Call`] before) waits for the caller's approval; the run
+    /// ends with its session holding the request.
+    Approval(ApprovalRequest),
     /// Tokens used by one model call.
     Usage(Usage),
+    /// Progress of the run for watchers ([`Content::Event`]: a workflow's executors).
+    Event {
+        /// The vocabulary of `data`.
+        kind: String,
+        /// The event.
+        data: serde_json::Value,
+    },
     /// The run ended; the session holds the whole conversation. `incomplete` says why the answer
     /// is cut short (`max_output_tokens`, `content_filter`, `max_iterations`), if it is.
     Finished {
@@ -85,6 +95,9 @@ pub(crate) struct RunSpec {
 
 /// The run's events; the last one is [`RunEvent::Finished`] or [`RunEvent::Failed`].
 pub(crate) fn run_events(spec: RunSpec) -> impl Stream<Item = RunEvent> + Send + 'static {
+    // The request's span: a streamed answer's body is polled outside of it, and the run's spans
+    // belong under it all the same (one trace per request).
+    let parent = tracing::Span::current();
     async_stream::stream! {
         let RunSpec { agent, mut session, input, options, timeout, cancel, stop, permit, id } = spec;
         let _permit = permit;
@@ -94,7 +107,8 @@ pub(crate) fn run_events(spec: RunSpec) -> impl Stream<Item = RunEvent> + Send +
         let mut partial = None;
         let stop = stop.unwrap_or_default();
         {
-            let mut updates = agent.run_messages_stream(&mut session, input.clone(), options);
+            let mut updates =
+                parent.in_scope(|| agent.run_messages_stream(&mut session, input.clone(), options));
             loop {
                 let next = tokio::select! {
                     biased;
@@ -131,7 +145,9 @@ pub(crate) fn run_events(spec: RunSpec) -> impl Stream<Item = RunEvent> + Send +
                         Content::Text { text } if !text.is_empty() => yield RunEvent::Text(text),
                         Content::FunctionCall(call) => yield RunEvent::Call(call),
                         Content::FunctionResult(result) => yield RunEvent::Result(result),
+                        Content::ApprovalRequest(request) => yield RunEvent::Approval(request),
                         Content::Usage(usage) => yield RunEvent::Usage(usage),
+                        Content::Event { kind, data } => yield RunEvent::Event { kind, data },
                         _ => {}
                     }
                 }

@@ -6,6 +6,8 @@
 mod common;
 #[path = "agui/support.rs"]
 mod support;
+#[path = "agui/workflow_support.rs"]
+mod workflow_support;
 
 use std::time::Duration;
 
@@ -226,4 +228,38 @@ async fn http_agent_accepts_a_failed_run_ending_with_run_error() {
     let error = events.last().unwrap();
     assert_eq!(error["type"], "RUN_ERROR", "{stdout}");
     assert_eq!(error["code"], "agent_error");
+}
+
+#[tokio::test]
+#[ignore = "needs @ag-ui/client: scripts/test installs them"]
+async fn http_agent_follows_a_workflow_s_steps_and_state_deltas_and_answers_its_request_for_input() {
+    let host = common::TestHost::start(workflow_support::host()).await;
+    let runs = client(json!({
+        "url": format!("{}/ag-ui/flow", host.url),
+        "threadId": "thread-wf",
+        "runs": [
+            {"user": "Draft a haiku", "state": {"mine": 1}},
+            {"answer": {"approved": true}},
+        ],
+    }))
+    .await;
+    let first = &runs[0];
+    assert!(
+        first.types().contains(&"STEP_STARTED") && first.types().contains(&"STATE_DELTA"),
+        "{:?}",
+        first.types()
+    );
+    // The client applied the snapshot and the JSON Patch deltas itself.
+    let state = &first.finished["state"];
+    assert_eq!(state["mine"], 1, "{state}");
+    assert_eq!(state["workflow"]["executors"], json!({"ask": "done", "publish": "pending"}), "{state}");
+    assert_eq!(state["workflow"]["checkpoints"][0]["checkpointId"], "cp-1");
+    assert_eq!(first.finished["outcome"], "interrupt");
+    let interrupt = &first.finished["interrupts"][0];
+    assert_eq!(interrupt["reason"], "human_input");
+    assert_eq!(interrupt["responseSchema"], workflow_support::answer_schema());
+    let second = &runs[1];
+    assert_eq!(second.finished["outcome"], "success");
+    assert!(second.text().contains(r#"published: {"approved":true}"#), "{}", second.text());
+    assert_eq!(second.finished["state"]["workflow"]["executors"]["publish"], "done");
 }

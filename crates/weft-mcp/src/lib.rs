@@ -24,6 +24,9 @@
 //! tracked reloader replaces the tool snapshot; stdio children run as process-group leaders
 //! so that grandchildren end with them; a lost connection is replaced once, at the next call.
 //!
+//! With the `server` feature, `weft_mcp::server` is the other side: Weft agents, workflows (as agents)
+//! and tools served to MCP clients over stdio and streamable HTTP.
+//!
 //! Transports: stdio and streamable HTTP. The legacy HTTP+SSE transport (protocol 2024-11-05: a
 //! GET event stream plus an `endpoint` to POST to) is not supported: rmcp removed its SSE client
 //! transport in 0.11 (modelcontextprotocol/rust-sdk#562), and 3.9 has none.
@@ -37,6 +40,8 @@ mod http;
 mod prompts;
 mod redact;
 mod sampling;
+#[cfg(feature = "server")]
+pub mod server;
 mod source;
 mod stderr_tail;
 mod stdio;

@@ -384,6 +384,7 @@ impl OpenAIBuilder {
         let model = self.model.or_else(|| azure.as_ref().and_then(|azure| azure.deployment.clone()));
         let chat = Endpoint::new(azure.as_ref(), &base_url, &shown_base_url, Api::Chat)?;
         let responses = Endpoint::new(azure.as_ref(), &base_url, &shown_base_url, Api::Responses)?;
+        let embeddings = Endpoint::new(azure.as_ref(), &base_url, &shown_base_url, Api::Embeddings)?;
         Ok(OpenAI {
             inner: Arc::new(Inner {
                 driver: Driver::new(http, driver),
@@ -394,6 +395,7 @@ impl OpenAIBuilder {
                 stream_headers: request_headers(&headers, true),
                 chat,
                 responses,
+                embeddings,
                 azure,
                 named_tool_choice: self.named_tool_choice.unwrap_or(true),
             }),
@@ -469,6 +471,8 @@ pub(crate) struct Inner {
     pub(crate) chat: Endpoint,
     /// Responses: label and URL.
     pub(crate) responses: Endpoint,
+    /// Embeddings: label and URL.
+    pub(crate) embeddings: Endpoint,
     pub(crate) azure: Option<Azure>,
     /// Whether a forced function is sent in OpenAI's object form (see
     /// [`OpenAIBuilder::named_tool_choice`]).

@@ -8,6 +8,9 @@
 //! - [`OpenAIResponsesClient`] for Responses (`POST {base}/responses`, stateless: `store:
 //!   false` and the whole history each call).
 //!
+//! The same handle makes an [`weft_core::EmbeddingClient`]: [`OpenAI::embeddings`]
+//! (`POST {base}/embeddings`), with batches split and put back in order.
+//!
 //! ```no_run
 //! use weft_core::{ChatClient, ChatOptions, ChatRequest, Message};
 //! use weft_openai::OpenAI;
@@ -66,6 +69,7 @@
 mod chat;
 mod chat_wire;
 mod config;
+mod embeddings;
 mod error;
 mod models;
 mod responses;
@@ -80,6 +84,7 @@ pub use config::{
     DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT, OpenAI,
     OpenAIBuilder,
 };
+pub use embeddings::{DEFAULT_EMBEDDING_BATCH_SIZE, EncodingFormat, OpenAIEmbeddingClient};
 pub use models::ModelInfo;
 pub use responses::OpenAIResponsesClient;
 /// Masks the credentials of a URL; the one policy of [`weft_core::redact`].

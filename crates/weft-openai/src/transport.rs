@@ -19,6 +19,8 @@ pub(crate) enum Api {
     Chat,
     /// `POST /responses`.
     Responses,
+    /// `POST /embeddings`.
+    Embeddings,
 }
 
 /// Encodes an API's request body from the messages, the options, the model and whether to
@@ -51,10 +53,11 @@ impl Endpoint {
         let name = match api {
             Api::Chat => "chat",
             Api::Responses => "responses",
+            Api::Embeddings => "embeddings",
         };
         let label = format!("{provider} {name} {shown_base_url}");
         let url = match (azure, api) {
-            (Some(_), Api::Chat) => None,
+            (Some(_), Api::Chat | Api::Embeddings) => None,
             _ => {
                 let url = url_for(azure, base_url, api, "");
                 Some((parse_url(&url, &label)?, redact_url(&url)))
@@ -74,10 +77,12 @@ fn url_for(azure: Option<&Azure>, base_url: &str, api: Api, model: &str) -> Stri
     let mut url = match (azure, api) {
         (None, Api::Chat) => format!("{base}/chat/completions"),
         (None, Api::Responses) => format!("{base}/responses"),
-        (Some(azure), Api::Chat) => {
+        (None, Api::Embeddings) => format!("{base}/embeddings"),
+        (Some(azure), Api::Chat | Api::Embeddings) => {
             let mut url = format!("{base}/openai/deployments/");
             url.push_str(&url_encode(model));
-            url.push_str("/chat/completions?api-version=");
+            url.push_str(if api == Api::Chat { "/chat/completions" } else { "/embeddings" });
+            url.push_str("?api-version=");
             url.push_str(&url_encode(&azure.api_version));
             url
         }
@@ -95,6 +100,7 @@ impl Inner {
         match api {
             Api::Chat => &self.chat,
             Api::Responses => &self.responses,
+            Api::Embeddings => &self.embeddings,
         }
     }
 
@@ -109,7 +115,7 @@ impl Inner {
     }
 
     /// The URL a request for `model` goes to, parsed, and as messages show it.
-    fn request_url(&self, api: Api, model: &str) -> Result<(Url, Cow<'_, str>), ChatError> {
+    pub(crate) fn request_url(&self, api: Api, model: &str) -> Result<(Url, Cow<'_, str>), ChatError> {
         if let Some((url, shown)) = &self.endpoint(api).url {
             return Ok((url.clone(), Cow::Borrowed(shown)));
         }
@@ -164,10 +170,16 @@ mod tests {
         assert_eq!(openai.inner.url(Api::Chat, "m"), "http://h:1/v1/chat/completions");
         assert_eq!(openai.inner.url(Api::Responses, "m"), "http://h:1/v1/responses");
         assert_eq!(openai.inner.label(Api::Chat), "openai chat http://h:1/v1");
+        assert_eq!(openai.inner.url(Api::Embeddings, "m"), "http://h:1/v1/embeddings");
+        assert_eq!(openai.inner.label(Api::Embeddings), "openai embeddings http://h:1/v1");
         let azure = OpenAI::builder().azure_endpoint("https://r.openai.azure.com/").build().unwrap();
         assert_eq!(
             azure.inner.url(Api::Chat, "my dep"),
             "https://r.openai.azure.com/openai/deployments/my%20dep/chat/completions?api-version=2024-10-21"
+        );
+        assert_eq!(
+            azure.inner.url(Api::Embeddings, "emb dep"),
+            "https://r.openai.azure.com/openai/deployments/emb%20dep/embeddings?api-version=2024-10-21"
         );
         assert_eq!(azure.inner.url(Api::Responses, "d"), "https://r.openai.azure.com/openai/v1/responses");
         assert_eq!(azure.inner.label(Api::Responses), "azure.ai.openai responses https://r.openai.azure.com");

@@ -7,7 +7,10 @@
 //! `execute_tool {tool}` span per tool call. This crate turns them into OpenTelemetry spans with
 //! `tracing-opentelemetry` and exports them in batches. Workflows (`workflow.run`,
 //! `workflow.superstep`, `executor.process`), MCP calls (`tools/call {tool}`, kind CLIENT) and
-//! hosted requests (`POST /v1/responses`, kind SERVER) have spans too.
+//! hosted requests (`POST /v1/responses`, kind SERVER) have spans too. Attributes the
+//! conventions type as string arrays (`gen_ai.response.finish_reasons`,
+//! `gen_ai.request.stop_sequences`) are recorded on the `tracing` spans as JSON text, a field
+//! holding no array, and exported as OpenTelemetry string arrays.
 //!
 //! Export also turns on, through weft-core's hooks: W3C trace-context propagation
 //! (`traceparent`/`tracestate` on every provider request and in MCP requests' `params._meta`;
@@ -16,6 +19,9 @@
 //! `mcp.client.operation.duration`, `weft.workflow.superstep.duration`; off with
 //! `OTEL_METRICS_EXPORTER=none` or [`TelemetryConfig::metrics`]). Metrics are best effort: a
 //! backend that refuses them (Phoenix takes only traces) does not fail the shutdown.
+//!
+//! [`TraceRecorder`] keeps the spans of the recent runs in memory instead, for DevUI's trace
+//! view (no export, no OpenTelemetry SDK at work).
 //!
 //! Off unless set up: without [`init`] (or [`Telemetry::layer`] in your own subscriber) nothing
 //! is exported and nothing of this crate runs. Configuration follows the standard variables
@@ -36,9 +42,11 @@
 //! # Ok(()) }
 //! ```
 
+mod arrays;
 mod config;
 mod metrics;
 mod propagation;
+mod recorder;
 mod report;
 
 use std::time::Duration;
@@ -60,6 +68,9 @@ pub use config::{
     OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
     OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, OTEL_METRICS_EXPORTER, OTEL_SDK_DISABLED, OTEL_SERVICE_NAME,
     Protocol, TelemetryConfig,
+};
+pub use recorder::{
+    DEFAULT_MAX_SPANS_PER_TRACE, DEFAULT_MAX_TRACES, MAX_ATTRIBUTE_CHARS, MAX_OPEN_TRACES, TraceRecorder,
 };
 
 /// The instrumentation scope Weft's spans are exported under.

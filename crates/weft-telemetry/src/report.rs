@@ -1,4 +1,5 @@
-//! Export failures, remembered: the batch exporter runs on its own thread and its errors would
+//! The exporter wrapper: string-array attributes restored (see [`crate::arrays`]) and export
+//! failures remembered: the batch exporter runs on its own thread and its errors would
 //! otherwise go nowhere, so that a wrong endpoint means traces silently missing.
 
 use std::sync::{Arc, Mutex};
@@ -20,7 +21,8 @@ pub(crate) struct Lost {
 /// The shared record of what was lost.
 pub(crate) type LostSpans = Arc<Mutex<Option<Lost>>>;
 
-/// An exporter that records the spans its inner exporter failed to send.
+/// An exporter that exports string-array attributes as arrays and records the spans its inner
+/// exporter failed to send.
 #[derive(Debug)]
 pub(crate) struct Reporting<E> {
     inner: E,
@@ -35,7 +37,10 @@ impl<E> Reporting<E> {
 }
 
 impl<E: SpanExporter> SpanExporter for Reporting<E> {
-    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+    async fn export(&self, mut batch: Vec<SpanData>) -> OTelSdkResult {
+        for span in &mut batch {
+            crate::arrays::restore(&mut span.attributes);
+        }
         let spans = batch.len();
         let result = self.inner.export(batch).await;
         if let Err(error) = &result

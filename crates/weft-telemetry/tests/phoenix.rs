@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use tracing::Instrument as _;
 use tracing_subscriber::layer::SubscriberExt as _;
 use weft_core::agent::{AgentSession, ChatAgent};
-use weft_core::{ChatResponse, Content, FunctionCall, Message, ReplayClient, Role, Usage};
+use weft_core::{ChatResponse, Content, FinishReason, FunctionCall, Message, ReplayClient, Role, Usage};
 use weft_telemetry::{Telemetry, TelemetryConfig};
 use weft_workflow::{FnExecutor, WorkflowBuilder, WorkflowContext};
 
@@ -123,6 +123,7 @@ fn model() -> ReplayClient {
     );
     let first = ChatResponse {
         messages: vec![calls],
+        finish_reason: Some(FinishReason::ToolCalls),
         model: Some("replay".into()),
         usage: Some(Usage::new(20, 5)),
         ..Default::default()
@@ -233,6 +234,11 @@ async fn an_agent_with_function_and_mcp_tools_and_a_fan_out_workflow_reach_phoen
     let chats = &named["chat replay"];
     assert_eq!(chats.len(), 2);
     assert!(chats.iter().all(|chat| chat["parent_id"] == id(agent)));
+    // Finish reasons are a string array, as the conventions type them.
+    let mut reasons: Vec<&Value> =
+        chats.iter().map(|chat| &chat["attributes"]["gen_ai.response.finish_reasons"]).collect();
+    reasons.sort_by_key(|reasons| reasons.to_string());
+    assert_eq!(reasons, [&json!(["stop"]), &json!(["tool_calls"])], "{chats:#?}");
     assert_eq!(agent["attributes"]["gen_ai.usage.input_tokens"], 60);
     assert_eq!(agent["attributes"]["gen_ai.usage.output_tokens"], 12);
     let function = one("execute_tool get_weather");

@@ -167,8 +167,10 @@ impl<O: WorkflowMessage> WorkflowContext<O> {
     /// Asks the outside for information. The request is reported as
     /// [`WorkflowEvent::RequestInfo`]; once no messages remain, the run pauses with
     /// [`crate::RunStatus::IdleWithPendingRequests`]. The caller's answer (a `Resp`) reaches
-    /// this executor's [`crate::Executor::handle_response`]. Returns the request's id.
-    pub fn request_info<Req: WorkflowMessage, Resp: WorkflowMessage>(
+    /// this executor's [`crate::Executor::handle_response`]. The request carries the JSON schema
+    /// of `Resp` ([`PendingRequest::response_schema`]), for a client to build a form from.
+    /// Returns the request's id.
+    pub fn request_info<Req: WorkflowMessage, Resp: WorkflowMessage + schemars::JsonSchema>(
         &self,
         request: Req,
     ) -> Result<String, serde_json::Error> {
@@ -178,6 +180,7 @@ impl<O: WorkflowMessage> WorkflowContext<O> {
             request_type: std::any::type_name::<Req>().to_string(),
             response_type: std::any::type_name::<Resp>().to_string(),
             data: serde_json::to_value(&request)?,
+            response_schema: Some(serde_json::to_value(schemars::schema_for!(Resp))?),
         };
         let id = pending.request_id.clone();
         lock(&self.inner.requests).push(pending.clone());

@@ -68,7 +68,7 @@ pub(crate) enum Delivery {
     /// A message along an edge (or the run's input).
     Message(AnyMessage),
     /// An answer to one of the executor's requests.
-    Response(PendingRequest, AnyMessage),
+    Response(Box<PendingRequest>, AnyMessage),
 }
 
 /// An executor with its types erased, as the engine holds it.
@@ -111,7 +111,7 @@ impl<E: Executor> ErasedExecutor for Erased<E> {
                 )
                 .into()),
             },
-            Delivery::Response(request, response) => self.0.handle_response(request, response, &ctx).await,
+            Delivery::Response(request, response) => self.0.handle_response(*request, response, &ctx).await,
         }
     }
 

@@ -93,5 +93,6 @@ pub use orchestration::{
 };
 pub use request::{PendingRequest, RequestResponse};
 pub use subworkflow::SubWorkflow;
+pub use viz::{GraphEdge, GraphNode, WorkflowGraph};
 pub use workflow::Workflow;
-pub use workflow_agent::{REQUEST_INFO_FUNCTION, WorkflowAgent};
+pub use workflow_agent::{REQUEST_INFO_FUNCTION, WORKFLOW_EVENT_KIND, WorkflowAgent};

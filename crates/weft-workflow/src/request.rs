@@ -19,6 +19,10 @@ pub struct PendingRequest {
     pub response_type: String,
     /// The request, as JSON.
     pub data: Value,
+    /// The JSON schema of the answer (of `response_type`), for a client to build a form from.
+    /// Absent in checkpoints written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_schema: Option<Value>,
 }
 
 impl PendingRequest {

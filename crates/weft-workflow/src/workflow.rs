@@ -146,7 +146,7 @@ impl Workflow {
             let target = self.inner.index.get(&request.executor_id).copied().ok_or_else(|| {
                 CheckpointError::Incompatible(format!("unknown executor '{}'", request.executor_id))
             })?;
-            state.pending.push((target, Delivery::Response(request, response.value)));
+            state.pending.push((target, Delivery::Response(Box::new(request), response.value)));
         }
         Ok(start)
     }

@@ -13,13 +13,18 @@ use weft_core::{
 };
 
 use crate::error::WorkflowError;
-use crate::events::{WorkflowEvent, WorkflowOutput};
+use crate::events::{RunStatus, WorkflowEvent, WorkflowOutput};
 use crate::request::{PendingRequest, RequestResponse};
 use crate::workflow::Workflow;
 
 /// The name of the function call a paused workflow's request appears as.
 pub const REQUEST_INFO_FUNCTION: &str = "request_info";
 
+/// The `kind` of the [`Content::Event`]s a [`WorkflowAgent`] streams (see its docs).
+pub const WORKFLOW_EVENT_KIND: &str = "weft.workflow";
+
+/// Session metadata key: a checkpoint the next run resumes from ([`WorkflowAgent::resume_session`]).
+const RESUME_KEY: &str = "weft_workflow_resume_from";
 /// Session metadata key: the checkpoint a paused run waits at.
 const CHECKPOINT_KEY: &str = "weft_workflow_checkpoint";
 /// Session metadata key: the ids of the requests it waits for.
@@ -37,7 +42,17 @@ const PENDING_KEY: &str = "weft_workflow_pending";
 ///   needs a checkpoint store): the response ends with a [`REQUEST_INFO_FUNCTION`] function
 ///   call whose `call_id` is the request's id and whose arguments hold the request. The next
 ///   run answers it with a function result of that `call_id` (its JSON value becomes the type
-///   the executor asked for) and continues the paused run.
+///   the executor asked for) and continues the paused run. The call's arguments carry the
+///   request's `response_schema` (the JSON schema of the answer), for a client to build a form.
+/// - Streamed, the run's progress comes as [`Content::Event`]s of kind [`WORKFLOW_EVENT_KIND`]
+///   (never kept in the session), each `data` a JSON object with a `type`:
+///   `run_started` (`run_id`, `resumed_from`, `executors`: every executor's id),
+///   `superstep_started` / `superstep_completed` (`superstep`), `executor_invoked` /
+///   `executor_completed` (`executor_id`, `superstep`), `executor_failed` (`executor_id`,
+///   `superstep`, `error`), `checkpoint_saved` (`checkpoint_id`, `superstep`) and `output`
+///   (`executor_id`, `value`: the output as JSON).
+/// - A session made by [`WorkflowAgent::resume_session`] continues a run from any of its
+///   checkpoints (time travel): its next run ignores its input and resumes there.
 #[derive(Debug, Clone)]
 pub struct WorkflowAgent {
     name: String,
@@ -69,6 +84,14 @@ impl WorkflowAgent {
     /// The workflow.
     pub fn workflow(&self) -> &Workflow {
         &self.workflow
+    }
+
+    /// A session whose next run resumes the run of `checkpoint_id` from that checkpoint (in the
+    /// workflow's checkpoint store), instead of starting a new run on its input.
+    pub fn resume_session(checkpoint_id: &str) -> AgentSession {
+        let mut session = AgentSession::new();
+        session.metadata.insert(RESUME_KEY.into(), json!(checkpoint_id));
+        session
     }
 
     fn output_messages(&self, output: &WorkflowOutput) -> Vec<Message> {
@@ -110,6 +133,9 @@ impl WorkflowAgent {
             .filter(|r| pending.contains(&r.call_id))
             .map(|r| RequestResponse::json(r.call_id.clone(), r.result.clone()))
             .collect();
+        if let Some(checkpoint) = session.metadata.get(RESUME_KEY).and_then(Value::as_str) {
+            return Ok(self.workflow.resume_stream(checkpoint));
+        }
         if answers.is_empty() {
             let mut conversation = session.messages.clone();
             conversation.extend(messages.iter().cloned());
@@ -135,13 +161,55 @@ fn update_of(message: &Message) -> AgentResponseUpdate {
     }
 }
 
+/// The [`WORKFLOW_EVENT_KIND`] event data of a workflow event, for those a watcher follows.
+fn event_data(event: &WorkflowEvent, executors: &[&str]) -> Option<Value> {
+    Some(match event {
+        WorkflowEvent::Started { run_id, resumed_from } => json!({
+            "type": "run_started", "run_id": run_id, "resumed_from": resumed_from, "executors": executors,
+        }),
+        WorkflowEvent::SuperstepStarted { superstep } => {
+            json!({"type": "superstep_started", "superstep": superstep})
+        }
+        WorkflowEvent::SuperstepCompleted { superstep } => {
+            json!({"type": "superstep_completed", "superstep": superstep})
+        }
+        WorkflowEvent::ExecutorInvoked { executor_id, superstep } => {
+            json!({"type": "executor_invoked", "executor_id": executor_id, "superstep": superstep})
+        }
+        WorkflowEvent::ExecutorCompleted { executor_id, superstep } => {
+            json!({"type": "executor_completed", "executor_id": executor_id, "superstep": superstep})
+        }
+        WorkflowEvent::ExecutorFailed { executor_id, superstep, error } => json!({
+            "type": "executor_failed", "executor_id": executor_id, "superstep": superstep, "error": error,
+        }),
+        WorkflowEvent::CheckpointSaved { checkpoint_id, superstep } => {
+            json!({"type": "checkpoint_saved", "checkpoint_id": checkpoint_id, "superstep": superstep})
+        }
+        WorkflowEvent::Output(output) => json!({
+            "type": "output", "executor_id": output.executor_id,
+            "value": output.value.to_json().unwrap_or(Value::Null),
+        }),
+        _ => return None,
+    })
+}
+
+fn event_update(data: Value) -> AgentResponseUpdate {
+    AgentResponseUpdate {
+        contents: vec![Content::Event { kind: WORKFLOW_EVENT_KIND.into(), data }],
+        ..Default::default()
+    }
+}
+
 fn request_message(agent: &str, request: &PendingRequest) -> Message {
-    let arguments = json!({
+    let mut arguments = json!({
         "executor_id": request.executor_id,
         "request_type": request.request_type,
         "response_type": request.response_type,
         "data": request.data,
     });
+    if let Some(schema) = &request.response_schema {
+        arguments["response_schema"] = schema.clone();
+    }
     let call = FunctionCall::new(request.request_id.clone(), REQUEST_INFO_FUNCTION, arguments);
     Message::new(Role::Assistant, vec![Content::FunctionCall(call)]).with_author(agent)
 }
@@ -199,7 +267,12 @@ impl Agent for WorkflowAgent {
             let mut streamed_by: HashSet<String> = HashSet::new();
             let mut requests: Vec<PendingRequest> = Vec::new();
             let mut checkpoint: Option<String> = None;
+            let mut paused = false;
+            let executors = self.workflow.executor_ids();
             while let Some(event) = events.next().await {
+                if let Some(data) = event_data(&event, &executors) {
+                    yield Ok(event_update(data));
+                }
                 match event {
                     WorkflowEvent::AgentUpdate { executor_id, update } => {
                         streamed_by.insert(executor_id);
@@ -220,11 +293,29 @@ impl Agent for WorkflowAgent {
                         requests.push(request);
                     }
                     WorkflowEvent::CheckpointSaved { checkpoint_id, .. } => checkpoint = Some(checkpoint_id),
+                    WorkflowEvent::Status { status } => paused = status == RunStatus::IdleWithPendingRequests,
+                    // Until the run saves one, the checkpoint it resumed from is where it waits.
+                    WorkflowEvent::Started { resumed_from: Some(id), .. } if checkpoint.is_none() => {
+                        checkpoint = Some(id);
+                    }
                     WorkflowEvent::Failed { error } => {
                         yield Err(self.failed(error));
                         return;
                     }
                     _ => {}
+                }
+            }
+            // A run resumed from a checkpoint that already waited for answers asks nothing new:
+            // its requests are the checkpoint's.
+            if paused && requests.is_empty() {
+                if let (Some(id), Some(store)) = (&checkpoint, self.workflow.checkpoint_store()) {
+                    match store.load(id).await {
+                        Ok(saved) => requests = saved.pending_requests,
+                        Err(error) => {
+                            yield Err(self.failed(error));
+                            return;
+                        }
+                    }
                 }
             }
             if !requests.is_empty() && checkpoint.is_none() {
@@ -238,6 +329,7 @@ impl Agent for WorkflowAgent {
             }
             session.messages.extend(messages);
             session.messages.extend(added);
+            session.metadata.remove(RESUME_KEY);
             if requests.is_empty() {
                 session.metadata.remove(CHECKPOINT_KEY);
                 session.metadata.remove(PENDING_KEY);

@@ -44,6 +44,9 @@
 //! Streaming is the same call with [`ChatAgent::run_stream`]: it yields
 //! [`AgentResponseUpdate`]s (text deltas, function calls, tool results, approval requests) as
 //! they happen.
+//!
+//! Embeddings go through the [`EmbeddingClient`] trait: `weft::openai::OpenAI::embeddings`
+//! (feature `openai`) for a real model, [`ScriptedEmbeddingClient`] offline.
 
 pub use weft_core::*;
 
@@ -58,7 +61,8 @@ pub use weft_openai as openai;
 pub use weft_anthropic as anthropic;
 
 /// MCP (Model Context Protocol) tool sources over stdio and streamable HTTP: the [`weft_mcp`]
-/// crate.
+/// crate. With the feature `mcp-server`, also its server side (`weft::mcp::server`): agents,
+/// workflows and tools served to MCP clients.
 #[cfg(feature = "mcp")]
 pub use weft_mcp as mcp;
 
@@ -67,8 +71,9 @@ pub use weft_mcp as mcp;
 #[cfg(feature = "workflow")]
 pub use weft_workflow as workflow;
 
-/// Serving agents over the A2A protocol (agent cards, JSON-RPC and HTTP+JSON, tasks): the
-/// `weft_a2a` crate; mount its routes in a host with `Host::routes`.
+/// The A2A protocol: serving agents (agent cards, JSON-RPC and HTTP+JSON, tasks; mount the
+/// routes in a host with `Host::routes`) and calling remote A2A agents as Weft agents
+/// (`A2AAgent`): the `weft_a2a` crate.
 #[cfg(feature = "a2a")]
 pub use weft_a2a as a2a;
 /// Declarative agents: MAF prompt-agent YAML files loaded into [`ChatAgent`]s (`load_agent`,
@@ -91,12 +96,13 @@ pub mod telemetry {
 /// The items most programs use: `use weft::prelude::*;`.
 pub mod prelude {
     pub use weft_core::agent::{
-        Agent, AgentResponse, AgentResponseUpdate, AgentSession, ChatAgent, RunInput,
+        Agent, AgentResponse, AgentResponseUpdate, AgentSession, AgentTool, AgentToolExt, ChatAgent, RunInput,
     };
     pub use weft_core::middleware::{FunctionInvocation, Middleware, Next, from_fn};
     pub use weft_core::{
         AgentError, AgentRunContext, ApprovalMode, ApprovalRequest, ChatClient, ChatError, ChatOptions,
-        ChatRequest, ChatResponse, ChatResponseUpdate, Content, FunctionCall, FunctionResult, FunctionTool,
-        Message, ReplayClient, Role, ScriptedClient, Tool, ToolError, ToolOutput, Usage,
+        ChatRequest, ChatResponse, ChatResponseUpdate, Content, EmbeddingClient, EmbeddingError,
+        EmbeddingOptions, Embeddings, FunctionCall, FunctionResult, FunctionTool, Message, ReplayClient,
+        Role, ScriptedClient, ScriptedEmbeddingClient, Tool, ToolError, ToolOutput, Usage,
     };
 }

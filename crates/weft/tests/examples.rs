@@ -53,6 +53,17 @@ async fn agent_with_tool_calls_the_weather_tool() {
     assert_eq!(stdout, "get_weather returned: weather in Paris: sunny, 21C\n");
 }
 
+#[tokio::test]
+async fn agent_as_tool_forwards_the_inner_approval_and_stream() {
+    let (stdout, _) = run("agent_as_tool").await;
+    assert_eq!(
+        stdout,
+        "approval asked: get_weather {\"city\":\"Paris\"}\n\
+         forecaster streamed: get_weather returned: weather in Paris: sunny, 21C\n\
+         lead answers: forecaster returned: get_weather returned: weather in Paris: sunny, 21C\n"
+    );
+}
+
 #[cfg(feature = "openai")]
 #[tokio::test]
 async fn streaming_prints_deltas_and_tool_activity() {
@@ -120,4 +131,19 @@ async fn approval_stops_for_approval_then_runs_the_tool() {
             "answer: refund_order returned: refunded 25.00 EUR on order 1234",
         ],
     );
+}
+
+#[cfg(feature = "openai")]
+#[tokio::test]
+async fn embeddings_ranks_the_documents_against_the_question() {
+    let (stdout, stderr) = run("embeddings").await;
+    assert!(stderr.contains("using the scripted embedding model"), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines[0], "embedded 4 texts with scripted-embedding: 64 dimensions, 34 input tokens",
+        "{stdout}"
+    );
+    assert_eq!(lines[1], "closest to \"What is the weather like in Paris?\":", "{stdout}");
+    assert!(lines[2].ends_with("  The weather in Paris is sunny and 21C today."), "{stdout}");
+    assert_eq!(lines.len(), 5, "{stdout}");
 }

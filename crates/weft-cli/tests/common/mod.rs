@@ -5,7 +5,8 @@
 use std::process::{Command, Output, Stdio};
 
 /// The `weft` binary with every variable that changes what it does removed: `OPENAI_*` and
-/// `ANTHROPIC_*` (so it picks the scripted model), `OTEL_*`, `RUST_LOG`, `WEFT_TOKEN`, `WEFT_HISTORY` and `PORT`;
+/// `ANTHROPIC_*` (so it picks the scripted model), `OTEL_*`, `RUST_LOG`, `WEFT_TOKEN`, `WEFT_HOST`, `WEFT_HISTORY`
+/// and `PORT`;
 /// stdin is empty.
 pub fn weft() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_weft"));
@@ -15,7 +16,7 @@ pub fn weft() -> Command {
             command.env_remove(&name);
         }
     }
-    for name in ["RUST_LOG", "WEFT_TOKEN", "WEFT_HISTORY", "PORT"] {
+    for name in ["RUST_LOG", "WEFT_TOKEN", "WEFT_HOST", "WEFT_HISTORY", "PORT"] {
         command.env_remove(name);
     }
     command.stdin(Stdio::null());

@@ -14,7 +14,7 @@ from playwright.sync_api import expect, sync_playwright
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
-TIMEOUT = 15_000
+TIMEOUT = 30_000  # generous: CI runs the browser beside every other test on 2 cores
 
 # Counts the updates of the assistant's text as they arrive, and records any script the page
 # should never run (an XSS payload sets window.__xss).
@@ -228,6 +228,11 @@ def approval(page, shots, base):
     expect(page.locator(".message.assistant")).to_have_count(2, timeout=TIMEOUT)
     expect(tool.locator(".tool-result")).to_contain_text("did not approve")
     expect(last_answer(page)).to_contain_text("get_weather failed: the user did not approve")
+    # AG-UI runs have their trace too: the last one shows the rejected call's spans.
+    page.locator("#messages .trace-link").last.click()
+    expect(page.locator("#trace-dialog .span-row.model")).not_to_have_count(0, timeout=TIMEOUT)
+    expect(page.locator("#trace-dialog .waterfall .span-row").first).to_contain_text("POST /ag-ui/{entity}")
+    page.keyboard.press("Escape")
     page.screenshot(path=os.path.join(shots, "approval-answered.png"))
 
 
@@ -246,7 +251,94 @@ def token(page, shots, base):
     expect(dialog).not_to_be_visible()
 
 
-SCENARIOS = {f.__name__: f for f in [chat_streams, tool_call, stop, conversation, xss, markdown, layout, approval, token]}
+def no_overflow(page, width):
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= width, f"the page is {scroll}px wide at {width}px"
+
+
+def traces(page, shots, base):
+    # Chat with a tool call, then open the answer's trace from its "Trace" button, by keyboard.
+    send(page, "Tell me the weather in Paris")
+    expect(last_answer(page)).to_contain_text("get_weather returned: weather in Paris", timeout=TIMEOUT)
+    wait_idle(page)
+    link = page.locator("#messages .trace-link").last
+    expect(link).to_be_visible()
+    link.focus()
+    page.keyboard.press("Enter")
+    dialog = page.locator("#trace-dialog")
+    expect(dialog).to_be_visible()
+    rows = dialog.locator(".waterfall .span-row")
+    expect(rows.first).to_contain_text("POST /v1/responses", timeout=TIMEOUT)
+    # The run's spans: the agent, two model calls, the tool call in between, with their facts.
+    expect(dialog.locator(".span-row.agent .span-name")).to_have_text("invoke_agent weft")
+    models = dialog.locator(".span-row.model")
+    expect(models).to_have_count(2)
+    expect(models.locator(".span-name")).to_have_text(["chat scripted", "chat scripted"])
+    expect(models.first.locator(".span-facts-inline")).to_contain_text("scripted")
+    expect(models.first.locator(".span-facts-inline")).to_contain_text("out tokens")
+    expect(models.first.locator(".span-facts-inline")).to_contain_text("finish: tool_calls")
+    expect(models.last.locator(".span-facts-inline")).to_contain_text("finish: stop")
+    tool = dialog.locator(".span-row.tool")
+    expect(tool.locator(".span-name")).to_have_text("execute_tool get_weather")
+    expect(dialog.locator(".span-duration").first).to_contain_text("ms", timeout=TIMEOUT)
+    # Usage per run, in the trace's header and in the list of recent runs.
+    expect(dialog.locator(".trace-facts")).to_contain_text("in / ")
+    expect(dialog.locator(".trace-run.current")).to_contain_text("weft")
+    expect(dialog.locator(".trace-run.current")).to_contain_text("out tokens")
+    # The first span row has the focus; Tab and Enter open the tool's row to its attributes.
+    expect(rows.first.locator("summary")).to_be_focused()
+    tool.locator("summary").focus()
+    page.keyboard.press("Enter")
+    expect(tool.locator(".span-attributes")).to_contain_text("gen_ai.tool.name")
+    expect(tool.locator(".span-attributes")).to_contain_text("get_weather")
+    page.screenshot(path=os.path.join(shots, "trace-view.png"))
+    docs = os.environ.get("WEFT_DEVUI_DOCS_TRACE_SCREENSHOT")
+    if docs:
+        page.evaluate("document.activeElement.blur()")  # no focus ring in the README's picture
+        page.screenshot(path=docs)
+        tool.locator("summary").focus()
+    page.keyboard.press("Escape")
+    expect(dialog).not_to_be_visible()
+    # From the list: the header's Traces button opens the recent runs.
+    page.click("#traces-button")
+    expect(dialog).to_be_visible()
+    page.locator("#trace-list .trace-open").first.click()
+    expect(dialog.locator(".span-row.tool")).to_have_count(1, timeout=TIMEOUT)
+    # Both themes, and phone width with nothing overflowing sideways.
+    page.click("#traces-close")
+    page.click("#theme")
+    page.click("#traces-button")
+    page.locator("#trace-list .trace-open").first.click()
+    expect(dialog.locator(".span-row.model")).to_have_count(2, timeout=TIMEOUT)
+    page.screenshot(path=os.path.join(shots, "trace-view-other-theme.png"))
+    page.set_viewport_size({"width": 390, "height": 844})
+    no_overflow(page, 390)
+    expect(dialog.locator("#traces-close")).to_be_in_viewport()
+    page.screenshot(path=os.path.join(shots, "trace-view-390.png"))
+
+
+def trace_xss(page, shots, base):
+    # The server records message content (opted in): the prompt, the tool's arguments and result
+    # reach the trace's attributes. Markup in them is shown as text, and nothing runs.
+    payload = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
+    send(page, "weather city: " + payload)
+    wait_idle(page)
+    expect(page.locator("#messages .trace-link").last).to_be_visible(timeout=TIMEOUT)
+    page.locator("#messages .trace-link").last.click()
+    dialog = page.locator("#trace-dialog")
+    expect(dialog.locator(".span-row.model")).to_have_count(2, timeout=TIMEOUT)
+    for summary in dialog.locator(".waterfall summary").all():
+        summary.click()
+    expect(dialog.locator(".span-row.model .span-attributes").first).to_contain_text("gen_ai.input.messages")
+    expect(dialog.locator(".span-row.tool .span-attributes")).to_contain_text("<img src=x")
+    page.wait_for_timeout(300)  # time for an image error handler to fire, if one existed
+    assert page.evaluate("window.__xss") is None, "an XSS payload ran"
+    assert dialog.locator("img, script").count() == 0, "markup from a trace became elements"
+    page.screenshot(path=os.path.join(shots, "trace-xss-as-text.png"))
+
+
+SCENARIOS = {f.__name__: f for f in [chat_streams, tool_call, stop, conversation, xss, markdown, layout, approval,
+                                     token, traces, trace_xss]}
 TOKEN = None
 
 
@@ -267,6 +359,8 @@ def main():
         page.goto(base + "/")
         try:
             SCENARIOS[name](page, shots, base)
+            # Every scenario's end state is kept (a CI artifact).
+            page.screenshot(path=os.path.join(shots, f"devui-{name}.png"))
         except Exception:
             page.screenshot(path=os.path.join(shots, f"{name}-failed.png"))
             raise

@@ -19,7 +19,7 @@ use crate::middleware::{FunctionInvocation, InvokeTool, Next, Terminal};
 use crate::options::ToolDefinition;
 use crate::response::{ChatResponse, ResponseFolder};
 use crate::telemetry;
-use crate::tool::{Tool, ToolContext};
+use crate::tool::{Tool, ToolContext, ToolReport, ToolRun};
 
 use super::response::{AgentResponse, AgentResponseUpdate};
 
@@ -81,9 +81,10 @@ async fn run_loop(
     let answered: HashSet<&str> =
         input.iter().flat_map(Message::function_results).map(|r| r.call_id.as_str()).collect();
     let resume = Pending { tools: &tools, declared: &base_options.tools, answered: &answered };
-    let resumed = resume_pending_calls(agent, history, answers, &resume).await?;
+    let resumed = resume_pending_calls(agent, history, answers, &resume, sink).await?;
     let mut callers_turn = false;
-    if let Some(Resumed { message, callers_calls_left }) = resumed {
+    if let Some(Resumed { message, callers_calls_left, usage }) = resumed {
+        response.usage += usage;
         if sink.is_some() {
             emit(sink, tool_update(agent, &message)).await?;
         }
@@ -186,25 +187,58 @@ async fn run_loop(
             return Ok((response, appended));
         }
 
+        let callers_turn = !callers.is_empty();
+        let mut held: Vec<Content> = Vec::new();
         let tool_message = if ours.is_empty() {
             None
         } else {
-            let results = invoke_all(agent, &tools, &ours).await;
-            let message =
-                Message::new(Role::Tool, results.into_iter().map(Content::FunctionResult).collect());
-            if sink.is_some() {
-                emit(sink, tool_update(agent, &message)).await?;
+            let mut results = Vec::with_capacity(ours.len());
+            for (result, report) in invoke_all(agent, &tools, &ours, sink).await {
+                response.usage += report.usage;
+                if report.approvals.is_empty() {
+                    results.push(Content::FunctionResult(result));
+                } else {
+                    // The tool waits for the caller (an agent tool whose agent asks for
+                    // approval): the call stays without a result until the answers come.
+                    held.extend(report.approvals.into_iter().map(|request| {
+                        Content::ApprovalRequest(ApprovalRequest {
+                            id: tool_request_id(&result.call_id, &request.id),
+                            call: request.call,
+                        })
+                    }));
+                }
             }
-            Some(message)
+            (!results.is_empty()).then(|| Message::new(Role::Tool, results))
         };
-        let callers_turn = !callers.is_empty();
+        if !held.is_empty() {
+            emit(
+                sink,
+                AgentResponseUpdate {
+                    role: Some(Role::Assistant),
+                    author_name: Some(agent.name.clone()),
+                    contents: held.clone(),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            if let Some(last) = produced.iter_mut().rev().find(|m| m.role == Role::Assistant) {
+                last.contents.extend(held);
+            }
+        }
+        if let Some(message) = &tool_message
+            && sink.is_some()
+        {
+            emit(sink, tool_update(agent, message)).await?;
+        }
+        let held =
+            produced.iter().any(|m| m.contents.iter().any(|c| matches!(c, Content::ApprovalRequest(_))));
         response.messages.extend(produced.iter().cloned());
         appended.extend(produced);
         if let Some(message) = tool_message {
             response.messages.push(message.clone());
             appended.push(message);
         }
-        if callers_turn {
+        if callers_turn || held {
             return Ok((response, appended));
         }
     }
@@ -282,7 +316,7 @@ async fn call_model(
                 telemetry::record_usage(&span, usage);
             }
             if let Some(reason) = &chat.finish_reason {
-                span.record(telemetry::RESPONSE_FINISH_REASONS, reason.as_str());
+                span.record(telemetry::RESPONSE_FINISH_REASONS, telemetry::string_array([reason.as_str()]));
             }
             if let Some(model) = &chat.model {
                 span.record(telemetry::RESPONSE_MODEL, model.as_str());
@@ -309,30 +343,43 @@ async fn invoke_all(
     agent: &AgentInner,
     tools: &HashMap<String, Arc<dyn Tool>>,
     calls: &[&FunctionCall],
-) -> Vec<FunctionResult> {
-    join_all(calls.iter().map(|call| invoke_one(agent, tools, (*call).clone()))).await
+    sink: Option<&UpdateSink<AgentResponseUpdate>>,
+) -> Vec<(FunctionResult, ToolReport)> {
+    join_all(calls.iter().map(|call| invoke_one(agent, tools, (*call).clone(), sink, Vec::new()))).await
 }
 
+/// The id of the approval request a tool asked for (`request_id`) in call `call_id`, as the
+/// caller sees it.
+fn tool_request_id(call_id: &str, request_id: &str) -> String {
+    format!("approval_{call_id}:{request_id}")
+}
+
+/// Runs one call; the tool's report says what it added to the run (usage, approvals).
 async fn invoke_one(
     agent: &AgentInner,
     tools: &HashMap<String, Arc<dyn Tool>>,
     call: FunctionCall,
-) -> FunctionResult {
+    sink: Option<&UpdateSink<AgentResponseUpdate>>,
+    answers: Vec<ApprovalResponse>,
+) -> (FunctionResult, ToolReport) {
     let call_id = call.call_id.clone();
     let Some(tool) = tools.get(&call.name).cloned() else {
         let mut available: Vec<&str> = tools.keys().map(String::as_str).collect();
         available.sort_unstable();
-        return FunctionResult::error(
+        let result = FunctionResult::error(
             call_id,
             format!("there is no tool named '{}'; available tools: {}", call.name, available.join(", ")),
         );
+        return (result, ToolReport::default());
     };
     let span = telemetry::tool_span(&call.name, &call.call_id);
     let capture = agent.capture_content && !span.is_disabled();
     if capture {
         span.record(telemetry::TOOL_CALL_ARGUMENTS, call.arguments.to_string());
     }
-    let context = ToolContext { call_id: call.call_id.clone(), agent_name: Some(agent.name.clone()) };
+    let run = ToolRun::new(sink.cloned(), answers);
+    let context =
+        ToolContext { call_id: call.call_id.clone(), agent_name: Some(agent.name.clone()), run: run.clone() };
     let tool_name = call.name.clone();
     let invocation = FunctionInvocation { call, tool, context };
     let started = std::time::Instant::now();
@@ -344,7 +391,7 @@ async fn invoke_one(
         let error = outcome.as_ref().err().map(|error| format!("{:?}", error.kind()));
         telemetry::record_tool_metrics(&tool_name, started.elapsed(), error.as_deref());
     }
-    match outcome {
+    let result = match outcome {
         Ok(output) => {
             if capture {
                 span.record(telemetry::TOOL_CALL_RESULT, output.value.to_string());
@@ -356,7 +403,8 @@ async fn invoke_one(
             tracing::debug!(parent: &span, %error, "tool call failed; the error goes back to the model");
             FunctionResult::error(call_id, describe_tool_error(&error))
         }
-    }
+    };
+    (result, run.take_report())
 }
 
 fn describe_tool_error(error: &ToolError) -> String {
@@ -404,11 +452,15 @@ struct Resumed {
     message: Message,
     /// Whether calls to tools only the caller has are still without a result.
     callers_calls_left: bool,
+    /// The tokens the resumed tools reported.
+    usage: crate::message::Usage,
 }
 
-/// Answers the calls of the last assistant message that have no result yet: approved ones (and
-/// ones that never needed approval) run, rejected or unanswered ones are reported as not
-/// approved. Calls the input answers, and calls to tools only the caller declared, are the
+/// Answers the calls of the held assistant message (the last one, followed only by the results
+/// of the calls that did not wait) that have no result yet: approved ones (and ones that never
+/// needed approval) run, rejected or unanswered ones are reported as not approved, and a tool
+/// that asked for approvals itself (an agent tool) runs again with the answers to its
+/// requests. Calls the input answers, and calls to tools only the caller declared, are the
 /// caller's and are left alone. Returns the tool message with the results, if there were such
 /// calls.
 async fn resume_pending_calls(
@@ -416,9 +468,18 @@ async fn resume_pending_calls(
     history: &[Message],
     answers: Vec<ApprovalResponse>,
     pending: &Pending<'_>,
+    sink: Option<&UpdateSink<AgentResponseUpdate>>,
 ) -> Result<Option<Resumed>, AgentError> {
     let tools = pending.tools;
-    let pending_message = history.last().filter(|m| m.role == Role::Assistant);
+    let held_at = history.iter().rposition(|m| m.role != Role::Tool);
+    let pending_message = held_at.and_then(|i| history.get(i)).filter(|m| m.role == Role::Assistant);
+    let done: HashSet<&str> = held_at
+        .map(|i| &history[i + 1..])
+        .unwrap_or_default()
+        .iter()
+        .flat_map(Message::function_results)
+        .map(|r| r.call_id.as_str())
+        .collect();
     let requests: Vec<&ApprovalRequest> = pending_message
         .map(|m| {
             m.contents
@@ -440,14 +501,29 @@ async fn resume_pending_calls(
     }
     let Some(message) = pending_message.filter(|_| !requests.is_empty()) else { return Ok(None) };
 
-    let mut results: Vec<BoxFuture<'_, FunctionResult>> = Vec::new();
+    let mut results: Vec<BoxFuture<'_, (FunctionResult, ToolReport)>> = Vec::new();
     let mut callers_calls_left = false;
     for call in message.function_calls() {
-        if pending.answered.contains(call.call_id.as_str()) {
+        if pending.answered.contains(call.call_id.as_str()) || done.contains(call.call_id.as_str()) {
             continue;
         }
         if is_declared_only(call, tools, pending.declared) {
             callers_calls_left = true;
+            continue;
+        }
+        // Requests the tool asked for itself: it runs again with the answers (unanswered ones
+        // count as rejected).
+        let prefix = tool_request_id(&call.call_id, "");
+        let own: Vec<ApprovalResponse> = requests
+            .iter()
+            .filter_map(|r| {
+                let id = r.id.strip_prefix(&prefix)?;
+                let approved = answers.iter().any(|a| a.id == r.id && a.approved);
+                Some(ApprovalResponse { id: id.to_string(), approved, call: r.call.clone() })
+            })
+            .collect();
+        if !own.is_empty() {
+            results.push(Box::pin(invoke_one(agent, tools, call.clone(), sink, own)));
             continue;
         }
         let request = requests.iter().find(|r| r.call.call_id == call.call_id);
@@ -456,15 +532,33 @@ async fn resume_pending_calls(
             Some(request) => answers.iter().any(|a| a.id == request.id && a.approved),
         };
         if approved {
-            results.push(Box::pin(invoke_one(agent, tools, call.clone())));
+            results.push(Box::pin(invoke_one(agent, tools, call.clone(), sink, Vec::new())));
         } else {
             let call_id = call.call_id.clone();
             results.push(Box::pin(async move {
-                FunctionResult::error(call_id, "the user did not approve this tool call")
+                (
+                    FunctionResult::error(call_id, "the user did not approve this tool call"),
+                    ToolReport::default(),
+                )
             }));
         }
     }
-    let results = join_all(results).await;
-    let message = Message::new(Role::Tool, results.into_iter().map(Content::FunctionResult).collect());
-    Ok(Some(Resumed { message, callers_calls_left }))
+    let mut usage = crate::message::Usage::default();
+    let mut contents = Vec::with_capacity(results.len());
+    for (result, report) in join_all(results).await {
+        usage += report.usage;
+        if report.approvals.is_empty() {
+            contents.push(Content::FunctionResult(result));
+        } else {
+            // A held turn is resumed once: a tool that asks again gets an error result the
+            // model can act on (call the tool again).
+            let call_id = result.call_id;
+            contents.push(Content::FunctionResult(FunctionResult::error(
+                call_id,
+                "the tool asked for another approval while resuming; call it again to go on",
+            )));
+        }
+    }
+    let message = Message::new(Role::Tool, contents);
+    Ok(Some(Resumed { message, callers_calls_left, usage }))
 }

@@ -17,6 +17,7 @@
 //! # Ok(()) }
 //! ```
 
+mod as_tool;
 mod function_loop;
 pub mod response;
 pub mod session;
@@ -43,6 +44,7 @@ use crate::schema::{schema_for, strict_schema};
 use crate::telemetry;
 use crate::tool::{Tool, ToolSet};
 
+pub use as_tool::{AgentTool, AgentToolExt, MAX_WAITING_RUNS};
 pub use response::{AgentResponse, AgentResponseUpdate, TypedResponse};
 pub use session::{AgentSession, SESSION_FORMAT_VERSION};
 
@@ -127,6 +129,7 @@ pub trait Agent: Send + Sync + 'static {
 /// State shared by all runs of one agent.
 pub(crate) struct AgentInner {
     pub(crate) name: String,
+    pub(crate) id: Option<String>,
     pub(crate) description: Option<String>,
     pub(crate) instructions: Option<String>,
     pub(crate) client: Arc<dyn ChatClient>,
@@ -175,6 +178,7 @@ impl ChatAgent {
     pub fn builder(client: Arc<dyn ChatClient>) -> ChatAgentBuilder {
         ChatAgentBuilder {
             name: "agent".into(),
+            id: None,
             description: None,
             instructions: None,
             client,
@@ -192,6 +196,11 @@ impl ChatAgent {
     /// The agent's name.
     pub fn name(&self) -> &str {
         &self.inner.name
+    }
+
+    /// The agent's unique identifier, when one was given ([`ChatAgentBuilder::id`]).
+    pub fn id(&self) -> Option<&str> {
+        self.inner.id.as_deref()
     }
 
     /// The client's provider, default model and endpoint.
@@ -337,6 +346,7 @@ impl ChatAgent {
             self.inner.options.model.as_deref().or(self.inner.info.default_model.as_deref()).unwrap_or("");
         telemetry::agent_span(
             &self.inner.name,
+            self.inner.id.as_deref(),
             self.inner.description.as_deref(),
             &session.id,
             &self.inner.info.provider,
@@ -468,6 +478,7 @@ impl Agent for ChatAgent {
 /// Builds a [`ChatAgent`].
 pub struct ChatAgentBuilder {
     name: String,
+    id: Option<String>,
     description: Option<String>,
     instructions: Option<String>,
     client: Arc<dyn ChatClient>,
@@ -491,6 +502,13 @@ impl ChatAgentBuilder {
     /// The agent's name (used in telemetry, errors and multi-agent conversations).
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = name.into();
+        self
+    }
+
+    /// The agent's unique identifier (`gen_ai.agent.id` on its spans; none by default), e.g. the
+    /// id a registry or a deployment gives it.
+    pub fn id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
         self
     }
 
@@ -581,6 +599,7 @@ impl ChatAgentBuilder {
         ChatAgent {
             inner: Arc::new(AgentInner {
                 name: self.name,
+                id: self.id,
                 description: self.description,
                 instructions: self.instructions,
                 client,

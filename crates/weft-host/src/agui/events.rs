@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use serde_json::{Value, json};
 use weft_core::{AgentSession, ApprovalRequest, Content, FunctionCall, FunctionResult, Role, Usage};
 
+use super::workflow::{WORKFLOW_EVENT_KIND, WorkflowSteps, input_interrupt, pending_inputs};
 use crate::run::{RunEvent, RunFailure, new_id};
 
 /// The `reason` of an interrupt that asks to approve a tool call.
@@ -36,6 +37,8 @@ pub(crate) struct EventBuilder {
     calls: Vec<String>,
     results: HashSet<String>,
     usage: Usage,
+    /// A workflow's steps and state, when the agent is a workflow.
+    workflow: WorkflowSteps,
 }
 
 impl EventBuilder {
@@ -49,11 +52,13 @@ impl EventBuilder {
             calls: Vec::new(),
             results: HashSet::new(),
             usage: Usage::default(),
+            workflow: WorkflowSteps::default(),
         }
     }
 
     /// `RUN_STARTED`, then a `STATE_SNAPSHOT` of the client's state when it sent one.
-    pub(crate) fn start(&self, state: Option<&Value>) -> Vec<Value> {
+    pub(crate) fn start(&mut self, state: Option<&Value>) -> Vec<Value> {
+        self.workflow = WorkflowSteps::new(state);
         let mut events =
             vec![json!({"type": "RUN_STARTED", "threadId": self.thread_id, "runId": self.run_id})];
         if let Some(state) = state.filter(|s| !s.is_null()) {
@@ -68,11 +73,17 @@ impl EventBuilder {
             RunEvent::Text(delta) => (self.text(delta), Ending::Running),
             RunEvent::Call(call) => (self.call(&call), Ending::Running),
             RunEvent::Result(result) => (self.result(&result), Ending::Running),
+            // The interrupts are read from the session when the run ends.
+            RunEvent::Approval(_) => (Vec::new(), Ending::Running),
             RunEvent::Usage(usage) => {
                 // Usage's `+=` saturates: counts come from the model server.
                 self.usage += usage;
                 (Vec::new(), Ending::Running)
             }
+            RunEvent::Event { kind, data } if kind == WORKFLOW_EVENT_KIND => {
+                (self.workflow.on(&data), Ending::Running)
+            }
+            RunEvent::Event { .. } => (Vec::new(), Ending::Running),
             RunEvent::Finished { session, .. } => {
                 let (events, interrupted) = self.finish(&session);
                 (events, Ending::Finished { session, interrupted })
@@ -130,11 +141,14 @@ impl EventBuilder {
     }
 
     /// `RUN_FINISHED`: with an `interrupt` outcome when the session's last turn waits for
-    /// approvals, else `success` naming the calls left for the client (its own tools).
+    /// approvals or a workflow's requests for input, else `success` naming the calls left for
+    /// the client (its own tools).
     fn finish(&mut self, session: &AgentSession) -> (Vec<Value>, bool) {
         let mut events = self.close_message();
+        events.extend(self.workflow.close());
         let requests = pending_approvals(session);
-        let outcome = if requests.is_empty() {
+        let inputs = pending_inputs(session);
+        let outcome = if requests.is_empty() && inputs.is_empty() {
             let pending: Vec<&String> = self.calls.iter().filter(|id| !self.results.contains(*id)).collect();
             if pending.is_empty() {
                 json!({"type": "success"})
@@ -142,7 +156,8 @@ impl EventBuilder {
                 json!({"type": "success", "pendingToolCallIds": pending})
             }
         } else {
-            let interrupts: Vec<Value> = requests.iter().map(|request| interrupt(request)).collect();
+            let mut interrupts: Vec<Value> = requests.iter().map(|request| interrupt(request)).collect();
+            interrupts.extend(inputs.iter().map(|call| input_interrupt(call)));
             json!({"type": "interrupt", "interrupts": interrupts})
         };
         let mut finished = json!({"type": "RUN_FINISHED", "threadId": self.thread_id, "runId": self.run_id, "outcome": outcome});
@@ -154,7 +169,7 @@ impl EventBuilder {
             }]);
         }
         events.push(finished);
-        (events, !requests.is_empty())
+        (events, !requests.is_empty() || !inputs.is_empty())
     }
 
     fn fail(&mut self, failure: RunFailure) -> Vec<Value> {

@@ -9,13 +9,17 @@ use weft_core::{Content, FunctionCall, FunctionResult, Message, Role, ToolDefini
 use crate::error::ApiError;
 
 /// The body of `POST /ag-ui/{entity}`. Unknown fields are ignored (AG-UI's objects are open), and
-/// so are `forwardedProps`, `protocolVersion` and `parentRunId` in this version.
+/// so are `forwardedProps`, `protocolVersion` and `parentRunId` in this version. The snake_case
+/// spellings MAF's `AGUIChatClient` sends (`thread_id`, `run_id`, an assistant's `tool_calls`, a
+/// tool's `tool_call_id`) are accepted too.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct RunAgentInput {
     /// The conversation's id (kept approvals are found by it).
+    #[serde(alias = "thread_id")]
     pub(crate) thread_id: String,
     /// This run's id.
+    #[serde(alias = "run_id")]
     pub(crate) run_id: String,
     /// The client's state; sent back as the first `STATE_SNAPSHOT`.
     #[serde(default)]
@@ -48,13 +52,14 @@ pub(crate) enum AguiMessage {
     Assistant {
         #[serde(default)]
         content: Option<String>,
-        #[serde(default)]
+        #[serde(default, alias = "tool_calls")]
         tool_calls: Vec<AguiToolCall>,
     },
     /// A tool's result.
     #[serde(rename_all = "camelCase")]
     Tool {
         content: Value,
+        #[serde(alias = "tool_call_id")]
         tool_call_id: String,
         #[serde(default)]
         error: Option<String>,
@@ -130,6 +135,18 @@ impl ResumeEntry {
                 Some(payload) => payload.get("approved").and_then(Value::as_bool).unwrap_or(false),
                 None => false,
             }
+    }
+
+    /// The answer to a workflow's request for input `call_id`: the payload as the function's
+    /// result (`null` when none). A `cancelled` entry is an error result: the workflow's run
+    /// fails there, telling why.
+    pub(crate) fn input_answer(&self, call_id: &str) -> FunctionResult {
+        match self.status {
+            ResumeStatus::Resolved => {
+                FunctionResult::ok(call_id, self.payload.clone().unwrap_or(Value::Null))
+            }
+            ResumeStatus::Cancelled => FunctionResult::error(call_id, "the request for input was cancelled"),
+        }
     }
 }
 
@@ -253,6 +270,23 @@ mod tests {
         let result = conversation.input[0].function_results().next().unwrap();
         assert_eq!(result.call_id, "c1");
         assert_eq!(result.to_model_text(), "Paris");
+    }
+
+    #[test]
+    fn the_snake_case_spellings_of_mafs_client_are_accepted() {
+        let run = input(json!({
+            "thread_id": "t", "run_id": "r",
+            "messages": [
+                {"id": "1", "role": "user", "content": "hi"},
+                {"id": "2", "role": "assistant", "content": "", "tool_calls": [
+                    {"id": "c1", "type": "function", "function": {"name": "where", "arguments": "{}"}}]},
+                {"id": "3", "role": "tool", "content": "Paris", "tool_call_id": "c1"},
+            ],
+        }));
+        assert_eq!((run.thread_id.as_str(), run.run_id.as_str()), ("t", "r"));
+        let conversation = conversation(&run.messages, &run.context).unwrap();
+        assert_eq!(conversation.history[1].function_calls().next().unwrap().call_id, "c1");
+        assert_eq!(conversation.input[0].function_results().next().unwrap().call_id, "c1");
     }
 
     #[test]

@@ -45,7 +45,12 @@
 //!   interrupt is resumed once: the resume takes the kept conversation, so a second resume (at
 //!   the same time, or a retry after the resumed run failed) gets 409 and no call runs twice.
 //! - `context` reaches the model as a system message; `forwardedProps` is accepted and not used.
-//!   Workflow state deltas (`STATE_DELTA`) are not sent in this version.
+//! - **Workflows** (served as agents) report their executors as `STEP_STARTED`/`STEP_FINISHED`
+//!   and their run as a `STATE_SNAPSHOT` then `STATE_DELTA`s (RFC 6902 JSON Patch) under the
+//!   state's `workflow` key; a workflow's request for input ends the run with an interrupt of
+//!   reason `human_input` whose `responseSchema` is the answer's JSON schema, answered by
+//!   `resume: [{"interruptId", "status": "resolved", "payload": ANSWER}]`. See `workflow.rs`
+//!   for the state's shape.
 //!
 //! Errors before the stream starts are HTTP errors in OpenAI's error object (as on `/v1`): 400
 //! for a malformed input, 401 without the token, 404 for an unknown entity, 409 for a `resume`
@@ -55,6 +60,9 @@
 
 mod events;
 mod input;
+mod workflow;
+
+pub use workflow::REQUEST_INFO_FUNCTION;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -117,6 +125,35 @@ async fn run(
         resume(&state, &key, &request).await?
     };
     let options = ChatOptions { tools: declared_tools(&request.tools), ..ChatOptions::default() };
+    let run = AguiRun { entity, thread_id: request.thread_id, run_id: request.run_id, state: request.state };
+    Ok(stream(state, agent, session, input, options, run, permit))
+}
+
+/// Who a run streamed as AG-UI is for.
+pub(crate) struct AguiRun {
+    /// The entity run.
+    pub(crate) entity: String,
+    /// The AG-UI thread.
+    pub(crate) thread_id: String,
+    /// The AG-UI run.
+    pub(crate) run_id: String,
+    /// The client's state.
+    pub(crate) state: Option<Value>,
+}
+
+/// Runs `agent` on `session` and `input` and answers with the run's AG-UI events; an interrupted
+/// run's conversation is kept under its thread for the answers.
+pub(crate) fn stream(
+    state: Arc<HostState>,
+    agent: Arc<dyn weft_core::Agent>,
+    session: AgentSession,
+    input: Vec<Message>,
+    options: ChatOptions,
+    run: AguiRun,
+    permit: tokio::sync::OwnedSemaphorePermit,
+) -> Response {
+    let AguiRun { entity, thread_id, run_id, state: client_state } = run;
+    let key = thread_key(&entity, &thread_id);
     let events = run_events(RunSpec {
         agent,
         session,
@@ -126,12 +163,12 @@ async fn run(
         cancel: state.cancel_runs.clone(),
         stop: None,
         permit,
-        id: format!("ag-ui/{}/{}", request.thread_id, request.run_id),
+        id: format!("ag-ui/{thread_id}/{run_id}"),
     });
-    let mut builder = EventBuilder::new(request.thread_id, request.run_id);
+    let mut builder = EventBuilder::new(thread_id, run_id);
     let keep_alive = state.config.keep_alive;
     let sse = async_stream::stream! {
-        for event in builder.start(request.state.as_ref()) {
+        for event in builder.start(client_state.as_ref()) {
             yield data(event);
         }
         let mut events = std::pin::pin!(events);
@@ -147,7 +184,7 @@ async fn run(
             }
         }
     };
-    Ok(Sse::new(sse).keep_alive(KeepAlive::new().interval(keep_alive)).into_response())
+    Sse::new(sse).keep_alive(KeepAlive::new().interval(keep_alive)).into_response()
 }
 
 /// The kept conversation of the thread and the answers to its open approvals, or 409 when the
@@ -172,17 +209,23 @@ async fn resume(
         return Err(conflict(format!("Thread '{}' has no open interrupt to resume", request.thread_id)));
     };
     let open = pending_approvals(&session);
-    let mut answers = Vec::with_capacity(open.len());
+    let inputs = workflow::pending_inputs(&session);
+    let mut answers = Vec::with_capacity(open.len() + inputs.len());
+    let missing = |id: &str| conflict(format!("`resume` does not answer the open interrupt '{id}'"));
     for request_open in &open {
         let Some(entry) = request.resume.iter().find(|e| e.interrupt_id == request_open.id) else {
-            return Err(conflict(format!(
-                "`resume` does not answer the open interrupt '{}'",
-                request_open.id
-            )));
+            return Err(missing(&request_open.id));
         };
         answers.push(Content::ApprovalResponse(request_open.response(entry.approved())));
     }
-    if let Some(unknown) = request.resume.iter().find(|e| !open.iter().any(|r| r.id == e.interrupt_id)) {
+    for call in &inputs {
+        let Some(entry) = request.resume.iter().find(|e| e.interrupt_id == call.call_id) else {
+            return Err(missing(&call.call_id));
+        };
+        answers.push(Content::FunctionResult(entry.input_answer(&call.call_id)));
+    }
+    let known = |id: &str| open.iter().any(|r| r.id == id) || inputs.iter().any(|c| c.call_id == id);
+    if let Some(unknown) = request.resume.iter().find(|e| !known(&e.interrupt_id)) {
         return Err(conflict(format!(
             "`resume` answers '{}', which is not an open interrupt of thread '{}'",
             unknown.interrupt_id, request.thread_id

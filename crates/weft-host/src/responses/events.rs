@@ -3,7 +3,7 @@
 //! final response object, which is also the non-streamed answer.
 
 use serde_json::{Value, json};
-use weft_core::{FunctionCall, FunctionResult, Usage};
+use weft_core::{ApprovalRequest, FunctionCall, FunctionResult, Usage};
 
 use crate::run::{RunEvent, RunFailure, new_id};
 
@@ -131,11 +131,14 @@ impl ResponseBuilder {
             RunEvent::Text(delta) => self.text(delta),
             RunEvent::Call(call) => self.call(call),
             RunEvent::Result(result) => self.result(result),
+            RunEvent::Approval(request) => self.approval(&request),
             RunEvent::Usage(usage) => {
                 // Usage's `+=` saturates: counts come from the model server.
                 self.usage += usage;
                 Vec::new()
             }
+            // Progress events (a workflow's executors) have no Responses form.
+            RunEvent::Event { .. } => Vec::new(),
             RunEvent::Finished { incomplete, .. } => self.complete(incomplete),
             RunEvent::Failed(failure) => self.fail(failure),
         }
@@ -217,6 +220,17 @@ impl ResponseBuilder {
         let index = self.output.len();
         let item = json!({"id": new_id("fco"), "type": "function_call_output", "status": "completed",
                           "call_id": result.call_id, "output": result.to_model_text()});
+        self.output.push(item.clone());
+        events.push(self.event("response.output_item.added", json!({"output_index": index, "item": item})));
+        events.push(self.event("response.output_item.done", json!({"output_index": index, "item": item})));
+        events
+    }
+
+    /// An `mcp_approval_request` item (see [`super::approvals`]).
+    fn approval(&mut self, request: &ApprovalRequest) -> Vec<Value> {
+        let mut events = self.close_message();
+        let index = self.output.len();
+        let item = super::approvals::request_item(request, &self.meta.model);
         self.output.push(item.clone());
         events.push(self.event("response.output_item.added", json!({"output_index": index, "item": item})));
         events.push(self.event("response.output_item.done", json!({"output_index": index, "item": item})));

@@ -4,14 +4,18 @@
 //! `input_items`).
 //!
 //! What the host reads of the request: `model` (the agent), `input` (a string or input items:
-//! messages, `function_call` and `function_call_output` items), `stream`, `previous_response_id`,
+//! messages, `function_call`, `function_call_output`, `mcp_approval_request` and
+//! `mcp_approval_response` items), `stream`, `previous_response_id`,
 //! `conversation` (an id or `{"id"}`), `store`, `background`, `temperature`, `top_p`,
 //! `max_output_tokens`. The agent's own instructions and tools apply; a request's
 //! `instructions` and `tools` are not used in this version.
 //!
 //! What a turn keeps of a run that ends, fails, is cancelled or dropped: see the crate docs.
+//! Approvals: see [`approvals`]. Requests of a workflow served as an agent: see [`conversation_state`].
 
+pub(crate) mod approvals;
 mod background;
+pub(crate) mod conversation_state;
 mod events;
 pub(crate) mod items;
 pub(crate) mod stored;
@@ -27,7 +31,7 @@ use axum::routing::{get, post};
 use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::Value;
-use weft_core::{AgentSession, ChatOptions, Message};
+use weft_core::{AgentSession, ChatOptions, Role};
 
 use crate::HostState;
 use crate::error::ApiError;
@@ -90,10 +94,20 @@ pub(crate) struct Turn {
 
 impl Turn {
     /// Keeps what the run that ended in `builder` leaves (see the module docs): the response
-    /// when `store`, the turn's items in the conversation when the run ended well. Failures are
-    /// logged: the answer stands.
+    /// when `store`, the turn's items in the conversation when the run ended well, and a ticket
+    /// for each approval request it ends with. Failures are logged: the answer stands.
     async fn end(&self, builder: &ResponseBuilder, session: Option<AgentSession>) {
         let Some(response) = builder.ended() else { return };
+        if let Some(session) = &session {
+            let requests = session.pending_approvals();
+            if self.store {
+                approvals::put_tickets(&self.state, &self.id, &self.agent, &requests).await;
+            }
+            if let Some(conversation) = &self.conversation {
+                approvals::put_tickets(&self.state, conversation, &self.agent, &requests).await;
+                conversation_state::keep(&self.state, conversation, session).await;
+            }
+        }
         if let (Some(conversation), Some(_)) = (&self.conversation, &session) {
             let mut items = self.input_items.clone();
             items.extend(builder.output().iter().filter(|item| !item.is_null()).cloned());
@@ -154,7 +168,7 @@ pub(crate) async fn create(
     JsonBody(request): JsonBody<CreateResponse>,
 ) -> Result<Response, ApiError> {
     let agent = state.agent(&request.model)?;
-    let input_items = match &request.input {
+    let input_items: Vec<Value> = match &request.input {
         None => Vec::new(),
         Some(Input::Text(text)) => vec![items::text_item(text)],
         Some(Input::Items(given)) => given.iter().map(items::normalize).collect::<Result<_, _>>()?,
@@ -162,7 +176,6 @@ pub(crate) async fn create(
     if input_items.is_empty() {
         return Err(ApiError::invalid("`input` is empty: give the text or the items to answer"));
     }
-    let input: Vec<Message> = input_items.iter().map(items::to_message).collect::<Result<_, _>>()?;
     let store = request.store.unwrap_or(true);
     if request.background && !store {
         return Err(ApiError::invalid_param("background responses need `store: true`", "background"));
@@ -170,7 +183,9 @@ pub(crate) async fn create(
     let conversation = request.conversation.map(|c| match c {
         ConversationRef::Id(id) | ConversationRef::Object { id } => id,
     });
-    let session = match (&request.previous_response_id, &conversation) {
+    // Where the turn continues from: a stored response, a conversation, or nothing (then any
+    // history comes whole in `input`).
+    let (mut session, origin) = match (&request.previous_response_id, &conversation) {
         (Some(_), Some(_)) => {
             return Err(ApiError::invalid_param(
                 "Mutually exclusive parameters: Ensure you are only providing one of: 'previous_response_id' \
@@ -178,11 +193,26 @@ pub(crate) async fn create(
                 "conversation",
             ));
         }
-        (Some(previous), None) => previous_session(&state, previous).await?,
-        (None, Some(conversation)) => conversation_session(&state, conversation, input_items.len()).await?,
-        (None, None) => AgentSession::new(),
+        (Some(previous), None) => (previous_session(&state, previous).await?, Some(previous.clone())),
+        (None, Some(conversation)) => {
+            (conversation_session(&state, conversation, input_items.len()).await?, Some(conversation.clone()))
+        }
+        (None, None) => (AgentSession::new(), None),
     };
+    let mut input = items::to_messages(&input_items, &session.pending_approvals(), false)?;
+    let answered = items::answered_requests(&input_items);
+    if origin.is_none() && !answered.is_empty() {
+        // The whole history came in `input`: what precedes the turn the answers resume is the
+        // session (the agent finds the requests it answers at the end of it).
+        let split = input.iter().rposition(|m| m.role == Role::Assistant).map_or(0, |i| i + 1);
+        let rest = input.split_off(split);
+        session.messages = std::mem::replace(&mut input, rest);
+    }
+    // The permit comes before the tickets: taking one and then answering 503 would lose it.
     let permit = run_permit(&state)?;
+    if let Some(origin) = &origin {
+        approvals::take_tickets(&state, origin, &answered).await?;
+    }
     let options = ChatOptions {
         temperature: request.temperature,
         top_p: request.top_p,
@@ -281,7 +311,8 @@ async fn conversation_session(state: &HostState, id: &str, inputs: usize) -> Res
         ));
     }
     let mut session = AgentSession::new();
-    session.messages = page.items.iter().map(items::to_message).collect::<Result<_, _>>()?;
+    session.messages = items::to_messages(&page.items, &[], true)?;
+    session.metadata = conversation_state::load(state, id).await?;
     Ok(session)
 }
 

@@ -10,7 +10,8 @@
 //   "tools": [...]         the client's tools for the run;
 //   "state": {...}         the agent's state before the run;
 //   "toolResult": text     a tool message answering every call the previous run left pending;
-//   "approve": true|false  answers every open interrupt of the previous run (via `resume`).
+//   "approve": true|false  answers every open interrupt of the previous run (via `resume`);
+//   "answer": value        answers every open interrupt with `value` as the payload (human input).
 // Prints one JSON line per event ({"run": i, "event": {...}}), then after each run
 // {"run": i, "finished": {...}} with the outcome and the agent's messages. A failed run prints
 // {"run": i, "error": "..."} and exits 1.
@@ -43,10 +44,11 @@ async function main() {
       agent.addMessage({ id: `user-${index}`, role: "user", content: run.user });
     }
     const parameters = { tools: run.tools ?? [] };
-    if (run.approve !== undefined) {
+    if (run.approve !== undefined || run.answer !== undefined) {
       const responses = {};
+      const payload = run.answer !== undefined ? run.answer : { approved: run.approve };
       for (const interrupt of agent.pendingInterrupts) {
-        responses[interrupt.id] = { status: "resolved", payload: { approved: run.approve } };
+        responses[interrupt.id] = { status: "resolved", payload };
       }
       parameters.resume = buildResumeArray(agent.pendingInterrupts, responses);
     }

@@ -54,11 +54,14 @@ pub struct Options {
     pub slots: u32,
     /// `-c`: the context size, shared by the slots.
     pub context: u32,
+    /// `--embeddings --pooling mean`: serve `POST /v1/embeddings` (without mean pooling it
+    /// refuses OpenAI's shape).
+    pub embeddings: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { api_key: None, slots: 1, context: 4096 }
+        Self { api_key: None, slots: 1, context: 4096, embeddings: false }
     }
 }
 
@@ -82,6 +85,9 @@ impl LlamaServer {
             .args(["-t", "2", "-c", &options.context.to_string(), "-np", &options.slots.to_string()]);
         if let Some(key) = &options.api_key {
             command.args(["--api-key", key]);
+        }
+        if options.embeddings {
+            command.args(["--embeddings", "--pooling", "mean"]);
         }
         command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child =

@@ -143,3 +143,19 @@ pub async fn model() -> (String, Headers, AbortOnDropHandle<()>) {
     });
     (format!("http://{address}/v1"), headers, AbortOnDropHandle::new(server))
 }
+
+/// A span's string-array attribute; `None` when it is absent, panics when it is not an array.
+pub fn string_array(span: &Span, key: &str) -> Option<Vec<String>> {
+    let value = span.attributes.iter().find(|kv| kv.key == key)?.value.as_ref()?.value.as_ref()?;
+    let Value::ArrayValue(array) = value else { panic!("{key} is not an array: {value:?}") };
+    Some(
+        array
+            .values
+            .iter()
+            .map(|item| match &item.value {
+                Some(Value::StringValue(text)) => text.clone(),
+                other => panic!("{key} holds a non-string item: {other:?}"),
+            })
+            .collect(),
+    )
+}

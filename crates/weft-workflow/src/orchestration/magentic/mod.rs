@@ -106,7 +106,7 @@ pub struct PlanReviewRequest {
 }
 
 /// A human's answer to a [`PlanReviewRequest`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum PlanReview {
     /// Go ahead with the plan.
     Approve,
