@@ -77,6 +77,7 @@ impl HttpChatApi for Inner {
     }
 
     fn prepare(&self, request: &ChatRequest, stream: bool) -> Result<Request<'_>, ChatError> {
+        weft_core::HostedTool::check(&request.options.hosted_tools, &crate::wire::SERVER_TOOLS, &self.label)?;
         let body = request_body(&request.messages, &request.options, self.defaults(request)?, stream);
         let body = serde_json::to_vec(&body).map_err(|err| encode_error(&self.label, err))?;
         Ok(Request {

@@ -4,8 +4,8 @@
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use weft_core::{
-    ChatOptions, ChatResponse, Content, FinishReason, FunctionCall, FunctionResult, Message, ResponseFormat,
-    Role, ToolChoice, Usage,
+    ChatOptions, ChatResponse, Content, FinishReason, FunctionCall, FunctionResult, HostedTool, Message,
+    ResponseFormat, Role, ToolChoice, Usage,
 };
 
 /// What a request body is made of besides the messages and options.
@@ -59,11 +59,12 @@ pub(crate) fn request_body(
     if !options.stop.is_empty() {
         body.insert("stop_sequences".into(), json!(options.stop));
     }
-    if !options.tools.is_empty() {
+    if !options.tools.is_empty() || !options.hosted_tools.is_empty() {
         let tools: Vec<Value> = options
             .tools
             .iter()
             .map(|tool| json!({"name": tool.name, "description": tool.description, "input_schema": tool.parameters}))
+            .chain(options.hosted_tools.iter().filter_map(server_tool))
             .collect();
         body.insert("tools".into(), Value::Array(tools));
     }
@@ -289,6 +290,27 @@ pub(crate) fn to_response(message: WireMessage) -> ChatResponse {
     }
 }
 
+/// The hosted tools Anthropic runs as server tools (see [`server_tool`]).
+pub(crate) const SERVER_TOOLS: [&str; 1] = ["web_search"];
+
+/// A hosted tool as Anthropic's server tool: web search is `{"type": "web_search_20250305",
+/// "name": "web_search", …options}` (e.g. `max_uses`, `allowed_domains`); the others are not
+/// server tools (the client refuses them before building the body, see [`SERVER_TOOLS`]).
+/// The response's `server_tool_use` and `web_search_tool_result` blocks are not Weft contents:
+/// they are skipped, and the model's text that follows them is the answer.
+pub(crate) fn server_tool(tool: &HostedTool) -> Option<Value> {
+    match tool {
+        HostedTool::WebSearch { options } => {
+            let mut body = Map::new();
+            body.insert("type".into(), json!("web_search_20250305"));
+            body.insert("name".into(), json!("web_search"));
+            body.extend(options.clone());
+            Some(Value::Object(body))
+        }
+        HostedTool::FileSearch { .. } | HostedTool::CodeInterpreter { .. } => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use weft_core::ToolDefinition;
@@ -455,5 +477,56 @@ mod tests {
         assert_eq!(finish_reason("refusal"), FinishReason::ContentFilter);
         assert_eq!(finish_reason("stop_sequence"), FinishReason::Stop);
         assert_eq!(finish_reason("pause_turn"), FinishReason::Other("pause_turn".into()));
+    }
+
+    #[test]
+    fn web_search_is_a_server_tool_and_its_blocks_are_skipped() {
+        let options = ChatOptions {
+            tools: vec![ToolDefinition::new("get_weather", "Weather", json!({"type": "object"}))],
+            hosted_tools: vec![HostedTool::WebSearch {
+                options: serde_json::from_value(json!({"max_uses": 5})).unwrap(),
+            }],
+            ..ChatOptions::default()
+        };
+        let body =
+            request_body(&[Message::user("When was Claude Shannon born?")], &options, defaults(), false);
+        assert_eq!(
+            body["tools"],
+            json!([
+                {"name": "get_weather", "description": "Weather", "input_schema": {"type": "object"}},
+                {"type": "web_search_20250305", "name": "web_search", "max_uses": 5},
+            ])
+        );
+        assert_eq!(server_tool(&HostedTool::CodeInterpreter { file_ids: vec![] }), None);
+        // The answer from Anthropic's web search tool documentation (citations left out).
+        let message: WireMessage = serde_json::from_value(json!({
+            "role": "assistant",
+            "content": [
+                {"type": "text", "text": "I'll search for when Claude Shannon was born."},
+                {"type": "server_tool_use", "id": "srvtoolu_01WYG3ziw53XMcoyKL4XcZmE", "name": "web_search",
+                 "input": {"query": "claude shannon birth date"}},
+                {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_01WYG3ziw53XMcoyKL4XcZmE",
+                 "content": [{"type": "web_search_result", "url": "https://en.wikipedia.org/wiki/Claude_Shannon",
+                              "title": "Claude Shannon - Wikipedia",
+                              "encrypted_content": "EqgfCioIARgBIiQ3YTAwMjY1Mi1mZjM5LTQ1NGUtODgxNC1kNjNjNTk1ZWI3Y2E...",
+                              "page_age": "April 30, 2025"}]},
+                {"text": "Based on the search results, ", "type": "text"},
+                {"text": "Claude Shannon was born on April 30, 1916, in Petoskey, Michigan", "type": "text"},
+            ],
+            "id": "msg_a930390d3a",
+            "usage": {"input_tokens": 6039, "output_tokens": 931, "server_tool_use": {"web_search_requests": 1}},
+            "stop_reason": "end_turn",
+        }))
+        .unwrap();
+        let response = to_response(message);
+        assert_eq!(
+            response.messages[0].contents,
+            vec![
+                Content::text("I'll search for when Claude Shannon was born."),
+                Content::text("Based on the search results, "),
+                Content::text("Claude Shannon was born on April 30, 1916, in Petoskey, Michigan"),
+            ]
+        );
+        assert_eq!(response.finish_reason, Some(FinishReason::Stop));
     }
 }

@@ -422,3 +422,32 @@ async fn malformed_json_is_a_decode_error() {
     let err = mock.client().get_response(ask("Hi")).await.unwrap_err();
     assert_eq!(err.kind(), ChatErrorKind::Decode);
 }
+
+#[tokio::test]
+async fn hosted_tools_anthropic_does_not_host_are_refused_before_sending() {
+    // Nothing listens: a request sent would fail as a network error, not this one.
+    let client = Anthropic::builder()
+        .base_url("http://127.0.0.1:9")
+        .api_key("k")
+        .model("m")
+        .build()
+        .unwrap()
+        .messages();
+    for tool in [
+        weft_core::HostedTool::FileSearch {
+            vector_store_ids: vec!["vs".into()],
+            max_results: None,
+            ranker: None,
+            score_threshold: None,
+            filters: None,
+        },
+        weft_core::HostedTool::CodeInterpreter { file_ids: vec![] },
+    ] {
+        let kind = tool.kind();
+        let mut request = ask("Hi");
+        request.options.hosted_tools = vec![tool];
+        let err = client.get_response(request).await.unwrap_err();
+        assert_eq!(err.code(), Some(weft_core::hosted::UNSUPPORTED_HOSTED_TOOL), "{err}");
+        assert!(err.message().contains(&format!("`{kind}`")), "{err}");
+    }
+}

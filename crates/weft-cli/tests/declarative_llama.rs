@@ -211,19 +211,19 @@ fn the_handoff_workflow_runs_on_llama_server() {
 #[test]
 fn the_group_chat_workflow_runs_on_llama_server() {
     let server = start("the_group_chat_workflow_runs_on_llama_server");
-    // Two rounds, not the example's three: in the third, alice would get the conversation
-    // ending with two assistant messages (hers and bob's), which llama-server refuses ("Cannot
-    // have 2 or more assistant messages at the end of the list": it reads a trailing assistant
-    // message as a prefill). The group chat sends other participants' turns as assistant
-    // messages; OpenAI accepts that, llama-server does not.
-    let text = std::fs::read_to_string(example("group_chat.workflow.yaml")).unwrap();
-    assert!(text.contains("maxRounds: 3\n"), "the example changed:\n{text}");
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("group_chat.workflow.yaml");
-    std::fs::write(&file, text.replace("maxRounds: 3\n", "maxRounds: 2\n")).unwrap();
+    // The example as written: three rounds. In the third, alice gets bob's turn as a user
+    // message carrying his name (llama-server refuses a conversation ending with two assistant
+    // messages, reading the last as a prefill).
+    let file = example("group_chat.workflow.yaml");
+    assert!(std::fs::read_to_string(&file).unwrap().contains("maxRounds: 3\n"), "the example changed");
     let run = run_on(&server, &file, &[], "Name our product", "");
     let manager = "group_chat_manager";
-    assert_eq!(run.lines(), howdies(&[(manager, "alice"), (manager, "bob")]), "{}", run.stderr);
+    assert_eq!(
+        run.lines(),
+        howdies(&[(manager, "alice"), (manager, "bob"), (manager, "alice")]),
+        "{}",
+        run.stderr
+    );
 }
 
 #[ignore = "needs llama-server: scripts/test installs them"]

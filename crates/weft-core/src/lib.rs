@@ -11,6 +11,7 @@
 pub mod client;
 pub mod embedding;
 pub mod error;
+pub mod hosted;
 pub mod message;
 pub mod options;
 pub mod redact;
@@ -24,6 +25,7 @@ pub use embedding::{
     EmbeddingClient, EmbeddingError, EmbeddingOptions, Embeddings, ScriptedEmbeddingClient, cosine_similarity,
 };
 pub use error::{AgentError, BoxError, ChatError, ChatErrorKind, SessionError, ToolError, ToolErrorKind};
+pub use hosted::HostedTool;
 pub use message::{
     ApprovalRequest, ApprovalResponse, Content, FunctionCall, FunctionResult, Message, Role, Usage,
 };

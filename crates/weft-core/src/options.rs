@@ -89,6 +89,10 @@ pub struct ChatOptions {
     /// The shape of the answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_format: Option<ResponseFormat>,
+    /// Tools the provider runs itself (web search, file search, a code interpreter); a client
+    /// whose provider cannot run one fails the call naming it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosted_tools: Vec<crate::HostedTool>,
     /// Provider-specific fields, merged into the request body as they are.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub extra: Map<String, Value>,
@@ -100,13 +104,18 @@ impl ChatOptions {
         Self { model: Some(model.into()), ..Default::default() }
     }
 
-    /// These options over `defaults`: every field set here wins; tools and extras are combined
-    /// (a tool or extra of the same name here replaces the default's).
+    /// These options over `defaults`: every field set here wins; tools, hosted tools and extras
+    /// are combined (one of the same name or kind here replaces the default's).
     pub fn merged_over(&self, defaults: &ChatOptions) -> ChatOptions {
         let mut tools = defaults.tools.clone();
         for tool in &self.tools {
             tools.retain(|t| t.name != tool.name);
             tools.push(tool.clone());
+        }
+        let mut hosted_tools = defaults.hosted_tools.clone();
+        for tool in &self.hosted_tools {
+            hosted_tools.retain(|t| t.kind() != tool.kind());
+            hosted_tools.push(tool.clone());
         }
         let mut extra = defaults.extra.clone();
         for (key, value) in &self.extra {
@@ -123,6 +132,7 @@ impl ChatOptions {
             tool_choice: self.tool_choice.clone().or_else(|| defaults.tool_choice.clone()),
             parallel_tool_calls: self.parallel_tool_calls.or(defaults.parallel_tool_calls),
             response_format: self.response_format.clone().or_else(|| defaults.response_format.clone()),
+            hosted_tools,
             extra,
         }
     }

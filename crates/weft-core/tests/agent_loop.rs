@@ -573,3 +573,28 @@ async fn max_iterations_carries_what_the_run_did() {
     assert_no_orphans(&partial.messages);
     assert!(session.messages.is_empty(), "the session is left as it was");
 }
+
+#[tokio::test]
+async fn the_scripted_model_refuses_a_hosted_tool_naming_it() {
+    use weft_core::{
+        ChatClient, ChatOptions, ChatRequest, HostedTool, Message, hosted::UNSUPPORTED_HOSTED_TOOL,
+    };
+    let options = ChatOptions {
+        hosted_tools: vec![HostedTool::CodeInterpreter { file_ids: vec![] }],
+        ..ChatOptions::default()
+    };
+    let request = ChatRequest::new(vec![Message::user("hi")], options.clone());
+    let client = ScriptedClient::new();
+    let error = client.get_response(request.clone()).await.unwrap_err();
+    assert_eq!(error.code(), Some(UNSUPPORTED_HOSTED_TOOL));
+    assert!(error.message().contains("`code_interpreter`") && error.message().contains("`scripted`"));
+    let streamed: Vec<_> = client.get_streaming_response(request).collect().await;
+    assert!(matches!(&streamed[..], [Err(e)] if e.code() == Some(UNSUPPORTED_HOSTED_TOOL)));
+    // Without it, the same request is answered.
+    assert!(
+        client
+            .get_response(ChatRequest::new(vec![Message::user("hi")], ChatOptions::default()))
+            .await
+            .is_ok()
+    );
+}

@@ -63,6 +63,17 @@ fn responses_updates_and_options_round_trip() {
             schema: json!({}),
             strict: true,
         }),
+        hosted_tools: vec![
+            weft_core::HostedTool::WebSearch { options: serde_json::Map::new() },
+            weft_core::HostedTool::FileSearch {
+                vector_store_ids: vec!["vs".into()],
+                max_results: Some(3),
+                ranker: Some("auto".into()),
+                score_threshold: Some(0.5),
+                filters: Some(json!({"type": "eq", "key": "k", "value": "v"})),
+            },
+            weft_core::HostedTool::CodeInterpreter { file_ids: vec!["f".into()] },
+        ],
         extra: serde_json::Map::from_iter([("reasoning_effort".to_string(), json!("low"))]),
     });
     round_trip(AgentSession::new());

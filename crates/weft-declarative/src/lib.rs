@@ -19,6 +19,14 @@
 //! all the checks without connecting anything. Every problem is a [`Problem`] with the file's
 //! `line:col`. [`agent_json_schema`] is the JSON Schema of the format, for editors.
 //!
+//! Hosted tools (`kind: web_search`, `file_search`, `code_interpreter`), which the provider
+//! runs and Weft never runs locally, load as [`weft_core::HostedTool`]s in the agent's options
+//! when the file's provider hosts them: all three on a Responses API (`OpenAI.Responses`,
+//! `AzureOpenAI.Responses`, `OpenAICompatible.Responses`, and those families without an
+//! `apiType`), web search on `Anthropic`. Elsewhere (Chat Completions, `scripted`), and for
+//! `openapi` and `custom` everywhere, the tool is an error at its place naming the tool, its
+//! kind and the provider.
+//!
 //! Workflow files (`kind: Workflow`, Weft's own format, feature `workflow`, on by default) are
 //! read by [`load_workflow`] / [`workflow_from_str`] into the same `Workflow` values code builds:
 //! graphs of agents, registered functions, human-input requests and sub-workflows joined by

@@ -144,8 +144,8 @@ pub struct OptionsSpec {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ToolSpec {
-    /// `function`, `mcp`, or a hosted kind (`web_search`, `file_search`, `code_interpreter`,
-    /// `openapi`, `custom`).
+    /// `function`, `mcp`, or a hosted kind the provider runs (`web_search`, `file_search`,
+    /// `code_interpreter` where the provider hosts them; `openapi` and `custom` are refused).
     #[schemars(with = "String")]
     pub kind: Text,
     /// The tool's name (a function tool's name as the model sees it; an MCP server's label).
@@ -191,7 +191,7 @@ pub struct ToolSpec {
     pub server_description: Option<String>,
     /// `mcp`, hosted kinds: how to reach the service (`key` adds a bearer token).
     pub connection: Option<ConnectionSpec>,
-    /// Hosted kinds: provider options.
+    /// `web_search`: provider settings, sent as they are (e.g. `search_context_size`, `max_uses`).
     pub options: Option<BTreeMap<String, Value>>,
     /// `file_search`: vector stores.
     pub vector_store_ids: Option<Vec<String>>,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use weft_core::{AgentSession, ChatOptions, ResponseFormat, ToolChoice};
+use weft_core::{AgentSession, ChatOptions, HostedTool, ResponseFormat, ToolChoice};
 use weft_declarative::{
     Bindings, LoadError, LoadOptions, ModelOverride, NamedConnection, agent_from_str, finish, load_agent,
     plan_file, plan_str_with, validate,
@@ -149,17 +149,50 @@ fn each_bad_input_is_one_located_problem() {
 
 #[test]
 fn every_hosted_tool_field_loads_and_each_hosted_tool_is_refused_at_its_place() {
-    let error = validate(fixture("bad/hosted_tools_full.yaml"), &bindings()).unwrap_err();
+    // A provider that hosts them (the Responses API): every field reaches the hosted tool.
+    let plan = plan_file(&fixture("hosted_tools.yaml"), &bindings()).unwrap();
+    assert_eq!(
+        plan.options.hosted_tools,
+        vec![
+            HostedTool::WebSearch {
+                options: serde_json::from_value(serde_json::json!({"search_context_size": "low"})).unwrap()
+            },
+            HostedTool::FileSearch {
+                vector_store_ids: vec!["vs_1".into()],
+                max_results: Some(5),
+                ranker: Some("auto".into()),
+                score_threshold: Some(0.5),
+                filters: Some(serde_json::json!({"type": "eq", "key": "team", "value": "weft"})),
+            },
+            HostedTool::CodeInterpreter { file_ids: vec!["file_1".into()] },
+        ]
+    );
+    assert!(plan.options.tools.is_empty(), "a hosted tool is not a function the loop could run");
+
+    // A provider that hosts only web search: the others are refused at their place.
+    let error = validate(fixture("bad/hosted_tools_refused.yaml"), &bindings()).unwrap_err();
     let problems: Vec<String> =
         error.problems().iter().map(|p| format!("{}:{}: {}", p.line, p.column, p.message)).collect();
     assert_eq!(problems.len(), 3, "{problems:?}");
     for (problem, (at, tool, kind)) in problems.iter().zip([
-        ("5:11: ", "`docs`", "file_search"),
+        ("9:11: ", "`docs`", "file_search"),
         ("12:11: ", "`python`", "code_interpreter"),
         ("15:11: ", "`petstore`", "openapi"),
     ]) {
         assert!(problem.starts_with(at) && problem.contains(tool) && problem.contains(kind), "{problem}");
-        assert!(problem.contains("OpenAI.Responses"), "{problem}");
+        assert!(problem.contains("`Anthropic`") && problem.contains("hosts web_search"), "{problem}");
+    }
+
+    // Chat Completions and the scripted model host none.
+    for provider in ["OpenAI.Chat", "scripted"] {
+        let text = std::fs::read_to_string(fixture("hosted_tools.yaml"))
+            .unwrap()
+            .replace("provider: OpenAI.Responses", &format!("provider: {provider}"));
+        let error =
+            plan_str_with(&text, Path::new("chat.yaml"), &bindings(), &Default::default()).unwrap_err();
+        let problems: Vec<String> = error.problems().iter().map(|p| p.message.clone()).collect();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems.iter().all(|p| p.contains(provider) && p.contains("hosts none")), "{problems:?}");
     }
 }
 

@@ -4,8 +4,8 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Value, json};
 use weft_core::{
-    ChatOptions, ChatResponse, Content, FinishReason, FunctionCall, Message, ResponseFormat, Role,
-    ToolChoice, ToolDefinition,
+    ChatOptions, ChatResponse, Content, FinishReason, FunctionCall, HostedTool, Message, ResponseFormat,
+    Role, ToolChoice, ToolDefinition,
 };
 
 use crate::wire::{
@@ -72,8 +72,8 @@ impl Serialize for ResponsesBody<'_> {
         if !options.stop.is_empty() || options.seed.is_some() {
             tracing::debug!("the Responses API takes no stop sequences or seed; not sent");
         }
-        if !options.tools.is_empty() {
-            body.entry("tools", &Tools(&options.tools))?;
+        if !options.tools.is_empty() || !options.hosted_tools.is_empty() {
+            body.entry("tools", &Tools(&options.tools, &options.hosted_tools))?;
         }
         if let Some(choice) = &options.tool_choice {
             let choice = match choice {
@@ -97,8 +97,9 @@ impl Serialize for ResponsesBody<'_> {
     }
 }
 
-/// `tools`: each as `{"type": "function", name, description, parameters, "strict": false}`.
-struct Tools<'a>(&'a [ToolDefinition]);
+/// `tools`: each function as `{"type": "function", name, description, parameters, "strict":
+/// false}`, then each hosted tool in its documented form (see [`hosted_tool`]).
+struct Tools<'a>(&'a [ToolDefinition], &'a [HostedTool]);
 
 impl Serialize for Tools<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -111,13 +112,59 @@ impl Serialize for Tools<'_> {
             parameters: &'a Value,
             strict: bool,
         }
-        serializer.collect_seq(self.0.iter().map(|tool| Tool {
-            kind: "function",
-            name: &tool.name,
-            description: &tool.description,
-            parameters: &tool.parameters,
-            strict: false,
-        }))
+        let mut seq = serializer.serialize_seq(Some(self.0.len() + self.1.len()))?;
+        for tool in self.0 {
+            seq.serialize_element(&Tool {
+                kind: "function",
+                name: &tool.name,
+                description: &tool.description,
+                parameters: &tool.parameters,
+                strict: false,
+            })?;
+        }
+        for tool in self.1 {
+            seq.serialize_element(&hosted_tool(tool))?;
+        }
+        seq.end()
+    }
+}
+
+/// A hosted tool as the Responses API takes it: `{"type": "web_search", …options}`,
+/// `{"type": "file_search", "vector_store_ids", "max_num_results", "ranking_options": {"ranker",
+/// "score_threshold"}, "filters"}` or `{"type": "code_interpreter", "container": {"type": "auto",
+/// "file_ids"}}`.
+pub(crate) fn hosted_tool(tool: &HostedTool) -> Value {
+    match tool {
+        HostedTool::WebSearch { options } => {
+            let mut body = options.clone();
+            body.insert("type".into(), json!("web_search"));
+            Value::Object(body)
+        }
+        HostedTool::FileSearch { vector_store_ids, max_results, ranker, score_threshold, filters } => {
+            let mut body = serde_json::Map::new();
+            body.insert("type".into(), json!("file_search"));
+            body.insert("vector_store_ids".into(), json!(vector_store_ids));
+            if let Some(max) = max_results {
+                body.insert("max_num_results".into(), json!(max));
+            }
+            let mut ranking = serde_json::Map::new();
+            if let Some(ranker) = ranker {
+                ranking.insert("ranker".into(), json!(ranker));
+            }
+            if let Some(threshold) = score_threshold {
+                ranking.insert("score_threshold".into(), json!(threshold));
+            }
+            if !ranking.is_empty() {
+                body.insert("ranking_options".into(), Value::Object(ranking));
+            }
+            if let Some(filters) = filters {
+                body.insert("filters".into(), filters.clone());
+            }
+            Value::Object(body)
+        }
+        HostedTool::CodeInterpreter { file_ids } => {
+            json!({"type": "code_interpreter", "container": {"type": "auto", "file_ids": file_ids}})
+        }
     }
 }
 
@@ -376,7 +423,10 @@ impl OutputItem {
         Some(FunctionCall::from_raw_arguments(id, name, &arguments_text(self.arguments.as_ref())))
     }
 
-    /// Its contents: text, refusals (as errors), reasoning, or the function call.
+    /// Its contents: text, refusals (as errors), reasoning, or the function call. Every other
+    /// item is skipped, by rule: the provider's own hosted tool calls (`web_search_call`,
+    /// `file_search_call`, `code_interpreter_call`, …) were run by the provider, and the message
+    /// item after them carries the answer.
     pub(crate) fn to_contents(&self, text: bool) -> Vec<Content> {
         let mut contents = Vec::new();
         match self.kind.as_str() {

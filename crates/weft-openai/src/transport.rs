@@ -133,6 +133,10 @@ impl Inner {
         encode: BodyEncoder,
     ) -> Result<Prepared<'_>, ChatError> {
         let label = self.label(api);
+        if api == Api::Chat {
+            // Chat Completions hosts no tools; the Responses API hosts them all.
+            weft_core::HostedTool::check(&request.options.hosted_tools, &[], label)?;
+        }
         let model = self.resolve_model(request.options.model.as_deref(), label)?;
         let (url, shown_url) = self.request_url(api, model)?;
         let body = encode(&request.messages, &self.wire_options(&request.options), model, stream)

@@ -70,6 +70,7 @@ fn options() -> ChatOptions {
             schema: json!({"type": "object"}),
             strict: true,
         }),
+        hosted_tools: Vec::new(),
         extra,
     }
 }

@@ -177,6 +177,41 @@ async fn group_chat_round_robin_and_function_selectors() {
 }
 
 #[tokio::test]
+async fn a_speaker_sees_the_other_participants_turns_as_named_user_messages() {
+    // llama.cpp's server refuses a conversation ending with two assistant messages, which
+    // round 3 of a two-agent chat would be if the others' turns stayed assistant messages.
+    let (alice, alice_client) =
+        replayed("alice", vec![ChatResponse::text("alice 1"), ChatResponse::text("alice 2")]);
+    let (bob, bob_client) = replayed("bob", vec![ChatResponse::text("bob 1")]);
+    let workflow = GroupChatBuilder::new().participants([alice, bob]).max_rounds(3).build().unwrap();
+    let result = workflow.run(vec![Message::user("plan a trip")]).await.unwrap();
+
+    let seen = |m: &Message| (m.role, m.author_name.clone().unwrap_or_default(), m.text());
+    let alice_requests = alice_client.requests();
+    let second: Vec<_> = alice_requests[1].messages.iter().map(seen).collect();
+    assert_eq!(
+        second,
+        vec![
+            (Role::User, String::new(), "plan a trip".to_string()),
+            (Role::Assistant, "alice".to_string(), "alice 1".to_string()),
+            (Role::User, "bob".to_string(), "bob 1".to_string()),
+        ]
+    );
+    let bob_saw: Vec<_> = bob_client.requests()[0].messages.iter().map(seen).collect();
+    assert_eq!(bob_saw[1], (Role::User, "alice".to_string(), "alice 1".to_string()));
+    for request in alice_requests.iter().chain(bob_client.requests().iter()) {
+        let tail: Vec<Role> = request.messages.iter().rev().take(2).map(|m| m.role).collect();
+        assert_ne!(tail, vec![Role::Assistant, Role::Assistant]);
+    }
+
+    // The chat's output keeps every turn as its author's assistant message.
+    let output = added(&result);
+    assert_eq!(authors(&output), vec!["alice", "bob", "alice"]);
+    assert!(output.iter().all(|m| m.role == Role::Assistant));
+    assert_eq!(output.iter().map(Message::text).collect::<Vec<_>>(), ["alice 1", "bob 1", "alice 2"]);
+}
+
+#[tokio::test]
 async fn an_agent_manages_the_group_chat() {
     let decide = |name: &str| ChatResponse::text(json!({"next_speaker": name}).to_string());
     let (manager, manager_client) =

@@ -90,10 +90,15 @@ impl ScriptedClient {
 #[async_trait]
 impl ChatClient for ScriptedClient {
     async fn get_response(&self, request: ChatRequest) -> Result<ChatResponse, ChatError> {
+        crate::HostedTool::check(&request.options.hosted_tools, &[], "scripted")?;
         Ok(self.respond(&request))
     }
 
     fn get_streaming_response(&self, request: ChatRequest) -> ChatStream {
+        // The scripted model hosts no tools.
+        if let Err(error) = crate::HostedTool::check(&request.options.hosted_tools, &[], "scripted") {
+            return Box::pin(futures::stream::iter([Err(error)]));
+        }
         let updates = stream_updates(self.respond(&request));
         Box::pin(futures::stream::iter(updates.into_iter().map(Ok)))
     }

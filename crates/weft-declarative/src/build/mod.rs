@@ -17,7 +17,7 @@ use crate::spec::{AgentSpec, OptionsSpec, SchemaSpec, Text, ToolSpec};
 
 pub use provider::PROVIDERS;
 use provider::client;
-use tools::{HOSTED, function_tool, mcp_tool};
+use tools::{HOSTED, function_tool, hosted_tool, mcp_tool};
 pub use tools::{McpApproval, McpPlan, McpServer};
 
 /// Deadlines the caller sets (e.g. `weft run --timeout`); `None` keeps the libraries' defaults.
@@ -129,12 +129,12 @@ pub(crate) fn plan(
             strict: true,
         });
     }
-    builder = builder.options(options.clone());
     let input_schema = spec.input_schema.as_ref().map(|input| {
         check_kinds(input, checker, &spec.kind, "inputSchema");
         object_schema(input)
     });
-    let provider = model.and_then(|m| m.provider.as_ref()).map(|p| p.value.as_str()).unwrap_or("OpenAI.Chat");
+    let provider = provider::provider_key(model);
+    let hosted_kinds = provider::hosted_kinds(&provider);
     let mut mcp = Vec::new();
     for tool in &spec.tools {
         check_fields(tool, checker);
@@ -145,13 +145,15 @@ pub(crate) fn plan(
                 }
             }
             "mcp" => mcp.extend(mcp_tool(tool, checker)),
+            hosted if hosted_kinds.contains(&hosted) => options.hosted_tools.push(hosted_tool(tool)),
             hosted if HOSTED.contains(&hosted) => {
                 let name = tool.name.as_ref().map(|n| n.value.as_str()).unwrap_or(hosted);
                 checker.at(
                     &tool.kind,
                     format!(
-                        "tool `{name}` is a hosted `{hosted}` tool, which provider `{provider}` cannot run in Weft; \
-                         remove it or use a `function` or `mcp` tool"
+                        "tool `{name}` is a hosted `{hosted}` tool, which provider `{provider}` does not host \
+                         (it hosts {}); remove it, use a provider that hosts it, or use a `function` or `mcp` tool",
+                        if hosted_kinds.is_empty() { "none".to_string() } else { hosted_kinds.join(", ") }
                     ),
                 );
             }
@@ -161,6 +163,7 @@ pub(crate) fn plan(
             }
         }
     }
+    builder = builder.options(options.clone());
     Some(Plan {
         file: checker.file.to_path_buf(),
         builder,

@@ -26,6 +26,32 @@ pub const PROVIDERS: [&str; 13] = [
     "scripted",
 ];
 
+/// The provider a file names: `provider`, `provider.apiType`, `OpenAI.apiType`, or
+/// `OpenAI.Chat` without either.
+pub(super) fn provider_key(model: Option<&ModelSpec>) -> String {
+    let provider = model.and_then(|m| m.provider.as_ref());
+    let api_type = model.and_then(|m| m.api_type.as_ref());
+    match (provider, api_type) {
+        (Some(p), Some(a)) => format!("{}.{}", p.value, a.value),
+        (Some(p), None) => p.value.clone(),
+        (None, Some(a)) => format!("OpenAI.{}", a.value),
+        (None, None) => "OpenAI.Chat".into(),
+    }
+}
+
+/// The hosted tool kinds the provider `key` runs: all three on a Responses API (`OpenAI`,
+/// `AzureOpenAI` and `OpenAICompatible` without an API type use it), web search on Anthropic,
+/// none on Chat Completions or the scripted model.
+pub(super) fn hosted_kinds(key: &str) -> &'static [&'static str] {
+    const RESPONSES: &[&str] = &["web_search", "file_search", "code_interpreter"];
+    match key.split_once('.') {
+        _ if key.starts_with("Anthropic") || key == "anthropic" => &["web_search"],
+        Some((_, "Responses")) => RESPONSES,
+        None if key != "scripted" => RESPONSES,
+        _ => &[],
+    }
+}
+
 pub(super) struct Client {
     client: Arc<dyn ChatClient>,
     model: Option<String>,
@@ -50,12 +76,7 @@ pub(super) fn client(
     }
     let provider = model.and_then(|m| m.provider.as_ref());
     let api_type = model.and_then(|m| m.api_type.as_ref());
-    let key = match (provider, api_type) {
-        (Some(p), Some(a)) => format!("{}.{}", p.value, a.value),
-        (Some(p), None) => p.value.clone(),
-        (None, Some(a)) => format!("OpenAI.{}", a.value),
-        (None, None) => "OpenAI.Chat".into(),
-    };
+    let key = provider_key(model);
     let at = provider.or(api_type);
     if !PROVIDERS.contains(&key.as_str()) {
         let hint = closest(&key, PROVIDERS);

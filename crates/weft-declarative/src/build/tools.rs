@@ -1,8 +1,9 @@
 //! An agent's tools: `kind: function` tools bound to registered functions, `kind: mcp` tools
-//! checked and planned (connected later), and the hosted kinds Weft cannot run.
+//! checked and planned (connected later), and the hosted kinds the provider runs (loaded when
+//! the file's provider hosts them, see `provider::hosted_kinds`).
 
-use weft_core::ToolDefinition;
 use weft_core::schema::ArgumentValidator;
+use weft_core::{HostedTool, ToolDefinition};
 
 use super::{check_kinds, closest};
 use crate::bindings::{Bindings, BoundTool};
@@ -10,7 +11,8 @@ use crate::env::Checker;
 use crate::schema::object_schema;
 use crate::spec::{Text, ToolSpec};
 
-/// Tool kinds the model provider hosts; Weft runs none of them locally.
+/// Tool kinds the model provider hosts; Weft runs none of them locally. `openapi` and `custom`
+/// have no provider-neutral form, so no provider loads them.
 pub(super) const HOSTED: [&str; 5] = ["web_search", "file_search", "code_interpreter", "openapi", "custom"];
 
 /// An MCP server to connect, and where its tool is in the file.
@@ -58,6 +60,31 @@ pub struct McpApproval {
     pub always_tools: Vec<String>,
     /// Tools that never need approval.
     pub never_tools: Vec<String>,
+}
+
+/// A hosted tool (`web_search`, `file_search` or `code_interpreter`, which the provider hosts) as
+/// Weft's [`HostedTool`]: `options` are web search's provider settings; `vectorStoreIds`,
+/// `maximumResultCount`, `ranker`, `scoreThreshold` and `filters` set file search;
+/// `fileIds` the code interpreter's files.
+pub(super) fn hosted_tool(tool: &ToolSpec) -> HostedTool {
+    match tool.kind.value.as_str() {
+        "file_search" => HostedTool::FileSearch {
+            vector_store_ids: tool.vector_store_ids.clone().unwrap_or_default(),
+            max_results: tool.maximum_result_count,
+            ranker: tool.ranker.clone(),
+            score_threshold: tool.score_threshold,
+            filters: tool
+                .filters
+                .as_ref()
+                .map(|f| serde_json::Value::Object(f.clone().into_iter().collect())),
+        },
+        "code_interpreter" => {
+            HostedTool::CodeInterpreter { file_ids: tool.file_ids.clone().unwrap_or_default() }
+        }
+        _ => {
+            HostedTool::WebSearch { options: tool.options.clone().unwrap_or_default().into_iter().collect() }
+        }
+    }
 }
 
 /// A `kind: function` tool bound to a registered function.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::json;
-use weft_core::{Agent, AgentSession, ChatOptions, Message, ResponseFormat};
+use weft_core::{Agent, AgentSession, ChatOptions, Content, Message, ResponseFormat, Role};
 
 use super::{INPUT_LEN_KEY, added_messages, check_participants};
 use crate::CheckpointStore;
@@ -16,6 +16,9 @@ use crate::workflow::Workflow;
 
 const ROUND_KEY: &str = "weft.group_chat.round";
 const LAST_SPEAKER_KEY: &str = "weft.group_chat.last_speaker";
+/// The conversation as it stood when the last speaker was picked, and the length of the view
+/// of it the speaker was sent (see [`speaker_view`]).
+const SENT_KEY: &str = "weft.group_chat.sent";
 /// The executor id of the manager.
 const MANAGER_ID: &str = "group_chat_manager";
 /// What an agent manager answers to end the chat.
@@ -69,6 +72,12 @@ impl SpeakerSelector {
 /// whole conversation, and so on, until the manager finishes, `max_rounds` turns were taken
 /// (default 10) or the termination predicate holds. The output is the messages the
 /// participants added.
+///
+/// A speaker sees the other participants' turns as user messages carrying their author's name
+/// (its own turns stay assistant messages), as MAF's group chat presents them: a model then
+/// never gets a conversation ending with several assistant turns it did not write, which
+/// servers such as llama.cpp's refuse. Only those turns' text is shown; their tool calls and
+/// results stay theirs. The conversation the chat keeps and outputs is unchanged.
 pub struct GroupChatBuilder {
     agents: Vec<Arc<dyn Agent>>,
     selector: SpeakerSelector,
@@ -213,6 +222,15 @@ impl Executor for Manager {
         if round.is_none() {
             ctx.set_state(INPUT_LEN_KEY, &conversation.len())?;
         }
+        // A speaker answers with the view it was sent plus its own messages: put those after
+        // the conversation the view was made from.
+        let conversation = match ctx.get_state::<(Vec<Message>, usize)>(SENT_KEY)? {
+            Some((mut kept, view_len)) if round.is_some() => {
+                kept.extend(conversation.into_iter().skip(view_len));
+                kept
+            }
+            _ => conversation,
+        };
         let state = GroupChatState {
             participants: self.participants.iter().map(|(n, _)| n.clone()).collect(),
             conversation,
@@ -240,7 +258,37 @@ impl Executor for Manager {
         }
         ctx.set_state(ROUND_KEY, &(state.round + 1))?;
         ctx.set_state(LAST_SPEAKER_KEY, &next)?;
-        ctx.send_message_to(next, state.conversation);
+        let view = speaker_view(&next, &self.participants, &state.conversation);
+        ctx.set_state(SENT_KEY, &(&state.conversation, view.len()))?;
+        ctx.send_message_to(next, view);
         Ok(())
     }
+}
+
+/// The conversation as `speaker` is sent it: each message another participant wrote becomes a
+/// user message with that participant's name holding only its text (a message with no text, such
+/// as a tool call or a tool result, is left out); every other message is kept as it is.
+pub(crate) fn speaker_view(
+    speaker: &str,
+    participants: &[(String, String)],
+    conversation: &[Message],
+) -> Vec<Message> {
+    conversation
+        .iter()
+        .filter_map(|message| {
+            let other = message.author_name.as_deref().is_some_and(|author| {
+                author != speaker && participants.iter().any(|(name, _)| name == author)
+            });
+            if !other || message.role == Role::User {
+                return Some(message.clone());
+            }
+            let contents: Vec<Content> =
+                message.contents.iter().filter(|c| matches!(c, Content::Text { .. })).cloned().collect();
+            (!contents.is_empty()).then(|| Message {
+                role: Role::User,
+                author_name: message.author_name.clone(),
+                contents,
+            })
+        })
+        .collect()
 }
