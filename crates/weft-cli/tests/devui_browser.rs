@@ -160,6 +160,21 @@ fn an_answer_opens_its_trace_with_the_model_and_tool_spans_and_their_tokens() {
 }
 
 #[test]
+#[ignore = "needs chromium, playwright and the MCP test servers: scripts/test installs them"]
+fn markup_in_an_mcp_servers_tool_result_renders_as_text_and_nothing_runs() {
+    let python = match std::env::var("WEFT_MCP_PYTHON") {
+        Ok(value) if std::path::Path::new(&value).exists() => value,
+        _ => panic!(
+            "WEFT_MCP_PYTHON is not set (or does not exist): this test needs the Python `mcp` server; run \
+             scripts/test, or `source scripts/peers/mcp.sh` first"
+        ),
+    };
+    let server = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../weft-mcp/tests/servers/py_server.py");
+    let command = format!("{python} {} stdio", server.display());
+    scenario("mcp_xss", &["--mcp", &command], &[]);
+}
+
+#[test]
 #[ignore = "needs chromium and playwright: scripts/test installs them"]
 fn markup_in_recorded_message_content_renders_as_text_in_the_trace_view() {
     scenario_with_env(

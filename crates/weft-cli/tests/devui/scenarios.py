@@ -337,8 +337,24 @@ def trace_xss(page, shots, base):
     page.screenshot(path=os.path.join(shots, "trace-xss-as-text.png"))
 
 
+def mcp_xss(page, shots, base):
+    # An MCP server's tool result carrying markup: the Python `mcp` test server's `echo` tool
+    # returns the text it was given.
+    send(page, "echo text: <img src=z onerror=window.__xss=5> <script>window.__xss=6</script>")
+    tool = page.locator("details.tool").last
+    expect(tool.locator(".tool-name")).to_have_text("echo", timeout=TIMEOUT)
+    expect(tool.locator(".tool-result")).to_contain_text("echo: <img src=z", timeout=TIMEOUT)
+    wait_idle(page)
+    tool.locator("summary").click()
+    expect(tool.locator(".tool-result")).to_contain_text("<script>window.__xss=6</script>")
+    expect(last_answer(page)).to_contain_text("<img src=z onerror=window.__xss=5>")
+    page.wait_for_timeout(300)  # time for an image error handler to fire, if one existed
+    assert page.evaluate("window.__xss") is None, "an XSS payload from an MCP server ran"
+    assert page.locator("#messages img, #messages script").count() == 0, "markup from an MCP server became elements"
+
+
 SCENARIOS = {f.__name__: f for f in [chat_streams, tool_call, stop, conversation, xss, markdown, layout, approval,
-                                     token, traces, trace_xss]}
+                                     token, traces, trace_xss, mcp_xss]}
 TOKEN = None
 
 
