@@ -81,10 +81,7 @@ pub(super) fn client(
     if !PROVIDERS.contains(&key.as_str()) {
         let hint = closest(&key, PROVIDERS);
         let message = format!("unknown provider `{key}`{hint}; Weft knows {}", PROVIDERS.join(", "));
-        match at {
-            Some(at) => checker.at(at, message),
-            None => unreachable_default(checker, message),
-        }
+        report(checker, at, message);
         return None;
     }
     let id = model.and_then(|m| checker.resolve_opt(m.id.as_ref()));
@@ -118,10 +115,7 @@ fn replaced(
             "the replacement model's provider `{key}` is unknown{hint}; Weft knows {}",
             PROVIDERS.join(", ")
         );
-        match at {
-            Some(at) => checker.at(at, message),
-            None => unreachable_default(checker, message),
-        }
+        report(checker, at, message);
         return None;
     }
     let id = replacement.id.clone();
@@ -142,6 +136,14 @@ fn replaced(
 
 fn unreachable_default(checker: &mut Checker<'_>, message: String) {
     checker.problems.push(crate::Problem { file: checker.file.to_path_buf(), line: 0, column: 0, message });
+}
+
+/// Reports `message` at `at`, or with no location when the value came from a default.
+fn report(checker: &mut Checker<'_>, at: Option<&Text>, message: String) {
+    match at {
+        Some(at) => checker.at(at, message),
+        None => unreachable_default(checker, message),
+    }
 }
 
 /// A resolved connection: endpoint and key.
@@ -225,10 +227,7 @@ fn openai_client(
     };
     if family == "OpenAICompatible" && connection.endpoint.is_none() {
         let message = format!("provider `{key}` needs `connection.endpoint` (the server's base URL)");
-        match at {
-            Some(at) => checker.at(at, message),
-            None => unreachable_default(checker, message),
-        }
+        report(checker, at, message);
         return None;
     }
     if let Some(api_key) = connection.api_key {
@@ -258,10 +257,7 @@ fn openai_client(
         }
         Err(error) => {
             let message = format!("provider `{key}`: {error}");
-            match at {
-                Some(at) => checker.at(at, message),
-                None => unreachable_default(checker, message),
-            }
+            report(checker, at, message);
             None
         }
     }
@@ -277,10 +273,7 @@ fn openai_client(
     _load_options: &LoadOptions,
 ) -> Option<Client> {
     let message = format!("provider `{key}` needs weft-declarative's `openai` feature");
-    match at {
-        Some(at) => checker.at(at, message),
-        None => unreachable_default(checker, message),
-    }
+    report(checker, at, message);
     None
 }
 
@@ -325,10 +318,7 @@ fn anthropic_client(
         }
         Err(error) => {
             let message = format!("provider `{key}`: {error}");
-            match at {
-                Some(at) => checker.at(at, message),
-                None => unreachable_default(checker, message),
-            }
+            report(checker, at, message);
             None
         }
     }
@@ -344,9 +334,6 @@ fn anthropic_client(
     _load_options: &LoadOptions,
 ) -> Option<Client> {
     let message = format!("provider `{key}` needs weft-declarative's `anthropic` feature");
-    match at {
-        Some(at) => checker.at(at, message),
-        None => unreachable_default(checker, message),
-    }
+    report(checker, at, message);
     None
 }
