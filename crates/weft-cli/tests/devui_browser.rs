@@ -107,6 +107,12 @@ fn a_prompt_is_answered_and_the_answer_streams_in() {
 
 #[test]
 #[ignore = "needs chromium and playwright: scripts/test installs them"]
+fn the_agent_s_description_and_tools_are_listed_above_the_chat() {
+    scenario("entity_tools", &[], &[]);
+}
+
+#[test]
+#[ignore = "needs chromium and playwright: scripts/test installs them"]
 fn a_tool_call_shows_inline_and_expands_to_its_arguments_and_result() {
     scenario("tool_call", &[], &[]);
 }

@@ -598,3 +598,19 @@ async fn the_scripted_model_refuses_a_hosted_tool_naming_it() {
             .is_ok()
     );
 }
+
+#[test]
+fn an_agent_lists_the_tools_it_offers_by_name() {
+    let failing =
+        FunctionTool::new("explode", "Always fails", |_: City| async move { Err::<String, _>("boom") });
+    let agent = ChatAgent::builder(Arc::new(ReplayClient::new([])))
+        .name("helper")
+        .tool(weather_tool())
+        .tool(failing)
+        .build();
+    let tools = weft_core::Agent::tool_definitions(&agent);
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["explode", "get_weather"]);
+    assert_eq!(tools[1].description, "Get the weather for a city");
+    assert_eq!(tools[1].parameters["properties"]["city"]["type"], "string", "{}", tools[1].parameters);
+}

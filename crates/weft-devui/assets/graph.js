@@ -132,7 +132,7 @@
     return root;
   }
 
-  // Shows each executor's state ({id: "pending" | "running" | "done" | "failed"}).
+  // Shows each executor's state ({id: "pending" | "running" | "done" | "failed" | "waiting"}).
   function setStates(root, states) {
     for (const g of root.querySelectorAll("g.node")) {
       const value = (states && states[g.dataset.id]) || "pending";

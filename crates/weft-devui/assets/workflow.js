@@ -1,5 +1,5 @@
-// Weft DevUI: workflows. GET /v1/entities says which entities are workflows, with their
-// description and graph; picking one shows the graph (graph.js) beside the chat, runs it over
+// Weft DevUI: entities and workflows. GET /v1/entities says what each entity is: an agent's
+// description and tools (shown above the chat), or a workflow's description and graph; picking one shows the graph (graph.js) beside the chat, runs it over
 // AG-UI, and follows the run: STEP_STARTED/STEP_FINISHED into the event list, the run's state
 // (a STATE_SNAPSHOT, then RFC 6902 STATE_DELTA patches) into each executor's state on the
 // graph, outputs and checkpoints. A checkpoint's Resume button continues the run from there
@@ -46,8 +46,29 @@
     return entity && entity.kind === "workflow" ? entity : null;
   }
 
+  // Shows what the selected agent is: its description and the tools it offers its model.
+  function showAgent() {
+    const entity = entities.get($("entity").value);
+    const box = $("agent-info");
+    box.hidden = !entity || entity.kind === "workflow";
+    if (box.hidden) return;
+    const tools = entity.tools || [];
+    $("agent-summary").textContent =
+      entity.id + ": " + tools.length + (tools.length === 1 ? " tool" : " tools");
+    $("agent-description").textContent = entity.description || "No description.";
+    $("agent-tools").replaceChildren(
+      ...tools.map((tool) => {
+        const item = el("li", "agent-tool");
+        item.append(el("code", null, tool.name), el("span", "hint", " " + (tool.description || "")));
+        item.title = JSON.stringify(tool.parameters || {}, null, 2);
+        return item;
+      }),
+    );
+  }
+
   // Shows the panel of the selected workflow (or hides it for an agent).
   function show() {
+    showAgent();
     const entity = current();
     const panel = $("workflow");
     document.body.classList.toggle("has-workflow", Boolean(entity));
@@ -214,8 +235,10 @@
         break;
       case "STEP_FINISHED": {
         const states = view.state && view.state.workflow && view.state.workflow.executors;
-        const failed = states && states[event.stepName] === "failed";
-        logEvent(event.stepName + (failed ? " failed" : " finished"), failed ? "failed" : "step-finished");
+        const now = states && states[event.stepName];
+        if (now === "waiting") logEvent(event.stepName + " waits for input", "step-finished");
+        else if (now === "failed") logEvent(event.stepName + " failed", "failed");
+        else logEvent(event.stepName + " finished", "step-finished");
         break;
       }
       case "RUN_FINISHED": {

@@ -1,7 +1,8 @@
 //! What the host says about its entities beyond their names, and the checkpoints of their runs.
 //!
 //! - `GET /v1/entities`: every entity, `{"object": "list", "data": [{"id", "object": "entity",
-//!   "kind", "description", "info", "checkpoints"}]}`. `kind` is `agent` unless the server
+//!   "kind", "description", "tools", "info", "checkpoints"}]}`; `tools` lists the tools an
+//!   agent offers its model (`{"name", "description", "parameters"}`). `kind` is `agent` unless the server
 //!   said otherwise ([`Host::entity_info`](crate::Host::entity_info)), e.g. `workflow`, with
 //!   `info` the data a client draws (a workflow's graph); `checkpoints` says whether the entity's
 //!   checkpoints can be listed and resumed.
@@ -87,11 +88,19 @@ fn describe(state: &HostState, name: &str) -> Option<Value> {
         Some(entity) => (entity.kind.as_str(), entity.info.clone()),
         None => ("agent", Value::Null),
     };
+    let tools: Vec<Value> = agent
+        .tool_definitions()
+        .into_iter()
+        .map(
+            |tool| json!({"name": tool.name, "description": tool.description, "parameters": tool.parameters}),
+        )
+        .collect();
     Some(json!({
         "id": name,
         "object": "entity",
         "kind": kind,
         "description": agent.description(),
+        "tools": tools,
         "info": info,
         "checkpoints": state.checkpoints.contains_key(name),
     }))

@@ -69,6 +69,13 @@ async fn entities_say_their_kind_description_graph_and_checkpoints() {
     assert_eq!(flow["checkpoints"], true);
     let helper = data.iter().find(|e| e["id"] == "helper").unwrap();
     assert_eq!((helper["kind"].as_str(), helper["checkpoints"].as_bool()), (Some("agent"), Some(false)));
+    // An agent's tools, by name, with what they do and their arguments' schema.
+    let tools = helper["tools"].as_array().unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["delete_file", "get_weather"], "{helper}");
+    assert_eq!(tools[1]["description"], "Get the weather for a city");
+    assert_eq!(tools[1]["parameters"]["type"], "object", "{helper}");
+    assert_eq!(flow["tools"], json!([]));
     let (status, one) = get(&format!("{}/v1/entities/flow", host.url)).await;
     assert_eq!((status, &one), (200, flow));
     let (status, missing) = get(&format!("{}/v1/entities/nope", host.url)).await;
@@ -90,8 +97,8 @@ async fn executor_events_are_steps_and_state_deltas_and_a_request_for_input_is_a
             "STATE_DELTA",
             "STEP_STARTED",
             "STATE_DELTA",
-            "STEP_FINISHED",
             "STATE_DELTA",
+            "STEP_FINISHED",
             "STATE_DELTA",
             "TOOL_CALL_START",
             "TOOL_CALL_ARGS",

@@ -49,8 +49,9 @@ const PENDING_KEY: &str = "weft_workflow_pending";
 ///   `run_started` (`run_id`, `resumed_from`, `executors`: every executor's id),
 ///   `superstep_started` / `superstep_completed` (`superstep`), `executor_invoked` /
 ///   `executor_completed` (`executor_id`, `superstep`), `executor_failed` (`executor_id`,
-///   `superstep`, `error`), `checkpoint_saved` (`checkpoint_id`, `superstep`) and `output`
-///   (`executor_id`, `value`: the output as JSON).
+///   `superstep`, `error`), `checkpoint_saved` (`checkpoint_id`, `superstep`), `output`
+///   (`executor_id`, `value`: the output as JSON) and `request_info` (`executor_id`,
+///   `request_id`: the executor waits for that answer).
 /// - A session made by [`WorkflowAgent::resume_session`] continues a run from any of its
 ///   checkpoints (time travel): its next run ignores its input and resumes there.
 #[derive(Debug, Clone)]
@@ -188,6 +189,9 @@ fn event_data(event: &WorkflowEvent, executors: &[&str]) -> Option<Value> {
         WorkflowEvent::Output(output) => json!({
             "type": "output", "executor_id": output.executor_id,
             "value": output.value.to_json().unwrap_or(Value::Null),
+        }),
+        WorkflowEvent::RequestInfo(request) => json!({
+            "type": "request_info", "executor_id": request.executor_id, "request_id": request.request_id,
         }),
         _ => return None,
     })

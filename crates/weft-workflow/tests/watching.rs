@@ -166,6 +166,10 @@ async fn the_agent_streams_executor_events_and_requests_carry_the_answer_s_schem
     assert_eq!(schema["properties"]["approved"]["type"], "boolean", "{schema}");
     assert_eq!(schema["required"], json!(["approved"]), "{schema}");
     assert_eq!(call.arguments["data"], "draft of a haiku");
+    // The request is an event too, naming the executor that waits and the request's id.
+    let asked = events.iter().find(|e| e["type"] == "request_info").unwrap();
+    assert_eq!(asked["executor_id"], "ask");
+    assert_eq!(asked["request_id"], json!(call.call_id));
 
     // Answered: the run goes on to `publish`, whose output is an event too.
     let answer = Message::new(

@@ -8,6 +8,7 @@ screenshots under SCREENSHOT_DIR. The browser is the system one (WEFT_CHROMIUM),
 
 import json
 import os
+import re
 import sys
 
 from playwright.sync_api import expect, sync_playwright
@@ -55,6 +56,23 @@ def chat_streams(page, shots, base):
     updates = page.evaluate("window.__textUpdates")
     assert updates >= 2, f"the answer arrived in {updates} update(s), not streamed"
     page.screenshot(path=os.path.join(shots, "chat-streams.png"))
+
+
+def entity_tools(page, shots, base):
+    # Above the chat: what the agent is and the tools it offers, opened from the keyboard.
+    info = page.locator("#agent-info")
+    expect(info).to_be_visible()
+    expect(info.locator("summary")).to_have_text(re.compile(r"^weft: [2-9] tools$"))
+    expect(info).not_to_have_attribute("open", "")
+    info.locator("summary").focus()
+    page.keyboard.press("Enter")
+    expect(info).to_have_attribute("open", "")
+    expect(page.locator("#agent-description")).to_have_text("The weft CLI's demo agent")
+    weather = page.locator("#agent-tools li").filter(has_text="get_weather")
+    expect(weather).to_have_count(1)
+    expect(weather).to_contain_text("Get the current weather forecast for a city (demo data)")
+    expect(page.locator("#agent-tools li code")).to_contain_text(["add"])
+    page.screenshot(path=os.path.join(shots, "entity-tools.png"))
 
 
 def tool_call(page, shots, base):
@@ -353,7 +371,7 @@ def mcp_xss(page, shots, base):
     assert page.locator("#messages img, #messages script").count() == 0, "markup from an MCP server became elements"
 
 
-SCENARIOS = {f.__name__: f for f in [chat_streams, tool_call, stop, conversation, xss, markdown, layout, approval,
+SCENARIOS = {f.__name__: f for f in [chat_streams, entity_tools, tool_call, stop, conversation, xss, markdown, layout, approval,
                                      token, traces, trace_xss, mcp_xss]}
 TOKEN = None
 

@@ -98,6 +98,10 @@ def paused(page):
     expect(form).to_be_visible(timeout=TIMEOUT)
     expect(form.locator(".form-message")).to_have_text("Publish the draft? (yes/no)")
     expect(node(page, "writer")).to_have_attribute("data-state", "done")
+    # The executor that asked waits for the answer while the question is open.
+    expect(node(page, "review")).to_have_attribute("data-state", "waiting")
+    expect(node(page, "review").locator(".node-state")).to_have_text("waiting")
+    expect(page.locator("#wf-events li").filter(has_text="review waits for input")).to_have_count(1)
     expect(node(page, "publisher")).to_have_attribute("data-state", "pending")
     expect(page.locator("#status")).to_have_text("Waiting for input.")
     return form
@@ -116,6 +120,7 @@ def human_input(page, shots, base, docs):
     form.locator("textarea, input").first.fill("yes, publish it")
     form.locator("button.submit").click()
     expect(node(page, "publisher")).to_have_attribute("data-state", "done", timeout=TIMEOUT)
+    expect(node(page, "review")).to_have_attribute("data-state", "done")
     wait_idle(page)
     expect(page.locator("#status")).to_have_text("Done.")
     expect(node(page, "shredder")).to_have_attribute("data-state", "pending")
@@ -149,7 +154,7 @@ def checkpoints(page, shots, base, docs):
     expect(form).to_be_enabled(timeout=TIMEOUT)
     expect(page.locator("#status")).to_have_text("Waiting for input.", timeout=TIMEOUT)
     expect(node(page, "writer")).to_have_attribute("data-state", "pending")
-    expect(node(page, "review")).to_have_attribute("data-state", "done")
+    expect(node(page, "review")).to_have_attribute("data-state", "waiting")
     form.locator("textarea, input").first.fill("yes")
     form.locator("button.submit").click()
     expect(node(page, "publisher")).to_have_attribute("data-state", "done", timeout=TIMEOUT)

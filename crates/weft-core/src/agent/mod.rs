@@ -39,7 +39,7 @@ use crate::client::{ChatClient, ChatRequest, ClientInfo};
 use crate::error::AgentError;
 use crate::message::Message;
 use crate::middleware::{Call, FunctionInvocation, Layers, Middleware, Next, Terminal};
-use crate::options::{ChatOptions, ResponseFormat};
+use crate::options::{ChatOptions, ResponseFormat, ToolDefinition};
 use crate::schema::{schema_for, strict_schema};
 use crate::telemetry;
 use crate::tool::{Tool, ToolSet};
@@ -107,6 +107,12 @@ pub trait Agent: Send + Sync + 'static {
     /// What the agent does, for other agents and humans.
     fn description(&self) -> Option<&str> {
         None
+    }
+
+    /// The tools the agent offers its model now, by name, for clients that list them (a
+    /// host's entity list, an A2A card's skills). None by default.
+    fn tool_definitions(&self) -> Vec<ToolDefinition> {
+        Vec::new()
     }
 
     /// Runs the agent to completion on `messages`, adding the exchange to `session`.
@@ -454,6 +460,13 @@ impl Agent for ChatAgent {
 
     fn description(&self) -> Option<&str> {
         self.inner.description.as_deref()
+    }
+
+    fn tool_definitions(&self) -> Vec<ToolDefinition> {
+        let mut definitions: Vec<ToolDefinition> =
+            self.inner.current_tools().values().map(|tool| tool.definition().clone()).collect();
+        definitions.sort_by(|a, b| a.name.cmp(&b.name));
+        definitions
     }
 
     async fn run_messages(

@@ -8,7 +8,9 @@
 //!   `{"runId", "resumedFrom", "superstep", "executors": {ID: "pending"}, "checkpoints": [],
 //!   "outputs": []}` (beside the keys of the client's own `state`);
 //! - then `STATE_DELTA`s, RFC 6902 JSON Patches of that state: `replace`
-//!   `/workflow/executors/ID` with `running`, `done` or `failed`, `replace /workflow/superstep`,
+//!   `/workflow/executors/ID` with `running`, `done`, `failed` or `waiting` (it asked for input
+//!   and waits for the answer; `running` again once the answer reaches it), `replace
+//!   /workflow/superstep`,
 //!   `add /workflow/checkpoints/-` (`{"checkpointId", "superstep"}`) and `add
 //!   /workflow/outputs/-` (`{"executorId", "value"}`).
 //!
@@ -16,7 +18,7 @@
 //! with ([`REQUEST_INFO_FUNCTION`]) becomes an interrupt whose `responseSchema` is the schema of
 //! the answer the workflow expects.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 use weft_core::{AgentSession, Content, FunctionCall, Role};
@@ -41,6 +43,8 @@ pub(crate) struct WorkflowSteps {
     started: bool,
     /// Per executor, how many of its handler calls are going on.
     active: BTreeMap<String, usize>,
+    /// The executors waiting for an answer to their request for input.
+    waiting: BTreeSet<String>,
 }
 
 /// A JSON pointer token (RFC 6901): `~` and `/` escaped.
@@ -83,24 +87,46 @@ impl WorkflowSteps {
                 if *count == 1 {
                     events.push(json!({"type": "STEP_STARTED", "stepName": executor}));
                 }
+                // Invoked again (with the answer, or another message), it no longer only waits.
+                self.waiting.remove(executor);
                 events.push(delta(vec![set("running")]));
                 events
             }
             "executor_completed" | "executor_failed" => {
                 let failed = kind == "executor_failed";
-                let mut events = Vec::new();
+                let mut finished = false;
                 if let Some(count) = self.active.get_mut(executor) {
                     *count = count.saturating_sub(1);
                     if *count == 0 {
                         self.active.remove(executor);
-                        events.push(json!({"type": "STEP_FINISHED", "stepName": executor}));
+                        finished = true;
                     }
                 }
-                // A failure stands even when other calls of the executor end well afterwards.
+                // The state first, so that a client reading it at STEP_FINISHED sees how the
+                // step ended. A failure stands even when other calls of the executor end well
+                // afterwards.
+                let mut events = Vec::new();
                 if failed || !self.active.contains_key(executor) {
-                    events.push(delta(vec![set(if failed { "failed" } else { "done" })]));
+                    let state = match (failed, self.waiting.contains(executor)) {
+                        (true, _) => "failed",
+                        (false, true) => "waiting",
+                        (false, false) => "done",
+                    };
+                    events.push(delta(vec![set(state)]));
+                }
+                if finished {
+                    events.push(json!({"type": "STEP_FINISHED", "stepName": executor}));
                 }
                 events
+            }
+            "request_info" => {
+                self.waiting.insert(executor.to_string());
+                // Still in its handler, it shows `waiting` when that ends (above).
+                if self.active.contains_key(executor) {
+                    Vec::new()
+                } else {
+                    vec![delta(vec![set("waiting")])]
+                }
             }
             "checkpoint_saved" => vec![delta(vec![json!({"op": "add", "path": "/workflow/checkpoints/-",
                 "value": {"checkpointId": data["checkpoint_id"], "superstep": data["superstep"]}})])],
@@ -125,6 +151,7 @@ impl WorkflowSteps {
         );
         self.started = true;
         self.active.clear();
+        self.waiting.clear();
         vec![json!({"type": "STATE_SNAPSHOT", "snapshot": state})]
     }
 
@@ -202,12 +229,49 @@ mod tests {
         assert_eq!(steps.on(&json!({"type": "executor_invoked", "executor_id": "b/c"})).len(), 1);
         assert_eq!(steps.on(&json!({"type": "executor_completed", "executor_id": "b/c"})).len(), 0);
         let done = steps.on(&json!({"type": "executor_completed", "executor_id": "b/c"}));
-        assert_eq!(done[0], json!({"type": "STEP_FINISHED", "stepName": "b/c"}));
-        assert_eq!(done[1]["delta"][0]["value"], "done");
+        assert_eq!(done[0]["delta"][0]["value"], "done");
+        assert_eq!(done[1], json!({"type": "STEP_FINISHED", "stepName": "b/c"}));
         steps.on(&json!({"type": "executor_invoked", "executor_id": "a"}));
         let failed = steps.on(&json!({"type": "executor_failed", "executor_id": "a", "error": "x"}));
-        assert_eq!(failed[1]["delta"][0]["value"], "failed");
+        assert_eq!(failed[0]["delta"][0]["value"], "failed");
+        assert_eq!(failed[1]["type"], "STEP_FINISHED");
         steps.on(&json!({"type": "executor_invoked", "executor_id": "a"}));
         assert_eq!(steps.close(), vec![json!({"type": "STEP_FINISHED", "stepName": "a"})]);
+    }
+
+    #[test]
+    fn an_executor_that_asked_for_input_waits_until_it_is_invoked_again() {
+        let value = |events: &[Value]| {
+            events.iter().find(|e| e["type"] == "STATE_DELTA").map(|e| e["delta"][0]["value"].clone())
+        };
+        let mut steps = WorkflowSteps::new(None);
+        steps.on(&json!({"type": "run_started", "run_id": "r", "executors": ["ask", "late"]}));
+        steps.on(&json!({"type": "executor_invoked", "executor_id": "ask"}));
+        // Asked inside its handler: `waiting` once the handler ends, not `done`.
+        assert!(steps.on(&json!({"type": "request_info", "executor_id": "ask"})).is_empty());
+        let ended = steps.on(&json!({"type": "executor_completed", "executor_id": "ask"}));
+        assert_eq!(value(&ended), Some(json!("waiting")));
+        // The answer invokes it again: running, then done.
+        assert_eq!(
+            value(&steps.on(&json!({"type": "executor_invoked", "executor_id": "ask"}))),
+            Some(json!("running"))
+        );
+        assert_eq!(
+            value(&steps.on(&json!({"type": "executor_completed", "executor_id": "ask"}))),
+            Some(json!("done"))
+        );
+        // Asked outside a handler (a request restored from a checkpoint): waiting at once.
+        let asked = steps.on(&json!({"type": "request_info", "executor_id": "late"}));
+        assert_eq!(
+            asked[0]["delta"][0],
+            json!({"op": "replace", "path": "/workflow/executors/late", "value": "waiting"})
+        );
+        // A new run starts from a clean slate.
+        steps.on(&json!({"type": "run_started", "run_id": "r2", "executors": ["late"]}));
+        steps.on(&json!({"type": "executor_invoked", "executor_id": "late"}));
+        assert_eq!(
+            value(&steps.on(&json!({"type": "executor_completed", "executor_id": "late"}))),
+            Some(json!("done"))
+        );
     }
 }
