@@ -7,30 +7,12 @@
 #   source scripts/peers/maf.sh && cargo nextest run -p weft-cli --run-ignored all -E 'test(maf)'
 # Exports WEFT_MAF_PYTHON (a venv's python with the `agent_framework` packages).
 
-weft_maf_requirements=(
-  "agent-framework-core==1.23.0"
-  "agent-framework-openai==1.17.0"
-  "agent-framework-ag-ui==1.7.0"
+# shellcheck source=pip-venv.sh
+source "$(dirname "${BASH_SOURCE[0]}")/pip-venv.sh"
+weft_pip_venv_requirements maf \
+  "agent-framework-core==1.23.0" \
+  "agent-framework-openai==1.17.0" \
+  "agent-framework-ag-ui==1.7.0" \
   "agent-framework-a2a==1.0.0b261022"
-)
-
-weft_maf_install() {
-  local key dir
-  key="$(printf '%s\n' "${weft_maf_requirements[@]}" v1 | sha256sum | cut -c1-16)"
-  dir="${XDG_CACHE_HOME:-$HOME/.cache}/weft/maf/$key"
-  if [ ! -f "$dir/.complete" ]; then
-    echo "maf: installing ${weft_maf_requirements[*]} into $dir"
-    rm -rf "$dir"
-    mkdir -p "$dir"
-    python3 -m venv "$dir/venv" || return 1
-    "$dir/venv/bin/python" -m pip install --quiet --disable-pip-version-check "${weft_maf_requirements[@]}" || return 1
-    touch "$dir/.complete"
-  else
-    echo "maf: cached in $dir"
-  fi
-  export WEFT_MAF_PYTHON="$dir/venv/bin/python"
-}
-weft_maf_install
+export WEFT_MAF_PYTHON="$WEFT_PIP_VENV/bin/python"
 "$WEFT_MAF_PYTHON" -c 'from importlib.metadata import version as v; print("maf", *(p + " " + v(p) for p in ("agent-framework-core", "agent-framework-openai", "agent-framework-ag-ui", "agent-framework-a2a")))'
-unset -f weft_maf_install
-unset weft_maf_requirements
