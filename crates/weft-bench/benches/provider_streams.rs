@@ -1,0 +1,168 @@
+//! Criterion benchmarks of each provider's stream path, chunk for chunk: one streamed answer of
+//! 1,000 text chunks in the provider's own wire format, served by a local HTTP server, read by
+//! the provider's client (framing parser, stream state machine, Weft updates) to the end.
+//! Every provider pays the same HTTP cost, so the differences are the parsers'. The OpenAI Chat
+//! Completions path is the reference: no provider may cost more per chunk.
+//!
+//! `cargo bench -p weft-bench --bench provider_streams` (results in BENCHMARKS.md).
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::Response;
+use axum::routing::post;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use futures::StreamExt;
+use tokio::net::TcpListener;
+use weft_core::{ChatClient, ChatOptions, ChatRequest, Content, Message};
+
+/// Chunks in one streamed answer.
+const CHUNKS: usize = 1000;
+
+/// OpenAI Chat Completions: one `chat.completion.chunk` per text delta, then `[DONE]`.
+fn chat_completions() -> String {
+    let mut body = String::new();
+    for i in 0..CHUNKS {
+        body.push_str(&format!(
+            "data: {{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\
+             \"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"t{i} \"}},\"finish_reason\":null}}]}}\n\n"
+        ));
+    }
+    body.push_str(
+        "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\
+         \"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n",
+    );
+    body.push_str("data: [DONE]\n\n");
+    body
+}
+
+/// OpenAI Responses: `response.output_text.delta` events between the item's start and the
+/// response's completion.
+fn responses() -> String {
+    let mut body = String::new();
+    let mut seq = 0;
+    let mut event = |body: &mut String, kind: &str, data: String| {
+        body.push_str(&format!("event: {kind}\ndata: {data}\n\n"));
+        seq += 1;
+    };
+    let response = r#"{"id":"resp_1","object":"response","created_at":1,"status":"in_progress","model":"m","output":[]}"#;
+    event(&mut body, "response.created", format!(r#"{{"type":"response.created","sequence_number":0,"response":{response}}}"#));
+    event(
+        &mut body,
+        "response.output_item.added",
+        r#"{"type":"response.output_item.added","sequence_number":1,"output_index":0,"item":{"id":"msg_1","type":"message","status":"in_progress","role":"assistant","content":[]}}"#.into(),
+    );
+    for i in 0..CHUNKS {
+        event(
+            &mut body,
+            "response.output_text.delta",
+            format!(
+                r#"{{"type":"response.output_text.delta","sequence_number":{},"item_id":"msg_1","output_index":0,"content_index":0,"delta":"t{i} "}}"#,
+                i + 2
+            ),
+        );
+    }
+    let done = r#"{"id":"resp_1","object":"response","created_at":1,"status":"completed","model":"m","output":[],"usage":{"input_tokens":1,"output_tokens":1000,"total_tokens":1001}}"#;
+    event(
+        &mut body,
+        "response.completed",
+        format!(r#"{{"type":"response.completed","sequence_number":{},"response":{done}}}"#, CHUNKS + 2),
+    );
+    body
+}
+
+/// Anthropic Messages: `content_block_delta` text deltas inside one text block.
+fn anthropic_messages() -> String {
+    let mut body = String::new();
+    let mut event = |kind: &str, data: &str| body.push_str(&format!("event: {kind}\ndata: {data}\n\n"));
+    event(
+        "message_start",
+        r#"{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":1,"output_tokens":1}}}"#,
+    );
+    event("content_block_start", r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#);
+    for i in 0..CHUNKS {
+        event(
+            "content_block_delta",
+            &format!(r#"{{"type":"content_block_delta","index":0,"delta":{{"type":"text_delta","text":"t{i} "}}}}"#),
+        );
+    }
+    event("content_block_stop", r#"{"type":"content_block_stop","index":0}"#);
+    event(
+        "message_delta",
+        r#"{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":1000}}"#,
+    );
+    event("message_stop", r#"{"type":"message_stop"}"#);
+    body
+}
+
+/// A local server answering every POST with `body` as an event stream; its base URL.
+async fn serve(body: String) -> String {
+    let body = Arc::new(body);
+    let app = Router::new().fallback(post(move || {
+        let body = body.clone();
+        async move {
+            Response::builder()
+                .header(CONTENT_TYPE, "text/event-stream")
+                .body(Body::from(body.as_bytes().to_vec()))
+                .unwrap()
+        }
+    }));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    // The bench process owns the server until it exits.
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+/// Streams one answer from `client` to the end; the number of text updates.
+async fn drain(client: &dyn ChatClient) -> usize {
+    let request = ChatRequest::new(vec![Message::user("go")], ChatOptions::default());
+    let mut stream = client.get_streaming_response(request);
+    let mut texts = 0;
+    while let Some(update) = stream.next().await {
+        let update = update.unwrap();
+        if update.contents.iter().any(|c| matches!(c, Content::Text { .. })) {
+            texts += 1;
+        }
+    }
+    texts
+}
+
+fn provider_streams(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (chat, responses, anthropic) = runtime.block_on(async {
+        (serve(chat_completions()).await, serve(responses()).await, serve(anthropic_messages()).await)
+    });
+    let openai = |base: &str| weft_openai::OpenAI::builder().base_url(base).api_key("k").model("m").build().unwrap();
+    let clients: Vec<(&str, Box<dyn ChatClient>)> = vec![
+        ("openai_chat_completions", Box::new(openai(&chat).chat())),
+        ("openai_responses", Box::new(openai(&responses).responses())),
+        (
+            "anthropic_messages",
+            Box::new(
+                weft_anthropic::Anthropic::builder()
+                    .base_url(&anthropic)
+                    .api_key("k")
+                    .model("m")
+                    .build()
+                    .unwrap()
+                    .messages(),
+            ),
+        ),
+    ];
+    let mut group = c.benchmark_group("provider_stream_1000_chunks");
+    group.throughput(Throughput::Elements(CHUNKS as u64));
+    for (name, client) in &clients {
+        // Every chunk arrives as one text update: the parsers are compared on the same work.
+        assert_eq!(runtime.block_on(drain(client.as_ref())), CHUNKS, "{name}");
+        group.bench_function(*name, |b| b.to_async(&runtime).iter(|| drain(client.as_ref())));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, provider_streams);
+criterion_main!(benches);
