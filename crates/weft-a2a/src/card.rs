@@ -36,9 +36,24 @@ fn base_url(headers: &HeaderMap, entity: &str) -> String {
     format!("{scheme}://{host}/a2a/{entity}")
 }
 
-/// The card of `agent` served as `entity` at `url`.
+/// The card of `agent` served as `entity` at `url`. Its skills: the agent itself (its
+/// description), then each tool it offers its model (`{entity}.{tool}`, the tool's description).
 pub(crate) fn card(entity: &str, agent: &dyn Agent, url: &str) -> Value {
     let description = agent.description().map_or_else(|| format!("The Weft agent {entity}"), str::to_string);
+    let mut skills = vec![json!({
+        "id": entity,
+        "name": agent.name(),
+        "description": description,
+        "tags": ["weft", "agent"],
+    })];
+    skills.extend(agent.tool_definitions().into_iter().map(|tool| {
+        json!({
+            "id": format!("{entity}.{}", tool.name),
+            "name": tool.name,
+            "description": tool.description,
+            "tags": ["weft", "tool"],
+        })
+    }));
     json!({
         "name": entity,
         "description": description,
@@ -50,11 +65,6 @@ pub(crate) fn card(entity: &str, agent: &dyn Agent, url: &str) -> Value {
         "capabilities": {"streaming": true, "pushNotifications": false},
         "defaultInputModes": ["text/plain"],
         "defaultOutputModes": ["text/plain"],
-        "skills": [{
-            "id": entity,
-            "name": agent.name(),
-            "description": description,
-            "tags": ["weft", "agent"],
-        }],
+        "skills": skills,
     })
 }

@@ -28,6 +28,15 @@ async fn the_card_names_the_agent_and_its_interfaces() {
     assert_eq!(card["capabilities"]["streaming"], true);
     assert_eq!(card["skills"][0]["id"], "helper");
     assert_eq!(card["skills"][0]["description"], "Answers from a script");
+    assert_eq!(card["skills"].as_array().unwrap().len(), 1, "{card}");
+    // An agent with tools has a skill per tool besides its own.
+    let url = format!("{}/.well-known/agent-card.json", host.agent_url("guarded"));
+    let guarded: Value = reqwest::get(&url).await.unwrap().json().await.unwrap();
+    assert_eq!(guarded["skills"][0]["id"], "guarded");
+    assert_eq!(guarded["skills"][1]["id"], "guarded.delete_file", "{guarded}");
+    assert_eq!(guarded["skills"][1]["name"], "delete_file");
+    assert_eq!(guarded["skills"][1]["description"], "Delete a file");
+    assert_eq!(guarded["skills"][1]["tags"], serde_json::json!(["weft", "tool"]));
     let interfaces = card["supportedInterfaces"].as_array().unwrap();
     let bindings: Vec<&str> = interfaces.iter().map(|i| i["protocolBinding"].as_str().unwrap()).collect();
     assert_eq!(bindings, ["JSONRPC", "HTTP+JSON"]);

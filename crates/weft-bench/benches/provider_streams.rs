@@ -50,7 +50,11 @@ fn responses() -> String {
         seq += 1;
     };
     let response = r#"{"id":"resp_1","object":"response","created_at":1,"status":"in_progress","model":"m","output":[]}"#;
-    event(&mut body, "response.created", format!(r#"{{"type":"response.created","sequence_number":0,"response":{response}}}"#));
+    event(
+        &mut body,
+        "response.created",
+        format!(r#"{{"type":"response.created","sequence_number":0,"response":{response}}}"#),
+    );
     event(
         &mut body,
         "response.output_item.added",
@@ -83,11 +87,16 @@ fn anthropic_messages() -> String {
         "message_start",
         r#"{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":1,"output_tokens":1}}}"#,
     );
-    event("content_block_start", r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#);
+    event(
+        "content_block_start",
+        r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#,
+    );
     for i in 0..CHUNKS {
         event(
             "content_block_delta",
-            &format!(r#"{{"type":"content_block_delta","index":0,"delta":{{"type":"text_delta","text":"t{i} "}}}}"#),
+            &format!(
+                r#"{{"type":"content_block_delta","index":0,"delta":{{"type":"text_delta","text":"t{i} "}}}}"#
+            ),
         );
     }
     event("content_block_stop", r#"{"type":"content_block_stop","index":0}"#);
@@ -137,7 +146,8 @@ fn provider_streams(c: &mut Criterion) {
     let (chat, responses, anthropic) = runtime.block_on(async {
         (serve(chat_completions()).await, serve(responses()).await, serve(anthropic_messages()).await)
     });
-    let openai = |base: &str| weft_openai::OpenAI::builder().base_url(base).api_key("k").model("m").build().unwrap();
+    let openai =
+        |base: &str| weft_openai::OpenAI::builder().base_url(base).api_key("k").model("m").build().unwrap();
     let clients: Vec<(&str, Box<dyn ChatClient>)> = vec![
         ("openai_chat_completions", Box::new(openai(&chat).chat())),
         ("openai_responses", Box::new(openai(&responses).responses())),
