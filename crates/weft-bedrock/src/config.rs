@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use weft_core::redact::{redact_url, url_secrets};
 use weft_core::{ChatError, ChatErrorKind};
 use weft_provider::{
@@ -26,10 +26,11 @@ const MODEL_ID: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b
 
 /// Builds a [`Bedrock`] endpoint. [`Bedrock::from_env`] reads the usual AWS variables:
 /// `AWS_REGION` (or `AWS_DEFAULT_REGION`), `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
-/// `AWS_SESSION_TOKEN`, `AWS_PROFILE`, `AWS_SHARED_CREDENTIALS_FILE`, `AWS_CONFIG_FILE`,
+/// `AWS_SESSION_TOKEN`, `AWS_BEARER_TOKEN_BEDROCK`, `AWS_PROFILE`, `AWS_SHARED_CREDENTIALS_FILE`, `AWS_CONFIG_FILE`,
 /// `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` (or `AWS_ENDPOINT_URL`), and `BEDROCK_MODEL`.
 #[derive(Default)]
 pub struct BedrockBuilder {
+    api_key: Option<String>,
     credentials: Option<Credentials>,
     env_credentials: Option<Credentials>,
     profile: Option<String>,
@@ -52,6 +53,7 @@ pub struct BedrockBuilder {
 impl fmt::Debug for BedrockBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BedrockBuilder")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("credentials", &self.credentials)
             .field("env_credentials", &self.env_credentials)
             .field("profile", &self.profile)
@@ -79,12 +81,20 @@ impl BedrockBuilder {
     pub(crate) fn from_vars(var: impl Fn(&str) -> Option<String>) -> Self {
         let var = |name: &str| var(name).filter(|value| !value.trim().is_empty());
         let mut builder = Self::new();
+        builder.api_key = var("AWS_BEARER_TOKEN_BEDROCK");
         builder.env_credentials = Credentials::from_vars(&var);
         builder.files = Some(ProfileFiles::from_vars(&var, None));
         builder.region = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION"));
         builder.endpoint_url = var("AWS_ENDPOINT_URL_BEDROCK_RUNTIME").or_else(|| var("AWS_ENDPOINT_URL"));
         builder.model = var("BEDROCK_MODEL");
         builder
+    }
+
+    /// A Bedrock API key (over `AWS_BEARER_TOKEN_BEDROCK`), sent as `Authorization: Bearer`
+    /// instead of a SigV4 signature: no AWS credentials are needed then. Never shown.
+    pub fn api_key(mut self, api_key: impl Into<String>) -> Self {
+        self.api_key = Some(api_key.into());
+        self
     }
 
     /// The credentials to sign with (over the environment's and any profile's). Never shown:
@@ -183,8 +193,9 @@ impl BedrockBuilder {
         self
     }
 
-    /// Resolves the credentials (given, else the environment's, else the profile's) and the
-    /// region, and builds the endpoint. Fails with a
+    /// Resolves the credentials (an API key; else AWS credentials: given, else the
+    /// environment's, else the profile's) and the region (needed to sign, and for the default
+    /// endpoint), and builds the endpoint. Fails with a
     /// [`Configuration`](ChatErrorKind::Configuration) error naming what is missing or wrong.
     pub fn build(self) -> Result<Bedrock, ChatError> {
         let files = match (self.files, &self.profile) {
@@ -195,30 +206,41 @@ impl BedrockBuilder {
             (Some(files), None) => files,
             (None, profile) => ProfileFiles::from_vars(&|name| std::env::var(name).ok(), profile.clone()),
         };
-        let credentials = match self.credentials.or(self.env_credentials) {
-            Some(credentials) => credentials,
-            None => files.credentials().map_err(config_error)?.ok_or_else(|| {
+        let api_key = self.api_key.map(|key| key.trim().to_string()).filter(|key| !key.is_empty());
+        let credentials = match (self.credentials.or(self.env_credentials), &api_key) {
+            (Some(credentials), _) => Some(credentials),
+            (None, Some(_)) => None,
+            (None, None) => Some(files.credentials().map_err(config_error)?.ok_or_else(|| {
                 config_error(format!(
                     "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN \
                      for temporary ones), or keys in profile {:?} of ~/.aws/credentials (AWS_PROFILE names \
                      another)",
                     files.profile
                 ))
-            })?,
+            })?),
         };
         let region = match self.region {
-            Some(region) => region,
-            None => files.region().map_err(config_error)?.ok_or_else(|| {
-                config_error(format!(
-                    "no AWS region: set AWS_REGION, or `region` in profile {:?} of ~/.aws/config",
-                    files.profile
-                ))
-            })?,
+            Some(region) => Some(region),
+            None => files.region().map_err(config_error)?,
         };
-        let region = region.trim().to_string();
-        if region.is_empty() || !region.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        let region = region.map(|region| region.trim().to_string());
+        if let Some(region) = &region
+            && (region.is_empty() || !region.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        {
             return Err(config_error(format!("{region:?} is not an AWS region")));
         }
+        // A signature names its region, and so does the default endpoint.
+        let needs_region = credentials.is_some() || self.endpoint_url.is_none();
+        let region = match region {
+            Some(region) => region,
+            None if needs_region => {
+                return Err(config_error(format!(
+                    "no AWS region: set AWS_REGION, or `region` in profile {:?} of ~/.aws/config",
+                    files.profile
+                )));
+            }
+            None => String::new(),
+        };
         let endpoint = match &self.endpoint_url {
             Some(url) => url.trim().trim_end_matches('/').to_string(),
             None => format!("https://bedrock-runtime.{region}.amazonaws.com"),
@@ -229,7 +251,7 @@ impl BedrockBuilder {
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(config_error(format!("the endpoint {shown_endpoint} is not an http(s) URL")));
         }
-        let mut secrets = credentials.secrets();
+        let mut secrets = credentials.as_ref().map(Credentials::secrets).unwrap_or_default();
         secrets.extend(url_secrets(&endpoint));
         let mut headers = HeaderMap::new();
         for (name, value) in &self.headers {
@@ -240,6 +262,13 @@ impl BedrockBuilder {
             header_value.set_sensitive(true);
             headers.append(header, header_value);
             secrets.push(value.clone());
+        }
+        if let Some(api_key) = &api_key {
+            let mut value = HeaderValue::from_str(&format!("Bearer {api_key}"))
+                .map_err(|_| config_error("the Bedrock API key is not a valid header value"))?;
+            value.set_sensitive(true);
+            headers.insert(AUTHORIZATION, value);
+            secrets.push(api_key.clone());
         }
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         let mut json_headers = headers.clone();
@@ -264,15 +293,18 @@ impl BedrockBuilder {
             },
             secrets,
         };
-        let signer = SigV4Signer::new(&credentials, &region, "bedrock", &label);
+        let mut driver = Driver::new(http, config);
+        if let Some(credentials) = &credentials {
+            driver = driver.with_signer(Arc::new(SigV4Signer::new(credentials, &region, "bedrock", &label)));
+        }
         Ok(Bedrock {
             inner: Arc::new(Inner {
-                driver: Driver::new(http, config).with_signer(Arc::new(signer)),
+                driver,
                 label,
                 endpoint_url: endpoint,
                 shown_endpoint,
                 region,
-                access_key_id: credentials.access_key_id().to_string(),
+                access_key_id: credentials.as_ref().map(|c| c.access_key_id().to_string()),
                 json_headers,
                 stream_headers,
                 model: self.model.map(|model| model.trim().to_string()).filter(|model| !model.is_empty()),
@@ -311,7 +343,8 @@ pub(crate) struct Inner {
     endpoint_url: String,
     pub(crate) shown_endpoint: String,
     region: String,
-    access_key_id: String,
+    /// `None` with an API key.
+    access_key_id: Option<String>,
     pub(crate) json_headers: HeaderMap,
     pub(crate) stream_headers: HeaderMap,
     pub(crate) model: Option<String>,
@@ -347,7 +380,7 @@ impl Bedrock {
         &self.inner.shown_endpoint
     }
 
-    /// The region requests are signed for.
+    /// The region requests are signed for (empty with an API key and an endpoint URL).
     pub fn region(&self) -> &str {
         &self.inner.region
     }
@@ -404,6 +437,24 @@ mod tests {
     }
 
     #[test]
+    fn an_api_key_needs_no_aws_credentials() {
+        let bedrock = BedrockBuilder::from_vars(vars(&[
+            ("AWS_BEARER_TOKEN_BEDROCK", "ABSKbedrock-api-key"),
+            ("HOME", "/nonexistent"),
+        ]))
+        .endpoint_url("http://127.0.0.1:9")
+        .build()
+        .unwrap();
+        assert_eq!(bedrock.inner.json_headers["authorization"], "Bearer ABSKbedrock-api-key");
+        assert!(bedrock.inner.json_headers["authorization"].is_sensitive());
+        assert!(!format!("{bedrock:?}").contains("ABSK"));
+        assert!(bedrock.inner.driver.config().secrets.contains(&"ABSKbedrock-api-key".to_string()));
+        // The default endpoint names a region.
+        let err = Bedrock::builder().api_key("k").profile("surely-not-a-profile").build().unwrap_err();
+        assert!(err.to_string().contains("no AWS region"), "{err}");
+    }
+
+    #[test]
     fn what_is_missing_is_named() {
         let err = BedrockBuilder::from_vars(vars(&[("AWS_REGION", "us-east-1"), ("HOME", "/nonexistent")]))
             .build()
@@ -445,10 +496,10 @@ mod tests {
         };
         let bedrock = BedrockBuilder::from_vars(&var).build().unwrap();
         assert_eq!(bedrock.region(), "ap-south-1");
-        assert_eq!(bedrock.inner.access_key_id, "AKIDWORK");
+        assert_eq!(bedrock.inner.access_key_id.as_deref(), Some("AKIDWORK"));
         assert!(bedrock.inner.driver.config().secrets.contains(&"work-secret-key".to_string()));
         // A builder's profile wins over AWS_PROFILE.
         let bedrock = BedrockBuilder::from_vars(&var).profile("default").region("us-east-1").build().unwrap();
-        assert_eq!(bedrock.inner.access_key_id, "AKIDDEFAULT");
+        assert_eq!(bedrock.inner.access_key_id.as_deref(), Some("AKIDDEFAULT"));
     }
 }

@@ -22,13 +22,15 @@
 //!
 //! ## Credentials and region
 //!
-//! In this order: [`BedrockBuilder::credentials`]; `AWS_ACCESS_KEY_ID`,
+//! A Bedrock API key ([`BedrockBuilder::api_key`], `AWS_BEARER_TOKEN_BEDROCK`) is sent as a
+//! bearer token, unsigned. Otherwise requests are signed with AWS credentials, in this order:
+//! [`BedrockBuilder::credentials`]; `AWS_ACCESS_KEY_ID`,
 //! `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`; the static keys of the profile
 //! (`AWS_PROFILE`, else `default`) in `~/.aws/credentials` or `~/.aws/config`. The region is
 //! [`BedrockBuilder::region`], `AWS_REGION`, `AWS_DEFAULT_REGION`, then the profile's
 //! `region`. Profiles that run a process or assume a role are not resolved (see
 //! [`Credentials`]). The secret key and the session token never show: `Debug` leaves them
-//! out and every error masks them.
+//! out and every error masks them (the API key too).
 //!
 //! ## Mapping
 //!

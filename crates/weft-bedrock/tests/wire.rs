@@ -306,3 +306,20 @@ async fn the_mock_catches_a_wrong_signature() {
     let problem = mock.received_unchecked()[0].signature_problem.clone().unwrap();
     assert!(problem.contains("signature mismatch"), "{problem}");
 }
+
+#[tokio::test]
+async fn an_api_key_is_sent_as_a_bearer_token_unsigned() {
+    let mock =
+        Mock::answers(vec![json_answer(200, json!({"output": {"message": {"content": [{"text": "ok"}]}}}))])
+            .await;
+    let bedrock = weft_bedrock::Bedrock::builder()
+        .api_key("ABSKQmVkcm9ja0FQSUtleS1leGFtcGxl")
+        .endpoint_url(&mock.endpoint)
+        .model("amazon.nova-micro-v1:0")
+        .build()
+        .unwrap();
+    assert_eq!(bedrock.converse().get_response(ask("hi")).await.unwrap().text_content(), "ok");
+    let received = mock.received_unchecked();
+    assert_eq!(received[0].headers["authorization"], "Bearer ABSKQmVkcm9ja0FQSUtleS1leGFtcGxl");
+    assert!(received[0].headers.get("x-amz-date").is_none());
+}
