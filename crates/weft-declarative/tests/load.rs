@@ -321,6 +321,15 @@ fn bedrock_models_use_the_converse_provider() {
         replaced(bedrock).unwrap().model_description,
         "bedrock converse at http://127.0.0.1:9, model tiny"
     );
+    // Bedrock hosts no tool: web search is refused at its place, naming the provider.
+    let yaml = "kind: Prompt\nmodel: { id: m, provider: Bedrock, connection: { kind: key, endpoint: http://127.0.0.1:9, key: k } }\ntools:\n  - kind: web_search\n    name: search\n";
+    let error = plan_str_with(yaml, Path::new("agent.yaml"), &bindings(), &LoadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("agent.yaml:4:11") && error.contains("web_search") && error.contains("`Bedrock`"),
+        "{error}"
+    );
 }
 
 /// An OpenAI agent whose key variable is unset, with the options that stay when its model is
