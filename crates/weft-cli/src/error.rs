@@ -65,6 +65,13 @@ Environment:
   ANTHROPIC_API_KEY  the key of Anthropic's API, with --provider anthropic (never printed)
   ANTHROPIC_BASE_URL another server of the Messages API (e.g. llama-server), as --base-url
   ANTHROPIC_MODEL    the model with --provider anthropic (default: claude-sonnet-4-5)
+  AWS_REGION         the region of --provider bedrock (else AWS_DEFAULT_REGION, else the profile's)
+  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
+                     the credentials --provider bedrock signs with (never printed)
+  AWS_PROFILE        else, the profile of ~/.aws/credentials and ~/.aws/config to read
+  AWS_BEARER_TOKEN_BEDROCK
+                     a Bedrock API key, instead of AWS credentials (never printed)
+  BEDROCK_MODEL      the model id or inference profile with --provider bedrock, as --model
   RUST_LOG           which logs to show on stderr (e.g. weft_openai=debug); wins over -v and -q
 
 ",

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use weft::anthropic::AnthropicBuilder;
+use weft::bedrock::BedrockBuilder;
 use weft::declarative::ModelOverride;
 use weft::openai::{DEFAULT_TIMEOUT, OpenAIBuilder};
 use weft::{ChatClient, ScriptedClient};
@@ -39,6 +40,7 @@ fn env(name: &str) -> Option<String> {
 pub(crate) fn select(args: &RunArgs) -> Result<Provider, CliError> {
     match args.agent.provider {
         Some(ProviderKind::Anthropic) => return anthropic(args),
+        Some(ProviderKind::Bedrock) => return bedrock(args),
         Some(ProviderKind::Scripted) => return Ok(scripted("the scripted model")),
         _ => {}
     }
@@ -88,6 +90,10 @@ pub(crate) fn file_override(args: &RunArgs) -> Result<Option<ModelOverride>, Cli
                 id: Some(model),
                 api_key: None,
             }
+        }
+        ProviderKind::Bedrock => {
+            let (endpoint, model) = bedrock_settings(args)?;
+            ModelOverride { provider: "Bedrock.Converse".into(), endpoint, id: Some(model), api_key: None }
         }
     }))
 }
@@ -161,6 +167,46 @@ fn anthropic_settings(args: &RunArgs) -> Result<(Option<String>, String), CliErr
     Ok((base_url, model))
 }
 
+/// Amazon Bedrock's Converse API: the AWS environment (`AWS_REGION`, `AWS_ACCESS_KEY_ID` …,
+/// `AWS_PROFILE`, `AWS_BEARER_TOKEN_BEDROCK`) and `BEDROCK_MODEL`, with `--base-url` (another
+/// endpoint), `--model` and the deadlines on top.
+fn bedrock(args: &RunArgs) -> Result<Provider, CliError> {
+    let (endpoint, model) = bedrock_settings(args)?;
+    let mut builder = BedrockBuilder::from_env().model(&model);
+    if let Some(endpoint) = &endpoint {
+        builder = builder.endpoint_url(endpoint);
+    }
+    if let Some(secs) = args.agent.connect.timeout {
+        let timeout = Duration::from_secs(secs);
+        builder = builder.first_byte_timeout(timeout).timeout(timeout.max(DEFAULT_TIMEOUT));
+    }
+    if let Some(secs) = args.agent.idle_timeout {
+        builder = builder.stream_idle_timeout(Duration::from_secs(secs));
+    }
+    let bedrock = builder.build().map_err(CliError::Provider)?;
+    let description = format!("bedrock converse at {}, model {model}", bedrock.endpoint());
+    Ok(Provider { client: Arc::new(bedrock.converse()), description, model: Some(model) })
+}
+
+/// The Bedrock endpoint (`--base-url`, unless it came from `OPENAI_BASE_URL`) and model
+/// (`--model` unless it came from `OPENAI_MODEL`, else `BEDROCK_MODEL`; Bedrock has no default
+/// model: which ones an account may call differs).
+fn bedrock_settings(args: &RunArgs) -> Result<(Option<String>, String), CliError> {
+    let not_openai = |value: &Option<String>, openai_var: &str| {
+        value.clone().filter(|value| env(openai_var).as_deref() != Some(value.as_str()))
+    };
+    let endpoint = not_openai(&args.agent.base_url, "OPENAI_BASE_URL");
+    let model =
+        not_openai(&args.agent.model, "OPENAI_MODEL").or_else(|| env("BEDROCK_MODEL")).ok_or_else(|| {
+            CliError::Usage(
+            "--provider bedrock needs a model: --model or BEDROCK_MODEL (a Bedrock model id or inference \
+             profile, e.g. us.amazon.nova-lite-v1:0)"
+                .into(),
+        )
+        })?;
+    Ok((endpoint, model))
+}
+
 /// Checks `--base-url`: an absolute http(s) URL. The error shows it with its credentials
 /// masked.
 pub(crate) fn parse_base_url(value: &str) -> Result<String, String> {
@@ -204,10 +250,13 @@ impl clap::builder::TypedValueParser for BaseUrlParser {
 /// A provider error line in the CLI's terms: the library names its builder settings, the CLI
 /// user has flags.
 pub(crate) fn in_cli_terms(line: String) -> String {
-    const SETTINGS: [(&str, &str); 3] = [
+    const SETTINGS: [(&str, &str); 6] = [
         ("OpenAIBuilder::first_byte_timeout", "--timeout SECS"),
         ("OpenAIBuilder::stream_idle_timeout", "--idle-timeout SECS"),
         ("OpenAIBuilder::timeout", "--timeout SECS"),
+        ("BedrockBuilder::first_byte_timeout", "--timeout SECS"),
+        ("BedrockBuilder::stream_idle_timeout", "--idle-timeout SECS"),
+        ("BedrockBuilder::timeout", "--timeout SECS"),
     ];
     SETTINGS.iter().fold(
         line,

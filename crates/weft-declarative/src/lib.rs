@@ -23,7 +23,7 @@
 //! runs and Weft never runs locally, load as [`weft_core::HostedTool`]s in the agent's options
 //! when the file's provider hosts them: all three on a Responses API (`OpenAI.Responses`,
 //! `AzureOpenAI.Responses`, `OpenAICompatible.Responses`, and those families without an
-//! `apiType`), web search on `Anthropic`. Elsewhere (Chat Completions, `scripted`), and for
+//! `apiType`), web search on `Anthropic`. Elsewhere (Chat Completions, `Bedrock`, `scripted`), and for
 //! `openapi` and `custom` everywhere, the tool is an error at its place naming the tool, its
 //! kind and the provider.
 //!

@@ -69,8 +69,9 @@ pub struct ModelSpec {
     /// The model id (a deployment name on Azure).
     #[schemars(with = "Option<String>")]
     pub id: Option<Text>,
-    /// `OpenAI`, `AzureOpenAI`, `OpenAICompatible` (each with `.Chat` or `.Responses`), or
-    /// `scripted` (Weft's offline model).
+    /// `OpenAI`, `AzureOpenAI`, `OpenAICompatible` (each with `.Chat` or `.Responses`),
+    /// `Anthropic`, `Bedrock` (Amazon Bedrock's Converse API), or `scripted` (Weft's offline
+    /// model).
     #[schemars(with = "Option<String>")]
     pub provider: Option<Text>,
     /// `Chat` or `Responses`: joined to the provider as `Provider.ApiType`.

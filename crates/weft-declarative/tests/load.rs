@@ -294,6 +294,44 @@ fn anthropic_models_use_the_messages_provider() {
     }
 }
 
+#[cfg(feature = "bedrock")]
+#[test]
+fn bedrock_models_use_the_converse_provider() {
+    // The connection's key is a Bedrock API key: no AWS credentials are needed.
+    let plan = plan_file(&fixture("bedrock.yaml"), &bindings()).unwrap();
+    assert_eq!(plan.options.model.as_deref(), Some("us.amazon.nova-lite-v1:0"));
+    assert_eq!(
+        plan.model_description,
+        "bedrock converse at http://127.0.0.1:9, model us.amazon.nova-lite-v1:0"
+    );
+    for provider in ["Bedrock", "bedrock"] {
+        let yaml = format!(
+            "kind: Prompt\nmodel: {{ id: m, provider: {provider}, connection: {{ kind: key, endpoint: http://127.0.0.1:9, key: k-test }} }}\n"
+        );
+        let plan = plan_str_with(&yaml, Path::new("agent.yaml"), &bindings(), &LoadOptions::default());
+        assert!(plan.unwrap().model_description.starts_with("bedrock converse at"), "{provider}");
+    }
+    let bedrock = ModelOverride {
+        provider: "bedrock".into(),
+        endpoint: Some("http://127.0.0.1:9".into()),
+        id: Some("tiny".into()),
+        api_key: Some("k-override".into()),
+    };
+    assert_eq!(
+        replaced(bedrock).unwrap().model_description,
+        "bedrock converse at http://127.0.0.1:9, model tiny"
+    );
+    // Bedrock hosts no tool: web search is refused at its place, naming the provider.
+    let yaml = "kind: Prompt\nmodel: { id: m, provider: Bedrock, connection: { kind: key, endpoint: http://127.0.0.1:9, key: k } }\ntools:\n  - kind: web_search\n    name: search\n";
+    let error = plan_str_with(yaml, Path::new("agent.yaml"), &bindings(), &LoadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("agent.yaml:4:11") && error.contains("web_search") && error.contains("`Bedrock`"),
+        "{error}"
+    );
+}
+
 /// An OpenAI agent whose key variable is unset, with the options that stay when its model is
 /// replaced.
 const OPENAI_AGENT: &str = "kind: Prompt

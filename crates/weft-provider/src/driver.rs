@@ -132,6 +132,15 @@ enum Body<'a> {
     Other(&'a str),
 }
 
+/// Signs each attempt of a request just before it is sent: AWS SigV4, whose signature covers
+/// the time, so that a retry is signed anew. Implementations keep their credentials out of
+/// `Debug`.
+pub trait RequestSigner: Send + Sync + std::fmt::Debug + 'static {
+    /// Adds the signature's headers to `request`, whose body is `body`. An error (credentials
+    /// that cannot sign) ends the call without sending.
+    fn sign(&self, request: &mut reqwest::Request, body: &[u8]) -> Result<(), ChatError>;
+}
+
 /// One provider's HTTP driver: its client, deadlines, limits and retries. Cheap to clone.
 ///
 /// Deadlines: every attempt ends within [`DriverConfig::timeout`]; a streamed one gets its
@@ -143,12 +152,20 @@ pub struct Driver {
     http: reqwest::Client,
     config: Arc<DriverConfig>,
     timers: Arc<TimerPool>,
+    signer: Option<Arc<dyn RequestSigner>>,
 }
 
 impl Driver {
     /// A driver sending with `http`.
     pub fn new(http: reqwest::Client, config: DriverConfig) -> Self {
-        Self { http, config: Arc::new(config), timers: Arc::default() }
+        Self { http, config: Arc::new(config), timers: Arc::default(), signer: None }
+    }
+
+    /// This driver, signing every attempt with `signer` (after the trace-context headers are
+    /// added, so they are signed too).
+    pub fn with_signer(mut self, signer: Arc<dyn RequestSigner>) -> Self {
+        self.signer = Some(signer);
+        self
     }
 
     /// Its limits.
@@ -264,6 +281,9 @@ impl Driver {
         *http_request.headers_mut() = (*headers).clone();
         trace_context_headers(http_request.headers_mut());
         *http_request.body_mut() = Some(body.clone().into());
+        if let Some(signer) = &self.signer {
+            signer.sign(&mut http_request, body)?;
+        }
         tracing::debug!(provider = label, url = shown_url.as_ref(), stream, "sending request");
         let response = match deadline.run(self.http.execute(http_request)).await {
             Err(_) if first_byte_at < total_at => return Err(self.first_byte_error(label, shown_url)),

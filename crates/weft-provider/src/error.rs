@@ -58,7 +58,10 @@ pub fn provider_message(payload: &Value) -> (Option<String>, Option<String>) {
     };
     let message = match error {
         Value::String(s) => Some(s.clone()),
-        _ => text(error.get("message")).or_else(|| text(error.get("detail"))),
+        // AWS services write `Message` as often as `message`.
+        _ => text(error.get("message"))
+            .or_else(|| text(error.get("Message")))
+            .or_else(|| text(error.get("detail"))),
     };
     let code =
         name(error.get("code")).or_else(|| name(error.get("type"))).or_else(|| text(error.get("code")));
@@ -125,6 +128,7 @@ pub fn status_error(label: &str, status: StatusCode, headers: &HeaderMap, body: 
         } else {
             None
         };
+    let code = code.or_else(|| aws_error_type(headers));
     let error = ChatError::new(kind, message)
         .with_status(status.as_u16())
         .with_code(code)
@@ -133,6 +137,14 @@ pub fn status_error(label: &str, status: StatusCode, headers: &HeaderMap, body: 
     // 529 is no standard status: Anthropic's "overloaded" (`overloaded_error`), transient like
     // a 503, which the core's rule does not know.
     if status.as_u16() == OVERLOADED { error.with_retryable(true) } else { error }
+}
+
+/// The exception an AWS service names in `x-amzn-ErrorType`
+/// (`ThrottlingException:http://internal.amazon.com/coral/…` → `ThrottlingException`).
+fn aws_error_type(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get("x-amzn-errortype")?.to_str().ok()?;
+    let name = value.split(':').next().unwrap_or("").trim();
+    (!name.is_empty()).then(|| name.to_string())
 }
 
 /// The status of an overloaded server (Anthropic's `overloaded_error`).
@@ -282,6 +294,23 @@ mod tests {
         assert_eq!((err.kind(), err.message()), (ChatErrorKind::Authentication, "nope"));
         let err = status_error("p", StatusCode::NOT_FOUND, &HeaderMap::new(), b"");
         assert_eq!((err.kind(), err.message()), (ChatErrorKind::BadRequest, "Not Found"));
+    }
+
+    #[test]
+    fn an_aws_error_type_header_is_the_code() {
+        let headers = headers(&[(
+            "x-amzn-ErrorType",
+            "ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/",
+        )]);
+        let err = status_error(
+            "p",
+            StatusCode::TOO_MANY_REQUESTS,
+            &headers,
+            br#"{"Message":"Too many requests, please wait before trying again."}"#,
+        );
+        assert_eq!((err.kind(), err.code()), (ChatErrorKind::RateLimit, Some("ThrottlingException")));
+        assert_eq!(err.message(), "Too many requests, please wait before trying again.");
+        assert!(err.is_retryable());
     }
 
     #[test]

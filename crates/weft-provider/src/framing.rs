@@ -9,6 +9,7 @@ use weft_core::{ChatError, ChatErrorKind};
 
 use crate::deadline::Deadline;
 use crate::error::{timeout_error, transport_error};
+use crate::eventstream::{EventStreamError, EventStreamParser, Message};
 use crate::ndjson::{NdjsonError, NdjsonParser};
 use crate::sse::{Event, SseError, SseParser};
 
@@ -60,6 +61,23 @@ impl Framing for NdjsonParser {
     }
     fn is_too_large(error: &NdjsonError) -> bool {
         matches!(error, NdjsonError::TooLarge { .. })
+    }
+}
+
+impl Framing for EventStreamParser {
+    type Frame = Message;
+    type Error = EventStreamError;
+    fn with_limit(max_frame_bytes: usize) -> Self {
+        EventStreamParser::with_max_message_bytes(max_frame_bytes)
+    }
+    fn feed(&mut self, bytes: &[u8]) {
+        EventStreamParser::feed(self, bytes);
+    }
+    fn next_frame(&mut self) -> Result<Option<Message>, EventStreamError> {
+        self.next_message()
+    }
+    fn is_too_large(error: &EventStreamError) -> bool {
+        matches!(error, EventStreamError::TooLarge { .. })
     }
 }
 

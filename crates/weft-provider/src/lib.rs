@@ -6,7 +6,8 @@
 //! - [`Driver`]: the HTTP client, per-attempt deadlines (first byte, stream idle, total) on
 //!   reused timers ([`deadline`]), and the retry loop ([`retry`], following
 //!   [`weft_core::ChatError::is_retryable`] and the server's `Retry-After`);
-//! - bounded framing parsers: server-sent events ([`sse`]) and NDJSON ([`ndjson`]), run by
+//! - bounded framing parsers: server-sent events ([`sse`]), NDJSON ([`ndjson`]) and AWS's
+//!   binary event stream ([`eventstream`]), run by
 //!   [`framing::frames`] under the stream's deadlines;
 //! - HTTP statuses, transport failures and provider error payloads as
 //!   [`weft_core::ChatError`]s ([`error`]), credentials masked with [`weft_core::redact`];
@@ -18,6 +19,7 @@ pub mod api;
 pub mod deadline;
 mod driver;
 pub mod error;
+pub mod eventstream;
 pub mod framing;
 pub mod ndjson;
 pub mod retry;
@@ -27,6 +29,6 @@ pub use api::{HttpChatApi, Step, StreamDecoder};
 pub use driver::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_FIRST_BYTE_TIMEOUT, DEFAULT_MAX_EVENT_BYTES,
     DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT, Driver, DriverConfig, FrameStream, Opened, Request,
-    http_client, parse_url, request_headers,
+    RequestSigner, http_client, parse_url, request_headers,
 };
 pub use retry::{DEFAULT_MAX_RETRIES, RetryPolicy};

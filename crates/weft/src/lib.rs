@@ -60,6 +60,11 @@ pub use weft_openai as openai;
 #[cfg(feature = "anthropic")]
 pub use weft_anthropic as anthropic;
 
+/// The Amazon Bedrock provider (Converse and ConverseStream signed with SigV4; Titan and Cohere
+/// embeddings): the [`weft_bedrock`] crate.
+#[cfg(feature = "bedrock")]
+pub use weft_bedrock as bedrock;
+
 /// MCP (Model Context Protocol) tool sources over stdio and streamable HTTP: the [`weft_mcp`]
 /// crate. With the feature `mcp-server`, also its server side (`weft::mcp::server`): agents,
 /// workflows and tools served to MCP clients.

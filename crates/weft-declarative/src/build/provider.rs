@@ -10,7 +10,7 @@ use crate::env::Checker;
 use crate::spec::{ConnectionSpec, ModelSpec, Text};
 
 /// The providers a file may name (`provider` or `provider.apiType`).
-pub const PROVIDERS: [&str; 13] = [
+pub const PROVIDERS: [&str; 16] = [
     "OpenAI",
     "OpenAI.Chat",
     "OpenAI.Responses",
@@ -23,6 +23,9 @@ pub const PROVIDERS: [&str; 13] = [
     "Anthropic",
     "Anthropic.Messages",
     "anthropic",
+    "Bedrock",
+    "Bedrock.Converse",
+    "bedrock",
     "scripted",
 ];
 
@@ -46,6 +49,7 @@ pub(super) fn hosted_kinds(key: &str) -> &'static [&'static str] {
     const RESPONSES: &[&str] = &["web_search", "file_search", "code_interpreter"];
     match key.split_once('.') {
         _ if key.starts_with("Anthropic") || key == "anthropic" => &["web_search"],
+        _ if is_bedrock(key) => &[],
         Some((_, "Responses")) => RESPONSES,
         None if key != "scripted" => RESPONSES,
         _ => &[],
@@ -96,6 +100,9 @@ pub(super) fn client(
     if key.starts_with("Anthropic") || key == "anthropic" {
         return anthropic_client(&key, id, connection, checker, at, load_options);
     }
+    if is_bedrock(&key) {
+        return bedrock_client(&key, id, connection, checker, at, load_options);
+    }
     openai_client(&key, id, connection, checker, at, load_options)
 }
 
@@ -131,6 +138,9 @@ fn replaced(
     if key.starts_with("Anthropic") || key == "anthropic" {
         return anthropic_client(key, id, connection, checker, at, load_options);
     }
+    if is_bedrock(key) {
+        return bedrock_client(key, id, connection, checker, at, load_options);
+    }
     openai_client(key, id, connection, checker, at, load_options)
 }
 
@@ -148,7 +158,7 @@ fn report(checker: &mut Checker<'_>, at: Option<&Text>, message: String) {
 
 /// A resolved connection: endpoint and key.
 #[derive(Default)]
-#[cfg_attr(not(any(feature = "openai", feature = "anthropic")), allow(dead_code))]
+#[cfg_attr(not(any(feature = "openai", feature = "anthropic", feature = "bedrock")), allow(dead_code))]
 pub(crate) struct Resolved {
     endpoint: Option<String>,
     api_key: Option<String>,
@@ -334,6 +344,74 @@ fn anthropic_client(
     _load_options: &LoadOptions,
 ) -> Option<Client> {
     let message = format!("provider `{key}` needs weft-declarative's `anthropic` feature");
+    report(checker, at, message);
+    None
+}
+
+/// Whether `key` names Amazon Bedrock (`Bedrock`, `Bedrock.Converse`, `bedrock`).
+fn is_bedrock(key: &str) -> bool {
+    key.starts_with("Bedrock") || key == "bedrock"
+}
+
+/// `Bedrock`, `Bedrock.Converse` or `bedrock`: Bedrock's Converse API, signed with the AWS
+/// credentials of the environment or profile (`AWS_REGION`, `AWS_ACCESS_KEY_ID` …, see
+/// `weft_bedrock::BedrockBuilder`); the connection's endpoint replaces Bedrock's, and its key,
+/// when given, is a Bedrock API key (sent as a bearer token instead of a signature).
+#[cfg(feature = "bedrock")]
+fn bedrock_client(
+    key: &str,
+    id: Option<String>,
+    connection: Option<Resolved>,
+    checker: &mut Checker<'_>,
+    at: Option<&Text>,
+    load_options: &LoadOptions,
+) -> Option<Client> {
+    use weft_bedrock::BedrockBuilder;
+    let connection = connection.unwrap_or_default();
+    let mut builder = BedrockBuilder::from_env();
+    if let Some(endpoint) = &connection.endpoint {
+        builder = builder.endpoint_url(endpoint);
+    }
+    if let Some(api_key) = connection.api_key {
+        builder = builder.api_key(api_key);
+    }
+    if let Some(id) = &id {
+        builder = builder.model(id);
+    }
+    if let Some(timeout) = load_options.model_first_byte_timeout {
+        builder = builder.first_byte_timeout(timeout).timeout(timeout.max(weft_bedrock::DEFAULT_TIMEOUT));
+    }
+    if let Some(timeout) = load_options.model_idle_timeout {
+        builder = builder.stream_idle_timeout(timeout);
+    }
+    match builder.build() {
+        Ok(bedrock) => {
+            let model = id.clone().or_else(|| bedrock.default_model().map(str::to_string));
+            let description = format!(
+                "bedrock converse at {}, model {}",
+                bedrock.endpoint(),
+                model.as_deref().unwrap_or("(default)")
+            );
+            Some(Client { client: Arc::new(bedrock.converse()), model: id, description })
+        }
+        Err(error) => {
+            let message = format!("provider `{key}`: {error}");
+            report(checker, at, message);
+            None
+        }
+    }
+}
+
+#[cfg(not(feature = "bedrock"))]
+fn bedrock_client(
+    key: &str,
+    _id: Option<String>,
+    _connection: Option<Resolved>,
+    checker: &mut Checker<'_>,
+    at: Option<&Text>,
+    _load_options: &LoadOptions,
+) -> Option<Client> {
+    let message = format!("provider `{key}` needs weft-declarative's `bedrock` feature");
     report(checker, at, message);
     None
 }
