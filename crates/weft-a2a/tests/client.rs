@@ -537,3 +537,44 @@ async fn a_cancel_refused_because_the_task_finished_leaves_nothing_running() {
     assert_eq!(cancels[0]["params"]["id"], "t1");
     assert!(session.messages.is_empty(), "an abandoned run leaves the session as it was");
 }
+
+/// A peer whose answer (or streamed event) is over the client's size limit: the run ends with
+/// the typed `TooLarge`, the client reads no further, and the abandoned task's cancel ends.
+#[tokio::test]
+async fn an_answer_over_the_clients_limit_is_a_typed_error() {
+    async fn rpc_handler(body: axum::Json<Value>) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        let id = body.0["id"].clone();
+        let task = json!({"id": "t1", "contextId": "c1", "status": {"state": "TASK_STATE_COMPLETED"},
+                          "artifacts": [{"artifactId": "a1", "parts": [{"text": "x".repeat(4096)}]}]});
+        match body.0["method"].as_str() {
+            Some("SendStreamingMessage") => {
+                let event = json!({"jsonrpc": "2.0", "id": id, "result": {"task": task}});
+                ([("content-type", "text/event-stream")], format!("data: {event}\n\n")).into_response()
+            }
+            Some("SendMessage") => {
+                axum::Json(json!({"jsonrpc": "2.0", "id": id, "result": {"task": task}})).into_response()
+            }
+            _ => axum::Json(json!({"jsonrpc": "2.0", "id": id, "result": task})).into_response(),
+        }
+    }
+    let (url, _server) = serve(Router::new().route("/", post(rpc_handler))).await;
+    let (card_url, _cards) = card_for(&format!("{url}/")).await;
+    let small = A2aClientConfig { max_bytes: 1024, ..A2aClientConfig::default() };
+    let agent = A2AAgent::builder(&card_url).binding(Binding::JsonRpc).config(small).build();
+    let mut session = AgentSession::new();
+    let error = agent.run(&mut session, "hello").await.unwrap_err();
+    assert_eq!(client_error(&error).kind(), A2aClientErrorKind::TooLarge { limit: 1024 }, "{error}");
+    let mut stream = agent.run_stream(&mut session, "hello");
+    let mut failed = None;
+    while let Some(update) = stream.next().await {
+        if let Err(error) = update {
+            failed = Some(error);
+        }
+    }
+    drop(stream);
+    let failed = failed.expect("the streamed run fails");
+    assert_eq!(client_error(&failed).kind(), A2aClientErrorKind::TooLarge { limit: 1024 }, "{failed}");
+    assert!(session.messages.is_empty(), "failed runs leave the session as it was");
+    tokio::time::timeout(Duration::from_secs(10), agent.close()).await.expect("nothing left running");
+}
