@@ -578,3 +578,45 @@ async fn an_answer_over_the_clients_limit_is_a_typed_error() {
     assert!(session.messages.is_empty(), "failed runs leave the session as it was");
     tokio::time::timeout(Duration::from_secs(10), agent.close()).await.expect("nothing left running");
 }
+
+/// A handoff to a remote agent whose task needs approval: the workflow pauses with the remote
+/// call as an `AgentApprovalRequest`, and the answer resumes the remote task (whose id the
+/// agent's session carries through the checkpoint) until the remote answer comes back.
+#[tokio::test]
+async fn a_remote_approval_in_a_handoff_pauses_the_workflow_and_the_answer_resumes_the_remote_task() {
+    let host = TestHost::start(HostConfig::default()).await;
+    let remote: Arc<dyn Agent> = Arc::new(A2AAgent::connect(host.agent_url("guarded")).await.unwrap());
+    let triage = weft_core::ReplayClient::new([weft_core::ChatResponse::function_calls([
+        weft_core::FunctionCall::new("c1", "handoff_to_guarded", json!({})),
+    ])]);
+    let triage: Arc<dyn Agent> =
+        Arc::new(weft_core::ChatAgent::builder(Arc::new(triage)).name("triage").build());
+    let workflow = weft_workflow::HandoffBuilder::new()
+        .participants([triage, remote])
+        .start_with("triage")
+        .with_checkpoint_store(Arc::new(weft_workflow::InMemoryCheckpointStore::new()))
+        .build()
+        .unwrap();
+    let first = workflow.run(vec![Message::user("Delete the file notes.txt")]).await.unwrap();
+    assert_eq!(first.status, weft_workflow::RunStatus::IdleWithPendingRequests, "{:?}", first.error());
+    let request = first.pending_requests().remove(0);
+    assert_eq!(request.executor_id, "guarded");
+    let asked: weft_workflow::AgentApprovalRequest = request.data_as().unwrap();
+    assert_eq!(asked.requests[0].call.name, "delete_file");
+
+    let second = workflow
+        .send_responses(
+            first.last_checkpoint_id().unwrap(),
+            vec![weft_workflow::RequestResponse::new(&request.request_id, asked.approve_all())],
+        )
+        .await
+        .unwrap();
+    assert_eq!(second.status, weft_workflow::RunStatus::Idle, "{:?}", second.error());
+    let messages: Vec<Message> = second.outputs_as::<Vec<Message>>().concat();
+    let answer = messages.iter().rev().find(|m| m.author_name.as_deref() == Some("guarded")).unwrap();
+    assert!(answer.text().contains("deleted notes.txt"), "{messages:?}");
+    let (_, list) = rpc(&host.agent_url("guarded"), Some("1.0"), "ListTasks", json!({})).await;
+    let tasks = list["result"]["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 1, "the answer resumed the remote task: {list:#}");
+    assert_eq!(tasks[0]["status"]["state"], "TASK_STATE_COMPLETED");
+}
