@@ -64,6 +64,20 @@ fn texts(task: &StoredTask, max_row_bytes: usize) -> Result<(String, String), St
     Ok((text("task", &task.task)?, text("task's pending input", &task.pending)?))
 }
 
+/// The phase's name in the `phase` column.
+fn phase_name(phase: TaskPhase) -> &'static str {
+    match phase {
+        TaskPhase::Running => "running",
+        TaskPhase::Waiting => "waiting",
+        TaskPhase::Ended => "ended",
+    }
+}
+
+/// Reads a name written by [`phase_name`].
+fn parse_phase(name: &str) -> Option<TaskPhase> {
+    [TaskPhase::Running, TaskPhase::Waiting, TaskPhase::Ended].into_iter().find(|p| phase_name(*p) == name)
+}
+
 fn millis(ms: u64) -> i64 {
     i64::try_from(ms).unwrap_or(i64::MAX)
 }
@@ -76,7 +90,7 @@ fn read(row: &SqliteRow) -> Result<StoredTask, StoreError> {
         agent: row.try_get("agent").map_err(backend)?,
         context_id: row.try_get("context_id").map_err(backend)?,
         state: row.try_get("state").map_err(backend)?,
-        phase: TaskPhase::parse(&phase)
+        phase: parse_phase(&phase)
             .ok_or_else(|| StoreError::Backend(format!("a stored task has an unknown phase {phase}")))?,
         updated_at_ms: u64::try_from(updated).unwrap_or(0),
         task: serde_json::from_str(row.try_get("task").map_err(backend)?).map_err(json_error)?,
@@ -100,7 +114,7 @@ pub(crate) async fn create(
     .bind(&task.agent)
     .bind(&task.context_id)
     .bind(&task.state)
-    .bind(task.phase.name())
+    .bind(phase_name(task.phase))
     .bind(millis(task.updated_at_ms))
     .bind(body)
     .bind(pending)
@@ -147,7 +161,7 @@ pub(crate) async fn update(
     .bind(&task.agent)
     .bind(&task.context_id)
     .bind(&task.state)
-    .bind(task.phase.name())
+    .bind(phase_name(task.phase))
     .bind(millis(task.updated_at_ms))
     .bind(body)
     .bind(pending)

@@ -20,22 +20,6 @@ pub enum TaskPhase {
     Ended,
 }
 
-impl TaskPhase {
-    /// Its name in the store.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            TaskPhase::Running => "running",
-            TaskPhase::Waiting => "waiting",
-            TaskPhase::Ended => "ended",
-        }
-    }
-
-    /// Reads a name written by [`TaskPhase::name`].
-    pub(crate) fn parse(name: &str) -> Option<Self> {
-        [TaskPhase::Running, TaskPhase::Waiting, TaskPhase::Ended].into_iter().find(|p| p.name() == name)
-    }
-}
-
 /// A task as kept by the store.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredTask {
