@@ -129,18 +129,18 @@ pub(crate) async fn handle(
     }
     let result = match method {
         Method::Send => ops::send(&state, &entity, &params, version).await,
-        Method::Get => ops::get(&state, &entity, &params, version),
-        Method::Cancel => ops::cancel(&state, &entity, &params, version),
-        Method::List => ops::list(&state, &entity, &params),
+        Method::Get => ops::get(&state, &entity, &params, version).await,
+        Method::Cancel => ops::cancel(&state, &entity, &params, version).await,
+        Method::List => ops::list(&state, &entity, &params).await,
         Method::Unsupported => {
             Err(A2aError::UnsupportedOperation(format!("{name} is not supported by this server")))
         }
         Method::Stream | Method::Subscribe => {
             let events = match method {
                 Method::Stream => {
-                    ops::stream(&state, &entity, &params, version).map(futures::StreamExt::boxed)
+                    ops::stream(&state, &entity, &params, version).await.map(futures::StreamExt::boxed)
                 }
-                _ => ops::subscribe(&state, &entity, &params, version).map(futures::StreamExt::boxed),
+                _ => ops::subscribe(&state, &entity, &params, version).await.map(futures::StreamExt::boxed),
             };
             return match events {
                 Ok(events) => {

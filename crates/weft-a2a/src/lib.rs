@@ -25,7 +25,12 @@
 //! task `input-required`: its status message names the calls (a data part
 //! `{"approvalRequests": [{id, name, arguments}]}`), and a message with the task's `taskId` and a
 //! data part `{"approved": true}` (or `false`, or the text `yes` / `no`) runs the agent on. A message with a `contextId` continues that
-//! conversation (the agent's session is kept per context, in memory). A task outlives the
+//! conversation. Tasks, and the conversation of each context, live in the server's
+//! [`SessionStore`] ([`A2aServer::store`]: the host's, so they sit beside its conversations; in
+//! memory by default, or `weft_host::SqliteStore`, where a completed task stays readable and a
+//! task waiting for approval can be answered after a restart). The runs going on and the streams
+//! that follow them are this process's: a task its server stopped running without recording its
+//! end (a crash) is recorded `failed` when next read. A task outlives the
 //! connection that started it; a streaming client that falls [`A2aConfig::follower_buffer`]
 //! events behind loses its stream (it ends with an error, `-32603`) while the task goes on.
 //! Ended tasks and tasks waiting for input are kept [`A2aConfig::task_ttl`] after their last
@@ -58,7 +63,7 @@ mod rest;
 mod tasks;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -67,6 +72,7 @@ use axum::routing::{get, post};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use weft_core::Agent;
+use weft_host::store::{InMemoryStore, SessionStore};
 
 pub use client::{A2AAgent, A2AAgentBuilder, A2aClientConfig, A2aClientError, A2aClientErrorKind};
 pub use error::A2aError;
@@ -143,6 +149,9 @@ impl A2aState {
 pub struct A2aServer {
     agents: BTreeMap<String, Arc<dyn Agent>>,
     config: A2aConfig,
+    store: Arc<dyn SessionStore>,
+    /// The tasks, made by the first [`A2aServer::router`] and shared by the next ones.
+    tasks: OnceLock<Arc<Tasks>>,
     tracker: TaskTracker,
     shutdown: CancellationToken,
 }
@@ -159,6 +168,8 @@ impl A2aServer {
         Self {
             agents: BTreeMap::new(),
             config: A2aConfig::default(),
+            store: Arc::new(InMemoryStore::default()),
+            tasks: OnceLock::new(),
             tracker: TaskTracker::new(),
             shutdown: CancellationToken::new(),
         }
@@ -176,12 +187,28 @@ impl A2aServer {
         self
     }
 
-    /// The routes (see the crate docs). Their tasks are run by this server: each call gives
-    /// routes over a new, empty set of tasks.
+    /// Keeps the tasks, and the conversations of their contexts, in `store` (by default a new
+    /// [`InMemoryStore`]). Give it the host's store so that they sit beside its conversations:
+    /// with a `weft_host::SqliteStore`, they survive a restart.
+    pub fn store(mut self, store: Arc<dyn SessionStore>) -> Self {
+        self.store = store;
+        self
+    }
+
+    /// The routes (see the crate docs). Their tasks are run by this server; every call gives
+    /// routes over the same tasks.
     pub fn router(&self) -> Router {
+        let tasks = self.tasks.get_or_init(|| {
+            Arc::new(Tasks::new(
+                self.store.clone(),
+                self.tracker.clone(),
+                self.shutdown.clone(),
+                &self.config,
+            ))
+        });
         let state = Arc::new(A2aState {
             agents: self.agents.clone(),
-            tasks: Arc::new(Tasks::new(self.tracker.clone(), self.shutdown.clone(), &self.config)),
+            tasks: tasks.clone(),
             config: self.config.clone(),
         });
         Router::new()

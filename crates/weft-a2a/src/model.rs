@@ -295,6 +295,38 @@ impl Task {
         }
         Value::Object(out)
     }
+
+    /// Reads a task written by [`Task::to_json`] (either version, with its artifacts and whole
+    /// history); `None` when it is not one.
+    pub fn parse(value: &Value) -> Option<Self> {
+        let text = |value: &Value, key: &str| value.get(key).and_then(Value::as_str).map(str::to_string);
+        let status = value.get("status")?;
+        let status = TaskStatus {
+            state: TaskState::parse(status.get("state")?.as_str()?)?,
+            message: status.get("message").and_then(Message::parse),
+            timestamp: text(status, "timestamp").unwrap_or_default(),
+        };
+        let list = |key: &str| value.get(key).and_then(Value::as_array).cloned().unwrap_or_default();
+        let artifacts = list("artifacts")
+            .iter()
+            .map(|artifact| {
+                let parts = artifact.get("parts")?.as_array()?;
+                Some(Artifact {
+                    artifact_id: text(artifact, "artifactId")?,
+                    name: text(artifact, "name").unwrap_or_default(),
+                    parts: parts.iter().filter_map(|p| text(p, "text")).collect(),
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let history = list("history").iter().map(Message::parse).collect::<Option<Vec<_>>>()?;
+        Some(Self {
+            id: text(value, "id")?,
+            context_id: text(value, "contextId")?,
+            status,
+            artifacts,
+            history,
+        })
+    }
 }
 
 /// What a streamed task sends after the task itself.

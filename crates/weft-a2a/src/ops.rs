@@ -73,18 +73,18 @@ pub(crate) async fn send(
         state.agent(entity).ok_or_else(|| A2aError::InvalidParams(format!("no agent named {entity}")))?;
     let message = message_param(params)?;
     let wait = !returns_immediately(params);
-    let (task, follow) = state.tasks.start(entity, agent, message, wait)?;
+    let (task, follow) = state.tasks.start(entity, agent, message, wait).await?;
     if let Some(mut follow) = follow {
         // The stream closes once the task has ended (or waits for input).
         while follow.events.recv().await.is_some() {}
         // Dropped for falling behind (a flood of artifact chunks): wait for the end by polling.
         while follow.lagged.load(std::sync::atomic::Ordering::SeqCst)
-            && !state.tasks.get(entity, &task.id)?.status.state.ends_stream()
+            && !state.tasks.get(entity, &task.id).await?.status.state.ends_stream()
         {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
-    let task = state.tasks.get(entity, &task.id)?;
+    let task = state.tasks.get(entity, &task.id).await?;
     let history = number_param(params.get("configuration").unwrap_or(&Value::Null), "historyLength")?;
     let task = task.to_json(version, history, true);
     Ok(match version {
@@ -95,7 +95,7 @@ pub(crate) async fn send(
 
 /// `SendStreamingMessage` / `message/stream`: starts a task and streams it: the task, then its
 /// status and artifact updates, ending with its final status.
-pub(crate) fn stream(
+pub(crate) async fn stream(
     state: &A2aState,
     entity: &str,
     params: &Value,
@@ -104,19 +104,19 @@ pub(crate) fn stream(
     let agent =
         state.agent(entity).ok_or_else(|| A2aError::InvalidParams(format!("no agent named {entity}")))?;
     let message = message_param(params)?;
-    let (task, events) = state.tasks.start(entity, agent, message, true)?;
+    let (task, events) = state.tasks.start(entity, agent, message, true).await?;
     let events = events.ok_or_else(|| A2aError::Internal("the task could not be followed".into()))?;
     Ok(follow(task, events, version, state.config.follower_buffer))
 }
 
 /// `SubscribeToTask` / `tasks/resubscribe`: the task now, then its updates until its stream ends.
-pub(crate) fn subscribe(
+pub(crate) async fn subscribe(
     state: &A2aState,
     entity: &str,
     params: &Value,
     version: Version,
 ) -> Result<impl Stream<Item = Result<Value, A2aError>> + Send + 'static, A2aError> {
-    let (task, events) = state.tasks.subscribe(entity, task_id(params)?)?;
+    let (task, events) = state.tasks.subscribe(entity, task_id(params)?).await?;
     Ok(follow(task, events, version, state.config.follower_buffer))
 }
 
@@ -149,29 +149,29 @@ fn follow(
 }
 
 /// `GetTask` / `tasks/get`.
-pub(crate) fn get(
+pub(crate) async fn get(
     state: &A2aState,
     entity: &str,
     params: &Value,
     version: Version,
 ) -> Result<Value, A2aError> {
-    let task = state.tasks.get(entity, task_id(params)?)?;
+    let task = state.tasks.get(entity, task_id(params)?).await?;
     Ok(task.to_json(version, number_param(params, "historyLength")?, true))
 }
 
 /// `CancelTask` / `tasks/cancel`.
-pub(crate) fn cancel(
+pub(crate) async fn cancel(
     state: &A2aState,
     entity: &str,
     params: &Value,
     version: Version,
 ) -> Result<Value, A2aError> {
-    let task = state.tasks.cancel(entity, task_id(params)?)?;
+    let task = state.tasks.cancel(entity, task_id(params)?).await?;
     Ok(task.to_json(version, None, true))
 }
 
 /// `ListTasks` (1.0 only): newest first; `pageToken` is the offset the previous page gave.
-pub(crate) fn list(state: &A2aState, entity: &str, params: &Value) -> Result<Value, A2aError> {
+pub(crate) async fn list(state: &A2aState, entity: &str, params: &Value) -> Result<Value, A2aError> {
     let state_filter = match string_param(params, "status") {
         None | Some("TASK_STATE_UNSPECIFIED") => None,
         Some(name) => Some(
@@ -192,7 +192,7 @@ pub(crate) fn list(state: &A2aState, entity: &str, params: &Value) -> Result<Val
         page_size,
         offset,
     };
-    let (tasks, total) = state.tasks.list(entity, &query);
+    let (tasks, total) = state.tasks.list(entity, &query).await?;
     let history = number_param(params, "historyLength")?;
     let artifacts = params.get("includeArtifacts").and_then(Value::as_bool).unwrap_or(false)
         || params.get("includeArtifacts").and_then(Value::as_str) == Some("true");
@@ -229,7 +229,8 @@ mod tests {
     #[tokio::test]
     async fn a_follower_that_falls_behind_is_dropped_with_an_error_and_the_task_goes_on() {
         let config = A2aConfig { follower_buffer: 4, ..A2aConfig::default() };
-        let tasks = Arc::new(Tasks::new(TaskTracker::new(), CancellationToken::new(), &config));
+        let store = Arc::new(weft_host::InMemoryStore::default());
+        let tasks = Arc::new(Tasks::new(store, TaskTracker::new(), CancellationToken::new(), &config));
         let words: Vec<String> = (0..100).map(|i| format!("w{i}")).collect();
         let answer = words.join(" ");
         let client = ReplayClient::new([ChatResponse::text(answer.clone())]);
@@ -241,10 +242,10 @@ mod tests {
             role: Role::User,
             parts: vec![Part::Text("hi".into())],
         };
-        let (task, slow) = tasks.start("a", agent, message, true).unwrap();
+        let (task, slow) = tasks.start("a", agent, message, true).await.unwrap();
         // The follower reads nothing while the task streams its 100 chunks.
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while !tasks.get("a", &task.id).unwrap().status.state.is_terminal() {
+        while !tasks.get("a", &task.id).await.unwrap().status.state.is_terminal() {
             assert!(tokio::time::Instant::now() < deadline, "the task did not end");
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
@@ -254,7 +255,7 @@ mod tests {
         assert_eq!(items.len(), 6, "{items:?}");
         let Some(Err(A2aError::Internal(message))) = items.last() else { panic!("{items:?}") };
         assert!(message.contains("fell 4 events behind"), "{message}");
-        let ended = tasks.get("a", &task.id).unwrap();
+        let ended = tasks.get("a", &task.id).await.unwrap();
         assert_eq!(ended.status.state, TaskState::Completed);
         assert_eq!(ended.artifacts[0].parts.concat(), answer);
     }

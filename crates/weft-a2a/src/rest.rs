@@ -79,7 +79,7 @@ pub(crate) async fn stream(
         Ok(params) => params,
         Err(e) => return error(&e),
     };
-    match ops::stream(&state, &entity, &params, Version::V1) {
+    match ops::stream(&state, &entity, &params, Version::V1).await {
         Ok(events) => {
             let events = events.map(|value| {
                 let value = value.unwrap_or_else(|error| error.rest_response().1);
@@ -110,7 +110,7 @@ pub(crate) async fn list(
     if let Err(e) = known(&state, &entity) {
         return error(&e);
     }
-    answer(ops::list(&state, &entity, &query_params(query, None)))
+    answer(ops::list(&state, &entity, &query_params(query, None)).await)
 }
 
 /// `GET /a2a/{entity}/tasks/{id}`.
@@ -127,13 +127,13 @@ pub(crate) async fn get_task(
             "SubscribeToTask is not supported by this server".into(),
         ));
     }
-    answer(ops::get(&state, &entity, &query_params(query, Some(&id)), Version::V1))
+    answer(ops::get(&state, &entity, &query_params(query, Some(&id)), Version::V1).await)
 }
 
 /// `SubscribeToTask`: SSE of the task and its updates.
-fn subscribe(state: &Shared, entity: &str, id: &str) -> Response {
+async fn subscribe(state: &Shared, entity: &str, id: &str) -> Response {
     let params = query_params(HashMap::new(), Some(id));
-    match ops::subscribe(state, entity, &params, Version::V1) {
+    match ops::subscribe(state, entity, &params, Version::V1).await {
         Ok(events) => {
             let events = events.map(|value| {
                 let value = value.unwrap_or_else(|error| error.rest_response().1);
@@ -158,9 +158,9 @@ pub(crate) async fn task_action(
     match segment.rsplit_once(':') {
         Some((id, "cancel")) => {
             let params = query_params(HashMap::new(), Some(id));
-            answer(ops::cancel(&state, &entity, &params, Version::V1))
+            answer(ops::cancel(&state, &entity, &params, Version::V1).await)
         }
-        Some((id, "subscribe")) => subscribe(&state, &entity, id),
+        Some((id, "subscribe")) => subscribe(&state, &entity, id).await,
         _ => error(&A2aError::MethodNotFound(format!("POST tasks/{segment}"))),
     }
 }

@@ -388,3 +388,235 @@ async fn an_oversized_message_is_refused_with_a_typed_error() {
     let (_, list) = rpc(&host.agent_url("helper"), Some("1.0"), "ListTasks", json!({})).await;
     assert_eq!(list["result"]["tasks"], json!([]), "{list:#}");
 }
+
+/// The agents a handoff orchestration reported handing off, in order.
+fn handoffs(result: &weft_workflow::WorkflowRunResult) -> Vec<weft_workflow::HandoffEvent> {
+    result
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            weft_workflow::WorkflowEvent::Custom { event, .. } => {
+                event.get::<weft_workflow::HandoffEvent>().cloned()
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// A local triage agent hands the conversation off to a remote agent served by Weft's A2A
+/// server: the remote task gets the conversation, and its answer is the handoff's output.
+#[tokio::test]
+async fn a_handoff_to_a_remote_a2a_agent_sends_the_conversation_and_brings_its_answer_back() {
+    let host = TestHost::start(HostConfig::default()).await;
+    let remote: Arc<dyn Agent> = Arc::new(A2AAgent::connect(host.agent_url("helper")).await.unwrap());
+    assert_eq!(remote.name(), "helper");
+    let triage_client = Arc::new(weft_core::ReplayClient::new([weft_core::ChatResponse::function_calls([
+        weft_core::FunctionCall::new("c1", "handoff_to_helper", json!({"reason": "it knows"})),
+    ])]));
+    let triage: Arc<dyn Agent> =
+        Arc::new(weft_core::ChatAgent::builder(triage_client.clone()).name("triage").build());
+    let workflow = weft_workflow::HandoffBuilder::new()
+        .participants([triage, remote])
+        .start_with("triage")
+        .build()
+        .unwrap();
+    let result = workflow.run(vec![Message::user("I was charged twice")]).await.unwrap();
+    assert_eq!(
+        handoffs(&result),
+        vec![weft_workflow::HandoffEvent { from: "triage".into(), to: "helper".into() }]
+    );
+    let messages: Vec<Message> = result.outputs_as::<Vec<Message>>().concat();
+    let authors: Vec<&str> = messages.iter().filter_map(|m| m.author_name.as_deref()).collect();
+    assert_eq!(authors, ["helper"], "{messages:?}");
+    assert_eq!(messages[0].text(), "You said: I was charged twice");
+    // The remote server ran one task, on the conversation the handoff passed.
+    let (_, list) = rpc(&host.agent_url("helper"), Some("1.0"), "ListTasks", json!({})).await;
+    let tasks = list["result"]["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 1, "{list:#}");
+    assert_eq!(tasks[0]["status"]["state"], "TASK_STATE_COMPLETED");
+    assert_eq!(tasks[0]["history"][0]["parts"][0]["text"], "I was charged twice", "{list:#}");
+    assert_eq!(triage_client.requests().len(), 1);
+}
+
+/// A card at its own server pointing at a JSON-RPC endpoint `endpoint`; the card server's URL.
+async fn card_for(endpoint: &str) -> (String, tokio::task::JoinHandle<()>) {
+    let card = json!({"name": "stub", "capabilities": {"streaming": true}, "supportedInterfaces": [
+        {"url": endpoint, "protocolBinding": "JSONRPC", "protocolVersion": "1.0"}]});
+    serve(Router::new().route("/.well-known/agent-card.json", get(move || async move { axum::Json(card) })))
+        .await
+}
+
+/// A peer that answers `SendMessage` with a working task and is gone before the client asks how
+/// the task goes (`GetTask` finds nobody listening): the polling run ends with a typed error, and
+/// its cancel (also unanswered) leaves nothing running once the agent is closed.
+#[tokio::test]
+async fn a_peer_that_goes_away_while_a_run_polls_is_a_typed_error() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}/", listener.local_addr().unwrap());
+    let peer = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = Vec::new();
+        let mut buffer = [0u8; 4096];
+        // The request's head, then as much body as its Content-Length says.
+        loop {
+            let read = socket.read(&mut buffer).await.unwrap();
+            assert!(read > 0, "the client closed before its request was whole");
+            request.extend_from_slice(&buffer[..read]);
+            let text = String::from_utf8_lossy(&request).to_lowercase();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length = head
+                    .lines()
+                    .find_map(|l| {
+                        l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap())
+                    })
+                    .unwrap_or(0);
+                if body.len() >= length {
+                    break;
+                }
+            }
+        }
+        let request: Value = serde_json::from_slice(request.split(|b| *b == b'\n').next_back().unwrap())
+            .unwrap_or_else(|_| json!({"id": 1}));
+        let answer = json!({"jsonrpc": "2.0", "id": request["id"], "result": {"task": {
+            "id": "t1", "contextId": "c1", "status": {"state": "TASK_STATE_WORKING"}}}})
+        .to_string();
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            answer.len()
+        );
+        socket.write_all(head.as_bytes()).await.unwrap();
+        socket.write_all(answer.as_bytes()).await.unwrap();
+        socket.shutdown().await.unwrap();
+        // The listener goes with this task: the peer is gone.
+    });
+    let (card_url, _cards) = card_for(&endpoint).await;
+    let agent = A2AAgent::builder(&card_url).binding(Binding::JsonRpc).build();
+    let error = agent.run(&mut AgentSession::new(), "hello").await.unwrap_err();
+    peer.await.unwrap();
+    let kind = client_error(&error).kind();
+    assert!(
+        matches!(kind, A2aClientErrorKind::Unreachable(_) | A2aClientErrorKind::ConnectionLost),
+        "{kind:?}: {error}"
+    );
+    tokio::time::timeout(Duration::from_secs(10), agent.close()).await.expect("the abandoned cancel ended");
+}
+
+/// A run dropped while its task runs cancels it; a peer that answers the cancel with the
+/// protocol's "not cancelable" (the task finished meanwhile) leaves nothing running.
+#[tokio::test]
+async fn a_cancel_refused_because_the_task_finished_leaves_nothing_running() {
+    let cancels = Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
+    let seen = cancels.clone();
+    let rpc_handler = move |body: axum::Json<Value>| {
+        let seen = seen.clone();
+        async move {
+            let id = body.0["id"].clone();
+            let task = json!({"id": "t1", "contextId": "c1", "status": {"state": "TASK_STATE_WORKING"}});
+            axum::Json(match body.0["method"].as_str() {
+                Some("SendMessage") => json!({"jsonrpc": "2.0", "id": id, "result": {"task": task}}),
+                Some("GetTask") => json!({"jsonrpc": "2.0", "id": id, "result": task}),
+                _ => {
+                    seen.lock().unwrap().push(body.0.clone());
+                    json!({"jsonrpc": "2.0", "id": id, "error": {
+                        "code": -32002, "message": "Task t1 cannot be canceled: it is completed"}})
+                }
+            })
+        }
+    };
+    let (url, _server) = serve(Router::new().route("/", post(rpc_handler))).await;
+    let (card_url, _cards) = card_for(&format!("{url}/")).await;
+    let agent = A2AAgent::builder(&card_url).binding(Binding::JsonRpc).build();
+    let mut session = AgentSession::new();
+    let run = agent.run(&mut session, "hello");
+    assert!(tokio::time::timeout(Duration::from_millis(500), run).await.is_err());
+    tokio::time::timeout(Duration::from_secs(10), agent.close()).await.expect("the cancel ended");
+    let cancels = cancels.lock().unwrap();
+    assert_eq!(cancels.len(), 1, "{cancels:?}");
+    assert_eq!(cancels[0]["method"], "CancelTask");
+    assert_eq!(cancels[0]["params"]["id"], "t1");
+    assert!(session.messages.is_empty(), "an abandoned run leaves the session as it was");
+}
+
+/// A peer whose answer (or streamed event) is over the client's size limit: the run ends with
+/// the typed `TooLarge`, the client reads no further, and the abandoned task's cancel ends.
+#[tokio::test]
+async fn an_answer_over_the_clients_limit_is_a_typed_error() {
+    async fn rpc_handler(body: axum::Json<Value>) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        let id = body.0["id"].clone();
+        let task = json!({"id": "t1", "contextId": "c1", "status": {"state": "TASK_STATE_COMPLETED"},
+                          "artifacts": [{"artifactId": "a1", "parts": [{"text": "x".repeat(4096)}]}]});
+        match body.0["method"].as_str() {
+            Some("SendStreamingMessage") => {
+                let event = json!({"jsonrpc": "2.0", "id": id, "result": {"task": task}});
+                ([("content-type", "text/event-stream")], format!("data: {event}\n\n")).into_response()
+            }
+            Some("SendMessage") => {
+                axum::Json(json!({"jsonrpc": "2.0", "id": id, "result": {"task": task}})).into_response()
+            }
+            _ => axum::Json(json!({"jsonrpc": "2.0", "id": id, "result": task})).into_response(),
+        }
+    }
+    let (url, _server) = serve(Router::new().route("/", post(rpc_handler))).await;
+    let (card_url, _cards) = card_for(&format!("{url}/")).await;
+    let small = A2aClientConfig { max_bytes: 1024, ..A2aClientConfig::default() };
+    let agent = A2AAgent::builder(&card_url).binding(Binding::JsonRpc).config(small).build();
+    let mut session = AgentSession::new();
+    let error = agent.run(&mut session, "hello").await.unwrap_err();
+    assert_eq!(client_error(&error).kind(), A2aClientErrorKind::TooLarge { limit: 1024 }, "{error}");
+    let mut stream = agent.run_stream(&mut session, "hello");
+    let mut failed = None;
+    while let Some(update) = stream.next().await {
+        if let Err(error) = update {
+            failed = Some(error);
+        }
+    }
+    drop(stream);
+    let failed = failed.expect("the streamed run fails");
+    assert_eq!(client_error(&failed).kind(), A2aClientErrorKind::TooLarge { limit: 1024 }, "{failed}");
+    assert!(session.messages.is_empty(), "failed runs leave the session as it was");
+    tokio::time::timeout(Duration::from_secs(10), agent.close()).await.expect("nothing left running");
+}
+
+/// A handoff to a remote agent whose task needs approval: the workflow pauses with the remote
+/// call as an `AgentApprovalRequest`, and the answer resumes the remote task (whose id the
+/// agent's session carries through the checkpoint) until the remote answer comes back.
+#[tokio::test]
+async fn a_remote_approval_in_a_handoff_pauses_the_workflow_and_the_answer_resumes_the_remote_task() {
+    let host = TestHost::start(HostConfig::default()).await;
+    let remote: Arc<dyn Agent> = Arc::new(A2AAgent::connect(host.agent_url("guarded")).await.unwrap());
+    let triage = weft_core::ReplayClient::new([weft_core::ChatResponse::function_calls([
+        weft_core::FunctionCall::new("c1", "handoff_to_guarded", json!({})),
+    ])]);
+    let triage: Arc<dyn Agent> =
+        Arc::new(weft_core::ChatAgent::builder(Arc::new(triage)).name("triage").build());
+    let workflow = weft_workflow::HandoffBuilder::new()
+        .participants([triage, remote])
+        .start_with("triage")
+        .with_checkpoint_store(Arc::new(weft_workflow::InMemoryCheckpointStore::new()))
+        .build()
+        .unwrap();
+    let first = workflow.run(vec![Message::user("Delete the file notes.txt")]).await.unwrap();
+    assert_eq!(first.status, weft_workflow::RunStatus::IdleWithPendingRequests, "{:?}", first.error());
+    let request = first.pending_requests().remove(0);
+    assert_eq!(request.executor_id, "guarded");
+    let asked: weft_workflow::AgentApprovalRequest = request.data_as().unwrap();
+    assert_eq!(asked.requests[0].call.name, "delete_file");
+
+    let second = workflow
+        .send_responses(
+            first.last_checkpoint_id().unwrap(),
+            vec![weft_workflow::RequestResponse::new(&request.request_id, asked.approve_all())],
+        )
+        .await
+        .unwrap();
+    assert_eq!(second.status, weft_workflow::RunStatus::Idle, "{:?}", second.error());
+    let messages: Vec<Message> = second.outputs_as::<Vec<Message>>().concat();
+    let answer = messages.iter().rev().find(|m| m.author_name.as_deref() == Some("guarded")).unwrap();
+    assert!(answer.text().contains("deleted notes.txt"), "{messages:?}");
+    let (_, list) = rpc(&host.agent_url("guarded"), Some("1.0"), "ListTasks", json!({})).await;
+    let tasks = list["result"]["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 1, "the answer resumed the remote task: {list:#}");
+    assert_eq!(tasks[0]["status"]["state"], "TASK_STATE_COMPLETED");
+}

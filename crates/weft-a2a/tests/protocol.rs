@@ -270,6 +270,13 @@ async fn protocol_faults_get_their_error_codes() {
     assert_eq!(unknown["error"]["code"], -32001);
     let (_, unknown) = rpc(&url, Some("1.0"), "CancelTask", json!({"id": "no-such-task"})).await;
     assert_eq!(unknown["error"]["code"], -32001);
+    // An answer to a task the server never had.
+    let mut answer = user_message("yes", None);
+    answer["taskId"] = json!("no-such-task");
+    let (_, unknown) = rpc(&url, Some("1.0"), "SendMessage", json!({"message": answer})).await;
+    assert_eq!(unknown["error"]["code"], -32001, "{unknown}");
+    let (_, unknown) = rpc(&url, None, "tasks/get", json!({"id": "no-such-task"})).await;
+    assert_eq!(unknown["error"]["code"], -32001, "{unknown}");
     let (_, missing) = rpc(&url, Some("1.0"), "GetTask", json!({})).await;
     assert_eq!(missing["error"]["code"], -32602);
     let (_, bad) =
@@ -627,7 +634,7 @@ async fn subscribe_to_task_follows_a_running_task_until_it_ends() {
 #[tokio::test]
 async fn ended_and_waiting_tasks_are_forgotten_after_their_ttl() {
     let config =
-        weft_a2a::A2aConfig { task_ttl: Duration::from_millis(200), ..weft_a2a::A2aConfig::default() };
+        weft_a2a::A2aConfig { task_ttl: Duration::from_millis(1500), ..weft_a2a::A2aConfig::default() };
     let a2a = A2aServer::new().config(config).agent("guarded", common::guarded_agent());
     let host = TestHost::start_with(HostConfig::default(), a2a).await;
     let url = host.agent_url("guarded");
@@ -647,7 +654,8 @@ async fn ended_and_waiting_tasks_are_forgotten_after_their_ttl() {
     let (_, kept) = rpc(&url, Some("1.0"), "GetTask", json!({"id": waiting["id"]})).await;
     assert_eq!(kept["result"]["status"]["state"], "TASK_STATE_INPUT_REQUIRED", "{kept:#}");
 
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    // Well past the TTL (a loaded machine may take a while for the sends above).
+    tokio::time::sleep(Duration::from_millis(2000)).await;
     for task in [waiting, done] {
         let (_, gone) = rpc(&url, Some("1.0"), "GetTask", json!({"id": task["id"]})).await;
         assert_eq!(gone["error"]["code"], -32001, "{gone:#}");

@@ -159,3 +159,31 @@ async fn dropping_a_run_cancels_the_sdk_task_and_a_failed_task_is_an_error() {
     assert_eq!(cause.kind(), A2aClientErrorKind::TaskFailed);
     assert!(cause.message().contains("the tool broke"), "{cause}");
 }
+
+/// A local triage agent hands the conversation off to the `a2a-sdk` agent: the SDK agent gets
+/// the conversation (it echoes it) and its answer is the handoff's output.
+#[tokio::test]
+#[ignore = "needs the a2a-sdk Python package: scripts/test installs them"]
+async fn a_handoff_to_the_sdk_agent_sends_the_conversation_and_brings_its_answer_back() {
+    use std::sync::Arc;
+    use weft_core::{Agent, ChatAgent, ChatResponse, FunctionCall, Message, ReplayClient};
+
+    let server = sdk_server().await;
+    let remote: Arc<dyn Agent> = Arc::new(A2AAgent::connect(&server.url).await.unwrap());
+    let triage = ReplayClient::new([ChatResponse::function_calls([FunctionCall::new(
+        "c1",
+        "handoff_to_sdk-agent",
+        json!({}),
+    )])]);
+    let triage: Arc<dyn Agent> = Arc::new(ChatAgent::builder(Arc::new(triage)).name("triage").build());
+    let workflow = weft_workflow::HandoffBuilder::new()
+        .participants([triage, remote])
+        .start_with("triage")
+        .build()
+        .unwrap();
+    let result = workflow.run(vec![Message::user("I was charged twice")]).await.unwrap();
+    let messages: Vec<Message> = result.outputs_as::<Vec<Message>>().concat();
+    let authors: Vec<&str> = messages.iter().filter_map(|m| m.author_name.as_deref()).collect();
+    assert_eq!(authors, ["sdk-agent"], "{messages:?}");
+    assert_eq!(messages[0].text(), "echo: I was charged twice");
+}

@@ -4,8 +4,8 @@
 //! is the file's `name`; a workflow file is served as a `WorkflowAgent`), or with no file the agent `weft run` builds (the demo tools, or the
 //! tools of `--mcp` servers) under the model name `weft`, on 127.0.0.1 by default. Any other address needs `--token` (or
 //! `--token-file`, or `WEFT_TOKEN`) unless `--no-auth` is given. SIGTERM or Ctrl-C stops it: no new connections,
-//! in-flight runs get `--grace` seconds, then are cancelled. Conversations and stored responses
-//! live in memory, or with `--store sqlite:PATH` in a SQLite file that survives restarts. Each
+//! in-flight runs get `--grace` seconds, then are cancelled. Conversations, stored responses and
+//! A2A tasks live in memory, or with `--store sqlite:PATH` in a SQLite file that survives restarts. Each
 //! agent is also an A2A agent at `/a2a/NAME` (its card at `/a2a/NAME/.well-known/agent-card.json`),
 //! behind the same token and limits, unless `--no-a2a` is given. `--ui` also serves DevUI (the
 //! `weft-devui` page) at `/`; `weft devui` is `weft serve --ui` that opens the page in the
@@ -76,7 +76,7 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "BYTES", default_value_t = weft::host::DEFAULT_BODY_LIMIT)]
     pub(crate) body_limit: usize,
 
-    /// Where conversations and stored responses live: `memory` (lost on exit) or `sqlite:PATH`
+    /// Where conversations, stored responses and A2A tasks live: `memory` (lost on exit) or `sqlite:PATH`
     /// (a SQLite file, created when missing, that survives restarts).
     #[arg(long, value_name = "STORE", default_value = "memory", value_parser = parse_store)]
     pub(crate) store: StoreSpec,
@@ -358,7 +358,9 @@ async fn serve(
         max_concurrent_runs: config.max_concurrent_runs,
         ..A2aConfig::default()
     };
-    let mut a2a = A2aServer::new().config(a2a_config);
+    // A2A tasks live in the same store as the conversations (with sqlite:PATH, they survive a
+    // restart: a task waiting for approval can be answered by the next server).
+    let mut a2a = A2aServer::new().config(a2a_config).store(store.clone());
     let mcp_agents: Vec<Arc<dyn weft::Agent>> = agents.iter().map(|(_, agent)| agent.clone()).collect();
     let mut host = Host::new().config(config).store(store);
     for (name, agent) in agents {

@@ -179,6 +179,56 @@ fn serve_with_a_sqlite_store_keeps_conversations_across_a_restart() {
     assert!(server.terminate().success());
 }
 
+/// An A2A message as HTTP+JSON's `message:send` takes it.
+fn a2a_message(text: &str, task: Option<(&str, &str)>, data: Option<serde_json::Value>) -> String {
+    let mut parts = vec![serde_json::json!({"text": text})];
+    parts.extend(data.map(|data| serde_json::json!({"data": data})));
+    let mut message =
+        serde_json::json!({"messageId": format!("m-{text}"), "role": "ROLE_USER", "parts": parts});
+    if let Some((task_id, context_id)) = task {
+        message["taskId"] = task_id.into();
+        message["contextId"] = context_id.into();
+    }
+    serde_json::json!({ "message": message }).to_string()
+}
+
+/// A2A tasks live in the `--store`: after a restart, a completed task and one waiting for
+/// approval are still read by `GetTask` and `ListTasks`, and the waiting one is answered and
+/// runs on in the new server.
+#[test]
+fn serve_with_a_sqlite_store_keeps_a2a_tasks_and_answers_a_waiting_one_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("sqlite:{}", dir.path().join("weft.db").display());
+    let mut server = Server::start_with(&["--store", &store, "--approve"]);
+    let done =
+        json_body(&server.post("/a2a/weft/message:send", &a2a_message("hello", None, None)))["task"].clone();
+    assert_eq!(done["status"]["state"], "TASK_STATE_COMPLETED", "{done}");
+    let asked =
+        server.post("/a2a/weft/message:send", &a2a_message("What's the weather in Paris?", None, None));
+    let waiting = json_body(&asked)["task"].clone();
+    assert_eq!(waiting["status"]["state"], "TASK_STATE_INPUT_REQUIRED", "{waiting}");
+    assert!(server.terminate().success());
+
+    let mut server = Server::start_with(&["--store", &store, "--approve"]);
+    let id = |task: &serde_json::Value| task["id"].as_str().unwrap().to_string();
+    let kept = json_body(&server.get(&format!("/a2a/weft/tasks/{}", id(&done))));
+    assert_eq!(kept, done, "a completed task reads the same after the restart");
+    let kept = json_body(&server.get(&format!("/a2a/weft/tasks/{}", id(&waiting))));
+    assert_eq!(kept["status"]["state"], "TASK_STATE_INPUT_REQUIRED", "{kept}");
+    let list = json_body(&server.get("/a2a/weft/tasks"));
+    let listed: Vec<String> = list["tasks"].as_array().unwrap().iter().map(id).collect();
+    assert_eq!(listed, [id(&waiting), id(&done)], "{list}");
+
+    let context = waiting["contextId"].as_str().unwrap().to_string();
+    let answer =
+        a2a_message("yes", Some((&id(&waiting), &context)), Some(serde_json::json!({"approved": true})));
+    let answered = json_body(&server.post("/a2a/weft/message:send", &answer))["task"].clone();
+    assert_eq!(answered["status"]["state"], "TASK_STATE_COMPLETED", "{answered}");
+    let text = answered["artifacts"][0]["parts"][0]["text"].as_str().unwrap();
+    assert!(text.contains("Paris"), "the approved call ran after the restart: {answered}");
+    assert!(server.terminate().success());
+}
+
 #[test]
 fn serve_refuses_a_store_it_does_not_know() {
     let output = weft().args(["serve", "--port", "0", "--store", "redis:x"]).output().unwrap();

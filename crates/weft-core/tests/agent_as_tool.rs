@@ -193,3 +193,41 @@ async fn a_streamed_outer_run_ends_with_the_inner_approval_request() {
     assert_eq!(deleted.load(Ordering::SeqCst), 1);
     assert_eq!(session.messages.last().unwrap().text(), "Done.");
 }
+
+/// The inner run waiting for approval is held in memory by the tool: an answer given to another
+/// tool (as after a restart: the session was saved and loaded, the agents built anew) finds no
+/// run to resume. The inner call fails with an error that says so (the outer model sees it), the
+/// guarded call never runs, and the outer run goes on.
+#[tokio::test]
+async fn an_answer_after_a_restart_fails_the_inner_call_with_a_clear_error_and_runs_nothing() {
+    let deleted = Arc::new(AtomicUsize::new(0));
+    let outer = |deleted: Arc<AtomicUsize>, responses: Vec<ChatResponse>| {
+        let client = Arc::new(ReplayClient::new(responses));
+        let agent =
+            ChatAgent::builder(client.clone()).name("lead").tool(guarded_inner(deleted).as_tool()).build();
+        (agent, client)
+    };
+    let (before, _) = outer(deleted.clone(), vec![call("janitor", json!({"prompt": "delete notes.txt"}))]);
+    let mut session = AgentSession::new();
+    let asked = before.run(&mut session, "clean up").await.unwrap();
+    let request = asked.approval_requests().remove(0);
+    let saved = session.to_json().unwrap();
+    drop(before);
+
+    let (after, client) = outer(deleted.clone(), vec![ChatResponse::text("Done.")]);
+    // The new process answers the question the old one asked: the outer model is asked again.
+    let mut session = AgentSession::from_json(&saved).unwrap();
+    let done = after.run(&mut session, request.approve()).await.unwrap();
+    assert_eq!(deleted.load(Ordering::SeqCst), 0, "the guarded call did not run");
+    let result = done.messages.iter().flat_map(|m| m.function_results()).next().unwrap();
+    assert_eq!(result.call_id, "call_1");
+    let shown = result.error.clone().unwrap_or_default();
+    assert!(shown.contains("is gone") && shown.contains("janitor"), "{result:?}");
+    assert!(
+        client.requests().iter().any(|r| r
+            .messages
+            .iter()
+            .flat_map(|m| m.function_results())
+            .any(|r| r.call_id == "call_1"))
+    );
+}

@@ -116,7 +116,10 @@ pub use entities::{CheckpointSource, CheckpointSourceError, EntityInfo};
 pub use error::HostError;
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;
-pub use store::{Conversation, InMemoryStore, SessionStore, StoreError, StoredResponse};
+pub use store::{
+    Conversation, InMemoryStore, SessionStore, StoreError, StoredResponse, StoredTask, TaskPage, TaskPhase,
+    TaskQuery, TaskRetention,
+};
 
 pub use traces::TRACE_ID_HEADER;
 

@@ -29,6 +29,10 @@ pub struct AgentApprovalRequest {
     pub conversation: Vec<Message>,
     /// How many messages of `conversation` the executor received (the rest are the agent's).
     pub received: usize,
+    /// The asking agent's session metadata, given back to it with the answers (a remote agent
+    /// keeps there what it needs to resume: `weft_a2a::A2AAgent` the remote task that waits).
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub session_metadata: serde_json::Map<String, serde_json::Value>,
 }
 
 impl AgentApprovalRequest {
@@ -60,6 +64,7 @@ impl AgentApprovalRequest {
         })?;
         let mut session = AgentSession::new();
         session.messages = asked.conversation;
+        session.metadata = asked.session_metadata;
         let input = Message::new(Role::User, answers.into_iter().map(Content::ApprovalResponse).collect());
         Ok((session, input, asked.received))
     }
@@ -140,6 +145,7 @@ impl AgentExecutor {
                 requests: pending,
                 conversation: session.messages,
                 received,
+                session_metadata: session.metadata,
             })?;
             return Ok(());
         }

@@ -26,7 +26,11 @@ pub const MAX_WAITING_RUNS: usize = 256;
 /// - When the agent asks for approvals, the calling run ends with them (their calls are the
 ///   inner agent's tool calls); answer them as any approval request, and the next run of the
 ///   calling agent resumes the inner run with the answers. The inner run waits in memory, in
-///   this tool ([`MAX_WAITING_RUNS`] at most): answer in the same process.
+///   this tool ([`MAX_WAITING_RUNS`] at most): answer in the same process. An answer that finds
+///   no waiting run (the process restarted, even with the calling session saved and loaded, or
+///   the run was forgotten past the limit) fails the inner call with an error saying so, which
+///   the calling model sees; the inner agent's tool call never runs, and the calling run goes
+///   on.
 #[derive(Clone)]
 pub struct AgentTool {
     agent: Arc<dyn Agent>,

@@ -6,13 +6,20 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use super::{Conversation, ItemPage, ItemQuery, SessionStore, StoreError, StoredResponse, item_id, page};
+use weft_core::AgentSession;
+
+use super::tasks::MemoryTasks;
+use super::{
+    Conversation, ItemPage, ItemQuery, SessionStore, StoreError, StoredResponse, StoredTask, TaskChange,
+    TaskPage, TaskQuery, TaskRetention, item_id, page,
+};
 
 /// The default capacity of [`InMemoryStore`]: this many responses, and this many conversations.
 pub const DEFAULT_MEMORY_CAPACITY: usize = 10_000;
 
 /// Responses and conversations in memory, lost on restart; beyond the capacity the oldest
-/// response (or conversation) is forgotten.
+/// response (or conversation) is forgotten. Tasks are kept as long as their
+/// [`TaskRetention`] says.
 #[derive(Debug)]
 pub struct InMemoryStore {
     capacity: usize,
@@ -25,6 +32,7 @@ struct MemoryInner {
     response_order: VecDeque<String>,
     conversations: HashMap<String, (Conversation, Vec<Value>)>,
     conversation_order: VecDeque<String>,
+    tasks: MemoryTasks,
 }
 
 impl Default for InMemoryStore {
@@ -143,6 +151,46 @@ impl SessionStore for InMemoryStore {
         items.retain(|item| item_id(item) != wanted);
         Ok(items.len() < before)
     }
+
+    async fn create_task(&self, task: StoredTask, retention: &TaskRetention) -> Result<(), StoreError> {
+        self.lock().tasks.create(task, retention);
+        Ok(())
+    }
+
+    async fn get_task(&self, id: &str) -> Result<Option<StoredTask>, StoreError> {
+        Ok(self.lock().tasks.get(id))
+    }
+
+    async fn update_task(&self, id: &str, change: TaskChange<'_>) -> Result<Option<StoredTask>, StoreError> {
+        Ok(self.lock().tasks.update(id, change))
+    }
+
+    async fn list_tasks(&self, query: &TaskQuery) -> Result<TaskPage, StoreError> {
+        Ok(self.lock().tasks.list(query))
+    }
+
+    async fn forget_tasks(&self, retention: &TaskRetention) -> Result<(), StoreError> {
+        self.lock().tasks.forget(retention);
+        Ok(())
+    }
+
+    async fn put_task_context(
+        &self,
+        agent: &str,
+        context_id: &str,
+        session: &AgentSession,
+    ) -> Result<(), StoreError> {
+        self.lock().tasks.put_context(agent, context_id, session.clone());
+        Ok(())
+    }
+
+    async fn get_task_context(
+        &self,
+        agent: &str,
+        context_id: &str,
+    ) -> Result<Option<AgentSession>, StoreError> {
+        Ok(self.lock().tasks.get_context(agent, context_id))
+    }
 }
 
 #[cfg(test)]
@@ -189,5 +237,21 @@ mod tests {
             ["i1", "i2", "i4", "i5"]
         );
         assert!(store.list_items("nope", ItemQuery::all()).await.unwrap().is_none());
+    }
+}
+
+#[cfg(test)]
+mod task_tests {
+    use super::InMemoryStore;
+    use crate::store::tasks::contract;
+
+    #[tokio::test]
+    async fn tasks_are_listed_and_updated_atomically() {
+        contract::lists_and_updates(&InMemoryStore::default()).await;
+    }
+
+    #[tokio::test]
+    async fn tasks_are_forgotten_by_their_retention() {
+        contract::forgets_by_retention(&InMemoryStore::default()).await;
     }
 }

@@ -3,6 +3,9 @@
 //! branch from any earlier turn) and conversations (`/v1/conversations`: metadata and an
 //! append-only list of items).
 //!
+//! It also keeps tasks (see [`StoredTask`]): the long-running units of work of a protocol server
+//! such as A2A's, with the conversation of each context they belong to.
+//!
 //! [`InMemoryStore`] is the default (lost on restart); `SqliteStore` (feature `sqlite`) keeps
 //! everything in a SQLite file that survives restarts. Items are kept as the JSON objects the
 //! Responses protocol shows (`message`, `function_call`, `function_call_output`, each with an
@@ -11,6 +14,9 @@
 mod memory;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(feature = "sqlite")]
+mod sqlite_tasks;
+mod tasks;
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -19,6 +25,7 @@ use weft_core::AgentSession;
 pub use memory::{DEFAULT_MEMORY_CAPACITY, InMemoryStore};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{DEFAULT_MAX_ROW_BYTES, SqliteStore};
+pub use tasks::{StoredTask, TaskChange, TaskPage, TaskPhase, TaskQuery, TaskRetention};
 
 /// A response as kept for `GET /v1/responses/{id}` and `previous_response_id`.
 #[derive(Debug, Clone, PartialEq)]
@@ -162,6 +169,33 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn get_item(&self, id: &str, item_id: &str) -> Result<Option<Value>, StoreError>;
     /// Removes item `item_id` from conversation `id`; whether it was there.
     async fn delete_item(&self, id: &str, item_id: &str) -> Result<bool, StoreError>;
+
+    /// Keeps the new task `task` (its id is new), then forgets what `retention` says.
+    async fn create_task(&self, task: StoredTask, retention: &TaskRetention) -> Result<(), StoreError>;
+    /// Task `id`, if kept.
+    async fn get_task(&self, id: &str) -> Result<Option<StoredTask>, StoreError>;
+    /// Applies `change` to task `id` in one atomic step (a concurrent change waits for it) and
+    /// writes the task back when `change` says it changed it; the task after, if kept.
+    async fn update_task(&self, id: &str, change: TaskChange<'_>) -> Result<Option<StoredTask>, StoreError>;
+    /// The tasks `query` selects, newest first, and how many it selects in all.
+    async fn list_tasks(&self, query: &TaskQuery) -> Result<TaskPage, StoreError>;
+    /// Forgets the tasks `retention` says, and the conversations of the contexts left without a
+    /// task.
+    async fn forget_tasks(&self, retention: &TaskRetention) -> Result<(), StoreError>;
+    /// Keeps (or replaces) the conversation of `agent`'s context `context_id`; it is forgotten
+    /// with the context's last task.
+    async fn put_task_context(
+        &self,
+        agent: &str,
+        context_id: &str,
+        session: &AgentSession,
+    ) -> Result<(), StoreError>;
+    /// The conversation of `agent`'s context `context_id`, if kept.
+    async fn get_task_context(
+        &self,
+        agent: &str,
+        context_id: &str,
+    ) -> Result<Option<AgentSession>, StoreError>;
 }
 
 /// The `id` of an item.

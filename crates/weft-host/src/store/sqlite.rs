@@ -17,6 +17,8 @@
 //!     item_id TEXT NOT NULL, body TEXT NOT NULL, UNIQUE (conversation_id, item_id)
 //! );
 //! ```
+//!
+//! Tasks live in two more tables (see the `sqlite_tasks` module).
 
 use std::path::Path;
 use std::str::FromStr;
@@ -29,7 +31,13 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use super::{Conversation, ItemPage, ItemQuery, Order, SessionStore, StoreError, StoredResponse, item_id};
+use weft_core::AgentSession;
+
+use super::sqlite_tasks as tasks;
+use super::{
+    Conversation, ItemPage, ItemQuery, Order, SessionStore, StoreError, StoredResponse, StoredTask,
+    TaskChange, TaskPage, TaskQuery, TaskRetention, item_id,
+};
 
 /// The default largest row: 16 MiB of JSON (a response's kept conversation grows with each turn).
 pub const DEFAULT_MAX_ROW_BYTES: usize = 16 * 1024 * 1024;
@@ -57,11 +65,11 @@ const SCHEMA: &[&str] = &[
     )",
 ];
 
-fn backend(error: sqlx::Error) -> StoreError {
+pub(crate) fn backend(error: sqlx::Error) -> StoreError {
     StoreError::Backend(error.to_string())
 }
 
-fn json_error(error: serde_json::Error) -> StoreError {
+pub(crate) fn json_error(error: serde_json::Error) -> StoreError {
     StoreError::Backend(format!("a stored record is not valid JSON: {error}"))
 }
 
@@ -115,7 +123,7 @@ impl SqliteStore {
     /// schema.
     pub async fn with_pool(pool: SqlitePool) -> Result<Self, StoreError> {
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
-        for statement in SCHEMA {
+        for statement in SCHEMA.iter().chain(super::sqlite_tasks::TASK_SCHEMA) {
             sqlx::query(*statement).execute(&mut *tx).await.map_err(backend)?;
         }
         tx.commit().await.map_err(backend)?;
@@ -370,6 +378,43 @@ impl SessionStore for SqliteStore {
             .map_err(backend)?;
         Ok(done.rows_affected() > 0)
     }
+
+    async fn create_task(&self, task: StoredTask, retention: &TaskRetention) -> Result<(), StoreError> {
+        tasks::create(&self.pool, self.max_row_bytes, task, retention).await
+    }
+
+    async fn get_task(&self, id: &str) -> Result<Option<StoredTask>, StoreError> {
+        tasks::get(&self.pool, id).await
+    }
+
+    async fn update_task(&self, id: &str, change: TaskChange<'_>) -> Result<Option<StoredTask>, StoreError> {
+        tasks::update(&self.pool, self.max_row_bytes, id, change).await
+    }
+
+    async fn list_tasks(&self, query: &TaskQuery) -> Result<TaskPage, StoreError> {
+        tasks::list(&self.pool, query).await
+    }
+
+    async fn forget_tasks(&self, retention: &TaskRetention) -> Result<(), StoreError> {
+        tasks::forget(&self.pool, retention).await
+    }
+
+    async fn put_task_context(
+        &self,
+        agent: &str,
+        context_id: &str,
+        session: &AgentSession,
+    ) -> Result<(), StoreError> {
+        tasks::put_context(&self.pool, self.max_row_bytes, agent, context_id, session).await
+    }
+
+    async fn get_task_context(
+        &self,
+        agent: &str,
+        context_id: &str,
+    ) -> Result<Option<AgentSession>, StoreError> {
+        tasks::get_context(&self.pool, agent, context_id).await
+    }
 }
 
 /// Inserts the `(item_id, body)` rows at the end of conversation `id`.
@@ -458,5 +503,53 @@ mod tests {
         let error = store.append_items("conv_1", vec![json!({"id": "x", "text": "y".repeat(100)})], 10).await;
         assert!(matches!(error, Err(StoreError::TooLarge { .. })), "{error:?}");
         assert!(store.list_items("conv_1", ItemQuery::all()).await.unwrap().unwrap().items.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod task_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::SqliteStore;
+    use crate::store::tasks::contract;
+    use crate::store::{SessionStore, TaskPhase, TaskRetention};
+
+    #[tokio::test]
+    async fn tasks_are_listed_and_updated_atomically() {
+        contract::lists_and_updates(&SqliteStore::in_memory().await.unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn tasks_are_forgotten_by_their_retention() {
+        contract::forgets_by_retention(&SqliteStore::in_memory().await.unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn tasks_survive_reopening_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("weft.db");
+        let keep = TaskRetention { max_tasks: 10, expire_before_ms: 0 };
+        {
+            let store = SqliteStore::open(&path).await.unwrap();
+            store.create_task(contract::task("t1", "c1", TaskPhase::Waiting, 5), &keep).await.unwrap();
+            store.put_task_context("helper", "c1", &weft_core::AgentSession::new()).await.unwrap();
+            store.pool.close().await;
+        }
+        let store = SqliteStore::open(&path).await.unwrap();
+        assert_eq!(
+            store.get_task("t1").await.unwrap().unwrap(),
+            contract::task("t1", "c1", TaskPhase::Waiting, 5)
+        );
+        assert!(store.get_task_context("helper", "c1").await.unwrap().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_task_over_the_row_limit_is_refused() {
+        let store = SqliteStore::in_memory().await.unwrap().max_row_bytes(64);
+        let mut task = contract::task("t1", "c1", TaskPhase::Running, 5);
+        task.task = serde_json::json!({"text": "y".repeat(100)});
+        let keep = TaskRetention { max_tasks: 10, expire_before_ms: 0 };
+        let error = store.create_task(task, &keep).await;
+        assert!(matches!(error, Err(crate::store::StoreError::TooLarge { .. })), "{error:?}");
+        assert!(store.get_task("t1").await.unwrap().is_none());
     }
 }

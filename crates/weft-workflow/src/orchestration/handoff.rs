@@ -280,6 +280,7 @@ impl HandoffAgent {
                     requests: pending,
                     conversation: session.messages,
                     received,
+                    session_metadata: session.metadata,
                 })?;
                 return Ok(());
             }
