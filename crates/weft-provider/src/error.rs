@@ -60,22 +60,30 @@ pub fn provider_message(payload: &Value) -> (Option<String>, Option<String>) {
         Value::String(s) => Some(s.clone()),
         _ => text(error.get("message")).or_else(|| text(error.get("detail"))),
     };
-    let code =
-        name(error.get("code")).or_else(|| name(error.get("type"))).or_else(|| text(error.get("code")));
+    // Google's error object (`{"error": {"code": 429, "message", "status": "RESOURCE_EXHAUSTED"}}`)
+    // names the error in `status`.
+    let code = name(error.get("code"))
+        .or_else(|| name(error.get("type")))
+        .or_else(|| name(error.get("status")))
+        .or_else(|| text(error.get("code")));
     (message, code)
 }
 
 /// The category for a provider's error code, when it names one we know.
 fn kind_for_code(code: &str) -> Option<ChatErrorKind> {
     Some(match code {
-        "rate_limit_exceeded" | "rate_limit_error" | "insufficient_quota" | "too_many_requests" => {
+        "rate_limit_exceeded" | "rate_limit_error" | "insufficient_quota" | "too_many_requests"
+        | "RESOURCE_EXHAUSTED" => {
             ChatErrorKind::RateLimit
         }
         "invalid_api_key"
         | "authentication_error"
         | "unauthorized"
         | "permission_denied"
-        | "permission_error" => ChatErrorKind::Authentication,
+        | "permission_error"
+        // Google's statuses.
+        | "UNAUTHENTICATED"
+        | "PERMISSION_DENIED" => ChatErrorKind::Authentication,
         "server_error"
         | "internal_error"
         | "internal_server_error"
@@ -84,7 +92,9 @@ fn kind_for_code(code: &str) -> Option<ChatErrorKind> {
         // Anthropic's types.
         | "overloaded_error"
         | "api_error"
-        | "unavailable_error" => ChatErrorKind::Server,
+        | "unavailable_error"
+        | "INTERNAL"
+        | "UNAVAILABLE" => ChatErrorKind::Server,
         // llama.cpp's types: `exceed_context_size_error`, `not_supported_error`.
         "invalid_request_error"
         | "invalid_prompt"
@@ -98,14 +108,25 @@ fn kind_for_code(code: &str) -> Option<ChatErrorKind> {
         | "unsupported_parameter"
         | "invalid_request"
         | "request_too_large"
-        | "bad_request" => ChatErrorKind::BadRequest,
+        | "bad_request"
+        | "INVALID_ARGUMENT"
+        | "FAILED_PRECONDITION"
+        | "NOT_FOUND" => ChatErrorKind::BadRequest,
         _ => return None,
     })
 }
 
 /// A non-success HTTP answer as an error.
 pub fn status_error(label: &str, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> ChatError {
+    let payload: Option<Value> = serde_json::from_slice(body).ok();
     let kind = match status.as_u16() {
+        // Google answers a key it does not know with 400 `INVALID_ARGUMENT`, reason
+        // `API_KEY_INVALID`: what the user must fix is the key.
+        400 if payload.as_ref().and_then(|payload| google_detail(payload, "ErrorInfo", "reason"))
+            == Some("API_KEY_INVALID") =>
+        {
+            ChatErrorKind::Authentication
+        }
         401 | 403 => ChatErrorKind::Authentication,
         429 => ChatErrorKind::RateLimit,
         408 => ChatErrorKind::Timeout,
@@ -113,7 +134,6 @@ pub fn status_error(label: &str, status: StatusCode, headers: &HeaderMap, body: 
         400..=499 => ChatErrorKind::BadRequest,
         _ => ChatErrorKind::Other,
     };
-    let payload: Option<Value> = serde_json::from_slice(body).ok();
     let (message, code) = payload.as_ref().map(provider_message).unwrap_or((None, None));
     let message = message.unwrap_or_else(|| {
         let text = snippet(body);
@@ -122,6 +142,7 @@ pub fn status_error(label: &str, status: StatusCode, headers: &HeaderMap, body: 
     let retry_after =
         if matches!(kind, ChatErrorKind::RateLimit | ChatErrorKind::Server | ChatErrorKind::Timeout) {
             parse_retry_after(headers, SystemTime::now())
+                .or_else(|| payload.as_ref().and_then(google_retry_delay))
         } else {
             None
         };
@@ -133,6 +154,24 @@ pub fn status_error(label: &str, status: StatusCode, headers: &HeaderMap, body: 
     // 529 is no standard status: Anthropic's "overloaded" (`overloaded_error`), transient like
     // a 503, which the core's rule does not know.
     if status.as_u16() == OVERLOADED { error.with_retryable(true) } else { error }
+}
+
+/// A field of one of the `details` of Google's error object, found by the detail's type
+/// (`{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}`).
+fn google_detail<'a>(payload: &'a Value, kind: &str, field: &str) -> Option<&'a str> {
+    let suffix = format!("google.rpc.{kind}");
+    payload.get("error")?.get("details")?.as_array()?.iter().find_map(|detail| {
+        let kind = detail.get("@type")?.as_str()?;
+        if kind.ends_with(&suffix) { detail.get(field)?.as_str() } else { None }
+    })
+}
+
+/// The wait Google's error object asks for when it sends no `Retry-After`: its `RetryInfo`
+/// detail's `retryDelay`, a protobuf duration such as `"37s"` or `"0.5s"`.
+fn google_retry_delay(payload: &Value) -> Option<Duration> {
+    let delay = google_detail(payload, "RetryInfo", "retryDelay")?;
+    let seconds: f64 = delay.trim().strip_suffix('s')?.parse().ok()?;
+    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
 }
 
 /// The status of an overloaded server (Anthropic's `overloaded_error`).
@@ -314,6 +353,62 @@ mod tests {
         // A number alone is still reported.
         let err = payload_error("p", &serde_json::json!({"error": {"code": 500, "message": "m"}}));
         assert_eq!(err.code(), Some("500"));
+    }
+
+    #[test]
+    fn google_error_objects_name_their_status_retry_delay_and_invalid_keys() {
+        // The error objects of Google's API design guide (AIP-193), as the Gemini API sends them.
+        let body = br#"{
+  "error": {
+    "code": 429,
+    "message": "You exceeded your current quota, please check your plan and billing details.",
+    "status": "RESOURCE_EXHAUSTED",
+    "details": [
+      {
+        "@type": "type.googleapis.com/google.rpc.RetryInfo",
+        "retryDelay": "37s"
+      }
+    ]
+  }
+}"#;
+        let err = status_error("p", StatusCode::TOO_MANY_REQUESTS, &HeaderMap::new(), body);
+        assert_eq!((err.kind(), err.code()), (ChatErrorKind::RateLimit, Some("RESOURCE_EXHAUSTED")));
+        assert_eq!(err.retry_after(), Some(Duration::from_secs(37)));
+        // A `Retry-After` header wins over the body.
+        let err = status_error("p", StatusCode::TOO_MANY_REQUESTS, &headers(&[("retry-after", "2")]), body);
+        assert_eq!(err.retry_after(), Some(Duration::from_secs(2)));
+        let body = br#"{
+  "error": {
+    "code": 400,
+    "message": "API key not valid. Please pass a valid API key.",
+    "status": "INVALID_ARGUMENT",
+    "details": [
+      {
+        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+        "reason": "API_KEY_INVALID",
+        "domain": "googleapis.com",
+        "metadata": {
+          "service": "generativelanguage.googleapis.com"
+        }
+      }
+    ]
+  }
+}"#;
+        let err = status_error("p", StatusCode::BAD_REQUEST, &HeaderMap::new(), body);
+        assert_eq!((err.kind(), err.code()), (ChatErrorKind::Authentication, Some("INVALID_ARGUMENT")));
+        assert_eq!(err.message(), "API key not valid. Please pass a valid API key.");
+        let err = status_error(
+            "p",
+            StatusCode::BAD_REQUEST,
+            &HeaderMap::new(),
+            br#"{"error": {"code": 400, "message": "bad", "status": "INVALID_ARGUMENT"}}"#,
+        );
+        assert_eq!(err.kind(), ChatErrorKind::BadRequest);
+        let err = payload_error(
+            "p",
+            &serde_json::json!({"error": {"code": 503, "message": "The model is overloaded.", "status": "UNAVAILABLE"}}),
+        );
+        assert_eq!((err.kind(), err.code()), (ChatErrorKind::Server, Some("UNAVAILABLE")));
     }
 
     #[test]
