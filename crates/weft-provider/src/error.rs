@@ -40,7 +40,9 @@ pub fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duratio
 
 /// The provider's message and code from an OpenAI- or Anthropic-shaped error payload
 /// (`{"error": {"message", "type", "code"}}`, `{"type": "error", "error": {"type", "message"}}`), or from the looser shapes other servers use
-/// (`{"error": "text"}`, `{"message": …}`, `{"detail": …}`).
+/// (`{"error": "text"}`, `{"message": …}`, `{"detail": …}`), or Google's
+/// (`{"error": {"code": 429, "message", "status": "RESOURCE_EXHAUSTED"}}`, whose `status` is the
+/// code).
 ///
 /// The code is `code` when it is a name; a numeric `code` (llama.cpp and vLLM repeat the HTTP
 /// status there, e.g. `{"code": 400, "type": "exceed_context_size_error"}`) yields to `type`,
