@@ -72,6 +72,13 @@ Environment:
   AWS_BEARER_TOKEN_BEDROCK
                      a Bedrock API key, instead of AWS credentials (never printed)
   BEDROCK_MODEL      the model id or inference profile with --provider bedrock, as --model
+  GEMINI_API_KEY, GOOGLE_API_KEY
+                     the key of the Gemini API, with --provider gemini (never printed)
+  GEMINI_BASE_URL    another server of the Gemini API (e.g. a LiteLLM proxy's /v1beta)
+  GEMINI_MODEL       the model with --provider gemini (default: gemini-2.5-flash)
+  GOOGLE_GENAI_USE_VERTEXAI=true, GOOGLE_CLOUD_PROJECT, GOOGLE_CLOUD_LOCATION,
+  GOOGLE_CLOUD_ACCESS_TOKEN
+                     --provider gemini on Vertex AI, with an OAuth access token (never printed)
   RUST_LOG           which logs to show on stderr (e.g. weft_openai=debug); wins over -v and -q
 
 ",

@@ -189,8 +189,9 @@ pub(crate) struct AgentArgs {
     /// The model provider: openai (any OpenAI-compatible server; the default when
     /// OPENAI_API_KEY or a base URL is set, else the offline scripted model), anthropic (the
     /// Messages API: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, ANTHROPIC_MODEL), bedrock (Amazon
-    /// Bedrock's Converse API: AWS_REGION, AWS credentials or AWS_PROFILE, BEDROCK_MODEL) or
-    /// scripted.
+    /// Bedrock's Converse API: AWS_REGION, AWS credentials or AWS_PROFILE, BEDROCK_MODEL), gemini
+    /// (the Gemini API: GEMINI_API_KEY or GOOGLE_API_KEY, GEMINI_BASE_URL, GEMINI_MODEL; Vertex
+    /// AI with GOOGLE_GENAI_USE_VERTEXAI=true) or scripted.
     /// With -f, it replaces the file's agents' models.
     #[arg(long, value_enum, value_name = "NAME")]
     pub(crate) provider: Option<ProviderKind>,
@@ -222,6 +223,8 @@ pub(crate) enum ProviderKind {
     Anthropic,
     /// Amazon Bedrock's Converse API, signed with AWS credentials.
     Bedrock,
+    /// Google's Gemini API, or Vertex AI.
+    Gemini,
     /// Weft's offline scripted model.
     Scripted,
 }

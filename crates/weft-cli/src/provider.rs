@@ -7,6 +7,7 @@ use std::time::Duration;
 use weft::anthropic::AnthropicBuilder;
 use weft::bedrock::BedrockBuilder;
 use weft::declarative::ModelOverride;
+use weft::gemini::GeminiBuilder;
 use weft::openai::{DEFAULT_TIMEOUT, OpenAIBuilder};
 use weft::{ChatClient, ScriptedClient};
 
@@ -31,6 +32,10 @@ pub(crate) struct Provider {
     pub(crate) model: Option<String>,
 }
 
+/// The model used with `--provider gemini` when neither `--model` nor `GEMINI_MODEL` names
+/// one.
+pub(crate) const DEFAULT_GEMINI_MODEL: &str = "gemini-2.5-flash";
+
 /// Reads a non-empty environment variable.
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|value| !value.trim().is_empty())
@@ -41,6 +46,7 @@ pub(crate) fn select(args: &RunArgs) -> Result<Provider, CliError> {
     match args.agent.provider {
         Some(ProviderKind::Anthropic) => return anthropic(args),
         Some(ProviderKind::Bedrock) => return bedrock(args),
+        Some(ProviderKind::Gemini) => return gemini(args),
         Some(ProviderKind::Scripted) => return Ok(scripted("the scripted model")),
         _ => {}
     }
@@ -94,6 +100,10 @@ pub(crate) fn file_override(args: &RunArgs) -> Result<Option<ModelOverride>, Cli
         ProviderKind::Bedrock => {
             let (endpoint, model) = bedrock_settings(args)?;
             ModelOverride { provider: "Bedrock.Converse".into(), endpoint, id: Some(model), api_key: None }
+        }
+        ProviderKind::Gemini => {
+            let (base_url, model) = gemini_settings(args)?;
+            ModelOverride { provider: "Gemini".into(), endpoint: base_url, id: Some(model), api_key: None }
         }
     }))
 }
@@ -205,6 +215,52 @@ fn bedrock_settings(args: &RunArgs) -> Result<(Option<String>, String), CliError
         )
         })?;
     Ok((endpoint, model))
+}
+
+/// The Gemini provider: the Gemini API with `GEMINI_API_KEY` (or `GOOGLE_API_KEY`),
+/// `GEMINI_BASE_URL` and `GEMINI_MODEL`, or Vertex AI (`GOOGLE_GENAI_USE_VERTEXAI=true`, see
+/// [`GeminiBuilder::from_env`]), with `--base-url`, `--model` and the deadlines on top. As with
+/// Anthropic, values that came from `OPENAI_BASE_URL` and `OPENAI_MODEL` are ignored.
+fn gemini(args: &RunArgs) -> Result<Provider, CliError> {
+    let (base_url, model) = gemini_settings(args)?;
+    let mut builder = GeminiBuilder::from_env().model(&model);
+    if let Some(base_url) = &base_url {
+        builder = builder.base_url(base_url);
+    }
+    if let Some(secs) = args.agent.connect.timeout {
+        let timeout = Duration::from_secs(secs);
+        builder = builder.first_byte_timeout(timeout).timeout(timeout.max(DEFAULT_TIMEOUT));
+    }
+    if let Some(secs) = args.agent.idle_timeout {
+        builder = builder.stream_idle_timeout(Duration::from_secs(secs));
+    }
+    let gemini = builder.build().map_err(CliError::Provider)?;
+    let api = if gemini.is_vertex() { "vertex ai" } else { "gemini" };
+    let description = format!("{api} at {}, model {model}", gemini.base_url());
+    Ok(Provider { client: Arc::new(gemini.chat()), description, model: Some(model) })
+}
+
+/// The Gemini server (`--base-url`, unless it came from `OPENAI_BASE_URL`) and model
+/// (`--model` unless it came from `OPENAI_MODEL`, else `GEMINI_MODEL`, else the default).
+fn gemini_settings(args: &RunArgs) -> Result<(Option<String>, String), CliError> {
+    let not_openai = |value: &Option<String>, openai_var: &str| {
+        value.clone().filter(|value| env(openai_var).as_deref() != Some(value.as_str()))
+    };
+    let base_url = not_openai(&args.agent.base_url, "OPENAI_BASE_URL");
+    let configured = ["GEMINI_API_KEY", "GOOGLE_API_KEY", "GEMINI_BASE_URL", "GOOGLE_GENAI_USE_VERTEXAI"]
+        .iter()
+        .any(|name| env(name).is_some());
+    if base_url.is_none() && !configured {
+        return Err(CliError::Usage(
+            "--provider gemini needs GEMINI_API_KEY or GOOGLE_API_KEY (or a server: --base-url or \
+             GEMINI_BASE_URL; or Vertex AI: GOOGLE_GENAI_USE_VERTEXAI=true)"
+                .into(),
+        ));
+    }
+    let model = not_openai(&args.agent.model, "OPENAI_MODEL")
+        .or_else(|| env("GEMINI_MODEL"))
+        .unwrap_or_else(|| DEFAULT_GEMINI_MODEL.into());
+    Ok((base_url, model))
 }
 
 /// Checks `--base-url`: an absolute http(s) URL. The error shows it with its credentials

@@ -125,6 +125,7 @@ fn options_read_from_the_environment_say_so_in_help_without_secrets() {
     assert!(help.contains("[env: OPENAI_BASE_URL"), "{help}");
     assert!(help.contains("OPENAI_API_KEY"), "{help}");
     assert!(help.contains("--provider <NAME>") && help.contains("ANTHROPIC_API_KEY"), "{help}");
+    assert!(help.contains("GEMINI_API_KEY, GOOGLE_API_KEY") && help.contains("GEMINI_MODEL"), "{help}");
     assert!(help.contains("RUST_LOG"), "{help}");
     assert!(!help.contains("sk-secret"), "{help}");
     let models = text(&run(&["models", "--help"]).stdout);
@@ -155,6 +156,43 @@ fn the_anthropic_provider_without_a_key_or_server_is_a_usage_error() {
     let output = run(&["run", "--provider", "anthropic", "hello"]);
     assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
     assert!(text(&output.stderr).contains("ANTHROPIC_API_KEY"), "{}", text(&output.stderr));
+}
+
+#[test]
+fn the_gemini_provider_without_a_key_or_server_is_a_usage_error() {
+    let output = run(&["run", "--provider", "gemini", "hello"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("GEMINI_API_KEY or GOOGLE_API_KEY"), "{}", text(&output.stderr));
+}
+
+#[test]
+fn the_gemini_provider_streams_from_the_gemini_api() {
+    let chunk = |text: &str, finish: &str| json!({"candidates": [{"content": {"parts": [{"text": text}], "role": "model"}, "finishReason": finish, "index": 0}]});
+    let stream = format!(
+        "data: {}\r\n\r\ndata: {}\r\n\r\n",
+        json!({"candidates": [{"content": {"parts": [{"text": "Howdy"}], "role": "model"}, "index": 0}]}),
+        chunk(", pal!", "STOP")
+    );
+    let (base, server) = raw_server(vec![response("200 OK", "content-type: text/event-stream\r\n", &stream)]);
+    let output = weft()
+        .args(["run", "--provider", "gemini", "--base-url", &format!("{base}/v1beta"), "hello"])
+        .env("GEMINI_API_KEY", "AIza-cli-secret")
+        .output()
+        .unwrap();
+    let stderr = text(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(text(&output.stdout), "Howdy, pal!\n");
+    assert!(
+        stderr.contains(&format!("weft: using gemini at {base}/v1beta, model gemini-2.5-flash")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("AIza-cli-secret"), "{stderr}");
+    let heads = server.join().unwrap();
+    assert!(
+        heads[0].starts_with("POST /v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse "),
+        "{heads:?}"
+    );
+    assert!(heads[0].to_ascii_lowercase().contains("x-goog-api-key: aiza-cli-secret"), "{heads:?}");
 }
 
 #[test]

@@ -332,6 +332,33 @@ fn bedrock_models_use_the_converse_provider() {
     );
 }
 
+#[test]
+fn gemini_models_use_the_gemini_provider() {
+    for provider in ["Gemini", "Gemini.Chat", "gemini"] {
+        let yaml = format!(
+            "kind: Prompt\nmodel: {{ id: gemini-2.5-flash, provider: {provider}, connection: {{ kind: key, endpoint: http://127.0.0.1:9/v1beta, key: AIza-weft-declarative }} }}\n"
+        );
+        let path = std::env::temp_dir().join(format!("weft-gemini-{provider}-{}.yaml", std::process::id()));
+        std::fs::write(&path, yaml).unwrap();
+        let plan = plan_file(&path, &bindings());
+        std::fs::remove_file(&path).unwrap();
+        let plan = plan.unwrap();
+        assert_eq!(
+            plan.model_description, "gemini at http://127.0.0.1:9/v1beta, model gemini-2.5-flash",
+            "{provider}"
+        );
+        assert_eq!(plan.options.model.as_deref(), Some("gemini-2.5-flash"));
+    }
+    let plan = replaced(ModelOverride {
+        provider: "Gemini".into(),
+        endpoint: Some("http://127.0.0.1:9/v1beta".into()),
+        id: Some("tiny".into()),
+        api_key: Some("AIza-override".into()),
+    })
+    .unwrap();
+    assert_eq!(plan.model_description, "gemini at http://127.0.0.1:9/v1beta, model tiny");
+}
+
 /// An OpenAI agent whose key variable is unset, with the options that stay when its model is
 /// replaced.
 const OPENAI_AGENT: &str = "kind: Prompt

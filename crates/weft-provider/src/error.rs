@@ -40,7 +40,9 @@ pub fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duratio
 
 /// The provider's message and code from an OpenAI- or Anthropic-shaped error payload
 /// (`{"error": {"message", "type", "code"}}`, `{"type": "error", "error": {"type", "message"}}`), or from the looser shapes other servers use
-/// (`{"error": "text"}`, `{"message": …}`, `{"detail": …}`).
+/// (`{"error": "text"}`, `{"message": …}`, `{"detail": …}`), or Google's
+/// (`{"error": {"code": 429, "message", "status": "RESOURCE_EXHAUSTED"}}`, whose `status` is the
+/// code).
 ///
 /// The code is `code` when it is a name; a numeric `code` (llama.cpp and vLLM repeat the HTTP
 /// status there, e.g. `{"code": 400, "type": "exceed_context_size_error"}`) yields to `type`,
@@ -63,22 +65,30 @@ pub fn provider_message(payload: &Value) -> (Option<String>, Option<String>) {
             .or_else(|| text(error.get("Message")))
             .or_else(|| text(error.get("detail"))),
     };
-    let code =
-        name(error.get("code")).or_else(|| name(error.get("type"))).or_else(|| text(error.get("code")));
+    // Google's error object (`{"error": {"code": 429, "message", "status": "RESOURCE_EXHAUSTED"}}`)
+    // names the error in `status`.
+    let code = name(error.get("code"))
+        .or_else(|| name(error.get("type")))
+        .or_else(|| name(error.get("status")))
+        .or_else(|| text(error.get("code")));
     (message, code)
 }
 
 /// The category for a provider's error code, when it names one we know.
 fn kind_for_code(code: &str) -> Option<ChatErrorKind> {
     Some(match code {
-        "rate_limit_exceeded" | "rate_limit_error" | "insufficient_quota" | "too_many_requests" => {
+        "rate_limit_exceeded" | "rate_limit_error" | "insufficient_quota" | "too_many_requests"
+        | "RESOURCE_EXHAUSTED" => {
             ChatErrorKind::RateLimit
         }
         "invalid_api_key"
         | "authentication_error"
         | "unauthorized"
         | "permission_denied"
-        | "permission_error" => ChatErrorKind::Authentication,
+        | "permission_error"
+        // Google's statuses.
+        | "UNAUTHENTICATED"
+        | "PERMISSION_DENIED" => ChatErrorKind::Authentication,
         "server_error"
         | "internal_error"
         | "internal_server_error"
@@ -87,7 +97,9 @@ fn kind_for_code(code: &str) -> Option<ChatErrorKind> {
         // Anthropic's types.
         | "overloaded_error"
         | "api_error"
-        | "unavailable_error" => ChatErrorKind::Server,
+        | "unavailable_error"
+        | "INTERNAL"
+        | "UNAVAILABLE" => ChatErrorKind::Server,
         // llama.cpp's types: `exceed_context_size_error`, `not_supported_error`.
         "invalid_request_error"
         | "invalid_prompt"
@@ -101,14 +113,25 @@ fn kind_for_code(code: &str) -> Option<ChatErrorKind> {
         | "unsupported_parameter"
         | "invalid_request"
         | "request_too_large"
-        | "bad_request" => ChatErrorKind::BadRequest,
+        | "bad_request"
+        | "INVALID_ARGUMENT"
+        | "FAILED_PRECONDITION"
+        | "NOT_FOUND" => ChatErrorKind::BadRequest,
         _ => return None,
     })
 }
 
 /// A non-success HTTP answer as an error.
 pub fn status_error(label: &str, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> ChatError {
+    let payload: Option<Value> = serde_json::from_slice(body).ok();
     let kind = match status.as_u16() {
+        // Google answers a key it does not know with 400 `INVALID_ARGUMENT`, reason
+        // `API_KEY_INVALID`: what the user must fix is the key.
+        400 if payload.as_ref().and_then(|payload| google_detail(payload, "ErrorInfo", "reason"))
+            == Some("API_KEY_INVALID") =>
+        {
+            ChatErrorKind::Authentication
+        }
         401 | 403 => ChatErrorKind::Authentication,
         429 => ChatErrorKind::RateLimit,
         408 => ChatErrorKind::Timeout,
@@ -116,7 +139,6 @@ pub fn status_error(label: &str, status: StatusCode, headers: &HeaderMap, body: 
         400..=499 => ChatErrorKind::BadRequest,
         _ => ChatErrorKind::Other,
     };
-    let payload: Option<Value> = serde_json::from_slice(body).ok();
     let (message, code) = payload.as_ref().map(provider_message).unwrap_or((None, None));
     let message = message.unwrap_or_else(|| {
         let text = snippet(body);
@@ -125,6 +147,7 @@ pub fn status_error(label: &str, status: StatusCode, headers: &HeaderMap, body: 
     let retry_after =
         if matches!(kind, ChatErrorKind::RateLimit | ChatErrorKind::Server | ChatErrorKind::Timeout) {
             parse_retry_after(headers, SystemTime::now())
+                .or_else(|| payload.as_ref().and_then(google_retry_delay))
         } else {
             None
         };
@@ -145,6 +168,24 @@ fn aws_error_type(headers: &HeaderMap) -> Option<String> {
     let value = headers.get("x-amzn-errortype")?.to_str().ok()?;
     let name = value.split(':').next().unwrap_or("").trim();
     (!name.is_empty()).then(|| name.to_string())
+}
+
+/// A field of one of the `details` of Google's error object, found by the detail's type
+/// (`{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}`).
+fn google_detail<'a>(payload: &'a Value, kind: &str, field: &str) -> Option<&'a str> {
+    let suffix = format!("google.rpc.{kind}");
+    payload.get("error")?.get("details")?.as_array()?.iter().find_map(|detail| {
+        let kind = detail.get("@type")?.as_str()?;
+        if kind.ends_with(&suffix) { detail.get(field)?.as_str() } else { None }
+    })
+}
+
+/// The wait Google's error object asks for when it sends no `Retry-After`: its `RetryInfo`
+/// detail's `retryDelay`, a protobuf duration such as `"37s"` or `"0.5s"`.
+fn google_retry_delay(payload: &Value) -> Option<Duration> {
+    let delay = google_detail(payload, "RetryInfo", "retryDelay")?;
+    let seconds: f64 = delay.trim().strip_suffix('s')?.parse().ok()?;
+    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
 }
 
 /// The status of an overloaded server (Anthropic's `overloaded_error`).
@@ -343,6 +384,62 @@ mod tests {
         // A number alone is still reported.
         let err = payload_error("p", &serde_json::json!({"error": {"code": 500, "message": "m"}}));
         assert_eq!(err.code(), Some("500"));
+    }
+
+    #[test]
+    fn google_error_objects_name_their_status_retry_delay_and_invalid_keys() {
+        // The error objects of Google's API design guide (AIP-193), as the Gemini API sends them.
+        let body = br#"{
+  "error": {
+    "code": 429,
+    "message": "You exceeded your current quota, please check your plan and billing details.",
+    "status": "RESOURCE_EXHAUSTED",
+    "details": [
+      {
+        "@type": "type.googleapis.com/google.rpc.RetryInfo",
+        "retryDelay": "37s"
+      }
+    ]
+  }
+}"#;
+        let err = status_error("p", StatusCode::TOO_MANY_REQUESTS, &HeaderMap::new(), body);
+        assert_eq!((err.kind(), err.code()), (ChatErrorKind::RateLimit, Some("RESOURCE_EXHAUSTED")));
+        assert_eq!(err.retry_after(), Some(Duration::from_secs(37)));
+        // A `Retry-After` header wins over the body.
+        let err = status_error("p", StatusCode::TOO_MANY_REQUESTS, &headers(&[("retry-after", "2")]), body);
+        assert_eq!(err.retry_after(), Some(Duration::from_secs(2)));
+        let body = br#"{
+  "error": {
+    "code": 400,
+    "message": "API key not valid. Please pass a valid API key.",
+    "status": "INVALID_ARGUMENT",
+    "details": [
+      {
+        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+        "reason": "API_KEY_INVALID",
+        "domain": "googleapis.com",
+        "metadata": {
+          "service": "generativelanguage.googleapis.com"
+        }
+      }
+    ]
+  }
+}"#;
+        let err = status_error("p", StatusCode::BAD_REQUEST, &HeaderMap::new(), body);
+        assert_eq!((err.kind(), err.code()), (ChatErrorKind::Authentication, Some("INVALID_ARGUMENT")));
+        assert_eq!(err.message(), "API key not valid. Please pass a valid API key.");
+        let err = status_error(
+            "p",
+            StatusCode::BAD_REQUEST,
+            &HeaderMap::new(),
+            br#"{"error": {"code": 400, "message": "bad", "status": "INVALID_ARGUMENT"}}"#,
+        );
+        assert_eq!(err.kind(), ChatErrorKind::BadRequest);
+        let err = payload_error(
+            "p",
+            &serde_json::json!({"error": {"code": 503, "message": "The model is overloaded.", "status": "UNAVAILABLE"}}),
+        );
+        assert_eq!((err.kind(), err.code()), (ChatErrorKind::Server, Some("UNAVAILABLE")));
     }
 
     #[test]

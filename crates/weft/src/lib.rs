@@ -64,6 +64,10 @@ pub use weft_anthropic as anthropic;
 /// embeddings): the [`weft_bedrock`] crate.
 #[cfg(feature = "bedrock")]
 pub use weft_bedrock as bedrock;
+/// The Gemini provider (Google's Gemini API with an API key, Vertex AI with an access token,
+/// the LiteLLM proxy): chat and embeddings, the [`weft_gemini`] crate.
+#[cfg(feature = "gemini")]
+pub use weft_gemini as gemini;
 
 /// MCP (Model Context Protocol) tool sources over stdio and streamable HTTP: the [`weft_mcp`]
 /// crate. With the feature `mcp-server`, also its server side (`weft::mcp::server`): agents,

@@ -17,11 +17,19 @@ fn example_path(name: &str) -> PathBuf {
     )
 }
 
-/// Runs an example with the `OPENAI_*` variables removed (so it picks the scripted model) and
+/// Runs an example with the `OPENAI_*` and Gemini variables removed (so it picks the scripted model) and
 /// returns its output once it exits; fails the test if it fails or runs over a minute.
 async fn run(name: &str) -> (String, String) {
     let mut command = tokio::process::Command::new(example_path(name));
-    for var in ["OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "BEDROCK_MODEL"] {
+    for var in [
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "OPENAI_MODEL",
+        "BEDROCK_MODEL",
+        "GEMINI_API_KEY",
+        "GOOGLE_API_KEY",
+        "GEMINI_BASE_URL",
+    ] {
         command.env_remove(var);
     }
     command.kill_on_drop(true).stdin(std::process::Stdio::null());
@@ -154,5 +162,13 @@ async fn bedrock_runs_on_the_scripted_model_when_nothing_is_configured() {
     let (stdout, stderr) = run("bedrock").await;
     assert_eq!(stdout, "get_weather returned: weather in Paris: sunny, 21C\n");
     assert!(stderr.contains("set BEDROCK_MODEL and AWS credentials"), "{stderr}");
+}
+
+#[cfg(feature = "gemini")]
+#[tokio::test]
+async fn gemini_runs_on_the_scripted_model_without_a_key() {
+    let (stdout, stderr) = run("gemini").await;
+    assert_eq!(stdout, "get_weather returned: weather in Paris: sunny, 21C\n");
+    assert!(stderr.contains("set GEMINI_API_KEY for Gemini"), "{stderr}");
     assert_lines(&stderr, &["→ get_weather {\"city\":\"Paris\"}", "← weather in Paris: sunny, 21C"]);
 }

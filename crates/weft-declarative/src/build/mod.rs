@@ -41,7 +41,7 @@ pub struct LoadOptions {
 #[derive(Clone, Default)]
 pub struct ModelOverride {
     /// A provider a file may name ([`PROVIDERS`]): `OpenAI.Chat`, `OpenAI.Responses`,
-    /// `OpenAICompatible.Chat`, `Anthropic.Messages`, `scripted`, …
+    /// `OpenAICompatible.Chat`, `Anthropic.Messages`, `Gemini`, `scripted`, …
     pub provider: String,
     /// The endpoint (base URL); `None`: the provider's environment (`OPENAI_BASE_URL`,
     /// `ANTHROPIC_BASE_URL`) or default.

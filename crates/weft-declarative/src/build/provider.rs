@@ -10,7 +10,7 @@ use crate::env::Checker;
 use crate::spec::{ConnectionSpec, ModelSpec, Text};
 
 /// The providers a file may name (`provider` or `provider.apiType`).
-pub const PROVIDERS: [&str; 16] = [
+pub const PROVIDERS: [&str; 19] = [
     "OpenAI",
     "OpenAI.Chat",
     "OpenAI.Responses",
@@ -26,8 +26,22 @@ pub const PROVIDERS: [&str; 16] = [
     "Bedrock",
     "Bedrock.Converse",
     "bedrock",
+    "Gemini",
+    "Gemini.Chat",
+    "gemini",
     "scripted",
 ];
+
+/// Whether the provider `key` is Anthropic's Messages API.
+fn is_anthropic(key: &str) -> bool {
+    key.starts_with("Anthropic") || key == "anthropic"
+}
+
+/// Whether the provider `key` is Gemini (MAF's declarative loader has no name for it; Weft's
+/// follows its `Provider.ApiType` pattern).
+fn is_gemini(key: &str) -> bool {
+    key.starts_with("Gemini") || key == "gemini"
+}
 
 /// The provider a file names: `provider`, `provider.apiType`, `OpenAI.apiType`, or
 /// `OpenAI.Chat` without either.
@@ -48,8 +62,9 @@ pub(super) fn provider_key(model: Option<&ModelSpec>) -> String {
 pub(super) fn hosted_kinds(key: &str) -> &'static [&'static str] {
     const RESPONSES: &[&str] = &["web_search", "file_search", "code_interpreter"];
     match key.split_once('.') {
-        _ if key.starts_with("Anthropic") || key == "anthropic" => &["web_search"],
+        _ if is_anthropic(key) => &["web_search"],
         _ if is_bedrock(key) => &[],
+        _ if is_gemini(key) => &["web_search", "code_interpreter"],
         Some((_, "Responses")) => RESPONSES,
         None if key != "scripted" => RESPONSES,
         _ => &[],
@@ -97,11 +112,14 @@ pub(super) fn client(
         });
     }
     let connection = model.and_then(|m| m.connection.as_ref()).and_then(|c| connection(c, checker, bindings));
-    if key.starts_with("Anthropic") || key == "anthropic" {
+    if is_anthropic(&key) {
         return anthropic_client(&key, id, connection, checker, at, load_options);
     }
     if is_bedrock(&key) {
         return bedrock_client(&key, id, connection, checker, at, load_options);
+    }
+    if is_gemini(&key) {
+        return gemini_client(&key, id, connection, checker, at, load_options);
     }
     openai_client(&key, id, connection, checker, at, load_options)
 }
@@ -135,11 +153,14 @@ fn replaced(
     }
     let connection =
         Some(Resolved { endpoint: replacement.endpoint.clone(), api_key: replacement.api_key.clone() });
-    if key.starts_with("Anthropic") || key == "anthropic" {
+    if is_anthropic(key) {
         return anthropic_client(key, id, connection, checker, at, load_options);
     }
     if is_bedrock(key) {
         return bedrock_client(key, id, connection, checker, at, load_options);
+    }
+    if is_gemini(key) {
+        return gemini_client(key, id, connection, checker, at, load_options);
     }
     openai_client(key, id, connection, checker, at, load_options)
 }
@@ -158,7 +179,10 @@ fn report(checker: &mut Checker<'_>, at: Option<&Text>, message: String) {
 
 /// A resolved connection: endpoint and key.
 #[derive(Default)]
-#[cfg_attr(not(any(feature = "openai", feature = "anthropic", feature = "bedrock")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "openai", feature = "anthropic", feature = "bedrock", feature = "gemini")),
+    allow(dead_code)
+)]
 pub(crate) struct Resolved {
     endpoint: Option<String>,
     api_key: Option<String>,
@@ -412,6 +436,64 @@ fn bedrock_client(
     _load_options: &LoadOptions,
 ) -> Option<Client> {
     let message = format!("provider `{key}` needs weft-declarative's `bedrock` feature");
+    report(checker, at, message);
+    None
+}
+
+/// `Gemini`, `Gemini.Chat` or `gemini`: the Gemini API (`GEMINI_API_KEY` or `GOOGLE_API_KEY`,
+/// `GEMINI_BASE_URL`, `GEMINI_MODEL`, with the connection's endpoint and key on top).
+#[cfg(feature = "gemini")]
+fn gemini_client(
+    key: &str,
+    id: Option<String>,
+    connection: Option<Resolved>,
+    checker: &mut Checker<'_>,
+    at: Option<&Text>,
+    load_options: &LoadOptions,
+) -> Option<Client> {
+    use weft_gemini::GeminiBuilder;
+    let connection = connection.unwrap_or_default();
+    let mut builder = GeminiBuilder::from_env();
+    if let Some(endpoint) = &connection.endpoint {
+        builder = builder.base_url(endpoint);
+    }
+    if let Some(api_key) = connection.api_key {
+        builder = builder.api_key(api_key);
+    }
+    if let Some(id) = &id {
+        builder = builder.model(id);
+    }
+    if let Some(timeout) = load_options.model_first_byte_timeout {
+        builder = builder.first_byte_timeout(timeout).timeout(timeout.max(weft_gemini::DEFAULT_TIMEOUT));
+    }
+    if let Some(timeout) = load_options.model_idle_timeout {
+        builder = builder.stream_idle_timeout(timeout);
+    }
+    match builder.build() {
+        Ok(gemini) => {
+            let model = id.clone().or_else(|| gemini.default_model().map(str::to_string));
+            let description =
+                format!("gemini at {}, model {}", gemini.base_url(), model.as_deref().unwrap_or("(default)"));
+            Some(Client { client: Arc::new(gemini.chat()), model: id, description })
+        }
+        Err(error) => {
+            let message = format!("provider `{key}`: {error}");
+            report(checker, at, message);
+            None
+        }
+    }
+}
+
+#[cfg(not(feature = "gemini"))]
+fn gemini_client(
+    key: &str,
+    _id: Option<String>,
+    _connection: Option<Resolved>,
+    checker: &mut Checker<'_>,
+    at: Option<&Text>,
+    _load_options: &LoadOptions,
+) -> Option<Client> {
+    let message = format!("provider `{key}` needs weft-declarative's `gemini` feature");
     report(checker, at, message);
     None
 }
