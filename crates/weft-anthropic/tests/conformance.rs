@@ -137,7 +137,7 @@ fn start_llama() -> Harness {
     let client = Anthropic::builder()
         .base_url(format!("http://127.0.0.1:{}", server.port()))
         .model("tiny")
-        .timeout(Duration::from_secs(30))
+        .timeout(Duration::from_secs(60))
         .max_retries(0)
         .build()
         .unwrap()

@@ -257,7 +257,7 @@ fn llama_openai(test: &str) -> (llama::LlamaServer, OpenAI) {
     let openai = OpenAI::builder()
         .base_url(server.base_url())
         .model("tiny")
-        .timeout(Duration::from_secs(30))
+        .timeout(Duration::from_secs(60))
         .max_retries(0)
         .build()
         .unwrap();

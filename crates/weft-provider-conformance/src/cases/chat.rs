@@ -69,7 +69,7 @@ pub async fn streaming(harness: &Harness) {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 enum City {
     Paris,
-    Rome,
+    London,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -89,14 +89,22 @@ fn weather_tool(seen: Arc<Mutex<Vec<City>>>) -> FunctionTool<WeatherArgs> {
     })
 }
 
+/// The weather tool as a definition. Its shape is the one the tiny model of the llama-server
+/// peer answers in full when a call is forced (see `scripts/peers/make_tiny_gguf.py`): with
+/// others it may pad its JSON until the token limit.
 fn weather_definition() -> ToolDefinition {
     ToolDefinition::new(
         "get_weather",
-        "Get the weather for a city",
+        "Get the weather forecast for a city",
         json!({
             "type": "object",
-            "properties": {"city": {"type": "string", "enum": ["Paris", "Rome"]}},
-            "required": ["city"],
+            "properties": {
+                "city": {"type": "string", "enum": ["Paris", "London"]},
+                "note": {"type": "string"},
+                "days": {"type": "integer"},
+                "metric": {"type": "boolean"}
+            },
+            "required": ["city", "note", "days", "metric"],
             "additionalProperties": false
         }),
     )
@@ -176,7 +184,7 @@ pub async fn tool_round_trip(harness: &Harness) {
 pub async fn parallel_tools(harness: &Harness) {
     let reply = Reply::calls([
         ScriptedCall::new("call_paris", "get_weather", json!({"city": "Paris"})),
-        ScriptedCall::new("call_rome", "get_weather", json!({"city": "Rome"})),
+        ScriptedCall::new("call_london", "get_weather", json!({"city": "London"})),
     ]);
     for stream in [false, true] {
         let what = format!("parallel_tools ({})", how(stream));
@@ -187,7 +195,7 @@ pub async fn parallel_tools(harness: &Harness) {
             parallel_tool_calls: Some(true),
             ..options()
         };
-        let response = call(harness.client().as_ref(), ask("Weather in Paris and in Rome?", both), stream)
+        let response = call(harness.client().as_ref(), ask("Weather in Paris and in London?", both), stream)
             .await
             .unwrap_or_else(|err| panic!("{what}: {err}"));
         let calls: Vec<_> = response.function_calls_requested().cloned().collect();
@@ -200,7 +208,7 @@ pub async fn parallel_tools(harness: &Harness) {
             calls.iter().map(|call| (call.name.as_str(), &call.arguments)).collect();
         assert_eq!(
             got,
-            [("get_weather", &json!({"city": "Paris"})), ("get_weather", &json!({"city": "Rome"}))],
+            [("get_weather", &json!({"city": "Paris"})), ("get_weather", &json!({"city": "London"}))],
             "{what}"
         );
         assert!(calls.iter().all(|call| !call.call_id.is_empty()), "{what}: an empty call id: {calls:?}");
@@ -274,7 +282,8 @@ pub async fn usage(harness: &Harness) {
     }
 }
 
-/// Finish reasons, whole and streamed: the token limit is `Length`, tool calls `ToolCalls`.
+/// Finish reasons, whole and streamed: the token limit is `Length`, a forced tool call
+/// `ToolCalls`.
 pub async fn finish_reasons(harness: &Harness) {
     for stream in [false, true] {
         let what = format!("finish_reasons ({})", how(stream));
@@ -295,7 +304,8 @@ pub async fn finish_reasons(harness: &Harness) {
         )]))]);
         let forced = ChatOptions {
             tools: vec![weather_definition()],
-            tool_choice: Some(ToolChoice::Function("get_weather".into())),
+            // Required, not a named function: llama-server's OpenAI endpoints force a call only so.
+            tool_choice: Some(ToolChoice::Required),
             ..options()
         };
         let response = call(harness.client().as_ref(), ask("Weather in Paris?", forced), stream)

@@ -50,7 +50,7 @@ pub(crate) fn ask(text: &str, options: ChatOptions) -> ChatRequest {
     ChatRequest::new(vec![Message::system("You are terse."), Message::user(text)], options)
 }
 
-/// Options for a deterministic answer.
+/// Options for a deterministic answer, bounded.
 pub(crate) fn options() -> ChatOptions {
     ChatOptions { temperature: Some(0.0), max_tokens: Some(256), ..ChatOptions::default() }
 }
