@@ -65,6 +65,11 @@ Environment:
   ANTHROPIC_API_KEY  the key of Anthropic's API, with --provider anthropic (never printed)
   ANTHROPIC_BASE_URL another server of the Messages API (e.g. llama-server), as --base-url
   ANTHROPIC_MODEL    the model with --provider anthropic (default: claude-sonnet-4-5)
+  OLLAMA_HOST        Ollama's server with --provider ollama, as --base-url (default:
+                     http://localhost:11434; also host or host:port)
+  OLLAMA_MODEL       the model with --provider ollama (default: llama3.2)
+  OLLAMA_API_KEY     a bearer token for an Ollama behind a proxy, with --provider ollama
+                     (never printed)
   RUST_LOG           which logs to show on stderr (e.g. weft_openai=debug); wins over -v and -q
 
 ",

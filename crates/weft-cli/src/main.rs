@@ -188,7 +188,8 @@ pub(crate) struct AgentArgs {
 
     /// The model provider: openai (any OpenAI-compatible server; the default when
     /// OPENAI_API_KEY or a base URL is set, else the offline scripted model), anthropic (the
-    /// Messages API: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, ANTHROPIC_MODEL) or scripted.
+    /// Messages API: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, ANTHROPIC_MODEL), ollama (Ollama's
+    /// native API: OLLAMA_HOST, OLLAMA_MODEL) or scripted.
     /// With -f, it replaces the file's agents' models.
     #[arg(long, value_enum, value_name = "NAME")]
     pub(crate) provider: Option<ProviderKind>,
@@ -218,6 +219,8 @@ pub(crate) enum ProviderKind {
     Openai,
     /// Anthropic's Messages API.
     Anthropic,
+    /// Ollama's native API (`/api/chat`).
+    Ollama,
     /// Weft's offline scripted model.
     Scripted,
 }

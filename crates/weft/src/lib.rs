@@ -60,6 +60,12 @@ pub use weft_openai as openai;
 #[cfg(feature = "anthropic")]
 pub use weft_anthropic as anthropic;
 
+/// Ollama's native API (`/api/chat` with its NDJSON streams, options, `keep_alive`, `format`
+/// and `think`; `/api/embed`): the [`weft_ollama`] crate. Ollama's OpenAI-compatible `/v1`
+/// works through [`openai`](crate::openai) too; `weft_ollama`'s docs say which to choose.
+#[cfg(feature = "ollama")]
+pub use weft_ollama as ollama;
+
 /// MCP (Model Context Protocol) tool sources over stdio and streamable HTTP: the [`weft_mcp`]
 /// crate. With the feature `mcp-server`, also its server side (`weft::mcp::server`): agents,
 /// workflows and tools served to MCP clients.

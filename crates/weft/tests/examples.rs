@@ -21,7 +21,7 @@ fn example_path(name: &str) -> PathBuf {
 /// returns its output once it exits; fails the test if it fails or runs over a minute.
 async fn run(name: &str) -> (String, String) {
     let mut command = tokio::process::Command::new(example_path(name));
-    for var in ["OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL"] {
+    for var in ["OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "OLLAMA_HOST", "OLLAMA_MODEL"] {
         command.env_remove(var);
     }
     command.kill_on_drop(true).stdin(std::process::Stdio::null());
@@ -146,4 +146,16 @@ async fn embeddings_ranks_the_documents_against_the_question() {
     assert_eq!(lines[1], "closest to \"What is the weather like in Paris?\":", "{stdout}");
     assert!(lines[2].ends_with("  The weather in Paris is sunny and 21C today."), "{stdout}");
     assert_eq!(lines.len(), 5, "{stdout}");
+}
+
+#[cfg(feature = "ollama")]
+#[tokio::test]
+async fn ollama_runs_on_the_scripted_models_when_ollama_is_not_configured() {
+    let (stdout, stderr) = run("ollama").await;
+    assert_eq!(
+        stdout,
+        "agent: get_weather returned: weather in Paris: sunny, 21C\n\
+         closest document: The weather in Paris is sunny and 21C today.\n"
+    );
+    assert!(stderr.contains("set OLLAMA_HOST or OLLAMA_MODEL for Ollama"), "{stderr}");
 }

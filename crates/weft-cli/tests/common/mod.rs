@@ -12,7 +12,11 @@ pub fn weft() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_weft"));
     for (name, _) in std::env::vars_os() {
         let text = name.to_string_lossy();
-        if text.starts_with("OPENAI_") || text.starts_with("ANTHROPIC_") || text.starts_with("OTEL_") {
+        if text.starts_with("OPENAI_")
+            || text.starts_with("ANTHROPIC_")
+            || text.starts_with("OLLAMA_")
+            || text.starts_with("OTEL_")
+        {
             command.env_remove(&name);
         }
     }

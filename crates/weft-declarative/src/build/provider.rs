@@ -10,7 +10,7 @@ use crate::env::Checker;
 use crate::spec::{ConnectionSpec, ModelSpec, Text};
 
 /// The providers a file may name (`provider` or `provider.apiType`).
-pub const PROVIDERS: [&str; 13] = [
+pub const PROVIDERS: [&str; 15] = [
     "OpenAI",
     "OpenAI.Chat",
     "OpenAI.Responses",
@@ -23,6 +23,8 @@ pub const PROVIDERS: [&str; 13] = [
     "Anthropic",
     "Anthropic.Messages",
     "anthropic",
+    "Ollama",
+    "ollama",
     "scripted",
 ];
 
@@ -46,6 +48,7 @@ pub(super) fn hosted_kinds(key: &str) -> &'static [&'static str] {
     const RESPONSES: &[&str] = &["web_search", "file_search", "code_interpreter"];
     match key.split_once('.') {
         _ if key.starts_with("Anthropic") || key == "anthropic" => &["web_search"],
+        _ if is_ollama(key) => &[],
         Some((_, "Responses")) => RESPONSES,
         None if key != "scripted" => RESPONSES,
         _ => &[],
@@ -96,6 +99,9 @@ pub(super) fn client(
     if key.starts_with("Anthropic") || key == "anthropic" {
         return anthropic_client(&key, id, connection, checker, at, load_options);
     }
+    if is_ollama(&key) {
+        return ollama_client(&key, id, connection, checker, at, load_options);
+    }
     openai_client(&key, id, connection, checker, at, load_options)
 }
 
@@ -131,6 +137,9 @@ fn replaced(
     if key.starts_with("Anthropic") || key == "anthropic" {
         return anthropic_client(key, id, connection, checker, at, load_options);
     }
+    if is_ollama(key) {
+        return ollama_client(key, id, connection, checker, at, load_options);
+    }
     openai_client(key, id, connection, checker, at, load_options)
 }
 
@@ -148,7 +157,7 @@ fn report(checker: &mut Checker<'_>, at: Option<&Text>, message: String) {
 
 /// A resolved connection: endpoint and key.
 #[derive(Default)]
-#[cfg_attr(not(any(feature = "openai", feature = "anthropic")), allow(dead_code))]
+#[cfg_attr(not(any(feature = "openai", feature = "anthropic", feature = "ollama")), allow(dead_code))]
 pub(crate) struct Resolved {
     endpoint: Option<String>,
     api_key: Option<String>,
@@ -334,6 +343,69 @@ fn anthropic_client(
     _load_options: &LoadOptions,
 ) -> Option<Client> {
     let message = format!("provider `{key}` needs weft-declarative's `anthropic` feature");
+    report(checker, at, message);
+    None
+}
+
+/// Whether `key` names Ollama's native API (MAF has no name for it: `Ollama`, or `ollama`).
+fn is_ollama(key: &str) -> bool {
+    key == "Ollama" || key == "ollama"
+}
+
+/// `Ollama` or `ollama`: Ollama's native `/api/chat` (`OLLAMA_HOST`, `OLLAMA_MODEL`,
+/// `OLLAMA_API_KEY`, with the connection's endpoint (the host) and key on top).
+#[cfg(feature = "ollama")]
+fn ollama_client(
+    key: &str,
+    id: Option<String>,
+    connection: Option<Resolved>,
+    checker: &mut Checker<'_>,
+    at: Option<&Text>,
+    load_options: &LoadOptions,
+) -> Option<Client> {
+    use weft_ollama::OllamaBuilder;
+    let connection = connection.unwrap_or_default();
+    let mut builder = OllamaBuilder::from_env();
+    if let Some(endpoint) = &connection.endpoint {
+        builder = builder.host(endpoint);
+    }
+    if let Some(api_key) = connection.api_key {
+        builder = builder.api_key(api_key);
+    }
+    if let Some(id) = &id {
+        builder = builder.model(id);
+    }
+    if let Some(timeout) = load_options.model_first_byte_timeout {
+        builder = builder.first_byte_timeout(timeout).timeout(timeout.max(weft_ollama::DEFAULT_TIMEOUT));
+    }
+    if let Some(timeout) = load_options.model_idle_timeout {
+        builder = builder.stream_idle_timeout(timeout);
+    }
+    match builder.build() {
+        Ok(ollama) => {
+            let model = id.clone().or_else(|| ollama.default_model().map(str::to_string));
+            let description =
+                format!("ollama at {}, model {}", ollama.host(), model.as_deref().unwrap_or("(default)"));
+            Some(Client { client: Arc::new(ollama.chat()), model: id, description })
+        }
+        Err(error) => {
+            let message = format!("provider `{key}`: {error}");
+            report(checker, at, message);
+            None
+        }
+    }
+}
+
+#[cfg(not(feature = "ollama"))]
+fn ollama_client(
+    key: &str,
+    _id: Option<String>,
+    _connection: Option<Resolved>,
+    checker: &mut Checker<'_>,
+    at: Option<&Text>,
+    _load_options: &LoadOptions,
+) -> Option<Client> {
+    let message = format!("provider `{key}` needs weft-declarative's `ollama` feature");
     report(checker, at, message);
     None
 }
