@@ -10,7 +10,8 @@
 //! (feature `mcp`) and workflows as [`weft::workflow`](crate::workflow) (feature `workflow`), all
 //! on by default; serving agents over HTTP is [`weft::host`](crate::host) (feature `host`), over
 //! A2A `weft::a2a` (feature `a2a`), and span export over OTLP is `weft::telemetry` (feature
-//! `otel`), all three off by default). `use weft::prelude::*;` brings in what most programs need.
+//! `otel`), all three off by default; so are the Anthropic (`anthropic`) and Ollama-native
+//! (`ollama`) providers). `use weft::prelude::*;` brings in what most programs need.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -46,7 +47,8 @@
 //! they happen.
 //!
 //! Embeddings go through the [`EmbeddingClient`] trait: `weft::openai::OpenAI::embeddings`
-//! (feature `openai`) for a real model, [`ScriptedEmbeddingClient`] offline.
+//! (feature `openai`) or `weft::ollama::Ollama::embeddings` (feature `ollama`) for a real
+//! model, [`ScriptedEmbeddingClient`] offline.
 
 pub use weft_core::*;
 
