@@ -79,6 +79,11 @@ Environment:
   GOOGLE_GENAI_USE_VERTEXAI=true, GOOGLE_CLOUD_PROJECT, GOOGLE_CLOUD_LOCATION,
   GOOGLE_CLOUD_ACCESS_TOKEN
                      --provider gemini on Vertex AI, with an OAuth access token (never printed)
+  OLLAMA_HOST        Ollama's server with --provider ollama, as --base-url (default:
+                     http://localhost:11434; also host or host:port)
+  OLLAMA_MODEL       the model with --provider ollama (default: llama3.2)
+  OLLAMA_API_KEY     a bearer token for an Ollama behind a proxy, with --provider ollama
+                     (never printed)
   RUST_LOG           which logs to show on stderr (e.g. weft_openai=debug); wins over -v and -q
 
 ",

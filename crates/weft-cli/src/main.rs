@@ -191,7 +191,8 @@ pub(crate) struct AgentArgs {
     /// Messages API: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, ANTHROPIC_MODEL), bedrock (Amazon
     /// Bedrock's Converse API: AWS_REGION, AWS credentials or AWS_PROFILE, BEDROCK_MODEL), gemini
     /// (the Gemini API: GEMINI_API_KEY or GOOGLE_API_KEY, GEMINI_BASE_URL, GEMINI_MODEL; Vertex
-    /// AI with GOOGLE_GENAI_USE_VERTEXAI=true) or scripted.
+    /// AI with GOOGLE_GENAI_USE_VERTEXAI=true), ollama (Ollama's native API: OLLAMA_HOST,
+    /// OLLAMA_MODEL) or scripted.
     /// With -f, it replaces the file's agents' models.
     #[arg(long, value_enum, value_name = "NAME")]
     pub(crate) provider: Option<ProviderKind>,
@@ -225,6 +226,8 @@ pub(crate) enum ProviderKind {
     Bedrock,
     /// Google's Gemini API, or Vertex AI.
     Gemini,
+    /// Ollama's native API (`/api/chat`).
+    Ollama,
     /// Weft's offline scripted model.
     Scripted,
 }

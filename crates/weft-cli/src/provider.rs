@@ -8,6 +8,7 @@ use weft::anthropic::AnthropicBuilder;
 use weft::bedrock::BedrockBuilder;
 use weft::declarative::ModelOverride;
 use weft::gemini::GeminiBuilder;
+use weft::ollama::OllamaBuilder;
 use weft::openai::{DEFAULT_TIMEOUT, OpenAIBuilder};
 use weft::{ChatClient, ScriptedClient};
 
@@ -32,6 +33,10 @@ pub(crate) struct Provider {
     pub(crate) model: Option<String>,
 }
 
+/// The model used with `--provider ollama` when neither `--model` nor `OLLAMA_MODEL` names
+/// one (the model of Ollama's own examples).
+pub(crate) const DEFAULT_OLLAMA_MODEL: &str = "llama3.2";
+
 /// The model used with `--provider gemini` when neither `--model` nor `GEMINI_MODEL` names
 /// one.
 pub(crate) const DEFAULT_GEMINI_MODEL: &str = "gemini-2.5-flash";
@@ -47,6 +52,7 @@ pub(crate) fn select(args: &RunArgs) -> Result<Provider, CliError> {
         Some(ProviderKind::Anthropic) => return anthropic(args),
         Some(ProviderKind::Bedrock) => return bedrock(args),
         Some(ProviderKind::Gemini) => return gemini(args),
+        Some(ProviderKind::Ollama) => return ollama(args),
         Some(ProviderKind::Scripted) => return Ok(scripted("the scripted model")),
         _ => {}
     }
@@ -104,6 +110,10 @@ pub(crate) fn file_override(args: &RunArgs) -> Result<Option<ModelOverride>, Cli
         ProviderKind::Gemini => {
             let (base_url, model) = gemini_settings(args)?;
             ModelOverride { provider: "Gemini".into(), endpoint: base_url, id: Some(model), api_key: None }
+        }
+        ProviderKind::Ollama => {
+            let (host, model) = ollama_settings(args);
+            ModelOverride { provider: "Ollama".into(), endpoint: host, id: Some(model), api_key: None }
         }
     }))
 }
@@ -263,6 +273,41 @@ fn gemini_settings(args: &RunArgs) -> Result<(Option<String>, String), CliError>
     Ok((base_url, model))
 }
 
+/// Ollama's native API: `OLLAMA_HOST`, `OLLAMA_MODEL` and `OLLAMA_API_KEY`, with `--base-url`
+/// (the host), `--model` and the deadlines on top. As with Anthropic, values that came from
+/// `OPENAI_BASE_URL` and `OPENAI_MODEL` are the OpenAI provider's and are ignored here.
+fn ollama(args: &RunArgs) -> Result<Provider, CliError> {
+    let (host, model) = ollama_settings(args);
+    let mut builder = OllamaBuilder::from_env().model(&model);
+    if let Some(host) = &host {
+        builder = builder.host(host);
+    }
+    if let Some(secs) = args.agent.connect.timeout {
+        let timeout = Duration::from_secs(secs);
+        builder = builder.first_byte_timeout(timeout).timeout(timeout.max(DEFAULT_TIMEOUT));
+    }
+    if let Some(secs) = args.agent.idle_timeout {
+        builder = builder.stream_idle_timeout(Duration::from_secs(secs));
+    }
+    let ollama = builder.build().map_err(CliError::Provider)?;
+    let description = format!("ollama at {}, model {model}", ollama.host());
+    Ok(Provider { client: Arc::new(ollama.chat()), description, model: Some(model) })
+}
+
+/// The Ollama host (`--base-url` unless it came from `OPENAI_BASE_URL`; else `OLLAMA_HOST`,
+/// read by the builder) and model (`--model` unless it came from `OPENAI_MODEL`, else
+/// `OLLAMA_MODEL`, else [`DEFAULT_OLLAMA_MODEL`]). Ollama needs no key: nothing is required.
+fn ollama_settings(args: &RunArgs) -> (Option<String>, String) {
+    let not_openai = |value: &Option<String>, openai_var: &str| {
+        value.clone().filter(|value| env(openai_var).as_deref() != Some(value.as_str()))
+    };
+    let host = not_openai(&args.agent.base_url, "OPENAI_BASE_URL");
+    let model = not_openai(&args.agent.model, "OPENAI_MODEL")
+        .or_else(|| env("OLLAMA_MODEL"))
+        .unwrap_or_else(|| DEFAULT_OLLAMA_MODEL.into());
+    (host, model)
+}
+
 /// Checks `--base-url`: an absolute http(s) URL. The error shows it with its credentials
 /// masked.
 pub(crate) fn parse_base_url(value: &str) -> Result<String, String> {
@@ -306,13 +351,19 @@ impl clap::builder::TypedValueParser for BaseUrlParser {
 /// A provider error line in the CLI's terms: the library names its builder settings, the CLI
 /// user has flags.
 pub(crate) fn in_cli_terms(line: String) -> String {
-    const SETTINGS: [(&str, &str); 6] = [
+    const SETTINGS: [(&str, &str); 12] = [
         ("OpenAIBuilder::first_byte_timeout", "--timeout SECS"),
         ("OpenAIBuilder::stream_idle_timeout", "--idle-timeout SECS"),
         ("OpenAIBuilder::timeout", "--timeout SECS"),
         ("BedrockBuilder::first_byte_timeout", "--timeout SECS"),
         ("BedrockBuilder::stream_idle_timeout", "--idle-timeout SECS"),
         ("BedrockBuilder::timeout", "--timeout SECS"),
+        ("OllamaBuilder::first_byte_timeout", "--timeout SECS"),
+        ("OllamaBuilder::stream_idle_timeout", "--idle-timeout SECS"),
+        ("OllamaBuilder::timeout", "--timeout SECS"),
+        ("GeminiBuilder::first_byte_timeout", "--timeout SECS"),
+        ("GeminiBuilder::stream_idle_timeout", "--idle-timeout SECS"),
+        ("GeminiBuilder::timeout", "--timeout SECS"),
     ];
     SETTINGS.iter().fold(
         line,

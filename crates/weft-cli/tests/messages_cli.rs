@@ -126,6 +126,7 @@ fn options_read_from_the_environment_say_so_in_help_without_secrets() {
     assert!(help.contains("OPENAI_API_KEY"), "{help}");
     assert!(help.contains("--provider <NAME>") && help.contains("ANTHROPIC_API_KEY"), "{help}");
     assert!(help.contains("GEMINI_API_KEY, GOOGLE_API_KEY") && help.contains("GEMINI_MODEL"), "{help}");
+    assert!(help.contains("OLLAMA_HOST") && help.contains("OLLAMA_MODEL"), "{help}");
     assert!(help.contains("RUST_LOG"), "{help}");
     assert!(!help.contains("sk-secret"), "{help}");
     let models = text(&run(&["models", "--help"]).stdout);
@@ -297,4 +298,40 @@ fn a_crashed_stdio_server_shows_its_error_line() {
     assert!(stderr.contains("Error: Cannot find module '/srv/mcp/dist/index.js'"), "{stderr}");
     assert!(stderr.contains("exited during the handshake"), "{stderr}");
     assert!(!stderr.contains("    at Module"), "no stack frames: {stderr}");
+}
+
+/// A streamed `/api/chat` answer saying `text` (NDJSON, the counts on the last line).
+fn ollama_answer(text: &str) -> String {
+    let line = json!({"model": "llama3.2", "created_at": "2023-08-04T08:52:19.385406455-07:00",
+        "message": {"role": "assistant", "content": text}, "done": false});
+    let last = json!({"model": "llama3.2", "created_at": "2023-08-04T19:22:45.499127Z", "done": true,
+        "done_reason": "stop", "prompt_eval_count": 26, "eval_count": 3});
+    response("200 OK", "content-type: application/x-ndjson\r\n", &format!("{line}\n{last}\n"))
+}
+
+#[test]
+fn the_ollama_provider_talks_to_api_chat() {
+    // --base-url is the host; --model the model.
+    let (base, server) = raw_server(vec![ollama_answer("Hello from Ollama.")]);
+    let output = run(&["run", "--provider", "ollama", "--base-url", &base, "--model", "qwen3", "hi"]);
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(output.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(stdout, "Hello from Ollama.\n");
+    assert!(stderr.contains(&format!("using ollama at {base}, model qwen3")), "{stderr}");
+    let heads = server.join().unwrap();
+    assert!(heads[0].starts_with("POST /api/chat "), "{heads:?}");
+    // OLLAMA_HOST as Ollama takes it (host:port, no scheme), and the default model.
+    let (base, server) = raw_server(vec![ollama_answer("From the environment.")]);
+    let host = base.trim_start_matches("http://").to_string();
+    let output =
+        weft().args(["run", "--provider", "ollama", "hi"]).env("OLLAMA_HOST", &host).output().unwrap();
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(output.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(stdout, "From the environment.\n");
+    assert!(stderr.contains(&format!("using ollama at {base}, model llama3.2")), "{stderr}");
+    server.join().unwrap();
+    // Nothing listening: the model failed (exit 3), naming Ollama's endpoint.
+    let output = run(&["run", "--provider", "ollama", "--base-url", "http://127.0.0.1:9", "hi"]);
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("ollama http://127.0.0.1:9"), "{}", text(&output.stderr));
 }

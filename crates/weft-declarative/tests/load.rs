@@ -489,3 +489,20 @@ fn peer(var: &str) -> String {
         ),
     }
 }
+
+#[test]
+fn ollama_is_a_provider_with_its_host_as_the_endpoint() {
+    let yaml = "kind: Prompt\nname: local\ninstructions: Be brief.\nmodel:\n  id: llama3.2\n  provider: Ollama\n  connection:\n    kind: anonymous\n    endpoint: http://127.0.0.1:9\n";
+    let plan = plan_str_with(yaml, Path::new("agent.yaml"), &bindings(), &LoadOptions::default()).unwrap();
+    assert_eq!(plan.model_description, "ollama at http://127.0.0.1:9, model llama3.2");
+    assert_eq!(plan.options.model.as_deref(), Some("llama3.2"));
+    // As `weft run -f FILE --provider ollama` replaces a file's model; a host as OLLAMA_HOST takes it.
+    let plan = replaced(ModelOverride {
+        provider: "Ollama".into(),
+        endpoint: Some("gpu-box:9999".into()),
+        id: Some("qwen3".into()),
+        api_key: None,
+    })
+    .unwrap();
+    assert_eq!(plan.model_description, "ollama at http://gpu-box:9999, model qwen3");
+}

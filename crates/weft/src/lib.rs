@@ -10,7 +10,8 @@
 //! (feature `mcp`) and workflows as [`weft::workflow`](crate::workflow) (feature `workflow`), all
 //! on by default; serving agents over HTTP is [`weft::host`](crate::host) (feature `host`), over
 //! A2A `weft::a2a` (feature `a2a`), and span export over OTLP is `weft::telemetry` (feature
-//! `otel`), all three off by default). `use weft::prelude::*;` brings in what most programs need.
+//! `otel`), all three off by default; so are the Anthropic (`anthropic`) and Ollama-native
+//! (`ollama`) providers). `use weft::prelude::*;` brings in what most programs need.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -46,7 +47,8 @@
 //! they happen.
 //!
 //! Embeddings go through the [`EmbeddingClient`] trait: `weft::openai::OpenAI::embeddings`
-//! (feature `openai`) for a real model, [`ScriptedEmbeddingClient`] offline.
+//! (feature `openai`) or `weft::ollama::Ollama::embeddings` (feature `ollama`) for a real
+//! model, [`ScriptedEmbeddingClient`] offline.
 
 pub use weft_core::*;
 
@@ -68,6 +70,11 @@ pub use weft_bedrock as bedrock;
 /// the LiteLLM proxy): chat and embeddings, the [`weft_gemini`] crate.
 #[cfg(feature = "gemini")]
 pub use weft_gemini as gemini;
+/// Ollama's native API (`/api/chat` with its NDJSON streams, options, `keep_alive`, `format`
+/// and `think`; `/api/embed`): the [`weft_ollama`] crate. Ollama's OpenAI-compatible `/v1`
+/// works through [`openai`](crate::openai) too; `weft_ollama`'s docs say which to choose.
+#[cfg(feature = "ollama")]
+pub use weft_ollama as ollama;
 
 /// MCP (Model Context Protocol) tool sources over stdio and streamable HTTP: the [`weft_mcp`]
 /// crate. With the feature `mcp-server`, also its server side (`weft::mcp::server`): agents,

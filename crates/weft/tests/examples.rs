@@ -29,6 +29,8 @@ async fn run(name: &str) -> (String, String) {
         "GEMINI_API_KEY",
         "GOOGLE_API_KEY",
         "GEMINI_BASE_URL",
+        "OLLAMA_HOST",
+        "OLLAMA_MODEL",
     ] {
         command.env_remove(var);
     }
@@ -171,4 +173,16 @@ async fn gemini_runs_on_the_scripted_model_without_a_key() {
     assert_eq!(stdout, "get_weather returned: weather in Paris: sunny, 21C\n");
     assert!(stderr.contains("set GEMINI_API_KEY for Gemini"), "{stderr}");
     assert_lines(&stderr, &["→ get_weather {\"city\":\"Paris\"}", "← weather in Paris: sunny, 21C"]);
+}
+
+#[cfg(feature = "ollama")]
+#[tokio::test]
+async fn ollama_runs_on_the_scripted_models_when_ollama_is_not_configured() {
+    let (stdout, stderr) = run("ollama").await;
+    assert_eq!(
+        stdout,
+        "agent: get_weather returned: weather in Paris: sunny, 21C\n\
+         closest document: The weather in Paris is sunny and 21C today.\n"
+    );
+    assert!(stderr.contains("set OLLAMA_HOST or OLLAMA_MODEL for Ollama"), "{stderr}");
 }

@@ -12,7 +12,7 @@ pub fn weft() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_weft"));
     for (name, _) in std::env::vars_os() {
         let text = name.to_string_lossy();
-        if ["OPENAI_", "ANTHROPIC_", "GEMINI_", "GOOGLE_", "OTEL_", "AWS_", "BEDROCK_"]
+        if ["OPENAI_", "ANTHROPIC_", "GEMINI_", "GOOGLE_", "OLLAMA_", "OTEL_", "AWS_", "BEDROCK_"]
             .iter()
             .any(|prefix| text.starts_with(prefix))
         {

@@ -10,7 +10,7 @@ use crate::env::Checker;
 use crate::spec::{ConnectionSpec, ModelSpec, Text};
 
 /// The providers a file may name (`provider` or `provider.apiType`).
-pub const PROVIDERS: [&str; 19] = [
+pub const PROVIDERS: [&str; 21] = [
     "OpenAI",
     "OpenAI.Chat",
     "OpenAI.Responses",
@@ -29,6 +29,8 @@ pub const PROVIDERS: [&str; 19] = [
     "Gemini",
     "Gemini.Chat",
     "gemini",
+    "Ollama",
+    "ollama",
     "scripted",
 ];
 
@@ -65,6 +67,7 @@ pub(super) fn hosted_kinds(key: &str) -> &'static [&'static str] {
         _ if is_anthropic(key) => &["web_search"],
         _ if is_bedrock(key) => &[],
         _ if is_gemini(key) => &["web_search", "code_interpreter"],
+        _ if is_ollama(key) => &[],
         Some((_, "Responses")) => RESPONSES,
         None if key != "scripted" => RESPONSES,
         _ => &[],
@@ -121,6 +124,9 @@ pub(super) fn client(
     if is_gemini(&key) {
         return gemini_client(&key, id, connection, checker, at, load_options);
     }
+    if is_ollama(&key) {
+        return ollama_client(&key, id, connection, checker, at, load_options);
+    }
     openai_client(&key, id, connection, checker, at, load_options)
 }
 
@@ -161,6 +167,9 @@ fn replaced(
     }
     if is_gemini(key) {
         return gemini_client(key, id, connection, checker, at, load_options);
+    }
+    if is_ollama(key) {
+        return ollama_client(key, id, connection, checker, at, load_options);
     }
     openai_client(key, id, connection, checker, at, load_options)
 }
@@ -494,6 +503,69 @@ fn gemini_client(
     _load_options: &LoadOptions,
 ) -> Option<Client> {
     let message = format!("provider `{key}` needs weft-declarative's `gemini` feature");
+    report(checker, at, message);
+    None
+}
+
+/// Whether `key` names Ollama's native API (MAF has no name for it: `Ollama`, or `ollama`).
+fn is_ollama(key: &str) -> bool {
+    key == "Ollama" || key == "ollama"
+}
+
+/// `Ollama` or `ollama`: Ollama's native `/api/chat` (`OLLAMA_HOST`, `OLLAMA_MODEL`,
+/// `OLLAMA_API_KEY`, with the connection's endpoint (the host) and key on top).
+#[cfg(feature = "ollama")]
+fn ollama_client(
+    key: &str,
+    id: Option<String>,
+    connection: Option<Resolved>,
+    checker: &mut Checker<'_>,
+    at: Option<&Text>,
+    load_options: &LoadOptions,
+) -> Option<Client> {
+    use weft_ollama::OllamaBuilder;
+    let connection = connection.unwrap_or_default();
+    let mut builder = OllamaBuilder::from_env();
+    if let Some(endpoint) = &connection.endpoint {
+        builder = builder.host(endpoint);
+    }
+    if let Some(api_key) = connection.api_key {
+        builder = builder.api_key(api_key);
+    }
+    if let Some(id) = &id {
+        builder = builder.model(id);
+    }
+    if let Some(timeout) = load_options.model_first_byte_timeout {
+        builder = builder.first_byte_timeout(timeout).timeout(timeout.max(weft_ollama::DEFAULT_TIMEOUT));
+    }
+    if let Some(timeout) = load_options.model_idle_timeout {
+        builder = builder.stream_idle_timeout(timeout);
+    }
+    match builder.build() {
+        Ok(ollama) => {
+            let model = id.clone().or_else(|| ollama.default_model().map(str::to_string));
+            let description =
+                format!("ollama at {}, model {}", ollama.host(), model.as_deref().unwrap_or("(default)"));
+            Some(Client { client: Arc::new(ollama.chat()), model: id, description })
+        }
+        Err(error) => {
+            let message = format!("provider `{key}`: {error}");
+            report(checker, at, message);
+            None
+        }
+    }
+}
+
+#[cfg(not(feature = "ollama"))]
+fn ollama_client(
+    key: &str,
+    _id: Option<String>,
+    _connection: Option<Resolved>,
+    checker: &mut Checker<'_>,
+    at: Option<&Text>,
+    _load_options: &LoadOptions,
+) -> Option<Client> {
+    let message = format!("provider `{key}` needs weft-declarative's `ollama` feature");
     report(checker, at, message);
     None
 }
