@@ -176,8 +176,10 @@ impl Driver {
         self
     }
 
-    /// The `Authorization` header of the next attempt, when the driver has a credential.
-    async fn bearer_header(&self, label: &str) -> Result<Option<HeaderValue>, ChatError> {
+    /// The `Authorization: Bearer …` header of the next request, when the driver has a
+    /// credential ([`with_bearer_credential`](Self::with_bearer_credential)); for requests a
+    /// provider sends itself (a model list).
+    pub async fn bearer_header(&self, label: &str) -> Result<Option<HeaderValue>, ChatError> {
         let Some(bearer) = &self.bearer else { return Ok(None) };
         let scopes: Vec<&str> = bearer.scopes.iter().map(String::as_str).collect();
         let token = bearer.credential.get_token(&scopes).await.map_err(|err| {
