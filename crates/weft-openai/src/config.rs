@@ -149,8 +149,16 @@ impl OpenAIBuilder {
         self.azure_endpoint.is_some()
     }
 
-    pub(crate) fn has_api_key(&self) -> bool {
+    /// Whether an API key is set (e.g. read from the environment).
+    pub fn has_api_key(&self) -> bool {
         self.api_key.is_some()
+    }
+
+    /// Forgets the API key (e.g. one read from the environment), to sign in with
+    /// [`token_credential`](Self::token_credential) instead.
+    pub fn no_api_key(mut self) -> Self {
+        self.api_key = None;
+        self
     }
 
     pub(crate) fn set_base_url(&mut self, base_url: String) {

@@ -147,3 +147,21 @@ async fn embeddings_ranks_the_documents_against_the_question() {
     assert!(lines[2].ends_with("  The weather in Paris is sunny and 21C today."), "{stdout}");
     assert_eq!(lines.len(), 5, "{stdout}");
 }
+
+#[cfg(feature = "azure")]
+#[tokio::test]
+async fn foundry_haiku_runs_offline_without_a_project() {
+    let mut command = tokio::process::Command::new(example_path("foundry_haiku"));
+    for var in ["FOUNDRY_PROJECT_ENDPOINT", "AZURE_AI_PROJECT_ENDPOINT"] {
+        command.env_remove(var);
+    }
+    let output = tokio::time::timeout(Duration::from_secs(60), command.kill_on_drop(true).output())
+        .await
+        .expect("foundry_haiku ran over 60 s")
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(stdout, "You said: Write a haiku about Microsoft Agent Framework.\n");
+    assert!(stderr.contains("using the scripted model"), "{stderr}");
+}
