@@ -5,14 +5,17 @@
 use std::process::{Command, Output, Stdio};
 
 /// The `weft` binary with every variable that changes what it does removed: `OPENAI_*` and
-/// `ANTHROPIC_*` (so it picks the scripted model), `OTEL_*`, `RUST_LOG`, `WEFT_TOKEN`, `WEFT_HOST`, `WEFT_HISTORY`
+/// `ANTHROPIC_*` (so it picks the scripted model), `AZURE_*`, `FOUNDRY_*`, `IDENTITY_*`, `OTEL_*`, `RUST_LOG`, `WEFT_TOKEN`, `WEFT_HOST`, `WEFT_HISTORY`
 /// and `PORT`;
 /// stdin is empty.
 pub fn weft() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_weft"));
     for (name, _) in std::env::vars_os() {
         let text = name.to_string_lossy();
-        if text.starts_with("OPENAI_") || text.starts_with("ANTHROPIC_") || text.starts_with("OTEL_") {
+        if ["OPENAI_", "ANTHROPIC_", "OTEL_", "AZURE_", "FOUNDRY_", "IDENTITY_"]
+            .iter()
+            .any(|prefix| text.starts_with(prefix))
+        {
             command.env_remove(&name);
         }
     }
