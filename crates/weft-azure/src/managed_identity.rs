@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use weft_provider::{AccessToken, CredentialError, Secret, TokenCredential};
 
 use crate::oauth::get;
-use crate::token::{fetch_token, http_client, scope_to_resource, single_scope};
+use crate::token::{client, fetch_token, http_client, scope_to_resource, single_scope};
 
 const NAME: &str = "ManagedIdentityCredential";
 
@@ -44,7 +44,7 @@ enum Source {
 pub struct ManagedIdentityCredential {
     source: Source,
     client_id: Option<String>,
-    http: reqwest::Client,
+    http: Option<reqwest::Client>,
 }
 
 impl Default for ManagedIdentityCredential {
@@ -96,7 +96,7 @@ impl ManagedIdentityCredential {
 
     /// Uses this HTTP client.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
-        self.http = http;
+        self.http = Some(http);
         self
     }
 }
@@ -120,14 +120,15 @@ impl TokenCredential for ManagedIdentityCredential {
         if let Some(client_id) = &self.client_id {
             url.query_pairs_mut().append_pair("client_id", client_id);
         }
+        let http = client(NAME, &self.http)?;
         let request = match &self.source {
-            Source::Imds { .. } => self.http.get(url).header("Metadata", "true"),
+            Source::Imds { .. } => http.get(url).header("Metadata", "true"),
             Source::AppService { header, .. } => {
                 let mut value = reqwest::header::HeaderValue::from_str(header.expose()).map_err(|_| {
                     CredentialError::failed(NAME, "IDENTITY_HEADER has characters not allowed in a header")
                 })?;
                 value.set_sensitive(true);
-                self.http.get(url).header("X-IDENTITY-HEADER", value)
+                http.get(url).header("X-IDENTITY-HEADER", value)
             }
         };
         match fetch_token(NAME, request, true).await {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use weft_provider::{AccessToken, CredentialError, Secret, TokenCredential};
 
-use crate::token::{check_scope, fetch_token, http_client};
+use crate::token::{check_scope, client, fetch_token, http_client};
 
 /// Microsoft Entra ID's public cloud authority, used when `AZURE_AUTHORITY_HOST` names none.
 pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
@@ -37,7 +37,7 @@ struct App {
     tenant_id: String,
     client_id: String,
     authority: String,
-    http: reqwest::Client,
+    http: Option<reqwest::Client>,
 }
 
 impl App {
@@ -70,7 +70,7 @@ impl App {
             ("scope", scope.as_str()),
         ];
         form.extend_from_slice(assertion);
-        fetch_token(credential, self.http.post(url).form(&form), false).await
+        fetch_token(credential, client(credential, &self.http)?.post(url).form(&form), false).await
     }
 }
 
@@ -102,7 +102,7 @@ impl ClientSecretCredential {
 
     /// Uses this HTTP client.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
-        self.app.http = http;
+        self.app.http = Some(http);
         self
     }
 }
@@ -161,7 +161,7 @@ impl WorkloadIdentityCredential {
 
     /// Uses this HTTP client.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
-        self.app.http = http;
+        self.app.http = Some(http);
         self
     }
 }

@@ -13,15 +13,21 @@ pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const SNIPPET_CHARS: usize = 300;
 
 /// An HTTP client for token endpoints: `connect_timeout` to open a connection, and
-/// [`DEFAULT_TIMEOUT`] for the whole exchange.
-pub(crate) fn http_client(connect_timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder()
-        .connect_timeout(connect_timeout)
-        .timeout(DEFAULT_TIMEOUT)
-        .build()
-        // Building only fails when the TLS backend cannot load; the default client then
-        // surfaces the same failure on its first request, as a transport error.
-        .unwrap_or_default()
+/// [`DEFAULT_TIMEOUT`] for the whole exchange. `None` when it cannot be built (the TLS backend
+/// did not load); [`client`] turns that into an error when a token is asked for, so that
+/// building a credential never fails.
+pub(crate) fn http_client(connect_timeout: Duration) -> Option<reqwest::Client> {
+    reqwest::Client::builder().connect_timeout(connect_timeout).timeout(DEFAULT_TIMEOUT).build().ok()
+}
+
+/// The client built by [`http_client`], or the error saying it could not be.
+pub(crate) fn client<'a>(
+    credential: &str,
+    http: &'a Option<reqwest::Client>,
+) -> Result<&'a reqwest::Client, CredentialError> {
+    http.as_ref().ok_or_else(|| {
+        CredentialError::failed(credential, "could not build an HTTP client (its TLS backend did not load)")
+    })
 }
 
 /// The one scope a v1 token endpoint (managed identity) or the Azure CLI accepts, checked:
