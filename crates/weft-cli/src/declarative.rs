@@ -136,6 +136,7 @@ pub(crate) fn load_options(args: &RunArgs) -> Result<weft::declarative::LoadOpti
         model_idle_timeout: args.agent.idle_timeout.map(std::time::Duration::from_secs),
         mcp_timeout: args.agent.connect.timeout.map(std::time::Duration::from_secs),
         model: crate::provider::file_override(args)?,
+        credential: Some(crate::provider::entra_credential()),
     })
 }
 

@@ -84,6 +84,17 @@ Environment:
   OLLAMA_MODEL       the model with --provider ollama (default: llama3.2)
   OLLAMA_API_KEY     a bearer token for an Ollama behind a proxy, with --provider ollama
                      (never printed)
+  AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT, AZURE_OPENAI_API_VERSION
+                     Azure OpenAI with --provider azure (api-version v1: every API on /openai/v1/)
+  AZURE_OPENAI_API_KEY
+                     its key (never printed); without it, Microsoft Entra ID signs in
+  FOUNDRY_PROJECT_ENDPOINT, FOUNDRY_MODEL_DEPLOYMENT_NAME
+                     a Foundry project (https://<resource>.services.ai.azure.com/api/projects/<p>)
+                     and model deployment, with --provider foundry (also AZURE_AI_PROJECT_ENDPOINT,
+                     AZURE_AI_MODEL_DEPLOYMENT_NAME)
+  AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_FEDERATED_TOKEN_FILE
+                     Microsoft Entra ID sign-in, tried in order: environment (client secret),
+                     workload identity, managed identity, then the Azure CLI (`az login`)
   RUST_LOG           which logs to show on stderr (e.g. weft_openai=debug); wins over -v and -q
 
 ",

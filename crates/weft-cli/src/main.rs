@@ -188,11 +188,14 @@ pub(crate) struct AgentArgs {
 
     /// The model provider: openai (any OpenAI-compatible server; the default when
     /// OPENAI_API_KEY or a base URL is set, else the offline scripted model), anthropic (the
-    /// Messages API: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, ANTHROPIC_MODEL), bedrock (Amazon
-    /// Bedrock's Converse API: AWS_REGION, AWS credentials or AWS_PROFILE, BEDROCK_MODEL), gemini
-    /// (the Gemini API: GEMINI_API_KEY or GOOGLE_API_KEY, GEMINI_BASE_URL, GEMINI_MODEL; Vertex
-    /// AI with GOOGLE_GENAI_USE_VERTEXAI=true), ollama (Ollama's native API: OLLAMA_HOST,
-    /// OLLAMA_MODEL) or scripted.
+    /// Messages API: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL, ANTHROPIC_MODEL), azure (Azure
+    /// OpenAI: AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT, AZURE_OPENAI_API_KEY or else
+    /// Microsoft Entra ID), foundry (a Microsoft Foundry project's Responses API:
+    /// FOUNDRY_PROJECT_ENDPOINT, FOUNDRY_MODEL_DEPLOYMENT_NAME, Microsoft Entra ID), bedrock
+    /// (Amazon Bedrock's Converse API: AWS_REGION, AWS credentials or AWS_PROFILE,
+    /// BEDROCK_MODEL), gemini (the Gemini API: GEMINI_API_KEY or GOOGLE_API_KEY, GEMINI_BASE_URL,
+    /// GEMINI_MODEL; Vertex AI with GOOGLE_GENAI_USE_VERTEXAI=true), ollama (Ollama's native API:
+    /// OLLAMA_HOST, OLLAMA_MODEL) or scripted.
     /// With -f, it replaces the file's agents' models.
     #[arg(long, value_enum, value_name = "NAME")]
     pub(crate) provider: Option<ProviderKind>,
@@ -228,6 +231,10 @@ pub(crate) enum ProviderKind {
     Gemini,
     /// Ollama's native API (`/api/chat`).
     Ollama,
+    /// Azure OpenAI, with its API key or Microsoft Entra ID.
+    Azure,
+    /// A Microsoft Foundry project (Responses API, Microsoft Entra ID).
+    Foundry,
     /// Weft's offline scripted model.
     Scripted,
 }

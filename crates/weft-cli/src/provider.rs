@@ -53,6 +53,8 @@ pub(crate) fn select(args: &RunArgs) -> Result<Provider, CliError> {
         Some(ProviderKind::Bedrock) => return bedrock(args),
         Some(ProviderKind::Gemini) => return gemini(args),
         Some(ProviderKind::Ollama) => return ollama(args),
+        Some(ProviderKind::Azure) => return azure(args),
+        Some(ProviderKind::Foundry) => return foundry(args),
         Some(ProviderKind::Scripted) => return Ok(scripted("the scripted model")),
         _ => {}
     }
@@ -94,6 +96,22 @@ pub(crate) fn file_override(args: &RunArgs) -> Result<Option<ModelOverride>, Cli
             id: Some(openai_model(args)),
             api_key: None,
         },
+        ProviderKind::Azure => ModelOverride {
+            provider: match args.agent.api {
+                Api::Chat => "AzureOpenAI.Chat",
+                Api::Responses => "AzureOpenAI.Responses",
+            }
+            .into(),
+            endpoint: None,
+            id: not_openai_model(args),
+            api_key: None,
+        },
+        ProviderKind::Foundry => ModelOverride {
+            provider: "AzureAIClient".into(),
+            endpoint: None,
+            id: not_openai_model(args),
+            api_key: None,
+        },
         ProviderKind::Anthropic => {
             let (base_url, model) = anthropic_settings(args)?;
             ModelOverride {
@@ -129,14 +147,7 @@ fn openai(args: &RunArgs, model: &str) -> Result<Provider, CliError> {
     if let Some(base_url) = &args.agent.base_url {
         builder = builder.base_url(base_url);
     }
-    if let Some(secs) = args.agent.connect.timeout {
-        let timeout = Duration::from_secs(secs);
-        builder = builder.first_byte_timeout(timeout).timeout(timeout.max(DEFAULT_TIMEOUT));
-    }
-    if let Some(secs) = args.agent.idle_timeout {
-        builder = builder.stream_idle_timeout(Duration::from_secs(secs));
-    }
-    let openai = builder.build().map_err(CliError::Provider)?;
+    let openai = with_deadlines(builder, args).build().map_err(CliError::Provider)?;
     let description =
         format!("{} {} at {}, model {model}", openai.provider_name(), api.label(), openai.base_url());
     let client: Arc<dyn ChatClient> = match api {
@@ -144,6 +155,90 @@ fn openai(args: &RunArgs, model: &str) -> Result<Provider, CliError> {
         Api::Responses => Arc::new(openai.responses()),
     };
     Ok(Provider { client, description, model: Some(model.to_string()) })
+}
+
+/// `--model`, unless it came from `OPENAI_MODEL` (the OpenAI provider's).
+fn not_openai_model(args: &RunArgs) -> Option<String> {
+    args.agent.model.clone().filter(|model| env("OPENAI_MODEL").as_deref() != Some(model.as_str()))
+}
+
+/// The token credential of Azure providers without an API key: Microsoft Entra ID through
+/// the environment, workload identity, managed identity, then the Azure CLI.
+pub(crate) fn entra_credential() -> Arc<dyn weft::azure::TokenCredential> {
+    Arc::new(weft::azure::DefaultAzureCredential::new())
+}
+
+/// `--timeout` and `--idle-timeout` on an OpenAI-compatible builder.
+fn with_deadlines(mut builder: OpenAIBuilder, args: &RunArgs) -> OpenAIBuilder {
+    if let Some(secs) = args.agent.connect.timeout {
+        let timeout = Duration::from_secs(secs);
+        builder = builder.first_byte_timeout(timeout).timeout(timeout.max(DEFAULT_TIMEOUT));
+    }
+    if let Some(secs) = args.agent.idle_timeout {
+        builder = builder.stream_idle_timeout(Duration::from_secs(secs));
+    }
+    builder
+}
+
+/// Azure OpenAI: `AZURE_OPENAI_ENDPOINT`, the deployment (`--model`, else
+/// `AZURE_OPENAI_DEPLOYMENT`), `AZURE_OPENAI_API_VERSION`, and `AZURE_OPENAI_API_KEY`, else a
+/// Microsoft Entra ID token ([`entra_credential`]).
+fn azure(args: &RunArgs) -> Result<Provider, CliError> {
+    if env("AZURE_OPENAI_ENDPOINT").is_none() {
+        return Err(CliError::Usage(
+            "--provider azure needs AZURE_OPENAI_ENDPOINT (https://<resource>.openai.azure.com)".into(),
+        ));
+    }
+    let mut builder = OpenAIBuilder::azure_from_env();
+    if let Some(model) = not_openai_model(args) {
+        builder = builder.azure_deployment(model);
+    }
+    let entra = !builder.has_api_key();
+    if entra {
+        builder = builder.token_credential(entra_credential());
+    }
+    let openai = with_deadlines(builder, args).build().map_err(CliError::Provider)?;
+    let Some(model) = openai.default_model().map(str::to_string) else {
+        return Err(CliError::Usage(
+            "--provider azure needs a deployment: --model or AZURE_OPENAI_DEPLOYMENT".into(),
+        ));
+    };
+    let api = args.agent.api;
+    let sign_in = if entra { ", Microsoft Entra ID" } else { "" };
+    let description =
+        format!("azure.ai.openai {} at {}, deployment {model}{sign_in}", api.label(), openai.base_url());
+    let client: Arc<dyn ChatClient> = match api {
+        Api::Chat => Arc::new(openai.chat()),
+        Api::Responses => Arc::new(openai.responses()),
+    };
+    Ok(Provider { client, description, model: Some(model) })
+}
+
+/// A Microsoft Foundry project: `FOUNDRY_PROJECT_ENDPOINT` (or `AZURE_AI_PROJECT_ENDPOINT`),
+/// the deployment (`--model`, else `FOUNDRY_MODEL_DEPLOYMENT_NAME` or
+/// `AZURE_AI_MODEL_DEPLOYMENT_NAME`), its Responses API, a Microsoft Entra ID token.
+fn foundry(args: &RunArgs) -> Result<Provider, CliError> {
+    let mut builder = OpenAIBuilder::foundry_from_env();
+    if !builder.has_foundry_project() {
+        return Err(CliError::Usage(
+            "--provider foundry needs FOUNDRY_PROJECT_ENDPOINT \
+             (https://<resource>.services.ai.azure.com/api/projects/<project>)"
+                .into(),
+        ));
+    }
+    if let Some(model) = not_openai_model(args) {
+        builder = builder.model(model);
+    }
+    let builder = builder.token_credential(entra_credential());
+    let openai = with_deadlines(builder, args).build().map_err(CliError::Provider)?;
+    let Some(model) = openai.default_model().map(str::to_string) else {
+        return Err(CliError::Usage(
+            "--provider foundry needs a model deployment: --model or FOUNDRY_MODEL_DEPLOYMENT_NAME".into(),
+        ));
+    };
+    let description =
+        format!("azure.ai.openai responses at {}, deployment {model}, Microsoft Entra ID", openai.base_url());
+    Ok(Provider { client: Arc::new(openai.responses()), description, model: Some(model) })
 }
 
 /// The Anthropic Messages provider: `ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL` and

@@ -14,7 +14,7 @@ use weft_core::redact::{redact_url, url_secrets};
 use weft_core::{ChatError, ChatErrorKind, ChatOptions, ToolChoice};
 
 use crate::chat::OpenAIChatClient;
-use weft_provider::{Driver, DriverConfig, RetryPolicy, request_headers};
+use weft_provider::{Driver, DriverConfig, RetryPolicy, TokenCredential, request_headers};
 
 use crate::responses::OpenAIResponsesClient;
 use crate::transport::{Api, Endpoint};
@@ -44,6 +44,14 @@ pub(crate) struct Azure {
     pub(crate) api_version: String,
 }
 
+impl Azure {
+    /// Whether requests use the v1 API (`{endpoint}/openai/v1/…`, no `api-version`) rather than
+    /// the dated one (`{endpoint}/openai/deployments/{deployment}/…?api-version=…`).
+    pub(crate) fn is_v1(&self) -> bool {
+        self.api_version == crate::azure::AZURE_V1_API_VERSION
+    }
+}
+
 /// Builds an [`OpenAI`] handle. Every knob is optional; see [`OpenAI::builder`].
 ///
 /// Its `Debug` output never shows the API key.
@@ -68,6 +76,9 @@ pub struct OpenAIBuilder {
     azure_deployment: Option<String>,
     azure_api_version: Option<String>,
     named_tool_choice: Option<bool>,
+    pub(crate) credential: Option<Arc<dyn TokenCredential>>,
+    pub(crate) token_scope: Option<String>,
+    pub(crate) foundry_project: Option<String>,
 }
 
 impl fmt::Debug for OpenAIBuilder {
@@ -90,11 +101,14 @@ impl fmt::Debug for OpenAIBuilder {
             .field("azure_deployment", &self.azure_deployment)
             .field("azure_api_version", &self.azure_api_version)
             .field("named_tool_choice", &self.named_tool_choice)
+            .field("credential", &self.credential)
+            .field("token_scope", &self.token_scope)
+            .field("foundry_project", &self.foundry_project.as_deref().map(redact_url))
             .finish()
     }
 }
 
-fn config_error(message: impl Into<String>) -> ChatError {
+pub(crate) fn config_error(message: impl Into<String>) -> ChatError {
     ChatError::new(ChatErrorKind::Configuration, message).with_provider("openai")
 }
 
@@ -125,6 +139,30 @@ impl OpenAIBuilder {
     /// variables are skipped; [`build`](Self::build) fails when no endpoint is known.
     pub fn azure_from_env() -> Self {
         Self::azure_from_vars(|name| std::env::var(name).ok())
+    }
+
+    pub(crate) fn has_base_url_or_azure(&self) -> bool {
+        self.base_url.is_some() || self.azure_endpoint.is_some()
+    }
+
+    pub(crate) fn is_azure_builder(&self) -> bool {
+        self.azure_endpoint.is_some()
+    }
+
+    /// Whether an API key is set (e.g. read from the environment).
+    pub fn has_api_key(&self) -> bool {
+        self.api_key.is_some()
+    }
+
+    /// Forgets the API key (e.g. one read from the environment), to sign in with
+    /// [`token_credential`](Self::token_credential) instead.
+    pub fn no_api_key(mut self) -> Self {
+        self.api_key = None;
+        self
+    }
+
+    pub(crate) fn set_base_url(&mut self, base_url: String) {
+        self.base_url = Some(base_url);
     }
 
     /// [`from_env`](Self::from_env) with the variables read through `var`.
@@ -307,7 +345,9 @@ impl OpenAIBuilder {
     /// Checks the configuration and builds the handle. Fails with a
     /// [`Configuration`](ChatErrorKind::Configuration) error on an invalid URL or header, or
     /// when the HTTP client cannot be built.
-    pub fn build(self) -> Result<OpenAI, ChatError> {
+    pub fn build(mut self) -> Result<OpenAI, ChatError> {
+        let foundry = self.apply_foundry_project()?;
+        let scope = self.bearer_scope(foundry)?;
         let azure = match self.azure_endpoint {
             Some(endpoint) => Some(Azure {
                 endpoint: check_url(&endpoint, "Azure endpoint")?,
@@ -382,12 +422,19 @@ impl OpenAIBuilder {
             secrets,
         };
         let model = self.model.or_else(|| azure.as_ref().and_then(|azure| azure.deployment.clone()));
-        let chat = Endpoint::new(azure.as_ref(), &base_url, &shown_base_url, Api::Chat)?;
-        let responses = Endpoint::new(azure.as_ref(), &base_url, &shown_base_url, Api::Responses)?;
-        let embeddings = Endpoint::new(azure.as_ref(), &base_url, &shown_base_url, Api::Embeddings)?;
+        let provider = if azure.is_some() || foundry { "azure.ai.openai" } else { "openai" };
+        let chat = Endpoint::new(azure.as_ref(), provider, &base_url, &shown_base_url, Api::Chat)?;
+        let responses = Endpoint::new(azure.as_ref(), provider, &base_url, &shown_base_url, Api::Responses)?;
+        let embeddings =
+            Endpoint::new(azure.as_ref(), provider, &base_url, &shown_base_url, Api::Embeddings)?;
+        let mut driver = Driver::new(http, driver);
+        if let (Some(credential), Some(scope)) = (self.credential, scope) {
+            driver = driver.with_bearer_credential(credential, vec![scope]);
+        }
         Ok(OpenAI {
             inner: Arc::new(Inner {
-                driver: Driver::new(http, driver),
+                provider,
+                driver,
                 request_base_url: base_url,
                 shown_base_url,
                 model,
@@ -454,6 +501,8 @@ impl fmt::Debug for OpenAI {
 
 /// The shared state behind an [`OpenAI`] handle.
 pub(crate) struct Inner {
+    /// The provider name of [`weft_core::ClientInfo`]: `openai` or `azure.ai.openai`.
+    pub(crate) provider: &'static str,
     /// Sends the requests: client, deadlines, limits, retries, and the secrets it masks (the
     /// API key and the base URL's credentials).
     pub(crate) driver: Driver,
@@ -528,9 +577,10 @@ impl OpenAI {
         self.inner.azure.is_some()
     }
 
-    /// The provider name reported in [`weft_core::ClientInfo`]: `openai` or `azure.ai.openai`.
+    /// The provider name reported in [`weft_core::ClientInfo`]: `openai`, or `azure.ai.openai`
+    /// for Azure OpenAI and Microsoft Foundry projects.
     pub fn provider_name(&self) -> &'static str {
-        if self.is_azure() { "azure.ai.openai" } else { "openai" }
+        self.inner.provider
     }
 }
 

@@ -25,6 +25,17 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Azure OpenAI and Microsoft Foundry with Entra ID
+//!
+//! [`OpenAIBuilder::token_credential`] signs requests with a Microsoft Entra ID bearer token
+//! from any [`TokenCredential`] (the `weft-azure` crate has the Azure CLI, managed identity,
+//! client secret, workload identity and `DefaultAzureCredential`), instead of an API key:
+//!
+//! | target | set with | requests go to | token scope |
+//! |---|---|---|---|
+//! | Azure OpenAI | [`OpenAIBuilder::azure_endpoint`] | `{endpoint}/openai/deployments/{deployment}/chat/completions?api-version=…`, `{endpoint}/openai/v1/responses`; with `azure_api_version("v1")` all on `{endpoint}/openai/v1/` | [`AZURE_OPENAI_SCOPE`] |
+//! | Foundry project | [`OpenAIBuilder::foundry_project`] (`FOUNDRY_PROJECT_ENDPOINT`) | `{project}/openai/v1/responses` | [`FOUNDRY_SCOPE`] |
+//!
 //! ## Failures
 //!
 //! Every failure is a [`weft_core::ChatError`] whose kind says what happened (authentication,
@@ -66,6 +77,7 @@
 //! is the caller's to retry. Nothing is spawned: dropping a stream or a future closes its
 //! connection.
 
+mod azure;
 mod chat;
 mod chat_wire;
 mod config;
@@ -78,6 +90,7 @@ pub use weft_provider::sse;
 mod transport;
 mod wire;
 
+pub use azure::{AZURE_OPENAI_SCOPE, AZURE_V1_API_VERSION, FOUNDRY_SCOPE};
 pub use chat::OpenAIChatClient;
 pub use config::{
     DEFAULT_AZURE_API_VERSION, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_FIRST_BYTE_TIMEOUT,
@@ -89,3 +102,5 @@ pub use models::ModelInfo;
 pub use responses::OpenAIResponsesClient;
 /// Masks the credentials of a URL; the one policy of [`weft_core::redact`].
 pub use weft_core::redact::redact_url;
+/// Where bearer tokens come from ([`OpenAIBuilder::token_credential`]).
+pub use weft_provider::{AccessToken, CredentialError, TokenCredential};

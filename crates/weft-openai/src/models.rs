@@ -36,6 +36,7 @@ impl OpenAI {
     pub async fn list_models(&self) -> Result<Vec<ModelInfo>, ChatError> {
         let inner = &self.inner;
         let url = match &inner.azure {
+            Some(azure) if azure.is_v1() => format!("{}/openai/v1/models", azure.endpoint),
             Some(azure) => format!("{}/openai/models?api-version={}", azure.endpoint, azure.api_version),
             // The path goes before the base URL's query string, as for chat requests.
             None => match inner.request_base_url.split_once('?') {
@@ -52,6 +53,9 @@ impl OpenAI {
         let mut request = reqwest::Request::new(Method::GET, parsed);
         let mut headers: HeaderMap = inner.json_headers.clone();
         headers.remove(CONTENT_TYPE);
+        if let Some(authorization) = inner.driver.bearer_header(&label).await? {
+            headers.insert(reqwest::header::AUTHORIZATION, authorization);
+        }
         *request.headers_mut() = headers;
         let exchange = async {
             let response = inner

@@ -45,11 +45,11 @@ impl Endpoint {
     /// [`Configuration`](ChatErrorKind::Configuration) error when the URL is not valid.
     pub(crate) fn new(
         azure: Option<&Azure>,
+        provider: &str,
         base_url: &str,
         shown_base_url: &str,
         api: Api,
     ) -> Result<Self, ChatError> {
-        let provider = if azure.is_some() { "azure.ai.openai" } else { "openai" };
         let name = match api {
             Api::Chat => "chat",
             Api::Responses => "responses",
@@ -57,7 +57,7 @@ impl Endpoint {
         };
         let label = format!("{provider} {name} {shown_base_url}");
         let url = match (azure, api) {
-            (Some(_), Api::Chat | Api::Embeddings) => None,
+            (Some(azure), Api::Chat | Api::Embeddings) if !azure.is_v1() => None,
             _ => {
                 let url = url_for(azure, base_url, api, "");
                 Some((parse_url(&url, &label)?, redact_url(&url)))
@@ -78,6 +78,8 @@ fn url_for(azure: Option<&Azure>, base_url: &str, api: Api, model: &str) -> Stri
         (None, Api::Chat) => format!("{base}/chat/completions"),
         (None, Api::Responses) => format!("{base}/responses"),
         (None, Api::Embeddings) => format!("{base}/embeddings"),
+        (Some(azure), Api::Chat) if azure.is_v1() => format!("{base}/openai/v1/chat/completions"),
+        (Some(azure), Api::Embeddings) if azure.is_v1() => format!("{base}/openai/v1/embeddings"),
         (Some(azure), Api::Chat | Api::Embeddings) => {
             let mut url = format!("{base}/openai/deployments/");
             url.push_str(&url_encode(model));

@@ -14,6 +14,7 @@ use tokio::time::Instant;
 use weft_core::redact::redact_url;
 use weft_core::{ChatError, ChatErrorKind};
 
+use crate::credential::{TokenCache, TokenCredential};
 use crate::deadline::{Deadline, TimerPool};
 use crate::error::{snippet, status_error, timeout_error, transport_error};
 use crate::framing::{Framing, StreamLimits, frames};
@@ -153,12 +154,21 @@ pub struct Driver {
     config: Arc<DriverConfig>,
     timers: Arc<TimerPool>,
     signer: Option<Arc<dyn RequestSigner>>,
+    bearer: Option<Arc<Bearer>>,
+}
+
+/// Where a driver gets the bearer token of every attempt: a cached credential and the scopes
+/// to ask it for.
+#[derive(Debug)]
+struct Bearer {
+    credential: TokenCache,
+    scopes: Vec<String>,
 }
 
 impl Driver {
     /// A driver sending with `http`.
     pub fn new(http: reqwest::Client, config: DriverConfig) -> Self {
-        Self { http, config: Arc::new(config), timers: Arc::default(), signer: None }
+        Self { http, config: Arc::new(config), timers: Arc::default(), signer: None, bearer: None }
     }
 
     /// This driver, signing every attempt with `signer` (after the trace-context headers are
@@ -166,6 +176,43 @@ impl Driver {
     pub fn with_signer(mut self, signer: Arc<dyn RequestSigner>) -> Self {
         self.signer = Some(signer);
         self
+    }
+
+    /// Sends `Authorization: Bearer <token>` on every attempt, the token from `credential` for
+    /// `scopes` (a Microsoft Entra ID token for `https://cognitiveservices.azure.com/.default`,
+    /// say). Tokens are cached ([`TokenCache`]) and renewed before they expire; the header is
+    /// marked sensitive and the token never shows in errors or logs. A credential that fails
+    /// makes the request fail with an [`Authentication`](ChatErrorKind::Authentication) error
+    /// naming the credential and why; it is not retried.
+    pub fn with_bearer_credential(
+        mut self,
+        credential: Arc<dyn TokenCredential>,
+        scopes: Vec<String>,
+    ) -> Self {
+        self.bearer = Some(Arc::new(Bearer { credential: TokenCache::new(credential), scopes }));
+        self
+    }
+
+    /// The `Authorization: Bearer …` header of the next request, when the driver has a
+    /// credential ([`with_bearer_credential`](Self::with_bearer_credential)); for requests a
+    /// provider sends itself (a model list).
+    pub async fn bearer_header(&self, label: &str) -> Result<Option<HeaderValue>, ChatError> {
+        let Some(bearer) = &self.bearer else { return Ok(None) };
+        let scopes: Vec<&str> = bearer.scopes.iter().map(String::as_str).collect();
+        let token = bearer.credential.get_token(&scopes).await.map_err(|err| {
+            ChatError::new(ChatErrorKind::Authentication, format!("could not get an access token: {err}"))
+                .with_source(err)
+                .with_provider(label)
+        })?;
+        let mut value = HeaderValue::from_str(&format!("Bearer {}", token.token.expose())).map_err(|_| {
+            ChatError::new(
+                ChatErrorKind::Authentication,
+                "the access token contains characters not allowed in an HTTP header",
+            )
+            .with_provider(label)
+        })?;
+        value.set_sensitive(true);
+        Ok(Some(value))
     }
 
     /// Its limits.
@@ -272,6 +319,7 @@ impl Driver {
     /// first-byte timeout; every attempt must end within the request timeout.
     async fn attempt(&self, request: &Request<'_>, stream: bool) -> Result<Sent, ChatError> {
         let Request { label, url, shown_url, headers, body } = request;
+        let authorization = self.bearer_header(label).await?;
         let config = &self.config;
         let started = Instant::now();
         let total_at = started + config.timeout;
@@ -279,6 +327,9 @@ impl Driver {
         let mut deadline = self.timers.deadline(first_byte_at);
         let mut http_request = reqwest::Request::new(Method::POST, url.clone());
         *http_request.headers_mut() = (*headers).clone();
+        if let Some(authorization) = authorization {
+            http_request.headers_mut().insert(reqwest::header::AUTHORIZATION, authorization);
+        }
         trace_context_headers(http_request.headers_mut());
         *http_request.body_mut() = Some(body.clone().into());
         if let Some(signer) = &self.signer {

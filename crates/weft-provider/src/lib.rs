@@ -13,9 +13,13 @@
 //!   [`weft_core::ChatError`]s ([`error`]), credentials masked with [`weft_core::redact`];
 //! - [`api`]: a chat API described once ([`HttpChatApi`]: its request, its whole answer, its
 //!   stream state machine) becomes [`api::respond`] and [`api::stream`], the two halves of a
-//!   [`weft_core::ChatClient`].
+//!   [`weft_core::ChatClient`];
+//! - [`credential`]: the [`TokenCredential`] a provider gets bearer tokens from (Microsoft
+//!   Entra ID, say) and the [`TokenCache`] that reuses them until they near their expiry
+//!   ([`Driver::with_bearer_credential`]).
 
 pub mod api;
+pub mod credential;
 pub mod deadline;
 mod driver;
 pub mod error;
@@ -26,6 +30,7 @@ pub mod retry;
 pub mod sse;
 
 pub use api::{HttpChatApi, Step, StreamDecoder};
+pub use credential::{AccessToken, CredentialError, Secret, TokenCache, TokenCredential};
 pub use driver::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_FIRST_BYTE_TIMEOUT, DEFAULT_MAX_EVENT_BYTES,
     DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT, Driver, DriverConfig, FrameStream, Opened, Request,

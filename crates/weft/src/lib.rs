@@ -57,6 +57,13 @@ pub use weft_core::*;
 #[cfg(feature = "openai")]
 pub use weft_openai as openai;
 
+/// Microsoft Entra ID token credentials for Azure OpenAI and Microsoft Foundry
+/// (`AzureCliCredential`, `ManagedIdentityCredential`, `ClientSecretCredential`,
+/// `WorkloadIdentityCredential`, `DefaultAzureCredential`): the [`weft_azure`] crate. Give one
+/// to `weft::openai::OpenAIBuilder::token_credential`.
+#[cfg(feature = "azure")]
+pub use weft_azure as azure;
+
 /// The Anthropic Messages provider (Claude, llama.cpp's server, the LiteLLM proxy): the
 /// [`weft_anthropic`] crate.
 #[cfg(feature = "anthropic")]

@@ -186,3 +186,21 @@ async fn ollama_runs_on_the_scripted_models_when_ollama_is_not_configured() {
     );
     assert!(stderr.contains("set OLLAMA_HOST or OLLAMA_MODEL for Ollama"), "{stderr}");
 }
+
+#[cfg(feature = "azure")]
+#[tokio::test]
+async fn foundry_haiku_runs_offline_without_a_project() {
+    let mut command = tokio::process::Command::new(example_path("foundry_haiku"));
+    for var in ["FOUNDRY_PROJECT_ENDPOINT", "AZURE_AI_PROJECT_ENDPOINT"] {
+        command.env_remove(var);
+    }
+    let output = tokio::time::timeout(Duration::from_secs(60), command.kill_on_drop(true).output())
+        .await
+        .expect("foundry_haiku ran over 60 s")
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert_eq!(stdout, "You said: Write a haiku about Microsoft Agent Framework.\n");
+    assert!(stderr.contains("using the scripted model"), "{stderr}");
+}

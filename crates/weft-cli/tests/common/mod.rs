@@ -5,16 +5,28 @@
 use std::process::{Command, Output, Stdio};
 
 /// The `weft` binary with every variable that changes what it does removed: `OPENAI_*` and
-/// `ANTHROPIC_*`, `GEMINI_*` and `GOOGLE_*` (so it picks the scripted model), `AWS_*`, `BEDROCK_*`, `OTEL_*`, `RUST_LOG`, `WEFT_TOKEN`, `WEFT_HOST`, `WEFT_HISTORY`
+/// `ANTHROPIC_*`, `GEMINI_*` and `GOOGLE_*` (so it picks the scripted model), `AWS_*`, `BEDROCK_*`, `AZURE_*`, `FOUNDRY_*`, `IDENTITY_*`, `OTEL_*`, `RUST_LOG`, `WEFT_TOKEN`, `WEFT_HOST`, `WEFT_HISTORY`
 /// and `PORT`;
 /// stdin is empty.
 pub fn weft() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_weft"));
     for (name, _) in std::env::vars_os() {
         let text = name.to_string_lossy();
-        if ["OPENAI_", "ANTHROPIC_", "GEMINI_", "GOOGLE_", "OLLAMA_", "OTEL_", "AWS_", "BEDROCK_"]
-            .iter()
-            .any(|prefix| text.starts_with(prefix))
+        if [
+            "OPENAI_",
+            "ANTHROPIC_",
+            "GEMINI_",
+            "GOOGLE_",
+            "OLLAMA_",
+            "OTEL_",
+            "AWS_",
+            "BEDROCK_",
+            "AZURE_",
+            "FOUNDRY_",
+            "IDENTITY_",
+        ]
+        .iter()
+        .any(|prefix| text.starts_with(prefix))
         {
             command.env_remove(&name);
         }

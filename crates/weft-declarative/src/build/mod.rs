@@ -34,6 +34,11 @@ pub struct LoadOptions {
     /// id; the file's `options` stay), to run a file's agents on another model without
     /// editing it.
     pub model: Option<ModelOverride>,
+    /// The token credential of Azure models without an API key: `AzureOpenAI.*` and
+    /// `AzureAIClient` with `connection.kind: remote` (Microsoft Entra ID, as MAF signs in), or
+    /// with no key in the file or the environment. The `weft` CLI gives
+    /// `weft_azure::DefaultAzureCredential`; without one such a model is reported.
+    pub credential: Option<std::sync::Arc<dyn weft_provider::TokenCredential>>,
 }
 
 /// The model that replaces every agent's own ([`LoadOptions::model`]), e.g. `weft run -f FILE

@@ -10,13 +10,14 @@ use crate::env::Checker;
 use crate::spec::{ConnectionSpec, ModelSpec, Text};
 
 /// The providers a file may name (`provider` or `provider.apiType`).
-pub const PROVIDERS: [&str; 21] = [
+pub const PROVIDERS: [&str; 22] = [
     "OpenAI",
     "OpenAI.Chat",
     "OpenAI.Responses",
     "AzureOpenAI",
     "AzureOpenAI.Chat",
     "AzureOpenAI.Responses",
+    "AzureAIClient",
     "OpenAICompatible",
     "OpenAICompatible.Chat",
     "OpenAICompatible.Responses",
@@ -157,8 +158,11 @@ fn replaced(
             description: "the scripted model".into(),
         });
     }
-    let connection =
-        Some(Resolved { endpoint: replacement.endpoint.clone(), api_key: replacement.api_key.clone() });
+    let connection = Some(Resolved {
+        endpoint: replacement.endpoint.clone(),
+        api_key: replacement.api_key.clone(),
+        remote: false,
+    });
     if is_anthropic(key) {
         return anthropic_client(key, id, connection, checker, at, load_options);
     }
@@ -195,6 +199,8 @@ fn report(checker: &mut Checker<'_>, at: Option<&Text>, message: String) {
 pub(crate) struct Resolved {
     endpoint: Option<String>,
     api_key: Option<String>,
+    /// `kind: remote`: the caller's token credential signs the requests (Azure models).
+    remote: bool,
 }
 
 fn connection(spec: &ConnectionSpec, checker: &mut Checker<'_>, bindings: &Bindings) -> Option<Resolved> {
@@ -202,19 +208,24 @@ fn connection(spec: &ConnectionSpec, checker: &mut Checker<'_>, bindings: &Bindi
         "key" | "apiKey" | "ApiKey" => Some(Resolved {
             endpoint: checker.resolve_opt(spec.endpoint.as_ref()),
             api_key: checker.resolve_opt(spec.api_key.as_ref().or(spec.key.as_ref())),
+            remote: false,
         }),
-        "anonymous" | "remote" => {
-            Some(Resolved { endpoint: checker.resolve_opt(spec.endpoint.as_ref()), api_key: None })
-        }
+        kind @ ("anonymous" | "remote") => Some(Resolved {
+            endpoint: checker.resolve_opt(spec.endpoint.as_ref()),
+            api_key: None,
+            remote: kind == "remote",
+        }),
         "reference" => {
             let Some(name) = &spec.name else {
                 checker.at(&spec.kind, "a `reference` connection needs a `name`");
                 return None;
             };
             match bindings.get_connection(&name.value) {
-                Some(named) => {
-                    Some(Resolved { endpoint: named.endpoint.clone(), api_key: named.api_key.clone() })
-                }
+                Some(named) => Some(Resolved {
+                    endpoint: named.endpoint.clone(),
+                    api_key: named.api_key.clone(),
+                    remote: false,
+                }),
                 None => {
                     checker.at(
                         name,
@@ -249,7 +260,23 @@ fn openai_client(
     use weft_openai::{DEFAULT_TIMEOUT, OpenAIBuilder};
     let (family, api) = key.split_once('.').unwrap_or((key, "Responses"));
     let connection = connection.unwrap_or_default();
+    let azure = matches!(family, "AzureOpenAI" | "AzureAIClient");
     let mut builder = match family {
+        "AzureAIClient" => {
+            let mut builder = OpenAIBuilder::foundry_from_env();
+            if let Some(endpoint) = &connection.endpoint {
+                builder = builder.foundry_project(endpoint);
+            }
+            if !builder.has_foundry_project() {
+                let message = format!(
+                    "provider `{key}` needs `connection.endpoint` (the Foundry project endpoint, \
+                     https://<resource>.services.ai.azure.com/api/projects/<project>) or FOUNDRY_PROJECT_ENDPOINT"
+                );
+                report(checker, at, message);
+                return None;
+            }
+            builder
+        }
         "AzureOpenAI" => {
             let mut builder = OpenAIBuilder::azure_from_env();
             if let Some(endpoint) = &connection.endpoint {
@@ -275,6 +302,17 @@ fn openai_client(
     }
     if let Some(api_key) = connection.api_key {
         builder = builder.api_key(api_key);
+    } else if azure && (connection.remote || !builder.has_api_key()) {
+        // Microsoft Entra ID: `kind: remote`, or no key anywhere.
+        let Some(credential) = &load_options.credential else {
+            let message = format!(
+                "provider `{key}` signs in with Microsoft Entra ID here (no API key), and no token \
+                 credential was given (LoadOptions::credential, e.g. weft::azure::DefaultAzureCredential)"
+            );
+            report(checker, at, message);
+            return None;
+        };
+        builder = builder.no_api_key().token_credential(credential.clone());
     }
     if let Some(id) = &id {
         builder = builder.model(id);
