@@ -19,6 +19,7 @@
 
 mod as_tool;
 mod function_loop;
+mod history;
 pub mod response;
 pub mod session;
 mod session_file;
@@ -36,7 +37,9 @@ use tracing::Instrument;
 use crate::bridge::bridge;
 use crate::chat_middleware::MiddlewareChatClient;
 use crate::client::{ChatClient, ChatRequest, ClientInfo};
+use crate::compaction::CompactionStrategy;
 use crate::error::AgentError;
+use crate::history::HistoryStore;
 use crate::message::Message;
 use crate::middleware::{Call, FunctionInvocation, Layers, Middleware, Next, Terminal};
 use crate::options::{ChatOptions, ResponseFormat};
@@ -45,8 +48,9 @@ use crate::telemetry;
 use crate::tool::{Tool, ToolSet};
 
 pub use as_tool::{AgentTool, AgentToolExt, MAX_WAITING_RUNS};
+pub use history::DEFAULT_HISTORY_WINDOW;
 pub use response::{AgentResponse, AgentResponseUpdate, TypedResponse};
-pub use session::{AgentSession, SESSION_FORMAT_VERSION};
+pub use session::{AgentSession, HistoryRef, SESSION_FORMAT_VERSION};
 
 use function_loop::{RunLoop, SessionAppend};
 
@@ -142,6 +146,12 @@ pub(crate) struct AgentInner {
     pub(crate) capture_content: bool,
     pub(crate) agent_layers: Layers<AgentRunContext>,
     pub(crate) function_layers: Layers<FunctionInvocation>,
+    /// Where stored sessions' messages live.
+    pub(crate) history_store: Option<Arc<dyn HistoryStore>>,
+    /// How many stored messages a run loads at most.
+    pub(crate) history_window: u64,
+    /// What of the history is sent.
+    pub(crate) compaction: Option<Arc<dyn CompactionStrategy>>,
 }
 
 impl AgentInner {
@@ -190,6 +200,9 @@ impl ChatAgent {
             agent_layers: Vec::new(),
             chat_layers: Vec::new(),
             function_layers: Vec::new(),
+            history_store: None,
+            history_window: DEFAULT_HISTORY_WINDOW,
+            compaction: None,
         }
     }
 
@@ -208,9 +221,22 @@ impl ChatAgent {
         &self.inner.info
     }
 
-    /// A new, empty session.
+    /// A new, empty session: kept in the agent's history store when it has one
+    /// ([`ChatAgentBuilder::history_store`]), carrying its messages otherwise.
     pub fn new_session(&self) -> AgentSession {
-        AgentSession::new()
+        match &self.inner.history_store {
+            Some(store) => AgentSession::stored_in(store.id()),
+            None => AgentSession::new(),
+        }
+    }
+
+    /// The approval requests the session's conversation ends with (loaded from the history
+    /// store for a stored session).
+    pub async fn pending_approvals(
+        &self,
+        session: &AgentSession,
+    ) -> Result<Vec<crate::message::ApprovalRequest>, AgentError> {
+        self.inner.pending_approvals(session).await
     }
 
     /// Runs the agent on `input` (text or messages), adding the exchange to `session`.
@@ -238,11 +264,13 @@ impl ChatAgent {
         input: impl Into<RunInput>,
         options: ChatOptions,
     ) -> Result<AgentResponse, AgentError> {
-        let context = self.context(session, input.into().0, options, false);
+        let input = input.into().0;
+        let prepared = self.inner.prepare_history(session, &input, &options).await?;
+        let context = self.context(session, input, options, false);
         let append: SessionAppend = Arc::new(Mutex::new(None));
         let terminal = RunLoop {
             agent: self.inner.clone(),
-            history: Arc::new(session.messages.clone()),
+            history: prepared.history.clone(),
             sink: None,
             append: append.clone(),
         };
@@ -254,7 +282,7 @@ impl ChatAgent {
             .await;
         record_run(&span, &result);
         let response = result?;
-        apply_to_session(session, &append, original_input, &response);
+        self.inner.finish_run(session, prepared, &append, original_input, &response).await?;
         Ok(response)
     }
 
@@ -276,39 +304,65 @@ impl ChatAgent {
         input: impl Into<RunInput>,
         options: ChatOptions,
     ) -> BoxStream<'a, Result<AgentResponseUpdate, AgentError>> {
-        let context = self.context(session, input.into().0, options, true);
-        let append: SessionAppend = Arc::new(Mutex::new(None));
-        let history = Arc::new(session.messages.clone());
-        let original_input = context.messages.clone();
-        let span = self.run_span(session);
-        let layers = self.inner.agent_layers.clone();
-        let agent = self.inner.clone();
-        let append_for_terminal = append.clone();
-        let work_span = span.clone();
-        bridge(
-            move |sink| {
-                let terminal = RunLoop { agent, history, sink: Some(sink), append: append_for_terminal };
-                Next::new(layers, Arc::new(terminal) as Arc<dyn Terminal<_>>)
-                    .run(context)
-                    .instrument(work_span)
-            },
-            move |result: Result<AgentResponse, AgentError>| {
-                record_run(&span, &result);
-                match result {
-                    Ok(response) => {
-                        let reached = append.lock().map(|slot| slot.is_some()).unwrap_or(false);
-                        apply_to_session(session, &append, original_input, &response);
-                        if reached {
-                            Vec::new()
-                        } else {
-                            // A middleware answered without running the loop: stream its answer.
-                            response_to_updates(&response).into_iter().map(Ok).collect()
-                        }
-                    }
-                    Err(error) => vec![Err(error)],
+        let input = input.into().0;
+        Box::pin(async_stream::stream! {
+            let prepared = match self.inner.prepare_history(session, &input, &options).await {
+                Ok(prepared) => prepared,
+                Err(error) => {
+                    yield Err(error);
+                    return;
                 }
-            },
-        )
+            };
+            let context = self.context(session, input, options, true);
+            let append: SessionAppend = Arc::new(Mutex::new(None));
+            let original_input = context.messages.clone();
+            let span = self.run_span(session);
+            let outcome: RunOutcome = Arc::new(Mutex::new(None));
+            {
+                let layers = self.inner.agent_layers.clone();
+                let agent = self.inner.clone();
+                let history = prepared.history.clone();
+                let append = append.clone();
+                let work_span = span.clone();
+                let outcome = outcome.clone();
+                let mut updates = bridge(
+                    move |sink| {
+                        let terminal = RunLoop { agent, history, sink: Some(sink), append };
+                        Next::new(layers, Arc::new(terminal) as Arc<dyn Terminal<_>>)
+                            .run(context)
+                            .instrument(work_span)
+                    },
+                    move |result: Result<AgentResponse, AgentError>| {
+                        record_run(&span, &result);
+                        if let Ok(mut slot) = outcome.lock() {
+                            *slot = Some(result);
+                        }
+                        Vec::new()
+                    },
+                );
+                while let Some(update) = updates.next().await {
+                    yield update;
+                }
+            }
+            let result = outcome.lock().ok().and_then(|mut slot| slot.take());
+            match result {
+                Some(Ok(response)) => {
+                    let reached = append.lock().map(|slot| slot.is_some()).unwrap_or(false);
+                    match self.inner.finish_run(session, prepared, &append, original_input, &response).await {
+                        Err(error) => yield Err(error),
+                        // A middleware answered without running the loop: stream its answer.
+                        Ok(()) if !reached => {
+                            for update in response_to_updates(&response) {
+                                yield Ok(update);
+                            }
+                        }
+                        Ok(()) => {}
+                    }
+                }
+                Some(Err(error)) => yield Err(error),
+                None => {}
+            }
+        })
     }
 
     /// Runs the agent asking for a JSON answer that matches `T`'s schema (strict structured
@@ -404,27 +458,14 @@ fn error_type(error: &AgentError) -> &'static str {
         AgentError::InvalidInput { .. } => "invalid_input",
         AgentError::Middleware { .. } => "middleware",
         AgentError::Cancelled => "cancelled",
+        AgentError::History { .. } => "history",
+        AgentError::Compaction { .. } => "compaction",
         AgentError::Other { .. } => "other",
     }
 }
 
-/// Appends a finished run to the session: what the loop recorded, or (when a middleware answered
-/// on its own) the input and the answer.
-fn apply_to_session(
-    session: &mut AgentSession,
-    append: &SessionAppend,
-    original_input: Vec<Message>,
-    response: &AgentResponse,
-) {
-    let recorded = append.lock().ok().and_then(|mut slot| slot.take());
-    match recorded {
-        Some(messages) => session.messages.extend(messages),
-        None => {
-            session.messages.extend(original_input);
-            session.messages.extend(response.messages.iter().cloned());
-        }
-    }
-}
+/// Where a streamed run leaves its result for the stream to finish with.
+type RunOutcome = Arc<Mutex<Option<Result<AgentResponse, AgentError>>>>;
 
 fn response_to_updates(response: &AgentResponse) -> Vec<AgentResponseUpdate> {
     response
@@ -490,6 +531,9 @@ pub struct ChatAgentBuilder {
     agent_layers: Vec<Arc<dyn Middleware<AgentRunContext>>>,
     chat_layers: Vec<Arc<dyn Middleware<ChatRequest>>>,
     function_layers: Vec<Arc<dyn Middleware<FunctionInvocation>>>,
+    history_store: Option<Arc<dyn HistoryStore>>,
+    history_window: u64,
+    compaction: Option<Arc<dyn CompactionStrategy>>,
 }
 
 impl std::fmt::Debug for ChatAgentBuilder {
@@ -578,7 +622,32 @@ impl ChatAgentBuilder {
         self
     }
 
-    /// Builds the agent.
+    /// Where the messages of stored sessions live ([`AgentSession::stored_in`] with this
+    /// store's id; [`ChatAgent::new_session`] makes one). A run on such a session loads only
+    /// the newest messages ([`ChatAgentBuilder::history_window`]), compacted when the agent has
+    /// a strategy, and appends its new messages to the store when it ends; a failed run
+    /// appends nothing.
+    pub fn history_store(mut self, store: Arc<dyn HistoryStore>) -> Self {
+        self.history_store = Some(store);
+        self
+    }
+
+    /// The most stored messages a run loads (default [`DEFAULT_HISTORY_WINDOW`]); the window
+    /// begins at a turn, so a few less may be sent. Older ones stay in the store.
+    pub fn history_window(mut self, messages: u64) -> Self {
+        self.history_window = messages.max(1);
+        self
+    }
+
+    /// Compacts the history before each run (see [`crate::compaction`]): for example
+    /// [`KeepLastTurns`](crate::compaction::KeepLastTurns),
+    /// [`TokenBudget`](crate::compaction::TokenBudget) or
+    /// [`Summarize`](crate::compaction::Summarize).
+    pub fn compaction(mut self, strategy: impl CompactionStrategy) -> Self {
+        self.compaction = Some(Arc::new(strategy));
+        self
+    }
+
     /// Whether the agent's spans record message content: the messages sent to and received
     /// from the model, system instructions, tool arguments and results (default: what
     /// `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true` says when the agent is built;
@@ -613,6 +682,9 @@ impl ChatAgentBuilder {
                     .unwrap_or_else(telemetry::capture_message_content_from_env),
                 agent_layers: self.agent_layers.into(),
                 function_layers: self.function_layers.into(),
+                history_store: self.history_store,
+                history_window: self.history_window,
+                compaction: self.compaction,
             }),
         }
     }
