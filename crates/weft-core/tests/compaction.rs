@@ -49,6 +49,8 @@ fn a_history_is_cut_only_at_a_user_message_that_no_call_or_approval_spans() {
         Message::user("three"),           // 8: a turn
     ];
     assert_eq!(turn_starts(&history), vec![0, 5, 8]);
+    // A window that begins inside c1's span: the interjection is no turn, its result has no call.
+    assert_eq!(turn_starts(&history[2..]), vec![3, 6]);
 }
 
 #[tokio::test]

@@ -112,8 +112,9 @@ pub enum CompactionError {
 
 /// The positions where a turn starts and the history may be cut: a user message (other than
 /// one that only answers approvals) such that no tool call before it has its result at or after
-/// it, and no approval request before it has its answer at or after it. `history[i..]` is
-/// then a whole conversation for every `i` returned. Ascending.
+/// it, and no approval request before it has its answer at or after it (a result or an answer
+/// whose call or request is missing, as at the start of a window, rules out every cut before
+/// it). `history[i..]` is then a whole conversation for every `i` returned. Ascending.
 pub fn turn_starts(history: &[Message]) -> Vec<usize> {
     use std::collections::HashMap;
     // Open spans (call → result, request → answer) as a difference array over positions: a
@@ -131,16 +132,16 @@ pub fn turn_starts(history: &[Message]) -> Vec<usize> {
                     requests.insert(request.id.as_str(), position);
                 }
                 Content::FunctionResult(result) => {
-                    if let Some(&start) = opened.get(result.call_id.as_str()) {
-                        delta[start + 1] += 1;
-                        delta[position + 1] -= 1;
-                    }
+                    // A result whose call is not here (a window that began after the call)
+                    // spans everything before it: no cut may leave it first.
+                    let start = opened.get(result.call_id.as_str()).map_or(0, |&call| call + 1);
+                    delta[start] += 1;
+                    delta[position + 1] -= 1;
                 }
                 Content::ApprovalResponse(response) => {
-                    if let Some(&start) = requests.get(response.id.as_str()) {
-                        delta[start + 1] += 1;
-                        delta[position + 1] -= 1;
-                    }
+                    let start = requests.get(response.id.as_str()).map_or(0, |&request| request + 1);
+                    delta[start] += 1;
+                    delta[position + 1] -= 1;
                 }
                 _ => {}
             }
