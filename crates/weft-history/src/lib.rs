@@ -1,6 +1,6 @@
 //! # weft-history
 //!
-//! [`HistoryStore`](weft_core::history::HistoryStore)s on real databases, and OpenAI's tokenizer
+//! [`HistoryStore`]s on real databases, and OpenAI's tokenizer
 //! for compaction:
 //!
 //! - `sqlite`: [`SqliteHistoryStore`], a SQLite file (sqlx);
@@ -12,7 +12,7 @@
 //! Every store appends a run's messages in one atomic write (a transaction on SQL, a script on
 //! Redis), so concurrent writers to one session never lose a message; each loads only the
 //! window asked for; each bounds messages and sessions
-//! ([`HistoryLimits`](weft_core::history::HistoryLimits)).
+//! ([`HistoryLimits`]).
 
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -26,7 +26,7 @@ pub mod tiktoken;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresHistoryStore;
 #[cfg(feature = "redis")]
-pub use redis_store::RedisHistoryStore;
+pub use redis_store::{DEFAULT_KEY_PREFIX, RedisHistoryStore};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteHistoryStore;
 

@@ -29,7 +29,7 @@ use crate::message::{Content, Message, Role};
 
 pub use strategies::{KeepLastTurns, TokenBudget};
 pub use summarize::{DEFAULT_SUMMARY_PROMPT, SUMMARY_PREFIX, Summarize};
-pub use tokens::{EstimatedTokenCounter, TokenCounter};
+pub use tokens::{EstimatedTokenCounter, MESSAGE_OVERHEAD_TOKENS, TokenCounter, content_text};
 
 /// What a strategy knows of the run about to start.
 #[derive(Debug, Clone, Copy)]
