@@ -410,6 +410,25 @@ pub enum AgentError {
     /// The run was cancelled.
     #[error("agent run cancelled")]
     Cancelled,
+    /// The session's history store failed, or the agent lacks the store the session names.
+    /// Nothing of the run was kept.
+    #[error("agent '{agent}': {source}")]
+    History {
+        /// The agent's name.
+        agent: String,
+        /// The store's error.
+        #[source]
+        source: crate::history::HistoryError,
+    },
+    /// Compacting the history failed before the model was asked; the session is unchanged.
+    #[error("agent '{agent}': {source}")]
+    Compaction {
+        /// The agent's name.
+        agent: String,
+        /// The cause.
+        #[source]
+        source: crate::compaction::CompactionError,
+    },
     /// Something the agent runs on failed (e.g. the workflow behind a workflow agent); the cause
     /// is kept as the source.
     #[error("agent '{agent}': {source}")]

@@ -9,8 +9,10 @@
 //! [`ReplayClient`]).
 
 pub mod client;
+pub mod compaction;
 pub mod embedding;
 pub mod error;
+pub mod history;
 pub mod hosted;
 pub mod message;
 pub mod options;

@@ -107,6 +107,25 @@ pub use weft_declarative as declarative;
 /// [`weft_host`] crate.
 #[cfg(feature = "host")]
 pub use weft_host as host;
+/// History stores ([`weft_core::history`]) and, with the features `history-sqlite`,
+/// `history-postgres` and `history-redis`, those on databases (the [`weft_history`] crate).
+#[cfg(any(feature = "history-sqlite", feature = "history-postgres", feature = "history-redis"))]
+pub mod history {
+    pub use weft_core::history::*;
+    #[cfg(feature = "history-postgres")]
+    pub use weft_history::PostgresHistoryStore;
+    #[cfg(feature = "history-redis")]
+    pub use weft_history::RedisHistoryStore;
+    #[cfg(feature = "history-sqlite")]
+    pub use weft_history::SqliteHistoryStore;
+}
+/// Compaction strategies ([`weft_core::compaction`]) and, with the feature `tiktoken`,
+/// OpenAI's tokenizer to count their token budgets.
+#[cfg(feature = "tiktoken")]
+pub mod compaction {
+    pub use weft_core::compaction::*;
+    pub use weft_history::tiktoken::{TiktokenCounter, counter_for_model};
+}
 /// OpenTelemetry: the GenAI semantic-convention names of Weft's spans
 /// ([`weft_core::telemetry`]) and, with the `otel` feature, their export over OTLP
 /// ([`weft_telemetry`]: [`init`](weft_telemetry::init), [`TelemetryConfig`](weft_telemetry::TelemetryConfig)).

@@ -18,7 +18,9 @@
 //! ```
 
 mod as_tool;
+mod builder;
 mod function_loop;
+mod history;
 pub mod response;
 pub mod session;
 mod session_file;
@@ -34,19 +36,22 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument;
 
 use crate::bridge::bridge;
-use crate::chat_middleware::MiddlewareChatClient;
-use crate::client::{ChatClient, ChatRequest, ClientInfo};
+use crate::client::{ChatClient, ClientInfo};
+use crate::compaction::CompactionStrategy;
 use crate::error::AgentError;
+use crate::history::HistoryStore;
 use crate::message::Message;
-use crate::middleware::{Call, FunctionInvocation, Layers, Middleware, Next, Terminal};
+use crate::middleware::{Call, FunctionInvocation, Layers, Next, Terminal};
 use crate::options::{ChatOptions, ResponseFormat, ToolDefinition};
 use crate::schema::{schema_for, strict_schema};
 use crate::telemetry;
 use crate::tool::{Tool, ToolSet};
 
 pub use as_tool::{AgentTool, AgentToolExt, MAX_WAITING_RUNS};
+pub use builder::ChatAgentBuilder;
+pub use history::DEFAULT_HISTORY_WINDOW;
 pub use response::{AgentResponse, AgentResponseUpdate, TypedResponse};
-pub use session::{AgentSession, SESSION_FORMAT_VERSION};
+pub use session::{AgentSession, HistoryRef, SESSION_FORMAT_VERSION};
 
 use function_loop::{RunLoop, SessionAppend};
 
@@ -148,6 +153,12 @@ pub(crate) struct AgentInner {
     pub(crate) capture_content: bool,
     pub(crate) agent_layers: Layers<AgentRunContext>,
     pub(crate) function_layers: Layers<FunctionInvocation>,
+    /// Where stored sessions' messages live.
+    pub(crate) history_store: Option<Arc<dyn HistoryStore>>,
+    /// How many stored messages a run loads at most.
+    pub(crate) history_window: u64,
+    /// What of the history is sent.
+    pub(crate) compaction: Option<Arc<dyn CompactionStrategy>>,
 }
 
 impl AgentInner {
@@ -196,6 +207,9 @@ impl ChatAgent {
             agent_layers: Vec::new(),
             chat_layers: Vec::new(),
             function_layers: Vec::new(),
+            history_store: None,
+            history_window: DEFAULT_HISTORY_WINDOW,
+            compaction: None,
         }
     }
 
@@ -214,9 +228,22 @@ impl ChatAgent {
         &self.inner.info
     }
 
-    /// A new, empty session.
+    /// A new, empty session: kept in the agent's history store when it has one
+    /// ([`ChatAgentBuilder::history_store`]), carrying its messages otherwise.
     pub fn new_session(&self) -> AgentSession {
-        AgentSession::new()
+        match &self.inner.history_store {
+            Some(store) => AgentSession::stored_in(store.id()),
+            None => AgentSession::new(),
+        }
+    }
+
+    /// The approval requests the session's conversation ends with (loaded from the history
+    /// store for a stored session).
+    pub async fn pending_approvals(
+        &self,
+        session: &AgentSession,
+    ) -> Result<Vec<crate::message::ApprovalRequest>, AgentError> {
+        self.inner.pending_approvals(session).await
     }
 
     /// Runs the agent on `input` (text or messages), adding the exchange to `session`.
@@ -244,11 +271,13 @@ impl ChatAgent {
         input: impl Into<RunInput>,
         options: ChatOptions,
     ) -> Result<AgentResponse, AgentError> {
-        let context = self.context(session, input.into().0, options, false);
+        let input = input.into().0;
+        let prepared = self.inner.prepare_history(session, &input, &options).await?;
+        let context = self.context(session, input, options, false);
         let append: SessionAppend = Arc::new(Mutex::new(None));
         let terminal = RunLoop {
             agent: self.inner.clone(),
-            history: Arc::new(session.messages.clone()),
+            history: prepared.history.clone(),
             sink: None,
             append: append.clone(),
         };
@@ -260,7 +289,7 @@ impl ChatAgent {
             .await;
         record_run(&span, &result);
         let response = result?;
-        apply_to_session(session, &append, original_input, &response);
+        self.inner.finish_run(session, prepared, &append, original_input, &response).await?;
         Ok(response)
     }
 
@@ -282,39 +311,65 @@ impl ChatAgent {
         input: impl Into<RunInput>,
         options: ChatOptions,
     ) -> BoxStream<'a, Result<AgentResponseUpdate, AgentError>> {
-        let context = self.context(session, input.into().0, options, true);
-        let append: SessionAppend = Arc::new(Mutex::new(None));
-        let history = Arc::new(session.messages.clone());
-        let original_input = context.messages.clone();
-        let span = self.run_span(session);
-        let layers = self.inner.agent_layers.clone();
-        let agent = self.inner.clone();
-        let append_for_terminal = append.clone();
-        let work_span = span.clone();
-        bridge(
-            move |sink| {
-                let terminal = RunLoop { agent, history, sink: Some(sink), append: append_for_terminal };
-                Next::new(layers, Arc::new(terminal) as Arc<dyn Terminal<_>>)
-                    .run(context)
-                    .instrument(work_span)
-            },
-            move |result: Result<AgentResponse, AgentError>| {
-                record_run(&span, &result);
-                match result {
-                    Ok(response) => {
-                        let reached = append.lock().map(|slot| slot.is_some()).unwrap_or(false);
-                        apply_to_session(session, &append, original_input, &response);
-                        if reached {
-                            Vec::new()
-                        } else {
-                            // A middleware answered without running the loop: stream its answer.
-                            response_to_updates(&response).into_iter().map(Ok).collect()
-                        }
-                    }
-                    Err(error) => vec![Err(error)],
+        let input = input.into().0;
+        Box::pin(async_stream::stream! {
+            let prepared = match self.inner.prepare_history(session, &input, &options).await {
+                Ok(prepared) => prepared,
+                Err(error) => {
+                    yield Err(error);
+                    return;
                 }
-            },
-        )
+            };
+            let context = self.context(session, input, options, true);
+            let append: SessionAppend = Arc::new(Mutex::new(None));
+            let original_input = context.messages.clone();
+            let span = self.run_span(session);
+            let outcome: RunOutcome = Arc::new(Mutex::new(None));
+            {
+                let layers = self.inner.agent_layers.clone();
+                let agent = self.inner.clone();
+                let history = prepared.history.clone();
+                let append = append.clone();
+                let work_span = span.clone();
+                let outcome = outcome.clone();
+                let mut updates = bridge(
+                    move |sink| {
+                        let terminal = RunLoop { agent, history, sink: Some(sink), append };
+                        Next::new(layers, Arc::new(terminal) as Arc<dyn Terminal<_>>)
+                            .run(context)
+                            .instrument(work_span)
+                    },
+                    move |result: Result<AgentResponse, AgentError>| {
+                        record_run(&span, &result);
+                        if let Ok(mut slot) = outcome.lock() {
+                            *slot = Some(result);
+                        }
+                        Vec::new()
+                    },
+                );
+                while let Some(update) = updates.next().await {
+                    yield update;
+                }
+            }
+            let result = outcome.lock().ok().and_then(|mut slot| slot.take());
+            match result {
+                Some(Ok(response)) => {
+                    let reached = append.lock().map(|slot| slot.is_some()).unwrap_or(false);
+                    match self.inner.finish_run(session, prepared, &append, original_input, &response).await {
+                        Err(error) => yield Err(error),
+                        // A middleware answered without running the loop: stream its answer.
+                        Ok(()) if !reached => {
+                            for update in response_to_updates(&response) {
+                                yield Ok(update);
+                            }
+                        }
+                        Ok(()) => {}
+                    }
+                }
+                Some(Err(error)) => yield Err(error),
+                None => {}
+            }
+        })
     }
 
     /// Runs the agent asking for a JSON answer that matches `T`'s schema (strict structured
@@ -410,27 +465,14 @@ fn error_type(error: &AgentError) -> &'static str {
         AgentError::InvalidInput { .. } => "invalid_input",
         AgentError::Middleware { .. } => "middleware",
         AgentError::Cancelled => "cancelled",
+        AgentError::History { .. } => "history",
+        AgentError::Compaction { .. } => "compaction",
         AgentError::Other { .. } => "other",
     }
 }
 
-/// Appends a finished run to the session: what the loop recorded, or (when a middleware answered
-/// on its own) the input and the answer.
-fn apply_to_session(
-    session: &mut AgentSession,
-    append: &SessionAppend,
-    original_input: Vec<Message>,
-    response: &AgentResponse,
-) {
-    let recorded = append.lock().ok().and_then(|mut slot| slot.take());
-    match recorded {
-        Some(messages) => session.messages.extend(messages),
-        None => {
-            session.messages.extend(original_input);
-            session.messages.extend(response.messages.iter().cloned());
-        }
-    }
-}
+/// Where a streamed run leaves its result for the stream to finish with.
+type RunOutcome = Arc<Mutex<Option<Result<AgentResponse, AgentError>>>>;
 
 fn response_to_updates(response: &AgentResponse) -> Vec<AgentResponseUpdate> {
     response
@@ -485,149 +527,6 @@ impl Agent for ChatAgent {
         options: ChatOptions,
     ) -> BoxStream<'a, Result<AgentResponseUpdate, AgentError>> {
         self.run_stream_with(session, messages, options)
-    }
-}
-
-/// Builds a [`ChatAgent`].
-pub struct ChatAgentBuilder {
-    name: String,
-    id: Option<String>,
-    description: Option<String>,
-    instructions: Option<String>,
-    client: Arc<dyn ChatClient>,
-    tools: Vec<Arc<dyn Tool>>,
-    tool_sets: Vec<Arc<dyn ToolSet>>,
-    options: ChatOptions,
-    max_iterations: usize,
-    capture_content: Option<bool>,
-    agent_layers: Vec<Arc<dyn Middleware<AgentRunContext>>>,
-    chat_layers: Vec<Arc<dyn Middleware<ChatRequest>>>,
-    function_layers: Vec<Arc<dyn Middleware<FunctionInvocation>>>,
-}
-
-impl std::fmt::Debug for ChatAgentBuilder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChatAgentBuilder").field("name", &self.name).finish()
-    }
-}
-
-impl ChatAgentBuilder {
-    /// The agent's name (used in telemetry, errors and multi-agent conversations).
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = name.into();
-        self
-    }
-
-    /// The agent's unique identifier (`gen_ai.agent.id` on its spans; none by default), e.g. the
-    /// id a registry or a deployment gives it.
-    pub fn id(mut self, id: impl Into<String>) -> Self {
-        self.id = Some(id.into());
-        self
-    }
-
-    /// What the agent does.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-
-    /// The system instructions sent before the conversation.
-    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
-        self.instructions = Some(instructions.into());
-        self
-    }
-
-    /// Adds a tool.
-    pub fn tool(mut self, tool: impl Tool) -> Self {
-        self.tools.push(Arc::new(tool));
-        self
-    }
-
-    /// Adds a shared tool.
-    pub fn shared_tool(mut self, tool: Arc<dyn Tool>) -> Self {
-        self.tools.push(tool);
-        self
-    }
-
-    /// Adds a set of tools that may change between model turns (e.g. an MCP server's).
-    pub fn tool_set(mut self, tools: Arc<dyn ToolSet>) -> Self {
-        self.tool_sets.push(tools);
-        self
-    }
-
-    /// Default options for every run (model, temperature, …).
-    pub fn options(mut self, options: ChatOptions) -> Self {
-        self.options = options;
-        self
-    }
-
-    /// The default model.
-    pub fn model(mut self, model: impl Into<String>) -> Self {
-        self.options.model = Some(model.into());
-        self
-    }
-
-    /// The most model calls one run may make (default [`DEFAULT_MAX_ITERATIONS`]).
-    pub fn max_iterations(mut self, max_iterations: usize) -> Self {
-        self.max_iterations = max_iterations.max(1);
-        self
-    }
-
-    /// Adds agent-run middleware (first added is outermost).
-    pub fn middleware(mut self, middleware: impl Middleware<AgentRunContext>) -> Self {
-        self.agent_layers.push(Arc::new(middleware));
-        self
-    }
-
-    /// Adds chat-call middleware (first added is outermost).
-    pub fn chat_middleware(mut self, middleware: impl Middleware<ChatRequest>) -> Self {
-        self.chat_layers.push(Arc::new(middleware));
-        self
-    }
-
-    /// Adds function-invocation middleware (first added is outermost).
-    pub fn function_middleware(mut self, middleware: impl Middleware<FunctionInvocation>) -> Self {
-        self.function_layers.push(Arc::new(middleware));
-        self
-    }
-
-    /// Builds the agent.
-    /// Whether the agent's spans record message content: the messages sent to and received
-    /// from the model, system instructions, tool arguments and results (default: what
-    /// `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true` says when the agent is built;
-    /// off otherwise). Content can hold personal data: turn it on only where that is allowed.
-    pub fn capture_message_content(mut self, capture: bool) -> Self {
-        self.capture_content = Some(capture);
-        self
-    }
-
-    /// Builds the agent.
-    pub fn build(self) -> ChatAgent {
-        let info = self.client.info();
-        let client: Arc<dyn ChatClient> = if self.chat_layers.is_empty() {
-            self.client
-        } else {
-            Arc::new(MiddlewareChatClient::new(self.client, self.chat_layers))
-        };
-        ChatAgent {
-            inner: Arc::new(AgentInner {
-                name: self.name,
-                id: self.id,
-                description: self.description,
-                instructions: self.instructions,
-                client,
-                info,
-                tools: self.tools,
-                tool_sets: self.tool_sets,
-                options: self.options,
-                max_iterations: self.max_iterations,
-                capture_content: self
-                    .capture_content
-                    .unwrap_or_else(telemetry::capture_message_content_from_env),
-                agent_layers: self.agent_layers.into(),
-                function_layers: self.function_layers.into(),
-            }),
-        }
     }
 }
 

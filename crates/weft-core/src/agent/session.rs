@@ -27,6 +27,28 @@ pub struct AgentSession {
     /// Free-form data an application keeps with the session.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub metadata: Map<String, Value>,
+    /// Where the conversation lives when a history store keeps it (then `messages` stays
+    /// empty); `None` when the session carries its messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<HistoryRef>,
+}
+
+/// A session's place in a [`HistoryStore`](crate::history::HistoryStore): the store's id, and
+/// what compaction made of the stored messages so far.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct HistoryRef {
+    /// The id of the store ([`HistoryStore::id`](crate::history::HistoryStore::id)).
+    pub store: String,
+    /// The stored messages before this position are compacted away: runs load from here.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub compacted_through: u64,
+    /// What stands for the compacted messages (a summary), sent before those loaded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub summary: Vec<Message>,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 impl Default for AgentSession {
@@ -58,7 +80,23 @@ impl AgentSession {
             id: random_uuid().to_string(),
             messages: Vec::new(),
             metadata: Map::new(),
+            history: None,
         }
+    }
+
+    /// An empty session, with a new id, whose messages the history store `store` keeps (give
+    /// the agent that store with
+    /// [`ChatAgentBuilder::history_store`](crate::agent::ChatAgentBuilder::history_store)).
+    /// The session itself then holds only ids, whatever the length of the conversation.
+    pub fn stored_in(store: &str) -> Self {
+        let mut session = Self::new();
+        session.history = Some(HistoryRef { store: store.to_string(), ..HistoryRef::default() });
+        session
+    }
+
+    /// Whether a history store keeps this session's messages.
+    pub fn is_stored(&self) -> bool {
+        self.history.is_some()
     }
 
     /// The session as JSON.
@@ -127,17 +165,24 @@ impl AgentSession {
         Ok(target)
     }
 
-    /// Approval requests the last run ended with that no later message answered.
+    /// Approval requests the last run ended with that no later message answered (of a session
+    /// that carries its messages; for a stored one, see
+    /// [`ChatAgent::pending_approvals`](crate::agent::ChatAgent::pending_approvals)).
     pub fn pending_approvals(&self) -> Vec<crate::message::ApprovalRequest> {
-        let Some(last) = self.messages.last() else { return Vec::new() };
-        last.contents
-            .iter()
-            .filter_map(|c| match c {
-                Content::ApprovalRequest(request) => Some(request.clone()),
-                _ => None,
-            })
-            .collect()
+        pending_approvals_in(&self.messages)
     }
+}
+
+/// Approval requests the last of `messages` holds (those a conversation ending there waits on).
+pub(crate) fn pending_approvals_in(messages: &[Message]) -> Vec<crate::message::ApprovalRequest> {
+    let Some(last) = messages.last() else { return Vec::new() };
+    last.contents
+        .iter()
+        .filter_map(|c| match c {
+            Content::ApprovalRequest(request) => Some(request.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 fn io_error(path: &Path, source: std::io::Error) -> SessionError {
