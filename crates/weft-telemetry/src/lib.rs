@@ -59,7 +59,7 @@ use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing::Level;
 use tracing_subscriber::Layer;
-use tracing_subscriber::filter;
+use tracing_subscriber::filter::{self, LevelFilter};
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt as _;
@@ -182,11 +182,14 @@ impl Telemetry {
             .with_location(false)
             .with_target(false)
             .with_tracked_inactivity(false)
-            .with_filter(filter::filter_fn(|metadata| {
-                // rmcp's own `serve_inner` span lasts the whole MCP session, outside any
-                // request: Weft's MCP client spans describe the calls instead.
-                *metadata.level() <= Level::INFO && !metadata.target().starts_with("rmcp")
-            }));
+            // rmcp's own `serve_inner` span lasts the whole MCP session, outside any request:
+            // Weft's MCP client spans describe the calls instead. A `Targets` filter (not a
+            // closure) tells `tracing` and `log` that nothing below INFO is wanted, so the
+            // DEBUG and TRACE call sites of the HTTP stack (hyper, reqwest, through `log`) stay
+            // off instead of being asked on every request.
+            .with_filter(
+                filter::Targets::new().with_default(Level::INFO).with_target("rmcp", LevelFilter::OFF),
+            );
         Some(layer)
     }
 

@@ -106,3 +106,20 @@ fn a_disabled_config_exports_nothing_and_needs_no_collector() {
     assert!(telemetry.layer::<tracing_subscriber::Registry>().is_none());
     telemetry.shutdown().unwrap();
 }
+
+#[test]
+fn the_export_layer_asks_for_nothing_below_info() {
+    // Without this hint `tracing` (and `log`, through its bridge) would ask the subscriber about
+    // every DEBUG and TRACE call site of the HTTP stack on every request, only to drop them.
+    use tracing_subscriber::layer::SubscriberExt as _;
+    let telemetry = weft_telemetry::Telemetry::new(
+        &TelemetryConfig::default().endpoint("http://127.0.0.1:9").metrics(false),
+    )
+    .unwrap();
+    let subscriber = tracing_subscriber::registry().with(telemetry.layer());
+    assert_eq!(
+        tracing::Subscriber::max_level_hint(&subscriber),
+        Some(tracing_subscriber::filter::LevelFilter::INFO)
+    );
+    telemetry.shutdown().unwrap();
+}
