@@ -177,7 +177,7 @@ impl MessageNames {
                 return Err(format!("{} is already named '{existing}'", message_type.name));
             }
         }
-        if let Some((_, _)) = self.by_id.iter().find(|(id, n)| **id != message_type.id && *n == name) {
+        if self.by_id.iter().any(|(id, n)| *id != message_type.id && n == name) {
             return Err(format!("'{name}' already names another type than {}", message_type.name));
         }
         self.by_id.insert(message_type.id, name.to_string());
