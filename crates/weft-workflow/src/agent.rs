@@ -15,6 +15,9 @@ use crate::executor::Executor;
 use crate::message::AnyMessage;
 use crate::request::PendingRequest;
 
+/// The stable name of [`AgentApprovalRequest`] in checkpoints and pending requests.
+pub(crate) const AGENT_APPROVAL_REQUEST: &str = "weft.AgentApprovalRequest";
+
 /// Asked (with [`WorkflowContext::request_info`]) when an agent inside a workflow wants to call
 /// tools that need approval: the run pauses until the caller answers with a
 /// `Vec<ApprovalResponse>` (see [`AgentApprovalRequest::approve_all`]), in this process or

@@ -1,13 +1,15 @@
 //! Building a workflow: executors, edges, and the checks made before it can run.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
-use crate::checkpoint::CheckpointStore;
+use serde_json::Value;
+
+use crate::checkpoint::{CheckpointStore, Migration};
 use crate::edges::{Case, EdgeKind, predicate, selector};
-use crate::error::BuildError;
+use crate::error::{BoxError, BuildError};
 use crate::executor::{Erased, ErasedExecutor, Executor};
-use crate::message::WorkflowMessage;
+use crate::message::{MessageNames, MessageType, WorkflowMessage};
 use crate::workflow::{Workflow, WorkflowInner};
 
 /// The default limit on supersteps in one run.
@@ -43,6 +45,14 @@ pub struct WorkflowBuilder {
     edges: Vec<EdgeKind>,
     max_supersteps: u64,
     store: Option<Arc<dyn CheckpointStore>>,
+    names: MessageNames,
+    /// Types registered with [`WorkflowBuilder::message`] (known to checkpoints even when no
+    /// edge carries them, e.g. requests and answers).
+    registered: Vec<MessageType>,
+    /// The first name registration that failed, reported by `build`.
+    name_error: Option<BuildError>,
+    version: u32,
+    migrations: BTreeMap<u32, Migration>,
 }
 
 impl Default for WorkflowBuilder {
@@ -72,7 +82,68 @@ impl WorkflowBuilder {
             edges: Vec::new(),
             max_supersteps: DEFAULT_MAX_SUPERSTEPS,
             store: None,
+            names: MessageNames::default(),
+            registered: Vec::new(),
+            name_error: None,
+            version: 0,
+            migrations: BTreeMap::new(),
         }
+        .builtin_messages()
+    }
+
+    /// Weft's own request types, under names of their own.
+    fn builtin_messages(self) -> Self {
+        use crate::orchestration::{HandoffUserRequest, PlanReview, PlanReviewRequest};
+        self.message::<crate::AgentApprovalRequest>(crate::agent::AGENT_APPROVAL_REQUEST)
+            .message::<HandoffUserRequest>("weft.HandoffUserRequest")
+            .message::<PlanReviewRequest>("weft.PlanReviewRequest")
+            .message::<PlanReview>("weft.PlanReview")
+            .message::<weft_core::ApprovalResponse>("weft.ApprovalResponse")
+    }
+
+    /// Registers `T` under a stable `name` (and `Vec<T>`, what a fan-in of `T` delivers, as
+    /// `Vec<name>`). Checkpoints and pending requests call the type by this name, so they load
+    /// in another build or process that registers the same name — for the same or another Rust
+    /// type with the same JSON form. A type not registered is called by its
+    /// `std::any::type_name`, which may change between builds. Register the types on the
+    /// workflow's edges, and the request and answer types of
+    /// [`crate::WorkflowContext::request_info`]. A name used for two types, or two names for
+    /// one type, fail the build ([`BuildError::MessageName`]).
+    pub fn message<T: WorkflowMessage>(mut self, name: impl Into<String>) -> Self {
+        let name = name.into();
+        let list = format!("Vec<{name}>");
+        for (message_type, name) in
+            [(MessageType::of::<T>(), name.as_str()), (MessageType::of::<Vec<T>>(), &list)]
+        {
+            if let Err(reason) = self.names.insert(&message_type, name) {
+                self.name_error.get_or_insert(BuildError::MessageName { name: name.to_string(), reason });
+            }
+            self.registered.push(message_type);
+        }
+        self
+    }
+
+    /// The version of this workflow's own checkpoint contents (default 0), written into every
+    /// checkpoint as `workflow_version`. Raise it when a change to the workflow makes older
+    /// checkpoints unfit (a message's shape, an executor's snapshot, an executor id), and
+    /// register a [`WorkflowBuilder::checkpoint_migration`] from each older version.
+    pub fn checkpoint_version(mut self, version: u32) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// Upgrades a checkpoint written with `workflow_version` `from` to `from + 1`, as JSON
+    /// (the whole checkpoint, already in the current format with stable message names). On
+    /// resume, the migrations from the checkpoint's version up to
+    /// [`WorkflowBuilder::checkpoint_version`] run in turn; a missing one fails the resume
+    /// ([`crate::CheckpointError::NoMigration`]).
+    pub fn checkpoint_migration(
+        mut self,
+        from: u32,
+        migrate: impl Fn(Value) -> Result<Value, BoxError> + Send + Sync + 'static,
+    ) -> Self {
+        self.migrations.insert(from, Arc::new(migrate));
+        self
     }
 
     /// Names the workflow (shown in diagrams and checkpoints).
@@ -188,6 +259,9 @@ impl WorkflowBuilder {
 
     /// Checks the graph and builds the workflow.
     pub fn build(mut self) -> Result<Workflow, BuildError> {
+        if let Some(error) = self.name_error.take() {
+            return Err(error);
+        }
         let mut index = HashMap::new();
         for (position, executor) in self.executors.iter().enumerate() {
             if index.insert(executor.id().to_string(), position).is_some() {
@@ -212,11 +286,19 @@ impl WorkflowBuilder {
             }
         }
         check_reachable(start, &self.executors, &self.edges, &index)?;
-        let mut types = HashMap::new();
-        for executor in &self.executors {
-            for message_type in [executor.input_type(), executor.output_type()] {
-                types.insert(message_type.name.to_string(), message_type);
+        let mut types: HashMap<String, MessageType> = HashMap::new();
+        let carried = self.executors.iter().flat_map(|e| [e.input_type(), e.output_type()]);
+        for message_type in self.registered.iter().copied().chain(carried) {
+            let name = self.names.of_type(&message_type);
+            if let Some(other) = types.get(&name) {
+                if other.id != message_type.id {
+                    return Err(BuildError::MessageName {
+                        name,
+                        reason: format!("it names both {} and {}", other.name, message_type.name),
+                    });
+                }
             }
+            types.insert(name, message_type);
         }
         Ok(Workflow::from_inner(WorkflowInner {
             name: self.name,
@@ -226,8 +308,11 @@ impl WorkflowBuilder {
             edges: self.edges,
             outgoing,
             types,
+            names: Arc::new(self.names),
             max_supersteps: self.max_supersteps,
             store: self.store,
+            version: self.version,
+            migrations: self.migrations,
         }))
     }
 }

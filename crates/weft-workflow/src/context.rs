@@ -11,7 +11,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::events::{WorkflowEvent, WorkflowOutput};
-use crate::message::{AnyMessage, WorkflowMessage};
+use crate::message::{AnyMessage, MessageNames, WorkflowMessage};
 use crate::request::PendingRequest;
 
 /// Where the engine's events go while a run is driven.
@@ -42,6 +42,8 @@ pub(crate) struct ContextInner {
     pub(crate) requests: Mutex<Vec<PendingRequest>>,
     committed: Arc<SharedState>,
     sink: EventSink,
+    /// The workflow's stable message names (for requests).
+    names: Arc<MessageNames>,
 }
 
 impl ContextInner {
@@ -50,6 +52,7 @@ impl ContextInner {
         superstep: u64,
         committed: Arc<SharedState>,
         sink: EventSink,
+        names: Arc<MessageNames>,
     ) -> Arc<Self> {
         Arc::new(Self {
             executor_id,
@@ -59,6 +62,7 @@ impl ContextInner {
             requests: Mutex::new(Vec::new()),
             committed,
             sink,
+            names,
         })
     }
 
@@ -177,8 +181,8 @@ impl<O: WorkflowMessage> WorkflowContext<O> {
         let pending = PendingRequest {
             request_id: uuid::Uuid::new_v4().to_string(),
             executor_id: self.inner.executor_id.clone(),
-            request_type: std::any::type_name::<Req>().to_string(),
-            response_type: std::any::type_name::<Resp>().to_string(),
+            request_type: self.inner.names.of::<Req>(),
+            response_type: self.inner.names.of::<Resp>(),
             data: serde_json::to_value(&request)?,
             response_schema: Some(serde_json::to_value(schemars::schema_for!(Resp))?),
         };

@@ -62,6 +62,14 @@ pub enum BuildError {
         /// What is wrong.
         reason: String,
     },
+    /// A stable message name was registered twice, or a type under two names.
+    #[error("message name '{name}': {reason}")]
+    MessageName {
+        /// The name.
+        name: String,
+        /// What clashes.
+        reason: String,
+    },
 }
 
 /// An error ending or preventing a workflow run.
@@ -125,6 +133,43 @@ pub enum CheckpointError {
         found: u32,
         /// The newest version this build reads.
         supported: u32,
+    },
+    /// The checkpoint names a message type this workflow does not know (no edge carries it and
+    /// no [`crate::WorkflowBuilder::message`] registered it).
+    #[error(
+        "checkpoint names message type '{name}', which this workflow does not know: register the type under that name with WorkflowBuilder::message"
+    )]
+    UnknownMessageType {
+        /// The name in the checkpoint.
+        name: String,
+    },
+    /// The checkpoint was written by a newer version of the workflow
+    /// ([`crate::WorkflowBuilder::checkpoint_version`]) than this one.
+    #[error("checkpoint is of workflow version {found}, newer than this workflow's {supported}")]
+    WorkflowVersion {
+        /// The checkpoint's `workflow_version`.
+        found: u32,
+        /// This workflow's version.
+        supported: u32,
+    },
+    /// No migration upgrades a checkpoint from this workflow version.
+    #[error(
+        "checkpoint is of workflow version {from}; register WorkflowBuilder::checkpoint_migration({from}, ..) to upgrade it to {to}"
+    )]
+    NoMigration {
+        /// The version to upgrade from.
+        from: u32,
+        /// This workflow's version.
+        to: u32,
+    },
+    /// A migration failed.
+    #[error("checkpoint migration from workflow version {from}: {source}")]
+    Migration {
+        /// The version it upgrades from.
+        from: u32,
+        /// Its error.
+        #[source]
+        source: BoxError,
     },
     /// The checkpoint does not fit this workflow (unknown executor or message type).
     #[error("checkpoint does not fit this workflow: {0}")]

@@ -20,6 +20,10 @@
 //!   every superstep; [`Workflow::resume`] continues from any of them. Stores: in memory, JSON
 //!   files, and SQLite (`SqliteCheckpointStore`, feature `sqlite`, on by default: WAL, one
 //!   `BEGIN IMMEDIATE` transaction per save, safe against a killed process).
+//! - Checkpoints name message types by stable names ([`WorkflowBuilder::message`]), so they load
+//!   in another build or process; they carry Weft's format version and the workflow's own
+//!   ([`WorkflowBuilder::checkpoint_version`]), upgraded on load by built-in and registered
+//!   migrations ([`WorkflowBuilder::checkpoint_migration`]).
 //!
 //! ```
 //! use weft_workflow::{FnExecutor, WorkflowBuilder, WorkflowContext};

@@ -6,6 +6,7 @@
 //! into JSON), so fan-out clones are cheap and checkpoints can write every message portably.
 
 use std::any::{Any, TypeId};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -54,7 +55,8 @@ impl AnyMessage {
         Self { value: Arc::new(value), type_name: std::any::type_name::<T>(), to_json: to_json_of::<T> }
     }
 
-    /// The Rust type name of the value.
+    /// The Rust type name of the value (`std::any::type_name`: fine for messages and logs, but
+    /// not stable across builds; checkpoints use the workflow's stable names instead).
     pub fn type_name(&self) -> &'static str {
         self.type_name
     }
@@ -152,6 +154,53 @@ impl MessageType {
             from_json: from_json_of::<T>,
             collect_vec: collect_vec_of::<T>,
         }
+    }
+}
+
+/// The stable names of a workflow's message types: what checkpoints, pending requests and
+/// (later) journals call a type, so that another build or process can read them.
+///
+/// A type registered with [`crate::WorkflowBuilder::message`] has the name given there (and
+/// `Vec<T>`, a fan-in's delivery, is called `Vec<name>`); any other type is called by its
+/// `std::any::type_name`, as before stable names existed.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MessageNames {
+    by_id: HashMap<TypeId, String>,
+}
+
+impl MessageNames {
+    /// Registers `name` for `message_type`; the name of another type already (an error message
+    /// naming it) is refused.
+    pub(crate) fn insert(&mut self, message_type: &MessageType, name: &str) -> Result<(), String> {
+        if let Some(existing) = self.by_id.get(&message_type.id) {
+            if existing != name {
+                return Err(format!("{} is already named '{existing}'", message_type.name));
+            }
+        }
+        if self.by_id.iter().any(|(id, n)| *id != message_type.id && n == name) {
+            return Err(format!("'{name}' already names another type than {}", message_type.name));
+        }
+        self.by_id.insert(message_type.id, name.to_string());
+        Ok(())
+    }
+
+    /// The stable name of a type.
+    pub(crate) fn of_type(&self, message_type: &MessageType) -> String {
+        self.name(message_type.id, message_type.name)
+    }
+
+    /// The stable name of a message's type.
+    pub(crate) fn of_message(&self, message: &AnyMessage) -> String {
+        self.name(message.type_id(), message.type_name())
+    }
+
+    /// The stable name of `T`.
+    pub(crate) fn of<T: 'static>(&self) -> String {
+        self.name(TypeId::of::<T>(), std::any::type_name::<T>())
+    }
+
+    fn name(&self, id: TypeId, rust_name: &'static str) -> String {
+        self.by_id.get(&id).cloned().unwrap_or_else(|| rust_name.to_string())
     }
 }
 

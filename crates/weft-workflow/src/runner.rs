@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use futures::future::join_all;
 use tracing::Instrument as _;
 
-use crate::checkpoint::{CHECKPOINT_FORMAT_VERSION, Checkpoint, FanInRecord, MessageRecord};
+use crate::checkpoint::{CHECKPOINT_FORMAT_VERSION, Checkpoint, FanInRecord, MessageRecord, migrate};
 use crate::context::{ContextInner, EventSink, SharedState, lock};
 use crate::edges::{EdgeKind, FanInBuffers, route};
 use crate::error::{BoxError, CheckpointError, WorkflowError};
@@ -173,7 +173,13 @@ async fn superstep(
     let mut origins = std::mem::take(&mut state.origins);
     let work = inboxes.into_iter().map(|(position, deliveries)| {
         let executor = workflow.executors[position].clone();
-        let ctx = ContextInner::new(executor.id().to_string(), number, state.shared.clone(), sink.clone());
+        let ctx = ContextInner::new(
+            executor.id().to_string(),
+            number,
+            state.shared.clone(),
+            sink.clone(),
+            workflow.names.clone(),
+        );
         let joined = origins.remove(&position).unwrap_or_default();
         let executor_span = telemetry::executor_span(span, executor.id(), number, deliveries.len(), &joined);
         let fields = weft_core::telemetry::propagation::trace_fields(&executor_span);
@@ -303,10 +309,14 @@ async fn save(workflow: &WorkflowInner, state: &RunState, sink: &EventSink) -> R
     Ok(())
 }
 
-fn record(executor_id: &str, message: &AnyMessage) -> Result<MessageRecord, CheckpointError> {
+fn record(
+    workflow: &WorkflowInner,
+    executor_id: &str,
+    message: &AnyMessage,
+) -> Result<MessageRecord, CheckpointError> {
     Ok(MessageRecord {
         executor_id: executor_id.to_string(),
-        type_name: message.type_name().to_string(),
+        type_name: workflow.names.of_message(message),
         value: message.to_json()?,
     })
 }
@@ -319,7 +329,7 @@ pub(crate) fn to_checkpoint(
     let mut messages = Vec::with_capacity(state.pending.len());
     for (target, delivery) in &state.pending {
         if let Delivery::Message(message) = delivery {
-            messages.push(record(workflow.executors[*target].id(), message)?);
+            messages.push(record(workflow, workflow.executors[*target].id(), message)?);
         }
     }
     let mut fan_in = Vec::new();
@@ -328,7 +338,7 @@ pub(crate) fn to_checkpoint(
         let mut records = Vec::new();
         for (source, buffer) in sources.iter().zip(buffers) {
             for message in buffer {
-                records.push(record(source, message)?);
+                records.push(record(workflow, source, message)?);
             }
         }
         fan_in.push(FanInRecord { edge: workflow.edges[*edge].describe(), messages: records });
@@ -346,6 +356,7 @@ pub(crate) fn to_checkpoint(
     let created_at_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
     Ok(Checkpoint {
         format_version: CHECKPOINT_FORMAT_VERSION,
+        workflow_version: workflow.version,
         checkpoint_id: uuid::Uuid::new_v4().to_string(),
         run_id: state.run_id.clone(),
         workflow_name: workflow.name.clone(),
@@ -365,6 +376,7 @@ pub(crate) fn from_checkpoint(
     workflow: &WorkflowInner,
     checkpoint: Checkpoint,
 ) -> Result<RunState, CheckpointError> {
+    let checkpoint = migrate(workflow, checkpoint)?;
     let incompatible = |what: String| CheckpointError::Incompatible(what);
     let executor = |id: &str| {
         workflow.index.get(id).copied().ok_or_else(|| incompatible(format!("unknown executor '{id}'")))
@@ -373,7 +385,7 @@ pub(crate) fn from_checkpoint(
         let message_type = workflow
             .types
             .get(&record.type_name)
-            .ok_or_else(|| incompatible(format!("no edge of this workflow carries {}", record.type_name)))?;
+            .ok_or_else(|| CheckpointError::UnknownMessageType { name: record.type_name.clone() })?;
         Ok((message_type.from_json)(record.value)?)
     };
     let mut pending = Vec::with_capacity(checkpoint.messages.len());

@@ -7,13 +7,14 @@ use std::sync::Arc;
 use futures::stream::BoxStream;
 use tokio::sync::mpsc;
 
+use crate::checkpoint::Migration;
 use crate::checkpoint::{CheckpointInfo, CheckpointStore};
 use crate::context::EventSink;
 use crate::edges::EdgeKind;
 use crate::error::{CheckpointError, WorkflowError};
 use crate::events::{RunStatus, WorkflowEvent, WorkflowRunResult};
 use crate::executor::{Delivery, ErasedExecutor};
-use crate::message::{AnyMessage, MessageType, WorkflowMessage};
+use crate::message::{AnyMessage, MessageNames, MessageType, WorkflowMessage};
 use crate::request::RequestResponse;
 use crate::runner::{RunState, Start, drive, from_checkpoint};
 use crate::telemetry::run_span;
@@ -27,10 +28,16 @@ pub(crate) struct WorkflowInner {
     pub(crate) edges: Vec<EdgeKind>,
     /// Per executor: the edges leaving it, in the order they were added.
     pub(crate) outgoing: Vec<Vec<usize>>,
-    /// Every message type on an edge, by type name (for rebuilding checkpointed messages).
+    /// Every message type on an edge or registered, by stable name (for rebuilding
+    /// checkpointed messages).
     pub(crate) types: HashMap<String, MessageType>,
+    /// The stable names of message types.
+    pub(crate) names: Arc<MessageNames>,
     pub(crate) max_supersteps: u64,
     pub(crate) store: Option<Arc<dyn CheckpointStore>>,
+    /// The workflow's checkpoint version and the migrations from older ones, by version.
+    pub(crate) version: u32,
+    pub(crate) migrations: std::collections::BTreeMap<u32, Migration>,
 }
 
 /// A checked graph of executors, ready to run. Cheap to clone. Runs may overlap; executors
@@ -86,8 +93,11 @@ impl Workflow {
             edges: inner.edges.clone(),
             outgoing: inner.outgoing.clone(),
             types: inner.types.clone(),
+            names: inner.names.clone(),
             max_supersteps: inner.max_supersteps,
             store: Some(store),
+            version: inner.version,
+            migrations: inner.migrations.clone(),
         })
     }
 
@@ -136,11 +146,12 @@ impl Workflow {
                 .into());
             };
             let request = state.requests.remove(position);
-            if !response.value.is_untyped_json() && request.response_type != response.value.type_name() {
+            let answered = self.inner.names.of_message(&response.value);
+            if !response.value.is_untyped_json() && request.response_type != answered {
                 return Err(WorkflowError::InputType {
                     executor_id: request.executor_id,
                     expected: request.response_type,
-                    found: response.value.type_name().to_string(),
+                    found: answered,
                 });
             }
             let target = self.inner.index.get(&request.executor_id).copied().ok_or_else(|| {

@@ -224,7 +224,10 @@ async fn resume_errors_are_typed() {
     checkpoint.messages[0].type_name = "evil::Type".into();
     store.save(&checkpoint).await.unwrap();
     let error = workflow.resume("tampered").await.unwrap_err();
-    assert!(matches!(error, WorkflowError::Checkpoint(CheckpointError::Incompatible(_))), "{error}");
+    assert!(
+        matches!(&error, WorkflowError::Checkpoint(CheckpointError::UnknownMessageType { name }) if name == "evil::Type"),
+        "{error}"
+    );
 
     let no_store = WorkflowBuilder::new()
         .start_with(FnExecutor::new("a", |_: i64, _: WorkflowContext<()>| async move { Ok(()) }))

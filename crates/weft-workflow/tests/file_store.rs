@@ -12,6 +12,7 @@ use weft_workflow::{
 fn checkpoint(run_id: &str, checkpoint_id: &str, superstep: u64) -> Checkpoint {
     Checkpoint {
         format_version: CHECKPOINT_FORMAT_VERSION,
+        workflow_version: 0,
         checkpoint_id: checkpoint_id.into(),
         run_id: run_id.into(),
         workflow_name: "w".into(),

@@ -1,17 +1,26 @@
 //! Checkpoints: the whole state of a run between supersteps, as portable, versioned JSON.
 //!
 //! A run with a store saves one checkpoint before its first superstep (superstep 0) and one
-//! after every superstep. A checkpoint holds the messages in flight (with their Rust type
+//! after every superstep. A checkpoint holds the messages in flight (with their stable type
 //! names), the fan-in buffers, the shared state, each executor's [`crate::Executor::snapshot`]
 //! and the pending requests. Loading one never runs code: messages are rebuilt through the
 //! deserializers the builder recorded for the types on its edges. Resuming re-runs the
 //! superstep after the checkpoint, so a superstep that failed runs again.
 //!
-//! Type names come from `std::any::type_name`, which is stable for one build of a program but
-//! may change between compiler versions: resume with a build of the same workflow.
+//! Message types are named by the names registered with [`crate::WorkflowBuilder::message`]
+//! (an unregistered type by its `std::any::type_name`, stable only within one build), so a
+//! checkpoint loads in another build or process that registers the same names.
+//!
+//! Two versions describe a checkpoint. `format_version` is Weft's format
+//! ([`CHECKPOINT_FORMAT_VERSION`]): older formats are upgraded when a workflow loads them (format
+//! 1, and 0 when the field is missing, named types by their Rust type names; they are renamed
+//! to the workflow's stable names). `workflow_version` is the user's
+//! ([`crate::WorkflowBuilder::checkpoint_version`]): older ones are upgraded by the migrations
+//! registered with [`crate::WorkflowBuilder::checkpoint_migration`].
 
 mod file;
 mod memory;
+mod migrate;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
@@ -23,14 +32,20 @@ use serde_json::Value;
 
 pub use file::{CheckpointListing, FileCheckpointStore};
 pub use memory::InMemoryCheckpointStore;
+pub(crate) use migrate::migrate;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SQLITE_SCHEMA_VERSION, SqliteCheckpointStore};
 
 use crate::error::CheckpointError;
 use crate::request::PendingRequest;
 
-/// The newest checkpoint format this build writes and reads.
-pub const CHECKPOINT_FORMAT_VERSION: u32 = 1;
+/// The newest checkpoint format this build writes and reads. 2: message and request types by
+/// stable name, and `workflow_version`.
+pub const CHECKPOINT_FORMAT_VERSION: u32 = 2;
+
+/// Upgrades a checkpoint's JSON by one workflow version.
+pub(crate) type Migration =
+    std::sync::Arc<dyn Fn(Value) -> Result<Value, crate::error::BoxError> + Send + Sync>;
 
 /// A message in a checkpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,7 +53,8 @@ pub struct MessageRecord {
     /// For a message in flight: the executor it goes to. In a fan-in buffer: the source that
     /// sent it.
     pub executor_id: String,
-    /// Its Rust type name.
+    /// Its type's stable name (see [`crate::WorkflowBuilder::message`]; a Rust type name in
+    /// format 1).
     pub type_name: String,
     /// Its JSON form.
     pub value: Value,
@@ -56,8 +72,13 @@ pub struct FanInRecord {
 /// The state of a run after a superstep.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Checkpoint {
-    /// The format version (see [`CHECKPOINT_FORMAT_VERSION`]).
+    /// The format version (see [`CHECKPOINT_FORMAT_VERSION`]; 0 when missing).
+    #[serde(default)]
     pub format_version: u32,
+    /// The workflow's own version (see [`crate::WorkflowBuilder::checkpoint_version`]; 0 when
+    /// missing).
+    #[serde(default)]
+    pub workflow_version: u32,
     /// A unique id.
     pub checkpoint_id: String,
     /// The run it belongs to.

@@ -348,7 +348,7 @@ impl Executor for HandoffAgent {
         response: AnyMessage,
         ctx: &WorkflowContext<Vec<Message>>,
     ) -> Result<(), BoxError> {
-        if request.request_type == std::any::type_name::<AgentApprovalRequest>() {
+        if request.request_type == crate::agent::AGENT_APPROVAL_REQUEST {
             let (session, input, _) = AgentApprovalRequest::answered(&request, response)?;
             return self.turn(session.messages.clone(), session, vec![input], ctx).await;
         }
