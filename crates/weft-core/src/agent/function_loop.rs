@@ -10,6 +10,7 @@ use tracing::Instrument;
 
 use super::{AgentInner, AgentRunContext};
 use crate::bridge::UpdateSink;
+use crate::budget::{BudgetOverrun, RunBudgets};
 use crate::client::ChatRequest;
 use crate::error::{AgentError, ChatError, ChatErrorKind, ToolError, ToolErrorKind};
 use crate::message::{
@@ -73,7 +74,8 @@ async fn run_loop(
     let mut response = AgentResponse::default();
     let mut appended: Vec<Message> = Vec::new();
 
-    let base_options = run_options.merged_over(&agent.options);
+    let mut base_options = run_options.merged_over(&agent.options);
+    let budgets = RunBudgets::new(agent.budget.as_ref(), base_options.budget.take().as_ref());
 
     // Approvals: answer the calls the previous run left waiting, before anything else.
     let (answers, input) = split_approval_answers(input);
@@ -85,6 +87,7 @@ async fn run_loop(
     let mut callers_turn = false;
     if let Some(Resumed { message, callers_calls_left, usage }) = resumed {
         response.usage += usage;
+        budgets.record_tool_calls(message.function_results().count() as u64);
         if sink.is_some() {
             emit(sink, tool_update(agent, &message)).await?;
         }
@@ -121,6 +124,16 @@ async fn run_loop(
                 options.tools.push(tool.definition().clone());
             }
         }
+        let model = options.model.clone().or_else(|| agent.info.default_model.clone()).unwrap_or_default();
+        if budgets.unpriced(&model) {
+            return Err(AgentError::InvalidInput {
+                agent: agent.name.clone(),
+                message: format!("a budget limits cost but its price table has no price for model '{model}'"),
+            });
+        }
+        if let Err(overrun) = budgets.check_model_call() {
+            return Err(budget_exceeded(agent, overrun, response));
+        }
         let request = ChatRequest::new(conversation(&appended), options);
         let chat = call_model(agent, request, sink)
             .await
@@ -128,6 +141,10 @@ async fn run_loop(
         response.model_calls += 1;
         if let Some(usage) = chat.usage {
             response.usage += usage;
+            budgets.record_model_call(&model, &usage);
+            if let Some(cost) = budgets.priced(&model, &usage) {
+                *response.cost.get_or_insert(0.0) += cost;
+            }
         }
         response.response_id = chat.response_id.clone().or(response.response_id.take());
         response.finish_reason = chat.finish_reason.clone();
@@ -187,6 +204,24 @@ async fn run_loop(
             return Ok((response, appended));
         }
 
+        if !ours.is_empty()
+            && let Err(overrun) = budgets.check_tool_batch(ours.len() as u64)
+        {
+            // Every call gets a result, so that the partial response is a valid conversation.
+            let results = calls
+                .iter()
+                .map(|call| {
+                    Content::FunctionResult(FunctionResult::error(
+                        call.call_id.clone(),
+                        format!("not run: the run's budget is exceeded ({overrun})"),
+                    ))
+                })
+                .collect();
+            response.messages.extend(produced);
+            response.messages.push(Message::new(Role::Tool, results));
+            return Err(budget_exceeded(agent, overrun, response));
+        }
+        budgets.record_tool_calls(ours.len() as u64);
         let callers_turn = !callers.is_empty();
         let mut held: Vec<Content> = Vec::new();
         let tool_message = if ours.is_empty() {
@@ -247,6 +282,10 @@ async fn run_loop(
         limit: agent.max_iterations,
         response: Box::new(response),
     })
+}
+
+fn budget_exceeded(agent: &AgentInner, overrun: BudgetOverrun, response: AgentResponse) -> AgentError {
+    AgentError::BudgetExceeded { agent: agent.name.clone(), overrun, response: Box::new(response) }
 }
 
 /// Whether `call` is for a tool the caller declared (in the run's options) with no tool of the

@@ -144,6 +144,8 @@ pub(crate) struct AgentInner {
     pub(crate) tool_sets: Vec<Arc<dyn ToolSet>>,
     pub(crate) options: ChatOptions,
     pub(crate) max_iterations: usize,
+    /// The limits of each run (a fresh account per run).
+    pub(crate) budget: Option<crate::budget::BudgetLimits>,
     /// Whether spans record message content (see [`telemetry`]).
     pub(crate) capture_content: bool,
     pub(crate) agent_layers: Layers<AgentRunContext>,
@@ -192,6 +194,7 @@ impl ChatAgent {
             tool_sets: Vec::new(),
             options: ChatOptions::default(),
             max_iterations: DEFAULT_MAX_ITERATIONS,
+            budget: None,
             capture_content: None,
             agent_layers: Vec::new(),
             chat_layers: Vec::new(),
@@ -394,8 +397,20 @@ fn record_run(span: &tracing::Span, result: &Result<AgentResponse, AgentError>) 
     match result {
         Ok(response) => {
             telemetry::record_usage(span, &response.usage);
+            if let Some(cost) = response.cost {
+                span.record(telemetry::USAGE_COST, cost);
+            }
         }
         Err(error) => {
+            if let Some(partial) = error.partial_response() {
+                telemetry::record_usage(span, &partial.usage);
+                if let Some(cost) = partial.cost {
+                    span.record(telemetry::USAGE_COST, cost);
+                }
+            }
+            if let AgentError::BudgetExceeded { overrun, .. } = error {
+                span.record(telemetry::BUDGET_EXCEEDED, overrun.limit_name());
+            }
             span.record(telemetry::ERROR_TYPE, error_type(error));
             span.record("otel.status_code", "error");
         }
@@ -406,6 +421,7 @@ fn error_type(error: &AgentError) -> &'static str {
     match error {
         AgentError::Chat { .. } => "chat",
         AgentError::MaxIterations { .. } => "max_iterations",
+        AgentError::BudgetExceeded { .. } => "budget_exceeded",
         AgentError::StructuredOutput { .. } => "structured_output",
         AgentError::InvalidInput { .. } => "invalid_input",
         AgentError::Middleware { .. } => "middleware",
@@ -499,6 +515,7 @@ pub struct ChatAgentBuilder {
     tool_sets: Vec<Arc<dyn ToolSet>>,
     options: ChatOptions,
     max_iterations: usize,
+    budget: Option<crate::budget::BudgetLimits>,
     capture_content: Option<bool>,
     agent_layers: Vec<Arc<dyn Middleware<AgentRunContext>>>,
     chat_layers: Vec<Arc<dyn Middleware<ChatRequest>>>,
@@ -573,6 +590,15 @@ impl ChatAgentBuilder {
         self
     }
 
+    /// Limits each run of the agent (tokens, cost, wall time, tool calls; see
+    /// [`crate::budget`]): every run gets a fresh account with these limits. A run can also
+    /// draw from a shared [`crate::RunBudget`] given in [`ChatOptions::budget`]; both are
+    /// checked.
+    pub fn budget(mut self, limits: crate::budget::BudgetLimits) -> Self {
+        self.budget = Some(limits);
+        self
+    }
+
     /// Adds agent-run middleware (first added is outermost).
     pub fn middleware(mut self, middleware: impl Middleware<AgentRunContext>) -> Self {
         self.agent_layers.push(Arc::new(middleware));
@@ -621,6 +647,7 @@ impl ChatAgentBuilder {
                 tool_sets: self.tool_sets,
                 options: self.options,
                 max_iterations: self.max_iterations,
+                budget: self.budget,
                 capture_content: self
                     .capture_content
                     .unwrap_or_else(telemetry::capture_message_content_from_env),
