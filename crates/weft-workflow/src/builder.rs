@@ -228,6 +228,7 @@ impl WorkflowBuilder {
             types,
             max_supersteps: self.max_supersteps,
             store: self.store,
+            budget: None,
         }))
     }
 }

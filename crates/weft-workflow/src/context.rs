@@ -41,6 +41,7 @@ pub(crate) struct ContextInner {
     pub(crate) writes: Mutex<BTreeMap<String, Option<Value>>>,
     pub(crate) requests: Mutex<Vec<PendingRequest>>,
     committed: Arc<SharedState>,
+    budget: Option<weft_core::RunBudget>,
     sink: EventSink,
 }
 
@@ -49,6 +50,7 @@ impl ContextInner {
         executor_id: String,
         superstep: u64,
         committed: Arc<SharedState>,
+        budget: Option<weft_core::RunBudget>,
         sink: EventSink,
     ) -> Arc<Self> {
         Arc::new(Self {
@@ -58,6 +60,7 @@ impl ContextInner {
             writes: Mutex::new(BTreeMap::new()),
             requests: Mutex::new(Vec::new()),
             committed,
+            budget,
             sink,
         })
     }
@@ -107,6 +110,13 @@ impl<O: WorkflowMessage> WorkflowContext<O> {
     /// The current superstep (the first is 1).
     pub fn superstep(&self) -> u64 {
         self.inner.superstep
+    }
+
+    /// The budget this run's agents share, when the workflow has one
+    /// ([`crate::Workflow::with_budget`]); an executor that runs agents passes it in
+    /// [`weft_core::ChatOptions::budget`], as [`crate::AgentExecutor`] does.
+    pub fn budget(&self) -> Option<&weft_core::RunBudget> {
+        self.inner.budget.as_ref()
     }
 
     /// Sends a message along every outgoing edge whose condition accepts it.

@@ -108,6 +108,7 @@ async fn drive_in(
         fail(sink, error)
     };
     let Start { mut state, resumed_from } = start;
+    let budget = workflow.budget.clone().map(weft_core::RunBudget::new);
     let fresh = resumed_from.is_none();
     run.record(telemetry::WORKFLOW_RUN_ID, state.run_id.as_str());
     if let Some(checkpoint) = &resumed_from {
@@ -133,7 +134,8 @@ async fn drive_in(
         let span = telemetry::superstep_span(state.superstep);
         let asked = state.requests.len();
         let started = std::time::Instant::now();
-        let done = superstep(workflow, &mut state, &sink, &span).instrument(span.clone()).await;
+        let done =
+            superstep(workflow, &mut state, budget.as_ref(), &sink, &span).instrument(span.clone()).await;
         telemetry::record_superstep(&workflow.name, started.elapsed(), done.is_err());
         if let Err(error) = done {
             return fail(&sink, error);
@@ -161,6 +163,7 @@ type Worked = (usize, Arc<ContextInner>, TraceFields, Result<(), BoxError>);
 async fn superstep(
     workflow: &WorkflowInner,
     state: &mut RunState,
+    budget: Option<&weft_core::RunBudget>,
     sink: &EventSink,
     span: &tracing::Span,
 ) -> Result<(), WorkflowError> {
@@ -173,7 +176,13 @@ async fn superstep(
     let mut origins = std::mem::take(&mut state.origins);
     let work = inboxes.into_iter().map(|(position, deliveries)| {
         let executor = workflow.executors[position].clone();
-        let ctx = ContextInner::new(executor.id().to_string(), number, state.shared.clone(), sink.clone());
+        let ctx = ContextInner::new(
+            executor.id().to_string(),
+            number,
+            state.shared.clone(),
+            budget.cloned(),
+            sink.clone(),
+        );
         let joined = origins.remove(&position).unwrap_or_default();
         let executor_span = telemetry::executor_span(span, executor.id(), number, deliveries.len(), &joined);
         let fields = weft_core::telemetry::propagation::trace_fields(&executor_span);
