@@ -10,6 +10,7 @@
 
 pub mod budget;
 pub mod client;
+pub mod context;
 pub mod embedding;
 pub mod error;
 pub mod hosted;

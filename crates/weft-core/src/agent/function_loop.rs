@@ -12,6 +12,7 @@ use super::{AgentInner, AgentRunContext};
 use crate::bridge::UpdateSink;
 use crate::budget::{BudgetOverrun, RunBudgets};
 use crate::client::ChatRequest;
+use crate::context::{self as context_provider, AddedContext, RunEnd, RunStart};
 use crate::error::{AgentError, ChatError, ChatErrorKind, ToolError, ToolErrorKind};
 use crate::message::{
     ApprovalRequest, ApprovalResponse, Content, FunctionCall, FunctionResult, Message, Role,
@@ -42,7 +43,26 @@ impl Terminal<AgentRunContext> for RunLoop {
         let sink = self.sink.clone();
         let append = self.append.clone();
         Box::pin(async move {
-            let (response, appended) = run_loop(&agent, &history, context, sink.as_ref()).await?;
+            let providers = &agent.context_providers;
+            let session_id = context.session_id.clone();
+            let input = if providers.is_empty() { Vec::new() } else { context.messages.clone() };
+            let start = RunStart {
+                agent_name: &agent.name,
+                session_id: &session_id,
+                history: &history,
+                input: &input,
+            };
+            let added = context_provider::before_run(providers, start)
+                .await
+                .map_err(|error| AgentError::Other { agent: agent.name.clone(), source: Box::new(error) })?;
+            let (response, appended) = run_loop(&agent, &history, context, &added, sink.as_ref()).await?;
+            let end = RunEnd {
+                agent_name: &agent.name,
+                session_id: &session_id,
+                input: &input,
+                response: &response,
+            };
+            context_provider::after_run(providers, end).await;
             if let Ok(mut slot) = append.lock() {
                 *slot = Some(appended);
             }
@@ -68,6 +88,7 @@ async fn run_loop(
     agent: &AgentInner,
     history: &[Message],
     context: AgentRunContext,
+    added: &AddedContext,
     sink: Option<&UpdateSink<AgentResponseUpdate>>,
 ) -> Result<(AgentResponse, Vec<Message>), AgentError> {
     let AgentRunContext { messages: input, options: run_options, .. } = context;
@@ -79,7 +100,8 @@ async fn run_loop(
 
     // Approvals: answer the calls the previous run left waiting, before anything else.
     let (answers, input) = split_approval_answers(input);
-    let tools = agent.current_tools();
+    let mut tools = agent.current_tools();
+    added.add_tools(&mut tools);
     let answered: HashSet<&str> =
         input.iter().flat_map(Message::function_results).map(|r| r.call_id.as_str()).collect();
     let resume = Pending { tools: &tools, declared: &base_options.tools, answered: &answered };
@@ -103,12 +125,14 @@ async fn run_loop(
 
     // What the model is sent: the instructions, the session's history and this run's messages
     // so far (copied into each request, which owns its messages; no other copy is kept).
+    let instructions = added.instructions_over(agent.instructions.as_deref());
     let conversation = |appended: &[Message]| {
-        let mut messages = Vec::with_capacity(1 + history.len() + appended.len());
-        if let Some(instructions) = &agent.instructions {
+        let mut messages = Vec::with_capacity(1 + history.len() + added.messages.len() + appended.len());
+        if let Some(instructions) = &instructions {
             messages.push(Message::system(instructions.clone()));
         }
         messages.extend(history.iter().cloned());
+        messages.extend(added.messages.iter().cloned());
         messages.extend(appended.iter().cloned());
         messages
     };
@@ -117,6 +141,7 @@ async fn run_loop(
     for iteration in 0..agent.max_iterations {
         if iteration > 0 {
             tools = agent.current_tools();
+            added.add_tools(&mut tools);
         }
         let mut options = base_options.clone();
         for tool in tools.values() {

@@ -146,6 +146,8 @@ pub(crate) struct AgentInner {
     pub(crate) max_iterations: usize,
     /// The limits of each run (a fresh account per run).
     pub(crate) budget: Option<crate::budget::BudgetLimits>,
+    /// The context providers, in order.
+    pub(crate) context_providers: Vec<Arc<dyn crate::context::ContextProvider>>,
     /// Whether spans record message content (see [`telemetry`]).
     pub(crate) capture_content: bool,
     pub(crate) agent_layers: Layers<AgentRunContext>,
@@ -195,6 +197,7 @@ impl ChatAgent {
             options: ChatOptions::default(),
             max_iterations: DEFAULT_MAX_ITERATIONS,
             budget: None,
+            context_providers: Vec::new(),
             capture_content: None,
             agent_layers: Vec::new(),
             chat_layers: Vec::new(),
@@ -516,6 +519,7 @@ pub struct ChatAgentBuilder {
     options: ChatOptions,
     max_iterations: usize,
     budget: Option<crate::budget::BudgetLimits>,
+    context_providers: Vec<Arc<dyn crate::context::ContextProvider>>,
     capture_content: Option<bool>,
     agent_layers: Vec<Arc<dyn Middleware<AgentRunContext>>>,
     chat_layers: Vec<Arc<dyn Middleware<ChatRequest>>>,
@@ -599,6 +603,12 @@ impl ChatAgentBuilder {
         self
     }
 
+    /// Adds a context provider (see [`crate::context`]); several run in the order added.
+    pub fn context_provider(mut self, provider: Arc<dyn crate::context::ContextProvider>) -> Self {
+        self.context_providers.push(provider);
+        self
+    }
+
     /// Adds agent-run middleware (first added is outermost).
     pub fn middleware(mut self, middleware: impl Middleware<AgentRunContext>) -> Self {
         self.agent_layers.push(Arc::new(middleware));
@@ -648,6 +658,7 @@ impl ChatAgentBuilder {
                 options: self.options,
                 max_iterations: self.max_iterations,
                 budget: self.budget,
+                context_providers: self.context_providers,
                 capture_content: self
                     .capture_content
                     .unwrap_or_else(telemetry::capture_message_content_from_env),
