@@ -156,3 +156,25 @@ async fn bedrock_runs_on_the_scripted_model_when_nothing_is_configured() {
     assert!(stderr.contains("set BEDROCK_MODEL and AWS credentials"), "{stderr}");
     assert_lines(&stderr, &["→ get_weather {\"city\":\"Paris\"}", "← weather in Paris: sunny, 21C"]);
 }
+
+#[tokio::test]
+async fn memory_recalls_a_fact_in_a_new_session() {
+    let (stdout, _) = run("memory").await;
+    assert_lines(
+        &stdout,
+        &[
+            "remembered: My favourite colour is teal. | I live in Lyon.",
+            "recalled: My favourite colour is teal.",
+        ],
+    );
+}
+
+#[tokio::test]
+async fn budget_stops_the_run_at_the_tool_call_limit() {
+    let (stdout, _) = run("budget").await;
+    assert_lines(
+        &stdout,
+        &["stopped: tool calls: the next batch would make 1 of 0", "session unchanged: 0 messages"],
+    );
+    assert!(stdout.contains("partial response: 2 messages"), "{stdout}");
+}
