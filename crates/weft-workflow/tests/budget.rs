@@ -53,3 +53,24 @@ async fn each_run_of_the_workflow_gets_a_fresh_account() {
         assert_eq!(result.status, RunStatus::Idle, "{:?}", result.error());
     }
 }
+
+#[tokio::test]
+async fn a_group_chat_managers_model_calls_draw_from_the_budget_too() {
+    use weft_workflow::{GroupChatBuilder, SpeakerSelector};
+    let decision = ChatResponse {
+        usage: Some(Usage::new(1, 5)),
+        ..ChatResponse::text(serde_json::json!({"next_speaker": "writer"}).to_string())
+    };
+    let manager_client = Arc::new(ReplayClient::new([decision]));
+    let manager = Arc::new(ChatAgent::builder(manager_client).name("manager").build());
+    let (writer, writer_client) = answering("writer", 1, Usage::new(1, 1));
+    let workflow = GroupChatBuilder::new()
+        .participants([writer as Arc<dyn weft_core::Agent>])
+        .selector(SpeakerSelector::Agent(manager))
+        .build()
+        .unwrap()
+        .with_budget(BudgetLimits::new().max_output_tokens(5));
+    let result = workflow.run(vec![Message::user("a slogan")]).await.unwrap();
+    assert_eq!(result.status, RunStatus::Failed);
+    assert_eq!(writer_client.remaining(), 1, "the manager spent the budget before the writer spoke");
+}
