@@ -379,6 +379,20 @@ pub enum AgentError {
         /// left as it was; append `response.messages` to it to keep them.
         response: Box<crate::agent::AgentResponse>,
     },
+    /// The run went over a budget (see [`crate::budget`]) and was stopped before its next model
+    /// call or tool batch.
+    #[error("agent '{agent}': run budget exceeded: {overrun}")]
+    BudgetExceeded {
+        /// The agent's name.
+        agent: String,
+        /// Which limit, the limit and the amount used.
+        overrun: crate::budget::BudgetOverrun,
+        /// What the run did before it stopped: the model's messages and the tools' results
+        /// (calls the budget did not let run have an error result saying so), the usage and
+        /// the model calls so far. The session is left as it was; append `response.messages`
+        /// to it to keep them.
+        response: Box<crate::agent::AgentResponse>,
+    },
     /// A structured-output run got an answer that does not parse as the requested type.
     #[error("agent '{agent}': the answer is not valid {type_name}: {message}; answer was: {text}")]
     StructuredOutput {
@@ -443,10 +457,12 @@ pub enum AgentError {
 
 impl AgentError {
     /// What the run did before it failed, when the error carries it
-    /// ([`AgentError::MaxIterations`]).
+    /// ([`AgentError::MaxIterations`], [`AgentError::BudgetExceeded`]).
     pub fn partial_response(&self) -> Option<&crate::agent::AgentResponse> {
         match self {
-            AgentError::MaxIterations { response, .. } => Some(response),
+            AgentError::MaxIterations { response, .. } | AgentError::BudgetExceeded { response, .. } => {
+                Some(response)
+            }
             _ => None,
         }
     }

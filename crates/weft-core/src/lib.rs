@@ -8,8 +8,10 @@
 //! for tests and offline use ([`ScriptedClient`] and
 //! [`ReplayClient`]).
 
+pub mod budget;
 pub mod client;
 pub mod compaction;
+pub mod context;
 pub mod embedding;
 pub mod error;
 pub mod history;
@@ -22,6 +24,7 @@ pub mod schema;
 pub mod size;
 pub mod tool;
 
+pub use budget::{BudgetLimits, BudgetOverrun, BudgetSpent, ModelPrice, PriceTable, RunBudget};
 pub use client::{ChatClient, ChatRequest, ChatStream, ClientInfo, collect_stream};
 pub use embedding::{
     EmbeddingClient, EmbeddingError, EmbeddingOptions, Embeddings, ScriptedEmbeddingClient, cosine_similarity,

@@ -96,6 +96,10 @@ pub struct ChatOptions {
     /// Provider-specific fields, merged into the request body as they are.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub extra: Map<String, Value>,
+    /// A budget the run draws from, besides the agent's own (see [`crate::budget`]): share one
+    /// [`crate::RunBudget`] between runs to cap them together. Not sent to the provider.
+    #[serde(skip)]
+    pub budget: Option<crate::budget::RunBudget>,
 }
 
 impl ChatOptions {
@@ -134,6 +138,7 @@ impl ChatOptions {
             response_format: self.response_format.clone().or_else(|| defaults.response_format.clone()),
             hosted_tools,
             extra,
+            budget: self.budget.clone().or_else(|| defaults.budget.clone()),
         }
     }
 }

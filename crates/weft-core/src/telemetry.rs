@@ -81,6 +81,12 @@ pub const SYSTEM_INSTRUCTIONS: &str = "gen_ai.system_instructions";
 pub const TOOL_CALL_ARGUMENTS: &str = "gen_ai.tool.call.arguments";
 /// `gen_ai.tool.call.result` (opt-in content): what the tool returned, as JSON.
 pub const TOOL_CALL_RESULT: &str = "gen_ai.tool.call.result";
+/// `weft.usage.cost` (Weft's own): what an agent run's model calls cost, priced by its budget's
+/// price table (see [`crate::budget`]); recorded on the agent span when the model is priced.
+pub const USAGE_COST: &str = "weft.usage.cost";
+/// `weft.budget.exceeded` (Weft's own): the budget limit an agent run went over
+/// (`input_tokens`, `output_tokens`, `cost`, `wall_time`, `tool_calls`).
+pub const BUDGET_EXCEEDED: &str = "weft.budget.exceeded";
 /// `error.type`.
 pub const ERROR_TYPE: &str = "error.type";
 
@@ -240,6 +246,8 @@ pub(crate) fn agent_span(
         gen_ai.usage.input_tokens = tracing::field::Empty,
         gen_ai.usage.output_tokens = tracing::field::Empty,
         gen_ai.usage.cache_read.input_tokens = tracing::field::Empty,
+        weft.usage.cost = tracing::field::Empty,
+        weft.budget.exceeded = tracing::field::Empty,
         error.type = tracing::field::Empty,
     )
 }

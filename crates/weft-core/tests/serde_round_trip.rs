@@ -75,6 +75,7 @@ fn responses_updates_and_options_round_trip() {
             weft_core::HostedTool::CodeInterpreter { file_ids: vec!["f".into()] },
         ],
         extra: serde_json::Map::from_iter([("reasoning_effort".to_string(), json!("low"))]),
+        budget: None,
     });
     round_trip(AgentSession::new());
 }

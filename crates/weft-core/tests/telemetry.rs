@@ -127,3 +127,25 @@ async fn an_agent_without_an_id_records_none() {
     let chat = &spans.iter().find(|(name, _)| name == "chat").unwrap().1;
     assert!(!chat.contains_key("gen_ai.request.stop_sequences"), "{chat:?}");
 }
+
+#[tokio::test]
+async fn a_run_over_its_budget_records_the_limit_and_its_partial_usage() {
+    let spans = Spans::default();
+    let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(spans.clone()));
+    let tool = FunctionTool::new("get_weather", "Weather", |a: City| async move { Ok::<_, String>(a.city) });
+    let prices = weft_core::PriceTable::new().with("scripted", weft_core::ModelPrice::new(1.0, 1.0));
+    let agent = ChatAgent::builder(Arc::new(ScriptedClient::new()))
+        .name("thrifty")
+        .tool(tool)
+        .budget(weft_core::BudgetLimits::new().max_tool_calls(0).prices(prices))
+        .build();
+    let error = agent.run(&mut AgentSession::new(), "weather in Paris").await.unwrap_err();
+    let partial = error.partial_response().unwrap().clone();
+
+    let spans = spans.0.lock().unwrap().clone();
+    let agent_span = &spans.iter().find(|(name, _)| name == "invoke_agent").unwrap().1;
+    assert_eq!(agent_span["weft.budget.exceeded"], "tool_calls");
+    assert_eq!(agent_span["error.type"], "budget_exceeded");
+    assert_eq!(agent_span["gen_ai.usage.input_tokens"], partial.usage.input_tokens.to_string());
+    assert_eq!(agent_span["weft.usage.cost"].parse::<f64>().unwrap(), partial.cost.unwrap());
+}

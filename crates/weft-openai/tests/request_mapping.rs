@@ -72,6 +72,7 @@ fn options() -> ChatOptions {
         }),
         hosted_tools: Vec::new(),
         extra,
+        budget: None,
     }
 }
 

@@ -136,7 +136,11 @@ impl AgentExecutor {
         ctx: &WorkflowContext<Vec<Message>>,
     ) -> Result<(), BoxError> {
         {
-            let mut stream = self.agent.run_messages_stream(&mut session, input, self.options.clone());
+            let mut options = self.options.clone();
+            if options.budget.is_none() {
+                options.budget = ctx.budget().cloned();
+            }
+            let mut stream = self.agent.run_messages_stream(&mut session, input, options);
             while let Some(update) = stream.next().await {
                 ctx.emit_agent_update(update?);
             }

@@ -313,6 +313,7 @@ impl WorkflowBuilder {
             store: self.store,
             version: self.version,
             migrations: self.migrations,
+            budget: None,
         }))
     }
 }

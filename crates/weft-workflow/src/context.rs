@@ -41,6 +41,7 @@ pub(crate) struct ContextInner {
     pub(crate) writes: Mutex<BTreeMap<String, Option<Value>>>,
     pub(crate) requests: Mutex<Vec<PendingRequest>>,
     committed: Arc<SharedState>,
+    budget: Option<weft_core::RunBudget>,
     sink: EventSink,
     /// The workflow's stable message names (for requests).
     names: Arc<MessageNames>,
@@ -51,6 +52,7 @@ impl ContextInner {
         executor_id: String,
         superstep: u64,
         committed: Arc<SharedState>,
+        budget: Option<weft_core::RunBudget>,
         sink: EventSink,
         names: Arc<MessageNames>,
     ) -> Arc<Self> {
@@ -61,6 +63,7 @@ impl ContextInner {
             writes: Mutex::new(BTreeMap::new()),
             requests: Mutex::new(Vec::new()),
             committed,
+            budget,
             sink,
             names,
         })
@@ -111,6 +114,13 @@ impl<O: WorkflowMessage> WorkflowContext<O> {
     /// The current superstep (the first is 1).
     pub fn superstep(&self) -> u64 {
         self.inner.superstep
+    }
+
+    /// The budget this run's agents share, when the workflow has one
+    /// ([`crate::Workflow::with_budget`]); an executor that runs agents passes it in
+    /// [`weft_core::ChatOptions::budget`], as [`crate::AgentExecutor`] does.
+    pub fn budget(&self) -> Option<&weft_core::RunBudget> {
+        self.inner.budget.as_ref()
     }
 
     /// Sends a message along every outgoing edge whose condition accepts it.

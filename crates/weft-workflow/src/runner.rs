@@ -108,6 +108,7 @@ async fn drive_in(
         fail(sink, error)
     };
     let Start { mut state, resumed_from } = start;
+    let budget = workflow.budget.clone().map(weft_core::RunBudget::new);
     let fresh = resumed_from.is_none();
     run.record(telemetry::WORKFLOW_RUN_ID, state.run_id.as_str());
     if let Some(checkpoint) = &resumed_from {
@@ -133,7 +134,8 @@ async fn drive_in(
         let span = telemetry::superstep_span(state.superstep);
         let asked = state.requests.len();
         let started = std::time::Instant::now();
-        let done = superstep(workflow, &mut state, &sink, &span).instrument(span.clone()).await;
+        let done =
+            superstep(workflow, &mut state, budget.as_ref(), &sink, &span).instrument(span.clone()).await;
         telemetry::record_superstep(&workflow.name, started.elapsed(), done.is_err());
         if let Err(error) = done {
             return fail(&sink, error);
@@ -161,6 +163,7 @@ type Worked = (usize, Arc<ContextInner>, TraceFields, Result<(), BoxError>);
 async fn superstep(
     workflow: &WorkflowInner,
     state: &mut RunState,
+    budget: Option<&weft_core::RunBudget>,
     sink: &EventSink,
     span: &tracing::Span,
 ) -> Result<(), WorkflowError> {
@@ -177,6 +180,7 @@ async fn superstep(
             executor.id().to_string(),
             number,
             state.shared.clone(),
+            budget.cloned(),
             sink.clone(),
             workflow.names.clone(),
         );

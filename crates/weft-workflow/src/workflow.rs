@@ -38,6 +38,8 @@ pub(crate) struct WorkflowInner {
     /// The workflow's checkpoint version and the migrations from older ones, by version.
     pub(crate) version: u32,
     pub(crate) migrations: std::collections::BTreeMap<u32, Migration>,
+    /// The limits every run's agents share (a fresh account per run).
+    pub(crate) budget: Option<weft_core::BudgetLimits>,
 }
 
 /// A checked graph of executors, ready to run. Cheap to clone. Runs may overlap; executors
@@ -98,6 +100,31 @@ impl Workflow {
             store: Some(store),
             version: inner.version,
             migrations: inner.migrations.clone(),
+            budget: inner.budget.clone(),
+        })
+    }
+
+    /// The same workflow with a budget that covers all of a run's agents: each run (and each
+    /// resumption of a run) gets a fresh [`weft_core::RunBudget`] with these limits, which
+    /// every [`crate::AgentExecutor`] draws from (see [`crate::WorkflowContext::budget`]). An
+    /// agent that goes over fails the run with [`weft_core::AgentError::BudgetExceeded`] as
+    /// the executor's error. Works on any built workflow, orchestrations included.
+    pub fn with_budget(&self, limits: weft_core::BudgetLimits) -> Workflow {
+        let inner = &self.inner;
+        Workflow::from_inner(WorkflowInner {
+            name: inner.name.clone(),
+            executors: inner.executors.clone(),
+            index: inner.index.clone(),
+            start: inner.start,
+            edges: inner.edges.clone(),
+            outgoing: inner.outgoing.clone(),
+            types: inner.types.clone(),
+            names: inner.names.clone(),
+            max_supersteps: inner.max_supersteps,
+            store: inner.store.clone(),
+            version: inner.version,
+            migrations: inner.migrations.clone(),
+            budget: Some(limits),
         })
     }
 

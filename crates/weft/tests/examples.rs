@@ -204,3 +204,25 @@ async fn foundry_haiku_runs_offline_without_a_project() {
     assert_eq!(stdout, "You said: Write a haiku about Microsoft Agent Framework.\n");
     assert!(stderr.contains("using the scripted model"), "{stderr}");
 }
+
+#[tokio::test]
+async fn memory_recalls_a_fact_in_a_new_session() {
+    let (stdout, _) = run("memory").await;
+    assert_lines(
+        &stdout,
+        &[
+            "remembered: My favourite colour is teal. | I live in Lyon.",
+            "recalled: My favourite colour is teal.",
+        ],
+    );
+}
+
+#[tokio::test]
+async fn budget_stops_the_run_at_the_tool_call_limit() {
+    let (stdout, _) = run("budget").await;
+    assert_lines(
+        &stdout,
+        &["stopped: tool calls: the next batch would make 1 of 0", "session unchanged: 0 messages"],
+    );
+    assert!(stdout.contains("partial response: 2 messages"), "{stdout}");
+}

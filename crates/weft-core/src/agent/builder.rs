@@ -24,6 +24,8 @@ pub struct ChatAgentBuilder {
     pub(super) tool_sets: Vec<Arc<dyn ToolSet>>,
     pub(super) options: ChatOptions,
     pub(super) max_iterations: usize,
+    pub(super) budget: Option<crate::budget::BudgetLimits>,
+    pub(super) context_providers: Vec<Arc<dyn crate::context::ContextProvider>>,
     pub(super) capture_content: Option<bool>,
     pub(super) agent_layers: Vec<Arc<dyn Middleware<AgentRunContext>>>,
     pub(super) chat_layers: Vec<Arc<dyn Middleware<ChatRequest>>>,
@@ -101,6 +103,21 @@ impl ChatAgentBuilder {
         self
     }
 
+    /// Limits each run of the agent (tokens, cost, wall time, tool calls; see
+    /// [`crate::budget`]): every run gets a fresh account with these limits. A run can also
+    /// draw from a shared [`crate::RunBudget`] given in [`ChatOptions::budget`]; both are
+    /// checked.
+    pub fn budget(mut self, limits: crate::budget::BudgetLimits) -> Self {
+        self.budget = Some(limits);
+        self
+    }
+
+    /// Adds a context provider (see [`crate::context`]); several run in the order added.
+    pub fn context_provider(mut self, provider: Arc<dyn crate::context::ContextProvider>) -> Self {
+        self.context_providers.push(provider);
+        self
+    }
+
     /// Adds agent-run middleware (first added is outermost).
     pub fn middleware(mut self, middleware: impl Middleware<AgentRunContext>) -> Self {
         self.agent_layers.push(Arc::new(middleware));
@@ -174,6 +191,8 @@ impl ChatAgentBuilder {
                 tool_sets: self.tool_sets,
                 options: self.options,
                 max_iterations: self.max_iterations,
+                budget: self.budget,
+                context_providers: self.context_providers,
                 capture_content: self
                     .capture_content
                     .unwrap_or_else(telemetry::capture_message_content_from_env),

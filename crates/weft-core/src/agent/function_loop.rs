@@ -10,7 +10,9 @@ use tracing::Instrument;
 
 use super::{AgentInner, AgentRunContext};
 use crate::bridge::UpdateSink;
+use crate::budget::{BudgetOverrun, RunBudgets};
 use crate::client::ChatRequest;
+use crate::context::{self as context_provider, AddedContext, RunEnd, RunStart};
 use crate::error::{AgentError, ChatError, ChatErrorKind, ToolError, ToolErrorKind};
 use crate::message::{
     ApprovalRequest, ApprovalResponse, Content, FunctionCall, FunctionResult, Message, Role,
@@ -41,7 +43,26 @@ impl Terminal<AgentRunContext> for RunLoop {
         let sink = self.sink.clone();
         let append = self.append.clone();
         Box::pin(async move {
-            let (response, appended) = run_loop(&agent, &history, context, sink.as_ref()).await?;
+            let providers = &agent.context_providers;
+            let session_id = context.session_id.clone();
+            let input = if providers.is_empty() { Vec::new() } else { context.messages.clone() };
+            let start = RunStart {
+                agent_name: &agent.name,
+                session_id: &session_id,
+                history: &history,
+                input: &input,
+            };
+            let added = context_provider::before_run(providers, start)
+                .await
+                .map_err(|error| AgentError::Other { agent: agent.name.clone(), source: Box::new(error) })?;
+            let (response, appended) = run_loop(&agent, &history, context, &added, sink.as_ref()).await?;
+            let end = RunEnd {
+                agent_name: &agent.name,
+                session_id: &session_id,
+                input: &input,
+                response: &response,
+            };
+            context_provider::after_run(providers, end).await;
             if let Ok(mut slot) = append.lock() {
                 *slot = Some(appended);
             }
@@ -67,17 +88,20 @@ async fn run_loop(
     agent: &AgentInner,
     history: &[Message],
     context: AgentRunContext,
+    added: &AddedContext,
     sink: Option<&UpdateSink<AgentResponseUpdate>>,
 ) -> Result<(AgentResponse, Vec<Message>), AgentError> {
     let AgentRunContext { messages: input, options: run_options, .. } = context;
     let mut response = AgentResponse::default();
     let mut appended: Vec<Message> = Vec::new();
 
-    let base_options = run_options.merged_over(&agent.options);
+    let mut base_options = run_options.merged_over(&agent.options);
+    let budgets = RunBudgets::new(agent.budget.as_ref(), base_options.budget.take().as_ref());
 
     // Approvals: answer the calls the previous run left waiting, before anything else.
     let (answers, input) = split_approval_answers(input);
-    let tools = agent.current_tools();
+    let mut tools = agent.current_tools();
+    added.add_tools(&mut tools);
     let answered: HashSet<&str> =
         input.iter().flat_map(Message::function_results).map(|r| r.call_id.as_str()).collect();
     let resume = Pending { tools: &tools, declared: &base_options.tools, answered: &answered };
@@ -85,6 +109,7 @@ async fn run_loop(
     let mut callers_turn = false;
     if let Some(Resumed { message, callers_calls_left, usage }) = resumed {
         response.usage += usage;
+        budgets.record_tool_calls(message.function_results().count() as u64);
         if sink.is_some() {
             emit(sink, tool_update(agent, &message)).await?;
         }
@@ -100,12 +125,14 @@ async fn run_loop(
 
     // What the model is sent: the instructions, the session's history and this run's messages
     // so far (copied into each request, which owns its messages; no other copy is kept).
+    let instructions = added.instructions_over(agent.instructions.as_deref());
     let conversation = |appended: &[Message]| {
-        let mut messages = Vec::with_capacity(1 + history.len() + appended.len());
-        if let Some(instructions) = &agent.instructions {
+        let mut messages = Vec::with_capacity(1 + history.len() + added.messages.len() + appended.len());
+        if let Some(instructions) = &instructions {
             messages.push(Message::system(instructions.clone()));
         }
         messages.extend(history.iter().cloned());
+        messages.extend(added.messages.iter().cloned());
         messages.extend(appended.iter().cloned());
         messages
     };
@@ -114,12 +141,23 @@ async fn run_loop(
     for iteration in 0..agent.max_iterations {
         if iteration > 0 {
             tools = agent.current_tools();
+            added.add_tools(&mut tools);
         }
         let mut options = base_options.clone();
         for tool in tools.values() {
             if !options.tools.iter().any(|t| t.name == tool.definition().name) {
                 options.tools.push(tool.definition().clone());
             }
+        }
+        let model = options.model.clone().or_else(|| agent.info.default_model.clone()).unwrap_or_default();
+        if budgets.unpriced(&model) {
+            return Err(AgentError::InvalidInput {
+                agent: agent.name.clone(),
+                message: format!("a budget limits cost but its price table has no price for model '{model}'"),
+            });
+        }
+        if let Err(overrun) = budgets.check_model_call() {
+            return Err(budget_exceeded(agent, overrun, response));
         }
         let request = ChatRequest::new(conversation(&appended), options);
         let chat = call_model(agent, request, sink)
@@ -128,6 +166,10 @@ async fn run_loop(
         response.model_calls += 1;
         if let Some(usage) = chat.usage {
             response.usage += usage;
+            budgets.record_model_call(&model, &usage);
+            if let Some(cost) = budgets.priced(&model, &usage) {
+                *response.cost.get_or_insert(0.0) += cost;
+            }
         }
         response.response_id = chat.response_id.clone().or(response.response_id.take());
         response.finish_reason = chat.finish_reason.clone();
@@ -187,6 +229,24 @@ async fn run_loop(
             return Ok((response, appended));
         }
 
+        if !ours.is_empty()
+            && let Err(overrun) = budgets.check_tool_batch(ours.len() as u64)
+        {
+            // Every call gets a result, so that the partial response is a valid conversation.
+            let results = calls
+                .iter()
+                .map(|call| {
+                    Content::FunctionResult(FunctionResult::error(
+                        call.call_id.clone(),
+                        format!("not run: the run's budget is exceeded ({overrun})"),
+                    ))
+                })
+                .collect();
+            response.messages.extend(produced);
+            response.messages.push(Message::new(Role::Tool, results));
+            return Err(budget_exceeded(agent, overrun, response));
+        }
+        budgets.record_tool_calls(ours.len() as u64);
         let callers_turn = !callers.is_empty();
         let mut held: Vec<Content> = Vec::new();
         let tool_message = if ours.is_empty() {
@@ -247,6 +307,10 @@ async fn run_loop(
         limit: agent.max_iterations,
         response: Box::new(response),
     })
+}
+
+fn budget_exceeded(agent: &AgentInner, overrun: BudgetOverrun, response: AgentResponse) -> AgentError {
+    AgentError::BudgetExceeded { agent: agent.name.clone(), overrun, response: Box::new(response) }
 }
 
 /// Whether `call` is for a tool the caller declared (in the run's options) with no tool of the

@@ -149,6 +149,10 @@ pub(crate) struct AgentInner {
     pub(crate) tool_sets: Vec<Arc<dyn ToolSet>>,
     pub(crate) options: ChatOptions,
     pub(crate) max_iterations: usize,
+    /// The limits of each run (a fresh account per run).
+    pub(crate) budget: Option<crate::budget::BudgetLimits>,
+    /// The context providers, in order.
+    pub(crate) context_providers: Vec<Arc<dyn crate::context::ContextProvider>>,
     /// Whether spans record message content (see [`telemetry`]).
     pub(crate) capture_content: bool,
     pub(crate) agent_layers: Layers<AgentRunContext>,
@@ -203,6 +207,8 @@ impl ChatAgent {
             tool_sets: Vec::new(),
             options: ChatOptions::default(),
             max_iterations: DEFAULT_MAX_ITERATIONS,
+            budget: None,
+            context_providers: Vec::new(),
             capture_content: None,
             agent_layers: Vec::new(),
             chat_layers: Vec::new(),
@@ -449,8 +455,20 @@ fn record_run(span: &tracing::Span, result: &Result<AgentResponse, AgentError>) 
     match result {
         Ok(response) => {
             telemetry::record_usage(span, &response.usage);
+            if let Some(cost) = response.cost {
+                span.record(telemetry::USAGE_COST, cost);
+            }
         }
         Err(error) => {
+            if let Some(partial) = error.partial_response() {
+                telemetry::record_usage(span, &partial.usage);
+                if let Some(cost) = partial.cost {
+                    span.record(telemetry::USAGE_COST, cost);
+                }
+            }
+            if let AgentError::BudgetExceeded { overrun, .. } = error {
+                span.record(telemetry::BUDGET_EXCEEDED, overrun.limit_name());
+            }
             span.record(telemetry::ERROR_TYPE, error_type(error));
             span.record("otel.status_code", "error");
         }
@@ -461,6 +479,7 @@ fn error_type(error: &AgentError) -> &'static str {
     match error {
         AgentError::Chat { .. } => "chat",
         AgentError::MaxIterations { .. } => "max_iterations",
+        AgentError::BudgetExceeded { .. } => "budget_exceeded",
         AgentError::StructuredOutput { .. } => "structured_output",
         AgentError::InvalidInput { .. } => "invalid_input",
         AgentError::Middleware { .. } => "middleware",

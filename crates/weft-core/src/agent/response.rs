@@ -24,6 +24,10 @@ pub struct AgentResponse {
     pub finish_reason: Option<FinishReason>,
     /// How many model calls the run made.
     pub model_calls: usize,
+    /// What the model calls cost, when a budget's price table prices the model (see
+    /// [`crate::budget`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
 }
 
 impl AgentResponse {

@@ -168,7 +168,12 @@ struct Decision {
 }
 
 impl Manager {
-    async fn ask(&self, agent: &dyn Agent, state: &GroupChatState) -> Result<Option<String>, BoxError> {
+    async fn ask(
+        &self,
+        agent: &dyn Agent,
+        state: &GroupChatState,
+        budget: Option<&weft_core::RunBudget>,
+    ) -> Result<Option<String>, BoxError> {
         let roster: Vec<String> = self
             .participants
             .iter()
@@ -194,6 +199,7 @@ impl Manager {
                 schema,
                 strict: true,
             }),
+            budget: budget.cloned(),
             ..Default::default()
         };
         let mut messages = state.conversation.clone();
@@ -246,7 +252,7 @@ impl Executor for Manager {
                     state.participants.get(state.round % state.participants.len()).cloned()
                 }
                 SpeakerSelector::Function(pick) => pick(&state),
-                SpeakerSelector::Agent(agent) => self.ask(agent.as_ref(), &state).await?,
+                SpeakerSelector::Agent(agent) => self.ask(agent.as_ref(), &state, ctx.budget()).await?,
             }
         };
         let Some(next) = next else {

@@ -244,7 +244,8 @@ impl HandoffAgent {
         ctx: &WorkflowContext<Vec<Message>>,
     ) -> Result<(), BoxError> {
         let tool_names: Vec<String> = self.targets.iter().map(|t| handoff_tool_name(t)).collect();
-        let options = ChatOptions { tools: self.tools.clone(), ..Default::default() };
+        let options =
+            ChatOptions { tools: self.tools.clone(), budget: ctx.budget().cloned(), ..Default::default() };
         let received = conversation.len();
         let mut folder = ResponseFolder::new();
         let mut handoff: Option<(String, String)> = None;
