@@ -82,16 +82,18 @@ async fn agents(
     }
     let mut agents: Vec<Arc<dyn weft::Agent>> = Vec::new();
     for file in &args.files {
-        let (agent, description): (Arc<dyn weft::Agent>, String) = if weft::declarative::file_kind(file)
-            == weft::declarative::FileKind::Workflow
-        {
-            let (agent, description, _entity) = crate::workflow_run::agent(file, &run_args, sources).await?;
-            (agent, description)
-        } else {
-            let (agent, description) =
-                run::make_agent(&args.run_args(Some(file.clone())), None, None, sources).await?;
-            (Arc::new(agent), description)
-        };
+        let (agent, description): (Arc<dyn weft::Agent>, String) =
+            if weft::declarative::file_kind(file) == weft::declarative::FileKind::Workflow {
+                // Paused runs are kept in memory (bounded) for the life of the server.
+                let store = Arc::new(weft::host::InMemoryStore::default());
+                let (agent, description, _entity) =
+                    crate::workflow_run::agent(file, &run_args, sources, store).await?;
+                (agent, description)
+            } else {
+                let (agent, description) =
+                    run::make_agent(&args.run_args(Some(file.clone())), None, None, sources).await?;
+                (Arc::new(agent), description)
+            };
         if agents.iter().any(|served| served.name() == agent.name()) {
             return Err(CliError::Usage(format!(
                 "{}: another file already serves an agent named '{}'",

@@ -5,7 +5,9 @@
 //! tools of `--mcp` servers) under the model name `weft`, on 127.0.0.1 by default. Any other address needs `--token` (or
 //! `--token-file`, or `WEFT_TOKEN`) unless `--no-auth` is given. SIGTERM or Ctrl-C stops it: no new connections,
 //! in-flight runs get `--grace` seconds, then are cancelled. Conversations, stored responses and
-//! A2A tasks live in memory, or with `--store sqlite:PATH` in a SQLite file that survives restarts. Each
+//! A2A tasks and the checkpoints of workflows paused for human input (unless the workflow's file
+//! names its own checkpoint store) live in memory, or with `--store sqlite:PATH` in a SQLite file
+//! that survives restarts. Each
 //! agent is also an A2A agent at `/a2a/NAME` (its card at `/a2a/NAME/.well-known/agent-card.json`),
 //! behind the same token and limits, unless `--no-a2a` is given. `--ui` also serves DevUI (the
 //! `weft-devui` page) at `/`; `weft devui` is `weft serve --ui` that opens the page in the
@@ -76,8 +78,8 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "BYTES", default_value_t = weft::host::DEFAULT_BODY_LIMIT)]
     pub(crate) body_limit: usize,
 
-    /// Where conversations, stored responses and A2A tasks live: `memory` (lost on exit) or `sqlite:PATH`
-    /// (a SQLite file, created when missing, that survives restarts).
+    /// Where conversations, stored responses, A2A tasks and paused workflow runs live: `memory`
+    /// (lost on exit) or `sqlite:PATH` (a SQLite file, created when missing, that survives restarts).
     #[arg(long, value_name = "STORE", default_value = "memory", value_parser = parse_store)]
     pub(crate) store: StoreSpec,
 
@@ -274,10 +276,11 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), CliError> {
 async fn run_with(args: ServeArgs, open: bool) -> Result<(), CliError> {
     let config = args.config()?;
     let run_args = args.run_args();
+    let store = args.store.open().await?;
     let mut sources = Vec::new();
     let mut workflows = Vec::new();
-    let result = match agents(&args, &run_args, &mut sources, &mut workflows).await {
-        Ok(agents) => serve(&args, config, agents, workflows, open).await,
+    let result = match agents(&args, &run_args, &store, &mut sources, &mut workflows).await {
+        Ok(agents) => serve(&args, config, store, agents, workflows, open).await,
         Err(error) => Err(error),
     };
     for source in &sources {
@@ -288,10 +291,12 @@ async fn run_with(args: ServeArgs, open: bool) -> Result<(), CliError> {
 
 /// The agents to serve, by model name: each file's, or the demo agent as `weft`. The MCP servers
 /// they use are connected into `sources` (the caller closes them); what the host says of the
-/// workflows among them (graph, checkpoints) goes into `workflows`.
+/// workflows among them (graph, checkpoints) goes into `workflows`; their checkpoints are kept
+/// in `store` unless their file names a store.
 async fn agents(
     args: &ServeArgs,
     run_args: &RunArgs,
+    store: &Arc<dyn SessionStore>,
     sources: &mut Vec<weft_mcp::McpSource>,
     workflows: &mut Vec<(String, crate::workflow_host::WorkflowEntity)>,
 ) -> Result<Vec<(String, Arc<dyn weft::Agent>)>, CliError> {
@@ -305,17 +310,17 @@ async fn agents(
     }
     let mut agents: Vec<(String, Arc<dyn weft::Agent>)> = Vec::new();
     for file in &args.files {
-        let (agent, description): (Arc<dyn weft::Agent>, String) = if weft::declarative::file_kind(file)
-            == weft::declarative::FileKind::Workflow
-        {
-            let (agent, description, entity) = crate::workflow_run::agent(file, run_args, sources).await?;
-            workflows.push((agent.name().to_string(), entity));
-            (agent, description)
-        } else {
-            let file_args = RunArgs { file: Some(file.clone()), ..args.run_args() };
-            let (agent, description) = run::make_agent(&file_args, None, None, sources).await?;
-            (Arc::new(agent), description)
-        };
+        let (agent, description): (Arc<dyn weft::Agent>, String) =
+            if weft::declarative::file_kind(file) == weft::declarative::FileKind::Workflow {
+                let (agent, description, entity) =
+                    crate::workflow_run::agent(file, run_args, sources, store.clone()).await?;
+                workflows.push((agent.name().to_string(), entity));
+                (agent, description)
+            } else {
+                let file_args = RunArgs { file: Some(file.clone()), ..args.run_args() };
+                let (agent, description) = run::make_agent(&file_args, None, None, sources).await?;
+                (Arc::new(agent), description)
+            };
         let name = agent.name().to_string();
         if agents.iter().any(|(served, _)| *served == name) {
             return Err(CliError::Usage(format!(
@@ -332,11 +337,11 @@ async fn agents(
 async fn serve(
     args: &ServeArgs,
     config: HostConfig,
+    store: Arc<dyn SessionStore>,
     agents: Vec<(String, Arc<dyn weft::Agent>)>,
     workflows: Vec<(String, crate::workflow_host::WorkflowEntity)>,
     open: bool,
 ) -> Result<(), CliError> {
-    let store = args.store.open().await?;
     let address = SocketAddr::new(args.host, args.port);
     let listener = tokio::net::TcpListener::bind(address)
         .await

@@ -22,13 +22,18 @@ use crate::error::CliError;
 /// The workflow of `file` as an agent (for `weft serve`), named after the workflow, and what it
 /// is. Its agents' MCP servers are added to `sources` (the caller closes them). Requests for
 /// human input end the response with a `request_info` function call, answered by the next
-/// request (the paused runs are kept in memory).
+/// request: unless the file names its own checkpoint store, the paused runs are kept in the
+/// server's `store` (so with a SQLite store they outlive the process).
 pub(crate) async fn agent(
     file: &Path,
     args: &RunArgs,
     sources: &mut Vec<weft_mcp::McpSource>,
+    store: Arc<dyn weft::host::SessionStore>,
 ) -> Result<(Arc<dyn weft::Agent>, String, crate::workflow_host::WorkflowEntity), CliError> {
-    let loaded = load(file, args).await?;
+    let checkpoints = Arc::new(crate::workflow_host::SessionCheckpoints::new(store));
+    let loaded = load(file, args, checkpoints.clone()).await?;
+    // Named before any run: its checkpoints are kept under the name it is served as.
+    checkpoints.name(&loaded.name);
     sources.extend(loaded.sources);
     let workflow = loaded.workflow;
     let entity = crate::workflow_host::entity(&workflow);
@@ -41,12 +46,17 @@ pub(crate) async fn agent(
     Ok((Arc::new(agent), description, entity))
 }
 
-async fn load(file: &Path, args: &RunArgs) -> Result<LoadedWorkflow, CliError> {
+/// Loads `file`; `default_checkpoint` keeps its checkpoints when the file names no store.
+async fn load(
+    file: &Path,
+    args: &RunArgs,
+    default_checkpoint: Arc<dyn weft::workflow::CheckpointStore>,
+) -> Result<LoadedWorkflow, CliError> {
     let options = WorkflowOptions {
         agent: crate::declarative::load_options(args)?,
         checkpoint: args.checkpoint.as_ref().map(|dir| Arc::new(FileCheckpointStore::new(dir.clone())) as _),
         // Human input needs a checkpoint to answer from, even when the file keeps none.
-        default_checkpoint: Some(Arc::new(InMemoryCheckpointStore::new())),
+        default_checkpoint: Some(default_checkpoint),
     };
     let bindings = crate::declarative::bindings();
     weft::declarative::load_workflow_with(file, &bindings, &options)
@@ -74,7 +84,7 @@ pub(crate) async fn run(file: &Path, args: &RunArgs) -> Result<(), CliError> {
             "{flag} does not apply to a workflow file: its agents' files say their models, tools and instructions"
         )));
     }
-    let loaded = load(file, args).await?;
+    let loaded = load(file, args, Arc::new(InMemoryCheckpointStore::new())).await?;
     let answers_from_stdin = args.prompt.as_deref() != Some("-");
     let resume_flags = match &args.checkpoint {
         Some(dir) => Some(format!(" --checkpoint {}", dir.display())),

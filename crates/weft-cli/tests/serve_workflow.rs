@@ -112,3 +112,65 @@ fn a_workflow_asks_and_goes_on_after_the_answer_in_a_conversation_kept_in_sqlite
         respond(&server, json!({"model": "publishing", "conversation": id, "input": "Draft another"}));
     request_info(&again);
 }
+
+/// How a server is stopped between the question and the answer.
+#[derive(Clone, Copy)]
+enum Stop {
+    /// SIGTERM: the server shuts down in order.
+    Term,
+    /// SIGKILL: nothing is flushed or closed.
+    Kill,
+}
+
+/// Pauses two runs (one continued by `previous_response_id`, one in a conversation) on a server
+/// with a SQLite store, stops it as `stop` says, and answers both on a second server on the same
+/// file: each paused run goes on to the path its answer picks.
+fn paused_runs_outlive(stop: Stop) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("sqlite:{}", dir.path().join("weft.db").display());
+    let mut server = Server::start_with(&[&workflow(), "--store", &store]);
+    let first = respond(&server, json!({"model": "publishing", "input": "Draft a haiku"}));
+    let call = request_info(&first);
+    let conversation = json_body(&server.post("/v1/conversations", "{}"));
+    let id = conversation["id"].as_str().unwrap();
+    let asked =
+        respond(&server, json!({"model": "publishing", "input": "Draft a limerick", "conversation": id}));
+    let asked_call = request_info(&asked);
+    match stop {
+        Stop::Term => assert!(server.terminate().success()),
+        Stop::Kill => server.crash(),
+    }
+
+    let mut server = Server::start_with(&[&workflow(), "--store", &store]);
+    let published = respond(
+        &server,
+        json!({"model": "publishing", "previous_response_id": first["id"], "input": answer(&call, "yes")}),
+    );
+    assert_eq!(published["status"], "completed", "{published:#}");
+    assert!(items(&published, "function_call").is_empty(), "{published:#}");
+    let text = published["output_text"].as_str().unwrap();
+    assert!(text.contains("yes"), "the publisher answers after the yes: {published:#}");
+    let shredded = respond(
+        &server,
+        json!({"model": "publishing", "conversation": id, "input": answer(&asked_call, "no")}),
+    );
+    assert_eq!(shredded["status"], "completed", "{shredded:#}");
+    assert!(items(&shredded, "function_call").is_empty(), "{shredded:#}");
+    let shredded_text = shredded["output_text"].as_str().unwrap();
+    assert!(shredded_text.contains("no") && !shredded_text.is_empty(), "{shredded:#}");
+    assert_ne!(shredded_text, text, "the no takes the other path: {shredded:#}");
+    // The run's checkpoints are listed from the store too.
+    let entity = json_body(&server.get("/v1/entities/publishing"));
+    assert_eq!(entity["checkpoints"], true, "{entity:#}");
+    assert!(server.terminate().success());
+}
+
+#[test]
+fn a_paused_workflow_is_answered_after_a_restart_with_a_sqlite_store() {
+    paused_runs_outlive(Stop::Term);
+}
+
+#[test]
+fn a_paused_workflow_is_answered_after_the_server_is_killed() {
+    paused_runs_outlive(Stop::Kill);
+}

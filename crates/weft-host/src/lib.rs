@@ -15,7 +15,11 @@
 //! - conversations: `POST /v1/conversations`, `GET`/`POST`/`DELETE /v1/conversations/{id}`,
 //!   `GET`/`POST /v1/conversations/{id}/items`, `GET`/`DELETE /v1/conversations/{id}/items/{item_id}`;
 //! - background responses (`background: true`): answered `queued` at once, run by the host
-//!   (shut down with it), polled with `GET`, stopped with `POST /v1/responses/{id}/cancel`.
+//!   (shut down with it), polled with `GET`, stopped with `POST /v1/responses/{id}/cancel`;
+//! - checkpoints of runs that must outlive the process ([`StoredCheckpoint`], bounded in number
+//!   and size), which the server that builds the host reads and writes: `weft serve` keeps there
+//!   the checkpoint a workflow paused for human input waits at, so that with a SQLite store the
+//!   answer is taken after a restart, or a crash, of the server.
 //!
 //! A run cut short by the model's output limit or the agent's `max_iterations` ends with status
 //! `incomplete` (`response.incomplete`) and `incomplete_details.reason` (`max_output_tokens`,
@@ -117,8 +121,8 @@ pub use error::HostError;
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;
 pub use store::{
-    Conversation, InMemoryStore, SessionStore, StoreError, StoredResponse, StoredTask, TaskPage, TaskPhase,
-    TaskQuery, TaskRetention,
+    CheckpointMeta, Conversation, InMemoryStore, SessionStore, StoreError, StoredCheckpoint, StoredResponse,
+    StoredTask, TaskPage, TaskPhase, TaskQuery, TaskRetention,
 };
 
 pub use traces::TRACE_ID_HEADER;

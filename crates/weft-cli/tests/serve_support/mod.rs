@@ -24,9 +24,15 @@ impl Server {
 
     /// `weft serve --port 0 ARGS…`.
     pub fn start_with(args: &[&str]) -> Self {
+        Self::start_with_env(args, &[])
+    }
+
+    /// `weft serve --port 0 ARGS…` with the variables `env` set.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = weft()
             .args(["serve", "--port", "0"])
             .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -77,14 +83,30 @@ impl Server {
 
     /// Sends SIGTERM and waits (up to 20 s) for the exit status.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
+        self.signal_term();
+        self.wait()
+    }
+
+    /// Sends SIGTERM.
+    pub fn signal_term(&self) {
         let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
         assert!(status.success());
+    }
+
+    /// Kills the server at once (SIGKILL: nothing is flushed or closed) and reaps it.
+    pub fn crash(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// Waits (up to 20 s) for the exit status.
+    pub fn wait(&mut self) -> std::process::ExitStatus {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }
-            assert!(Instant::now() < deadline, "weft serve did not stop within 20 s of SIGTERM");
+            assert!(Instant::now() < deadline, "weft serve did not stop within 20 s");
             std::thread::sleep(Duration::from_millis(50));
         }
     }

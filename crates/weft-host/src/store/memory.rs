@@ -10,19 +10,22 @@ use weft_core::AgentSession;
 
 use super::tasks::MemoryTasks;
 use super::{
-    Conversation, ItemPage, ItemQuery, SessionStore, StoreError, StoredResponse, StoredTask, TaskChange,
-    TaskPage, TaskQuery, TaskRetention, item_id, page,
+    CheckpointMeta, Conversation, DEFAULT_CHECKPOINTS_PER_RUN, DEFAULT_MAX_CHECKPOINTS, ItemPage, ItemQuery,
+    SessionStore, StoreError, StoredCheckpoint, StoredResponse, StoredTask, TaskChange, TaskPage, TaskQuery,
+    TaskRetention, item_id, page,
 };
 
 /// The default capacity of [`InMemoryStore`]: this many responses, and this many conversations.
 pub const DEFAULT_MEMORY_CAPACITY: usize = 10_000;
 
-/// Responses and conversations in memory, lost on restart; beyond the capacity the oldest
-/// response (or conversation) is forgotten. Tasks are kept as long as their
-/// [`TaskRetention`] says.
+/// Responses, conversations and checkpoints in memory, lost on restart; beyond the capacity the
+/// oldest response (or conversation) is forgotten, and checkpoints are bounded as
+/// [`StoredCheckpoint`] says. Tasks are kept as long as their [`TaskRetention`] says.
 #[derive(Debug)]
 pub struct InMemoryStore {
     capacity: usize,
+    checkpoints_per_run: usize,
+    max_checkpoints: usize,
     inner: Mutex<MemoryInner>,
 }
 
@@ -33,6 +36,8 @@ struct MemoryInner {
     conversations: HashMap<String, (Conversation, Vec<Value>)>,
     conversation_order: VecDeque<String>,
     tasks: MemoryTasks,
+    /// `(scope, checkpoint)`, oldest saved first.
+    checkpoints: VecDeque<(String, StoredCheckpoint)>,
 }
 
 impl Default for InMemoryStore {
@@ -44,7 +49,19 @@ impl Default for InMemoryStore {
 impl InMemoryStore {
     /// A store that keeps the latest `capacity` responses and conversations (at least one each).
     pub fn with_capacity(capacity: usize) -> Self {
-        Self { capacity: capacity.max(1), inner: Mutex::new(MemoryInner::default()) }
+        Self {
+            capacity: capacity.max(1),
+            checkpoints_per_run: DEFAULT_CHECKPOINTS_PER_RUN,
+            max_checkpoints: DEFAULT_MAX_CHECKPOINTS,
+            inner: Mutex::new(MemoryInner::default()),
+        }
+    }
+
+    /// Keeps at most `per_run` checkpoints of one run and `total` in all (at least one each).
+    pub fn checkpoint_limits(mut self, per_run: usize, total: usize) -> Self {
+        self.checkpoints_per_run = per_run.max(1);
+        self.max_checkpoints = total.max(1);
+        self
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, MemoryInner> {
@@ -191,6 +208,47 @@ impl SessionStore for InMemoryStore {
     ) -> Result<Option<AgentSession>, StoreError> {
         Ok(self.lock().tasks.get_context(agent, context_id))
     }
+
+    async fn put_checkpoint(&self, scope: &str, checkpoint: StoredCheckpoint) -> Result<(), StoreError> {
+        let inner = &mut *self.lock();
+        let kept = &mut inner.checkpoints;
+        kept.retain(|(s, c)| !(s == scope && c.meta.id == checkpoint.meta.id));
+        let same_run =
+            |(s, c): &(String, StoredCheckpoint)| s == scope && c.meta.run_id == checkpoint.meta.run_id;
+        let mut of_run = kept.iter().filter(|entry| same_run(entry)).count();
+        while of_run >= self.checkpoints_per_run {
+            match kept.iter().position(same_run) {
+                Some(oldest) => {
+                    kept.remove(oldest);
+                    of_run -= 1;
+                }
+                None => break,
+            }
+        }
+        kept.push_back((scope.to_string(), checkpoint));
+        while kept.len() > self.max_checkpoints {
+            kept.pop_front();
+        }
+        Ok(())
+    }
+
+    async fn get_checkpoint(&self, scope: &str, id: &str) -> Result<Option<StoredCheckpoint>, StoreError> {
+        let inner = self.lock();
+        Ok(inner.checkpoints.iter().find(|(s, c)| s == scope && c.meta.id == id).map(|(_, c)| c.clone()))
+    }
+
+    async fn list_checkpoints(&self, scope: &str, run_id: &str) -> Result<Vec<CheckpointMeta>, StoreError> {
+        let inner = self.lock();
+        let mut metas: Vec<CheckpointMeta> = inner
+            .checkpoints
+            .iter()
+            .filter(|(s, c)| s == scope && c.meta.run_id == run_id)
+            .map(|(_, c)| c.meta.clone())
+            .collect();
+        // Stable: equal keys stay in the order they were saved.
+        metas.sort_by_key(|meta| (meta.superstep, meta.created_at_ms));
+        Ok(metas)
+    }
 }
 
 #[cfg(test)]
@@ -214,6 +272,41 @@ mod tests {
         assert!(store.get_response("a").await.unwrap().is_none());
         assert!(store.get_response("b").await.unwrap().is_some());
         assert!(store.get_response("c").await.unwrap().is_some());
+    }
+
+    fn checkpoint(id: &str, run_id: &str, superstep: u64) -> StoredCheckpoint {
+        let meta = CheckpointMeta {
+            id: id.into(),
+            run_id: run_id.into(),
+            superstep,
+            created_at_ms: 1,
+            pending_requests: 0,
+        };
+        StoredCheckpoint { meta, body: format!("{{\"id\":\"{id}\"}}") }
+    }
+
+    #[tokio::test]
+    async fn keeps_checkpoints_by_scope_within_its_bounds() {
+        let store = InMemoryStore::default().checkpoint_limits(2, 3);
+        for (id, superstep) in [("a1", 0), ("a2", 1), ("a3", 2)] {
+            store.put_checkpoint("wf", checkpoint(id, "run_a", superstep)).await.unwrap();
+        }
+        // Two per run: the run's oldest is forgotten.
+        assert!(store.get_checkpoint("wf", "a1").await.unwrap().is_none());
+        let ids = |metas: Vec<CheckpointMeta>| metas.into_iter().map(|m| m.id).collect::<Vec<_>>();
+        assert_eq!(ids(store.list_checkpoints("wf", "run_a").await.unwrap()), ["a2", "a3"]);
+        // Another scope sees none of them.
+        assert!(store.get_checkpoint("other", "a2").await.unwrap().is_none());
+        assert!(store.list_checkpoints("other", "run_a").await.unwrap().is_empty());
+        // Three in all: the oldest saved goes.
+        store.put_checkpoint("other", checkpoint("b1", "run_b", 0)).await.unwrap();
+        store.put_checkpoint("other", checkpoint("b2", "run_b", 1)).await.unwrap();
+        assert!(store.get_checkpoint("wf", "a2").await.unwrap().is_none());
+        let kept = store.get_checkpoint("wf", "a3").await.unwrap().unwrap();
+        assert_eq!(kept.body, r#"{"id":"a3"}"#);
+        // Saving an id again replaces it.
+        store.put_checkpoint("other", checkpoint("b2", "run_b", 5)).await.unwrap();
+        assert_eq!(store.list_checkpoints("other", "run_b").await.unwrap()[1].superstep, 5);
     }
 
     #[tokio::test]

@@ -1,7 +1,8 @@
 //! Where the host keeps what outlives a request: a [`SessionStore`] holds stored responses (the
 //! response object, its input items and the conversation after it, so `previous_response_id` can
 //! branch from any earlier turn) and conversations (`/v1/conversations`: metadata and an
-//! append-only list of items).
+//! append-only list of items), and the checkpoints of runs that must outlive the process (a
+//! workflow paused for human input: see [`StoredCheckpoint`]).
 //!
 //! It also keeps tasks (see [`StoredTask`]): the long-running units of work of a protocol server
 //! such as A2A's, with the conversation of each context they belong to.
@@ -23,6 +24,14 @@ use serde_json::Value;
 use weft_core::AgentSession;
 
 pub use memory::{DEFAULT_MEMORY_CAPACITY, InMemoryStore};
+
+/// The most checkpoints a store keeps of one run by default: saving one more forgets the
+/// run's oldest.
+pub const DEFAULT_CHECKPOINTS_PER_RUN: usize = 64;
+
+/// The most checkpoints a store keeps in all by default: saving one more forgets the oldest
+/// saved.
+pub const DEFAULT_MAX_CHECKPOINTS: usize = 10_000;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{DEFAULT_MAX_ROW_BYTES, SqliteStore};
 pub use tasks::{StoredTask, TaskChange, TaskPage, TaskPhase, TaskQuery, TaskRetention};
@@ -69,6 +78,36 @@ impl Conversation {
             "metadata": self.metadata,
         })
     }
+}
+
+/// What a store says of a checkpoint in a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointMeta {
+    /// Its id (unique within its scope).
+    pub id: String,
+    /// The run it belongs to.
+    pub run_id: String,
+    /// The step of the run it was taken after.
+    pub superstep: u64,
+    /// When it was taken, in milliseconds since the Unix epoch.
+    pub created_at_ms: u64,
+    /// How many requests for input it waits on.
+    pub pending_requests: usize,
+}
+
+/// A checkpoint of a run (a workflow's whole state between two steps), kept as its JSON text:
+/// the host knows no workflow, the server that builds it writes and reads the text. Each is
+/// kept under a scope (the entity whose run it is), so one entity never loads another's.
+///
+/// Stores keep them bounded: at most [`DEFAULT_CHECKPOINTS_PER_RUN`] of one run and
+/// [`DEFAULT_MAX_CHECKPOINTS`] in all (the oldest are forgotten first), and `SqliteStore`
+/// refuses one larger than its row limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    /// What a listing says of it.
+    pub meta: CheckpointMeta,
+    /// The checkpoint as JSON text.
+    pub body: String,
 }
 
 /// The order of a listing.
@@ -196,6 +235,13 @@ pub trait SessionStore: Send + Sync + 'static {
         agent: &str,
         context_id: &str,
     ) -> Result<Option<AgentSession>, StoreError>;
+    /// Keeps (or replaces) `checkpoint` under `scope`, in one step; beyond the store's bounds
+    /// the oldest checkpoints of its run, then the oldest of all, are forgotten.
+    async fn put_checkpoint(&self, scope: &str, checkpoint: StoredCheckpoint) -> Result<(), StoreError>;
+    /// Checkpoint `id` of `scope`, if kept.
+    async fn get_checkpoint(&self, scope: &str, id: &str) -> Result<Option<StoredCheckpoint>, StoreError>;
+    /// The checkpoints of run `run_id` in `scope`, by superstep then age (oldest first).
+    async fn list_checkpoints(&self, scope: &str, run_id: &str) -> Result<Vec<CheckpointMeta>, StoreError>;
 }
 
 /// The `id` of an item.

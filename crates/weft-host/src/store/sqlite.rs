@@ -16,6 +16,12 @@
 //!     conversation_id TEXT NOT NULL REFERENCES weft_host_conversations (id) ON DELETE CASCADE,
 //!     item_id TEXT NOT NULL, body TEXT NOT NULL, UNIQUE (conversation_id, item_id)
 //! );
+//! CREATE TABLE weft_host_checkpoints (
+//!     seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- the order they were saved in
+//!     scope TEXT NOT NULL, checkpoint_id TEXT NOT NULL, run_id TEXT NOT NULL,
+//!     superstep INTEGER NOT NULL, created_at_ms INTEGER NOT NULL, pending_requests INTEGER NOT NULL,
+//!     body TEXT NOT NULL, UNIQUE (scope, checkpoint_id)
+//! );
 //! ```
 //!
 //! Tasks live in two more tables (see the `sqlite_tasks` module).
@@ -35,8 +41,9 @@ use weft_core::AgentSession;
 
 use super::sqlite_tasks as tasks;
 use super::{
-    Conversation, ItemPage, ItemQuery, Order, SessionStore, StoreError, StoredResponse, StoredTask,
-    TaskChange, TaskPage, TaskQuery, TaskRetention, item_id,
+    CheckpointMeta, Conversation, DEFAULT_CHECKPOINTS_PER_RUN, DEFAULT_MAX_CHECKPOINTS, ItemPage, ItemQuery,
+    Order, SessionStore, StoreError, StoredCheckpoint, StoredResponse, StoredTask, TaskChange, TaskPage,
+    TaskQuery, TaskRetention, item_id,
 };
 
 /// The default largest row: 16 MiB of JSON (a response's kept conversation grows with each turn).
@@ -63,6 +70,18 @@ const SCHEMA: &[&str] = &[
         body            TEXT NOT NULL,
         UNIQUE (conversation_id, item_id)
     )",
+    "CREATE TABLE IF NOT EXISTS weft_host_checkpoints (
+        seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+        scope            TEXT NOT NULL,
+        checkpoint_id    TEXT NOT NULL,
+        run_id           TEXT NOT NULL,
+        superstep        INTEGER NOT NULL,
+        created_at_ms    INTEGER NOT NULL,
+        pending_requests INTEGER NOT NULL,
+        body             TEXT NOT NULL,
+        UNIQUE (scope, checkpoint_id)
+    )",
+    "CREATE INDEX IF NOT EXISTS weft_host_checkpoints_by_run ON weft_host_checkpoints (scope, run_id, seq)",
 ];
 
 pub(crate) fn backend(error: sqlx::Error) -> StoreError {
@@ -73,8 +92,10 @@ pub(crate) fn json_error(error: serde_json::Error) -> StoreError {
     StoreError::Backend(format!("a stored record is not valid JSON: {error}"))
 }
 
-/// Responses and conversations in a SQLite database: WAL journal, each write one transaction
-/// (`BEGIN IMMEDIATE`, so concurrent writers take turns), rows bounded in size.
+/// Responses, conversations and checkpoints in a SQLite database: WAL journal, each write one
+/// transaction (`BEGIN IMMEDIATE`, so concurrent writers take turns), rows bounded in size,
+/// checkpoints bounded in number (see [`StoredCheckpoint`]). A committed write survives the
+/// process being killed.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), weft_host::StoreError> {
@@ -88,6 +109,8 @@ pub(crate) fn json_error(error: serde_json::Error) -> StoreError {
 pub struct SqliteStore {
     pool: SqlitePool,
     max_row_bytes: usize,
+    checkpoints_per_run: usize,
+    max_checkpoints: usize,
 }
 
 impl SqliteStore {
@@ -127,12 +150,24 @@ impl SqliteStore {
             sqlx::query(*statement).execute(&mut *tx).await.map_err(backend)?;
         }
         tx.commit().await.map_err(backend)?;
-        Ok(Self { pool, max_row_bytes: DEFAULT_MAX_ROW_BYTES })
+        Ok(Self {
+            pool,
+            max_row_bytes: DEFAULT_MAX_ROW_BYTES,
+            checkpoints_per_run: DEFAULT_CHECKPOINTS_PER_RUN,
+            max_checkpoints: DEFAULT_MAX_CHECKPOINTS,
+        })
     }
 
     /// Refuses rows larger than `bytes` (default [`DEFAULT_MAX_ROW_BYTES`]).
     pub fn max_row_bytes(mut self, bytes: usize) -> Self {
         self.max_row_bytes = bytes;
+        self
+    }
+
+    /// Keeps at most `per_run` checkpoints of one run and `total` in all (at least one each).
+    pub fn checkpoint_limits(mut self, per_run: usize, total: usize) -> Self {
+        self.checkpoints_per_run = per_run.max(1);
+        self.max_checkpoints = total.max(1);
         self
     }
 
@@ -151,6 +186,23 @@ impl SqliteStore {
             .map(|item| Ok((item_id(item).to_string(), self.text("conversation item", item)?)))
             .collect()
     }
+}
+
+fn int(value: impl TryInto<i64>) -> i64 {
+    value.try_into().unwrap_or(i64::MAX)
+}
+
+fn meta(row: &sqlx::sqlite::SqliteRow) -> Result<CheckpointMeta, StoreError> {
+    let superstep: i64 = row.try_get("superstep").map_err(backend)?;
+    let created_at_ms: i64 = row.try_get("created_at_ms").map_err(backend)?;
+    let pending: i64 = row.try_get("pending_requests").map_err(backend)?;
+    Ok(CheckpointMeta {
+        id: row.try_get("checkpoint_id").map_err(backend)?,
+        run_id: row.try_get("run_id").map_err(backend)?,
+        superstep: u64::try_from(superstep).unwrap_or(0),
+        created_at_ms: u64::try_from(created_at_ms).unwrap_or(0),
+        pending_requests: usize::try_from(pending).unwrap_or(0),
+    })
 }
 
 fn unix_now() -> i64 {
@@ -415,6 +467,86 @@ impl SessionStore for SqliteStore {
     ) -> Result<Option<AgentSession>, StoreError> {
         tasks::get_context(&self.pool, agent, context_id).await
     }
+
+    async fn put_checkpoint(&self, scope: &str, checkpoint: StoredCheckpoint) -> Result<(), StoreError> {
+        if checkpoint.body.len() > self.max_row_bytes {
+            let (bytes, limit) = (checkpoint.body.len(), self.max_row_bytes);
+            return Err(StoreError::TooLarge { what: "checkpoint", bytes, limit });
+        }
+        let StoredCheckpoint { meta, body } = checkpoint;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
+        sqlx::query("DELETE FROM weft_host_checkpoints WHERE scope = ?1 AND checkpoint_id = ?2")
+            .bind(scope)
+            .bind(&meta.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        // Room for one more of the run: its newest (per_run - 1) stay.
+        sqlx::query(
+            "DELETE FROM weft_host_checkpoints WHERE scope = ?1 AND run_id = ?2 AND seq NOT IN (
+                 SELECT seq FROM weft_host_checkpoints WHERE scope = ?1 AND run_id = ?2
+                 ORDER BY seq DESC LIMIT ?3)",
+        )
+        .bind(scope)
+        .bind(&meta.run_id)
+        .bind(int(self.checkpoints_per_run - 1))
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO weft_host_checkpoints
+                 (scope, checkpoint_id, run_id, superstep, created_at_ms, pending_requests, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .bind(scope)
+        .bind(&meta.id)
+        .bind(&meta.run_id)
+        .bind(int(meta.superstep))
+        .bind(int(meta.created_at_ms))
+        .bind(int(meta.pending_requests))
+        .bind(body)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        // The newest `max_checkpoints` of all stay.
+        sqlx::query(
+            "DELETE FROM weft_host_checkpoints WHERE seq <= (
+                 SELECT seq FROM weft_host_checkpoints ORDER BY seq DESC LIMIT 1 OFFSET ?1)",
+        )
+        .bind(int(self.max_checkpoints))
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn get_checkpoint(&self, scope: &str, id: &str) -> Result<Option<StoredCheckpoint>, StoreError> {
+        let row = sqlx::query(
+            "SELECT checkpoint_id, run_id, superstep, created_at_ms, pending_requests, body
+             FROM weft_host_checkpoints WHERE scope = ?1 AND checkpoint_id = ?2",
+        )
+        .bind(scope)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(StoredCheckpoint { meta: meta(&row)?, body: row.try_get("body").map_err(backend)? }))
+    }
+
+    async fn list_checkpoints(&self, scope: &str, run_id: &str) -> Result<Vec<CheckpointMeta>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT checkpoint_id, run_id, superstep, created_at_ms, pending_requests
+             FROM weft_host_checkpoints WHERE scope = ?1 AND run_id = ?2
+             ORDER BY superstep, created_at_ms, seq",
+        )
+        .bind(scope)
+        .bind(run_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(meta).collect()
+    }
 }
 
 /// Inserts the `(item_id, body)` rows at the end of conversation `id`.
@@ -493,6 +625,56 @@ mod tests {
         assert!(matches!(error, Err(StoreError::Full { limit: 2 })), "{error:?}");
         assert_eq!(store.list_items("conv_1", ItemQuery::all()).await.unwrap().unwrap().items.len(), 1);
         assert!(store.append_items("conv_1", vec![json!({"id": "b"})], 2).await.unwrap());
+    }
+
+    fn checkpoint(id: &str, run_id: &str, superstep: u64, body: &str) -> StoredCheckpoint {
+        let meta = CheckpointMeta {
+            id: id.into(),
+            run_id: run_id.into(),
+            superstep,
+            created_at_ms: 1,
+            pending_requests: 1,
+        };
+        StoredCheckpoint { meta, body: body.into() }
+    }
+
+    #[tokio::test]
+    async fn checkpoints_survive_reopening_the_file_within_their_bounds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("weft.db");
+        {
+            let store = SqliteStore::open(&path).await.unwrap().checkpoint_limits(2, 3);
+            for (id, superstep) in [("a1", 0), ("a2", 1), ("a3", 2)] {
+                store.put_checkpoint("wf", checkpoint(id, "run_a", superstep, id)).await.unwrap();
+            }
+            store.put_checkpoint("other", checkpoint("b1", "run_b", 0, "b1")).await.unwrap();
+            store.pool.close().await;
+        }
+        let store = SqliteStore::open(&path).await.unwrap().checkpoint_limits(2, 3);
+        // Two per run: the run's oldest was forgotten.
+        assert!(store.get_checkpoint("wf", "a1").await.unwrap().is_none());
+        let kept = store.get_checkpoint("wf", "a3").await.unwrap().unwrap();
+        assert_eq!((kept.body.as_str(), kept.meta.superstep, kept.meta.pending_requests), ("a3", 2, 1));
+        let ids = |metas: Vec<CheckpointMeta>| metas.into_iter().map(|m| m.id).collect::<Vec<_>>();
+        assert_eq!(ids(store.list_checkpoints("wf", "run_a").await.unwrap()), ["a2", "a3"]);
+        // Another scope sees none of them.
+        assert!(store.get_checkpoint("other", "a3").await.unwrap().is_none());
+        // Three in all: the oldest saved goes.
+        store.put_checkpoint("other", checkpoint("b2", "run_b", 1, "b2")).await.unwrap();
+        assert!(store.get_checkpoint("wf", "a2").await.unwrap().is_none());
+        assert_eq!(ids(store.list_checkpoints("other", "run_b").await.unwrap()), ["b1", "b2"]);
+        // Saving an id again replaces it.
+        store.put_checkpoint("other", checkpoint("b1", "run_b", 7, "new")).await.unwrap();
+        assert_eq!(store.get_checkpoint("other", "b1").await.unwrap().unwrap().body, "new");
+        assert_eq!(ids(store.list_checkpoints("other", "run_b").await.unwrap()), ["b2", "b1"]);
+    }
+
+    #[tokio::test]
+    async fn a_checkpoint_over_the_row_limit_is_refused() {
+        let store = SqliteStore::in_memory().await.unwrap().max_row_bytes(8);
+        let error = store.put_checkpoint("wf", checkpoint("c1", "run", 0, "0123456789")).await;
+        assert!(matches!(error, Err(StoreError::TooLarge { what: "checkpoint", .. })), "{error:?}");
+        assert!(store.get_checkpoint("wf", "c1").await.unwrap().is_none());
     }
 
     #[tokio::test]
