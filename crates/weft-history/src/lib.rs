@@ -3,11 +3,11 @@
 //! [`HistoryStore`]s on real databases, and OpenAI's tokenizer
 //! for compaction:
 //!
-//! - `sqlite`: [`SqliteHistoryStore`], a SQLite file (sqlx);
-//! - `postgres`: [`PostgresHistoryStore`], a Postgres server (sqlx);
-//! - `redis`: [`RedisHistoryStore`], a Redis server (the `redis` crate over tokio);
-//! - `tiktoken`: [`tiktoken::TiktokenCounter`], the real token count of OpenAI models, and
-//!   [`tiktoken::counter_for_model`], which picks it for OpenAI models and an estimate for others.
+//! - `sqlite`: `SqliteHistoryStore`, a SQLite file (sqlx);
+//! - `postgres`: `PostgresHistoryStore`, a Postgres server (sqlx);
+//! - `redis`: `RedisHistoryStore`, a Redis server (the `redis` crate over tokio);
+//! - `tiktoken`: `tiktoken::TiktokenCounter`, the real token count of OpenAI models, and
+//!   `tiktoken::counter_for_model`, which picks it for OpenAI models and an estimate for others.
 //!
 //! Every store appends a run's messages in one atomic write (a transaction on SQL, a script on
 //! Redis), so concurrent writers to one session never lose a message; each loads only the

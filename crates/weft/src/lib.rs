@@ -79,7 +79,7 @@ pub use weft_bedrock as bedrock;
 pub use weft_gemini as gemini;
 /// Ollama's native API (`/api/chat` with its NDJSON streams, options, `keep_alive`, `format`
 /// and `think`; `/api/embed`): the [`weft_ollama`] crate. Ollama's OpenAI-compatible `/v1`
-/// works through [`openai`](crate::openai) too; `weft_ollama`'s docs say which to choose.
+/// works through [`openai`] too; `weft_ollama`'s docs say which to choose.
 #[cfg(feature = "ollama")]
 pub use weft_ollama as ollama;
 
