@@ -13,9 +13,12 @@
 //!   [`weft_core::ChatError`]s ([`error`]), credentials masked with [`weft_core::redact`];
 //! - [`api`]: a chat API described once ([`HttpChatApi`]: its request, its whole answer, its
 //!   stream state machine) becomes [`api::respond`] and [`api::stream`], the two halves of a
-//!   [`weft_core::ChatClient`].
+//!   [`weft_core::ChatClient`];
+//! - [`transport`]: the hook every attempt goes through, and [`cassette`]: recording real
+//!   traffic to a JSONL cassette and replaying it offline, deterministically.
 
 pub mod api;
+pub mod cassette;
 pub mod deadline;
 mod driver;
 pub mod error;
@@ -24,6 +27,7 @@ pub mod framing;
 pub mod ndjson;
 pub mod retry;
 pub mod sse;
+pub mod transport;
 
 pub use api::{HttpChatApi, Step, StreamDecoder};
 pub use driver::{
@@ -32,3 +36,4 @@ pub use driver::{
     RequestSigner, http_client, parse_url, request_headers,
 };
 pub use retry::{DEFAULT_MAX_RETRIES, RetryPolicy};
+pub use transport::{Exchange, SendFuture, Transport};
