@@ -250,3 +250,18 @@ fn a_cassette_that_cannot_be_written_or_read_is_a_typed_error() {
     let err = Replayer::open(&bad).unwrap_err();
     assert!(matches!(err, CassetteError::Parse { line: 1, .. }), "{err}");
 }
+
+#[tokio::test]
+async fn the_order_of_the_tools_offered_does_not_matter() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cassette.jsonl");
+    let (base, server) = serve().await;
+    let recorder = Recorder::create(&path).unwrap();
+    let headers = headers();
+    let body = r#"{"model":"m","tools":[{"name":"a"},{"name":"b"}]}"#;
+    let whole = driver(Arc::new(recorder)).fetch(&request(&base, "/v1/whole", &headers, body)).await.unwrap();
+    server.abort();
+    let driver = driver(Arc::new(Replayer::open(&path).unwrap()));
+    let swapped = r#"{"model":"m","tools":[{"name":"b"},{"name":"a"}]}"#;
+    assert_eq!(driver.fetch(&request(&base, "/v1/whole", &headers, swapped)).await.unwrap(), whole);
+}

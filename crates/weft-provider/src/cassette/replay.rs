@@ -17,7 +17,7 @@ use crate::transport::{Exchange, SendFuture, Transport};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MatchBy {
     /// The first unused entry with the same method, path (query credentials aside) and JSON
-    /// body, the ignored fields removed (the default).
+    /// body, the ignored fields removed and the `tools` in any order (the default).
     #[default]
     Request,
     /// The next unused entry in the cassette's order, if its method and path are the
@@ -198,6 +198,11 @@ impl Inner {
             Value::Object(mut fields) => {
                 for field in &self.ignored {
                     fields.remove(field);
+                }
+                // The order of the tools offered does not change the request (and a caller's
+                // tool registry may not keep one).
+                if let Some(Value::Array(tools)) = fields.get_mut("tools") {
+                    tools.sort_by_cached_key(Value::to_string);
                 }
                 Value::Object(fields)
             }
