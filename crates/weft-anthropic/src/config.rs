@@ -9,7 +9,7 @@ use weft_core::redact::{redact_url, url_secrets};
 use weft_core::{ChatError, ChatErrorKind};
 use weft_provider::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_FIRST_BYTE_TIMEOUT, DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_RETRIES,
-    DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT, Driver, DriverConfig, RetryPolicy, parse_url,
+    DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT, Driver, DriverConfig, RetryPolicy, Transport, parse_url,
     request_headers,
 };
 
@@ -42,6 +42,7 @@ pub struct AnthropicBuilder {
     initial_retry_delay: Option<Duration>,
     max_retry_delay: Option<Duration>,
     http_client: Option<reqwest::Client>,
+    transport: Option<Arc<dyn Transport>>,
 }
 
 impl fmt::Debug for AnthropicBuilder {
@@ -180,6 +181,14 @@ impl AnthropicBuilder {
         self
     }
 
+    /// Sends every request through `transport` instead of the HTTP client alone: a cassette
+    /// [`Recorder`](weft_provider::cassette::Recorder) writing the traffic down, or a
+    /// [`Replayer`](weft_provider::cassette::Replayer) answering from a cassette offline.
+    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
     /// Checks the configuration and builds the endpoint. Fails with a
     /// [`Configuration`](ChatErrorKind::Configuration) error on an invalid URL or header.
     pub fn build(self) -> Result<Anthropic, ChatError> {
@@ -241,6 +250,7 @@ impl AnthropicBuilder {
                 max_delay: self.max_retry_delay.unwrap_or(defaults.max_delay),
             },
             secrets,
+            transport: self.transport,
         };
         Ok(Anthropic {
             inner: Arc::new(Inner {

@@ -10,7 +10,7 @@ use weft_core::redact::{redact_url, url_secrets};
 use weft_core::{ChatError, ChatErrorKind};
 use weft_provider::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_FIRST_BYTE_TIMEOUT, DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_RETRIES,
-    DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT, Driver, DriverConfig, RetryPolicy, parse_url,
+    DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT, Driver, DriverConfig, RetryPolicy, Transport, parse_url,
 };
 
 use crate::client::BedrockClient;
@@ -48,6 +48,7 @@ pub struct BedrockBuilder {
     initial_retry_delay: Option<Duration>,
     max_retry_delay: Option<Duration>,
     http_client: Option<reqwest::Client>,
+    transport: Option<Arc<dyn Transport>>,
 }
 
 impl fmt::Debug for BedrockBuilder {
@@ -193,6 +194,14 @@ impl BedrockBuilder {
         self
     }
 
+    /// Sends every request through `transport` instead of the HTTP client alone: a cassette
+    /// [`Recorder`](weft_provider::cassette::Recorder) writing the traffic down, or a
+    /// [`Replayer`](weft_provider::cassette::Replayer) answering from a cassette offline.
+    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
     /// Resolves the credentials (an API key; else AWS credentials: given, else the
     /// environment's, else the profile's) and the region (needed to sign, and for the default
     /// endpoint), and builds the endpoint. Fails with a
@@ -292,6 +301,7 @@ impl BedrockBuilder {
                 max_delay: self.max_retry_delay.unwrap_or(defaults.max_delay),
             },
             secrets,
+            transport: self.transport,
         };
         let mut driver = Driver::new(http, config);
         if let Some(credentials) = &credentials {

@@ -165,6 +165,16 @@ pub(crate) struct RunArgs {
     /// Ask on the terminal before each tool call: y(es), n(o), or a(lways) for that tool.
     #[arg(long)]
     pub(crate) approve: bool,
+
+    /// Record every request to the model and its answer (streamed chunks with their timing) to
+    /// this JSONL cassette, credentials redacted. The file is replaced.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["replay", "file"])]
+    pub(crate) record: Option<PathBuf>,
+
+    /// Answer every request to the model from this cassette (written by --record), offline
+    /// and deterministically; a request it does not hold is an error naming it.
+    #[arg(long, value_name = "FILE", conflicts_with = "file")]
+    pub(crate) replay: Option<PathBuf>,
 }
 
 /// The agent's model and tools, shared by `weft run`, `weft chat` and `weft serve`.

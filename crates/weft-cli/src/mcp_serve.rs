@@ -42,6 +42,8 @@ impl McpServeArgs {
             session: None,
             json: false,
             approve: false,
+            record: None,
+            replay: None,
         }
     }
 }

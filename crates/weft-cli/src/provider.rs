@@ -11,6 +11,8 @@ use weft::gemini::GeminiBuilder;
 use weft::ollama::OllamaBuilder;
 use weft::openai::{DEFAULT_TIMEOUT, OpenAIBuilder};
 use weft::{ChatClient, ScriptedClient};
+use weft_provider::Transport;
+use weft_provider::cassette::{Recorder, Replayer};
 
 use crate::error::CliError;
 use crate::{Api, ProviderKind, RunArgs};
@@ -61,13 +63,24 @@ pub(crate) fn select(args: &RunArgs) -> Result<Provider, CliError> {
     let configured = args.agent.provider == Some(ProviderKind::Openai)
         || args.agent.base_url.is_some()
         || env("OPENAI_API_KEY").is_some()
-        || env("OPENAI_BASE_URL").is_some();
+        || env("OPENAI_BASE_URL").is_some()
+        || args.replay.is_some();
     if !configured {
         return Ok(scripted(
             "the scripted model (no OPENAI_API_KEY or --base-url; set one to use a real model)",
         ));
     }
     openai(args, &openai_model(args))
+}
+
+/// The cassette transport of `--record FILE` or `--replay FILE`, if either is given.
+fn cassette(args: &RunArgs) -> Result<Option<Arc<dyn Transport>>, CliError> {
+    let usage = |err: weft_provider::cassette::CassetteError| CliError::Usage(err.to_string());
+    Ok(match (&args.record, &args.replay) {
+        (Some(path), _) => Some(Arc::new(Recorder::create(path).map_err(usage)?)),
+        (None, Some(path)) => Some(Arc::new(Replayer::open(path).map_err(usage)?)),
+        (None, None) => None,
+    })
 }
 
 fn scripted(description: &str) -> Provider {
@@ -147,7 +160,11 @@ fn openai(args: &RunArgs, model: &str) -> Result<Provider, CliError> {
     if let Some(base_url) = &args.agent.base_url {
         builder = builder.base_url(base_url);
     }
-    let openai = with_deadlines(builder, args).build().map_err(CliError::Provider)?;
+    let mut builder = with_deadlines(builder, args);
+    if let Some(transport) = cassette(args)? {
+        builder = builder.transport(transport);
+    }
+    let openai = builder.build().map_err(CliError::Provider)?;
     let description =
         format!("{} {} at {}, model {model}", openai.provider_name(), api.label(), openai.base_url());
     let client: Arc<dyn ChatClient> = match api {
@@ -258,6 +275,9 @@ fn anthropic(args: &RunArgs) -> Result<Provider, CliError> {
     if let Some(secs) = args.agent.idle_timeout {
         builder = builder.stream_idle_timeout(Duration::from_secs(secs));
     }
+    if let Some(transport) = cassette(args)? {
+        builder = builder.transport(transport);
+    }
     let anthropic = builder.build().map_err(CliError::Provider)?;
     let description = format!("anthropic messages at {}, model {model}", anthropic.base_url());
     Ok(Provider { client: Arc::new(anthropic.messages()), description, model: Some(model) })
@@ -270,7 +290,11 @@ fn anthropic_settings(args: &RunArgs) -> Result<(Option<String>, String), CliErr
         value.clone().filter(|value| env(openai_var).as_deref() != Some(value.as_str()))
     };
     let base_url = not_openai(&args.agent.base_url, "OPENAI_BASE_URL");
-    if base_url.is_none() && env("ANTHROPIC_API_KEY").is_none() && env("ANTHROPIC_BASE_URL").is_none() {
+    if base_url.is_none()
+        && env("ANTHROPIC_API_KEY").is_none()
+        && env("ANTHROPIC_BASE_URL").is_none()
+        && args.replay.is_none()
+    {
         return Err(CliError::Usage(
             "--provider anthropic needs ANTHROPIC_API_KEY (or a server: --base-url or ANTHROPIC_BASE_URL)"
                 .into(),
@@ -297,6 +321,9 @@ fn bedrock(args: &RunArgs) -> Result<Provider, CliError> {
     }
     if let Some(secs) = args.agent.idle_timeout {
         builder = builder.stream_idle_timeout(Duration::from_secs(secs));
+    }
+    if let Some(transport) = cassette(args)? {
+        builder = builder.transport(transport);
     }
     let bedrock = builder.build().map_err(CliError::Provider)?;
     let description = format!("bedrock converse at {}, model {model}", bedrock.endpoint());
@@ -338,6 +365,9 @@ fn gemini(args: &RunArgs) -> Result<Provider, CliError> {
     }
     if let Some(secs) = args.agent.idle_timeout {
         builder = builder.stream_idle_timeout(Duration::from_secs(secs));
+    }
+    if let Some(transport) = cassette(args)? {
+        builder = builder.transport(transport);
     }
     let gemini = builder.build().map_err(CliError::Provider)?;
     let api = if gemini.is_vertex() { "vertex ai" } else { "gemini" };
@@ -383,6 +413,9 @@ fn ollama(args: &RunArgs) -> Result<Provider, CliError> {
     }
     if let Some(secs) = args.agent.idle_timeout {
         builder = builder.stream_idle_timeout(Duration::from_secs(secs));
+    }
+    if let Some(transport) = cassette(args)? {
+        builder = builder.transport(transport);
     }
     let ollama = builder.build().map_err(CliError::Provider)?;
     let description = format!("ollama at {}, model {model}", ollama.host());

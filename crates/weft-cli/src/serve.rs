@@ -204,6 +204,8 @@ impl ServeArgs {
             session: None,
             json: false,
             approve: false,
+            record: None,
+            replay: None,
         }
     }
 

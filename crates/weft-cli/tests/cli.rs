@@ -417,3 +417,18 @@ fn a_bad_header_is_refused_without_showing_its_value() {
         assert!(!stderr.contains("sk-header-secret"), "{stderr}");
     }
 }
+
+#[test]
+fn a_cassette_that_cannot_be_read_or_written_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.jsonl").display().to_string();
+    let output = run(&["run", "--replay", &missing, "hi"]);
+    assert_eq!(output.status.code(), Some(2), "stderr:\n{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("cannot read the cassette"), "{}", text(&output.stderr));
+    let unwritable = dir.path().join("no-such-dir").join("c.jsonl").display().to_string();
+    let output = run(&["run", "--record", &unwritable, "--base-url", "http://127.0.0.1:9/v1", "hi"]);
+    assert_eq!(output.status.code(), Some(2), "stderr:\n{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("cannot write the cassette"), "{}", text(&output.stderr));
+    let output = run(&["run", "--record", &missing, "--replay", &missing, "hi"]);
+    assert_eq!(output.status.code(), Some(2));
+}

@@ -126,3 +126,35 @@ fn weft_run_reports_a_wrong_key_as_a_provider_error() {
     assert!(success, "stderr:\n{stderr}");
     assert_eq!(stdout, "Howdy, pal!\n");
 }
+
+#[ignore = "needs llama-server: scripts/test builds it"]
+#[test]
+fn weft_run_records_a_cassette_from_llama_server_and_replays_it_without_the_server() {
+    let peer = peer("weft_run_records_a_cassette_from_llama_server_and_replays_it_without_the_server");
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = LlamaServer::start(&peer, &Options::default());
+    let openai = server.base_url();
+    let anthropic = format!("http://127.0.0.1:{}", server.port());
+    let providers: [Vec<&str>; 2] = [
+        vec!["--base-url", &openai, "--model", "tiny"],
+        vec!["--provider", "anthropic", "--base-url", &anthropic, "--model", "tiny"],
+    ];
+    let cassettes: Vec<String> =
+        (0..2).map(|at| dir.path().join(format!("run-{at}.jsonl")).display().to_string()).collect();
+    for (provider, cassette) in providers.iter().zip(&cassettes) {
+        let args = [&["run", "--record", cassette][..], provider, &["hello"]].concat();
+        let (success, stdout, stderr) = weft(&args, &[]);
+        assert!(success && stdout == "Howdy, pal!\n", "{args:?}\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    }
+    server.kill();
+    for (provider, cassette) in providers.iter().zip(&cassettes) {
+        let args = [&["run", "--replay", cassette][..], provider, &["hello"]].concat();
+        let (success, stdout, stderr) = weft(&args, &[]);
+        assert!(success && stdout == "Howdy, pal!\n", "{args:?}\nstdout:\n{stdout}\nstderr:\n{stderr}");
+        // Another prompt is another request: the cassette does not hold it.
+        let args = [&["run", "--replay", cassette][..], provider, &["goodbye"]].concat();
+        let (success, _, stderr) = weft(&args, &[]);
+        assert!(!success, "{args:?}");
+        assert!(stderr.contains("no entry of the cassette") && stderr.contains("goodbye"), "{stderr}");
+    }
+}

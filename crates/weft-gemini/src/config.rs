@@ -12,7 +12,7 @@ use weft_core::redact::{redact_url, url_secrets};
 use weft_core::{BoxError, ChatError, ChatErrorKind};
 use weft_provider::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_FIRST_BYTE_TIMEOUT, DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_RETRIES,
-    DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT, Driver, DriverConfig, RetryPolicy, parse_url,
+    DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT, Driver, DriverConfig, RetryPolicy, Transport, parse_url,
     request_headers,
 };
 
@@ -53,6 +53,7 @@ pub struct GeminiBuilder {
     initial_retry_delay: Option<Duration>,
     max_retry_delay: Option<Duration>,
     http_client: Option<reqwest::Client>,
+    transport: Option<Arc<dyn Transport>>,
 }
 
 impl fmt::Debug for GeminiBuilder {
@@ -243,6 +244,14 @@ impl GeminiBuilder {
         self
     }
 
+    /// Sends every request through `transport` instead of the HTTP client alone: a cassette
+    /// [`Recorder`](weft_provider::cassette::Recorder) writing the traffic down, or a
+    /// [`Replayer`](weft_provider::cassette::Replayer) answering from a cassette offline.
+    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
     /// Checks the configuration and builds the endpoint. Fails with a
     /// [`Configuration`](ChatErrorKind::Configuration) error on an invalid URL or header, or
     /// Vertex AI without a project or an access token.
@@ -331,6 +340,7 @@ impl GeminiBuilder {
                 max_delay: self.max_retry_delay.unwrap_or(defaults.max_delay),
             },
             secrets,
+            transport: self.transport,
         };
         Ok(Gemini {
             inner: Arc::new(Inner {

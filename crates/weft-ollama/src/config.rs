@@ -11,7 +11,7 @@ use weft_core::redact::{redact_url, url_secrets};
 use weft_core::{ChatError, ChatErrorKind};
 use weft_provider::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_FIRST_BYTE_TIMEOUT, DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_RETRIES,
-    DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT, Driver, DriverConfig, RetryPolicy, parse_url,
+    DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT, Driver, DriverConfig, RetryPolicy, Transport, parse_url,
     request_headers,
 };
 
@@ -43,6 +43,7 @@ pub struct OllamaBuilder {
     initial_retry_delay: Option<Duration>,
     max_retry_delay: Option<Duration>,
     http_client: Option<reqwest::Client>,
+    transport: Option<Arc<dyn Transport>>,
 }
 
 impl fmt::Debug for OllamaBuilder {
@@ -192,6 +193,14 @@ impl OllamaBuilder {
         self
     }
 
+    /// Sends every request through `transport` instead of the HTTP client alone: a cassette
+    /// [`Recorder`](weft_provider::cassette::Recorder) writing the traffic down, or a
+    /// [`Replayer`](weft_provider::cassette::Replayer) answering from a cassette offline.
+    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
     /// Checks the configuration and builds the endpoint. Fails with a
     /// [`Configuration`](ChatErrorKind::Configuration) error on an invalid host or header.
     pub fn build(self) -> Result<Ollama, ChatError> {
@@ -242,6 +251,7 @@ impl OllamaBuilder {
                 max_delay: self.max_retry_delay.unwrap_or(defaults.max_delay),
             },
             secrets,
+            transport: self.transport,
         };
         let mut stream_headers = request_headers(&headers, false);
         stream_headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("application/x-ndjson"));

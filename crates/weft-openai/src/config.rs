@@ -14,7 +14,7 @@ use weft_core::redact::{redact_url, url_secrets};
 use weft_core::{ChatError, ChatErrorKind, ChatOptions, ToolChoice};
 
 use crate::chat::OpenAIChatClient;
-use weft_provider::{Driver, DriverConfig, RetryPolicy, TokenCredential, request_headers};
+use weft_provider::{Driver, DriverConfig, RetryPolicy, TokenCredential, Transport, request_headers};
 
 use crate::responses::OpenAIResponsesClient;
 use crate::transport::{Api, Endpoint};
@@ -72,6 +72,7 @@ pub struct OpenAIBuilder {
     initial_retry_delay: Option<Duration>,
     max_retry_delay: Option<Duration>,
     http_client: Option<reqwest::Client>,
+    transport: Option<Arc<dyn Transport>>,
     azure_endpoint: Option<String>,
     azure_deployment: Option<String>,
     azure_api_version: Option<String>,
@@ -97,6 +98,7 @@ impl fmt::Debug for OpenAIBuilder {
             .field("max_event_bytes", &self.max_event_bytes)
             .field("max_retries", &self.max_retries)
             .field("http_client", &self.http_client.is_some())
+            .field("transport", &self.transport)
             .field("azure_endpoint", &self.azure_endpoint.as_deref().map(redact_url))
             .field("azure_deployment", &self.azure_deployment)
             .field("azure_api_version", &self.azure_api_version)
@@ -309,6 +311,14 @@ impl OpenAIBuilder {
         self
     }
 
+    /// Sends every request through `transport` instead of the HTTP client alone: a cassette
+    /// [`Recorder`](weft_provider::cassette::Recorder) writing the traffic down, or a
+    /// [`Replayer`](weft_provider::cassette::Replayer) answering from a cassette offline.
+    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = Some(transport);
+        self
+    }
+
     /// Targets Azure OpenAI at this resource endpoint (e.g.
     /// `https://my-resource.openai.azure.com`). Chat Completions then go to
     /// `{endpoint}/openai/deployments/{deployment}/chat/completions?api-version={version}`,
@@ -420,6 +430,7 @@ impl OpenAIBuilder {
                 max_delay: self.max_retry_delay.unwrap_or(defaults.max_delay),
             },
             secrets,
+            transport: self.transport,
         };
         let model = self.model.or_else(|| azure.as_ref().and_then(|azure| azure.deployment.clone()));
         let provider = if azure.is_some() || foundry { "azure.ai.openai" } else { "openai" };

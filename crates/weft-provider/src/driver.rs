@@ -19,6 +19,7 @@ use crate::deadline::{Deadline, TimerPool};
 use crate::error::{snippet, status_error, timeout_error, transport_error};
 use crate::framing::{Framing, StreamLimits, frames};
 use crate::retry::RetryPolicy;
+use crate::transport::{Exchange, Transport, send_over_network};
 
 /// The default limit of one HTTP attempt, the whole answer (streamed or not).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
@@ -50,6 +51,9 @@ pub struct DriverConfig {
     pub retry: RetryPolicy,
     /// What is masked in every error (API keys, the base URL's credentials).
     pub secrets: Vec<String>,
+    /// What sends each attempt instead of the HTTP client itself: a cassette
+    /// [`Recorder`](crate::cassette::Recorder) or [`Replayer`](crate::cassette::Replayer).
+    pub transport: Option<Arc<dyn Transport>>,
 }
 
 impl DriverConfig {
@@ -63,6 +67,7 @@ impl DriverConfig {
             max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
             retry: RetryPolicy::default(),
             secrets: Vec::new(),
+            transport: None,
         }
     }
 }
@@ -336,10 +341,17 @@ impl Driver {
             signer.sign(&mut http_request, body)?;
         }
         tracing::debug!(provider = label, url = shown_url.as_ref(), stream, "sending request");
-        let response = match deadline.run(self.http.execute(http_request)).await {
+        let exchange = Exchange { label, shown_url, secrets: &config.secrets };
+        let send = async {
+            match &config.transport {
+                Some(transport) => transport.send(&self.http, http_request, exchange).await,
+                None => send_over_network(&self.http, http_request, exchange).await,
+            }
+        };
+        let response = match deadline.run(send).await {
             Err(_) if first_byte_at < total_at => return Err(self.first_byte_error(label, shown_url)),
             Err(_) => return Err(self.deadline_error(label, shown_url)),
-            Ok(Err(err)) => return Err(transport_error(label, shown_url, err)),
+            Ok(Err(err)) => return Err(err),
             Ok(Ok(response)) => response,
         };
         let status = response.status();

@@ -16,9 +16,12 @@
 //!   [`weft_core::ChatClient`];
 //! - [`credential`]: the [`TokenCredential`] a provider gets bearer tokens from (Microsoft
 //!   Entra ID, say) and the [`TokenCache`] that reuses them until they near their expiry
-//!   ([`Driver::with_bearer_credential`]).
+//!   ([`Driver::with_bearer_credential`]);
+//! - [`transport`]: the hook every attempt goes through, and [`cassette`]: recording real
+//!   traffic to a JSONL cassette and replaying it offline, deterministically.
 
 pub mod api;
+pub mod cassette;
 pub mod credential;
 pub mod deadline;
 mod driver;
@@ -28,6 +31,7 @@ pub mod framing;
 pub mod ndjson;
 pub mod retry;
 pub mod sse;
+pub mod transport;
 
 pub use api::{HttpChatApi, Step, StreamDecoder};
 pub use credential::{AccessToken, CredentialError, Secret, TokenCache, TokenCredential};
@@ -37,3 +41,4 @@ pub use driver::{
     RequestSigner, http_client, parse_url, request_headers,
 };
 pub use retry::{DEFAULT_MAX_RETRIES, RetryPolicy};
+pub use transport::{Exchange, SendFuture, Transport};
