@@ -318,6 +318,9 @@ impl ChatAgent {
         options: ChatOptions,
     ) -> BoxStream<'a, Result<AgentResponseUpdate, AgentError>> {
         let input = input.into().0;
+        // The run's span is made now, in the caller's span (a host's request span), not when
+        // the stream is first polled, which may be elsewhere.
+        let span = self.run_span(session);
         Box::pin(async_stream::stream! {
             let prepared = match self.inner.prepare_history(session, &input, &options).await {
                 Ok(prepared) => prepared,
@@ -329,7 +332,6 @@ impl ChatAgent {
             let context = self.context(session, input, options, true);
             let append: SessionAppend = Arc::new(Mutex::new(None));
             let original_input = context.messages.clone();
-            let span = self.run_span(session);
             let outcome: RunOutcome = Arc::new(Mutex::new(None));
             {
                 let layers = self.inner.agent_layers.clone();
