@@ -8,7 +8,6 @@
 
 pub mod memory;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -109,7 +108,7 @@ impl AddedContext {
     }
 
     /// Adds this run's tools to the agent's.
-    pub(crate) fn add_tools(&self, tools: &mut HashMap<String, Arc<dyn Tool>>) {
+    pub(crate) fn add_tools(&self, tools: &mut crate::agent::ToolsByName) {
         for tool in &self.tools {
             tools.insert(tool.definition().name.clone(), tool.clone());
         }

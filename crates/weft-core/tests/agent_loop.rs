@@ -614,3 +614,28 @@ fn an_agent_lists_the_tools_it_offers_by_name() {
     assert_eq!(tools[1].description, "Get the weather for a city");
     assert_eq!(tools[1].parameters["properties"]["city"]["type"], "string", "{}", tools[1].parameters);
 }
+
+#[tokio::test]
+async fn tools_are_offered_in_the_order_they_were_given_on_every_request() {
+    let names = ["zeta", "alpha", "mid", "beta", "omega", "gamma", "delta", "kappa"];
+    let responses = (0..3).map(|i| ChatResponse::text(format!("answer {i}")));
+    let client = Arc::new(ReplayClient::new(responses));
+    let mut builder = ChatAgent::builder(client.clone());
+    for name in names {
+        builder = builder
+            .tool(FunctionTool::new(name, "A tool", |args: City| async move { Ok::<_, String>(args.city) }));
+    }
+    // A later tool of an earlier name replaces it in its place.
+    builder = builder.tool(FunctionTool::new("mid", "The replacement", |args: City| async move {
+        Ok::<_, String>(args.city)
+    }));
+    let agent = builder.build();
+    for _ in 0..3 {
+        agent.run(&mut AgentSession::new(), "hi").await.unwrap();
+    }
+    for request in client.requests() {
+        let offered: Vec<&str> = request.options.tools.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(offered, names, "the same order on every request");
+        assert_eq!(request.options.tools[2].description, "The replacement");
+    }
+}

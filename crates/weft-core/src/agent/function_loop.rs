@@ -1,14 +1,14 @@
 //! The function-invocation loop: model → tool calls (run concurrently) → results → model, until
 //! the model answers, a tool needs approval, or the iteration limit is reached.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
 use futures::future::{BoxFuture, join_all};
 use tracing::Instrument;
 
-use super::{AgentInner, AgentRunContext};
+use super::{AgentInner, AgentRunContext, ToolsByName};
 use crate::bridge::UpdateSink;
 use crate::budget::{BudgetOverrun, RunBudgets};
 use crate::client::ChatRequest;
@@ -21,7 +21,7 @@ use crate::middleware::{FunctionInvocation, InvokeTool, Next, Terminal};
 use crate::options::ToolDefinition;
 use crate::response::{ChatResponse, ResponseFolder};
 use crate::telemetry;
-use crate::tool::{Tool, ToolContext, ToolReport, ToolRun};
+use crate::tool::{ToolContext, ToolReport, ToolRun};
 
 use super::response::{AgentResponse, AgentResponseUpdate};
 
@@ -315,11 +315,7 @@ fn budget_exceeded(agent: &AgentInner, overrun: BudgetOverrun, response: AgentRe
 
 /// Whether `call` is for a tool the caller declared (in the run's options) with no tool of the
 /// agent behind it: the caller's to handle.
-fn is_declared_only(
-    call: &FunctionCall,
-    tools: &HashMap<String, Arc<dyn Tool>>,
-    declared: &[ToolDefinition],
-) -> bool {
+fn is_declared_only(call: &FunctionCall, tools: &ToolsByName, declared: &[ToolDefinition]) -> bool {
     !tools.contains_key(&call.name) && declared.iter().any(|t| t.name == call.name)
 }
 
@@ -405,7 +401,7 @@ async fn call_model(
 /// results in the calls' order.
 async fn invoke_all(
     agent: &AgentInner,
-    tools: &HashMap<String, Arc<dyn Tool>>,
+    tools: &ToolsByName,
     calls: &[&FunctionCall],
     sink: Option<&UpdateSink<AgentResponseUpdate>>,
 ) -> Vec<(FunctionResult, ToolReport)> {
@@ -421,7 +417,7 @@ fn tool_request_id(call_id: &str, request_id: &str) -> String {
 /// Runs one call; the tool's report says what it added to the run (usage, approvals).
 async fn invoke_one(
     agent: &AgentInner,
-    tools: &HashMap<String, Arc<dyn Tool>>,
+    tools: &ToolsByName,
     call: FunctionCall,
     sink: Option<&UpdateSink<AgentResponseUpdate>>,
     answers: Vec<ApprovalResponse>,
@@ -503,7 +499,7 @@ fn split_approval_answers(input: Vec<Message>) -> (Vec<ApprovalResponse>, Vec<Me
 /// What a run resuming a held turn knows about its calls.
 struct Pending<'a> {
     /// The agent's tools now.
-    tools: &'a HashMap<String, Arc<dyn Tool>>,
+    tools: &'a ToolsByName,
     /// The tools declared in this run's options.
     declared: &'a [ToolDefinition],
     /// The calls this run's input has results for (the caller's own).

@@ -25,7 +25,6 @@ pub mod response;
 pub mod session;
 mod session_file;
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -165,11 +164,15 @@ pub(crate) struct AgentInner {
     pub(crate) compaction: Option<Arc<dyn CompactionStrategy>>,
 }
 
+/// Tools by name, in the order the agent lists them to the model: requests stay byte-identical
+/// from run to run (prompt caches hit, recorded cassettes replay).
+pub(crate) type ToolsByName = indexmap::IndexMap<String, Arc<dyn Tool>>;
+
 impl AgentInner {
-    /// The tools offered now, by name (tool sets are asked each time; a later tool of the same
-    /// name replaces an earlier one).
-    pub(crate) fn current_tools(&self) -> HashMap<String, Arc<dyn Tool>> {
-        let mut tools = HashMap::with_capacity(self.tools.len());
+    /// The tools offered now, by name, in the order they were given (tool sets are asked each
+    /// time; a later tool of the same name replaces an earlier one in its place).
+    pub(crate) fn current_tools(&self) -> ToolsByName {
+        let mut tools = ToolsByName::with_capacity(self.tools.len());
         for tool in self.tools.iter().cloned().chain(self.tool_sets.iter().flat_map(|set| set.tools())) {
             tools.insert(tool.definition().name.clone(), tool);
         }
