@@ -17,11 +17,10 @@ use serde_json::Value;
 use tokio::sync::{Notify, broadcast};
 use tokio_util::sync::{CancellationToken, DropGuard};
 use tokio_util::task::TaskTracker;
-use weft_core::{ApprovalMode, Tool, ToolOutput, ToolSet};
+use weft_core::{Tool, ToolOutput, ToolSet};
 
 use crate::config::ServerConfig;
 use crate::connect::{Opened, open};
-use crate::elicitation::ElicitationHandler;
 use crate::error::{McpError, McpErrorKind};
 use crate::handler::{ClientFeatures, Handler, McpEvent};
 use crate::stdio::{LINE_LIMIT, OversizedLines};
@@ -29,107 +28,14 @@ use crate::telemetry::{self, Call};
 use crate::tool::{ToolOptions, build_tools, map_result};
 use tracing::Instrument as _;
 
+mod builder;
+
+pub use builder::McpSourceBuilder;
+
 /// How long closing waits for the session and the child process to end.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a burst of list-changed notifications may settle before the reload starts.
 const RELOAD_SETTLE: Duration = Duration::from_millis(20);
-
-/// Builds an [`McpSource`]; see [`McpSource::builder`].
-#[derive(Debug)]
-pub struct McpSourceBuilder {
-    name: String,
-    server: ServerConfig,
-    tools: ToolOptions,
-    connect_timeout: Duration,
-    request_timeout: Duration,
-    features: ClientFeatures,
-}
-
-impl McpSourceBuilder {
-    /// Answers the server's `elicitation/create` requests (form mode) with this handler, and
-    /// announces the capability. See [`crate::elicitation_channel`] for a human-in-the-loop
-    /// handler.
-    pub fn elicitation_handler(mut self, handler: impl ElicitationHandler) -> Self {
-        self.features.elicitation = Some(Arc::new(handler));
-        self
-    }
-
-    /// Answers the server's `sampling/createMessage` requests with this model, and announces
-    /// the capability.
-    pub fn sampling_client(mut self, client: Arc<dyn weft_core::ChatClient>) -> Self {
-        self.features.sampling = Some(client);
-        self
-    }
-
-    /// Offers only these tools (by the server's names). Default: all.
-    pub fn allow_tools<I, S>(mut self, names: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.tools.allow = Some(names.into_iter().map(Into::into).collect());
-        self
-    }
-
-    /// Prefixes every tool name the model sees (e.g. `"github_"`), to keep servers apart.
-    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.tools.prefix = prefix.into();
-        self
-    }
-
-    /// Sets the approval mode of one tool (by the server's name).
-    pub fn approval(mut self, tool: impl Into<String>, mode: ApprovalMode) -> Self {
-        self.tools.approvals.insert(tool.into(), mode);
-        self
-    }
-
-    /// Sets the approval mode of the tools without their own (default: never ask).
-    pub fn default_approval(mut self, mode: ApprovalMode) -> Self {
-        self.tools.default_approval = mode;
-        self
-    }
-
-    /// Deadline for connecting: spawn or TCP connect, plus the `initialize` handshake and the
-    /// first tool list (default 30 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Deadline for each request, tool calls included (default 60 s). A request past it is
-    /// cancelled on the server (`notifications/cancelled`) and fails with a timeout error.
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = timeout;
-        self
-    }
-
-    /// The source, not yet connected.
-    pub fn build(self) -> McpSource {
-        let (events, _) = broadcast::channel(256);
-        let server: Arc<str> = self.name.into();
-        let inner = Arc::new_cyclic(|weak| SourceInner {
-            name: server,
-            server: self.server,
-            tool_options: self.tools,
-            connect_timeout: self.connect_timeout,
-            request_timeout: self.request_timeout,
-            features: self.features,
-            state: tokio::sync::Mutex::new(State::Never),
-            tools: RwLock::new(Arc::new(Vec::new())),
-            reloads: AtomicU64::new(0),
-            events,
-            weak: weak.clone(),
-        });
-        McpSource { inner }
-    }
-
-    /// Builds the source and connects it.
-    pub async fn connect(self) -> Result<McpSource, McpError> {
-        let source = self.build();
-        source.connect().await?;
-        Ok(source)
-    }
-}
 
 /// One MCP server as a source of tools (and prompts, resources). Cheap to clone; all clones
 /// share one connection. Hand it to an agent with `.tool_set(Arc::new(source.clone()))`: the
