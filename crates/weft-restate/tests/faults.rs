@@ -97,6 +97,11 @@ async fn a_worker_killed_mid_tool_call_resumes_without_repeating_completed_calls
     assert_eq!(count_calls(&counts, MODEL_COUNT_FILE), 2, "the first model call was not repeated");
     assert_eq!(count_calls(&counts, &tool_count_file("note_fact")), 1, "note_fact was not repeated");
     assert_eq!(count_calls(&counts, &tool_count_file("slow_lookup")), 2, "the interrupted call ran again");
+    // The interrupted call ran again under the same step key: the idempotency key a tool sees.
+    let keys = std::fs::read_to_string(counts.join(tool_count_file("slow_lookup"))).unwrap();
+    let keys: Vec<&str> = keys.lines().collect();
+    assert_eq!(keys[0], keys[1], "one key for both attempts");
+    assert!(keys[0].starts_with("inv_") && keys[0].contains("/tool:slow_lookup#"), "{keys:?}");
     // The same answer as the local run, and the conversation holds the turn once.
     assert_eq!(reply.text, local.text());
     assert_eq!(reply.response.messages, local.messages);
@@ -163,4 +168,77 @@ async fn a_poison_step_stops_after_its_retries_with_a_typed_error() {
     assert_eq!(count_calls(&counts, &tool_count_file("flaky_backend")), 3, "three attempts, no more");
     assert_eq!(count_calls(&counts, MODEL_COUNT_FILE), 1, "the model call before it was not repeated");
     assert!(messages(&server.ingress, "conv-poison").await.is_empty(), "a failed turn is not kept");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs restate-server: scripts/test installs it (scripts/peers/restate.sh)"]
+async fn requests_with_one_idempotency_key_start_one_run() {
+    let server = RestateServer::start("idempotency key").await;
+    let dir = tempfile::tempdir().unwrap();
+    let settings = settings(dir.path(), 300, 5);
+    let counts = settings.counts.clone();
+    let _worker = Worker::start(settings, Some(&server.admin));
+    let request = || {
+        reqwest::Client::new()
+            .post(format!("{}/WeftAgent/conv-once/send", server.ingress))
+            .header("idempotency-key", "order-42")
+            .json(&json!({ "message": "lookup the order" }))
+            .timeout(TEST_TIMEOUT)
+            .send()
+    };
+    let (first, second) = tokio::join!(request(), request());
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert!(first.status().is_success() && second.status().is_success());
+    let (first, second): (TurnReply, TurnReply) = (first.json().await.unwrap(), second.json().await.unwrap());
+    assert_eq!(first, second, "both requests get the one run's reply");
+    let third: TurnReply = request().await.unwrap().json().await.unwrap();
+    assert_eq!(first, third, "a retry after the run gets its reply too");
+    assert_eq!(count_calls(&counts, &tool_count_file("slow_lookup")), 1, "one run");
+    assert_eq!(count_calls(&counts, MODEL_COUNT_FILE), 2, "one run");
+    let users = messages(&server.ingress, "conv-once").await.iter().filter(|m| m.role == Role::User).count();
+    assert_eq!(users, 1, "the conversation holds the turn once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs restate-server: scripts/test installs it (scripts/peers/restate.sh)"]
+async fn a_run_finishes_when_restate_server_restarts_mid_run() {
+    let test = "restate-server restart";
+    let mut server = RestateServer::start(test).await;
+    let dir = tempfile::tempdir().unwrap();
+    let settings = settings(dir.path(), 2000, 5);
+    let counts = settings.counts.clone();
+    let _worker = Worker::start(settings, Some(&server.admin));
+    let request = |ingress: String| async move {
+        reqwest::Client::new()
+            .post(format!("{ingress}/WeftAgent/conv-restart/send"))
+            .header("idempotency-key", "restart-1")
+            .json(&json!({ "message": "note and lookup the Eiffel Tower" }))
+            .timeout(TEST_TIMEOUT)
+            .send()
+            .await
+    };
+    let first = request(server.ingress.clone());
+    let restart = async {
+        wait_for_count(&counts, &tool_count_file("slow_lookup"), 1).await;
+        server.restart(test).await;
+    };
+    // The first request's connection dies with the server; the same idempotency key attaches
+    // to the run, which the restarted server finishes.
+    let (first, ()) =
+        tokio::time::timeout(TEST_TIMEOUT, async { tokio::join!(first, restart) }).await.unwrap();
+    drop(first);
+    let response =
+        tokio::time::timeout(TEST_TIMEOUT, request(server.ingress.clone())).await.unwrap().unwrap();
+    let status = response.status();
+    let body = response.text().await.unwrap();
+    assert!(status.is_success(), "the run failed ({status}): {body}\nrestate log:\n{}", server.log());
+    let reply: TurnReply = serde_json::from_str(&body).unwrap();
+    assert!(reply.text.contains("slow_lookup returned: found:"), "{}", reply.text);
+    assert_eq!(count_calls(&counts, MODEL_COUNT_FILE), 2, "the first model call was not repeated");
+    assert_eq!(count_calls(&counts, &tool_count_file("note_fact")), 1, "note_fact was not repeated");
+    let lookups = count_calls(&counts, &tool_count_file("slow_lookup"));
+    assert!((1..=2).contains(&lookups), "the interrupted call ran at most once more: {lookups}");
+    let users =
+        messages(&server.ingress, "conv-restart").await.iter().filter(|m| m.role == Role::User).count();
+    assert_eq!(users, 1);
 }

@@ -39,6 +39,8 @@ fn wait_for_port(port: u16, what: &str, log: &Path) {
 pub struct RestateServer {
     dir: tempfile::TempDir,
     child: Child,
+    bin: PathBuf,
+    ports: [u16; 3],
     pub ingress: String,
     pub admin: String,
 }
@@ -53,26 +55,54 @@ impl RestateServer {
             ),
         };
         let dir = tempfile::tempdir().unwrap();
-        let (ingress_port, admin_port, node_port) = (free_port(), free_port(), free_port());
-        let log = dir.path().join("restate.log");
-        let child = Command::new(&bin)
-            .env("RESTATE_INGRESS__BIND_ADDRESS", format!("127.0.0.1:{ingress_port}"))
-            .env("RESTATE_ADMIN__BIND_ADDRESS", format!("127.0.0.1:{admin_port}"))
-            .arg("--base-dir")
-            .arg(dir.path().join("base"))
-            .args(["--node-name", "n1", "--bind-ip", "127.0.0.1", "--no-logo"])
-            .args(["--bind-port", &node_port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(&log).unwrap())
-            .stderr(std::fs::File::options().append(true).open(&log).unwrap())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{test}: cannot start {}: {e}", bin.display()));
+        let ports = [free_port(), free_port(), free_port()];
+        let child = Self::spawn(&bin, dir.path(), ports, test);
         let server = Self {
             dir,
             child,
-            ingress: format!("http://127.0.0.1:{ingress_port}"),
-            admin: format!("http://127.0.0.1:{admin_port}"),
+            bin,
+            ports,
+            ingress: format!("http://127.0.0.1:{}", ports[0]),
+            admin: format!("http://127.0.0.1:{}", ports[1]),
         };
+        server.wait_ready(test).await;
+        server
+    }
+
+    fn spawn(bin: &Path, dir: &Path, [ingress_port, admin_port, node_port]: [u16; 3], test: &str) -> Child {
+        let log = dir.join("restate.log");
+        let output = std::fs::File::options().create(true).append(true).open(&log).unwrap();
+        Command::new(bin)
+            .env("RESTATE_INGRESS__BIND_ADDRESS", format!("127.0.0.1:{ingress_port}"))
+            .env("RESTATE_ADMIN__BIND_ADDRESS", format!("127.0.0.1:{admin_port}"))
+            .arg("--base-dir")
+            .arg(dir.join("base"))
+            .args(["--node-name", "n1", "--bind-ip", "127.0.0.1", "--no-logo"])
+            .args(["--bind-port", &node_port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(output.try_clone().unwrap())
+            .stderr(output)
+            .spawn()
+            .unwrap_or_else(|e| panic!("{test}: cannot start {}: {e}", bin.display()))
+    }
+
+    /// Stops the server (`SIGTERM`, as an operator restarting it would) and starts it again on
+    /// the same ports and base dir.
+    pub async fn restart(&mut self, test: &str) {
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + START_TIMEOUT;
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "restate-server did not stop; its log:\n{}", self.log());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.child = Self::spawn(&self.bin, self.dir.path(), self.ports, test);
+        self.wait_ready(test).await;
+    }
+
+    async fn wait_ready(&self, test: &str) {
+        let log = self.dir.path().join("restate.log");
+        let server = self;
         let deadline = Instant::now() + START_TIMEOUT;
         let client = reqwest::Client::new();
         loop {
@@ -88,8 +118,7 @@ impl RestateServer {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        wait_for_port(ingress_port, "restate-server's ingress", &log);
-        server
+        wait_for_port(server.ports[0], "restate-server's ingress", &log);
     }
 
     /// The end of the server's log.
