@@ -40,6 +40,21 @@
 //!   is). Calls made through undecorated clients or tools, and a history store, are not
 //!   journaled: give durable agents no history store (their history is the object's state).
 //!
+//! # Cost
+//!
+//! Measured on the test machine (2 shared cores, debug build, one restate-server 1.7.12 on
+//! loopback, sequential requests): a turn with one model call took 78 ms end to end through
+//! the ingress, a turn with two model calls and two tool calls 141 ms, so about 21 ms per
+//! journaled step; the same turns run locally in under a millisecond.
+//!
+//! # Limits
+//!
+//! - A turn's input is text ([`TurnRequest`]) and its answer comes whole ([`TurnReply`]): no
+//!   streaming to the caller, and no approval answers yet.
+//! - A tool that runs an agent (an agent as a tool) is one step: the inner agent's calls are
+//!   not journaled one by one, and the whole tool call runs again if it is interrupted.
+//! - Workflows (`weft-workflow`) do not run on Restate yet.
+//!
 //! # Running it
 //!
 //! 1. Start Restate (`scripts/peers/restate.sh` installs the pinned server from npm):
