@@ -17,9 +17,6 @@ pub enum DurableError {
     /// The agent run failed (as it would have in a local run).
     #[error("the agent run failed: {0}")]
     Agent(#[from] weft_core::AgentError),
-    /// The conversation's state could not be read or written.
-    #[error("the conversation state failed: {0}")]
-    State(String),
 }
 
 /// Why a worker could not serve.
