@@ -107,6 +107,10 @@ pub use weft_declarative as declarative;
 /// [`weft_host`] crate.
 #[cfg(feature = "host")]
 pub use weft_host as host;
+/// Durable agents on Restate: model and tool calls as journaled steps that a crashed worker
+/// does not repeat, conversations as virtual objects (the `weft_restate` crate).
+#[cfg(feature = "restate")]
+pub use weft_restate as restate;
 /// History stores ([`weft_core::history`]) and, with the features `history-sqlite`,
 /// `history-postgres` and `history-redis`, those on databases (the [`weft_history`] crate).
 #[cfg(any(feature = "history-sqlite", feature = "history-postgres", feature = "history-redis"))]
