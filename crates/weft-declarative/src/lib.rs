@@ -35,6 +35,21 @@
 //! format and [`workflow_json_schema`] for its JSON Schema. [`validate_file`] checks either kind
 //! of file, telling them apart by `kind`.
 //!
+//! ## Skills
+//!
+//! `skills:` (a Weft extension; MAF gives skills in code only) gives the agent [Agent
+//! Skills](https://agentskills.io/specification): folders with a `SKILL.md`, found and checked
+//! when the file is (a bad `SKILL.md` is a problem at the path that holds it, naming the file),
+//! and given to the agent as a [`weft_skills::SkillsProvider`]:
+//!
+//! ```yaml
+//! skills:
+//!   paths: [skills]        # relative to this file's folder; =Env.NAME allowed
+//!   scripts: true          # offer run_skill_script; every run waits for approval (default false)
+//!   scriptTimeout: 30      # seconds (default 30)
+//!   approveReads: false    # load_skill and read_skill_resource need approval too (default false)
+//! ```
+//!
 //! ## Layering
 //!
 //! The crate maps `provider:` to weft-openai and `kind: mcp` to weft-mcp (features `openai` and

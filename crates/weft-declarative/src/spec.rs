@@ -52,6 +52,31 @@ pub struct AgentSpec {
     pub input_schema: Option<SchemaSpec>,
     /// The agent's answer, as a property list: turns on strict structured output.
     pub output_schema: Option<SchemaSpec>,
+    /// Weft extension: Agent Skills (folders with a `SKILL.md`) given to the agent.
+    #[schemars(with = "Option<SkillsSpec>")]
+    pub skills: Option<Spanned<SkillsSpec>>,
+}
+
+/// `skills:` (Weft extension): folders of [Agent Skills](https://agentskills.io/specification)
+/// the agent may load (`load_skill`), read (`read_skill_resource`) and, with `scripts: true`,
+/// run (`run_skill_script`, each call after the caller's approval).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SkillsSpec {
+    /// Directories of skills: a skill's folder, or a folder of skill folders. A relative path is
+    /// relative to the agent file's folder; `=Env.NAME` is allowed.
+    #[schemars(with = "Vec<String>")]
+    pub paths: Vec<Text>,
+    /// Whether the model may run the skills' scripts (`.py` with `python3`, `.sh` with `sh`);
+    /// every run waits for the caller's approval. Default false.
+    #[serde(default)]
+    pub scripts: bool,
+    /// The time limit of one script run, in seconds (default 30).
+    pub script_timeout: Option<u64>,
+    /// Whether reading skills (`load_skill`, `read_skill_resource`) needs approval too. Default
+    /// false.
+    #[serde(default)]
+    pub approve_reads: bool,
 }
 
 /// The values of `kind` (for the JSON Schema).

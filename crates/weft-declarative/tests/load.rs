@@ -64,6 +64,7 @@ fn every_good_fixture_validates() {
         "anthropic.yaml",
         "reference.yaml",
         "remote.yaml",
+        "skills.yaml",
     ] {
         if let Err(error) = validate(fixture(name), &bindings()) {
             panic!("{name}: {error}");
@@ -145,6 +146,41 @@ fn each_bad_input_is_one_located_problem() {
         hosted.contains("`search`") && hosted.contains("web_search") && hosted.contains("OpenAI.Chat"),
         "{hosted}"
     );
+}
+
+#[test]
+fn each_bad_skills_entry_is_a_problem_at_its_place_naming_the_skill_file() {
+    let broken = problem("skills_bad_skill.yaml");
+    assert!(broken.starts_with("6:7: skills: "), "{broken}");
+    assert!(broken.contains("no-description/SKILL.md: the frontmatter has no `description`"), "{broken}");
+    let missing = problem("skills_missing_dir.yaml");
+    assert!(
+        missing.starts_with("4:11: skills: ") && missing.contains("skills/nowhere: could not read"),
+        "{missing}"
+    );
+    let renamed = problem("skills_renamed.yaml");
+    assert!(renamed.starts_with("3:19: skills: "), "{renamed}");
+    assert!(renamed.contains("named `original-name` but its folder is `other-name`"), "{renamed}");
+    let timeout = problem("skills_timeout_without_scripts.yaml");
+    assert_eq!(timeout, "4:3: `skills.scriptTimeout` is given but `skills.scripts` is not true");
+}
+
+#[tokio::test]
+async fn an_agent_files_skills_are_loaded_read_and_run_after_approval() {
+    let loaded = load_agent(fixture("skills.yaml"), &bindings()).await.unwrap();
+    let mut session = AgentSession::new();
+    let prompt = "Convert 26.2 miles: skill name: unit-converter, resource name: references/table.md, \
+                  script name: scripts/hello.sh";
+    let response = loaded.agent.run(&mut session, prompt).await.unwrap();
+    // The scripted model calls the three skill tools at once; running the script needs approval.
+    let requests = response.approval_requests();
+    assert_eq!(requests.len(), 1, "{:?}", response.messages);
+    assert_eq!(requests[0].call.name, "run_skill_script");
+    let response = loaded.agent.run(&mut session, vec![requests[0].approve()]).await.unwrap();
+    let text = response.text();
+    assert!(text.contains("load_skill returned: <skill name=\"unit-converter\">"), "{text}");
+    assert!(text.contains("read_skill_resource returned: | mi | km | 1.60934 |"), "{text}");
+    assert!(text.contains("run_skill_script returned: hello from the skill"), "{text}");
 }
 
 #[test]

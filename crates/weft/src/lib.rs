@@ -11,7 +11,7 @@
 //! on by default; serving agents over HTTP is [`weft::host`](crate::host) (feature `host`), over
 //! A2A `weft::a2a` (feature `a2a`), and span export over OTLP is `weft::telemetry` (feature
 //! `otel`), all three off by default; so are the Anthropic (`anthropic`) and Ollama-native
-//! (`ollama`) providers). `use weft::prelude::*;` brings in what most programs need.
+//! (`ollama`) providers, and Agent Skills, `weft::skills` (feature `skills`)). `use weft::prelude::*;` brings in what most programs need.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -111,6 +111,11 @@ pub use weft_host as host;
 /// does not repeat, conversations as virtual objects (the `weft_restate` crate).
 #[cfg(feature = "restate")]
 pub use weft_restate as restate;
+/// Agent Skills: folders with a `SKILL.md` given to agents by progressive disclosure
+/// (`SkillSet`, `SkillsProvider`, `.skills(…)` on the agent builder with `SkillsExt`,
+/// scripts behind approval with `ScriptRunner`): the [`weft_skills`] crate.
+#[cfg(feature = "skills")]
+pub use weft_skills as skills;
 /// History stores ([`weft_core::history`]) and, with the features `history-sqlite`,
 /// `history-postgres` and `history-redis`, those on databases (the [`weft_history`] crate).
 #[cfg(any(feature = "history-sqlite", feature = "history-postgres", feature = "history-redis"))]

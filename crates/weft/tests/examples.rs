@@ -226,3 +226,22 @@ async fn budget_stops_the_run_at_the_tool_call_limit() {
     );
     assert!(stdout.contains("partial response: 2 messages"), "{stdout}");
 }
+
+#[cfg(feature = "skills")]
+#[tokio::test]
+async fn skills_loads_the_skill_and_reads_its_resource() {
+    let (stdout, stderr) = run("skills").await;
+    assert!(stderr.contains("using the scripted model"), "{stderr}");
+    assert_lines(
+        &stdout,
+        &[
+            "skill: unit-converter (1 resource(s))",
+            "called load_skill {\"skill_name\":\"unit-converter\"}",
+            "called read_skill_resource {\"skill_name\":\"unit-converter\",\"resource_name\":\"references/conversion-table.md\"}",
+            "  -> <skill name=\"unit-converter\"> (12 lines)",
+            "  -> | from | to | factor | (4 lines)",
+        ],
+    );
+    assert!(stdout.contains("answer: load_skill returned: <skill name=\"unit-converter\">"), "{stdout}");
+    assert!(stdout.contains("read_skill_resource returned: | from | to | factor |"), "{stdout}");
+}

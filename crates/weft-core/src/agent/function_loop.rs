@@ -147,11 +147,8 @@ async fn run_loop(
             added.add_tools(&mut tools);
         }
         let mut options = base_options.clone();
-        // By name, so that the request (and a scripted model's answer) is the same on every run:
-        // the map's order changes from one map to the next.
-        let mut offered: Vec<&Arc<dyn Tool>> = tools.values().collect();
-        offered.sort_by(|a, b| a.definition().name.cmp(&b.definition().name));
-        for tool in offered {
+        // In the order the tools were given (`ToolsByName`), the same on every run.
+        for tool in tools.values() {
             if !options.tools.iter().any(|t| t.name == tool.definition().name) {
                 options.tools.push(tool.definition().clone());
             }

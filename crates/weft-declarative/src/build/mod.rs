@@ -3,6 +3,7 @@
 //! [`provider`], the tools are bound or planned in [`tools`].
 
 mod provider;
+mod skills;
 mod tools;
 
 use serde_json::Value;
@@ -167,6 +168,11 @@ pub(crate) fn plan(
                 checker.at(&tool.kind, format!("unknown tool kind `{other}`{hint}"));
             }
         }
+    }
+    if let Some(skills) = &spec.skills
+        && let Some(provider) = skills::skills_provider(skills, checker)
+    {
+        builder = builder.context_provider(std::sync::Arc::new(provider));
     }
     builder = builder.options(options.clone());
     Some(Plan {
