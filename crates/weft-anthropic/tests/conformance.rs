@@ -24,6 +24,18 @@ fn stop_reason(finish: Finish) -> &'static str {
     }
 }
 
+/// The error type Anthropic names for an HTTP status (its "HTTP errors" table).
+fn error_type(status: u16) -> &'static str {
+    match status {
+        401 => "authentication_error",
+        403 => "permission_error",
+        429 => "rate_limit_error",
+        529 => "overloaded_error",
+        500..=599 => "api_error",
+        _ => "invalid_request_error",
+    }
+}
+
 fn event(name: &str, data: Value) -> String {
     format!("event: {name}\ndata: {data}\n\n")
 }
@@ -49,7 +61,7 @@ impl WireScript for Messages {
         })
     }
 
-    fn stream(&self, reply: &Reply) -> Vec<String> {
+    fn stream(&self, reply: &Reply) -> Vec<Vec<u8>> {
         let mut frames = vec![event(
             "message_start",
             json!({"type": "message_start", "message": {"id": reply.id, "type": "message", "role": "assistant",
@@ -96,22 +108,27 @@ impl WireScript for Messages {
                 "usage": {"output_tokens": reply.output_tokens}}),
         ));
         frames.push(event("message_stop", json!({"type": "message_stop"})));
-        frames
+        frames.into_iter().map(String::into_bytes).collect()
     }
 
-    fn frame(&self, data: &str) -> String {
-        format!("event: content_block_delta\ndata: {data}\n\n")
+    fn frame(&self, data: &str) -> Vec<u8> {
+        format!("event: content_block_delta\ndata: {data}\n\n").into_bytes()
     }
 
     fn error(&self, status: u16, message: &str) -> Value {
-        let kind = match status {
-            401 => "authentication_error",
-            429 => "rate_limit_error",
-            529 => "overloaded_error",
-            500..=599 => "api_error",
-            _ => "invalid_request_error",
-        };
-        json!({"type": "error", "error": {"type": kind, "message": message}})
+        json!({"type": "error", "error": {"type": error_type(status), "message": message}})
+    }
+
+    /// "When receiving a streaming response via SSE, it's possible that an error can occur
+    /// after returning a 200 response": an `error` event.
+    fn stream_error(&self, status: u16, message: &str) -> Option<Vec<u8>> {
+        Some(
+            event(
+                "error",
+                json!({"type": "error", "error": {"type": error_type(status), "message": message}}),
+            )
+            .into_bytes(),
+        )
     }
 }
 
@@ -129,7 +146,7 @@ fn client(endpoint: &Endpoint) -> Arc<dyn ChatClient> {
     )
 }
 
-mock_suite!(mock, Messages, client);
+mock_suite!(mock, Messages, client, also: stream_exception);
 
 /// llama-server with the tiny model, its Messages endpoint at the root.
 fn start_llama() -> Harness {

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use weft_core::{
     ChatError, ChatErrorKind, ChatOptions, ChatResponse, Content, FinishReason, FunctionCall, FunctionResult,
-    Message, Role, ToolChoice, Usage,
+    Message, ResponseFormat, Role, ToolChoice, Usage,
 };
 
 /// The request body of `POST /model/{modelId}/converse` (and `/converse-stream`, the same).
@@ -70,10 +70,28 @@ pub(crate) fn request_body(messages: &[Message], options: &ChatOptions) -> Value
         }
         body.insert("toolConfig".into(), Value::Object(config));
     }
+    if let Some(format) = output_config(options.response_format.as_ref()) {
+        body.insert("outputConfig".into(), format);
+    }
     for (key, value) in &options.extra {
         body.insert(key.clone(), value.clone());
     }
     Value::Object(body)
+}
+
+/// Structured output as Converse's `outputConfig.textFormat` (type `json_schema`, the schema
+/// as a JSON string in `structure.jsonSchema.schema`). Converse has no schema-less JSON
+/// mode: [`ResponseFormat::JsonObject`] asks for any object through the same field.
+fn output_config(format: Option<&ResponseFormat>) -> Option<Value> {
+    let (name, schema) = match format? {
+        ResponseFormat::Text => return None,
+        ResponseFormat::JsonObject => ("json_object", json!({"type": "object"})),
+        ResponseFormat::JsonSchema { name, schema, .. } => (name.as_str(), schema.clone()),
+    };
+    Some(json!({"textFormat": {
+        "type": "json_schema",
+        "structure": {"jsonSchema": {"schema": schema.to_string(), "name": name}}
+    }}))
 }
 
 /// The conversation as Converse's `messages`: user and assistant turns, merged by role.
@@ -448,5 +466,30 @@ mod tests {
         );
         assert!(exception_error("b", "ModelTimeoutException", None).is_retryable());
         assert!(!exception_error("b", "ServiceQuotaExceededException", None).is_retryable());
+    }
+
+    /// AWS's `OutputConfig` → `OutputFormat` (`type: json_schema`) → `OutputFormatStructure`
+    /// (`jsonSchema`) → `JsonSchemaDefinition` (`schema` a string, `name`).
+    #[test]
+    fn structured_output_is_output_config_with_the_schema_as_a_string() {
+        let schema =
+            json!({"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]});
+        let options = ChatOptions {
+            response_format: Some(ResponseFormat::JsonSchema {
+                name: "forecast".into(),
+                schema: schema.clone(),
+                strict: true,
+            }),
+            ..ChatOptions::default()
+        };
+        let body = request_body(&[Message::user("hi")], &options);
+        let definition = &body["outputConfig"]["textFormat"];
+        assert_eq!(definition["type"], "json_schema");
+        assert_eq!(definition["structure"]["jsonSchema"]["name"], "forecast");
+        let sent: Value =
+            serde_json::from_str(definition["structure"]["jsonSchema"]["schema"].as_str().unwrap()).unwrap();
+        assert_eq!(sent, schema);
+        let text = ChatOptions { response_format: Some(ResponseFormat::Text), ..ChatOptions::default() };
+        assert!(request_body(&[Message::user("hi")], &text).get("outputConfig").is_none());
     }
 }

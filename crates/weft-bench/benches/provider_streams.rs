@@ -1,8 +1,10 @@
 //! Criterion benchmarks of each provider's stream path, chunk for chunk: one streamed answer of
 //! 1,000 text chunks in the provider's own wire format, served by a local HTTP server, read by
 //! the provider's client (framing parser, stream state machine, Weft updates) to the end.
-//! Every provider pays the same HTTP cost, so the differences are the parsers'. The OpenAI Chat
-//! Completions path is the reference: no provider may cost more per chunk.
+//! Every provider pays the same HTTP cost, so the differences are the parsers' (SSE for OpenAI,
+//! Anthropic and Gemini, NDJSON for Ollama, the binary AWS event stream for Bedrock, whose
+//! client also signs each request with SigV4). The OpenAI Chat Completions path is the
+//! reference: no provider may cost more per chunk.
 //!
 //! `cargo bench -p weft-bench --bench provider_streams` (results in BENCHMARKS.md).
 
@@ -108,16 +110,79 @@ fn anthropic_messages() -> String {
     body
 }
 
-/// A local server answering every POST with `body` as an event stream; its base URL.
-async fn serve(body: String) -> String {
-    let body = Arc::new(body);
+/// Gemini `streamGenerateContent?alt=sse`: one `GenerateContentResponse` per text delta (with
+/// the prompt's usage, as Gemini sends it on every chunk), the last with its `finishReason`.
+fn gemini() -> String {
+    let mut body = String::new();
+    for i in 0..CHUNKS {
+        let (finish, usage) = if i + 1 == CHUNKS {
+            (
+                r#","finishReason":"STOP""#,
+                r#"{"promptTokenCount":1,"candidatesTokenCount":1000,"totalTokenCount":1001}"#,
+            )
+        } else {
+            ("", r#"{"promptTokenCount":1,"totalTokenCount":1}"#)
+        };
+        body.push_str(&format!(
+            "data: {{\"candidates\":[{{\"content\":{{\"parts\":[{{\"text\":\"t{i} \"}}],\"role\":\"model\"}},             \"index\":0{finish}}}],\"usageMetadata\":{usage},\"modelVersion\":\"m\",\"responseId\":\"r1\"}}\r\n\r\n"
+        ));
+    }
+    body
+}
+
+/// Ollama `/api/chat`: one NDJSON line per text delta, then the `done` line with the counts.
+fn ollama() -> String {
+    let mut body = String::new();
+    for i in 0..CHUNKS {
+        body.push_str(&format!(
+            "{{\"model\":\"m\",\"created_at\":\"2023-08-04T08:52:19.385406455-07:00\",             \"message\":{{\"role\":\"assistant\",\"content\":\"t{i} \"}},\"done\":false}}\n"
+        ));
+    }
+    body.push_str(
+        "{\"model\":\"m\",\"created_at\":\"2023-08-04T08:52:19.385406455-07:00\",\"message\":{\"role\":\"assistant\",\"content\":\"\"},         \"done_reason\":\"stop\",\"done\":true,\"total_duration\":1,\"prompt_eval_count\":1,\"eval_count\":1000}\n",
+    );
+    body
+}
+
+/// Bedrock ConverseStream: binary event-stream messages, `contentBlockDelta` text deltas
+/// between `messageStart` and `messageStop` + `metadata`, each JSON with AWS's `p` padding.
+fn bedrock() -> Vec<u8> {
+    use weft_provider::eventstream::{HeaderValue, Message};
+    let event = |kind: &str, payload: String| {
+        Message {
+            headers: vec![
+                (":event-type".into(), HeaderValue::String(kind.into())),
+                (":content-type".into(), HeaderValue::String("application/json".into())),
+                (":message-type".into(), HeaderValue::String("event".into())),
+            ],
+            payload: payload.into_bytes().into(),
+        }
+        .encode()
+    };
+    let p = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ";
+    let mut body = event("messageStart", format!(r#"{{"p":"{p}","role":"assistant"}}"#));
+    for i in 0..CHUNKS {
+        body.extend(event(
+            "contentBlockDelta",
+            format!(r#"{{"contentBlockIndex":0,"delta":{{"text":"t{i} "}},"p":"{p}"}}"#),
+        ));
+    }
+    body.extend(event("contentBlockStop", format!(r#"{{"contentBlockIndex":0,"p":"{p}"}}"#)));
+    body.extend(event("messageStop", format!(r#"{{"p":"{p}","stopReason":"end_turn"}}"#)));
+    body.extend(event(
+        "metadata",
+        format!(r#"{{"metrics":{{"latencyMs":1}},"p":"{p}","usage":{{"inputTokens":1,"outputTokens":1000,"totalTokens":1001}}}}"#),
+    ));
+    body
+}
+
+/// A local server answering every POST with `body` as a stream of `content_type`; its base URL.
+async fn serve(body: impl Into<Vec<u8>>, content_type: &'static str) -> String {
+    let body: Arc<Vec<u8>> = Arc::new(body.into());
     let app = Router::new().fallback(post(move || {
         let body = body.clone();
         async move {
-            Response::builder()
-                .header(CONTENT_TYPE, "text/event-stream")
-                .body(Body::from(body.as_bytes().to_vec()))
-                .unwrap()
+            Response::builder().header(CONTENT_TYPE, content_type).body(Body::from(body.to_vec())).unwrap()
         }
     }));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -143,8 +208,16 @@ async fn drain(client: &dyn ChatClient) -> usize {
 
 fn provider_streams(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let (chat, responses, anthropic) = runtime.block_on(async {
-        (serve(chat_completions()).await, serve(responses()).await, serve(anthropic_messages()).await)
+    let sse = "text/event-stream";
+    let (chat, responses, anthropic, gemini, ollama, bedrock) = runtime.block_on(async {
+        (
+            serve(chat_completions(), sse).await,
+            serve(responses(), sse).await,
+            serve(anthropic_messages(), sse).await,
+            serve(gemini(), sse).await,
+            serve(ollama(), "application/x-ndjson").await,
+            serve(bedrock(), "application/vnd.amazon.eventstream").await,
+        )
     });
     let openai =
         |base: &str| weft_openai::OpenAI::builder().base_url(base).api_key("k").model("m").build().unwrap();
@@ -161,6 +234,39 @@ fn provider_streams(c: &mut Criterion) {
                     .build()
                     .unwrap()
                     .messages(),
+            ),
+        ),
+        (
+            "gemini_stream_generate_content",
+            Box::new(
+                weft_gemini::Gemini::builder()
+                    .base_url(&gemini)
+                    .api_key("k")
+                    .model("m")
+                    .build()
+                    .unwrap()
+                    .chat(),
+            ),
+        ),
+        (
+            "ollama_api_chat",
+            Box::new(weft_ollama::Ollama::builder().host(&ollama).model("m").build().unwrap().chat()),
+        ),
+        (
+            "bedrock_converse_stream",
+            Box::new(
+                weft_bedrock::Bedrock::builder()
+                    .credentials(weft_bedrock::Credentials::new(
+                        "AKIDBENCHEXAMPLE",
+                        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                        None,
+                    ))
+                    .region("us-east-1")
+                    .endpoint_url(&bedrock)
+                    .model("m")
+                    .build()
+                    .unwrap()
+                    .converse(),
             ),
         ),
     ];

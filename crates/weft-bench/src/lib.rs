@@ -4,6 +4,7 @@
 
 pub mod mcp;
 pub mod measure;
+pub mod w4_llama;
 pub mod w5;
 pub mod w6;
 pub mod w7;

@@ -13,6 +13,7 @@
 //! weft-bench W8 --concurrency C  # 1,000 streamed Responses requests to a server (SERVER_PID)
 //! weft-bench W8-open          # 1,000 streams open at once on a slow model
 //! weft-bench W8-idle          # 10,000 idle keep-alive connections
+//! weft-bench W4-llama --api chat|responses|anthropic  # W4 from llama-server (LLAMA_URL, W4_TOKENS)
 //! ```
 //!
 //! Each process builds its agent first (not timed), runs the timed region, and prints one
@@ -136,6 +137,11 @@ async fn run(workload: &str, api: &str, mock_url: &str) -> Result<bool, String> 
             let extra = format!(" text_updates={updates}");
             Ok(measure.report(Outcome { workload, api, n, ok, unit: "chunks", extra }).await)
         }
+        "W4-llama" => {
+            let url = std::env::var("LLAMA_URL")
+                .map_err(|_| "W4-llama streams from LLAMA_URL (bench/w4_llama.sh starts llama-server)")?;
+            weft_bench::w4_llama::run(api, url.trim_end_matches('/'), env_number("W4_TOKENS", 5000)).await
+        }
         "M-sessions" => idle_sessions(mock_url).await,
         "W5" => workflows(mock_url).await,
         "W6-stdio" => w6::run(Transport::Stdio, &EchoServer::from_env(), mock_url).await,
@@ -165,7 +171,7 @@ async fn run(workload: &str, api: &str, mock_url: &str) -> Result<bool, String> 
                 .await
         }
         other => Err(format!(
-            "unknown workload {other} (W1-W4, W1-otel, W5, W6-stdio, W6-http, W7-http, W7-stdio, M-sessions, W8, W8-open, W8-idle)"
+            "unknown workload {other} (W1-W4, W4-llama, W1-otel, W5, W6-stdio, W6-http, W7-http, W7-stdio, M-sessions, W8, W8-open, W8-idle)"
         )),
     }
 }

@@ -100,6 +100,11 @@ pub struct Measured {
 }
 
 impl Measured {
+    /// This process's CPU seconds (user and system) in the region.
+    pub fn cpu_seconds(&self) -> f64 {
+        self.user + self.sys
+    }
+
     /// Prints the RESULT line (peak RSS as of now); `true` when every item validated.
     pub fn report(self, outcome: Outcome<'_>) -> bool {
         let Measured { wall, user, sys, mock_reqs, mock_cpu } = self;

@@ -51,7 +51,7 @@ impl WireScript for ApiChat {
     }
 
     /// Ollama streams unless told `"stream": false`.
-    fn wants_stream(&self, request: &Value) -> bool {
+    fn wants_stream(&self, _path_and_query: &str, request: &Value) -> bool {
         request.get("stream") != Some(&Value::Bool(false))
     }
 
@@ -63,7 +63,7 @@ impl WireScript for ApiChat {
         last(reply, message)
     }
 
-    fn stream(&self, reply: &Reply) -> Vec<String> {
+    fn stream(&self, reply: &Reply) -> Vec<Vec<u8>> {
         let mut lines: Vec<String> = reply
             .text
             .iter()
@@ -81,11 +81,11 @@ impl WireScript for ApiChat {
             );
         }
         lines.push(last(reply, json!({"role": "assistant", "content": ""})).to_string());
-        lines.into_iter().map(|line| format!("{line}\n")).collect()
+        lines.into_iter().map(|line| format!("{line}\n").into_bytes()).collect()
     }
 
-    fn frame(&self, data: &str) -> String {
-        format!("{data}\n")
+    fn frame(&self, data: &str) -> Vec<u8> {
+        format!("{data}\n").into_bytes()
     }
 
     fn error(&self, _status: u16, message: &str) -> Value {

@@ -72,7 +72,7 @@ impl WireScript for ChatCompletions {
         })
     }
 
-    fn stream(&self, reply: &Reply) -> Vec<String> {
+    fn stream(&self, reply: &Reply) -> Vec<Vec<u8>> {
         let mut frames = vec![chunk(reply, json!({"role": "assistant", "content": ""}), Value::Null)];
         for delta in &reply.text {
             frames.push(chunk(reply, json!({"content": delta}), Value::Null));
@@ -101,11 +101,11 @@ impl WireScript for ChatCompletions {
                 "total_tokens": reply.input_tokens + reply.output_tokens}});
         frames.push(format!("data: {usage}\n\n"));
         frames.push("data: [DONE]\n\n".to_string());
-        frames
+        frames.into_iter().map(String::into_bytes).collect()
     }
 
-    fn frame(&self, data: &str) -> String {
-        format!("data: {data}\n\n")
+    fn frame(&self, data: &str) -> Vec<u8> {
+        format!("data: {data}\n\n").into_bytes()
     }
 
     fn error(&self, status: u16, message: &str) -> Value {
@@ -175,7 +175,7 @@ impl WireScript for Responses {
         response_object(reply, status(reply), output(reply))
     }
 
-    fn stream(&self, reply: &Reply) -> Vec<String> {
+    fn stream(&self, reply: &Reply) -> Vec<Vec<u8>> {
         let mut frames = vec![typed(json!({"type": "response.created", "sequence_number": 0,
             "response": response_object(reply, "in_progress", Vec::new())}))];
         let mut index = 0;
@@ -219,11 +219,11 @@ impl WireScript for Responses {
         }
         let end = if reply.finish == Finish::Length { "response.incomplete" } else { "response.completed" };
         frames.push(typed(json!({"type": end, "response": self.whole(reply)})));
-        frames
+        frames.into_iter().map(String::into_bytes).collect()
     }
 
-    fn frame(&self, data: &str) -> String {
-        format!("event: response.output_text.delta\ndata: {data}\n\n")
+    fn frame(&self, data: &str) -> Vec<u8> {
+        format!("event: response.output_text.delta\ndata: {data}\n\n").into_bytes()
     }
 
     fn error(&self, status: u16, message: &str) -> Value {

@@ -22,7 +22,8 @@
 //!    client posts to), [`WireScript::whole`], [`WireScript::stream`] (one frame per text
 //!    delta, the end marker last), [`WireScript::frame`], [`WireScript::error`], and
 //!    [`WireScript::wants_stream`] / [`WireScript::stream_content_type`] when they differ
-//!    from `"stream": true` and `text/event-stream`.
+//!    from `"stream": true` and `text/event-stream` (a path may hold captures,
+//!    `/model/{model}/{action}`, when the model and the streaming are in the URL).
 //! 3. Generate the tests with [`mock_suite!`], giving a module name, the wire script and a
 //!    factory that builds the client for an [`Endpoint`] (its base URL, the retries; set the
 //!    initial retry delay to a few milliseconds so that the suite can see `retry-after`
@@ -51,6 +52,12 @@
 //!
 //!    That makes one `#[test]` per case ([`cases::MOCK_CASES`]), named
 //!    `my_provider::text`, `my_provider::stream_cut` …, each on its own runtime and mock.
+//!    A wire that documents an error inside a started stream writes it in
+//!    [`WireScript::stream_error`] and adds that case:
+//!    `mock_suite!(my_provider, MyWire, client, also: stream_exception);`.
+//!    A provider that checks credentials or signatures on each request says how in
+//!    [`WireScript::check_request`]; a request it would refuse gets its
+//!    [`WireScript::unauthorized_status`], so every case fails on it.
 //! 4. Where a real server speaks the API, run the live cases too: [`live_suite!`] with a
 //!    function that starts the server and returns [`Harness::live`] (the server kept as its
 //!    guard), an `#[ignore]` reason, and the cases it supports (a subset of
@@ -72,18 +79,22 @@ mod script;
 
 pub use harness::{CASE_TIMEOUT, ClientFactory, Endpoint, Harness, run};
 pub use mock::{Answer, MockServer, Received};
-pub use script::{Finish, Reply, ScriptedCall, WireScript};
+pub use script::{Finish, Incoming, Reply, ScriptedCall, WireScript};
 
 /// One `#[test]` per case of the suite, in a module `$name`, over the mock server speaking
 /// `$wire` (a [`WireScript`] value), with the clients `$client` makes (a
-/// `fn(&Endpoint) -> Arc<dyn ChatClient>`). See the crate docs.
+/// `fn(&Endpoint) -> Arc<dyn ChatClient>`). `also: case, …` adds cases outside the default
+/// list ([`cases::stream_exception`]). See the crate docs.
 #[macro_export]
 macro_rules! mock_suite {
     ($name:ident, $wire:expr, $client:expr) => {
+        $crate::mock_suite!($name, $wire, $client, also:);
+    };
+    ($name:ident, $wire:expr, $client:expr, also: $($extra:ident),* $(,)?) => {
         $crate::mock_suite!(@cases $name, $wire, $client;
             text, streaming, tool_round_trip, parallel_tools, structured_output, usage, finish_reasons,
             unauthorized, rate_limited, retry_after_honoured, server_error, stream_cut, stream_broken,
-            malformed_json);
+            malformed_json $(, $extra)*);
     };
     (@cases $name:ident, $wire:expr, $client:expr; $($case:ident),* $(,)?) => {
         mod $name {

@@ -7,7 +7,7 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use futures::StreamExt;
@@ -15,7 +15,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::AbortOnDropHandle;
 
-use crate::script::{Reply, WireScript};
+use crate::script::{Incoming, Reply, WireScript};
 
 /// One scripted answer of the mock server.
 #[derive(Debug, Clone)]
@@ -41,11 +41,24 @@ pub enum Answer {
     /// A body that is not JSON: a whole answer that breaks off, or a stream whose second
     /// frame does.
     Malformed(Reply),
+    /// The reply streamed, its first half of frames, then the provider's in-stream error
+    /// ([`WireScript::stream_error`]) for an HTTP-like `status` saying `message`. Asked for
+    /// whole, the HTTP error.
+    StreamError {
+        /// What streams before the error.
+        reply: Reply,
+        /// The HTTP status the error stands for.
+        status: u16,
+        /// The provider's message.
+        message: String,
+    },
 }
 
 /// A request the mock server got.
 #[derive(Debug, Clone)]
 pub struct Received {
+    /// Its path and query.
+    pub path: String,
     /// When it arrived.
     pub at: Instant,
     /// Its headers.
@@ -54,6 +67,8 @@ pub struct Received {
     pub body: Value,
     /// Whether it asked for a stream.
     pub stream: bool,
+    /// Why the provider would have refused it ([`WireScript::check_request`]), if it would.
+    pub refused: Option<String>,
 }
 
 struct State_ {
@@ -99,6 +114,11 @@ impl MockServer {
         Self { base_url, state, stop, _task: AbortOnDropHandle::new(task) }
     }
 
+    /// The wire script it speaks.
+    pub fn wire(&self) -> Arc<dyn WireScript> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).wire.clone()
+    }
+
     /// `http://127.0.0.1:PORT` (no path).
     pub fn base_url(&self) -> &str {
         &self.base_url
@@ -117,17 +137,32 @@ impl MockServer {
     }
 }
 
-async fn answer(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+async fn answer(
+    State(state): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Response {
+    let path = uri.path_and_query().map_or_else(|| uri.path().to_string(), |path| path.as_str().to_string());
+    let body: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
     let (wire, answer, stream) = {
         let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-        let stream = state.wire.wants_stream(&body);
-        state.received.push(Received { at: Instant::now(), headers, body, stream });
-        let answer = match state.answers.len() {
-            0 => None,
-            1 => state.answers.first().cloned(),
-            _ => Some(state.answers.remove(0)),
+        let incoming =
+            Incoming { method: method.as_str(), path_and_query: &path, headers: &headers, body: &raw };
+        let refused = state.wire.check_request(incoming).err();
+        let stream = state.wire.wants_stream(&path, &body);
+        let answer = match (&refused, state.answers.len()) {
+            (Some(reason), _) => Some(Answer::Error {
+                status: state.wire.unauthorized_status(),
+                headers: Vec::new(),
+                message: format!("the conformance mock refused the request: {reason}"),
+            }),
+            (None, 0) => None,
+            (None, 1) => state.answers.first().cloned(),
+            (None, _) => Some(state.answers.remove(0)),
         };
+        state.received.push(Received { path, at: Instant::now(), headers, body, stream, refused });
         (state.wire.clone(), answer, stream)
     };
     let Some(answer) = answer else {
@@ -137,7 +172,17 @@ async fn answer(State(state): State<Shared>, headers: HeaderMap, body: Bytes) ->
     let json = |status: StatusCode, body: String| {
         (status, [("content-type", "application/json")], body).into_response()
     };
-    let streamed = |frames: Vec<String>, broken: bool| {
+    let http_error = |status: u16, headers: Vec<(&'static str, String)>, message: &str| {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = json(status, wire.error(status.as_u16(), message).to_string());
+        for (name, value) in wire.error_headers(status.as_u16()).into_iter().chain(headers) {
+            if let Ok(value) = value.parse() {
+                response.headers_mut().insert(name, value);
+            }
+        }
+        response
+    };
+    let streamed = |frames: Vec<Vec<u8>>, broken: bool| {
         let mut chunks: Vec<Result<Bytes, std::io::Error>> =
             frames.into_iter().map(|frame| Ok(Bytes::from(frame))).collect();
         if broken {
@@ -153,16 +198,7 @@ async fn answer(State(state): State<Shared>, headers: HeaderMap, body: Bytes) ->
     match answer {
         Answer::Reply(reply) if stream => streamed(wire.stream(&reply), false),
         Answer::Reply(reply) => json(StatusCode::OK, wire.whole(&reply).to_string()),
-        Answer::Error { status, headers, message } => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let mut response = json(status, wire.error(status.as_u16(), &message).to_string());
-            for (name, value) in headers {
-                if let Ok(value) = value.parse() {
-                    response.headers_mut().insert(name, value);
-                }
-            }
-            response
-        }
+        Answer::Error { status, headers, message } => http_error(status, headers, &message),
         Answer::Cut(reply) | Answer::Broken(reply) if !stream => {
             json(StatusCode::OK, wire.whole(&reply).to_string())
         }
@@ -178,11 +214,24 @@ async fn answer(State(state): State<Shared>, headers: HeaderMap, body: Bytes) ->
             let whole = wire.whole(&reply).to_string();
             json(StatusCode::OK, whole.chars().take(whole.len() / 2).collect())
         }
+        Answer::StreamError { status, message, .. } if !stream => http_error(status, Vec::new(), &message),
+        Answer::StreamError { reply, status, message } => match wire.stream_error(status, &message) {
+            Some(error) => {
+                let mut frames = first_half(wire.stream(&reply));
+                frames.push(error);
+                streamed(frames, false)
+            }
+            None => (
+                StatusCode::NOT_IMPLEMENTED,
+                "the conformance mock: this wire script writes no in-stream error (WireScript::stream_error)",
+            )
+                .into_response(),
+        },
     }
 }
 
 /// The first half of a stream's frames (at least one, never all).
-fn first_half(mut frames: Vec<String>) -> Vec<String> {
+fn first_half(mut frames: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
     let keep = (frames.len() / 2).max(1).min(frames.len().saturating_sub(1));
     frames.truncate(keep);
     frames

@@ -1,6 +1,7 @@
 //! What the mock server is told to answer (a [`Reply`], provider-neutral) and how a provider
 //! writes it on the wire (its [`WireScript`]).
 
+use axum::http::HeaderMap;
 use serde_json::Value;
 
 /// How a scripted reply ends.
@@ -94,35 +95,78 @@ impl ScriptedCall {
     }
 }
 
+/// A request as it reached the mock server, for [`WireScript::check_request`].
+#[derive(Debug, Clone, Copy)]
+pub struct Incoming<'a> {
+    /// The HTTP method.
+    pub method: &'a str,
+    /// The path and query, as sent (percent-encoding kept).
+    pub path_and_query: &'a str,
+    /// The headers.
+    pub headers: &'a HeaderMap,
+    /// The body's bytes.
+    pub body: &'a [u8],
+}
+
 /// How one provider writes a [`Reply`] on the wire: the only part of the suite a provider
 /// supplies. Write it from the provider's documented bytes (its API reference's examples),
 /// not from what its client happens to parse.
 pub trait WireScript: Send + Sync + 'static {
-    /// The path the client posts to, e.g. `/v1/chat/completions` or `/api/chat`.
+    /// The route the client posts to, in axum's syntax: `/v1/chat/completions`, `/api/chat`,
+    /// or with captures where the path names the model, `/model/{model}/{action}`.
     fn path(&self) -> &'static str;
 
-    /// The content type of a streamed answer (`text/event-stream`, `application/x-ndjson`).
+    /// The content type of a streamed answer (`text/event-stream`, `application/x-ndjson`,
+    /// `application/vnd.amazon.eventstream`).
     fn stream_content_type(&self) -> &'static str {
         "text/event-stream"
     }
 
-    /// Whether a request body asks for a stream (default: `"stream": true`).
-    fn wants_stream(&self, request: &Value) -> bool {
+    /// Whether a request asks for a stream, from its path and query and its body (default:
+    /// `"stream": true` in the body; Gemini and Bedrock say it in the path).
+    fn wants_stream(&self, _path_and_query: &str, request: &Value) -> bool {
         request.get("stream") == Some(&Value::Bool(true))
+    }
+
+    /// Whether the provider would take this request at all (its credentials, its signature,
+    /// its required headers); `Err` says why not, and the mock refuses the request with the
+    /// status [`unauthorized_status`](Self::unauthorized_status) and that reason. Default:
+    /// every request is taken.
+    fn check_request(&self, _request: Incoming<'_>) -> Result<(), String> {
+        Ok(())
     }
 
     /// The body of a whole (not streamed) answer.
     fn whole(&self, reply: &Reply) -> Value;
 
     /// The frames of a streamed answer, in order, each with its separators (`data: …\n\n`,
-    /// `…\n`), the provider's end marker in the last one(s). Each text delta of the reply
-    /// should be a frame of its own; the suite cuts streams between frames.
-    fn stream(&self, reply: &Reply) -> Vec<String>;
+    /// `…\n`, or a binary event-stream message), the provider's end marker in the last
+    /// one(s). Each text delta of the reply should be a frame of its own; the suite cuts
+    /// streams between frames.
+    fn stream(&self, reply: &Reply) -> Vec<Vec<u8>>;
 
     /// One frame around raw `data` that is not valid JSON, as the stream would frame it (for
     /// the malformed-JSON case).
-    fn frame(&self, data: &str) -> String;
+    fn frame(&self, data: &str) -> Vec<u8>;
 
     /// The provider's error body for an HTTP `status` saying `message`.
     fn error(&self, status: u16, message: &str) -> Value;
+
+    /// Headers the provider sends with an error of this `status` (AWS names its exception
+    /// in `x-amzn-ErrorType`). Default: none.
+    fn error_headers(&self, _status: u16) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+
+    /// The status the provider answers a refused credential with (default 401; AWS says 403).
+    fn unauthorized_status(&self) -> u16 {
+        401
+    }
+
+    /// The frame that reports an error of HTTP-like `status` inside a stream that has
+    /// started (Bedrock's exception messages, Anthropic's `error` event), or `None` when the
+    /// provider documents none (then leave the `stream_exception` case out).
+    fn stream_error(&self, _status: u16, _message: &str) -> Option<Vec<u8>> {
+        None
+    }
 }

@@ -18,11 +18,11 @@ impl WireScript for Unused {
     fn whole(&self, reply: &Reply) -> Value {
         json!({"text": reply.joined_text()})
     }
-    fn stream(&self, reply: &Reply) -> Vec<String> {
-        reply.text.iter().map(|delta| format!("data: {delta}\n\n")).collect()
+    fn stream(&self, reply: &Reply) -> Vec<Vec<u8>> {
+        reply.text.iter().map(|delta| format!("data: {delta}\n\n").into_bytes()).collect()
     }
-    fn frame(&self, data: &str) -> String {
-        format!("data: {data}\n\n")
+    fn frame(&self, data: &str) -> Vec<u8> {
+        format!("data: {data}\n\n").into_bytes()
     }
     fn error(&self, _status: u16, message: &str) -> Value {
         json!({"error": message})

@@ -204,7 +204,7 @@ async fn answer(
 /// Checks the `Authorization` header's shape (`AWS4-HMAC-SHA256 Credential=KEY/DATE/REGION/
 /// bedrock/aws4_request, SignedHeaders=…, Signature=…`), `x-amz-date` and
 /// `x-amz-security-token`, then signs what arrived again and compares.
-fn check_signature(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<(), String> {
+pub fn check_signature(method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<(), String> {
     let header = |name: &str| {
         headers.get(name).and_then(|value| value.to_str().ok()).ok_or_else(|| format!("no {name} header"))
     };

@@ -27,16 +27,17 @@ async fn failure(harness: &Harness, max_retries: u32, stream: bool, what: &str) 
     }
 }
 
-/// HTTP 401 is an [`Authentication`](ChatErrorKind::Authentication) error carrying the
-/// provider's message, never retried.
+/// HTTP 401 (or the provider's own status for a refused credential, AWS's 403) is an
+/// [`Authentication`](ChatErrorKind::Authentication) error carrying the provider's message,
+/// never retried.
 pub async fn unauthorized(harness: &Harness) {
-    harness.require_mock("unauthorized");
+    let status = harness.require_mock("unauthorized").wire().unauthorized_status();
     for stream in [false, true] {
         let what = format!("unauthorized ({})", how(stream));
-        harness.script(vec![error(401, "conformance: invalid api key"), Answer::Reply(recovered())]);
+        harness.script(vec![error(status, "conformance: invalid api key"), Answer::Reply(recovered())]);
         let err = failure(harness, 2, stream, &what).await;
         assert_eq!(err.kind(), ChatErrorKind::Authentication, "{what}: {err}");
-        assert_eq!(err.status(), Some(401), "{what}: {err}");
+        assert_eq!(err.status(), Some(status), "{what}: {err}");
         assert!(
             err.to_string().contains("conformance: invalid api key"),
             "{what}: the provider's message: {err}"
@@ -166,5 +167,39 @@ pub async fn malformed_json(harness: &Harness) {
         let err = failure(harness, 2, stream, &what).await;
         assert_eq!(err.kind(), ChatErrorKind::Decode, "{what}: {err}");
         assert!(!err.is_retryable(), "{what}: {err}");
+    }
+}
+
+/// An error reported inside a stream that has started (Bedrock's exception messages,
+/// Anthropic's `error` event): the text before it is delivered, then the error of the kind its
+/// status stands for (a throttle is a [`RateLimit`](ChatErrorKind::RateLimit), an internal
+/// error [`Server`](ChatErrorKind::Server), both retryable), never a finish reason; a stream
+/// handed out is not retried. Not in the default list: a provider whose wire documents such
+/// an error adds it (see [`WireScript::stream_error`](crate::WireScript::stream_error)).
+pub async fn stream_exception(harness: &Harness) {
+    harness.require_mock("stream_exception");
+    for (status, kind) in [(429, ChatErrorKind::RateLimit), (500, ChatErrorKind::Server)] {
+        let what = format!("stream_exception ({status})");
+        harness.script(vec![Answer::StreamError {
+            reply: Reply::text(["One", " two", " three", " four"]),
+            status,
+            message: format!("conformance: failed mid-stream with {status}"),
+        }]);
+        let client = harness.client_with_retries(2);
+        let (updates, error) = stream_items(client.as_ref(), ask("Count.", options())).await;
+        let err = error.unwrap_or_else(|| panic!("{what}: the stream ended without an error: {updates:?}"));
+        assert_eq!(err.kind(), kind, "{what}: {err}");
+        assert!(err.is_retryable(), "{what}: {err}");
+        assert!(
+            err.to_string().contains(&format!("failed mid-stream with {status}")),
+            "{what}: the provider's message: {err}"
+        );
+        let text: String = updates.iter().map(|update| update.text_content()).collect();
+        assert!(
+            text.starts_with("One") && !text.contains("four"),
+            "{what}: the text before the error: {text:?}"
+        );
+        assert!(updates.iter().all(|update| update.finish_reason.is_none()), "{what}: {updates:?}");
+        assert_eq!(harness.received().len(), 1, "{what}: a stream handed out is not retried");
     }
 }
