@@ -13,7 +13,8 @@
 # Env: RUNS (3), SERVERS ("weft maf-devui"), CONCURRENCY ("1 50 500"), PORT (mock, 8089),
 #      SERVER_PORT (8088), VENV_DEVUI (/tmp/bench-venv-devui, see bench/w8/maf_devui.py),
 #      OUT (bench/results/w8-<timestamp>), SHARED (../shared: the mock's sources),
-#      BUILD (1; 0 uses the release binaries already built).
+#      BUILD (1; 0 uses the release binaries already built), W8_DEADLINE_S (none: each row stops
+#      at this many seconds and reports what it got by then, for a slow peer).
 # Invoked by bench/run.sh when ONLY includes W8.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

@@ -33,9 +33,11 @@ def main() -> None:
             last = runs[-1]
             other = " ".join(
                 f"{k}={last[k]}"
-                for k in ("open_at_once", "server_rss_open_mb", "opened", "server_rss_idle_mb", "errors")
+                for k in ("open_at_once", "server_rss_open_mb", "opened", "server_rss_idle_mb", "errors", "done")
                 if k in last
             )
+            if last.get("deadline_hit") == "1":
+                other += " (stopped at the deadline)"
             print(
                 f"| {w} | {p} | {len(runs)} | {last['ok']}/{last['n']} | {fmt(median(w, p, 'ops_per_s'))} "
                 f"| {fmt(median(w, p, 'ttfe_p50_ms'), 2)} | {fmt(median(w, p, 'ttfe_p99_ms'), 2)} "

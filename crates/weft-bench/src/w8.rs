@@ -12,6 +12,10 @@
 //! - `W8-idle`: 10,000 keep-alive connections, each after one `GET` (`W8_IDLE_PATH`), held idle for
 //!   `W8_IDLE_SECS`; then each is asked again, and counts as held when it still answers.
 //!
+//! With `W8_DEADLINE_S` set, each workload stops at that deadline and reports what it got by
+//! then (`deadline_hit=1`, `done=` the requests that ended): a slow server's row is then a
+//! measurement of what it did, not a run without end.
+//!
 //! The requests carry `metadata.entity_id` (`W8_ENTITY_ID`) besides `model`, because MAF's DevUI
 //! server picks its agent by that field; Weft picks by `model`.
 //!
@@ -40,11 +44,13 @@ pub struct Target {
     pub server_pid: u32,
     /// The bearer token, if the server wants one.
     pub token: Option<String>,
+    /// When the workload stops and reports what it got so far (`W8_DEADLINE_S`).
+    pub deadline: Option<Duration>,
 }
 
 impl Target {
     /// Reads `W8_ADDRESS` (default `127.0.0.1:8088`), `W8_MODEL` (`weft`), `W8_ENTITY_ID`,
-    /// `W8_PEER` (`weft`), `SERVER_PID` and `W8_TOKEN`.
+    /// `W8_PEER` (`weft`), `SERVER_PID`, `W8_TOKEN` and `W8_DEADLINE_S` (seconds).
     pub fn from_env() -> Result<Self, String> {
         let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_string());
         let server_pid = std::env::var("SERVER_PID")
@@ -58,7 +64,19 @@ impl Target {
             peer: var("W8_PEER", "weft"),
             server_pid,
             token: std::env::var("W8_TOKEN").ok(),
+            deadline: match std::env::var("W8_DEADLINE_S") {
+                Ok(secs) => Some(Duration::from_secs(
+                    secs.parse().map_err(|_| "W8_DEADLINE_S is not a number of seconds".to_string())?,
+                )),
+                Err(_) => None,
+            },
         })
+    }
+
+    /// When the workload started at `started` must stop (far away without a deadline).
+    fn stop_at(&self, started: Instant) -> tokio::time::Instant {
+        let far = Duration::from_secs(365 * 24 * 3600);
+        tokio::time::Instant::from_std(started + self.deadline.unwrap_or(far))
     }
 
     fn request(&self, input: &str) -> String {
@@ -189,6 +207,8 @@ pub async fn load(target: &Target, n: usize, concurrency: usize) -> Result<bool,
     let mut running = JoinSet::new();
     let target = std::sync::Arc::new(target.clone());
     let mut next = 0usize;
+    let stop_at = target.stop_at(started);
+    let mut deadline_hit = false;
     while next < n || !running.is_empty() {
         while next < n && running.len() < concurrency {
             let target = target.clone();
@@ -196,7 +216,11 @@ pub async fn load(target: &Target, n: usize, concurrency: usize) -> Result<bool,
             running.spawn(async move { stream_one(&target, input, None).await });
             next += 1;
         }
-        match running.join_next().await {
+        let Ok(joined) = tokio::time::timeout_at(stop_at, running.join_next()).await else {
+            deadline_hit = true;
+            break;
+        };
+        match joined {
             Some(Ok(Ok(streamed))) => {
                 first_events.push(streamed.first_event);
                 ok += usize::from(streamed.valid);
@@ -213,19 +237,24 @@ pub async fn load(target: &Target, n: usize, concurrency: usize) -> Result<bool,
     }
     let wall = started.elapsed().as_secs_f64();
     let cpu = server_cpu(target.server_pid) - cpu_before;
+    // At a deadline, the rates are of the requests that ended by then.
+    let done = (first_events.len() + errors).max(1);
+    running.abort_all();
     first_events.sort();
     println!(
         "RESULT peer={} api=responses workload=W8-c{concurrency} n={n} ok={ok} unit=requests wall_s={wall:.4} \
          ops_per_s={:.1} ttfe_p50_ms={:.2} ttfe_p99_ms={:.2} server_cpu_ms_per_req={:.3} server_peak_rss_mb={:.1} \
-         errors={errors}",
+         errors={errors} done={} deadline_hit={}",
         target.peer,
-        n as f64 / wall,
+        done as f64 / wall,
         percentile(&first_events, 50.0),
         percentile(&first_events, 99.0),
-        cpu * 1000.0 / n as f64,
+        cpu * 1000.0 / done as f64,
         server_memory(target.server_pid, "VmHWM"),
+        first_events.len() + errors,
+        u8::from(deadline_hit),
     );
-    Ok(ok == n)
+    Ok(ok == n && !deadline_hit)
 }
 
 /// `W8-open`: `n` streams open at once on a slow model; the server's RSS with all of them open.
@@ -233,6 +262,7 @@ pub async fn open_streams(target: &Target, n: usize, slow_ms: u64) -> Result<boo
     let target = std::sync::Arc::new(target.clone());
     let (opened, mut opened_rx) = tokio::sync::mpsc::channel(n);
     let rss_before = server_memory(target.server_pid, "VmRSS");
+    let stop_at = target.stop_at(Instant::now());
     let mut running = JoinSet::new();
     for i in 0..n {
         let (target, opened) = (target.clone(), opened.clone());
@@ -242,27 +272,41 @@ pub async fn open_streams(target: &Target, n: usize, slow_ms: u64) -> Result<boo
     let deadline = Duration::from_millis(slow_ms);
     let mut open = 0usize;
     while open < n {
-        match tokio::time::timeout(deadline, opened_rx.recv()).await {
+        let next_at = (tokio::time::Instant::now() + deadline).min(stop_at);
+        match tokio::time::timeout_at(next_at, opened_rx.recv()).await {
             Ok(Some(())) => open += 1,
             _ => break,
         }
     }
     let rss_open = server_memory(target.server_pid, "VmRSS");
-    let mut ok = 0usize;
-    while let Some(done) = running.join_next().await {
-        match done {
-            Ok(Ok(streamed)) => ok += usize::from(streamed.valid),
-            Ok(Err(error)) => eprintln!("W8-open: {error}"),
-            Err(error) => return Err(format!("a request task failed: {error}")),
+    let (mut ok, mut errors, mut deadline_hit) = (0usize, 0usize, false);
+    loop {
+        let Ok(joined) = tokio::time::timeout_at(stop_at, running.join_next()).await else {
+            deadline_hit = true;
+            break;
+        };
+        match joined {
+            None => break,
+            Some(Ok(Ok(streamed))) => ok += usize::from(streamed.valid),
+            Some(Ok(Err(error))) => {
+                if errors < 3 {
+                    eprintln!("W8-open: {error}");
+                }
+                errors += 1;
+            }
+            Some(Err(error)) => return Err(format!("a request task failed: {error}")),
         }
     }
+    running.abort_all();
     println!(
         "RESULT peer={} api=responses workload=W8-open n={n} ok={ok} unit=streams open_at_once={open} \
-         server_rss_before_mb={rss_before:.1} server_rss_open_mb={rss_open:.1} server_peak_rss_mb={:.1}",
+         server_rss_before_mb={rss_before:.1} server_rss_open_mb={rss_open:.1} server_peak_rss_mb={:.1} \
+         errors={errors} deadline_hit={}",
         target.peer,
         server_memory(target.server_pid, "VmHWM"),
+        u8::from(deadline_hit),
     );
-    Ok(ok == n && open == n)
+    Ok(ok == n && open == n && !deadline_hit)
 }
 
 /// Sends `GET path` on a kept-alive connection and reads the whole answer (by Content-Length).
@@ -299,32 +343,44 @@ async fn get(reader: &mut BufReader<TcpStream>, host: &str, path: &str) -> Resul
 /// `W8-idle`: `n` idle keep-alive connections held for `idle`, then each asked again.
 pub async fn idle_connections(target: &Target, n: usize, path: &str, idle: Duration) -> Result<bool, String> {
     let rss_before = server_memory(target.server_pid, "VmRSS");
+    let stop_at = target.stop_at(Instant::now());
     let mut connections = Vec::with_capacity(n);
-    let mut failed = 0usize;
+    let (mut failed, mut deadline_hit) = (0usize, false);
     for _ in 0..n {
+        if tokio::time::Instant::now() >= stop_at {
+            deadline_hit = true;
+            break;
+        }
         let Ok(socket) = TcpStream::connect(&target.address).await else {
             failed += 1;
             continue;
         };
         let mut reader = BufReader::new(socket);
-        if get(&mut reader, &target.address, path).await.is_ok() {
-            connections.push(reader);
-        } else {
-            failed += 1;
+        match tokio::time::timeout_at(stop_at, get(&mut reader, &target.address, path)).await {
+            Ok(Ok(())) => connections.push(reader),
+            Ok(Err(_)) => failed += 1,
+            Err(_) => {
+                deadline_hit = true;
+                break;
+            }
         }
     }
     let opened = connections.len();
     tokio::time::sleep(idle).await;
     let rss_idle = server_memory(target.server_pid, "VmRSS");
     let mut held = 0usize;
+    // The connections opened are asked again even past the deadline, each within 10 s.
     for reader in &mut connections {
-        held += usize::from(get(reader, &target.address, path).await.is_ok());
+        let asked = tokio::time::timeout(Duration::from_secs(10), get(reader, &target.address, path)).await;
+        held += usize::from(matches!(asked, Ok(Ok(()))));
     }
     println!(
         "RESULT peer={} api=none workload=W8-idle n={n} ok={held} unit=connections opened={opened} \
-         failed_to_open={failed} idle_s={} server_rss_before_mb={rss_before:.1} server_rss_idle_mb={rss_idle:.1}",
+         failed_to_open={failed} idle_s={} server_rss_before_mb={rss_before:.1} server_rss_idle_mb={rss_idle:.1} \
+         deadline_hit={}",
         target.peer,
         idle.as_secs(),
+        u8::from(deadline_hit),
     );
     Ok(held == n)
 }
