@@ -14,6 +14,10 @@
 //! weft-bench W8-open          # 1,000 streams open at once on a slow model
 //! weft-bench W8-idle          # 10,000 idle keep-alive connections
 //! weft-bench W4-llama --api chat|responses|anthropic  # W4 from llama-server (LLAMA_URL, W4_TOKENS)
+//! weft-bench S-sessions       # 100,000 idle sessions of three turns (S_SESSIONS)
+//! weft-bench S-sessions-sqlite  # the same turns kept in weft-history's SQLite store (S_SQLITE_DIR)
+//! weft-bench S-concurrent     # 10,000 runs in flight at once on the mock (S_RUNS, S_SLOW_MS)
+//! weft-bench S-long --compaction none|keep-last-turns|token-budget  # a 1,000-turn conversation
 //! ```
 //!
 //! Each process builds its agent first (not timed), runs the timed region, and prints one
@@ -29,7 +33,7 @@ use weft_openai::OpenAI;
 
 use weft_bench::mcp::{EchoServer, Transport};
 use weft_bench::measure::{Measure, Outcome};
-use weft_bench::{w5, w6, w7, w8};
+use weft_bench::{long_conversation, scale, w5, w6, w7, w8};
 
 const INSTRUCTIONS: &str = "You are a benchmark agent.";
 
@@ -170,8 +174,28 @@ async fn run(workload: &str, api: &str, mock_url: &str) -> Result<bool, String> 
             w8::idle_connections(&w8::Target::from_env()?, env_number("W8_CONNECTIONS", 10_000), &path, idle)
                 .await
         }
+        "S-sessions" => scale::idle_sessions(env_number("S_SESSIONS", 100_000), None, mock_url).await,
+        "S-sessions-sqlite" => sqlite_sessions(mock_url).await,
+        "S-concurrent" => {
+            scale::concurrent_runs(
+                env_number("S_RUNS", 10_000),
+                env_number("S_SLOW_MS", 10_000) as u64,
+                mock_url,
+            )
+            .await
+        }
+        "S-long" => {
+            let args: Vec<String> = std::env::args().collect();
+            let name = args
+                .iter()
+                .position(|a| a == "--compaction")
+                .and_then(|p| args.get(p + 1).cloned())
+                .unwrap_or_else(|| "keep-last-turns".into());
+            long_conversation::run(long_conversation::Compaction::parse(&name)?, mock_url).await
+        }
         other => Err(format!(
-            "unknown workload {other} (W1-W4, W4-llama, W1-otel, W5, W6-stdio, W6-http, W7-http, W7-stdio, M-sessions, W8, W8-open, W8-idle)"
+            "unknown workload {other} (W1-W4, W4-llama, W1-otel, W5, W6-stdio, W6-http, W7-http, W7-stdio, M-sessions, \
+             W8, W8-open, W8-idle, S-sessions, S-sessions-sqlite, S-concurrent, S-long)"
         )),
     }
 }
@@ -224,6 +248,28 @@ fn flag_number(flag: &str, default: usize) -> usize {
         .and_then(|p| args.get(p + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// `S-sessions-sqlite`: the sessions of `S-sessions` with their messages in a new SQLite file
+/// under `S_SQLITE_DIR` (default: the system's temporary directory), removed afterwards.
+async fn sqlite_sessions(mock_url: &str) -> Result<bool, String> {
+    let dir = std::env::var_os("S_SQLITE_DIR").map_or_else(std::env::temp_dir, std::path::PathBuf::from);
+    let path = dir.join(format!("weft-bench-sessions-{}.db", std::process::id()));
+    let store = weft_history::SqliteHistoryStore::open(&path).await.map_err(|e| e.to_string())?;
+    let result =
+        scale::idle_sessions(env_number("S_SESSIONS", 100_000), Some(Arc::new(store.clone())), mock_url)
+            .await;
+    let size: u64 = ["", "-wal", "-shm"]
+        .iter()
+        .filter_map(|suffix| std::fs::metadata(format!("{}{suffix}", path.display())).ok())
+        .map(|m| m.len())
+        .sum();
+    println!("S-sessions-sqlite: database {} bytes (with its WAL) at {}", size, path.display());
+    drop(store);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    result
 }
 
 /// W5-chain (200 runs) and W5-fanout (100 runs), two RESULT lines from one process.

@@ -20,22 +20,31 @@ fn rusage() -> (f64, f64, f64) {
 /// The mock's `/stats`, or `null` when it does not answer. A plain HTTP/1.1 GET over a TCP
 /// socket, as the floor peer does: a reqwest client here would load the system's TLS roots
 /// (about 33 million instructions) into the process's CPU for nothing.
-async fn mock_stats(mock_url: &str) -> Value {
+pub async fn mock_stats(mock_url: &str) -> Value {
+    mock_request(mock_url, "GET", "/stats")
+        .await
+        .and_then(|body| serde_json::from_str(&body).ok())
+        .unwrap_or(Value::Null)
+}
+
+/// `POST /stats/reset` on the mock (its counters, `max_in_flight` included, start again);
+/// `false` when it does not answer.
+pub async fn reset_mock_stats(mock_url: &str) -> bool {
+    mock_request(mock_url, "POST", "/stats/reset").await.is_some()
+}
+
+/// The body of a plain HTTP/1.1 request without a body to the mock, or `None`.
+async fn mock_request(mock_url: &str, method: &str, path: &str) -> Option<String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let host = mock_url.trim_start_matches("http://").trim_end_matches('/');
-    let Ok(mut stream) = tokio::net::TcpStream::connect(host).await else { return Value::Null };
-    let request = format!("GET /stats HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
-    if stream.write_all(request.as_bytes()).await.is_err() {
-        return Value::Null;
-    }
+    let mut stream = tokio::net::TcpStream::connect(host).await.ok()?;
+    let request =
+        format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.ok()?;
     let mut response = String::new();
-    if stream.read_to_string(&mut response).await.is_err() {
-        return Value::Null;
-    }
-    response
-        .split_once("\r\n\r\n")
-        .and_then(|(_, body)| serde_json::from_str(body).ok())
-        .unwrap_or(Value::Null)
+    stream.read_to_string(&mut response).await.ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    head.starts_with("HTTP/1.1 2").then(|| body.to_string())
 }
 
 /// A timed region.

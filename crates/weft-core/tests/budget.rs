@@ -268,14 +268,28 @@ async fn a_streamed_run_ends_with_the_budget_error_and_leaves_the_session() {
     let mut session = AgentSession::new();
     let mut stream = agent.run_stream(&mut session, "weather in Paris?");
     let mut last = None;
+    let mut refusals = Vec::new();
     while let Some(item) = stream.next().await {
+        if let Ok(update) = &item {
+            refusals.extend(update.contents.iter().filter_map(|c| match c {
+                weft_core::Content::FunctionResult(result) => Some(result.clone()),
+                _ => None,
+            }));
+        }
         last = Some(item);
     }
     drop(stream);
     let error = last.unwrap().unwrap_err();
-    assert!(matches!(
-        error,
-        AgentError::BudgetExceeded { overrun: BudgetOverrun::ToolCalls { limit: 0, used: 1 }, .. }
-    ));
+    let AgentError::BudgetExceeded {
+        overrun: BudgetOverrun::ToolCalls { limit: 0, used: 1 }, response, ..
+    } = error
+    else {
+        panic!("expected the tool-call budget, got {error:?}");
+    };
+    // The stream showed the refused call's result, as the partial response holds it.
+    let kept: Vec<_> = response.messages.iter().flat_map(Message::function_results).cloned().collect();
+    assert_eq!(refusals.len(), 1, "{refusals:?}");
+    assert_eq!(refusals, kept);
+    assert!(refusals[0].is_error(), "{refusals:?}");
     assert!(session.messages.is_empty());
 }

@@ -21,9 +21,12 @@
 //!   the checkpoint a workflow paused for human input waits at, so that with a SQLite store the
 //!   answer is taken after a restart, or a crash, of the server.
 //!
-//! A run cut short by the model's output limit or the agent's `max_iterations` ends with status
-//! `incomplete` (`response.incomplete`) and `incomplete_details.reason` (`max_output_tokens`,
-//! `max_iterations`).
+//! A run cut short by the model's output limit, the agent's `max_iterations` or a run budget
+//! ([`weft_core::budget`]: `AgentError::BudgetExceeded`) ends with status `incomplete`
+//! (`response.incomplete`) and `incomplete_details.reason` (`max_output_tokens`,
+//! `max_iterations`, `budget_exceeded`; which limit of the budget is in the server's log, and a
+//! call the budget refused has an error output saying so); Chat Completions ends it with
+//! `finish_reason: "length"`. Its turn is kept as a completed one's is.
 //!
 //! # Approvals and requests for input (Responses)
 //!

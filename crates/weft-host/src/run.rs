@@ -2,9 +2,9 @@
 //! session and the run's permit. Dropping the stream drops the run (its model call and tools): a
 //! client that disconnects cancels its run, and no task is left behind.
 //!
-//! A run that hits the model's output limit (`finish_reason: length`) or the agent's
-//! `max_iterations` ends [`RunEvent::Finished`] with `incomplete` set: its conversation is kept,
-//! cut short.
+//! A run that hits the model's output limit (`finish_reason: length`), the agent's
+//! `max_iterations` or a run budget ([`weft_core::budget`]) ends [`RunEvent::Finished`] with
+//! `incomplete` set: its conversation is kept, cut short.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,7 +39,8 @@ pub(crate) enum RunEvent {
         data: serde_json::Value,
     },
     /// The run ended; the session holds the whole conversation. `incomplete` says why the answer
-    /// is cut short (`max_output_tokens`, `content_filter`, `max_iterations`), if it is.
+    /// is cut short (`max_output_tokens`, `content_filter`, `max_iterations`,
+    /// `budget_exceeded`), if it is.
     Finished {
         /// The conversation after the run.
         session: Box<AgentSession>,
@@ -104,7 +105,8 @@ pub(crate) fn run_events(spec: RunSpec) -> impl Stream<Item = RunEvent> + Send +
         let deadline = tokio::time::Instant::now() + timeout;
         let mut failure = None;
         let mut finish_reason = None;
-        let mut partial = None;
+        // What a run cut short by the agent did so far, and why it was cut.
+        let mut partial: Option<(Vec<Message>, &'static str)> = None;
         let stop = stop.unwrap_or_default();
         {
             let mut updates =
@@ -123,7 +125,14 @@ pub(crate) fn run_events(spec: RunSpec) -> impl Stream<Item = RunEvent> + Send +
                     Ok(None) => break,
                     Ok(Some(Err(AgentError::MaxIterations { response, .. }))) => {
                         // The agent kept calling tools: what it did so far is kept, cut short.
-                        partial = Some(response.messages);
+                        partial = Some((response.messages, "max_iterations"));
+                        break;
+                    }
+                    Ok(Some(Err(AgentError::BudgetExceeded { overrun, response, .. }))) => {
+                        // A run budget stopped it: what it did so far is kept, cut short (calls
+                        // the budget refused have an error result saying so).
+                        tracing::info!(run = %id, agent = agent.name(), "run budget exceeded: {overrun}");
+                        partial = Some((response.messages, "budget_exceeded"));
                         break;
                     }
                     Ok(Some(Err(error))) => {
@@ -155,10 +164,10 @@ pub(crate) fn run_events(spec: RunSpec) -> impl Stream<Item = RunEvent> + Send +
         }
         match (failure, partial) {
             (Some(failure), _) => yield RunEvent::Failed(failure),
-            (None, Some(messages)) => {
+            (None, Some((messages, reason))) => {
                 session.messages.extend(input);
                 session.messages.extend(messages);
-                yield RunEvent::Finished { session: Box::new(session), incomplete: Some("max_iterations") };
+                yield RunEvent::Finished { session: Box::new(session), incomplete: Some(reason) };
             }
             (None, None) => {
                 let incomplete = match finish_reason {

@@ -246,8 +246,13 @@ async fn run_loop(
                     ))
                 })
                 .collect();
+            let refused = Message::new(Role::Tool, results);
+            // A streamed run shows the refusals too: its updates hold what the partial holds.
+            if sink.is_some() {
+                emit(sink, tool_update(agent, &refused)).await?;
+            }
             response.messages.extend(produced);
-            response.messages.push(Message::new(Role::Tool, results));
+            response.messages.push(refused);
             return Err(budget_exceeded(agent, overrun, response));
         }
         budgets.record_tool_calls(ours.len() as u64);
