@@ -3,6 +3,7 @@
 //! many runs at once, a long conversation), shared by the `weft-bench` binary, its tests and the
 //! Criterion benches.
 
+pub mod bench_agent;
 pub mod long_conversation;
 pub mod mcp;
 pub mod measure;

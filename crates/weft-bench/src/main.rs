@@ -26,28 +26,13 @@
 use std::sync::Arc;
 
 use futures::StreamExt;
-use schemars::JsonSchema;
-use serde::Deserialize;
-use weft_core::{AgentSession, ChatAgent, ChatClient, FunctionTool};
+use weft_core::{AgentSession, ChatAgent, ChatClient};
 use weft_openai::OpenAI;
 
+use weft_bench::bench_agent::{INSTRUCTIONS, weather_tool};
 use weft_bench::mcp::{EchoServer, Transport};
 use weft_bench::measure::{Measure, Outcome};
 use weft_bench::{long_conversation, scale, w5, w6, w7, w8};
-
-const INSTRUCTIONS: &str = "You are a benchmark agent.";
-
-#[derive(Deserialize, JsonSchema)]
-struct WeatherArgs {
-    /// City name
-    city: String,
-}
-
-fn weather_tool() -> FunctionTool<WeatherArgs> {
-    FunctionTool::new("get_weather", "Get the current weather for a city.", |args: WeatherArgs| async move {
-        Ok::<_, std::convert::Infallible>(format!("weather in {}: sunny, 21C", args.city))
-    })
-}
 
 fn agent(api: &str, base_url: &str, model: &str, with_tool: bool) -> Result<ChatAgent, String> {
     let openai = OpenAI::builder()

@@ -14,27 +14,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use nix::sys::resource::{Resource, getrlimit, setrlimit};
-use schemars::JsonSchema;
-use serde::Deserialize;
 use weft_core::history::HistoryStore;
-use weft_core::{AgentSession, ChatAgent, ChatClient, FunctionTool, ScriptedClient};
+use weft_core::{AgentSession, ChatAgent, ChatClient, ScriptedClient};
 use weft_openai::OpenAI;
 
+use crate::bench_agent::{INSTRUCTIONS, weather_tool};
 use crate::measure::{Measure, Outcome, mock_stats, reset_mock_stats};
-
-const INSTRUCTIONS: &str = "You are a benchmark agent.";
-
-#[derive(Deserialize, JsonSchema)]
-struct WeatherArgs {
-    /// City name
-    city: String,
-}
-
-fn weather_tool() -> FunctionTool<WeatherArgs> {
-    FunctionTool::new("get_weather", "Get the current weather for a city.", |args: WeatherArgs| async move {
-        Ok::<_, std::convert::Infallible>(format!("weather in {}: sunny, 21C", args.city))
-    })
-}
 
 /// Resident memory of this process in bytes (`/proc/self/statm`).
 pub fn resident_bytes() -> u64 {
