@@ -110,6 +110,8 @@ impl Harness {
 #[allow(clippy::expect_used)]
 pub fn run<F: Future<Output = ()>>(case: F) {
     let runtime =
+        // Test support only (a dev-dependency): a test without a runtime cannot run at all, so
+        // failing it here, with this message, is the right outcome.
         tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
     runtime.block_on(async {
         if tokio::time::timeout(CASE_TIMEOUT, case).await.is_err() {

@@ -104,6 +104,8 @@ impl MockServer {
         let path = wire.path();
         let state = Arc::new(Mutex::new(State_ { wire, answers: Vec::new(), received: Vec::new() }));
         let app = Router::new().route(path, post(answer)).with_state(state.clone());
+        // Test support only (a dev-dependency): a mock that cannot bind loopback fails the test
+        // that asked for it, with this message; no user code runs this.
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
         let base_url = format!("http://{}", listener.local_addr().expect("the bound address"));
         let stop = CancellationToken::new();
