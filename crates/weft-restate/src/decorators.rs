@@ -2,6 +2,7 @@
 //! run, are journaled steps of the Restate invocation; outside one they call the wrapped client
 //! or tool directly, so the same agent also runs locally.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -14,7 +15,7 @@ use weft_core::{
     ToolContext, ToolDefinition, ToolError, ToolErrorKind, ToolOutput,
 };
 
-use crate::steps::{StepFailure, StepWork, journal};
+use crate::steps::{StepFailure, StepSendError, StepWork, journal};
 
 /// A [`ChatClient`] whose calls are journaled steps of the durable run that makes them: once a
 /// call's response is journaled, a replay of the invocation (after a crash) reads it from the
@@ -44,9 +45,11 @@ impl DurableChatClient {
 }
 
 /// The model call as a step: the response, or a failure (retried when the provider says so).
-fn model_work(inner: Arc<dyn ChatClient>, request: ChatRequest) -> StepWork {
+pub(crate) fn model_step(
+    call: impl Future<Output = Result<ChatResponse, ChatError>> + Send + 'static,
+) -> StepWork {
     Box::pin(async move {
-        match inner.get_response(request).await {
+        match call.await {
             Ok(response) => serde_json::to_value(&response).map_err(|e| StepFailure {
                 retryable: false,
                 message: format!("the model's response is not JSON: {e}"),
@@ -56,20 +59,24 @@ fn model_work(inner: Arc<dyn ChatClient>, request: ChatRequest) -> StepWork {
     })
 }
 
-/// A ChatError for a step whose journaled value cannot be used.
-fn journal_error(message: String) -> ChatError {
-    ChatError::new(ChatErrorKind::Other, message).with_retryable(false)
+/// The response a journaled model step holds.
+pub(crate) fn model_outcome(journaled: Result<Value, StepSendError>) -> Result<ChatResponse, ChatError> {
+    let journal_error = |message: String| ChatError::new(ChatErrorKind::Other, message).with_retryable(false);
+    match journaled {
+        Err(error) => Err(journal_error(error.to_string())),
+        Ok(value) => serde_json::from_value(value)
+            .map_err(|e| journal_error(format!("a journaled model response does not load: {e}"))),
+    }
 }
 
 #[async_trait]
 impl ChatClient for DurableChatClient {
     async fn get_response(&self, request: ChatRequest) -> Result<ChatResponse, ChatError> {
-        let work = model_work(self.inner.clone(), request.clone());
+        let (inner, sent) = (self.inner.clone(), request.clone());
+        let work = model_step(async move { inner.get_response(sent).await });
         match journal("model".into(), None, work).await {
             None => self.inner.get_response(request).await,
-            Some(Err(error)) => Err(journal_error(error.to_string())),
-            Some(Ok(value)) => serde_json::from_value(value)
-                .map_err(|e| journal_error(format!("a journaled model response does not load: {e}"))),
+            Some(journaled) => model_outcome(journaled),
         }
     }
 
@@ -160,9 +167,13 @@ impl DurableTool {
     }
 }
 
-fn tool_work(inner: Arc<dyn Tool>, arguments: Value, context: ToolContext) -> StepWork {
+/// The tool call as a step: its output or a failure shown to the model (journaled), or a
+/// transient failure (retried).
+pub(crate) fn tool_step(
+    call: impl Future<Output = Result<ToolOutput, ToolError>> + Send + 'static,
+) -> StepWork {
     Box::pin(async move {
-        let outcome = match inner.invoke(arguments, &context).await {
+        let outcome = match call.await {
             Ok(output) => JournaledToolOutcome::Output { value: output.value, contents: output.contents },
             Err(error) if is_transient(error.kind()) => {
                 return Err(StepFailure { retryable: true, message: error.to_string() });
@@ -179,6 +190,20 @@ fn tool_work(inner: Arc<dyn Tool>, arguments: Value, context: ToolContext) -> St
     })
 }
 
+/// The output (or failure) a journaled tool step holds.
+pub(crate) fn tool_outcome(journaled: Result<Value, StepSendError>) -> Result<ToolOutput, ToolError> {
+    match journaled {
+        Err(error) => Err(ToolError::new(ToolErrorKind::Cancelled, error.to_string())),
+        Ok(value) => match serde_json::from_value(value) {
+            Ok(JournaledToolOutcome::Output { value, contents }) => Ok(ToolOutput { value, contents }),
+            Ok(JournaledToolOutcome::Error { kind, message }) => {
+                Err(ToolError::new(kind_from_name(&kind), message))
+            }
+            Err(e) => Err(ToolError::failed(format!("a journaled tool outcome does not load: {e}"))),
+        },
+    }
+}
+
 #[async_trait]
 impl Tool for DurableTool {
     fn definition(&self) -> &ToolDefinition {
@@ -187,17 +212,11 @@ impl Tool for DurableTool {
 
     async fn invoke(&self, arguments: Value, context: &ToolContext) -> Result<ToolOutput, ToolError> {
         let label = format!("tool:{}", self.inner.definition().name);
-        let work = tool_work(self.inner.clone(), arguments.clone(), context.clone());
+        let (inner, sent, in_step) = (self.inner.clone(), arguments.clone(), context.clone());
+        let work = tool_step(async move { inner.invoke(sent, &in_step).await });
         match journal(label, Some(context.call_id.clone()), work).await {
             None => self.inner.invoke(arguments, context).await,
-            Some(Err(error)) => Err(ToolError::new(ToolErrorKind::Cancelled, error.to_string())),
-            Some(Ok(value)) => match serde_json::from_value(value) {
-                Ok(JournaledToolOutcome::Output { value, contents }) => Ok(ToolOutput { value, contents }),
-                Ok(JournaledToolOutcome::Error { kind, message }) => {
-                    Err(ToolError::new(kind_from_name(&kind), message))
-                }
-                Err(e) => Err(ToolError::failed(format!("a journaled tool outcome does not load: {e}"))),
-            },
+            Some(journaled) => tool_outcome(journaled),
         }
     }
 

@@ -30,6 +30,9 @@ pub struct DemoSettings {
     pub counts: Option<PathBuf>,
     /// How long `slow_lookup` takes.
     pub lookup_delay: Duration,
+    /// Make the calls durable with the [`crate::DurableCalls`] middleware instead of wrapping the
+    /// client and each tool in [`DurableChatClient`] and [`DurableTool`].
+    pub as_middleware: bool,
 }
 
 /// The number of calls counted in `file` of the counts directory `dir` (0 when none).
@@ -121,8 +124,8 @@ impl Tool for CountingTool {
     }
 }
 
-/// The demo agent, its model and tools wrapped in the durable decorators (so it runs durably
-/// in a worker, and locally as it is).
+/// The demo agent, its model and tools wrapped in the durable decorators, or made durable by
+/// the [`crate::DurableCalls`] middleware (so it runs durably in a worker, and locally as it is).
 pub fn agent(settings: &DemoSettings) -> ChatAgent {
     let counts = settings.counts.clone();
     let model = CountingModel { inner: ScriptedClient::new(), counts: counts.clone() };
@@ -136,6 +139,15 @@ pub fn agent(settings: &DemoSettings) -> ChatAgent {
         ),
         CountingTool::new("flaky_backend", "Ask the backend", Behavior::Unavailable, counts),
     ];
+    if settings.as_middleware {
+        let mut builder = ChatAgent::builder(Arc::new(model))
+            .name("demo")
+            .instructions("You note facts and look things up.");
+        for tool in tools {
+            builder = builder.tool(tool);
+        }
+        return crate::durable_calls(builder).build();
+    }
     let mut builder = ChatAgent::builder(DurableChatClient::shared(Arc::new(model)))
         .name("demo")
         .instructions("You note facts and look things up.");

@@ -9,7 +9,9 @@
 //! - [`DurableChatClient`] and [`DurableTool`] wrap an agent's client and tools. Inside a
 //!   durable run their calls go through the invocation's journaled `run`; outside one they are
 //!   the wrapped client and tool, so the same [`ChatAgent`](weft_core::agent::ChatAgent) runs
-//!   locally too, with the same answers.
+//!   locally too, with the same answers. [`DurableCalls`] does the same as middleware, for
+//!   every model call and tool invocation of any agent (tool sets and declarative agents
+//!   included): [`durable_calls`] adds it to a builder.
 //! - A conversation is the virtual object [`OBJECT_NAME`] keyed by its conversation id, its
 //!   [`AgentSession`](weft_core::agent::AgentSession) in the object's state. Restate runs one
 //!   `send` per key at a time: messages sent to one conversation at once are taken in turn, and
@@ -78,12 +80,14 @@
 mod decorators;
 pub mod demo;
 mod error;
+mod middleware;
 mod object;
 mod serve;
 mod steps;
 
 pub use decorators::{DurableChatClient, DurableTool};
 pub use error::{DurableError, RegisterError, ServeError};
+pub use middleware::{DurableCalls, durable_calls};
 pub use object::{AgentObject, MAX_MESSAGE_BYTES, OBJECT_NAME, TurnReply, TurnRequest};
 pub use serve::{agent_endpoint, bind, register, serve};
 pub use steps::{StepKey, StepRetry, current_step, in_durable_run};

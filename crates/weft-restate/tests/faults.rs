@@ -22,7 +22,14 @@ const TEST_TIMEOUT: Duration = Duration::from_secs(120);
 fn settings(dir: &Path, lookup_ms: u64, max_attempts: u32) -> WorkerSettings {
     let counts = dir.join("counts");
     std::fs::create_dir_all(&counts).unwrap();
-    WorkerSettings { port: free_port(), counts, lookup_ms, max_attempts, log: dir.join("worker.log") }
+    WorkerSettings {
+        port: free_port(),
+        counts,
+        lookup_ms,
+        max_attempts,
+        log: dir.join("worker.log"),
+        as_middleware: false,
+    }
 }
 
 async fn send(ingress: &str, conversation: &str, message: &str) -> reqwest::Response {
@@ -57,6 +64,18 @@ async fn wait_for_count(dir: &Path, file: &str, at_least: usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs restate-server: scripts/test installs it (scripts/peers/restate.sh)"]
 async fn a_worker_killed_mid_tool_call_resumes_without_repeating_completed_calls() {
+    killed_mid_tool_call(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs restate-server: scripts/test installs it (scripts/peers/restate.sh)"]
+async fn with_the_durable_calls_middleware_a_killed_worker_repeats_no_completed_call() {
+    killed_mid_tool_call(true).await;
+}
+
+/// The demo agent's worker is killed while `slow_lookup` runs (its calls made durable by the
+/// decorators, or by the middleware), and started again.
+async fn killed_mid_tool_call(as_middleware: bool) {
     let server = RestateServer::start("kill mid tool call").await;
     let dir = tempfile::tempdir().unwrap();
     let prompt = "note and lookup the Eiffel Tower";
@@ -64,15 +83,18 @@ async fn a_worker_killed_mid_tool_call_resumes_without_repeating_completed_calls
     // The same agent, run locally: the answer a durable run must give, and the calls it makes.
     let local_counts = dir.path().join("local");
     std::fs::create_dir_all(&local_counts).unwrap();
-    let local_agent =
-        agent(&DemoSettings { counts: Some(local_counts.clone()), lookup_delay: Duration::ZERO });
+    let local_agent = agent(&DemoSettings {
+        counts: Some(local_counts.clone()),
+        lookup_delay: Duration::ZERO,
+        as_middleware,
+    });
     let mut local_session = AgentSession::new();
     let local = local_agent.run(&mut local_session, prompt).await.unwrap();
     assert_eq!(count_calls(&local_counts, MODEL_COUNT_FILE), 2, "the local run calls the model twice");
     assert_eq!(count_calls(&local_counts, &tool_count_file("note_fact")), 1);
     assert_eq!(count_calls(&local_counts, &tool_count_file("slow_lookup")), 1);
 
-    let settings = settings(dir.path(), 3000, 5);
+    let settings = WorkerSettings { as_middleware, ..settings(dir.path(), 3000, 5) };
     let counts = settings.counts.clone();
     let worker = Worker::start(settings.clone(), Some(&server.admin));
     let run = send(&server.ingress, "conv-kill", prompt);

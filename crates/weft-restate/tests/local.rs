@@ -26,7 +26,11 @@ async fn outside_a_durable_run_the_client_is_the_wrapped_client() {
 #[tokio::test]
 async fn the_demo_agent_runs_locally_and_counts_its_calls() {
     let dir = tempfile::tempdir().unwrap();
-    let settings = DemoSettings { counts: Some(dir.path().to_owned()), lookup_delay: Duration::ZERO };
+    let settings = DemoSettings {
+        counts: Some(dir.path().to_owned()),
+        lookup_delay: Duration::ZERO,
+        as_middleware: false,
+    };
     let demo = agent(&settings);
     let mut session = AgentSession::new();
     let response = demo.run(&mut session, "note and lookup the Eiffel Tower").await.unwrap();

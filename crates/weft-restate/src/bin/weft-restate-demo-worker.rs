@@ -4,7 +4,9 @@
 //! - `WEFT_RESTATE_ADMIN`: Restate's admin URL; when set, the worker registers itself there;
 //! - `WEFT_RESTATE_COUNTS`: a directory where the demo model and tools count their calls;
 //! - `WEFT_RESTATE_LOOKUP_MS`: how long `slow_lookup` takes (default 0);
-//! - `WEFT_RESTATE_MAX_ATTEMPTS`: attempts of a failing step (default 5).
+//! - `WEFT_RESTATE_MAX_ATTEMPTS`: attempts of a failing step (default 5);
+//! - `WEFT_RESTATE_MIDDLEWARE`: `1` makes the calls durable with the `DurableCalls` middleware
+//!   instead of the decorators.
 //!
 //! It serves until interrupted (Ctrl-C).
 
@@ -40,7 +42,8 @@ async fn run() -> Result<(), WorkerError> {
     let lookup_ms: u64 = setting("WEFT_RESTATE_LOOKUP_MS", 0)?;
     let max_attempts: u32 = setting("WEFT_RESTATE_MAX_ATTEMPTS", StepRetry::default().max_attempts)?;
     let counts = std::env::var_os("WEFT_RESTATE_COUNTS").map(PathBuf::from);
-    let settings = DemoSettings { counts, lookup_delay: Duration::from_millis(lookup_ms) };
+    let as_middleware = setting("WEFT_RESTATE_MIDDLEWARE", 0u8)? == 1;
+    let settings = DemoSettings { counts, lookup_delay: Duration::from_millis(lookup_ms), as_middleware };
     let retry = StepRetry { max_attempts, ..StepRetry::default() };
 
     let listener = bind(address).await?;

@@ -142,6 +142,8 @@ pub struct WorkerSettings {
     pub lookup_ms: u64,
     pub max_attempts: u32,
     pub log: PathBuf,
+    /// Durable through the `DurableCalls` middleware instead of the decorators.
+    pub as_middleware: bool,
 }
 
 /// A `weft-restate-demo-worker` process, killed (`SIGKILL`) on drop.
@@ -159,6 +161,7 @@ impl Worker {
             .env("WEFT_RESTATE_COUNTS", &settings.counts)
             .env("WEFT_RESTATE_LOOKUP_MS", settings.lookup_ms.to_string())
             .env("WEFT_RESTATE_MAX_ATTEMPTS", settings.max_attempts.to_string())
+            .env("WEFT_RESTATE_MIDDLEWARE", if settings.as_middleware { "1" } else { "0" })
             .env_remove("WEFT_RESTATE_ADMIN")
             .stdin(Stdio::null())
             .stdout(std::fs::File::options().create(true).append(true).open(&settings.log).unwrap())
