@@ -97,6 +97,18 @@ pub(crate) async fn load(
     approval: Option<weft::ApprovalMode>,
     sources: &mut Vec<McpSource>,
 ) -> Result<(ChatAgent, String), CliError> {
+    load_with(file, args, approval, sources, |builder| builder).await
+}
+
+/// [`load`], with `finish` the last change to the agent's builder (`weft worker` adds the
+/// durable middleware there).
+pub(crate) async fn load_with(
+    file: &std::path::Path,
+    args: &RunArgs,
+    approval: Option<weft::ApprovalMode>,
+    sources: &mut Vec<McpSource>,
+    finish: fn(weft::agent::ChatAgentBuilder) -> weft::agent::ChatAgentBuilder,
+) -> Result<(ChatAgent, String), CliError> {
     let mut bindings = bindings();
     if let Some(mode) = approval {
         bindings = bindings.with_approval(mode);
@@ -119,7 +131,7 @@ pub(crate) async fn load(
         if let Some(limit) = args.agent.max_iterations {
             builder = builder.max_iterations(limit as usize);
         }
-        builder
+        finish(builder)
     })
     .await
     .map_err(load_error)?;

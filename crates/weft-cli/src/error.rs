@@ -132,6 +132,8 @@ pub(crate) enum CliError {
     },
     /// A workflow run failed or could not go on.
     Workflow(String),
+    /// Restate refused or could not be reached (`weft worker --register`).
+    Restate(String),
     /// The user pressed Ctrl-C.
     Interrupted,
     /// A failure already shown on stderr (a turn of `weft chat`): only its exit code is left.
@@ -149,9 +151,11 @@ impl CliError {
                 | AgentError::MaxIterations { .. }
                 | AgentError::StructuredOutput { .. },
             ) => EXIT_MODEL,
-            CliError::Agent(_) | CliError::Session(_) | CliError::Io { .. } | CliError::Workflow(_) => {
-                EXIT_OTHER
-            }
+            CliError::Agent(_)
+            | CliError::Session(_)
+            | CliError::Io { .. }
+            | CliError::Workflow(_)
+            | CliError::Restate(_) => EXIT_OTHER,
             CliError::Mcp { code, .. } => *code,
             CliError::Interrupted => EXIT_INTERRUPTED,
             CliError::Reported(code) => *code,
@@ -176,6 +180,7 @@ impl CliError {
                 _ => "mcp",
             },
             CliError::Workflow(_) => "workflow",
+            CliError::Restate(_) => "restate",
             CliError::Interrupted => "interrupted",
             CliError::Reported(_) => "reported",
         }
@@ -208,7 +213,9 @@ impl CliError {
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CliError::Usage(message) | CliError::Workflow(message) => f.write_str(message),
+            CliError::Usage(message) | CliError::Workflow(message) | CliError::Restate(message) => {
+                f.write_str(message)
+            }
             CliError::Provider(error) => write!(f, "could not set up the model provider: {error}"),
             CliError::Models(error) => write!(f, "could not list the models: {error}"),
             CliError::Agent(AgentError::MaxIterations { limit, .. }) => write!(
@@ -229,9 +236,11 @@ impl fmt::Display for CliError {
 impl std::error::Error for CliError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            CliError::Usage(_) | CliError::Workflow(_) | CliError::Interrupted | CliError::Reported(_) => {
-                None
-            }
+            CliError::Usage(_)
+            | CliError::Workflow(_)
+            | CliError::Restate(_)
+            | CliError::Interrupted
+            | CliError::Reported(_) => None,
             CliError::Provider(error) | CliError::Models(error) => error.source(),
             CliError::Agent(error) => error.source(),
             CliError::Session(error) => error.source(),

@@ -29,6 +29,7 @@ mod provider;
 mod run;
 mod serve;
 mod telemetry;
+mod worker;
 mod workflow_host;
 mod workflow_run;
 
@@ -114,6 +115,15 @@ enum Command {
     /// (DISPLAY or WAYLAND_DISPLAY set) unless --no-open. The page is at http://127.0.0.1:8088/.
     #[command(after_help = error::RUN_AFTER_HELP)]
     Devui(serve::DevuiArgs),
+    /// Serve an agent to Restate as a durable agent: every model and tool call a journaled step.
+    ///
+    /// The agent of FILE (a declarative agent), or without one the agent of `weft run` (same
+    /// model flags), is served over HTTP/2 on --listen (127.0.0.1:9080) as Restate's virtual
+    /// object WeftAgent, one key per conversation: `POST INGRESS/WeftAgent/CONVERSATION/send`
+    /// with `{"message": "…"}`. --register ADMIN_URL registers it with Restate. A worker killed
+    /// mid-run resumes the run on its next start without making the completed calls again.
+    #[command(after_help = error::RUN_AFTER_HELP)]
+    Worker(worker::WorkerArgs),
     /// Print a shell completion script.
     ///
     /// e.g. `weft completions bash > ~/.local/share/bash-completion/completions/weft`, or
@@ -279,7 +289,9 @@ fn main() -> ExitCode {
     };
     // A server uses every core; the other commands need one thread.
     let mut builder = match cli.command {
-        Command::Serve(_) | Command::Devui(_) => tokio::runtime::Builder::new_multi_thread(),
+        Command::Serve(_) | Command::Devui(_) | Command::Worker(_) => {
+            tokio::runtime::Builder::new_multi_thread()
+        }
         _ => tokio::runtime::Builder::new_current_thread(),
     };
     let runtime = match builder.enable_all().build() {
@@ -319,6 +331,7 @@ fn main() -> ExitCode {
             Command::Schema(args) => declarative::schema(&args),
             Command::Serve(args) => serve::run(args).await,
             Command::Devui(args) => serve::devui(args).await,
+            Command::Worker(args) => worker::run(args).await,
         }
     });
     // The spans are flushed before the exit, whatever the outcome (the error, if any, is

@@ -157,6 +157,16 @@ pub(crate) fn build_agent(
     sources: &[McpSource],
     mode: ApprovalMode,
 ) -> ChatAgent {
+    agent_builder(args, provider, sources, mode).build()
+}
+
+/// The builder of [`build_agent`]'s agent, for callers that add to it.
+pub(crate) fn agent_builder(
+    args: &RunArgs,
+    provider: provider::Provider,
+    sources: &[McpSource],
+    mode: ApprovalMode,
+) -> weft::agent::ChatAgentBuilder {
     let mut builder =
         ChatAgent::builder(provider.client).name("weft").description("The weft CLI's demo agent");
     if sources.is_empty() {
@@ -176,7 +186,7 @@ pub(crate) fn build_agent(
     if let Some(limit) = args.agent.max_iterations {
         builder = builder.max_iterations(limit as usize);
     }
-    builder.build()
+    builder
 }
 
 /// Streams the run into the renderer; Ctrl-C drops the run (and leaves the session as it was).

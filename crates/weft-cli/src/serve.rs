@@ -455,7 +455,7 @@ async fn serve(
 /// Completes on Ctrl-C or SIGTERM. The handlers are installed when this is called, not when the
 /// future is first polled: the server may answer requests (on other worker threads) before the
 /// shutdown future is polled, and a SIGTERM arriving then must still stop it gracefully.
-fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+pub(crate) fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

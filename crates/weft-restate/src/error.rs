@@ -32,6 +32,12 @@ pub enum ServeError {
         #[source]
         source: std::io::Error,
     },
+    /// The request identity key is not one Restate gives (`publickeyv1_…`).
+    #[error("the Restate identity key is not valid: {reason}")]
+    IdentityKey {
+        /// What is wrong with it (never the key).
+        reason: String,
+    },
 }
 
 /// Why registering a worker with Restate's admin API failed.

@@ -89,5 +89,5 @@ pub use decorators::{DurableChatClient, DurableTool};
 pub use error::{DurableError, RegisterError, ServeError};
 pub use middleware::{DurableCalls, durable_calls};
 pub use object::{AgentObject, MAX_MESSAGE_BYTES, OBJECT_NAME, TurnReply, TurnRequest};
-pub use serve::{agent_endpoint, bind, register, serve};
+pub use serve::{agent_endpoint, agent_endpoint_with_identity, bind, register, serve};
 pub use steps::{StepKey, StepRetry, current_step, in_durable_run};

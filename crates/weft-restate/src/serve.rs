@@ -25,6 +25,23 @@ pub fn agent_endpoint(agent: ChatAgent, retry: StepRetry) -> Endpoint {
     Endpoint::builder().bind(AgentObject::new(agent, retry)).build()
 }
 
+/// [`agent_endpoint`] that, with `identity_key` (Restate's request identity public key,
+/// `publickeyv1_…`), refuses requests not signed by that Restate server: what a worker
+/// reachable from other machines needs.
+pub fn agent_endpoint_with_identity(
+    agent: ChatAgent,
+    retry: StepRetry,
+    identity_key: Option<&str>,
+) -> Result<Endpoint, ServeError> {
+    let mut builder = Endpoint::builder().bind(AgentObject::new(agent, retry));
+    if let Some(key) = identity_key {
+        builder = builder
+            .identity_key(key)
+            .map_err(|source| ServeError::IdentityKey { reason: source.to_string() })?;
+    }
+    Ok(builder.build())
+}
+
 /// Binds `address` (port 0 picks a free port) for [`serve`].
 pub async fn bind(address: SocketAddr) -> Result<TcpListener, ServeError> {
     TcpListener::bind(address).await.map_err(|source| ServeError::Bind { address, source })
