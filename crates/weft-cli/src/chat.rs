@@ -82,10 +82,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), CliError> {
         },
         Err(error) => Err(error),
     };
-    for source in &sources {
-        source.close().await;
-    }
-    result
+    run::close_all(&sources, result).await
 }
 
 async fn converse(

@@ -187,6 +187,25 @@ pub(crate) struct RunArgs {
     pub(crate) replay: Option<PathBuf>,
 }
 
+impl RunArgs {
+    /// The flags of `weft run` for a command that serves an agent (no prompt, session or
+    /// output options): its model and tool flags, and the agent file if any.
+    pub(crate) fn serving(agent: AgentArgs, file: Option<PathBuf>) -> Self {
+        Self {
+            file,
+            prompt: None,
+            checkpoint: None,
+            resume: None,
+            agent,
+            session: None,
+            json: false,
+            approve: false,
+            record: None,
+            replay: None,
+        }
+    }
+}
+
 /// The agent's model and tools, shared by `weft run`, `weft chat` and `weft serve`.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct AgentArgs {

@@ -33,18 +33,7 @@ pub(crate) struct McpServeArgs {
 
 impl McpServeArgs {
     fn run_args(&self, file: Option<PathBuf>) -> RunArgs {
-        RunArgs {
-            file,
-            prompt: None,
-            checkpoint: None,
-            resume: None,
-            agent: self.agent.clone(),
-            session: None,
-            json: false,
-            approve: false,
-            record: None,
-            replay: None,
-        }
+        RunArgs::serving(self.agent.clone(), file)
     }
 }
 
@@ -63,10 +52,7 @@ pub(crate) async fn run(args: McpServeArgs) -> Result<(), CliError> {
         }
         Err(error) => Err(error),
     };
-    for source in &sources {
-        source.close().await;
-    }
-    result
+    run::close_all(&sources, result).await
 }
 
 /// The agents of the files (or the demo agent), their MCP servers connected into `sources`.

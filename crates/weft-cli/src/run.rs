@@ -57,7 +57,13 @@ pub(crate) async fn run(args: RunArgs) -> Result<(), CliError> {
         },
         Err(error) => Err(error),
     };
-    for source in &sources {
+    close_all(&sources, result).await
+}
+
+/// Closes the MCP servers of `sources` (each in turn, whatever `result` is), then gives
+/// `result` back: how every command ends that connected some.
+pub(crate) async fn close_all<T>(sources: &[McpSource], result: T) -> T {
+    for source in sources {
         source.close().await;
     }
     result

@@ -195,18 +195,7 @@ impl StoreSpec {
 impl ServeArgs {
     /// The model flags as `weft run` reads them.
     fn run_args(&self) -> RunArgs {
-        RunArgs {
-            file: None,
-            prompt: None,
-            checkpoint: None,
-            resume: None,
-            agent: self.agent.clone(),
-            session: None,
-            json: false,
-            approve: false,
-            record: None,
-            replay: None,
-        }
+        RunArgs::serving(self.agent.clone(), None)
     }
 
     /// The host's limits; refuses an open address without a token (or --no-auth).
@@ -285,10 +274,7 @@ async fn run_with(args: ServeArgs, open: bool) -> Result<(), CliError> {
         Ok(agents) => serve(&args, config, store, agents, workflows, open).await,
         Err(error) => Err(error),
     };
-    for source in &sources {
-        source.close().await;
-    }
-    result
+    run::close_all(&sources, result).await
 }
 
 /// The agents to serve, by model name: each file's, or the demo agent as `weft`. The MCP servers

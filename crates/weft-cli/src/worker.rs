@@ -59,18 +59,7 @@ pub(crate) struct WorkerArgs {
 impl WorkerArgs {
     /// The model flags as `weft run` reads them, with the file.
     fn run_args(&self) -> RunArgs {
-        RunArgs {
-            file: self.file.clone(),
-            prompt: None,
-            checkpoint: None,
-            resume: None,
-            agent: self.agent.clone(),
-            session: None,
-            json: false,
-            approve: false,
-            record: None,
-            replay: None,
-        }
+        RunArgs::serving(self.agent.clone(), self.file.clone())
     }
 }
 
@@ -98,10 +87,7 @@ pub(crate) async fn run(args: WorkerArgs) -> Result<(), CliError> {
         Ok(agent) => serve_agent(&args, agent).await,
         Err(error) => Err(error),
     };
-    for source in &sources {
-        source.close().await;
-    }
-    result
+    run::close_all(&sources, result).await
 }
 
 /// The agent to serve, made durable: the file's, or the demo agent.

@@ -45,20 +45,22 @@ fn an_unreachable_admin_api_is_named() {
     assert!(stderr.contains("cannot reach Restate's admin API") && stderr.contains(&admin), "{stderr}");
 }
 
+/// `weft worker ARGS`, and the first line it prints (once it serves).
+fn spawn_worker(args: &[&str]) -> (Child, String) {
+    let mut child = common::weft().arg("worker").args(args).stdout(Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    (child, line)
+}
+
 /// A `weft worker` process serving the demo agent on `port`, registered with `admin`; killed
 /// on drop.
 struct WorkerProcess(Child);
 
 impl WorkerProcess {
     fn start(port: u16, admin: &str) -> Self {
-        let mut child = common::weft()
-            .args(["worker", "--listen", &format!("127.0.0.1:{port}"), "--register", admin])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let listen = format!("127.0.0.1:{port}");
+        let (child, line) = spawn_worker(&["--listen", &listen, "--register", admin]);
         assert!(line.contains("serving the agent to Restate"), "the worker said: {line:?}");
         Self(child)
     }
@@ -118,14 +120,7 @@ async fn the_demo_agent_answers_through_restate_and_keeps_its_conversation_acros
 #[test]
 fn sigterm_stops_the_worker_cleanly() {
     let port = free_port();
-    let mut child = common::weft()
-        .args(["worker", "--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let (mut child, line) = spawn_worker(&["--listen", &format!("127.0.0.1:{port}")]);
     assert!(line.contains(&format!("http://127.0.0.1:{port}")), "the worker said: {line:?}");
     let status =
         std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
