@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+#[path = "../../weft-restate/tests/support/restate_server.rs"]
+mod restate_server;
+
 /// The `phoenix` command, or a panic saying how to install it.
 fn phoenix_command() -> String {
     match std::env::var("WEFT_PHOENIX") {
@@ -158,6 +161,62 @@ async fn a_run_exports_genai_spans_that_phoenix_reads_back_with_content_only_whe
     spans_have_the_genai_shape(&phoenix).await;
     content_is_exported_when_opted_in(&phoenix).await;
     grpc_exports_too(&phoenix).await;
+    a_durable_run_joins_the_callers_trace(&phoenix).await;
+}
+
+/// `weft --otlp … worker`: a message sent to Restate's ingress with a `traceparent` runs on the
+/// worker in the caller's trace: the invocation's server span continues it, and the agent's
+/// spans are its children.
+async fn a_durable_run_joins_the_callers_trace(phoenix: &Phoenix) {
+    let server = restate_server::RestateServer::start("a durable run joins the caller's trace").await;
+    let port = free_port();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_weft"));
+    for (name, _) in std::env::vars_os() {
+        let name_text = name.to_string_lossy();
+        if name_text.starts_with("OPENAI_") || name_text.starts_with("OTEL_") {
+            command.env_remove(&name);
+        }
+    }
+    let mut worker = command
+        .env_remove("RUST_LOG")
+        .env("OTEL_RESOURCE_ATTRIBUTES", "openinference.project.name=weft-restate")
+        .args(["--otlp", &phoenix.url("/v1/traces"), "worker", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--register", &server.admin])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(worker.stdout.take().unwrap()), &mut line)
+        .unwrap();
+    assert!(line.contains("serving the agent to Restate"), "the worker said: {line:?}");
+
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let caller_span = "00f067aa0ba902b7";
+    let response = reqwest::Client::new()
+        .post(format!("{}/WeftAgent/traced/send", server.ingress))
+        .header("traceparent", format!("00-{trace}-{caller_span}-01"))
+        .json(&json!({ "message": "weather in Paris" }))
+        .timeout(Duration::from_secs(60))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.text().await.unwrap());
+    // SIGTERM: the worker stops and flushes its spans.
+    let status = Command::new("kill").args(["-TERM", &worker.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    assert!(worker.wait().unwrap().success());
+
+    let spans = phoenix.spans("weft-restate", 5).await;
+    let named = by_name(&spans);
+    let invocation =
+        named.get("WeftAgent/send").and_then(|s| s.first()).unwrap_or_else(|| panic!("{spans:#?}"));
+    let agent = named["invoke_agent weft"][0];
+    assert_eq!(invocation["context"]["trace_id"], trace, "the caller's trace: {invocation:#}");
+    assert_eq!(invocation["attributes"]["rpc.system"], "restate");
+    assert_eq!(agent["context"]["trace_id"], trace);
+    assert_eq!(agent["parent_id"], invocation["context"]["span_id"], "{agent:#}");
+    assert_eq!(named["chat scripted"].len(), 2);
 }
 
 /// `OTEL_EXPORTER_OTLP_PROTOCOL=grpc`: the same spans over OTLP/gRPC.

@@ -4,6 +4,7 @@
 
 use restate_sdk::prelude::*;
 use serde::{Deserialize, Serialize};
+use tracing::Instrument as _;
 use weft_core::agent::{AgentResponse, AgentSession, ChatAgent};
 use weft_core::message::Message;
 
@@ -52,6 +53,29 @@ impl AgentObject {
     }
 }
 
+/// The span of one attempt of a handler invocation (OpenTelemetry RPC server conventions), which
+/// continues the caller's trace: Restate hands the invocation the `traceparent` of the request
+/// that started it, so a run's agent, model and tool spans join the trace of whoever sent the
+/// message (when export is set up). A replay after a crash is a new attempt: a new span in the
+/// same trace.
+fn invocation_span(ctx: &ObjectContext<'_>, method: &str) -> tracing::Span {
+    let span = tracing::info_span!(
+        "restate.invocation",
+        otel.name = %format!("{OBJECT_NAME}/{method}"),
+        otel.kind = "server",
+        rpc.system = "restate",
+        rpc.service = OBJECT_NAME,
+        rpc.method = method,
+        restate.invocation.id = ctx.invocation_id(),
+        gen_ai.conversation.id = ctx.key(),
+    );
+    if !span.is_disabled() {
+        let headers = ctx.headers();
+        weft_core::telemetry::propagation::continue_remote(&span, &|name| headers.get(name).cloned());
+    }
+    span
+}
+
 fn terminal(error: DurableError) -> HandlerError {
     TerminalError::new(error.to_string()).into()
 }
@@ -86,7 +110,10 @@ impl AgentObject {
             }
         };
         let agent = &self.agent;
-        let run = run_with_steps(&ctx, &invocation_id, self.retry, agent.run(&mut session, message)).await;
+        let span = invocation_span(&ctx, "send");
+        let run = run_with_steps(&ctx, &invocation_id, self.retry, agent.run(&mut session, message))
+            .instrument(span)
+            .await;
         let response = run.map_err(terminal)?.map_err(|e| terminal(DurableError::Agent(e)))?;
         ctx.set(SESSION, Json(session));
         Ok(Json(TurnReply { text: response.text(), response }))
