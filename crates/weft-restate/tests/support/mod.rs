@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+// Each test binary uses its own part of it.
+#[allow(unused_imports)]
 pub use restate_server::{RestateServer, START_TIMEOUT, free_port, log_of, wait_for_port};
 
 /// How a demo worker is started.
