@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 use serde_json::Value;
-use weft_core::{ChatClient, ChatError, ChatErrorKind, ChatRequest, ChatResponse, ChatStream, ClientInfo};
+use weft_core::{ChatClient, ChatError, ChatRequest, ChatResponse, ChatStream, ClientInfo};
 use weft_provider::error::{decode_error, encode_error, payload_error};
 use weft_provider::sse::SseParser;
 use weft_provider::{Driver, HttpChatApi, Request};
@@ -50,20 +50,12 @@ impl Inner {
     /// The model and defaults of a request's body; a request without a model (and an
     /// endpoint without a default) is a configuration error.
     fn defaults<'a>(&'a self, request: &'a ChatRequest) -> Result<BodyDefaults<'a>, ChatError> {
-        let model = request
-            .options
-            .model
-            .as_deref()
-            .map(str::trim)
-            .filter(|model| !model.is_empty())
-            .or(self.model.as_deref())
-            .ok_or_else(|| {
-                ChatError::new(
-                    ChatErrorKind::Configuration,
-                    "no model: set one in the options, with AnthropicBuilder::model, or in ANTHROPIC_MODEL",
-                )
-                .with_provider(self.label.as_str())
-            })?;
+        let model = weft_provider::request_model(
+            request.options.model.as_deref(),
+            self.model.as_deref(),
+            "AnthropicBuilder::model, or in ANTHROPIC_MODEL",
+            &self.label,
+        )?;
         Ok(BodyDefaults { model, max_tokens: self.max_tokens, thinking_budget: self.thinking_budget })
     }
 }

@@ -39,7 +39,7 @@ pub(crate) fn request_body(
     if !system.is_empty() {
         body.insert("system".into(), json!(system.join("\n\n")));
     }
-    body.insert("messages".into(), Value::Array(wire_messages(messages)));
+    body.insert("messages".into(), Value::Array(weft_provider::wire::merged_turns(messages, block)));
     let mut max_tokens = options.max_tokens.unwrap_or(defaults.max_tokens);
     if !options.extra.contains_key("thinking") {
         if let Some(budget) = defaults.thinking_budget {
@@ -95,28 +95,6 @@ pub(crate) fn request_body(
         body.insert(key.clone(), value.clone());
     }
     Value::Object(body)
-}
-
-/// The conversation as the API's `messages`: user and assistant turns, merged by role.
-fn wire_messages(messages: &[Message]) -> Vec<Value> {
-    let mut turns: Vec<(&'static str, Vec<Value>)> = Vec::new();
-    for message in messages {
-        let role = match message.role {
-            Role::System => continue,
-            Role::Assistant => "assistant",
-            Role::User | Role::Tool => "user",
-        };
-        let blocks: Vec<Value> =
-            message.contents.iter().filter_map(|content| block(message.role, content)).collect();
-        if blocks.is_empty() {
-            continue;
-        }
-        match turns.last_mut() {
-            Some((last, last_blocks)) if *last == role => last_blocks.extend(blocks),
-            _ => turns.push((role, blocks)),
-        }
-    }
-    turns.into_iter().map(|(role, content)| json!({"role": role, "content": content})).collect()
 }
 
 /// One content as a content block, or `None` for what the API has no block for.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 use serde_json::Value;
-use weft_core::{ChatClient, ChatError, ChatErrorKind, ChatRequest, ChatResponse, ChatStream, ClientInfo};
+use weft_core::{ChatClient, ChatError, ChatRequest, ChatResponse, ChatStream, ClientInfo};
 use weft_provider::error::{decode_error, encode_error};
 use weft_provider::eventstream::EventStreamParser;
 use weft_provider::{Driver, HttpChatApi, Request};
@@ -49,20 +49,12 @@ impl BedrockClient {
 impl Inner {
     /// The model of a request: its own, else the endpoint's; none is a configuration error.
     pub(crate) fn chat_model<'a>(&'a self, request: &'a ChatRequest) -> Result<&'a str, ChatError> {
-        request
-            .options
-            .model
-            .as_deref()
-            .map(str::trim)
-            .filter(|model| !model.is_empty())
-            .or(self.model.as_deref())
-            .ok_or_else(|| {
-                ChatError::new(
-                    ChatErrorKind::Configuration,
-                    "no model: set one in the options, with BedrockBuilder::model, or in BEDROCK_MODEL",
-                )
-                .with_provider(self.label.as_str())
-            })
+        weft_provider::request_model(
+            request.options.model.as_deref(),
+            self.model.as_deref(),
+            "BedrockBuilder::model, or in BEDROCK_MODEL",
+            &self.label,
+        )
     }
 }
 

@@ -2,16 +2,12 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use weft_core::redact::{redact_url, url_secrets};
 use weft_core::{ChatError, ChatErrorKind};
-use weft_provider::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_FIRST_BYTE_TIMEOUT, DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_RETRIES,
-    DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT, Driver, DriverConfig, RetryPolicy, Transport, parse_url,
-};
+use weft_provider::{Driver, DriverSettings, check_http_scheme, model_name, parse_url, secret_header};
 
 use crate::client::BedrockClient;
 use crate::credentials::{Credentials, ProfileFiles};
@@ -38,17 +34,7 @@ pub struct BedrockBuilder {
     region: Option<String>,
     endpoint_url: Option<String>,
     model: Option<String>,
-    headers: Vec<(String, String)>,
-    timeout: Option<Duration>,
-    first_byte_timeout: Option<Duration>,
-    connect_timeout: Option<Duration>,
-    stream_idle_timeout: Option<Duration>,
-    max_event_bytes: Option<usize>,
-    max_retries: Option<u32>,
-    initial_retry_delay: Option<Duration>,
-    max_retry_delay: Option<Duration>,
-    http_client: Option<reqwest::Client>,
-    transport: Option<Arc<dyn Transport>>,
+    settings: DriverSettings,
 }
 
 impl fmt::Debug for BedrockBuilder {
@@ -132,75 +118,7 @@ impl BedrockBuilder {
         self
     }
 
-    /// An extra header on every request (signed with it).
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into(), value.into()));
-        self
-    }
-
-    /// The deadline of one HTTP attempt, the whole answer (default 600 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
-    /// The wait for a streamed answer's headers (default 60 s).
-    pub fn first_byte_timeout(mut self, timeout: Duration) -> Self {
-        self.first_byte_timeout = Some(timeout);
-        self
-    }
-
-    /// The limit on opening a connection (default 10 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
-        self
-    }
-
-    /// The longest silence of a stream, between two event-stream messages (default 120 s).
-    pub fn stream_idle_timeout(mut self, timeout: Duration) -> Self {
-        self.stream_idle_timeout = Some(timeout);
-        self
-    }
-
-    /// The largest event-stream message, and the largest answer that is not streamed (default
-    /// 8 MiB); a larger one is a `ResponseTooLarge` error naming the limit.
-    pub fn max_event_bytes(mut self, limit: usize) -> Self {
-        self.max_event_bytes = Some(limit);
-        self
-    }
-
-    /// How many times a failed attempt is retried (default 2): throttling and a model not
-    /// ready (HTTP 429), 500, 502, 503, 504 and network failures, each attempt signed anew.
-    pub fn max_retries(mut self, max_retries: u32) -> Self {
-        self.max_retries = Some(max_retries);
-        self
-    }
-
-    /// The wait before the first retry (default 500 ms).
-    pub fn initial_retry_delay(mut self, delay: Duration) -> Self {
-        self.initial_retry_delay = Some(delay);
-        self
-    }
-
-    /// The longest wait between attempts (default 60 s).
-    pub fn max_retry_delay(mut self, delay: Duration) -> Self {
-        self.max_retry_delay = Some(delay);
-        self
-    }
-
-    /// The HTTP client to send with (its own timeouts apply besides this builder's).
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http_client = Some(client);
-        self
-    }
-
-    /// Sends every request through `transport` instead of the HTTP client alone: a cassette
-    /// [`Recorder`](weft_provider::cassette::Recorder) writing the traffic down, or a
-    /// [`Replayer`](weft_provider::cassette::Replayer) answering from a cassette offline.
-    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
-        self.transport = Some(transport);
-        self
-    }
+    weft_provider::driver_setters!(settings);
 
     /// Resolves the credentials (an API key; else AWS credentials: given, else the
     /// environment's, else the profile's) and the region (needed to sign, and for the default
@@ -257,25 +175,13 @@ impl BedrockBuilder {
         let shown_endpoint = redact_url(&endpoint);
         let label = format!("bedrock {shown_endpoint}");
         let parsed = parse_url(&endpoint, &label)?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(config_error(format!("the endpoint {shown_endpoint} is not an http(s) URL")));
-        }
+        check_http_scheme(&parsed, "the endpoint", &shown_endpoint, "bedrock")?;
         let mut secrets = credentials.as_ref().map(Credentials::secrets).unwrap_or_default();
         secrets.extend(url_secrets(&endpoint));
         let mut headers = HeaderMap::new();
-        for (name, value) in &self.headers {
-            let header = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|err| config_error(format!("invalid header name {name:?}: {err}")))?;
-            let mut header_value = HeaderValue::from_str(value)
-                .map_err(|_| config_error(format!("invalid value for header {name:?}")))?;
-            header_value.set_sensitive(true);
-            headers.append(header, header_value);
-            secrets.push(value.clone());
-        }
+        self.settings.add_headers(&mut headers, &mut secrets, "bedrock")?;
         if let Some(api_key) = &api_key {
-            let mut value = HeaderValue::from_str(&format!("Bearer {api_key}"))
-                .map_err(|_| config_error("the Bedrock API key is not a valid header value"))?;
-            value.set_sensitive(true);
+            let value = secret_header(&format!("Bearer {api_key}"), "the Bedrock API key", "bedrock")?;
             headers.insert(AUTHORIZATION, value);
             secrets.push(api_key.clone());
         }
@@ -284,26 +190,7 @@ impl BedrockBuilder {
         json_headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         let mut stream_headers = headers;
         stream_headers.insert(ACCEPT, HeaderValue::from_static(EVENT_STREAM));
-        let http = match self.http_client {
-            Some(client) => client,
-            None => weft_provider::http_client(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))?,
-        };
-        let defaults = RetryPolicy::default();
-        let config = DriverConfig {
-            settings: "BedrockBuilder",
-            timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
-            first_byte_timeout: self.first_byte_timeout.unwrap_or(DEFAULT_FIRST_BYTE_TIMEOUT),
-            stream_idle_timeout: self.stream_idle_timeout.unwrap_or(DEFAULT_STREAM_IDLE_TIMEOUT),
-            max_event_bytes: self.max_event_bytes.unwrap_or(DEFAULT_MAX_EVENT_BYTES),
-            retry: RetryPolicy {
-                max_retries: self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
-                initial_delay: self.initial_retry_delay.unwrap_or(defaults.initial_delay),
-                max_delay: self.max_retry_delay.unwrap_or(defaults.max_delay),
-            },
-            secrets,
-            transport: self.transport,
-        };
-        let mut driver = Driver::new(http, config);
+        let mut driver = self.settings.into_driver("BedrockBuilder", secrets)?;
         if let Some(credentials) = &credentials {
             driver = driver.with_signer(Arc::new(SigV4Signer::new(credentials, &region, "bedrock", &label)));
         }
@@ -317,7 +204,7 @@ impl BedrockBuilder {
                 access_key_id: credentials.as_ref().map(|c| c.access_key_id().to_string()),
                 json_headers,
                 stream_headers,
-                model: self.model.map(|model| model.trim().to_string()).filter(|model| !model.is_empty()),
+                model: model_name(self.model),
             }),
         })
     }

@@ -215,26 +215,11 @@ impl EmbeddingClient for BedrockEmbeddingClient {
             inputs.chunks(size).map(|batch| self.send(model, family, dimensions, batch)).collect();
         let answers: Vec<_> =
             futures::stream::iter(pending).buffered(self.max_concurrent_requests).try_collect().await?;
-        let mut answer =
-            Embeddings { vectors: Vec::with_capacity(inputs.len()), model: model.to_string(), usage: None };
+        let mut answer = weft_provider::embeddings::answer(model, inputs.len());
         for (vectors, usage) in answers {
-            if let Some(usage) = usage {
-                *answer.usage.get_or_insert_with(Usage::default) += usage;
-            }
-            answer.vectors.extend(vectors);
+            weft_provider::embeddings::add_batch(&mut answer, vectors, usage);
         }
-        let expected = dimensions.map(|size| size as usize).or_else(|| answer.dimensions());
-        if let Some(expected) = expected
-            && let Some((index, vector)) =
-                answer.vectors.iter().enumerate().find(|(_, vector)| vector.len() != expected)
-        {
-            return Err(EmbeddingError::DimensionMismatch {
-                provider: label.to_string(),
-                index,
-                expected,
-                actual: vector.len(),
-            });
-        }
+        weft_provider::embeddings::check_dimensions(&answer, dimensions, label)?;
         Ok(answer)
     }
 

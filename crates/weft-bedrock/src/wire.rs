@@ -16,7 +16,7 @@ use weft_core::{
 /// goes back as `reasoningContent` only with its signature (models reject unsigned ones).
 pub(crate) fn request_body(messages: &[Message], options: &ChatOptions) -> Value {
     let mut body = Map::new();
-    body.insert("messages".into(), Value::Array(wire_messages(messages)));
+    body.insert("messages".into(), Value::Array(weft_provider::wire::merged_turns(messages, block)));
     let system: Vec<Value> = messages
         .iter()
         .filter(|message| message.role == Role::System)
@@ -92,28 +92,6 @@ fn output_config(format: Option<&ResponseFormat>) -> Option<Value> {
         "type": "json_schema",
         "structure": {"jsonSchema": {"schema": schema.to_string(), "name": name}}
     }}))
-}
-
-/// The conversation as Converse's `messages`: user and assistant turns, merged by role.
-fn wire_messages(messages: &[Message]) -> Vec<Value> {
-    let mut turns: Vec<(&'static str, Vec<Value>)> = Vec::new();
-    for message in messages {
-        let role = match message.role {
-            Role::System => continue,
-            Role::Assistant => "assistant",
-            Role::User | Role::Tool => "user",
-        };
-        let blocks: Vec<Value> =
-            message.contents.iter().filter_map(|content| block(message.role, content)).collect();
-        if blocks.is_empty() {
-            continue;
-        }
-        match turns.last_mut() {
-            Some((last, last_blocks)) if *last == role => last_blocks.extend(blocks),
-            _ => turns.push((role, blocks)),
-        }
-    }
-    turns.into_iter().map(|(role, content)| json!({"role": role, "content": content})).collect()
 }
 
 /// One content as a content block, or `None` for what Converse has no block for.

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
-use weft_core::{ChatClient, ChatError, ChatErrorKind, ChatRequest, ChatResponse, ChatStream, ClientInfo};
+use weft_core::{ChatClient, ChatError, ChatRequest, ChatResponse, ChatStream, ClientInfo};
 use weft_provider::error::{decode_error, encode_error, payload_error};
 use weft_provider::sse::SseParser;
 use weft_provider::{Driver, HttpChatApi, Request};
@@ -57,13 +57,12 @@ impl Inner {
     /// The model of a request; a request without one (and an endpoint without a default) is
     /// a configuration error.
     pub(crate) fn request_model<'a>(&'a self, asked: Option<&'a str>) -> Result<&'a str, ChatError> {
-        asked.map(str::trim).filter(|model| !model.is_empty()).or(self.model.as_deref()).ok_or_else(|| {
-            ChatError::new(
-                ChatErrorKind::Configuration,
-                "no model: set one in the options, with GeminiBuilder::model, or in GEMINI_MODEL",
-            )
-            .with_provider(self.label.as_str())
-        })
+        weft_provider::request_model(
+            asked,
+            self.model.as_deref(),
+            "GeminiBuilder::model, or in GEMINI_MODEL",
+            &self.label,
+        )
     }
 }
 

@@ -5,15 +5,12 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName};
 use weft_core::redact::{redact_url, url_secrets};
 use weft_core::{BoxError, ChatError, ChatErrorKind};
 use weft_provider::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_FIRST_BYTE_TIMEOUT, DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_RETRIES,
-    DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT, Driver, DriverConfig, RetryPolicy, Transport, parse_url,
-    request_headers,
+    Driver, DriverSettings, check_http_scheme, model_name, parse_url, request_headers, secret_header,
 };
 
 use crate::client::GeminiClient;
@@ -43,17 +40,7 @@ pub struct GeminiBuilder {
     token_source: Option<TokenSource>,
     thinking_budget: Option<i32>,
     include_thoughts: Option<bool>,
-    headers: Vec<(String, String)>,
-    timeout: Option<Duration>,
-    first_byte_timeout: Option<Duration>,
-    connect_timeout: Option<Duration>,
-    stream_idle_timeout: Option<Duration>,
-    max_event_bytes: Option<usize>,
-    max_retries: Option<u32>,
-    initial_retry_delay: Option<Duration>,
-    max_retry_delay: Option<Duration>,
-    http_client: Option<reqwest::Client>,
-    transport: Option<Arc<dyn Transport>>,
+    settings: DriverSettings,
 }
 
 impl fmt::Debug for GeminiBuilder {
@@ -181,76 +168,7 @@ impl GeminiBuilder {
         self
     }
 
-    /// An extra header on every request (e.g. `x-goog-user-project`).
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into(), value.into()));
-        self
-    }
-
-    /// The deadline of one HTTP attempt, the whole answer (default 600 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
-    /// The wait for a streamed answer's headers (default 60 s).
-    pub fn first_byte_timeout(mut self, timeout: Duration) -> Self {
-        self.first_byte_timeout = Some(timeout);
-        self
-    }
-
-    /// The limit on opening a connection (default 10 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
-        self
-    }
-
-    /// The longest silence of a stream, between two events (default 120 s).
-    pub fn stream_idle_timeout(mut self, timeout: Duration) -> Self {
-        self.stream_idle_timeout = Some(timeout);
-        self
-    }
-
-    /// The largest SSE line or event, and the largest answer that is not streamed (default
-    /// 8 MiB); a larger one is a `ResponseTooLarge` error naming the limit.
-    pub fn max_event_bytes(mut self, limit: usize) -> Self {
-        self.max_event_bytes = Some(limit);
-        self
-    }
-
-    /// How many times a failed attempt is retried (default 2): what
-    /// [`ChatError::is_retryable`] names (429 `RESOURCE_EXHAUSTED`, 500 `INTERNAL`, 503
-    /// `UNAVAILABLE` …), waiting what `Retry-After` or the error's `RetryInfo` asks.
-    pub fn max_retries(mut self, max_retries: u32) -> Self {
-        self.max_retries = Some(max_retries);
-        self
-    }
-
-    /// The wait before the first retry when the server names none (default 500 ms).
-    pub fn initial_retry_delay(mut self, delay: Duration) -> Self {
-        self.initial_retry_delay = Some(delay);
-        self
-    }
-
-    /// The longest wait between attempts, also the cap on the server's (default 60 s).
-    pub fn max_retry_delay(mut self, delay: Duration) -> Self {
-        self.max_retry_delay = Some(delay);
-        self
-    }
-
-    /// The HTTP client to send with (its own timeouts apply besides this builder's).
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http_client = Some(client);
-        self
-    }
-
-    /// Sends every request through `transport` instead of the HTTP client alone: a cassette
-    /// [`Recorder`](weft_provider::cassette::Recorder) writing the traffic down, or a
-    /// [`Replayer`](weft_provider::cassette::Replayer) answering from a cassette offline.
-    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
-        self.transport = Some(transport);
-        self
-    }
+    weft_provider::driver_setters!(settings);
 
     /// Checks the configuration and builds the endpoint. Fails with a
     /// [`Configuration`](ChatErrorKind::Configuration) error on an invalid URL or header, or
@@ -289,24 +207,25 @@ impl GeminiBuilder {
         };
         let models_url = format!("{path}{models_path}");
         let parsed = parse_url(&format!("{models_url}/m:generateContent"), &label)?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(config_error(format!(
-                "the base URL {shown_base_url:?} uses {}:, not http: or https:",
-                parsed.scheme()
-            )));
-        }
+        check_http_scheme(&parsed, "the base URL", &shown_base_url, "gemini")?;
         let mut secrets = url_secrets(&base_url);
         let mut headers = HeaderMap::new();
         if let Some(key) = &self.api_key {
             let key = key.trim();
             secrets.push(key.to_string());
-            headers.insert(HeaderName::from_static("x-goog-api-key"), sensitive(key, "the API key")?);
+            headers.insert(
+                HeaderName::from_static("x-goog-api-key"),
+                secret_header(key, "the API key", "gemini")?,
+            );
         }
         if self.token_source.is_none() {
             if let Some(token) = &self.access_token {
                 let token = token.trim();
                 secrets.push(token.to_string());
-                headers.insert(AUTHORIZATION, sensitive(&format!("Bearer {token}"), "the access token")?);
+                headers.insert(
+                    AUTHORIZATION,
+                    secret_header(&format!("Bearer {token}"), "the access token", "gemini")?,
+                );
             } else if kind == ApiKind::Vertex && self.base_url.is_none() {
                 return Err(config_error(
                     "Vertex AI needs an OAuth access token: GeminiBuilder::access_token or token_source, \
@@ -314,37 +233,10 @@ impl GeminiBuilder {
                 ));
             }
         }
-        // The caller's own headers may carry credentials (an API gateway's key): they are
-        // marked sensitive and masked in errors like the API key.
-        for (name, value) in self.headers {
-            let header_name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| config_error(format!("invalid header name {name:?}")))?;
-            let header_value = sensitive(&value, &format!("the value of header {name:?}"))?;
-            secrets.push(value.trim().to_string());
-            headers.insert(header_name, header_value);
-        }
-        let http = match self.http_client {
-            Some(client) => client,
-            None => weft_provider::http_client(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))?,
-        };
-        let defaults = RetryPolicy::default();
-        let config = DriverConfig {
-            settings: "GeminiBuilder",
-            timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
-            first_byte_timeout: self.first_byte_timeout.unwrap_or(DEFAULT_FIRST_BYTE_TIMEOUT),
-            stream_idle_timeout: self.stream_idle_timeout.unwrap_or(DEFAULT_STREAM_IDLE_TIMEOUT),
-            max_event_bytes: self.max_event_bytes.unwrap_or(DEFAULT_MAX_EVENT_BYTES),
-            retry: RetryPolicy {
-                max_retries: self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
-                initial_delay: self.initial_retry_delay.unwrap_or(defaults.initial_delay),
-                max_delay: self.max_retry_delay.unwrap_or(defaults.max_delay),
-            },
-            secrets,
-            transport: self.transport,
-        };
+        self.settings.add_headers(&mut headers, &mut secrets, "gemini")?;
         Ok(Gemini {
             inner: Arc::new(Inner {
-                driver: Driver::new(http, config),
+                driver: self.settings.into_driver("GeminiBuilder", secrets)?,
                 kind,
                 label,
                 shown_base_url,
@@ -353,20 +245,12 @@ impl GeminiBuilder {
                 json_headers: request_headers(&headers, false),
                 stream_headers: request_headers(&headers, true),
                 token_source: self.token_source,
-                model: self.model.map(|model| model.trim().to_string()).filter(|model| !model.is_empty()),
+                model: model_name(self.model),
                 thinking_budget: self.thinking_budget,
                 include_thoughts: self.include_thoughts,
             }),
         })
     }
-}
-
-/// A header value marked sensitive (hidden from `Debug`); `what` names it in the error.
-fn sensitive(value: &str, what: &str) -> Result<HeaderValue, ChatError> {
-    let mut value = HeaderValue::from_str(value.trim())
-        .map_err(|_| config_error(format!("{what} contains characters not allowed in an HTTP header")))?;
-    value.set_sensitive(true);
-    Ok(value)
 }
 
 pub(crate) fn config_error(message: impl Into<String>) -> ChatError {
@@ -476,7 +360,8 @@ impl Inner {
     /// The headers with `Authorization: Bearer {token}` added.
     pub(crate) fn with_bearer(headers: &HeaderMap, token: &str) -> Result<HeaderMap, ChatError> {
         let mut headers = headers.clone();
-        headers.insert(AUTHORIZATION, sensitive(&format!("Bearer {token}"), "the access token")?);
+        headers
+            .insert(AUTHORIZATION, secret_header(&format!("Bearer {token}"), "the access token", "gemini")?);
         Ok(headers)
     }
 }

@@ -215,26 +215,15 @@ impl EmbeddingClient for GeminiEmbeddingClient {
                 (EmbeddingError::Provider(err), Some(token)) => EmbeddingError::Provider(err.redact(token)),
                 (err, _) => err,
             })?;
-        let mut answer =
-            Embeddings { vectors: Vec::with_capacity(inputs.len()), model: model.to_string(), usage: None };
+        let mut answer = weft_provider::embeddings::answer(model, inputs.len());
         for Batch { vectors, tokens } in batches {
-            if let Some(tokens) = tokens {
-                *answer.usage.get_or_insert_with(Usage::default) += Usage::new(tokens, 0);
-            }
-            answer.vectors.extend(vectors);
+            weft_provider::embeddings::add_batch(
+                &mut answer,
+                vectors,
+                tokens.map(|tokens| Usage::new(tokens, 0)),
+            );
         }
-        let expected = dimensions.map(|size| size as usize).or_else(|| answer.dimensions());
-        if let Some(expected) = expected
-            && let Some((index, vector)) =
-                answer.vectors.iter().enumerate().find(|(_, vector)| vector.len() != expected)
-        {
-            return Err(EmbeddingError::DimensionMismatch {
-                provider: inner.label.clone(),
-                index,
-                expected,
-                actual: vector.len(),
-            });
-        }
+        weft_provider::embeddings::check_dimensions(&answer, dimensions, &inner.label)?;
         Ok(answer)
     }
 

@@ -7,8 +7,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use serde_json::Value;
 use weft_core::{
-    ChatClient, ChatError, ChatErrorKind, ChatRequest, ChatResponse, ChatStream, ClientInfo, Content,
-    Message, Role,
+    ChatClient, ChatError, ChatRequest, ChatResponse, ChatStream, ClientInfo, Content, Message, Role,
 };
 use weft_provider::error::{decode_error, encode_error};
 use weft_provider::ndjson::NdjsonParser;
@@ -52,20 +51,12 @@ impl Inner {
     /// The model and defaults of a request's body; a request without a model (and a server
     /// handle without a default) is a configuration error.
     fn defaults<'a>(&'a self, request: &'a ChatRequest) -> Result<BodyDefaults<'a>, ChatError> {
-        let model = request
-            .options
-            .model
-            .as_deref()
-            .map(str::trim)
-            .filter(|model| !model.is_empty())
-            .or(self.model.as_deref())
-            .ok_or_else(|| {
-                ChatError::new(
-                    ChatErrorKind::Configuration,
-                    "no model: set one in the options, with OllamaBuilder::model, or in OLLAMA_MODEL",
-                )
-                .with_provider(self.label.as_str())
-            })?;
+        let model = weft_provider::request_model(
+            request.options.model.as_deref(),
+            self.model.as_deref(),
+            "OllamaBuilder::model, or in OLLAMA_MODEL",
+            &self.label,
+        )?;
         Ok(BodyDefaults {
             model,
             keep_alive: self.keep_alive.as_ref(),

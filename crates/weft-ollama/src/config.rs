@@ -3,16 +3,13 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use serde_json::{Map, Value};
+use weft_core::ChatError;
 use weft_core::redact::{redact_url, url_secrets};
-use weft_core::{ChatError, ChatErrorKind};
 use weft_provider::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_FIRST_BYTE_TIMEOUT, DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_RETRIES,
-    DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT, Driver, DriverConfig, RetryPolicy, Transport, parse_url,
-    request_headers,
+    Driver, DriverSettings, check_http_scheme, model_name, parse_url, request_headers, secret_header,
 };
 
 use crate::client::OllamaClient;
@@ -33,17 +30,7 @@ pub struct OllamaBuilder {
     keep_alive: Option<Value>,
     think: Option<Value>,
     options: Map<String, Value>,
-    headers: Vec<(String, String)>,
-    timeout: Option<Duration>,
-    first_byte_timeout: Option<Duration>,
-    connect_timeout: Option<Duration>,
-    stream_idle_timeout: Option<Duration>,
-    max_event_bytes: Option<usize>,
-    max_retries: Option<u32>,
-    initial_retry_delay: Option<Duration>,
-    max_retry_delay: Option<Duration>,
-    http_client: Option<reqwest::Client>,
-    transport: Option<Arc<dyn Transport>>,
+    settings: DriverSettings,
 }
 
 impl fmt::Debug for OllamaBuilder {
@@ -130,134 +117,30 @@ impl OllamaBuilder {
         self
     }
 
-    /// An extra header on every request (its value is masked in errors).
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into(), value.into()));
-        self
-    }
-
-    /// The deadline of one HTTP attempt, the whole answer (default 600 s; loading a large
-    /// model counts).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
-    /// The wait for a streamed answer's headers (default 60 s).
-    pub fn first_byte_timeout(mut self, timeout: Duration) -> Self {
-        self.first_byte_timeout = Some(timeout);
-        self
-    }
-
-    /// The limit on opening a connection (default 10 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
-        self
-    }
-
-    /// The longest silence of a stream, between two lines (default 120 s).
-    pub fn stream_idle_timeout(mut self, timeout: Duration) -> Self {
-        self.stream_idle_timeout = Some(timeout);
-        self
-    }
-
-    /// The largest NDJSON line, and the largest answer that is not streamed (default 8 MiB);
-    /// a larger one is a `ResponseTooLarge` error naming the limit.
-    pub fn max_event_bytes(mut self, limit: usize) -> Self {
-        self.max_event_bytes = Some(limit);
-        self
-    }
-
-    /// How many times a failed attempt is retried (default 2): what
-    /// [`ChatError::is_retryable`] names, waiting what `Retry-After` asks.
-    pub fn max_retries(mut self, max_retries: u32) -> Self {
-        self.max_retries = Some(max_retries);
-        self
-    }
-
-    /// The wait before the first retry when the server names none (default 500 ms).
-    pub fn initial_retry_delay(mut self, delay: Duration) -> Self {
-        self.initial_retry_delay = Some(delay);
-        self
-    }
-
-    /// The longest wait between attempts, also the cap on `Retry-After` (default 60 s).
-    pub fn max_retry_delay(mut self, delay: Duration) -> Self {
-        self.max_retry_delay = Some(delay);
-        self
-    }
-
-    /// The HTTP client to send with (its own timeouts apply besides this builder's).
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http_client = Some(client);
-        self
-    }
-
-    /// Sends every request through `transport` instead of the HTTP client alone: a cassette
-    /// [`Recorder`](weft_provider::cassette::Recorder) writing the traffic down, or a
-    /// [`Replayer`](weft_provider::cassette::Replayer) answering from a cassette offline.
-    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
-        self.transport = Some(transport);
-        self
-    }
+    weft_provider::driver_setters!(settings);
 
     /// Checks the configuration and builds the endpoint. Fails with a
-    /// [`Configuration`](ChatErrorKind::Configuration) error on an invalid host or header.
+    /// [`Configuration`](weft_core::ChatErrorKind::Configuration) error on an invalid host or header.
     pub fn build(self) -> Result<Ollama, ChatError> {
         let host = normalize_host(self.host.as_deref().unwrap_or(DEFAULT_HOST));
         let shown_host = redact_url(&host);
         let label = format!("ollama {shown_host}");
         let chat_url = parse_url(&format!("{host}/api/chat"), &label)?;
         let embed_url = parse_url(&format!("{host}/api/embed"), &label)?;
-        if !matches!(chat_url.scheme(), "http" | "https") {
-            return Err(config_error(format!(
-                "the host {shown_host:?} uses {}:, not http: or https:",
-                chat_url.scheme()
-            )));
-        }
+        check_http_scheme(&chat_url, "the host", &shown_host, "ollama")?;
         let mut secrets = url_secrets(&host);
         let mut headers = HeaderMap::new();
         if let Some(key) = &self.api_key {
             let key = key.trim();
             secrets.push(key.to_string());
-            let mut value = HeaderValue::from_str(&format!("Bearer {key}"))
-                .map_err(|_| config_error("the API key contains characters not allowed in an HTTP header"))?;
-            value.set_sensitive(true);
-            headers.insert(AUTHORIZATION, value);
+            headers.insert(AUTHORIZATION, secret_header(&format!("Bearer {key}"), "the API key", "ollama")?);
         }
-        for (name, value) in self.headers {
-            let header_name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| config_error(format!("invalid header name {name:?}")))?;
-            let mut header_value = HeaderValue::from_str(&value)
-                .map_err(|_| config_error(format!("invalid value for header {name:?}")))?;
-            header_value.set_sensitive(true);
-            secrets.push(value.trim().to_string());
-            headers.insert(header_name, header_value);
-        }
-        let http = match self.http_client {
-            Some(client) => client,
-            None => weft_provider::http_client(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))?,
-        };
-        let defaults = RetryPolicy::default();
-        let config = DriverConfig {
-            settings: "OllamaBuilder",
-            timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
-            first_byte_timeout: self.first_byte_timeout.unwrap_or(DEFAULT_FIRST_BYTE_TIMEOUT),
-            stream_idle_timeout: self.stream_idle_timeout.unwrap_or(DEFAULT_STREAM_IDLE_TIMEOUT),
-            max_event_bytes: self.max_event_bytes.unwrap_or(DEFAULT_MAX_EVENT_BYTES),
-            retry: RetryPolicy {
-                max_retries: self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
-                initial_delay: self.initial_retry_delay.unwrap_or(defaults.initial_delay),
-                max_delay: self.max_retry_delay.unwrap_or(defaults.max_delay),
-            },
-            secrets,
-            transport: self.transport,
-        };
+        self.settings.add_headers(&mut headers, &mut secrets, "ollama")?;
         let mut stream_headers = request_headers(&headers, false);
         stream_headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("application/x-ndjson"));
         Ok(Ollama {
             inner: Arc::new(Inner {
-                driver: Driver::new(http, config),
+                driver: self.settings.into_driver("OllamaBuilder", secrets)?,
                 label,
                 shown_host,
                 shown_chat_url: redact_url(chat_url.as_str()),
@@ -266,7 +149,7 @@ impl OllamaBuilder {
                 embed_url,
                 json_headers: request_headers(&headers, false),
                 stream_headers,
-                model: self.model.map(|model| model.trim().to_string()).filter(|model| !model.is_empty()),
+                model: model_name(self.model),
                 keep_alive: self.keep_alive,
                 think: self.think,
                 options: self.options,
@@ -298,10 +181,6 @@ pub(crate) fn normalize_host(host: &str) -> String {
         format!("{authority}:{DEFAULT_PORT}")
     };
     format!("{scheme}://{authority}{path}")
-}
-
-fn config_error(message: impl Into<String>) -> ChatError {
-    ChatError::new(ChatErrorKind::Configuration, message).with_provider("ollama")
 }
 
 /// A configured Ollama server: its host, default model and options, limits and an HTTP
@@ -416,6 +295,6 @@ mod tests {
         assert_eq!(ollama.inner.label, "ollama http://localhost:11434");
         assert!(ollama.inner.json_headers.get("authorization").is_none());
         let err = Ollama::builder().host("ftp://x").build().unwrap_err();
-        assert_eq!(err.kind(), ChatErrorKind::Configuration);
+        assert_eq!(err.kind(), weft_core::ChatErrorKind::Configuration);
     }
 }

@@ -121,30 +121,15 @@ impl EmbeddingClient for OllamaEmbeddingClient {
             .into());
         }
         let dimensions = options.dimensions.or(self.dimensions);
-        let mut answer =
-            Embeddings { vectors: Vec::with_capacity(inputs.len()), model: model.to_string(), usage: None };
+        let mut answer = weft_provider::embeddings::answer(model, inputs.len());
         for (index, batch) in inputs.chunks(self.max_batch_size).enumerate() {
             let Batch { vectors, model: answered_model, usage } = self.send(model, dimensions, batch).await?;
             if index == 0 {
                 answer.model = answered_model.unwrap_or(answer.model);
             }
-            if let Some(usage) = usage {
-                *answer.usage.get_or_insert_with(Usage::default) += usage;
-            }
-            answer.vectors.extend(vectors);
+            weft_provider::embeddings::add_batch(&mut answer, vectors, usage);
         }
-        let expected = dimensions.map(|size| size as usize).or_else(|| answer.dimensions());
-        if let Some(expected) = expected
-            && let Some((index, vector)) =
-                answer.vectors.iter().enumerate().find(|(_, vector)| vector.len() != expected)
-        {
-            return Err(EmbeddingError::DimensionMismatch {
-                provider: label.to_string(),
-                index,
-                expected,
-                actual: vector.len(),
-            });
-        }
+        weft_provider::embeddings::check_dimensions(&answer, dimensions, label)?;
         Ok(answer)
     }
 

@@ -7,34 +7,25 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use weft_core::redact::{redact_url, url_secrets};
 use weft_core::{ChatError, ChatErrorKind, ChatOptions, ToolChoice};
 
 use crate::chat::OpenAIChatClient;
-use weft_provider::{Driver, DriverConfig, RetryPolicy, TokenCredential, Transport, request_headers};
+use weft_provider::{Driver, DriverSettings, TokenCredential, request_headers, secret_header};
 
 use crate::responses::OpenAIResponsesClient;
 use crate::transport::{Api, Endpoint};
-pub use weft_provider::DEFAULT_MAX_EVENT_BYTES;
+pub use weft_provider::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_FIRST_BYTE_TIMEOUT, DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_RETRIES,
+    DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT,
+};
 
 /// The base URL used when none is configured.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 /// The Azure OpenAI `api-version` used for Chat Completions when none is configured.
 pub const DEFAULT_AZURE_API_VERSION: &str = "2024-10-21";
-/// The default deadline for one HTTP attempt: the whole answer, streamed or not.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
-/// The default deadline for a streamed answer's response headers.
-pub const DEFAULT_FIRST_BYTE_TIMEOUT: Duration = Duration::from_secs(60);
-/// The default deadline for opening a connection.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// The default longest wait between two events of a streamed answer (keep-alive comments do
-/// not count as events).
-pub const DEFAULT_STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
-/// The default number of retries after the first attempt.
-pub const DEFAULT_MAX_RETRIES: u32 = 2;
 
 /// Azure OpenAI settings: the resource endpoint, the deployment and the API version.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,19 +51,9 @@ pub struct OpenAIBuilder {
     api_key: Option<String>,
     base_url: Option<String>,
     model: Option<String>,
-    headers: Vec<(String, String)>,
+    settings: DriverSettings,
     organization: Option<String>,
     project: Option<String>,
-    timeout: Option<Duration>,
-    first_byte_timeout: Option<Duration>,
-    connect_timeout: Option<Duration>,
-    stream_idle_timeout: Option<Duration>,
-    max_event_bytes: Option<usize>,
-    max_retries: Option<u32>,
-    initial_retry_delay: Option<Duration>,
-    max_retry_delay: Option<Duration>,
-    http_client: Option<reqwest::Client>,
-    transport: Option<Arc<dyn Transport>>,
     azure_endpoint: Option<String>,
     azure_deployment: Option<String>,
     azure_api_version: Option<String>,
@@ -88,17 +69,9 @@ impl fmt::Debug for OpenAIBuilder {
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("base_url", &self.base_url.as_deref().map(redact_url))
             .field("model", &self.model)
-            .field("headers", &self.headers.iter().map(|(name, _)| name).collect::<Vec<_>>())
             .field("organization", &self.organization)
             .field("project", &self.project)
-            .field("timeout", &self.timeout)
-            .field("first_byte_timeout", &self.first_byte_timeout)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("stream_idle_timeout", &self.stream_idle_timeout)
-            .field("max_event_bytes", &self.max_event_bytes)
-            .field("max_retries", &self.max_retries)
-            .field("http_client", &self.http_client.is_some())
-            .field("transport", &self.transport)
+            .field("settings", &self.settings)
             .field("azure_endpoint", &self.azure_endpoint.as_deref().map(redact_url))
             .field("azure_deployment", &self.azure_deployment)
             .field("azure_api_version", &self.azure_api_version)
@@ -216,11 +189,7 @@ impl OpenAIBuilder {
         self
     }
 
-    /// An extra header sent with every request (checked by [`build`](Self::build)).
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into(), value.into()));
-        self
-    }
+    weft_provider::driver_setters!(settings);
 
     /// The `OpenAI-Organization` header.
     pub fn organization(mut self, organization: impl Into<String>) -> Self {
@@ -231,91 +200,6 @@ impl OpenAIBuilder {
     /// The `OpenAI-Project` header.
     pub fn project(mut self, project: impl Into<String>) -> Self {
         self.project = Some(project.into());
-        self
-    }
-
-    /// The deadline of one HTTP attempt (default 600 s, [`DEFAULT_TIMEOUT`]): the whole
-    /// answer, streamed or not. A stream also has the
-    /// [`first_byte_timeout`](Self::first_byte_timeout) and the
-    /// [`stream_idle_timeout`](Self::stream_idle_timeout).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
-    /// The deadline for a streamed answer's response headers, from the start of the attempt
-    /// (default 60 s, [`DEFAULT_FIRST_BYTE_TIMEOUT`]; never later than
-    /// [`timeout`](Self::timeout)): a server that accepts the connection and never answers is
-    /// reported in a minute, not after the whole request timeout. Plain calls do not have it:
-    /// their headers come with the whole answer.
-    pub fn first_byte_timeout(mut self, timeout: Duration) -> Self {
-        self.first_byte_timeout = Some(timeout);
-        self
-    }
-
-    /// The deadline for opening a connection (default 10 s). Ignored with
-    /// [`http_client`](Self::http_client): that client's own setting applies.
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
-        self
-    }
-
-    /// The longest wait between two events of a streamed answer, and from its headers to its
-    /// first event (default 120 s, [`DEFAULT_STREAM_IDLE_TIMEOUT`]). Bytes that make no event,
-    /// such as `: keep-alive` comments, do not restart it.
-    pub fn stream_idle_timeout(mut self, timeout: Duration) -> Self {
-        self.stream_idle_timeout = Some(timeout);
-        self
-    }
-
-    /// The largest line, and the largest event's data, a streamed answer may have, and the
-    /// largest answer that is not streamed (default 8 MiB, [`DEFAULT_MAX_EVENT_BYTES`]). A larger
-    /// one ends the stream (or the call) with a
-    /// [`ResponseTooLarge`](ChatErrorKind::ResponseTooLarge) error naming the limit, so a body
-    /// that never ends a line cannot grow memory without bound.
-    pub fn max_event_bytes(mut self, limit: usize) -> Self {
-        self.max_event_bytes = Some(limit);
-        self
-    }
-
-    /// How many times a failed attempt is retried (default 2): the failures
-    /// [`ChatError::is_retryable`] names (HTTP 429 but `insufficient_quota`, 408, 500, 502,
-    /// 503, 504, network failures), and for streams only before the stream is handed out.
-    /// Deadlines of this client (timeouts without an HTTP status) are not retried. Each retry
-    /// is logged at `WARN` under the `tracing` target `weft_provider::retry`, with the fields
-    /// `provider`, `kind`, `status`, `retry`, `max_retries`, `wait_ms` and `error`, so that a
-    /// front end can show it its own way (the `weft` CLI prints one `retrying in …` line).
-    pub fn max_retries(mut self, max_retries: u32) -> Self {
-        self.max_retries = Some(max_retries);
-        self
-    }
-
-    /// The wait before the first retry when the server names none (default 500 ms); it
-    /// doubles with each retry, with jitter.
-    pub fn initial_retry_delay(mut self, delay: Duration) -> Self {
-        self.initial_retry_delay = Some(delay);
-        self
-    }
-
-    /// The longest wait between two attempts (default 60 s), also the cap on `Retry-After`.
-    pub fn max_retry_delay(mut self, delay: Duration) -> Self {
-        self.max_retry_delay = Some(delay);
-        self
-    }
-
-    /// Uses this HTTP client instead of building one. It is used as it is (its own timeouts,
-    /// proxies and TLS settings apply) and never closed; deadlines are still enforced per
-    /// request.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http_client = Some(client);
-        self
-    }
-
-    /// Sends every request through `transport` instead of the HTTP client alone: a cassette
-    /// [`Recorder`](weft_provider::cassette::Recorder) writing the traffic down, or a
-    /// [`Replayer`](weft_provider::cassette::Replayer) answering from a cassette offline.
-    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
-        self.transport = Some(transport);
         self
     }
 
@@ -380,65 +264,29 @@ impl OpenAIBuilder {
         let mut secrets = url_secrets(&base_url);
         let mut headers = HeaderMap::new();
         if let Some(key) = &self.api_key {
-            secrets.push(key.trim().to_string());
-            let mut value = match &azure {
-                Some(_) => HeaderValue::from_str(key.trim()),
-                None => HeaderValue::from_str(&format!("Bearer {}", key.trim())),
-            }
-            .map_err(|_| config_error("the API key contains characters not allowed in an HTTP header"))?;
-            value.set_sensitive(true);
-            let name = if azure.is_some() { "api-key" } else { "authorization" };
-            headers.insert(HeaderName::from_static(name), value);
+            let key = key.trim();
+            secrets.push(key.to_string());
+            let (name, value) = match &azure {
+                Some(_) => ("api-key", key.to_string()),
+                None => ("authorization", format!("Bearer {key}")),
+            };
+            headers.insert(HeaderName::from_static(name), secret_header(&value, "the API key", "openai")?);
         }
-        let mut named = Vec::new();
-        if let Some(organization) = &self.organization {
-            named.push(("OpenAI-Organization".to_string(), organization.clone()));
-        }
-        if let Some(project) = &self.project {
-            named.push(("OpenAI-Project".to_string(), project.clone()));
-        }
-        // The caller's own headers may carry credentials (an API gateway's key): they are
-        // marked sensitive and masked in errors like the API key.
-        let custom = named.len();
-        named.extend(self.headers);
-        for (index, (name, value)) in named.into_iter().enumerate() {
-            let header_name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| config_error(format!("invalid header name {name:?}")))?;
-            let mut header_value = HeaderValue::from_str(&value)
+        // OpenAI's own headers are no secret; the caller's may be (a gateway's key).
+        let named = [("openai-organization", &self.organization), ("openai-project", &self.project)];
+        for (name, value) in named.into_iter().filter_map(|(name, value)| Some((name, value.as_deref()?))) {
+            let header_value = HeaderValue::from_str(value)
                 .map_err(|_| config_error(format!("invalid value for header {name:?}")))?;
-            if index >= custom {
-                header_value.set_sensitive(true);
-                secrets.push(value.trim().to_string());
-            }
-            headers.insert(header_name, header_value);
+            headers.insert(HeaderName::from_static(name), header_value);
         }
-        let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
-        let http = match self.http_client {
-            Some(client) => client,
-            None => weft_provider::http_client(connect_timeout)?,
-        };
-        let defaults = RetryPolicy::default();
-        let driver = DriverConfig {
-            settings: "OpenAIBuilder",
-            timeout: self.timeout.unwrap_or(DEFAULT_TIMEOUT),
-            first_byte_timeout: self.first_byte_timeout.unwrap_or(DEFAULT_FIRST_BYTE_TIMEOUT),
-            stream_idle_timeout: self.stream_idle_timeout.unwrap_or(DEFAULT_STREAM_IDLE_TIMEOUT),
-            max_event_bytes: self.max_event_bytes.unwrap_or(DEFAULT_MAX_EVENT_BYTES),
-            retry: RetryPolicy {
-                max_retries: self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
-                initial_delay: self.initial_retry_delay.unwrap_or(defaults.initial_delay),
-                max_delay: self.max_retry_delay.unwrap_or(defaults.max_delay),
-            },
-            secrets,
-            transport: self.transport,
-        };
+        self.settings.add_headers(&mut headers, &mut secrets, "openai")?;
         let model = self.model.or_else(|| azure.as_ref().and_then(|azure| azure.deployment.clone()));
         let provider = if azure.is_some() || foundry { "azure.ai.openai" } else { "openai" };
         let chat = Endpoint::new(azure.as_ref(), provider, &base_url, &shown_base_url, Api::Chat)?;
         let responses = Endpoint::new(azure.as_ref(), provider, &base_url, &shown_base_url, Api::Responses)?;
         let embeddings =
             Endpoint::new(azure.as_ref(), provider, &base_url, &shown_base_url, Api::Embeddings)?;
-        let mut driver = Driver::new(http, driver);
+        let mut driver = self.settings.into_driver("OpenAIBuilder", secrets)?;
         if let (Some(credential), Some(scope)) = (self.credential, scope) {
             driver = driver.with_bearer_credential(credential, vec![scope]);
         }

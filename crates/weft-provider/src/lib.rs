@@ -18,20 +18,31 @@
 //!   Entra ID, say) and the [`TokenCache`] that reuses them until they near their expiry
 //!   ([`Driver::with_bearer_credential`]);
 //! - [`transport`]: the hook every attempt goes through, and [`cassette`]: recording real
-//!   traffic to a JSONL cassette and replaying it offline, deterministically.
+//!   traffic to a JSONL cassette and replaying it offline, deterministically;
+//! - [`embeddings`]: gathering an embeddings call's batches and checking their sizes;
+//! - [`wire`]: request-body helpers more than one wire shares;
+//! - [`settings`]: the builder settings every provider shares ([`DriverSettings`]) and their
+//!   setter methods ([`driver_setters!`]).
 
 pub mod api;
 pub mod cassette;
 pub mod credential;
 pub mod deadline;
 mod driver;
+pub mod embeddings;
 pub mod error;
 pub mod eventstream;
 pub mod framing;
 pub mod ndjson;
 pub mod retry;
+pub mod settings;
 pub mod sse;
 pub mod transport;
+pub mod wire;
+
+/// The HTTP client crate, for the types [`driver_setters!`] names.
+#[doc(hidden)]
+pub use reqwest;
 
 pub use api::{HttpChatApi, Step, StreamDecoder};
 pub use credential::{AccessToken, CredentialError, Secret, TokenCache, TokenCredential};
@@ -41,4 +52,5 @@ pub use driver::{
     RequestSigner, http_client, parse_url, request_headers,
 };
 pub use retry::{DEFAULT_MAX_RETRIES, RetryPolicy};
+pub use settings::{DriverSettings, check_http_scheme, model_name, request_model, secret_header};
 pub use transport::{Exchange, SendFuture, Transport};
