@@ -15,7 +15,28 @@ use tokio::sync::mpsc;
 const UPDATE_BUFFER: usize = 64;
 
 /// Where streamed work sends its updates.
-pub(crate) type UpdateSink<U> = mpsc::Sender<U>;
+///
+/// The channel carries each update boxed: a bounded tokio channel allocates its slots in blocks
+/// of 32 on its first send, so with the update inline (about 150 bytes) every streamed run held
+/// about 4.8 KiB for the channel alone; boxed, a block is 32 pointers.
+pub(crate) struct UpdateSink<U>(mpsc::Sender<Box<U>>);
+
+impl<U> Clone for UpdateSink<U> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+/// The stream that reads a sink's updates is gone: the run is being dropped.
+#[derive(Debug)]
+pub(crate) struct StreamDropped;
+
+impl<U> UpdateSink<U> {
+    /// Sends `update` to the stream, waiting for room; fails when the stream was dropped.
+    pub(crate) async fn send(&self, update: U) -> Result<(), StreamDropped> {
+        self.0.send(Box::new(update)).await.map_err(|_| StreamDropped)
+    }
+}
 
 /// Runs the future made by `work`, yielding each update it sends, then the items `finish`
 /// makes of its output.
@@ -29,7 +50,7 @@ where
     F: FnOnce(O) -> Vec<Result<U, E>> + Send + 'a,
 {
     let (sender, mut receiver) = mpsc::channel(UPDATE_BUFFER);
-    let work = work(sender);
+    let work = work(UpdateSink(sender));
     Box::pin(async_stream::stream! {
         enum Step<U, O> {
             Update(U),
@@ -39,7 +60,7 @@ where
         let output = loop {
             let step = tokio::select! {
                 biased;
-                Some(update) = receiver.recv() => Step::Update(update),
+                Some(update) = receiver.recv() => Step::Update(*update),
                 output = &mut work => Step::Done(output),
             };
             match step {
@@ -48,7 +69,7 @@ where
             }
         };
         while let Ok(update) = receiver.try_recv() {
-            yield Ok(update);
+            yield Ok(*update);
         }
         for item in finish(output) {
             yield item;
