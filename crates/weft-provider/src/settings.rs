@@ -208,7 +208,7 @@ macro_rules! driver_setters {
         }
 
         /// The deadline of one HTTP attempt (default 600 s,
-        /// [`DEFAULT_TIMEOUT`]($crate::DEFAULT_TIMEOUT)): the whole answer, streamed or not
+        /// [`DEFAULT_TIMEOUT`](weft_provider::DEFAULT_TIMEOUT)): the whole answer, streamed or not
         /// (loading a large model counts). A stream also has the `first_byte_timeout` and the
         /// `stream_idle_timeout`.
         pub fn timeout(mut self, timeout: ::std::time::Duration) -> Self {
@@ -217,7 +217,7 @@ macro_rules! driver_setters {
         }
 
         /// The deadline for a streamed answer's response headers, from the start of the
-        /// attempt (default 60 s, [`DEFAULT_FIRST_BYTE_TIMEOUT`]($crate::DEFAULT_FIRST_BYTE_TIMEOUT);
+        /// attempt (default 60 s, [`DEFAULT_FIRST_BYTE_TIMEOUT`](weft_provider::DEFAULT_FIRST_BYTE_TIMEOUT);
         /// never later than the `timeout`): a server that accepts the connection and never
         /// answers is reported in a minute, not after the whole request timeout. Plain calls
         /// do not have it: their headers come with the whole answer.
@@ -236,7 +236,7 @@ macro_rules! driver_setters {
         /// The longest wait between two events of a streamed answer (SSE events, NDJSON
         /// lines, event-stream messages; a keep-alive `ping` event counts, a `: keep-alive`
         /// comment does not), and from its headers to its first event (default 120 s,
-        /// [`DEFAULT_STREAM_IDLE_TIMEOUT`]($crate::DEFAULT_STREAM_IDLE_TIMEOUT)).
+        /// [`DEFAULT_STREAM_IDLE_TIMEOUT`](weft_provider::DEFAULT_STREAM_IDLE_TIMEOUT)).
         pub fn stream_idle_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.$settings.stream_idle_timeout = Some(timeout);
             self
@@ -244,7 +244,7 @@ macro_rules! driver_setters {
 
         /// The largest line, and the largest event, a streamed answer may have, and the
         /// largest answer that is not streamed (default 8 MiB,
-        /// [`DEFAULT_MAX_EVENT_BYTES`]($crate::DEFAULT_MAX_EVENT_BYTES)). A larger one ends the
+        /// [`DEFAULT_MAX_EVENT_BYTES`](weft_provider::DEFAULT_MAX_EVENT_BYTES)). A larger one ends the
         /// stream (or the call) with a `ResponseTooLarge` error naming the limit, so that a
         /// body that never ends a line cannot grow memory without bound.
         pub fn max_event_bytes(mut self, limit: usize) -> Self {
@@ -288,8 +288,8 @@ macro_rules! driver_setters {
         }
 
         /// Sends every request through `transport` instead of the HTTP client alone: a
-        /// cassette [`Recorder`]($crate::cassette::Recorder) writing the traffic down, or a
-        /// [`Replayer`]($crate::cassette::Replayer) answering from a cassette offline.
+        /// cassette [`Recorder`](weft_provider::cassette::Recorder) writing the traffic down, or a
+        /// [`Replayer`](weft_provider::cassette::Replayer) answering from a cassette offline.
         pub fn transport(mut self, transport: ::std::sync::Arc<dyn $crate::Transport>) -> Self {
             self.$settings.transport = Some(transport);
             self
