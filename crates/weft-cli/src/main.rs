@@ -32,6 +32,7 @@ mod telemetry;
 mod worker;
 mod workflow_host;
 mod workflow_run;
+mod workflow_status;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -124,6 +125,9 @@ enum Command {
     /// mid-run resumes the run on its next start without making the completed calls again.
     #[command(after_help = error::RUN_AFTER_HELP)]
     Worker(worker::WorkerArgs),
+    /// A durable workflow run on Restate: `status RUN` (where it stands, what it waits for),
+    /// `respond RUN REQUEST ANSWER` (answer a request it waits for), through Restate's ingress.
+    Workflow(workflow_status::WorkflowArgs),
     /// Print a shell completion script.
     ///
     /// e.g. `weft completions bash > ~/.local/share/bash-completion/completions/weft`, or
@@ -351,6 +355,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve::run(args).await,
             Command::Devui(args) => serve::devui(args).await,
             Command::Worker(args) => worker::run(args).await,
+            Command::Workflow(args) => workflow_status::run(args).await,
         }
     });
     // The spans are flushed before the exit, whatever the outcome (the error, if any, is

@@ -135,3 +135,12 @@ fn sigterm_stops_the_worker_cleanly() {
     };
     assert!(status.success(), "exit: {status:?}");
 }
+
+#[test]
+fn workflow_status_names_an_unreachable_ingress() {
+    let ingress = format!("http://127.0.0.1:{}", free_port());
+    let output = run(&["workflow", "status", "run-1", "--ingress", &ingress]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("cannot reach Restate's ingress") && stderr.contains(&ingress), "{stderr}");
+}
