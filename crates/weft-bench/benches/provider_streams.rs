@@ -7,12 +7,6 @@
 //! reference: no provider may cost more per chunk.
 //!
 //! `cargo bench -p weft-bench --bench provider_streams` (results in BENCHMARKS.md).
-//!
-//! With `PROVIDER_STREAMS_DRAINS=N` (and `PROVIDER_STREAMS_ONLY=NAME`, one of the names below)
-//! the binary runs no criterion: it drains each stream once to warm up, then N times, and
-//! exits. `bench/provider_streams_callgrind.sh` runs it under callgrind twice with two values of
-//! N: the difference of the two instruction counts, over the chunks between them, is the
-//! instructions per chunk, independent of the machine's load.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
@@ -23,7 +17,7 @@ use axum::body::Body;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::Response;
 use axum::routing::post;
-use criterion::{Criterion, Throughput, criterion_group};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use futures::StreamExt;
 use tokio::net::TcpListener;
 use weft_core::{ChatClient, ChatOptions, ChatRequest, Content, Message};
@@ -212,8 +206,8 @@ async fn drain(client: &dyn ChatClient) -> usize {
     texts
 }
 
-/// Each provider's client, by bench name, reading from its own local server on `runtime`.
-fn clients(runtime: &tokio::runtime::Runtime) -> Vec<(&'static str, Box<dyn ChatClient>)> {
+fn provider_streams(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let sse = "text/event-stream";
     let (chat, responses, anthropic, gemini, ollama, bedrock) = runtime.block_on(async {
         (
@@ -227,7 +221,7 @@ fn clients(runtime: &tokio::runtime::Runtime) -> Vec<(&'static str, Box<dyn Chat
     });
     let openai =
         |base: &str| weft_openai::OpenAI::builder().base_url(base).api_key("k").model("m").build().unwrap();
-    vec![
+    let clients: Vec<(&str, Box<dyn ChatClient>)> = vec![
         ("openai_chat_completions", Box::new(openai(&chat).chat())),
         ("openai_responses", Box::new(openai(&responses).responses())),
         (
@@ -275,12 +269,7 @@ fn clients(runtime: &tokio::runtime::Runtime) -> Vec<(&'static str, Box<dyn Chat
                     .converse(),
             ),
         ),
-    ]
-}
-
-fn provider_streams(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let clients = clients(&runtime);
+    ];
     let mut group = c.benchmark_group("provider_stream_1000_chunks");
     group.throughput(Throughput::Elements(CHUNKS as u64));
     for (name, client) in &clients {
@@ -291,33 +280,5 @@ fn provider_streams(c: &mut Criterion) {
     group.finish();
 }
 
-/// The instruction-count mode: one warm-up drain, then `drains` more, of the client named `only`
-/// (or of each).
-fn drain_only(drains: usize, only: Option<&str>) {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    for (name, client) in clients(&runtime) {
-        if only.is_some_and(|only| only != name) {
-            continue;
-        }
-        assert_eq!(runtime.block_on(drain(client.as_ref())), CHUNKS, "{name}");
-        for _ in 0..drains {
-            assert_eq!(runtime.block_on(drain(client.as_ref())), CHUNKS, "{name}");
-        }
-        println!("{name}: {drains} drains of {CHUNKS} chunks after one warm-up");
-    }
-}
-
 criterion_group!(benches, provider_streams);
-
-fn main() {
-    match std::env::var("PROVIDER_STREAMS_DRAINS") {
-        Ok(drains) => drain_only(
-            drains.parse().expect("PROVIDER_STREAMS_DRAINS is a number"),
-            std::env::var("PROVIDER_STREAMS_ONLY").ok().as_deref(),
-        ),
-        Err(_) => {
-            benches();
-            Criterion::default().configure_from_args().final_summary();
-        }
-    }
-}
+criterion_main!(benches);
