@@ -167,10 +167,14 @@ impl Serialize for ArgumentsText<'_> {
     }
 }
 
-/// A request body as JSON bytes, in a buffer sized for a typical request.
+/// A request body as JSON bytes: written into a buffer sized for a typical request, then trimmed
+/// to its length.
 pub(crate) fn encode<T: Serialize>(body: &T) -> Result<Vec<u8>, serde_json::Error> {
     let mut bytes = Vec::with_capacity(1024);
     serde_json::to_writer(&mut bytes, body)?;
+    // The body is kept for the whole exchange (retries resend it): keep its length, not the
+    // writer's spare capacity (a 140-byte body held 1 KiB a run in flight).
+    bytes.shrink_to_fit();
     Ok(bytes)
 }
 
