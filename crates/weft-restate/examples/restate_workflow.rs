@@ -32,7 +32,10 @@ async fn call(
     handler: &str,
     body: Value,
 ) -> Result<Value, Error> {
-    let response = client.post(format!("{ingress}/WeftWorkflow/{key}/{handler}")).json(&body).send().await?;
+    let request = client.post(format!("{ingress}/WeftWorkflow/{key}/{handler}"));
+    // A handler without input (`status`) takes no body.
+    let request = if body.is_null() { request } else { request.json(&body) };
+    let response = request.send().await?;
     let status = response.status();
     let text = response.text().await?;
     if !status.is_success() {

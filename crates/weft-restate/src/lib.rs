@@ -64,9 +64,10 @@
 //! - `status` ([`WorkflowStatus`]): the phase (running, waiting, completed, failed), the last
 //!   superstep, the pending requests (with their ids and answer schemas) and the state.
 //!
-//! Calling `run` again for a key attaches to its one run (as does `GET
-//! /restate/workflow/WeftWorkflow/KEY/attach`): a key starts one run, and its result is kept
-//! for Restate's workflow retention (24 h by default).
+//! A workflow key starts one run: Restate refuses another `run` for the key (HTTP 409, also
+//! while the first runs) and an `idempotency-key` header on it (the key is the idempotency
+//! key); `GET /restate/workflow/WeftWorkflow/KEY/attach` waits for the run's reply, which is
+//! kept for Restate's workflow retention (24 h by default).
 //!
 //! The contract, as for agents:
 //!

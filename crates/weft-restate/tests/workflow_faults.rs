@@ -2,7 +2,8 @@
 //! processes: a worker `kill -9`-ed mid-superstep finishes the run without repeating completed
 //! executor invocations, with a local run's outputs; a human answer given after both the worker
 //! and the server restarted finishes the run; a poison executor stops after its retries with a
-//! typed error; requests for one workflow key start one run. `#[ignore]`d unless run by
+//! typed error; requests for one workflow key start one run (another `run` for the key is
+//! refused with 409; attaching gives the one run's reply). `#[ignore]`d unless run by
 //! `scripts/test`; by hand:
 //! `source scripts/peers/restate.sh && cargo nextest run -p weft-restate --run-ignored all`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -30,8 +31,8 @@ fn client() -> reqwest::Client {
     reqwest::Client::builder().timeout(TEST_TIMEOUT).build().unwrap()
 }
 
-async fn call(url: String, body: &Value) -> reqwest::Response {
-    client().post(url).json(body).send().await.unwrap()
+async fn call(url: String, body: Value) -> reqwest::Response {
+    client().post(url).json(&body).send().await.unwrap()
 }
 
 async fn status(ingress: &str, key: &str) -> Option<WorkflowStatus> {
@@ -68,7 +69,7 @@ async fn a_worker_killed_mid_superstep_finishes_without_repeating_completed_invo
     let counts_dir = settings.counts.clone();
     let job = Job { topic: "the Eiffel Tower".into(), review: false };
     let worker = Worker::start(settings.clone(), Some(&server.admin));
-    let run = call(format!("{}/WeftWorkflow/kill-1/run", server.ingress), &json!(job));
+    let run = call(format!("{}/WeftWorkflow/kill-1/run", server.ingress), json!(job));
     let crash = async {
         // Superstep 2: `facts` is done and journaled, `lookup` is running.
         wait_for_count(&counts_dir, "lookup", 1).await;
@@ -111,7 +112,7 @@ async fn a_human_answer_after_worker_and_server_restarts_finishes_the_run() {
     let worker = Worker::start(settings.clone(), Some(&server.admin));
     let job = Job { topic: "the Louvre".into(), review: true };
     // Submitted without waiting for its end (`/send`).
-    let submitted = call(format!("{}/WeftWorkflow/review-1/run/send", server.ingress), &json!(job)).await;
+    let submitted = call(format!("{}/WeftWorkflow/review-1/run/send", server.ingress), json!(job)).await;
     assert!(submitted.status().is_success(), "{}", submitted.text().await.unwrap());
     let deadline = Instant::now() + TEST_TIMEOUT;
     let waiting = loop {
@@ -140,7 +141,7 @@ async fn a_human_answer_after_worker_and_server_restarts_finishes_the_run() {
     let respond = |id: String| {
         call(
             format!("{}/WeftWorkflow/review-1/respond", server.ingress),
-            &json!({ "request_id": id, "answer": answer }),
+            json!({ "request_id": id, "answer": answer.clone() }),
         )
     };
     let answered = respond(request.request_id.clone()).await;
@@ -163,7 +164,7 @@ async fn a_human_answer_after_worker_and_server_restarts_finishes_the_run() {
         Report {
             topic: "the Louvre".into(),
             findings: vec!["a fact about the Louvre".into(), "found: the Louvre".into()],
-            review: Some(answer),
+            review: Some(answer.clone()),
         }
     );
     // Nothing before the question ran again; `review` ran twice: the question and the answer.
@@ -185,7 +186,7 @@ async fn a_poison_executor_stops_after_its_retries_with_a_typed_error() {
     let job = Job { topic: "poison ivy".into(), review: false };
     let response = tokio::time::timeout(
         TEST_TIMEOUT,
-        call(format!("{}/WeftWorkflow/poison-1/run", server.ingress), &json!(job)),
+        call(format!("{}/WeftWorkflow/poison-1/run", server.ingress), json!(job)),
     )
     .await
     .expect("the poison run did not stop");
@@ -215,17 +216,34 @@ async fn requests_for_one_workflow_key_start_one_run() {
     let _worker = Worker::start(settings, Some(&server.admin));
     let job = json!(Job { topic: "the Alps".into(), review: false });
     let url = format!("{}/WeftWorkflow/once-1/run", server.ingress);
-    let with_key = || client().post(&url).header("idempotency-key", "order-7").json(&job).send();
-    let (first, second, third) = tokio::join!(call(url.clone(), &job), call(url.clone(), &job), with_key());
+    // Two `run` requests for one key at once: one run; the other request is refused (409).
+    let (first, second) = tokio::join!(call(url.clone(), job.clone()), call(url.clone(), job.clone()));
     let mut replies = Vec::new();
-    for response in [first, second, third.unwrap()] {
+    let mut refused = 0;
+    for response in [first, second] {
         let code = response.status();
         let body = response.text().await.unwrap();
-        assert!(code.is_success(), "({code}) {body}");
-        replies.push(serde_json::from_str::<WorkflowReply>(&body).unwrap());
+        match code.as_u16() {
+            200 => replies.push(serde_json::from_str::<WorkflowReply>(&body).unwrap()),
+            409 => refused += 1,
+            _ => panic!("({code}) {body}"),
+        }
     }
-    assert!(replies.iter().all(|r| *r == replies[0]), "every request gets the one run's reply: {replies:?}");
-    let later: WorkflowReply = call(url.clone(), &job).await.json().await.unwrap();
-    assert_eq!(later, replies[0], "a request after the run gets its reply too");
+    assert_eq!((replies.len(), refused), (1, 1), "one run, one refusal");
+    // The workflow key is the idempotency key: Restate refuses an idempotency-key header.
+    let keyed = client().post(&url).header("idempotency-key", "order-7").json(&job).send().await.unwrap();
+    assert_eq!(keyed.status().as_u16(), 400, "{}", keyed.text().await.unwrap());
+    // Another `run` for the key starts nothing: Restate refuses it; attaching gives the reply.
+    let again = call(url.clone(), job.clone()).await;
+    assert_eq!(again.status().as_u16(), 409, "{}", again.text().await.unwrap());
+    let attached: WorkflowReply = client()
+        .get(format!("{}/restate/workflow/WeftWorkflow/once-1/attach", server.ingress))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(attached, replies[0]);
     assert_eq!(counts(&counts_dir), [1, 1, 1, 0, 1], "one run");
 }
