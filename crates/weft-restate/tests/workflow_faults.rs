@@ -116,10 +116,10 @@ async fn a_human_answer_after_worker_and_server_restarts_finishes_the_run() {
     assert!(submitted.status().is_success(), "{}", submitted.text().await.unwrap());
     let deadline = Instant::now() + TEST_TIMEOUT;
     let waiting = loop {
-        if let Some(status) = status(&server.ingress, "review-1").await {
-            if status.phase == RunPhase::Waiting {
-                break status;
-            }
+        if let Some(status) =
+            status(&server.ingress, "review-1").await.filter(|s| s.phase == RunPhase::Waiting)
+        {
+            break status;
         }
         assert!(Instant::now() < deadline, "the run did not ask for a review; log:\n{}", server.log());
         tokio::time::sleep(Duration::from_millis(50)).await;
