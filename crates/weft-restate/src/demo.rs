@@ -45,7 +45,7 @@ pub fn tool_count_file(name: &str) -> String {
     format!("tool-{name}.count")
 }
 
-fn count(dir: Option<&Path>, file: &str) -> std::io::Result<()> {
+pub(crate) fn count(dir: Option<&Path>, file: &str) -> std::io::Result<()> {
     let Some(dir) = dir else { return Ok(()) };
     let label = current_step().map_or_else(|| "local".to_owned(), |key| key.idempotency_key());
     let mut out = std::fs::OpenOptions::new().create(true).append(true).open(dir.join(file))?;

@@ -1,6 +1,6 @@
 //! The errors of durable runs, of serving a worker and of registering it with Restate.
 
-/// Why a durable agent run failed. The handler ends the invocation with it as a terminal error
+/// Why a durable agent or workflow run failed. The handler ends the invocation with it as a terminal error
 /// (Restate does not retry it), so the caller reads its text.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -11,6 +11,15 @@ pub enum DurableError {
     StepFailed {
         /// The step's name (`model#N` or `tool:NAME#N:CALL_ID`).
         step: String,
+        /// The cause, as Restate reported it.
+        message: String,
+    },
+    /// Waiting for the answer to a workflow's request (a durable promise) failed: the promise
+    /// was rejected, or the invocation was cancelled.
+    #[error("waiting for the answer to request {request_id} failed: {message}")]
+    Promise {
+        /// The request.
+        request_id: String,
         /// The cause, as Restate reported it.
         message: String,
     },

@@ -1,4 +1,4 @@
-//! Weft on [Restate](https://restate.dev): durable agents.
+//! Weft on [Restate](https://restate.dev): durable agents and durable workflows.
 //!
 //! An agent run executes as a Restate handler in which each model call and each tool call is a
 //! journaled step. When the worker process dies mid-run, Restate invokes the handler again (on
@@ -16,8 +16,10 @@
 //!   [`AgentSession`](weft_core::agent::AgentSession) in the object's state. Restate runs one
 //!   `send` per key at a time: messages sent to one conversation at once are taken in turn, and
 //!   none is lost.
-//! - [`agent_endpoint`], [`bind`] and [`serve`] serve the object over HTTP/2 for Restate to
-//!   call; [`register`] registers the worker through Restate's admin API.
+//! - A weft-workflow [`Workflow`](weft_workflow::Workflow) runs as the Restate workflow
+//!   [`WORKFLOW_NAME`] ([`WorkflowService`], see [Workflows](#workflows) below).
+//! - [`agent_endpoint`], [`workflow_endpoint`], [`bind`] and [`serve`] serve them over HTTP/2
+//!   for Restate to call; [`register`] registers the worker through Restate's admin API.
 //!
 //! # What is exactly-once, and what is at-least-once
 //!
@@ -42,6 +44,55 @@
 //!   is). Calls made through undecorated clients or tools, and a history store, are not
 //!   journaled: give durable agents no history store (their history is the object's state).
 //!
+//! # Workflows
+//!
+//! [`WorkflowService`] runs the same `Workflow` value a local run takes (only the runner
+//! differs: [`Workflow::run_journaled`](weft_workflow::Workflow::run_journaled) with a journal
+//! over the Restate context, see [`weft_workflow::journal`]). Its handlers, for a workflow key
+//! that is the run's id:
+//!
+//! - `run` (once per key; JSON of the start executor's input): drives the run to its end and
+//!   returns its outputs ([`WorkflowReply`]: JSON under their stable names). Every executor
+//!   invocation (one executor's deliveries in one superstep) is a journaled step named
+//!   `superstep#N:EXECUTOR`, whose result is the invocation's effects: the messages it sent,
+//!   its state writes, requests, outputs and the executor's snapshot. After every superstep the
+//!   run's state (messages in flight, fan-in buffers, shared state, executor snapshots, pending
+//!   requests, as a checkpoint) is written to the workflow's Restate state.
+//! - Human input is a durable promise: when no messages remain and requests are pending, `run`
+//!   waits on one promise per request. `respond` ([`RequestAnswer`]) resolves it, from any
+//!   process, at any later time, after restarts of the worker and of Restate; the answers go
+//!   to the asking executors in the next superstep, in the order the requests were made. A
+//!   durable run waits for every pending request before it goes on.
+//! - `status` ([`WorkflowStatus`]): the phase (running, waiting, completed, failed), the last
+//!   superstep, the pending requests (with their ids and answer schemas) and the state.
+//!
+//! A workflow key starts one run: Restate refuses another `run` for the key (HTTP 409, also
+//! while the first runs) and an `idempotency-key` header on it (the key is the idempotency
+//! key); `GET /restate/workflow/WeftWorkflow/KEY/attach` waits for the run's reply, which is
+//! kept for Restate's workflow retention (24 h by default).
+//!
+//! The contract, as for agents:
+//!
+//! - **Exactly once: journaled invocations.** An invocation whose effects are journaled is not
+//!   run again by any replay; its effects are applied from the journal.
+//! - **At least once: the work inside an invocation.** An invocation interrupted before its
+//!   effects are journaled (the worker died, the connection broke) runs again, whole, with the
+//!   same key: [`current_step`] gives it (`INVOCATION_ID/superstep#N:EXECUTOR`, the same on
+//!   every attempt), for the executor to make its side effects idempotent. Model and tool calls
+//!   inside an executor are part of its invocation (not steps of their own).
+//! - **Retries.** An executor's error is retried under [`StepRetry`]; when the attempts run
+//!   out, the run fails with [`DurableError::StepFailed`] (the `run` call ends with a terminal
+//!   error naming the executor, the superstep and the cause).
+//! - **Determinism.** The invocations of a superstep run one at a time, in the order the
+//!   executors were added (restate-sdk wants `ctx.run` steps awaited one by one; locally they
+//!   run concurrently). Run ids are the workflow key, request ids are part of the journaled
+//!   effects. Executor state lives in the journaled snapshots: an executor that keeps state
+//!   must implement `snapshot`/`restore` (one executor value serves all runs of a worker, as
+//!   locally). Message types should be registered under stable names
+//!   (`WorkflowBuilder::message`) so that journals stay readable by a newer build.
+//! - **Events.** Outputs, custom events and requests are reported when their invocation
+//!   completes; agent updates and sub-workflow events are not journaled.
+//!
 //! # Cost
 //!
 //! Measured on the test machine (2 shared cores, debug build, one restate-server 1.7.12 on
@@ -55,7 +106,8 @@
 //!   streaming to the caller, and no approval answers yet.
 //! - A tool that runs an agent (an agent as a tool) is one step: the inner agent's calls are
 //!   not journaled one by one, and the whole tool call runs again if it is interrupted.
-//! - Workflows (`weft-workflow`) do not run on Restate yet.
+//! - One workflow per worker deployment is served as [`WORKFLOW_NAME`].
+//! - A durable workflow run waits for all its pending requests before it goes on.
 //!
 //! # Running it
 //!
@@ -79,15 +131,22 @@
 
 mod decorators;
 pub mod demo;
+pub mod demo_workflow;
 mod error;
 mod middleware;
 mod object;
 mod serve;
 mod steps;
+mod workflow_journal;
+mod workflow_service;
 
 pub use decorators::{DurableChatClient, DurableTool};
 pub use error::{DurableError, RegisterError, ServeError};
 pub use middleware::{DurableCalls, durable_calls};
 pub use object::{AgentObject, MAX_MESSAGE_BYTES, OBJECT_NAME, TurnReply, TurnRequest};
-pub use serve::{agent_endpoint, agent_endpoint_with_identity, bind, register, serve};
+pub use serve::{agent_endpoint, agent_endpoint_with_identity, bind, register, serve, workflow_endpoint};
 pub use steps::{StepKey, StepRetry, current_step, in_durable_run};
+pub use workflow_service::{
+    MAX_INPUT_BYTES, OutputRecord, RequestAnswer, RunPhase, WORKFLOW_NAME, WorkflowReply, WorkflowService,
+    WorkflowStatus,
+};

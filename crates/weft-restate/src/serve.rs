@@ -42,6 +42,13 @@ pub fn agent_endpoint_with_identity(
     Ok(builder.build())
 }
 
+/// The Restate endpoint serving `workflow` as the [`crate::WORKFLOW_NAME`] workflow, its
+/// executor invocations retried under `retry`. To serve agents and a workflow from one worker,
+/// bind both: `Endpoint::builder().bind(AgentObject::new(..)).bind(WorkflowService::new(..))`.
+pub fn workflow_endpoint(workflow: weft_workflow::Workflow, retry: StepRetry) -> Endpoint {
+    Endpoint::builder().bind(crate::workflow_service::WorkflowService::new(workflow, retry)).build()
+}
+
 /// Binds `address` (port 0 picks a free port) for [`serve`].
 pub async fn bind(address: SocketAddr) -> Result<TcpListener, ServeError> {
     TcpListener::bind(address).await.map_err(|source| ServeError::Bind { address, source })

@@ -129,7 +129,7 @@ impl Default for StepRetry {
 }
 
 impl StepRetry {
-    fn policy(&self) -> RunRetryPolicy {
+    pub(crate) fn policy(&self) -> RunRetryPolicy {
         RunRetryPolicy::new()
             .initial_delay(self.initial_delay)
             .exponentiation_factor(2.0)
@@ -142,6 +142,16 @@ impl StepRetry {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 struct RetryableStepError(String);
+
+/// `work` with `key` as the [`current_step`] of the code it runs.
+pub(crate) fn scoped<F: Future>(key: StepKey, work: F) -> impl Future<Output = F::Output> {
+    CURRENT_STEP.scope(key, work)
+}
+
+/// A step failure Restate retries under the step's retry policy.
+pub(crate) fn retryable(message: String) -> HandlerError {
+    HandlerError::from(RetryableStepError(message))
+}
 
 /// The work of a step as the journaled `run` executes it, with its key in scope.
 fn journaled_work(key: StepKey, work: StepWork) -> BoxFuture<'static, HandlerResult<Json<Value>>> {

@@ -117,6 +117,14 @@ pub enum WorkflowError {
     /// Resuming was asked for, but the workflow has no checkpoint store.
     #[error("this workflow has no checkpoint store (use WorkflowBuilder::with_checkpoint_store)")]
     NoCheckpointStore,
+    /// The journal of a journaled run (see [`crate::journal`]) failed outside an executor
+    /// invocation: keeping the run's state or waiting for answers.
+    #[error("the run's journal failed: {source}")]
+    Journal {
+        /// Its error.
+        #[source]
+        source: BoxError,
+    },
 }
 
 /// An error from a checkpoint store, or applying a checkpoint to a workflow.

@@ -156,9 +156,10 @@ impl WorkflowRunResult {
         Self { run_id, outputs, events, status }
     }
 
-    /// The outputs that are `T`s, cloned, in order.
+    /// The outputs that are `T`s, cloned, in order. An output a journaled run replayed as JSON
+    /// (its type not among the workflow's, see [`crate::journal`]) counts when it parses as a `T`.
     pub fn outputs_as<T: WorkflowMessage>(&self) -> Vec<T> {
-        self.outputs.iter().filter_map(|o| o.get::<T>().cloned()).collect()
+        self.outputs.iter().filter_map(|o| o.value.clone().take::<T>().ok()).collect()
     }
 
     /// The error that failed the run, if it failed.

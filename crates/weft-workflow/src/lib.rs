@@ -66,6 +66,8 @@ mod edges;
 mod error;
 mod events;
 mod executor;
+pub mod journal;
+mod journaled;
 mod message;
 pub mod orchestration;
 mod request;
@@ -89,6 +91,7 @@ pub use edges::Case;
 pub use error::{BoxError, BuildError, CheckpointError, WorkflowError};
 pub use events::{RunStatus, WorkflowEvent, WorkflowOutput, WorkflowRunResult};
 pub use executor::{Executor, FnExecutor};
+pub use journal::{InvocationEffects, InvocationJournal, InvocationKey, InvocationWork};
 pub use message::{AnyMessage, WorkflowMessage};
 pub use orchestration::{
     ConcurrentBuilder, GroupChatBuilder, GroupChatState, HandoffBuilder, HandoffEvent, HandoffUserRequest,

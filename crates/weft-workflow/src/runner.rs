@@ -9,13 +9,15 @@ use futures::future::join_all;
 use tracing::Instrument as _;
 
 use crate::checkpoint::{CHECKPOINT_FORMAT_VERSION, Checkpoint, FanInRecord, MessageRecord, migrate};
+use crate::context::Outgoing;
 use crate::context::{ContextInner, EventSink, SharedState, lock};
 use crate::edges::{EdgeKind, FanInBuffers, route};
 use crate::error::{BoxError, CheckpointError, WorkflowError};
 use crate::events::{RunStatus, WorkflowEvent};
 use crate::executor::Delivery;
+use crate::journal::InvocationJournal;
 use crate::message::AnyMessage;
-use crate::request::PendingRequest;
+use crate::request::{PendingRequest, RequestResponse};
 use crate::telemetry::{self, Origin};
 use crate::workflow::WorkflowInner;
 use weft_core::telemetry::propagation::TraceFields;
@@ -38,8 +40,13 @@ pub(crate) struct RunState {
 
 impl RunState {
     pub(crate) fn new(start: usize, input: AnyMessage) -> Self {
+        Self::with_run_id(uuid::Uuid::new_v4().to_string(), start, input)
+    }
+
+    /// A fresh run under a run id the caller chose (a journaled run's, stable across replays).
+    pub(crate) fn with_run_id(run_id: String, start: usize, input: AnyMessage) -> Self {
         Self {
-            run_id: uuid::Uuid::new_v4().to_string(),
+            run_id,
             superstep: 0,
             pending: vec![(start, Delivery::Message(input))],
             fan_in: FanInBuffers::new(),
@@ -75,7 +82,19 @@ pub(crate) async fn drive(
     sink: EventSink,
     run: tracing::Span,
 ) -> RunStatus {
-    let status = drive_in(workflow, start, &sink, &run).instrument(run.clone()).await;
+    drive_journaled(workflow, start, sink, run, None).await
+}
+
+/// [`drive`], each executor invocation going through `journal` when there is one (see
+/// [`crate::journal`]).
+pub(crate) async fn drive_journaled(
+    workflow: &WorkflowInner,
+    start: Start,
+    sink: EventSink,
+    run: tracing::Span,
+    journal: Option<&dyn InvocationJournal>,
+) -> RunStatus {
+    let status = drive_in(workflow, start, &sink, &run, journal).instrument(run.clone()).await;
     let name = match status {
         RunStatus::InProgress => "in_progress",
         RunStatus::Idle => "idle",
@@ -94,6 +113,7 @@ fn error_type(error: &WorkflowError) -> &'static str {
         WorkflowError::MaxSupersteps { .. } => "max_supersteps",
         WorkflowError::Checkpoint(_) => "checkpoint",
         WorkflowError::NoCheckpointStore => "no_checkpoint_store",
+        WorkflowError::Journal { .. } => "journal",
     }
 }
 
@@ -102,6 +122,7 @@ async fn drive_in(
     start: Start,
     sink: &EventSink,
     run: &tracing::Span,
+    journal: Option<&dyn InvocationJournal>,
 ) -> RunStatus {
     let fail = |sink: &EventSink, error: WorkflowError| {
         telemetry::record_error(run, error_type(&error));
@@ -118,33 +139,57 @@ async fn drive_in(
     emit(&sink, WorkflowEvent::Started { run_id: state.run_id.clone(), resumed_from });
     emit(&sink, WorkflowEvent::Status { status: RunStatus::InProgress });
     if fresh {
-        if let Err(error) = save(workflow, &state, &sink).await {
-            return fail(&sink, error.into());
+        if let Err(error) = save(workflow, &state, &sink, journal).await {
+            return fail(&sink, error);
         }
     }
     // Requests still unanswered from before the checkpoint are reported again.
     for request in &state.requests {
         emit(&sink, WorkflowEvent::RequestInfo(request.clone()));
     }
-    while !state.pending.is_empty() {
-        if state.superstep >= workflow.max_supersteps {
-            return fail(&sink, WorkflowError::MaxSupersteps { limit: workflow.max_supersteps });
+    loop {
+        while !state.pending.is_empty() {
+            if state.superstep >= workflow.max_supersteps {
+                return fail(&sink, WorkflowError::MaxSupersteps { limit: workflow.max_supersteps });
+            }
+            state.superstep += 1;
+            let span = telemetry::superstep_span(state.superstep);
+            let asked = state.requests.len();
+            let started = std::time::Instant::now();
+            let done = match journal {
+                None => {
+                    superstep(workflow, &mut state, budget.as_ref(), &sink, &span)
+                        .instrument(span.clone())
+                        .await
+                }
+                Some(journal) => {
+                    crate::journaled::superstep(workflow, &mut state, budget.as_ref(), &sink, &span, journal)
+                        .instrument(span.clone())
+                        .await
+                }
+            };
+            telemetry::record_superstep(&workflow.name, started.elapsed(), done.is_err());
+            if let Err(error) = done {
+                return fail(&sink, error);
+            }
+            for request in &state.requests[asked.min(state.requests.len())..] {
+                telemetry::request_event(run, request);
+            }
+            if let Err(error) = save(workflow, &state, &sink, journal).await {
+                return fail(&sink, error);
+            }
         }
-        state.superstep += 1;
-        let span = telemetry::superstep_span(state.superstep);
-        let asked = state.requests.len();
-        let started = std::time::Instant::now();
-        let done =
-            superstep(workflow, &mut state, budget.as_ref(), &sink, &span).instrument(span.clone()).await;
-        telemetry::record_superstep(&workflow.name, started.elapsed(), done.is_err());
-        if let Err(error) = done {
-            return fail(&sink, error);
-        }
-        for request in &state.requests[asked.min(state.requests.len())..] {
-            telemetry::request_event(run, request);
-        }
-        if let Err(error) = save(workflow, &state, &sink).await {
-            return fail(&sink, error.into());
+        // A journal that can wait for answers durably keeps the run going with them.
+        let Some(journal) = journal.filter(|_| !state.requests.is_empty()) else { break };
+        telemetry::waiting_event(run, state.requests.len());
+        match journal.answers(&state.requests).await {
+            Ok(Some(responses)) => {
+                if let Err(error) = answer(workflow, &mut state, responses, "the run") {
+                    return fail(&sink, error);
+                }
+            }
+            Ok(None) => break,
+            Err(source) => return fail(&sink, WorkflowError::Journal { source }),
         }
     }
     let status = if state.requests.is_empty() {
@@ -230,7 +275,8 @@ async fn superstep(
     }
     let mut shared = (*state.shared).clone();
     for (position, ctx, fields) in &done {
-        route_sent(workflow, state, *position, ctx, fields)?;
+        let sent = std::mem::take(&mut *lock(&ctx.sent));
+        route_sent(workflow, state, *position, sent, fields)?;
         for (key, value) in std::mem::take(&mut *lock(&ctx.writes)) {
             match value {
                 Some(value) => shared.insert(key, value),
@@ -244,18 +290,19 @@ async fn superstep(
     Ok(())
 }
 
-fn route_sent(
+/// Routes the messages the executor at `position` sent in this superstep.
+pub(crate) fn route_sent(
     workflow: &WorkflowInner,
     state: &mut RunState,
     position: usize,
-    ctx: &ContextInner,
+    sent: Vec<Outgoing>,
     fields: &TraceFields,
 ) -> Result<(), WorkflowError> {
     let source = workflow.executors[position].id();
     let mut out = Vec::new();
     // Fan-in targets' deliveries, with the senders they join (for the targets' span links).
     let mut joins: Vec<(String, Vec<Origin>)> = Vec::new();
-    for sent in std::mem::take(&mut *lock(&ctx.sent)) {
+    for sent in sent {
         let only_to = sent.target.as_deref();
         let mut leads_there = false;
         for &edge in &workflow.outgoing[position] {
@@ -299,7 +346,20 @@ fn route_sent(
     Ok(())
 }
 
-async fn save(workflow: &WorkflowInner, state: &RunState, sink: &EventSink) -> Result<(), CheckpointError> {
+/// Saves a checkpoint when the workflow has a store, and hands the journaled run's state to
+/// its journal.
+async fn save(
+    workflow: &WorkflowInner,
+    state: &RunState,
+    sink: &EventSink,
+    journal: Option<&dyn InvocationJournal>,
+) -> Result<(), WorkflowError> {
+    if let Some(journal) = journal {
+        let mut checkpoint = to_checkpoint(workflow, state)?;
+        checkpoint.checkpoint_id = format!("{}-{}", state.run_id, state.superstep);
+        checkpoint.created_at_ms = 0;
+        journal.superstep_completed(&checkpoint).await.map_err(|source| WorkflowError::Journal { source })?;
+    }
     let Some(store) = &workflow.store else { return Ok(()) };
     let checkpoint = to_checkpoint(workflow, state)?;
     store.save(&checkpoint).await?;
@@ -310,6 +370,40 @@ async fn save(workflow: &WorkflowInner, state: &RunState, sink: &EventSink) -> R
             superstep: state.superstep,
         },
     );
+    Ok(())
+}
+
+/// Delivers answers to pending requests in the next superstep (`whence` names where the
+/// requests were pending, for errors).
+pub(crate) fn answer(
+    workflow: &WorkflowInner,
+    state: &mut RunState,
+    responses: Vec<RequestResponse>,
+    whence: &str,
+) -> Result<(), WorkflowError> {
+    for response in responses {
+        let position = state.requests.iter().position(|r| r.request_id == response.request_id);
+        let Some(position) = position else {
+            return Err(CheckpointError::Incompatible(format!(
+                "no pending request '{}' in {whence}",
+                response.request_id
+            ))
+            .into());
+        };
+        let request = state.requests.remove(position);
+        let answered = workflow.names.of_message(&response.value);
+        if !response.value.is_untyped_json() && request.response_type != answered {
+            return Err(WorkflowError::InputType {
+                executor_id: request.executor_id,
+                expected: request.response_type,
+                found: answered,
+            });
+        }
+        let target = workflow.index.get(&request.executor_id).copied().ok_or_else(|| {
+            CheckpointError::Incompatible(format!("unknown executor '{}'", request.executor_id))
+        })?;
+        state.pending.push((target, Delivery::Response(Box::new(request), response.value)));
+    }
     Ok(())
 }
 

@@ -11,12 +11,13 @@ use crate::checkpoint::Migration;
 use crate::checkpoint::{CheckpointInfo, CheckpointStore};
 use crate::context::EventSink;
 use crate::edges::EdgeKind;
-use crate::error::{CheckpointError, WorkflowError};
+use crate::error::WorkflowError;
 use crate::events::{RunStatus, WorkflowEvent, WorkflowRunResult};
-use crate::executor::{Delivery, ErasedExecutor};
+use crate::executor::ErasedExecutor;
+use crate::journal::InvocationJournal;
 use crate::message::{AnyMessage, MessageNames, MessageType, WorkflowMessage};
 use crate::request::RequestResponse;
-use crate::runner::{RunState, Start, drive, from_checkpoint};
+use crate::runner::{RunState, Start, answer, drive, drive_journaled, from_checkpoint};
 use crate::telemetry::run_span;
 
 /// The parts of a built workflow.
@@ -162,30 +163,7 @@ impl Workflow {
         responses: Vec<RequestResponse>,
     ) -> Result<Start, WorkflowError> {
         let mut start = self.resume_state(checkpoint_id).await?;
-        let state = &mut start.state;
-        for response in responses {
-            let position = state.requests.iter().position(|r| r.request_id == response.request_id);
-            let Some(position) = position else {
-                return Err(CheckpointError::Incompatible(format!(
-                    "no pending request '{}' in checkpoint '{checkpoint_id}'",
-                    response.request_id
-                ))
-                .into());
-            };
-            let request = state.requests.remove(position);
-            let answered = self.inner.names.of_message(&response.value);
-            if !response.value.is_untyped_json() && request.response_type != answered {
-                return Err(WorkflowError::InputType {
-                    executor_id: request.executor_id,
-                    expected: request.response_type,
-                    found: answered,
-                });
-            }
-            let target = self.inner.index.get(&request.executor_id).copied().ok_or_else(|| {
-                CheckpointError::Incompatible(format!("unknown executor '{}'", request.executor_id))
-            })?;
-            state.pending.push((target, Delivery::Response(Box::new(request), response.value)));
-        }
+        answer(&self.inner, &mut start.state, responses, &format!("checkpoint '{checkpoint_id}'"))?;
         Ok(start)
     }
 
@@ -267,6 +245,42 @@ impl Workflow {
                 Err(error) => failed(&sink, error),
             }
         })
+    }
+
+    /// Runs the workflow on `input` (JSON of the start executor's input type) under `run_id`,
+    /// every executor invocation going through `journal` (see [`crate::journal`]): the way a
+    /// durable-execution engine runs it. On a replay (the same `run_id`, input and journal)
+    /// invocations the journal recorded are not run again. The run waits for answers to its
+    /// requests when the journal gives them ([`InvocationJournal::answers`]), and pauses
+    /// otherwise. `Err` means the run could not start (the input does not parse).
+    pub async fn run_journaled(
+        &self,
+        input: serde_json::Value,
+        run_id: impl Into<String>,
+        journal: &dyn InvocationJournal,
+    ) -> Result<WorkflowRunResult, WorkflowError> {
+        let start_type = self.start_type();
+        let message = (start_type.from_json)(input).map_err(|e| WorkflowError::InputType {
+            executor_id: self.start_id().to_string(),
+            expected: self.inner.names.of_type(&start_type),
+            found: format!("JSON that does not parse as it ({e})"),
+        })?;
+        let run_id = run_id.into();
+        let state = RunState::with_run_id(run_id.clone(), self.inner.start, message);
+        let start = Start { state, resumed_from: None };
+        let (sink, mut receiver) = mpsc::unbounded_channel();
+        drive_journaled(&self.inner, start, sink, run_span(&self.inner.name), Some(journal)).await;
+        let mut events = Vec::new();
+        while let Ok(event) = receiver.try_recv() {
+            events.push(event);
+        }
+        Ok(WorkflowRunResult::from_events(run_id, events))
+    }
+
+    /// The stable name of a message's type in this workflow (see
+    /// [`crate::WorkflowBuilder::message`]): what checkpoints and journals call it.
+    pub fn message_name(&self, message: &AnyMessage) -> String {
+        self.inner.names.of_message(message)
     }
 
     /// A run's checkpoints in the workflow's store, oldest first.

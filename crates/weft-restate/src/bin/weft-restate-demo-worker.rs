@@ -1,9 +1,10 @@
-//! A worker serving the demo durable agent ([`weft_restate::demo`]) to Restate, used by the
-//! fault tests and as an example. Configured through the environment:
+//! A worker serving the demo durable agent ([`weft_restate::demo`]) and the demo workflow
+//! ([`weft_restate::demo_workflow`]) to Restate, used by the fault tests and as an example. Configured through the environment:
 //! - `WEFT_RESTATE_ADDR`: where to listen (default `127.0.0.1:9080`);
 //! - `WEFT_RESTATE_ADMIN`: Restate's admin URL; when set, the worker registers itself there;
 //! - `WEFT_RESTATE_COUNTS`: a directory where the demo model and tools count their calls;
-//! - `WEFT_RESTATE_LOOKUP_MS`: how long `slow_lookup` takes (default 0);
+//! - `WEFT_RESTATE_LOOKUP_MS`: how long `slow_lookup` and the workflow's `lookup` take
+//!   (default 0);
 //! - `WEFT_RESTATE_MAX_ATTEMPTS`: attempts of a failing step (default 5);
 //! - `WEFT_RESTATE_MIDDLEWARE`: `1` makes the calls durable with the `DurableCalls` middleware
 //!   instead of the decorators.
@@ -14,9 +15,12 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use restate_sdk::endpoint::Endpoint;
 use tokio_util::sync::CancellationToken;
 use weft_restate::demo::{DemoSettings, agent};
-use weft_restate::{RegisterError, ServeError, StepRetry, agent_endpoint, bind, register, serve};
+use weft_restate::{
+    AgentObject, RegisterError, ServeError, StepRetry, WorkflowService, bind, register, serve,
+};
 
 #[derive(Debug, thiserror::Error)]
 enum WorkerError {
@@ -26,6 +30,8 @@ enum WorkerError {
     Serve(#[from] ServeError),
     #[error(transparent)]
     Register(#[from] RegisterError),
+    #[error("the demo workflow does not build: {0}")]
+    Workflow(#[from] weft_workflow::BuildError),
     #[error("cannot read the listening address: {0}")]
     Address(std::io::Error),
 }
@@ -49,7 +55,11 @@ async fn run() -> Result<(), WorkerError> {
     let listener = bind(address).await?;
     let local = listener.local_addr().map_err(WorkerError::Address)?;
     let cancel = CancellationToken::new();
-    let server = serve(agent_endpoint(agent(&settings), retry), listener, cancel.clone());
+    let endpoint = Endpoint::builder()
+        .bind(AgentObject::new(agent(&settings), retry))
+        .bind(WorkflowService::new(weft_restate::demo_workflow::workflow(&settings)?, retry))
+        .build();
+    let server = serve(endpoint, listener, cancel.clone());
     tokio::pin!(server);
     if let Ok(admin) = std::env::var("WEFT_RESTATE_ADMIN") {
         let deployment = format!("http://{local}");

@@ -1,0 +1,44 @@
+//! The `restate_workflow` example against a restate-server of its own: it serves the demo
+//! workflow, registers it, answers the run's review and prints the report. Cargo builds a
+//! package's examples before its tests; this test runs that binary. `#[ignore]`d unless run by
+//! `scripts/test` (it needs restate-server, `scripts/peers/restate.sh`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../../weft/tests/support/examples.rs"]
+mod examples_support;
+mod support;
+
+use std::time::Duration;
+
+use support::RestateServer;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs restate-server: scripts/test installs it (scripts/peers/restate.sh)"]
+async fn restate_workflow_runs_a_workflow_and_answers_its_review() {
+    let server = RestateServer::start("restate_workflow example").await;
+    let path = examples_support::example_path(
+        "restate_workflow",
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples")),
+    );
+    let mut command = tokio::process::Command::new(path);
+    command.args([&server.ingress, &server.admin]).kill_on_drop(true).stdin(std::process::Stdio::null());
+    let output = tokio::time::timeout(Duration::from_secs(120), command.output())
+        .await
+        .expect("restate_workflow ran over 120 s")
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        output.status.success(),
+        "{:?}\nstdout:\n{stdout}\nstderr:\n{stderr}\nrestate log:\n{}",
+        output.status,
+        server.log()
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines.iter().any(|l| l.starts_with("asked: ") && l.contains("the Eiffel Tower")), "{stdout}");
+    let report = lines.iter().find_map(|l| l.strip_prefix("report: ")).expect("a report");
+    let report: serde_json::Value = serde_json::from_str(report).unwrap();
+    assert_eq!(report["review"]["approved"], true, "{report}");
+    assert_eq!(report["findings"][1], "found: the Eiffel Tower", "{report}");
+    assert!(lines.contains(&"phase: completed"), "{stdout}");
+}
