@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! weft-bench W1|W2|W3|W4 [--api chat|responses]
-//! weft-bench W1-otel [--api …]  # W1 with OTLP export on (OTEL_EXPORTER_OTLP_ENDPOINT)
+//! weft-bench W1-otel [--api …]  # W1 with OTLP export on (OTEL_EXPORTER_OTLP_ENDPOINT); W1_RUNS (1000) for both
 //! weft-bench W5               # workflows: W5-chain and W5-fanout
 //! weft-bench W6-stdio|W6-http # 1,000 MCP echo calls through the tool object
 //! weft-bench W7-http|W7-stdio # 200 MCP connect/close cycles, fds and children before/after
@@ -62,7 +62,7 @@ async fn run(workload: &str, api: &str, mock_url: &str) -> Result<bool, String> 
     match workload {
         "W1" => {
             let agent = agent(api, &base_url, "echo", false)?;
-            let n = 1000;
+            let n = env_number("W1_RUNS", 1000);
             let measure = Measure::start(mock_url).await;
             let mut ok = 0;
             for i in 0..n {
@@ -201,7 +201,7 @@ async fn w1_exported(api: &str, base_url: &str, mock_url: &str) -> Result<bool, 
     let telemetry =
         weft_telemetry::init(config.default_service_name("weft-bench")).map_err(|e| e.to_string())?;
     let agent = agent(api, base_url, "echo", false)?;
-    let n = 1000;
+    let n = env_number("W1_RUNS", 1000);
     let measure = Measure::start(mock_url).await;
     let mut ok = 0;
     for i in 0..n {

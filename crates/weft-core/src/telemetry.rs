@@ -99,7 +99,8 @@ pub const STRING_ARRAY_ATTRIBUTES: &[&str] = &[REQUEST_STOP_SEQUENCES, RESPONSE_
 /// The value Weft records for a string-array attribute: the JSON text of `items`
 /// (`["stop"]`).
 pub fn string_array<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
-    serde_json::Value::from(items.into_iter().collect::<Vec<_>>()).to_string()
+    // Straight to text (no `Value` tree): recorded on every model call with export on.
+    serde_json::to_string(&items.into_iter().collect::<Vec<_>>()).unwrap_or_else(|_| "[]".to_string())
 }
 
 /// The operation names.
@@ -123,14 +124,41 @@ pub(crate) fn token_count(count: u64) -> i64 {
     i64::try_from(count).unwrap_or(i64::MAX)
 }
 
-/// Records `usage` on `span`: input and output tokens, and cached input tokens when the
-/// provider reported some.
-pub(crate) fn record_usage(span: &tracing::Span, usage: &crate::Usage) {
-    span.record(USAGE_INPUT_TOKENS, token_count(usage.input_tokens));
-    span.record(USAGE_OUTPUT_TOKENS, token_count(usage.output_tokens));
-    if usage.cache_read_input_tokens > 0 {
-        span.record(USAGE_CACHE_READ_INPUT_TOKENS, token_count(usage.cache_read_input_tokens));
+/// Records `usage` on `span` (an agent span), and what the run cost when it is priced: input
+/// and output tokens, and cached input tokens when the provider reported some. One call into
+/// the subscriber for all of them.
+pub(crate) fn record_usage(span: &tracing::Span, usage: &crate::Usage, cost: Option<f64>) {
+    tracing::record_all!(
+        span,
+        gen_ai.usage.input_tokens = token_count(usage.input_tokens),
+        gen_ai.usage.output_tokens = token_count(usage.output_tokens),
+        gen_ai.usage.cache_read.input_tokens = cached_tokens(usage),
+        weft.usage.cost = cost,
+    );
+}
+
+/// The cached input tokens, when the provider reported some.
+fn cached_tokens(usage: &crate::Usage) -> Option<i64> {
+    (usage.cache_read_input_tokens > 0).then(|| token_count(usage.cache_read_input_tokens))
+}
+
+/// Records what a model call answered on its `chat` span (usage, finish reasons, response
+/// model and id): one call into the subscriber for all of them.
+pub(crate) fn record_chat_response(span: &tracing::Span, chat: &crate::ChatResponse) {
+    if span.is_disabled() {
+        return;
     }
+    let usage = chat.usage.as_ref();
+    let finish_reasons = chat.finish_reason.as_ref().map(|reason| string_array([reason.as_str()]));
+    tracing::record_all!(
+        span,
+        gen_ai.usage.input_tokens = usage.map(|usage| token_count(usage.input_tokens)),
+        gen_ai.usage.output_tokens = usage.map(|usage| token_count(usage.output_tokens)),
+        gen_ai.usage.cache_read.input_tokens = usage.and_then(cached_tokens),
+        gen_ai.response.finish_reasons = finish_reasons.as_deref(),
+        gen_ai.response.model = chat.model.as_deref(),
+        gen_ai.response.id = chat.response_id.as_deref(),
+    );
 }
 
 /// Records a model call's duration and token counts (`gen_ai.client.operation.duration`,

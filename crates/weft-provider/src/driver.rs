@@ -504,11 +504,15 @@ pub fn parse_url(url: &str, label: &str) -> Result<Url, ChatError> {
 /// Adds the W3C trace context of the current span (the model call's `chat` span): `traceparent`
 /// and `tracestate`, so the provider's own traces join the caller's. Nothing without export.
 fn trace_context_headers(headers: &mut reqwest::header::HeaderMap) {
+    use weft_core::telemetry::propagation::{TRACEPARENT, TRACESTATE};
     for (name, value) in weft_core::telemetry::propagation::current_trace_fields() {
-        if let (Ok(name), Ok(value)) = (
-            reqwest::header::HeaderName::from_bytes(name.as_bytes()),
-            reqwest::header::HeaderValue::from_str(&value),
-        ) {
+        // The two names the W3C propagator writes need no parsing (nor an allocation).
+        let name = match name.as_str() {
+            TRACEPARENT => Ok(reqwest::header::HeaderName::from_static(TRACEPARENT)),
+            TRACESTATE => Ok(reqwest::header::HeaderName::from_static(TRACESTATE)),
+            other => reqwest::header::HeaderName::from_bytes(other.as_bytes()),
+        };
+        if let (Ok(name), Ok(value)) = (name, reqwest::header::HeaderValue::try_from(value)) {
             headers.insert(name, value);
         }
     }

@@ -182,6 +182,11 @@ impl Telemetry {
             .with_location(false)
             .with_target(false)
             .with_tracked_inactivity(false)
+            // No OpenTelemetry context attached on each enter and detached on each exit (every
+            // poll of an instrumented future): a span's parent is found through the `tracing`
+            // registry, and propagation reads the span's own context. Code that wants a Weft
+            // span's OpenTelemetry context asks the span (`OpenTelemetrySpanExt::context`).
+            .with_context_activation(false)
             // rmcp's own `serve_inner` span lasts the whole MCP session, outside any request:
             // Weft's MCP client spans describe the calls instead. A `Targets` filter (not a
             // closure) tells `tracing` and `log` that nothing below INFO is wanted, so the

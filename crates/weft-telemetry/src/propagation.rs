@@ -1,11 +1,11 @@
 //! The OpenTelemetry side of weft-core's propagation hook: W3C trace context (`traceparent`,
 //! `tracestate`) read from and written to `tracing` spans through `tracing-opentelemetry`.
 
-use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator as _};
-use opentelemetry::trace::TraceContextExt as _;
+use opentelemetry::propagation::{Extractor, TextMapPropagator as _};
+use opentelemetry::trace::{SpanContext, TraceContextExt as _, TraceFlags};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
-use weft_core::telemetry::propagation::TraceFields;
+use weft_core::telemetry::propagation::{TRACEPARENT, TRACESTATE, TraceFields};
 
 /// Installs the W3C trace-context propagator as weft-core's hook (once per process) and as
 /// OpenTelemetry's global text-map propagator.
@@ -19,12 +19,24 @@ pub(crate) fn install() {
 /// W3C trace context over `tracing-opentelemetry` spans.
 struct W3c(TraceContextPropagator);
 
-struct Fields<'a>(&'a mut TraceFields);
-
-impl Injector for Fields<'_> {
-    fn set(&mut self, key: &str, value: String) {
-        self.0.push((key.to_string(), value));
+/// The W3C `traceparent` value of `span_context`: `00-{trace id}-{span id}-{flags}`, in
+/// lower-case hex (only the sampled flag is propagated, as the SDK's propagator does).
+fn traceparent(span_context: &SpanContext) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    fn push_hex(out: &mut String, bytes: &[u8]) {
+        for byte in bytes {
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        }
     }
+    let mut value = String::with_capacity(55);
+    value.push_str("00-");
+    push_hex(&mut value, &span_context.trace_id().to_bytes());
+    value.push('-');
+    push_hex(&mut value, &span_context.span_id().to_bytes());
+    value.push('-');
+    push_hex(&mut value, &[(span_context.trace_flags() & TraceFlags::SAMPLED).to_u8()]);
+    value
 }
 
 /// The carrier's values of [`FIELDS`], in that order.
@@ -42,8 +54,7 @@ impl Extractor for Lookup {
     }
 }
 
-const FIELDS: [&str; 2] =
-    [weft_core::telemetry::propagation::TRACEPARENT, weft_core::telemetry::propagation::TRACESTATE];
+const FIELDS: [&str; 2] = [TRACEPARENT, TRACESTATE];
 
 impl W3c {
     fn extract(&self, carrier: &dyn Fn(&str) -> Option<String>) -> opentelemetry::Context {
@@ -55,9 +66,18 @@ impl W3c {
 impl weft_core::telemetry::propagation::TraceContextPropagator for W3c {
     fn inject(&self, span: &tracing::Span) -> TraceFields {
         let context = span.context();
+        let span = context.span();
+        let span_context = span.span_context();
+        if !span_context.is_valid() {
+            return Vec::new();
+        }
+        // What `TraceContextPropagator::inject_context` writes, without its `format!` and the
+        // `Injector`'s copies: this runs on every provider request.
         let mut fields = Vec::with_capacity(2);
-        if context.span().span_context().is_valid() {
-            self.0.inject_context(&context, &mut Fields(&mut fields));
+        fields.push((TRACEPARENT.to_string(), traceparent(span_context)));
+        let state = span_context.trace_state().header();
+        if !state.is_empty() {
+            fields.push((TRACESTATE.to_string(), state));
         }
         fields
     }
@@ -79,6 +99,39 @@ impl weft_core::telemetry::propagation::TraceContextPropagator for W3c {
         let linked = context.span().span_context().clone();
         if linked.is_valid() {
             span.add_link(linked);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry::propagation::{Injector, TextMapPropagator as _};
+    use opentelemetry::trace::{SpanId, TraceContextExt as _, TraceId, TraceState};
+
+    use super::*;
+
+    struct Fields(Vec<(String, String)>);
+
+    impl Injector for Fields {
+        fn set(&mut self, key: &str, value: String) {
+            self.0.push((key.to_string(), value));
+        }
+    }
+
+    #[test]
+    fn traceparent_is_what_the_sdk_propagator_writes() {
+        for flags in [TraceFlags::SAMPLED, TraceFlags::default(), TraceFlags::new(0xff)] {
+            let span_context = SpanContext::new(
+                TraceId::from_hex("0af7651916cd43dd8448eb211c80319c").unwrap_or(TraceId::INVALID),
+                SpanId::from_hex("00f067aa0ba902b7").unwrap_or(SpanId::INVALID),
+                flags,
+                false,
+                TraceState::default(),
+            );
+            let context = opentelemetry::Context::new().with_remote_span_context(span_context.clone());
+            let mut fields = Fields(Vec::new());
+            TraceContextPropagator::new().inject_context(&context, &mut fields);
+            assert_eq!(fields.0[0], (TRACEPARENT.to_string(), traceparent(&span_context)));
         }
     }
 }

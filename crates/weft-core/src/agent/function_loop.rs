@@ -381,18 +381,7 @@ async fn call_model(
     .await;
     match &result {
         Ok(chat) => {
-            if let Some(usage) = &chat.usage {
-                telemetry::record_usage(&span, usage);
-            }
-            if let Some(reason) = &chat.finish_reason {
-                span.record(telemetry::RESPONSE_FINISH_REASONS, telemetry::string_array([reason.as_str()]));
-            }
-            if let Some(model) = &chat.model {
-                span.record(telemetry::RESPONSE_MODEL, model.as_str());
-            }
-            if let Some(id) = &chat.response_id {
-                span.record(telemetry::RESPONSE_ID, id.as_str());
-            }
+            telemetry::record_chat_response(&span, chat);
             if capture {
                 let output = telemetry::output_messages_json(&chat.messages, chat.finish_reason.as_ref());
                 span.record(telemetry::OUTPUT_MESSAGES, output);

@@ -458,18 +458,10 @@ pub fn parse_structured<T: DeserializeOwned>(agent: &str, text: &str) -> Result<
 
 fn record_run(span: &tracing::Span, result: &Result<AgentResponse, AgentError>) {
     match result {
-        Ok(response) => {
-            telemetry::record_usage(span, &response.usage);
-            if let Some(cost) = response.cost {
-                span.record(telemetry::USAGE_COST, cost);
-            }
-        }
+        Ok(response) => telemetry::record_usage(span, &response.usage, response.cost),
         Err(error) => {
             if let Some(partial) = error.partial_response() {
-                telemetry::record_usage(span, &partial.usage);
-                if let Some(cost) = partial.cost {
-                    span.record(telemetry::USAGE_COST, cost);
-                }
+                telemetry::record_usage(span, &partial.usage, partial.cost);
             }
             if let AgentError::BudgetExceeded { overrun, .. } = error {
                 span.record(telemetry::BUDGET_EXCEEDED, overrun.limit_name());
