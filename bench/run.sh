@@ -9,6 +9,7 @@
 #   RUNS=1 ONLY="W6 W7" PEERS="weft maf-python" OUT=/tmp/bench-w67 bench/run.sh
 #   RUNS=1 ONLY=W8 bench/run.sh                    # bench/w8.sh: weft serve vs MAF's DevUI server
 #   RUNS=5 ONLY=W1-otel bench/run.sh               # Weft's W1 with OTLP export off and on, alternating
+#   RUNS=1 ONLY="W1 W3" RUNTIMES=current PEERS="weft floor-rust" bench/run.sh
 #
 # Env: RUNS (3), PORT (8089), MCP_PORT (8090), OTLP_PORT (8091), ONLY (workloads; W5 includes
 #      LangGraph's W5-chain-ckpt, W6 = W6-stdio W6-http, W7 = W7-http W7-stdio, W1-otel = Weft's
@@ -21,8 +22,14 @@
 #      VENV_OPENAI_AGENTS (/tmp/bench-venv-openai-agents), VENV_PYDANTIC_AI
 #      (/tmp/bench-venv-pydantic-ai), MCP_PYTHON ($VENV/bin/python),
 #      OUT (bench/results/<timestamp>), SHARED (../shared),
-#      PUBLISH (1 when OUT is not given and ONLY has no W1-otel, else 0): 1 copies the summary
-#      to BENCHMARKS.md.
+#      RUNTIMES ("multi current"): the Rust processes (weft, floor-rust, rig) run on tokio's
+#      multi-thread runtime and again on its current-thread runtime (WEFT_THREADS=1,
+#      FLOOR_THREADS=1, RIG_THREADS=1); the Python peers (one asyncio event loop either way) run
+#      in the multi round only, and the current round covers W1-W4 and W6 (Weft alone on W6),
+#      so each RESULT line says runtime=multi|current|asyncio,
+#      PUBLISH (1 when OUT is not given and ONLY has no W1-otel, else 0): 1 puts the summary at
+#      the top of BENCHMARKS.md, in place of the previous one (the hand-written sections after
+#      its end marker stay).
 # The Python peers' environments, once each (versions of ../shared/bench/RESULTS.md):
 #   python3 -m venv /tmp/bench-venv && /tmp/bench-venv/bin/pip install agent-framework-core agent-framework-openai mcp "tenacity>=9.1.4,<9.2.0"
 #   python3 -m venv /tmp/bench-venv-langgraph && /tmp/bench-venv-langgraph/bin/pip install langgraph langchain-openai
@@ -44,6 +51,7 @@ VENV_LANGGRAPH=${VENV_LANGGRAPH:-/tmp/bench-venv-langgraph}
 VENV_OPENAI_AGENTS=${VENV_OPENAI_AGENTS:-/tmp/bench-venv-openai-agents}
 VENV_PYDANTIC_AI=${VENV_PYDANTIC_AI:-/tmp/bench-venv-pydantic-ai}
 PEERS=${PEERS:-"weft floor-rust rig maf-python langgraph openai-agents pydantic-ai"}
+RUNTIMES=${RUNTIMES:-"multi current"}
 # W1-otel alone is not a whole benchmark: BENCHMARKS.md is left alone unless PUBLISH=1.
 case " ${ONLY:-} " in *" W1-otel "*) PUBLISH=${PUBLISH:-0} ;; esac
 if [ -z "${OUT:-}" ]; then
@@ -167,7 +175,13 @@ cmd_for() {
   if [ "$api" = chat ] || [ "$api" = responses ]; then printf ' --api %s' "$api"; fi
 }
 
+# The runtime of a Rust process: the peers' own switches (every Rust peer reads its variable).
+runtime_env() {
+  if [ "$1" = current ]; then printf 'env WEFT_THREADS=1 FLOOR_THREADS=1 RIG_THREADS=1 '; fi
+}
+
 for r in $(seq "$RUNS"); do
+  for rt in $RUNTIMES; do
   for w in $WORKLOADS; do
     case $w in
       # M-sessions (memory of 10,000 idle sessions) is Weft's own measurement: no API, no peer.
@@ -183,19 +197,28 @@ for r in $(seq "$RUNS"); do
         if [ -n "$MCP_OK" ]; then for p in weft maf-python; do has "$p" && peers+=("$p"); done; fi ;;
       *) apis=$APIS peers=("${available[@]}") ;;
     esac
+    if [ "$rt" = current ]; then
+      # The second runtime: the Rust processes only, on the workloads the issue compares.
+      case $w in W1 | W2 | W3 | W4 | W6-*) ;; *) continue ;; esac
+      rust=(); for p in "${peers[@]}"; do case $p in weft | floor-rust | rig) rust+=("$p") ;; esac; done
+      peers=("${rust[@]}")
+    fi
+    [ "${#peers[@]}" -gt 0 ] || continue
     for api in $apis; do
       for peer in "${peers[@]}"; do   # peers alternate within each round
-        base="$OUT/$peer.$w-$api.$r"
-        echo "-- run $r $w $api $peer" >&2
+        case $peer in weft | weft-otel | floor-rust | rig) label=$rt ;; *) label=asyncio ;; esac
+        base="$OUT/$peer.$w-$api.$label.$r"
+        echo "-- run $r $w $api $peer ($label)" >&2
         # shellcheck disable=SC2046
-        /usr/bin/time -v -o "$base.time" $(cmd_for "$peer" "$w" "$api") >"$base.out" 2>"$base.err" ||
+        /usr/bin/time -v -o "$base.time" $(runtime_env "$label") $(cmd_for "$peer" "$w" "$api") >"$base.out" 2>"$base.err" ||
           echo "   FAILED, see $base.err" >&2
         tf=$(awk -F': ' '/Maximum resident/ { m=$2/1024 } /User time/ { u=$2 } /System time/ { y=$2 }
           END { printf "proc_user_s=%.2f proc_sys_s=%.2f proc_maxrss_mb=%.1f", u, y, m }' "$base.time")
-        grep '^RESULT ' "$base.out" | sed "s/\$/ run=$r stderr_lines=$(wc -l <"$base.err") $tf/" >>"$OUT/results.txt" || true
+        grep '^RESULT ' "$base.out" | sed "s/\$/ run=$r runtime=$label stderr_lines=$(wc -l <"$base.err") $tf/" >>"$OUT/results.txt" || true
         grep '^RESULT ' "$base.out" | sed 's/^/   /' >&2 || true
       done
     done
+  done
   done
 done
 
@@ -213,7 +236,15 @@ fi
 python3 "$ROOT/bench/summarize.py" "$OUT/results.txt" "$OUT/machine.txt" "$SHARED/bench/RESULTS.md" >"$OUT/summary.md"
 cat "$OUT/summary.md"
 if [ "$PUBLISH" = 1 ]; then
-  cp "$OUT/summary.md" "$ROOT/BENCHMARKS.md"
+  # The summary replaces the previous one; what follows its end marker (hand-written sections:
+  # W8, profiles, where the time goes) is kept.
+  marker='<!-- end of bench/run.sh output -->'
+  { cat "$OUT/summary.md"
+    if [ -f "$ROOT/BENCHMARKS.md" ] && grep -qF "$marker" "$ROOT/BENCHMARKS.md"; then
+      sed "1,/^${marker}\$/d" "$ROOT/BENCHMARKS.md"
+    fi
+  } >"$OUT/BENCHMARKS.md"
+  cp "$OUT/BENCHMARKS.md" "$ROOT/BENCHMARKS.md"
   echo "results in $OUT; table in BENCHMARKS.md" >&2
 else
   echo "results in $OUT (BENCHMARKS.md left alone: PUBLISH=$PUBLISH)" >&2

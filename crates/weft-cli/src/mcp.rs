@@ -401,7 +401,7 @@ fn call_arguments(
         .tools()
         .iter()
         .find(|t| t.definition().name == tool)
-        .map(|t| t.definition().parameters.clone())
+        .map(|t| t.definition().parameters.as_value().clone())
         .unwrap_or(Value::Null);
     let is_string = |key: &str| {
         let kind = &schema["properties"][key]["type"];

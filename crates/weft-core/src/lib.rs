@@ -34,7 +34,7 @@ pub use hosted::HostedTool;
 pub use message::{
     ApprovalRequest, ApprovalResponse, Content, FunctionCall, FunctionResult, Message, Role, Usage,
 };
-pub use options::{ChatOptions, ResponseFormat, ToolChoice, ToolDefinition};
+pub use options::{ChatOptions, ResponseFormat, ToolChoice, ToolDefinition, ToolSchema};
 pub use response::{ChatResponse, ChatResponseUpdate, FinishReason, ResponseFolder, fold_updates};
 pub use tool::{ApprovalMode, FunctionTool, Tool, ToolContext, ToolOutput, ToolSet, WithApproval};
 

@@ -1,6 +1,8 @@
 //! Options of a chat call: model, sampling, tools, response format and provider extras.
 
-use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 /// What the model is told about a tool: its name, description and parameter schema.
@@ -10,14 +12,65 @@ pub struct ToolDefinition {
     pub name: String,
     /// What it does, for the model.
     pub description: String,
-    /// The JSON Schema of its arguments (an object schema).
-    pub parameters: Value,
+    /// The JSON Schema of its arguments (an object schema), shared: every request of every run
+    /// offers the tool, and cloning the definition does not copy the schema.
+    pub parameters: ToolSchema,
 }
 
 impl ToolDefinition {
     /// A definition from its parts.
     pub fn new(name: impl Into<String>, description: impl Into<String>, parameters: Value) -> Self {
-        Self { name: name.into(), description: description.into(), parameters }
+        Self { name: name.into(), description: description.into(), parameters: ToolSchema::from(parameters) }
+    }
+}
+
+/// A tool's parameter schema, immutable and shared: a clone is a reference count, not a copy of
+/// the JSON. Reads as the [`Value`] it holds (`Deref`), and (de)serializes as that value.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ToolSchema(Arc<Value>);
+
+impl ToolSchema {
+    /// The schema as JSON.
+    pub fn as_value(&self) -> &Value {
+        &self.0
+    }
+}
+
+impl From<Value> for ToolSchema {
+    fn from(value: Value) -> Self {
+        Self(Arc::new(value))
+    }
+}
+
+impl std::ops::Deref for ToolSchema {
+    type Target = Value;
+
+    fn deref(&self) -> &Value {
+        &self.0
+    }
+}
+
+impl PartialEq<Value> for ToolSchema {
+    fn eq(&self, other: &Value) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl std::fmt::Display for ToolSchema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Serialize for ToolSchema {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for ToolSchema {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Value::deserialize(deserializer).map(Self::from)
     }
 }
 

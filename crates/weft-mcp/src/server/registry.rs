@@ -61,8 +61,11 @@ impl Served {
 
     pub(crate) fn tool(tool: Arc<dyn weft_core::Tool>) -> Self {
         let spec = tool.definition();
-        let definition =
-            Tool::new(spec.name.clone(), spec.description.clone(), object(spec.parameters.clone()));
+        let definition = Tool::new(
+            spec.name.clone(),
+            spec.description.clone(),
+            object(spec.parameters.as_value().clone()),
+        );
         Served::Weft { tool, definition }
     }
 
