@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
-use support::{START_TIMEOUT, Worker, WorkerSettings, free_port, log_of};
+use serde_json::Value;
+use support::{START_TIMEOUT, Worker, WorkerSettings, free_port, log_of, send};
 use weft_restate::TurnReply;
 use weft_restate::demo::{MODEL_COUNT_FILE, count_calls, tool_count_file};
 
@@ -126,31 +126,13 @@ async fn start_cluster(dir: &Path) -> Vec<Node> {
     nodes
 }
 
-async fn send(ingress: &str, conversation: &str, message: &str) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(format!("{ingress}/WeftAgent/{conversation}/send"))
-        .json(&json!({ "message": message }))
-        .timeout(TEST_TIMEOUT)
-        .send()
-        .await
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs restate-server: scripts/test installs it (scripts/peers/restate.sh)"]
 async fn a_run_finishes_when_a_node_of_a_three_node_cluster_is_killed_mid_run() {
     let dir = tempfile::tempdir().unwrap();
     let mut nodes = start_cluster(dir.path()).await;
-    let counts = dir.path().join("counts");
-    std::fs::create_dir_all(&counts).unwrap();
-    let settings = WorkerSettings {
-        port: free_port(),
-        counts: counts.clone(),
-        lookup_ms: 2000,
-        max_attempts: 5,
-        log: dir.path().join("worker.log"),
-        as_middleware: false,
-    };
+    let settings = WorkerSettings::in_dir(dir.path(), 2000, 5);
+    let counts = settings.counts.clone();
     let _worker = Worker::start(settings, Some(&nodes[0].admin));
     // The registration (made through node 1) reaches the other nodes' metadata a moment later.
     let client = reqwest::Client::new();

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{RestateServer, Worker, WorkerSettings, free_port};
+use support::{RestateServer, Worker, WorkerSettings, send};
 use weft_core::agent::AgentSession;
 use weft_core::message::{Message, Role};
 use weft_restate::TurnReply;
@@ -20,26 +20,7 @@ use weft_restate::demo::{DemoSettings, MODEL_COUNT_FILE, agent, count_calls, too
 const TEST_TIMEOUT: Duration = Duration::from_secs(120);
 
 fn settings(dir: &Path, lookup_ms: u64, max_attempts: u32) -> WorkerSettings {
-    let counts = dir.join("counts");
-    std::fs::create_dir_all(&counts).unwrap();
-    WorkerSettings {
-        port: free_port(),
-        counts,
-        lookup_ms,
-        max_attempts,
-        log: dir.join("worker.log"),
-        as_middleware: false,
-    }
-}
-
-async fn send(ingress: &str, conversation: &str, message: &str) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(format!("{ingress}/WeftAgent/{conversation}/send"))
-        .json(&json!({ "message": message }))
-        .timeout(TEST_TIMEOUT)
-        .send()
-        .await
-        .unwrap()
+    WorkerSettings::in_dir(dir, lookup_ms, max_attempts)
 }
 
 async fn messages(ingress: &str, conversation: &str) -> Vec<Message> {

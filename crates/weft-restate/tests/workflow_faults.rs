@@ -14,7 +14,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{RestateServer, Worker, WorkerSettings, free_port};
+use support::{RestateServer, Worker, WorkerSettings};
 use weft_restate::demo::{DemoSettings, count_calls};
 use weft_restate::demo_workflow::{Job, Report, ReviewAnswer, executor_count_file, workflow};
 use weft_restate::{RunPhase, WorkflowReply, WorkflowStatus};
@@ -22,16 +22,7 @@ use weft_restate::{RunPhase, WorkflowReply, WorkflowStatus};
 const TEST_TIMEOUT: Duration = Duration::from_secs(120);
 
 fn settings(dir: &Path, lookup_ms: u64, max_attempts: u32) -> WorkerSettings {
-    let counts = dir.join("counts");
-    std::fs::create_dir_all(&counts).unwrap();
-    WorkerSettings {
-        port: free_port(),
-        counts,
-        lookup_ms,
-        max_attempts,
-        log: dir.join("worker.log"),
-        as_middleware: false,
-    }
+    WorkerSettings::in_dir(dir, lookup_ms, max_attempts)
 }
 
 fn client() -> reqwest::Client {

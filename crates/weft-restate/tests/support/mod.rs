@@ -25,6 +25,33 @@ pub struct WorkerSettings {
     pub as_middleware: bool,
 }
 
+impl WorkerSettings {
+    /// A worker on a free port whose counts and log go under `dir`.
+    pub fn in_dir(dir: &std::path::Path, lookup_ms: u64, max_attempts: u32) -> Self {
+        let counts = dir.join("counts");
+        std::fs::create_dir_all(&counts).unwrap();
+        Self {
+            port: free_port(),
+            counts,
+            lookup_ms,
+            max_attempts,
+            log: dir.join("worker.log"),
+            as_middleware: false,
+        }
+    }
+}
+
+/// Sends `message` to the conversation `conversation` of the demo agent, through `ingress`.
+pub async fn send(ingress: &str, conversation: &str, message: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{ingress}/WeftAgent/{conversation}/send"))
+        .json(&serde_json::json!({ "message": message }))
+        .timeout(Duration::from_secs(120))
+        .send()
+        .await
+        .unwrap()
+}
+
 /// A `weft-restate-demo-worker` process, killed (`SIGKILL`) on drop.
 pub struct Worker {
     child: Child,
