@@ -88,6 +88,13 @@ pub(crate) struct ServeArgs {
     #[arg(long, conflicts_with = "files")]
     pub(crate) approve: bool,
 
+    /// Serve the durable agent of the Weft workers behind the Restate ingress at URL (`weft
+    /// worker` processes registered there), as the model `weft`, instead of a local agent: each
+    /// message runs on a worker as a journaled run that survives the worker's death, its
+    /// conversation the `WeftAgent` object keyed by the session's id.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["files", "approve"])]
+    pub(crate) restate_ingress: Option<String>,
+
     /// Also serve DevUI, the web page to chat with the agents, at http://ADDR:PORT/.
     #[arg(long)]
     pub(crate) ui: bool,
@@ -288,6 +295,26 @@ async fn agents(
     sources: &mut Vec<weft_mcp::McpSource>,
     workflows: &mut Vec<(String, crate::workflow_host::WorkflowEntity)>,
 ) -> Result<Vec<(String, Arc<dyn weft::Agent>)>, CliError> {
+    if let Some(ingress) = &args.restate_ingress {
+        if !run_args.agent.mcp.is_empty() {
+            return Err(CliError::Usage(
+                "--mcp gives a local agent tools; with --restate-ingress the workers' agent has its own"
+                    .into(),
+            ));
+        }
+        let agent = weft::restate::IngressAgent::with_timeout(
+            AGENT_NAME,
+            ingress,
+            Duration::from_secs(args.run_timeout),
+        )
+        .map_err(|error| CliError::Usage(error.to_string()))?
+        .with_description(format!("the durable agent of the Weft workers behind Restate at {ingress}"));
+        crate::logging::notice(format_args!(
+            "using the durable agent ({}) of the workers behind Restate's ingress at {ingress}",
+            weft::restate::OBJECT_NAME
+        ));
+        return Ok(vec![(AGENT_NAME.to_string(), Arc::new(agent))]);
+    }
     run::connect_servers(run_args, None, sources).await?;
     if args.files.is_empty() {
         let provider = provider::select(run_args)?;

@@ -1,8 +1,10 @@
-//! `weft worker`: an agent served to Restate as a durable agent. Restate calls the worker over
-//! HTTP/2; each message to a conversation (`POST {ingress}/WeftAgent/{conversation}/send`) runs
+//! `weft worker`: an agent and/or a workflow served to Restate. Restate calls the worker over
+//! HTTP/2. Each message to a conversation (`POST {ingress}/WeftAgent/{conversation}/send`) runs
 //! the agent with every model call and tool call a journaled step (the `DurableCalls`
 //! middleware), so that a worker killed mid-run resumes, on its restart, without making the
-//! completed calls again.
+//! completed calls again. A workflow file is served as the Restate workflow `WeftWorkflow`
+//! (`weft workflow start RUN INPUT`): each executor invocation a journaled step, its human input
+//! a durable promise.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -17,10 +19,12 @@ use crate::{AgentArgs, RunArgs, provider, run};
 /// Arguments of `weft worker`.
 #[derive(Debug, Args)]
 pub(crate) struct WorkerArgs {
-    /// A declarative agent file (MAF's prompt-agent YAML) to serve. Without one, the demo agent
-    /// of `weft run` (same model flags) is served.
-    #[arg(value_name = "FILE")]
-    pub(crate) file: Option<PathBuf>,
+    /// Declarative files to serve, one agent file and one workflow file at most: the agent
+    /// (MAF's prompt-agent YAML) as the durable agent `WeftAgent`, the workflow (`kind:
+    /// Workflow`) as the durable workflow `WeftWorkflow`. Without any, the demo agent of `weft
+    /// run` (same model flags) is served.
+    #[arg(value_name = "FILE", num_args = 0..=2)]
+    pub(crate) files: Vec<PathBuf>,
 
     /// The address Restate calls the worker at (HTTP/2). Any other than a loopback address
     /// needs --identity-key or --no-auth.
@@ -56,10 +60,32 @@ pub(crate) struct WorkerArgs {
     pub(crate) agent: AgentArgs,
 }
 
-impl WorkerArgs {
-    /// The model flags as `weft run` reads them, with the file.
-    fn run_args(&self) -> RunArgs {
-        RunArgs::serving(self.agent.clone(), self.file.clone())
+/// The files of `weft worker`, by kind.
+#[derive(Debug, Default, PartialEq)]
+struct WorkerFiles {
+    agent: Option<PathBuf>,
+    workflow: Option<PathBuf>,
+}
+
+impl WorkerFiles {
+    /// Sorts `files` by kind: one agent file and one workflow file at most.
+    fn of(files: &[PathBuf]) -> Result<Self, CliError> {
+        let mut sorted = Self::default();
+        for file in files {
+            let (slot, kind) = match weft::declarative::file_kind(file) {
+                weft::declarative::FileKind::Workflow => (&mut sorted.workflow, "workflow"),
+                _ => (&mut sorted.agent, "agent"),
+            };
+            if let Some(first) = slot.replace(file.clone()) {
+                return Err(CliError::Usage(format!(
+                    "{} and {} are both {kind} files: a worker serves one agent and one workflow at most \
+                     (Restate knows them as WeftAgent and WeftWorkflow)",
+                    first.display(),
+                    file.display()
+                )));
+            }
+        }
+        Ok(sorted)
     }
 }
 
@@ -73,21 +99,54 @@ pub(crate) async fn run(args: WorkerArgs) -> Result<(), CliError> {
             args.listen.ip()
         )));
     }
-    if let Some(file) = &args.file {
-        if weft::declarative::file_kind(file) == weft::declarative::FileKind::Workflow {
+    let files = WorkerFiles::of(&args.files)?;
+    let run_args = RunArgs::serving(args.agent.clone(), files.agent.clone());
+    if files.agent.is_none() && files.workflow.is_some() {
+        let flags = [
+            ("--instructions", args.agent.instructions.is_some()),
+            ("--mcp", !args.agent.mcp.is_empty()),
+            ("--max-iterations", args.agent.max_iterations.is_some()),
+        ];
+        if let Some((flag, _)) = flags.iter().find(|(_, given)| *given) {
             return Err(CliError::Usage(format!(
-                "{}: a workflow file; `weft worker` serves agents (workflows do not run on Restate from the CLI yet)",
-                file.display()
+                "{flag} applies to a served agent, and this worker serves only a workflow: its agents' \
+                 files say their models, tools and instructions"
             )));
         }
     }
-    let run_args = args.run_args();
     let mut sources = Vec::new();
-    let result = match agent(&run_args, &mut sources).await {
-        Ok(agent) => serve_agent(&args, agent).await,
-        Err(error) => Err(error),
-    };
+    let result = async {
+        let agent = match (&files.agent, &files.workflow) {
+            (None, Some(_)) => None,
+            _ => Some(agent(&run_args, &mut sources).await?),
+        };
+        let workflow = match &files.workflow {
+            Some(file) => Some(workflow(file, &run_args, &mut sources).await?),
+            None => None,
+        };
+        serve_services(&args, agent, workflow).await
+    }
+    .await;
     run::close_all(&sources, result).await
+}
+
+/// The workflow of `file`, with its name; its agents' MCP servers go to `sources`.
+async fn workflow(
+    file: &std::path::Path,
+    run_args: &RunArgs,
+    sources: &mut Vec<weft_mcp::McpSource>,
+) -> Result<(weft::workflow::Workflow, String), CliError> {
+    // A durable run keeps its state in Restate; the store only satisfies the loader.
+    let store = std::sync::Arc::new(weft::workflow::InMemoryCheckpointStore::new());
+    let loaded = crate::workflow_run::load(file, run_args, store).await?;
+    sources.extend(loaded.sources);
+    crate::logging::notice(format_args!(
+        "serving the workflow {} ({} executors) of {}",
+        loaded.name,
+        loaded.workflow.executor_ids().len(),
+        file.display()
+    ));
+    Ok((loaded.workflow, loaded.name))
 }
 
 /// The agent to serve, made durable: the file's, or the demo agent.
@@ -108,12 +167,29 @@ async fn agent(
     Ok(durable_calls(builder).build())
 }
 
-/// Serves `agent` as the `WeftAgent` object, registers it when asked, and stops on SIGTERM or
-/// Ctrl-C (Restate retries the invocations the worker was running, on its next start).
-async fn serve_agent(args: &WorkerArgs, agent: weft::ChatAgent) -> Result<(), CliError> {
+/// Serves `agent` as the `WeftAgent` object and `workflow` as the `WeftWorkflow` workflow,
+/// registers them when asked, and stops on SIGTERM or Ctrl-C (Restate retries the invocations
+/// the worker was running, on its next start).
+async fn serve_services(
+    args: &WorkerArgs,
+    agent: Option<weft::ChatAgent>,
+    workflow: Option<(weft::workflow::Workflow, String)>,
+) -> Result<(), CliError> {
     let retry = StepRetry { max_attempts: args.max_attempts, ..StepRetry::default() };
-    let endpoint = weft::restate::agent_endpoint_with_identity(agent, retry, args.identity_key.as_deref())
-        .map_err(|error| CliError::Usage(error.to_string()))?;
+    let mut what = Vec::new();
+    if agent.is_some() {
+        what.push(format!("the agent (object {})", weft::restate::OBJECT_NAME));
+    }
+    if let Some((_, name)) = &workflow {
+        what.push(format!("the workflow {name} (workflow {})", weft::restate::WORKFLOW_NAME));
+    }
+    let endpoint = weft::restate::worker_endpoint(
+        agent,
+        workflow.map(|(workflow, _)| workflow),
+        retry,
+        args.identity_key.as_deref(),
+    )
+    .map_err(|error| CliError::Usage(error.to_string()))?;
     let listener = bind(args.listen).await.map_err(|error| CliError::Io {
         context: format!("could not listen on {}", args.listen),
         source: std::io::Error::other(error.to_string()),
@@ -138,10 +214,7 @@ async fn serve_agent(args: &WorkerArgs, agent: weft::ChatAgent) -> Result<(), Cl
         }
         crate::logging::notice(format_args!("registered {deployment} with {admin}"));
     }
-    println!(
-        "weft worker: serving the agent to Restate at http://{local} (object {})",
-        weft::restate::OBJECT_NAME
-    );
+    println!("weft worker: serving {} to Restate at http://{local}", what.join(" and "));
     tokio::select! {
         () = &mut server => Ok(()),
         () = &mut signal => stop(cancel, server).await,

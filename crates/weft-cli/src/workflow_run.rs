@@ -47,7 +47,7 @@ pub(crate) async fn agent(
 }
 
 /// Loads `file`; `default_checkpoint` keeps its checkpoints when the file names no store.
-async fn load(
+pub(crate) async fn load(
     file: &Path,
     args: &RunArgs,
     default_checkpoint: Arc<dyn weft::workflow::CheckpointStore>,

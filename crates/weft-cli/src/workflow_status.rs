@@ -1,6 +1,6 @@
-//! `weft workflow status RUN` and `weft workflow respond RUN REQUEST ANSWER`: a durable workflow
-//! run on Restate (the `WeftWorkflow` service of a Weft worker), read and answered through
-//! Restate's ingress.
+//! `weft workflow start RUN INPUT`, `weft workflow status RUN` and `weft workflow respond RUN
+//! REQUEST ANSWER`: a durable workflow run on Restate (the `WeftWorkflow` service of a Weft
+//! worker, `weft worker WORKFLOW.yaml`), started, read and answered through Restate's ingress.
 
 use std::time::Duration;
 
@@ -38,6 +38,34 @@ pub(crate) struct WorkflowArgs {
 /// What `weft workflow` does.
 #[derive(Debug, Subcommand)]
 pub(crate) enum WorkflowCommand {
+    /// Start a durable run of the workflow the workers serve, under the id RUN (one run per
+    /// id: starting an id again is refused, so a retried start never runs twice).
+    Start {
+        /// The run's id (its workflow key), e.g. a job or ticket id.
+        run: String,
+        /// The run's input: text, which a declarative workflow gets as a user message; with
+        /// --json, JSON of the start executor's input type.
+        input: String,
+        /// INPUT is JSON of the start executor's input type.
+        #[arg(long)]
+        json: bool,
+        /// Wait for the run to finish and print its outputs (a run waiting for answers waits
+        /// for them too: answer from another terminal).
+        #[arg(long)]
+        wait: bool,
+        /// With --wait, how long to wait, in seconds.
+        #[arg(long, value_name = "SECS", default_value_t = 600, requires = "wait")]
+        timeout: u64,
+    },
+    /// Wait for a durable run to finish and print its outputs (a string as it is, messages by
+    /// their text, anything else as JSON).
+    Wait {
+        /// The run (its workflow key).
+        run: String,
+        /// How long to wait, in seconds.
+        #[arg(long, value_name = "SECS", default_value_t = 600)]
+        timeout: u64,
+    },
     /// Where a durable run stands: its phase, last superstep, messages in flight, fan-in
     /// buffers and the requests it waits for.
     Status {
@@ -64,6 +92,29 @@ pub(crate) enum WorkflowCommand {
 pub(crate) async fn run(args: WorkflowArgs) -> Result<(), CliError> {
     let ingress = args.ingress.trim_end_matches('/').to_owned();
     match args.command {
+        WorkflowCommand::Start { run, input, json, wait, timeout } => {
+            let input = if json {
+                serde_json::from_str(&input)
+                    .map_err(|e| CliError::Usage(format!("the input is not JSON (--json): {e}")))?
+            } else {
+                serde_json::to_value([weft::Message::user(input)])
+                    .map_err(|e| CliError::Usage(format!("the input cannot be sent: {e}")))?
+            };
+            let url = format!("{ingress}/{WORKFLOW_SERVICE}/{run}/run/send");
+            let accepted = call_url(&url, Some(input), INGRESS_TIMEOUT, false).await?;
+            // Restate starts one run per workflow key; a second start is only acknowledged.
+            if accepted["status"] == "PreviouslyAccepted" {
+                return Err(CliError::Restate(format!(
+                    "a run '{run}' was started before (one run per id): see it with `weft workflow status {run}`"
+                )));
+            }
+            if !wait {
+                println!("started {run} (see it with: weft workflow status {run})");
+                return Ok(());
+            }
+            print_outputs(&ingress, &run, timeout).await
+        }
+        WorkflowCommand::Wait { run, timeout } => print_outputs(&ingress, &run, timeout).await,
         WorkflowCommand::Status { run, json } => {
             let status = call(&ingress, &run, "status", None).await?;
             if json {
@@ -87,9 +138,44 @@ pub(crate) async fn run(args: WorkflowArgs) -> Result<(), CliError> {
     }
 }
 
+/// Waits for the run's end (Restate's `attach`), at most `timeout` seconds, and prints its outputs.
+async fn print_outputs(ingress: &str, run: &str, timeout: u64) -> Result<(), CliError> {
+    let url = format!("{ingress}/restate/workflow/{WORKFLOW_SERVICE}/{run}/attach");
+    let reply = call_url(&url, None, Duration::from_secs(timeout), true).await?;
+    for output in reply["outputs"].as_array().into_iter().flatten() {
+        println!("{}", show_output(&output["value"]));
+    }
+    Ok(())
+}
+
+/// An output as text: a string as it is, messages by their text, anything else as JSON.
+fn show_output(value: &Value) -> String {
+    if let Some(text) = value.as_str() {
+        return text.to_owned();
+    }
+    let messages = match value {
+        Value::Array(items) => {
+            items.iter().map(|m| serde_json::from_value::<weft::Message>(m.clone())).collect()
+        }
+        other => serde_json::from_value::<weft::Message>(other.clone()).map(|m| vec![m]),
+    };
+    match messages {
+        Ok(messages) if !messages.is_empty() => {
+            messages.iter().map(weft::Message::text).collect::<Vec<_>>().join("\n")
+        }
+        _ => value.to_string(),
+    }
+}
+
 /// `POST {ingress}/WeftWorkflow/{run}/{handler}` with `body`; the answer as JSON.
 async fn call(ingress: &str, run: &str, handler: &str, body: Option<Value>) -> Result<Value, CliError> {
     let url = format!("{ingress}/{WORKFLOW_SERVICE}/{run}/{handler}");
+    call_url(&url, body, INGRESS_TIMEOUT, false).await
+}
+
+/// Calls `url` (`POST` with `body`, or `GET`), allowing it `timeout`; the answer as JSON.
+async fn call_url(url: &str, body: Option<Value>, timeout: Duration, get: bool) -> Result<Value, CliError> {
+    let url = url.to_owned();
     let unreachable = |error: reqwest::Error| {
         let cause = if error.is_timeout() {
             "timed out".to_owned()
@@ -100,8 +186,8 @@ async fn call(ingress: &str, run: &str, handler: &str, body: Option<Value>) -> R
         };
         CliError::Restate(format!("cannot reach Restate's ingress at {url}: {cause}"))
     };
-    let client = reqwest::Client::builder().timeout(INGRESS_TIMEOUT).build().map_err(unreachable)?;
-    let mut request = client.post(&url);
+    let client = reqwest::Client::builder().timeout(timeout).build().map_err(unreachable)?;
+    let mut request = if get { client.get(&url) } else { client.post(&url) };
     if let Some(body) = body {
         request = request.json(&body);
     }

@@ -47,6 +47,9 @@ pub enum ServeError {
         /// What is wrong with it (never the key).
         reason: String,
     },
+    /// A worker endpoint was asked for with neither an agent nor a workflow.
+    #[error("a worker needs an agent or a workflow to serve")]
+    NothingToServe,
 }
 
 /// Why registering a worker with Restate's admin API failed.
@@ -71,5 +74,55 @@ pub enum RegisterError {
         status: u16,
         /// The start of the response body.
         body: String,
+    },
+}
+
+/// Why a message to a durable agent through Restate's ingress failed
+/// ([`crate::IngressAgent`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IngressError {
+    /// The ingress URL is not one to send to.
+    #[error("the Restate ingress URL {url} is not valid: {cause}")]
+    InvalidUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong with it.
+        cause: String,
+    },
+    /// The ingress could not be reached, or did not answer in time.
+    #[error("cannot reach Restate's ingress at {url}: {cause}")]
+    Unreachable {
+        /// The URL called.
+        url: String,
+        /// Why (connection refused, DNS, TLS, timed out).
+        cause: String,
+    },
+    /// The ingress answered with an error (e.g. 404 when no worker serves the agent, 500 when
+    /// the run failed for good).
+    #[error("Restate's ingress at {url} answered HTTP {status}: {message}")]
+    Refused {
+        /// The URL called.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+        /// Restate's message (at most 2 KiB of it).
+        message: String,
+    },
+    /// The answer was larger than the limit.
+    #[error("Restate's ingress at {url} answered more than {limit} bytes")]
+    TooLarge {
+        /// The URL called.
+        url: String,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The answer is not a turn's reply.
+    #[error("Restate's ingress at {url} answered something that is not a turn's reply: {cause}")]
+    Malformed {
+        /// The URL called.
+        url: String,
+        /// The parse error.
+        cause: String,
     },
 }

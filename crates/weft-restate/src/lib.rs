@@ -133,6 +133,7 @@ mod decorators;
 pub mod demo;
 pub mod demo_workflow;
 mod error;
+mod ingress_agent;
 mod middleware;
 mod object;
 mod serve;
@@ -141,10 +142,13 @@ mod workflow_journal;
 mod workflow_service;
 
 pub use decorators::{DurableChatClient, DurableTool};
-pub use error::{DurableError, RegisterError, ServeError};
+pub use error::{DurableError, IngressError, RegisterError, ServeError};
+pub use ingress_agent::{DEFAULT_TURN_TIMEOUT, IngressAgent};
 pub use middleware::{DurableCalls, durable_calls};
 pub use object::{AgentObject, MAX_MESSAGE_BYTES, OBJECT_NAME, TurnReply, TurnRequest};
-pub use serve::{agent_endpoint, agent_endpoint_with_identity, bind, register, serve, workflow_endpoint};
+pub use serve::{
+    agent_endpoint, agent_endpoint_with_identity, bind, register, serve, worker_endpoint, workflow_endpoint,
+};
 pub use steps::{StepKey, StepRetry, current_step, in_durable_run};
 pub use workflow_service::{
     MAX_INPUT_BYTES, OutputRecord, RequestAnswer, RunPhase, WORKFLOW_NAME, WorkflowReply, WorkflowService,

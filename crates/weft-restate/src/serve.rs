@@ -33,7 +33,29 @@ pub fn agent_endpoint_with_identity(
     retry: StepRetry,
     identity_key: Option<&str>,
 ) -> Result<Endpoint, ServeError> {
-    let mut builder = Endpoint::builder().bind(AgentObject::new(agent, retry));
+    worker_endpoint(Some(agent), None, retry, identity_key)
+}
+
+/// The Restate endpoint of a worker serving `agent` as the [`crate::OBJECT_NAME`]
+/// conversation object and `workflow` as the [`crate::WORKFLOW_NAME`] workflow (either or
+/// both), their steps retried under `retry`. With `identity_key` (Restate's request identity
+/// public key, `publickeyv1_…`) it refuses requests not signed by that Restate server.
+pub fn worker_endpoint(
+    agent: Option<ChatAgent>,
+    workflow: Option<weft_workflow::Workflow>,
+    retry: StepRetry,
+    identity_key: Option<&str>,
+) -> Result<Endpoint, ServeError> {
+    if agent.is_none() && workflow.is_none() {
+        return Err(ServeError::NothingToServe);
+    }
+    let mut builder = Endpoint::builder();
+    if let Some(agent) = agent {
+        builder = builder.bind(AgentObject::new(agent, retry));
+    }
+    if let Some(workflow) = workflow {
+        builder = builder.bind(crate::workflow_service::WorkflowService::new(workflow, retry));
+    }
     if let Some(key) = identity_key {
         builder = builder
             .identity_key(key)
