@@ -181,6 +181,8 @@ async fn a_durable_run_joins_the_callers_trace(phoenix: &Phoenix) {
         .env_remove("RUST_LOG")
         .env("OTEL_RESOURCE_ATTRIBUTES", "openinference.project.name=weft-restate")
         .args(["--otlp", &phoenix.url("/v1/traces"), "worker", "--listen", &format!("127.0.0.1:{port}")])
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/declarative/weather.yaml"))
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/declarative/sequential.workflow.yaml"))
         .args(["--register", &server.admin])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -189,7 +191,10 @@ async fn a_durable_run_joins_the_callers_trace(phoenix: &Phoenix) {
     let mut line = String::new();
     std::io::BufRead::read_line(&mut std::io::BufReader::new(worker.stdout.take().unwrap()), &mut line)
         .unwrap();
-    assert!(line.contains("serving the agent to Restate"), "the worker said: {line:?}");
+    assert!(
+        line.contains("serving the agent (object WeftAgent) and the workflow"),
+        "the worker said: {line:?}"
+    );
 
     let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
     let caller_span = "00f067aa0ba902b7";
@@ -202,21 +207,54 @@ async fn a_durable_run_joins_the_callers_trace(phoenix: &Phoenix) {
         .await
         .unwrap();
     assert!(response.status().is_success(), "{}", response.text().await.unwrap());
+    // A workflow run started with another trace: its run, supersteps and executors join it.
+    let workflow_trace = "5ce03a4688c45eb7b4df030e1f1f5847";
+    let response = reqwest::Client::new()
+        .post(format!("{}/WeftWorkflow/traced-run/run", server.ingress))
+        .header("traceparent", format!("00-{workflow_trace}-{caller_span}-01"))
+        .json(&json!([{ "role": "user", "contents": [{ "type": "text", "text": "weather in Paris" }] }]))
+        .timeout(Duration::from_secs(60))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.text().await.unwrap());
     // SIGTERM: the worker stops and flushes its spans.
     let status = Command::new("kill").args(["-TERM", &worker.id().to_string()]).status().unwrap();
     assert!(status.success());
     assert!(worker.wait().unwrap().success());
 
-    let spans = phoenix.spans("weft-restate", 5).await;
+    let spans = phoenix.spans("weft-restate", 12).await;
     let named = by_name(&spans);
     let invocation =
         named.get("WeftAgent/send").and_then(|s| s.first()).unwrap_or_else(|| panic!("{spans:#?}"));
-    let agent = named["invoke_agent weft"][0];
+    // The served agent (the weather file's) in the caller's trace; the workflow runs it too.
+    let agent = named["invoke_agent weather"]
+        .iter()
+        .find(|s| s["context"]["trace_id"] == trace)
+        .unwrap_or_else(|| panic!("{spans:#?}"));
     assert_eq!(invocation["context"]["trace_id"], trace, "the caller's trace: {invocation:#}");
     assert_eq!(invocation["attributes"]["rpc.system"], "restate");
     assert_eq!(agent["context"]["trace_id"], trace);
     assert_eq!(agent["parent_id"], invocation["context"]["span_id"], "{agent:#}");
-    assert_eq!(named["chat scripted"].len(), 2);
+    assert_eq!(named["chat scripted"].len(), 2 + 3, "the agent's two model calls and the workflow's three");
+
+    let run = named.get("WeftWorkflow/run").and_then(|s| s.first()).unwrap_or_else(|| panic!("{spans:#?}"));
+    assert_eq!(run["context"]["trace_id"], workflow_trace, "the starter's trace: {run:#}");
+    assert_eq!(run["attributes"]["weft.workflow.run_id"], "traced-run", "{run:#}");
+    // (An orchestration's run span carries its builder's name, `sequential`.)
+    let workflow = spans
+        .iter()
+        .find(|s| s["name"].as_str().is_some_and(|n| n.starts_with("workflow.run ")))
+        .unwrap_or_else(|| panic!("no workflow.run span: {:?}", named.keys().collect::<Vec<_>>()));
+    assert_eq!(workflow["parent_id"], run["context"]["span_id"], "{workflow:#}");
+    let executors: Vec<&Value> = spans
+        .iter()
+        .filter(|s| s["name"].as_str().is_some_and(|n| n.starts_with("executor.process ")))
+        .collect();
+    assert!(!executors.is_empty(), "{spans:#?}");
+    for executor in executors {
+        assert_eq!(executor["context"]["trace_id"], workflow_trace, "{executor:#}");
+    }
 }
 
 /// `OTEL_EXPORTER_OTLP_PROTOCOL=grpc`: the same spans over OTLP/gRPC.

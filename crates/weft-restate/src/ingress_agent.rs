@@ -103,8 +103,12 @@ impl IngressAgent {
             };
             IngressError::Unreachable { url: shown.clone(), cause }
         };
-        let mut response =
-            self.client.post(url.clone()).json(&TurnRequest { message }).send().await.map_err(unreachable)?;
+        let mut request = self.client.post(url.clone()).json(&TurnRequest { message });
+        // The caller's trace goes on into the worker's run (when export is set up).
+        for (name, value) in weft_core::telemetry::propagation::current_trace_fields() {
+            request = request.header(name, value);
+        }
+        let mut response = request.send().await.map_err(unreachable)?;
         let status = response.status();
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(unreachable)? {

@@ -6,6 +6,7 @@
 use restate_sdk::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use tracing::Instrument;
 use weft_workflow::{Checkpoint, PendingRequest, RunStatus, Workflow};
 
 use crate::steps::StepRetry;
@@ -112,6 +113,28 @@ impl WorkflowService {
     }
 }
 
+/// The span of one attempt of a run's `run` invocation (OpenTelemetry RPC server conventions),
+/// continuing the trace of the request that started the run (Restate hands the invocation its
+/// `traceparent`): the workflow's run, superstep and executor spans go under it. A replay after a
+/// crash is a new attempt: a new span in the same trace.
+fn run_span(ctx: &WorkflowContext<'_>) -> tracing::Span {
+    let span = tracing::info_span!(
+        "restate.invocation",
+        otel.name = %format_args!("{WORKFLOW_NAME}/run"),
+        otel.kind = "server",
+        rpc.system = "restate",
+        rpc.service = WORKFLOW_NAME,
+        rpc.method = "run",
+        restate.invocation.id = ctx.invocation_id(),
+        weft.workflow.run_id = ctx.key(),
+    );
+    if !span.is_disabled() {
+        let headers = ctx.headers();
+        weft_core::telemetry::propagation::continue_remote(&span, &|name| headers.get(name).cloned());
+    }
+    span
+}
+
 fn too_big(what: &str, bytes: usize) -> HandlerError {
     TerminalError::new(format!("the {what} has {bytes} bytes, more than the {MAX_INPUT_BYTES} allowed"))
         .with_code(400)
@@ -134,10 +157,12 @@ impl WorkflowService {
             return Err(too_big("input", size));
         }
         let run_id = ctx.key().to_owned();
+        let span = run_span(&ctx);
         let journal = RestateJournal::new(&ctx, self.retry);
         let result = self
             .workflow
             .run_journaled(input, run_id.clone(), &journal)
+            .instrument(span)
             .await
             .map_err(|error| TerminalError::new(error.to_string()).with_code(400))?;
         let finished = if result.status == RunStatus::Idle { RunPhase::Completed } else { RunPhase::Failed };
