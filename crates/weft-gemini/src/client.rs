@@ -125,14 +125,21 @@ impl HttpChatApi for Call {
         body: &[u8],
         _request: &ChatRequest,
     ) -> Result<ChatResponse, ChatError> {
-        let value: Value =
-            serde_json::from_slice(body).map_err(|err| decode_error(label, "the answer", err, body))?;
-        if value.get("error").is_some() {
-            return Err(payload_error(label, &value));
+        // Decoded straight from the bytes; an answer that is an error (or not an answer at all)
+        // is read again as plain JSON, for the error's own words.
+        let error_payload =
+            || serde_json::from_slice::<Value>(body).ok().filter(|value| value.get("error").is_some());
+        match serde_json::from_slice::<WireResponse<'_>>(body) {
+            Ok(response) if response.error.is_none() => to_response(label, response),
+            Ok(response) => Err(payload_error(
+                label,
+                &error_payload().unwrap_or_else(|| serde_json::json!({"error": response.error})),
+            )),
+            Err(err) => Err(match error_payload() {
+                Some(payload) => payload_error(label, &payload),
+                None => decode_error(label, "the answer", err, body),
+            }),
         }
-        let response: WireResponse =
-            serde_json::from_value(value).map_err(|err| decode_error(label, "the answer", err, body))?;
-        to_response(label, response)
     }
 
     fn decoder(&self, label: &str, _request: &ChatRequest) -> GeminiStream {

@@ -1,7 +1,12 @@
 //! A `GenerateContentResponse` (a whole answer, or one chunk of a stream) as Weft contents,
 //! usage and finish reason.
 
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
 use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde_json::{Value, json};
 use weft_core::{
     ChatError, ChatErrorKind, ChatResponse, Content, FinishReason, FunctionCall, Message, Role, Usage,
@@ -26,65 +31,154 @@ pub(crate) fn fresh_response_id() -> String {
     format!("gemini_{:016x}", rand::random::<u64>())
 }
 
-/// `GenerateContentResponse`: the whole answer, or one chunk of a stream.
+/// `GenerateContentResponse`: the whole answer, or one chunk of a stream. Decoded straight from
+/// the bytes, borrowing what Weft only reads (ids, reasons, ratings): a stream decodes one per
+/// chunk, so nothing is built that the chunk does not need.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct WireResponse {
-    #[serde(default)]
-    pub(crate) candidates: Vec<Candidate>,
-    #[serde(default)]
-    pub(crate) prompt_feedback: Option<PromptFeedback>,
+pub(crate) struct WireResponse<'a> {
+    #[serde(default, borrow)]
+    pub(crate) candidates: FirstCandidate<'a>,
+    #[serde(default, borrow)]
+    pub(crate) prompt_feedback: Option<PromptFeedback<'a>>,
     #[serde(default)]
     pub(crate) usage_metadata: Option<UsageMetadata>,
-    #[serde(default)]
-    pub(crate) model_version: Option<String>,
-    #[serde(default)]
-    pub(crate) response_id: Option<String>,
+    #[serde(default, borrow)]
+    pub(crate) model_version: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(crate) response_id: Option<Cow<'a, str>>,
     /// Google's error object, when an error comes inside a 200 answer (a stream's event).
     #[serde(default)]
     pub(crate) error: Option<Value>,
 }
 
+/// `candidates`: the first one (Weft asks for one); any others are skipped unbuilt.
+#[derive(Debug, Default)]
+pub(crate) struct FirstCandidate<'a>(pub(crate) Option<Candidate<'a>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for FirstCandidate<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct First<'a>(PhantomData<Candidate<'a>>);
+        impl<'de: 'a, 'a> Visitor<'de> for First<'a> {
+            type Value = FirstCandidate<'a>;
+            fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                formatter.write_str("a list of candidates")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let first = seq.next_element()?;
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(FirstCandidate(first))
+            }
+        }
+        deserializer.deserialize_seq(First(PhantomData))
+    }
+}
+
 /// One candidate answer (Weft asks for one).
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct Candidate {
+pub(crate) struct Candidate<'a> {
     #[serde(default)]
     pub(crate) content: Option<WireContent>,
-    #[serde(default)]
-    pub(crate) finish_reason: Option<String>,
-    #[serde(default)]
-    pub(crate) finish_message: Option<String>,
-    #[serde(default)]
-    pub(crate) safety_ratings: Vec<SafetyRating>,
+    #[serde(default, borrow)]
+    pub(crate) finish_reason: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(crate) finish_message: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(crate) safety_ratings: Vec<SafetyRating<'a>>,
 }
 
 /// A candidate's content: its parts.
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct WireContent {
     #[serde(default)]
-    pub(crate) parts: Vec<Value>,
+    pub(crate) parts: PartContents,
+}
+
+/// A candidate's parts as Weft contents ([`part_contents`]), each part converted as it is
+/// decoded: no list of parts in between.
+#[derive(Debug, Default)]
+pub(crate) struct PartContents(pub(crate) Vec<Content>);
+
+impl<'de> Deserialize<'de> for PartContents {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Parts;
+        impl<'de> Visitor<'de> for Parts {
+            type Value = PartContents;
+            fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                formatter.write_str("a list of parts")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut contents = Vec::new();
+                while let Some(part) = seq.next_element::<WirePart>()? {
+                    part_contents(part, &mut contents);
+                }
+                Ok(PartContents(contents))
+            }
+        }
+        deserializer.deserialize_seq(Parts)
+    }
+}
+
+/// One part of a candidate's content, the fields Weft uses: the strings it keeps are decoded
+/// into the strings it keeps (no `serde_json::Value` in between), the fields it has no use for
+/// (`executableCode`, `codeExecutionResult`, `videoMetadata` …) are skipped unbuilt.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WirePart {
+    #[serde(default)]
+    pub(crate) text: Option<String>,
+    #[serde(default)]
+    pub(crate) thought: Option<bool>,
+    #[serde(default)]
+    pub(crate) thought_signature: Option<String>,
+    #[serde(default)]
+    pub(crate) function_call: Option<WireFunctionCall>,
+    #[serde(default)]
+    pub(crate) inline_data: Option<WireInlineData>,
+}
+
+/// A part's `functionCall`.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct WireFunctionCall {
+    #[serde(default)]
+    pub(crate) name: Option<String>,
+    #[serde(default)]
+    pub(crate) id: Option<String>,
+    /// The arguments object (`null` or absent: none).
+    #[serde(default)]
+    pub(crate) args: Option<Value>,
+}
+
+/// A part's `inlineData`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WireInlineData {
+    #[serde(default)]
+    pub(crate) mime_type: Option<String>,
+    #[serde(default)]
+    pub(crate) data: Option<String>,
 }
 
 /// Why the prompt itself was blocked.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct PromptFeedback {
-    #[serde(default)]
-    pub(crate) block_reason: Option<String>,
-    #[serde(default)]
-    pub(crate) block_reason_message: Option<String>,
-    #[serde(default)]
-    pub(crate) safety_ratings: Vec<SafetyRating>,
+pub(crate) struct PromptFeedback<'a> {
+    #[serde(default, borrow)]
+    pub(crate) block_reason: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(crate) block_reason_message: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(crate) safety_ratings: Vec<SafetyRating<'a>>,
 }
 
 /// One harm category's rating.
 #[derive(Debug, Default, Deserialize)]
-pub(crate) struct SafetyRating {
-    #[serde(default)]
-    pub(crate) category: Option<String>,
-    #[serde(default)]
-    pub(crate) probability: Option<String>,
+pub(crate) struct SafetyRating<'a> {
+    #[serde(default, borrow)]
+    pub(crate) category: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(crate) probability: Option<Cow<'a, str>>,
     #[serde(default)]
     pub(crate) blocked: bool,
 }
@@ -159,16 +253,15 @@ pub(crate) fn finish_reason(reason: &str, called: bool) -> FinishReason {
 /// (with a made-up id when it has none), inline data; a `thoughtSignature` comes first, as a
 /// reasoning with no text, so that it goes back on the same part. Parts Weft has no use for
 /// (executable code and its result, …) give nothing.
-pub(crate) fn part_contents(part: &Value, out: &mut Vec<Content>) {
-    let signature = part.get("thoughtSignature").and_then(Value::as_str).filter(|s| !s.is_empty());
-    let thought = part.get("thought").and_then(Value::as_bool).unwrap_or(false);
-    if let Some(text) = part.get("text").and_then(Value::as_str) {
-        if thought {
-            out.push(Content::Reasoning { text: text.to_string(), signature: signature.map(str::to_string) });
+pub(crate) fn part_contents(part: WirePart, out: &mut Vec<Content>) {
+    let signature = part.thought_signature.filter(|s| !s.is_empty());
+    if let Some(text) = part.text {
+        if part.thought == Some(true) {
+            out.push(Content::Reasoning { text, signature });
             return;
         }
         if let Some(signature) = signature {
-            out.push(Content::Reasoning { text: String::new(), signature: Some(signature.to_string()) });
+            out.push(Content::Reasoning { text: String::new(), signature: Some(signature) });
         }
         if !text.is_empty() {
             out.push(Content::text(text));
@@ -176,19 +269,19 @@ pub(crate) fn part_contents(part: &Value, out: &mut Vec<Content>) {
         return;
     }
     if let Some(signature) = signature {
-        out.push(Content::Reasoning { text: String::new(), signature: Some(signature.to_string()) });
+        out.push(Content::Reasoning { text: String::new(), signature: Some(signature) });
     }
-    if let Some(call) = part.get("functionCall") {
-        let name = call.get("name").and_then(Value::as_str).unwrap_or("");
-        let id = call.get("id").and_then(Value::as_str).filter(|id| !id.is_empty());
-        let args = call.get("args").cloned().filter(|args| !args.is_null()).unwrap_or_else(|| json!({}));
-        let id = id.map_or_else(generated_id, str::to_string);
-        out.push(Content::FunctionCall(FunctionCall::new(id, name, args)));
-    } else if let Some(data) = part.get("inlineData") {
-        let field = |name: &str| data.get(name).and_then(Value::as_str).unwrap_or("").to_string();
-        out.push(Content::Data { media_type: field("mimeType"), base64: field("data") });
+    if let Some(call) = part.function_call {
+        let args = call.args.filter(|args| !args.is_null()).unwrap_or_else(|| json!({}));
+        let id = call.id.filter(|id| !id.is_empty()).unwrap_or_else(generated_id);
+        out.push(Content::FunctionCall(FunctionCall::new(id, call.name.unwrap_or_default(), args)));
+    } else if let Some(data) = part.inline_data {
+        out.push(Content::Data {
+            media_type: data.mime_type.unwrap_or_default(),
+            base64: data.data.unwrap_or_default(),
+        });
     } else {
-        tracing::debug!(part = %part, "ignoring a part Weft does not use");
+        tracing::debug!("ignoring a part Weft does not use");
     }
 }
 
@@ -201,10 +294,13 @@ pub(crate) fn blocked_error(
     what: &str,
     reason: &str,
     detail: Option<&str>,
-    ratings: &[SafetyRating],
+    ratings: &[SafetyRating<'_>],
 ) -> ChatError {
-    let mut categories: Vec<String> =
-        ratings.iter().filter(|rating| rating.blocked).filter_map(|rating| rating.category.clone()).collect();
+    let mut categories: Vec<String> = ratings
+        .iter()
+        .filter(|rating| rating.blocked)
+        .filter_map(|rating| rating.category.as_deref().map(str::to_string))
+        .collect();
     if categories.is_empty() {
         categories = ratings
             .iter()
@@ -230,7 +326,7 @@ pub(crate) fn blocked_error(
 }
 
 /// The block error of an answer or chunk, if a filter stopped it before any content.
-pub(crate) fn check_blocked(label: &str, response: &WireResponse) -> Result<(), ChatError> {
+pub(crate) fn check_blocked(label: &str, response: &WireResponse<'_>) -> Result<(), ChatError> {
     if let Some(feedback) = &response.prompt_feedback {
         if let Some(reason) = feedback.block_reason.as_deref() {
             return Err(blocked_error(
@@ -246,13 +342,10 @@ pub(crate) fn check_blocked(label: &str, response: &WireResponse) -> Result<(), 
 }
 
 /// A whole answer as a response.
-pub(crate) fn to_response(label: &str, response: WireResponse) -> Result<ChatResponse, ChatError> {
+pub(crate) fn to_response(label: &str, response: WireResponse<'_>) -> Result<ChatResponse, ChatError> {
     check_blocked(label, &response)?;
-    let candidate = response.candidates.into_iter().next().unwrap_or_default();
-    let mut contents = Vec::new();
-    for part in candidate.content.iter().flat_map(|content| &content.parts) {
-        part_contents(part, &mut contents);
-    }
+    let candidate = response.candidates.0.unwrap_or_default();
+    let contents = candidate.content.map(|content| content.parts.0).unwrap_or_default();
     let called = contents.iter().any(|content| matches!(content, Content::FunctionCall(_)));
     let reason = candidate.finish_reason.as_deref().unwrap_or("STOP");
     let finish = finish_reason(reason, called);
@@ -270,8 +363,10 @@ pub(crate) fn to_response(label: &str, response: WireResponse) -> Result<ChatRes
     }
     Ok(ChatResponse {
         messages: vec![Message::new(Role::Assistant, contents)],
-        response_id: Some(response.response_id.filter(|id| !id.is_empty()).unwrap_or_else(fresh_response_id)),
-        model: response.model_version,
+        response_id: Some(
+            response.response_id.filter(|id| !id.is_empty()).map_or_else(fresh_response_id, Cow::into_owned),
+        ),
+        model: response.model_version.map(Cow::into_owned),
         finish_reason: Some(finish),
         usage: response.usage_metadata.map(UsageMetadata::to_usage),
     })
@@ -333,7 +428,7 @@ mod tests {
             json!({"inlineData": {"mimeType": "image/png", "data": "AAAA"}}),
             json!({"text": "", "thoughtSignature": "tail"}),
         ] {
-            part_contents(&part, &mut contents);
+            part_contents(serde_json::from_value(part).unwrap(), &mut contents);
         }
         assert_eq!(contents[0], Content::Reasoning { text: "Thinking about it".into(), signature: None });
         assert_eq!(contents[1], Content::Reasoning { text: String::new(), signature: Some("sig".into()) });

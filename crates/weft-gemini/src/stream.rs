@@ -2,14 +2,14 @@
 //! `GenerateContentResponse` holding the new parts; the one with a `finishReason` is the last
 //! (it carries the usage). A stream that ends before it is incomplete.
 
+use std::borrow::Cow;
+
 use weft_core::{ChatError, ChatResponseUpdate, Content, FinishReason, Role, Usage};
 use weft_provider::error::{decode_error, payload_error};
 use weft_provider::sse::Event;
 use weft_provider::{Step, StreamDecoder};
 
-use crate::response::{
-    UsageMetadata, WireResponse, blocked_error, check_blocked, finish_reason, part_contents,
-};
+use crate::response::{UsageMetadata, WireResponse, blocked_error, check_blocked, finish_reason};
 
 /// What a stream has said so far.
 #[derive(Debug)]
@@ -46,7 +46,7 @@ impl GeminiStream {
         }
     }
 
-    fn on_chunk(&mut self, chunk: WireResponse) -> Result<Step, ChatError> {
+    fn on_chunk(&mut self, chunk: WireResponse<'_>) -> Result<Step, ChatError> {
         if let Some(error) = &chunk.error {
             return Err(payload_error(&self.label, &serde_json::json!({"error": error})));
         }
@@ -55,34 +55,34 @@ impl GeminiStream {
             self.response_id = Some(
                 chunk
                     .response_id
-                    .clone()
                     .filter(|id| !id.is_empty())
-                    .unwrap_or_else(crate::response::fresh_response_id),
+                    .map_or_else(crate::response::fresh_response_id, Cow::into_owned),
             );
         }
-        if chunk.model_version.is_some() {
-            self.model.clone_from(&chunk.model_version);
+        // Every chunk names the model: a string is made only when the name changes.
+        if let Some(model) = chunk.model_version {
+            if self.model.as_deref() != Some(model.as_ref()) {
+                self.model = Some(model.into_owned());
+            }
         }
         if let Some(usage) = chunk.usage_metadata {
             self.usage = Some(UsageMetadata::to_usage(usage));
         }
-        let candidate = chunk.candidates.into_iter().next().unwrap_or_default();
-        let mut contents = Vec::new();
-        for part in candidate.content.iter().flat_map(|content| &content.parts) {
-            part_contents(part, &mut contents);
-        }
+        let candidate = chunk.candidates.0.unwrap_or_default();
+        let mut contents = candidate.content.map(|content| content.parts.0).unwrap_or_default();
         self.called |= contents.iter().any(|content| matches!(content, Content::FunctionCall(_)));
         self.said_something |= !contents.is_empty();
         let Some(reason) = candidate.finish_reason.filter(|reason| !reason.is_empty()) else {
             return Ok(Step::Emit((!contents.is_empty()).then(|| self.update(contents, None))));
         };
         let finish = finish_reason(&reason, self.called);
+        let reason = reason.as_ref();
         if finish == FinishReason::ContentFilter {
             if !self.said_something {
                 return Err(blocked_error(
                     &self.label,
                     "the answer",
-                    &reason,
+                    reason,
                     candidate.finish_message.as_deref(),
                     &candidate.safety_ratings,
                 ));
