@@ -25,6 +25,17 @@ const OTEL_EXPORTER_OTLP_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_TIMEOUT";
 /// opentelemetry-otlp's default timeout.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The compression variables opentelemetry-otlp reads. It compresses the body it built (here an
+/// empty batch) and says so in `Content-Encoding`, which the bytes sent in its place would
+/// contradict: with compression asked for, spans go through opentelemetry-otlp's own encoding.
+const COMPRESSION_VARIABLES: [&str; 2] =
+    ["OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION"];
+
+/// Whether a compression variable is set (then the body is not encoded here).
+pub(crate) fn compression_requested() -> bool {
+    COMPRESSION_VARIABLES.iter().any(|name| std::env::var(name).is_ok_and(|value| !value.trim().is_empty()))
+}
+
 /// An HTTP client that sends the [`PendingBody`], when there is one, instead of the request's.
 #[derive(Debug)]
 pub(crate) struct PreEncoded {

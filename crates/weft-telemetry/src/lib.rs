@@ -255,19 +255,25 @@ fn build_exporter(
     match config.protocol_or_default() {
         Protocol::HttpProtobuf => {
             // The request bodies are encoded by `encode` and sent by opentelemetry-otlp with
-            // this client (see `direct`).
-            let body = direct::PendingBody::default();
+            // this client (see `direct`), unless compression is asked for.
+            let body = (!direct::compression_requested()).then(direct::PendingBody::default);
             let mut builder = opentelemetry_otlp::SpanExporter::builder()
                 .with_http()
-                .with_http_client(direct::PreEncoded::new(body.clone())?)
                 .with_protocol(opentelemetry_otlp::Protocol::HttpBinary);
+            if let Some(body) = &body {
+                builder = builder.with_http_client(direct::PreEncoded::new(body.clone())?);
+            }
             if let Some(endpoint) = endpoint {
                 builder = builder.with_endpoint(endpoint);
             }
             if !config.headers.is_empty() {
                 builder = builder.with_headers(config.headers.clone().into_iter().collect());
             }
-            Ok(report::Reporting::pre_encoded(builder.build()?, lost, body))
+            let exporter = builder.build()?;
+            Ok(match body {
+                Some(body) => report::Reporting::pre_encoded(exporter, lost, body),
+                None => report::Reporting::new(exporter, lost),
+            })
         }
         #[cfg(feature = "grpc")]
         Protocol::Grpc => {
