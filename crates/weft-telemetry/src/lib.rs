@@ -44,6 +44,8 @@
 
 mod arrays;
 mod config;
+mod direct;
+mod encode;
 mod metrics;
 mod propagation;
 mod recorder;
@@ -93,6 +95,9 @@ pub enum TelemetryError {
     /// OTLP/gRPC was asked for outside a tokio runtime (its connection lives on one).
     #[error("OTLP/gRPC export must be started inside a tokio runtime, which must run until shutdown")]
     NoRuntime,
+    /// The HTTP client of the OTLP/HTTP exporter could not be built.
+    #[error("could not build the OTLP/HTTP client: {0}")]
+    HttpClient(String),
     /// A header set in code is not a valid gRPC metadata entry (its value is not shown).
     #[error("invalid OTLP header {0:?}")]
     InvalidHeader(String),
@@ -132,7 +137,7 @@ impl Telemetry {
         }
         propagation::install();
         let lost = report::LostSpans::default();
-        let exporter = report::Reporting::new(build_exporter(config)?, lost.clone());
+        let exporter = build_exporter(config, lost.clone())?;
         let mut resource = Resource::builder();
         if let Some(name) = &config.service_name {
             resource = resource.with_service_name(name.clone());
@@ -242,20 +247,33 @@ pub fn init(config: TelemetryConfig) -> Result<Telemetry, TelemetryError> {
     Ok(telemetry)
 }
 
-fn build_exporter(config: &TelemetryConfig) -> Result<opentelemetry_otlp::SpanExporter, TelemetryError> {
+fn build_exporter(
+    config: &TelemetryConfig,
+    lost: report::LostSpans,
+) -> Result<report::Reporting<opentelemetry_otlp::SpanExporter>, TelemetryError> {
     let endpoint = config.traces_endpoint();
     match config.protocol_or_default() {
         Protocol::HttpProtobuf => {
+            // The request bodies are encoded by `encode` and sent by opentelemetry-otlp with
+            // this client (see `direct`), unless compression is asked for.
+            let body = (!direct::compression_requested()).then(direct::PendingBody::default);
             let mut builder = opentelemetry_otlp::SpanExporter::builder()
                 .with_http()
                 .with_protocol(opentelemetry_otlp::Protocol::HttpBinary);
+            if let Some(body) = &body {
+                builder = builder.with_http_client(direct::PreEncoded::new(body.clone())?);
+            }
             if let Some(endpoint) = endpoint {
                 builder = builder.with_endpoint(endpoint);
             }
             if !config.headers.is_empty() {
                 builder = builder.with_headers(config.headers.clone().into_iter().collect());
             }
-            Ok(builder.build()?)
+            let exporter = builder.build()?;
+            Ok(match body {
+                Some(body) => report::Reporting::pre_encoded(exporter, lost, body),
+                None => report::Reporting::new(exporter, lost),
+            })
         }
         #[cfg(feature = "grpc")]
         Protocol::Grpc => {
@@ -272,7 +290,7 @@ fn build_exporter(config: &TelemetryConfig) -> Result<opentelemetry_otlp::SpanEx
             if !config.headers.is_empty() {
                 builder = builder.with_metadata(grpc_metadata(config)?);
             }
-            Ok(builder.build()?)
+            Ok(report::Reporting::new(builder.build()?, lost))
         }
         #[cfg(not(feature = "grpc"))]
         Protocol::Grpc => Err(TelemetryError::UnsupportedProtocol("grpc".to_string())),
