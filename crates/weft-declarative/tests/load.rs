@@ -330,6 +330,25 @@ fn anthropic_models_use_the_messages_provider() {
     }
 }
 
+#[test]
+fn the_cli_names_openai_and_azure_name_the_openai_wire_as_weft_run_does() {
+    let plan = |provider: &str, api: &str| {
+        let yaml = format!(
+            "kind: Prompt\nmodel: {{ id: m, provider: {provider}, {api} connection: {{ kind: key, endpoint: https://x.example/v1, key: k-test }} }}\n"
+        );
+        plan_str_with(&yaml, Path::new("agent.yaml"), &bindings(), &LoadOptions::default())
+            .unwrap_or_else(|e| panic!("{provider} {api}: {e}"))
+            .model_description
+    };
+    // `openai` and `azure` without an API type call Chat Completions (`weft run`'s default);
+    // MAF's `OpenAI` and `AzureOpenAI` call Responses.
+    assert_eq!(plan("openai", ""), plan("OpenAI.Chat", ""));
+    assert_eq!(plan("openai", "apiType: Responses,"), plan("OpenAI", ""));
+    assert_eq!(plan("azure", ""), plan("AzureOpenAI", "apiType: Chat,"));
+    assert_eq!(plan("azure", "apiType: Responses,"), plan("AzureOpenAI", ""));
+    assert_ne!(plan("openai", ""), plan("OpenAI", ""), "Chat Completions and Responses differ");
+}
+
 #[cfg(feature = "bedrock")]
 #[test]
 fn bedrock_models_use_the_converse_provider() {

@@ -11,7 +11,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use weft_core::ChatClient;
 use weft_openai::{OpenAI, OpenAIBuilder};
-use weft_provider_conformance::{Endpoint, Finish, Harness, Reply, WireScript, live_suite, mock_suite};
+use weft_provider_conformance::{
+    Endpoint, Finish, Harness, Incoming, Reply, WireScript, live_suite, mock_suite,
+};
 
 /// OpenAI's error object for `status`.
 fn error_object(status: u16, message: &str) -> Value {
@@ -250,6 +252,84 @@ fn responses_client(endpoint: &Endpoint) -> Arc<dyn ChatClient> {
 
 mock_suite!(chat_mock, ChatCompletions, chat_client);
 mock_suite!(responses_mock, Responses, responses_client);
+
+/// The key the Azure mock takes.
+const AZURE_KEY: &str = "azure-conformance";
+
+/// Azure OpenAI's Chat Completions on its dated API
+/// (`/openai/deployments/{deployment}/chat/completions?api-version=…`, the key in `api-key`), as
+/// Azure's reference shows it: OpenAI's bytes plus Azure's content-filter annotations (a
+/// streamed answer starts with a chunk that has no choices, only `prompt_filter_results`), and
+/// Azure's own error bodies (`{"error": {"code": "429", "message": …}}`).
+struct AzureChat;
+
+fn prompt_filter_results() -> Value {
+    let safe = json!({"filtered": false, "severity": "safe"});
+    json!([{"prompt_index": 0, "content_filter_results": {
+        "hate": safe, "self_harm": safe, "sexual": safe, "violence": safe,
+        "jailbreak": {"filtered": false, "detected": false}}}])
+}
+
+impl WireScript for AzureChat {
+    fn path(&self) -> &'static str {
+        "/openai/deployments/{deployment}/chat/completions"
+    }
+
+    fn check_request(&self, request: Incoming<'_>) -> Result<(), String> {
+        let key = request.headers.get("api-key").and_then(|v| v.to_str().ok());
+        if key != Some(AZURE_KEY) || request.headers.contains_key("authorization") {
+            return Err("Access denied due to invalid subscription key or wrong API endpoint. Make sure to \
+                        provide a valid key for an active subscription and use a correct regional API \
+                        endpoint for your resource."
+                .into());
+        }
+        let expected = "/openai/deployments/gpt-conformance/chat/completions?api-version=";
+        if !request.path_and_query.starts_with(expected) {
+            return Err(format!("expected {expected}…, got {}", request.path_and_query));
+        }
+        Ok(())
+    }
+
+    fn whole(&self, reply: &Reply) -> Value {
+        let mut whole = ChatCompletions.whole(reply);
+        whole["prompt_filter_results"] = prompt_filter_results();
+        let safe = json!({"filtered": false, "severity": "safe"});
+        whole["choices"][0]["content_filter_results"] =
+            json!({"hate": safe, "self_harm": safe, "sexual": safe, "violence": safe});
+        whole
+    }
+
+    fn stream(&self, reply: &Reply) -> Vec<Vec<u8>> {
+        let first = json!({"choices": [], "created": 0, "id": "", "model": "", "object": "",
+            "prompt_filter_results": prompt_filter_results()});
+        let mut frames = vec![format!("data: {first}\n\n").into_bytes()];
+        frames.extend(ChatCompletions.stream(reply));
+        frames
+    }
+
+    fn frame(&self, data: &str) -> Vec<u8> {
+        ChatCompletions.frame(data)
+    }
+
+    fn error(&self, status: u16, message: &str) -> Value {
+        json!({"error": {"code": status.to_string(), "message": message}})
+    }
+}
+
+fn azure_chat_client(endpoint: &Endpoint) -> Arc<dyn ChatClient> {
+    let openai = OpenAI::builder()
+        .azure_endpoint(endpoint.base_url.clone())
+        .azure_deployment("gpt-conformance")
+        .azure_api_version("2024-10-21")
+        .api_key(AZURE_KEY)
+        .max_retries(endpoint.max_retries)
+        .initial_retry_delay(Duration::from_millis(5))
+        .build()
+        .unwrap();
+    Arc::new(openai.chat())
+}
+
+mock_suite!(azure_chat_mock, AzureChat, azure_chat_client);
 
 /// llama-server with the tiny model.
 fn llama_openai(test: &str) -> (llama::LlamaServer, OpenAI) {

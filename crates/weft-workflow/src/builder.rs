@@ -99,6 +99,19 @@ impl WorkflowBuilder {
             .message::<PlanReviewRequest>("weft.PlanReviewRequest")
             .message::<PlanReview>("weft.PlanReview")
             .message::<weft_core::ApprovalResponse>("weft.ApprovalResponse")
+            // What agents and orchestrations pass (declarative workflows are made of them).
+            // A workflow may register these under names of its own instead.
+            .message::<weft_core::Message>("weft.Message")
+            .message::<weft_core::agent::AgentResponse>("weft.AgentResponse")
+            .message::<String>("weft.String")
+            .builtins_done()
+    }
+
+    /// Marks the names registered so far as Weft's defaults, which the workflow's own
+    /// registrations replace.
+    fn builtins_done(mut self) -> Self {
+        self.names.mark_builtin();
+        self
     }
 
     /// Registers `T` under a stable `name` (and `Vec<T>`, what a fan-in of `T` delivers, as

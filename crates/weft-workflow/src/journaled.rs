@@ -74,7 +74,9 @@ fn message(
     type_name: &str,
     value: serde_json::Value,
 ) -> Result<AnyMessage, WorkflowError> {
-    match workflow.types.get(type_name) {
+    // A journal written by an older build may call a type by its Rust name.
+    let by_rust_name = || workflow.types.values().find(|t| t.name == type_name);
+    match workflow.types.get(type_name).or_else(by_rust_name) {
         Some(message_type) => {
             (message_type.from_json)(value).map_err(|e| WorkflowError::Checkpoint(e.into()))
         }

@@ -166,12 +166,22 @@ impl MessageType {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct MessageNames {
     by_id: HashMap<TypeId, String>,
+    /// The types whose names are Weft's defaults: registering one under another name renames it.
+    builtin: std::collections::HashSet<TypeId>,
 }
 
 impl MessageNames {
+    /// Marks every name registered so far as a default that a later registration may replace.
+    pub(crate) fn mark_builtin(&mut self) {
+        self.builtin.extend(self.by_id.keys().copied());
+    }
+
     /// Registers `name` for `message_type`; the name of another type already (an error message
     /// naming it) is refused.
     pub(crate) fn insert(&mut self, message_type: &MessageType, name: &str) -> Result<(), String> {
+        if self.builtin.remove(&message_type.id) {
+            self.by_id.remove(&message_type.id);
+        }
         if let Some(existing) = self.by_id.get(&message_type.id) {
             if existing != name {
                 return Err(format!("{} is already named '{existing}'", message_type.name));

@@ -335,3 +335,39 @@ async fn a_migration_upgrades_old_checkpoints() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn weft_types_have_stable_names_and_format_2_checkpoints_with_their_rust_names_load() {
+    // A String in flight to `parse`, as format 2 wrote it (String had no stable name then).
+    let mut value: Value = serde_json::from_str(SUPERSTEP_1).unwrap();
+    value["format_version"] = json!(2);
+    value["superstep"] = json!(0);
+    value["messages"] =
+        json!([{ "executor_id": "parse", "type_name": std::any::type_name::<String>(), "value": "C3:4" }]);
+    let (store, checkpoint) = store_with(&value.to_string()).await;
+    let workflow = orders::<Order>(store.clone()).build().unwrap();
+    let paused = workflow.resume(&checkpoint.checkpoint_id).await.unwrap();
+    let request = paused_request(&paused);
+    assert_eq!(request.response_type, "bool");
+    let done = workflow
+        .send_responses(
+            &workflow.list_checkpoints(&paused.run_id).await.unwrap().pop().unwrap().checkpoint_id,
+            vec![RequestResponse::new(request.request_id, true)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.outputs_as::<Order>(), vec![Order { id: "C3".into(), qty: 4 }]);
+
+    // New checkpoints and journals call Weft's types by Weft's names for them.
+    let text = weft_workflow::AnyMessage::new("x".to_string());
+    assert_eq!(workflow.message_name(&text), "weft.String");
+    let conversation = weft_workflow::AnyMessage::new(vec![weft_core::Message::user("hi")]);
+    assert_eq!(workflow.message_name(&conversation), "Vec<weft.Message>");
+
+    // A workflow may name Weft's types its own way instead.
+    let renamed =
+        orders::<Order>(Arc::new(InMemoryCheckpointStore::new())).message::<String>("text").build().unwrap();
+    assert_eq!(renamed.message_name(&text), "text");
+    let paused = renamed.run("E1:1".to_string()).await.unwrap();
+    assert_eq!(paused_request(&paused).response_type, "bool");
+}

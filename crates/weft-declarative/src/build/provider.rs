@@ -10,7 +10,9 @@ use crate::env::Checker;
 use crate::spec::{ConnectionSpec, ModelSpec, Text};
 
 /// The providers a file may name (`provider` or `provider.apiType`).
-pub const PROVIDERS: [&str; 22] = [
+pub const PROVIDERS: [&str; 24] = [
+    "openai",
+    "azure",
     "OpenAI",
     "OpenAI.Chat",
     "OpenAI.Responses",
@@ -52,10 +54,31 @@ pub(super) fn provider_key(model: Option<&ModelSpec>) -> String {
     let provider = model.and_then(|m| m.provider.as_ref());
     let api_type = model.and_then(|m| m.api_type.as_ref());
     match (provider, api_type) {
-        (Some(p), Some(a)) => format!("{}.{}", p.value, a.value),
-        (Some(p), None) => p.value.clone(),
+        (Some(p), Some(a)) => format!("{}.{}", family(&p.value), a.value),
+        (Some(p), None) => canonical(&p.value).to_owned(),
         (None, Some(a)) => format!("OpenAI.{}", a.value),
         (None, None) => "OpenAI.Chat".into(),
+    }
+}
+
+/// The names `weft run --provider` takes for the OpenAI wire (`openai`, `azure`), as the
+/// families MAF's files name (`OpenAI`, `AzureOpenAI`); other names as they are.
+fn family(name: &str) -> &str {
+    match name {
+        "openai" => "OpenAI",
+        "azure" => "AzureOpenAI",
+        other => other,
+    }
+}
+
+/// A provider named without an API type: `openai` and `azure` call Chat Completions, as
+/// `weft run --provider openai|azure` does by default (MAF's `OpenAI` and `AzureOpenAI`
+/// without an API type call Responses).
+fn canonical(name: &str) -> &str {
+    match name {
+        "openai" => "OpenAI.Chat",
+        "azure" => "AzureOpenAI.Chat",
+        other => other,
     }
 }
 
@@ -139,7 +162,7 @@ fn replaced(
     checker: &mut Checker<'_>,
     load_options: &LoadOptions,
 ) -> Option<Client> {
-    let key = replacement.provider.as_str();
+    let key = canonical(replacement.provider.as_str());
     let at = model.and_then(|m| m.provider.as_ref().or(m.api_type.as_ref()));
     if !PROVIDERS.contains(&key) {
         let hint = closest(key, PROVIDERS);

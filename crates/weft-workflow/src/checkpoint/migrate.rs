@@ -8,9 +8,10 @@ use crate::workflow::WorkflowInner;
 
 /// Brings a loaded checkpoint up to the current format and the workflow's version.
 ///
-/// Formats 0 and 1 named message and request types by their Rust type names: each name that is
-/// the Rust name of a type this workflow knows becomes that type's stable name (other names stay,
-/// and fail as unknown when a message needs them). Then the user's migrations run, one
+/// Formats 0 and 1 named message and request types by their Rust type names, and format 2 the
+/// types it had no stable name for (Weft's own `String`, `Message`, `AgentResponse` among
+/// them): each name that is the Rust name of a type this workflow knows becomes that type's
+/// stable name (other names stay, and fail as unknown when a message needs them). Then the user's migrations run, one
 /// workflow version at a time, on the checkpoint's JSON.
 pub(crate) fn migrate(
     workflow: &WorkflowInner,
@@ -22,7 +23,7 @@ pub(crate) fn migrate(
             supported: CHECKPOINT_FORMAT_VERSION,
         });
     }
-    if checkpoint.format_version < 2 {
+    if checkpoint.format_version < 3 {
         rename_rust_types(workflow, &mut checkpoint);
         checkpoint.format_version = CHECKPOINT_FORMAT_VERSION;
     }

@@ -40,8 +40,10 @@ use crate::error::CheckpointError;
 use crate::request::PendingRequest;
 
 /// The newest checkpoint format this build writes and reads. 2: message and request types by
-/// stable name, and `workflow_version`.
-pub const CHECKPOINT_FORMAT_VERSION: u32 = 2;
+/// stable name, and `workflow_version`. 3: Weft's own message types (`String`, `Message`,
+/// `Vec<Message>`, `AgentResponse`) by stable name too (`weft.String`, …), where format 2
+/// called them by their Rust names.
+pub const CHECKPOINT_FORMAT_VERSION: u32 = 3;
 
 /// Upgrades a checkpoint's JSON by one workflow version.
 pub(crate) type Migration =
