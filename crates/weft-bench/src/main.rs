@@ -18,6 +18,9 @@
 //! weft-bench S-sessions-sqlite  # the same turns kept in weft-history's SQLite store (S_SQLITE_DIR)
 //! weft-bench S-concurrent     # 10,000 runs in flight at once on the mock (S_RUNS, S_SLOW_MS)
 //! weft-bench S-long --compaction none|keep-last-turns|token-budget  # a 1,000-turn conversation
+//! weft-bench W9-worker --flow chain|fanout  # feature `restate`: serves a W5 workflow to Restate
+//! weft-bench W9 --flow chain|fanout --concurrency C        # W5's runs through Restate's ingress
+//! weft-bench W9-local --flow chain|fanout --concurrency C  # the same runs on the local runner
 //! ```
 //!
 //! Each process builds its agent first (not timed), runs the timed region, and prints one
@@ -178,9 +181,10 @@ async fn run(workload: &str, api: &str, mock_url: &str) -> Result<bool, String> 
                 .unwrap_or_else(|| "keep-last-turns".into());
             long_conversation::run(long_conversation::Compaction::parse(&name)?, mock_url).await
         }
+        "W9" | "W9-local" | "W9-worker" => w9(workload).await,
         other => Err(format!(
             "unknown workload {other} (W1-W4, W4-llama, W1-otel, W5, W6-stdio, W6-http, W7-http, W7-stdio, M-sessions, \
-             W8, W8-open, W8-idle, S-sessions, S-sessions-sqlite, S-concurrent, S-long)"
+             W8, W8-open, W8-idle, S-sessions, S-sessions-sqlite, S-concurrent, S-long, W9, W9-local, W9-worker)"
         )),
     }
 }
@@ -218,6 +222,36 @@ async fn w1_exported(api: &str, base_url: &str, mock_url: &str) -> Result<bool, 
     let extra = format!(" exported={}", if flushed.is_ok() { "all" } else { "NOT-all" });
     let ok = if flushed.is_ok() { ok } else { 0 };
     Ok(measure.report(Outcome { workload: "W1-otel", api, n, ok, unit: "runs", extra }).await)
+}
+
+/// W9 (see [`weft_bench::w9`]): `W9_RUNS` (200) runs after `W9_WARMUP` (twice the concurrency).
+#[cfg(feature = "restate")]
+async fn w9(workload: &str) -> Result<bool, String> {
+    use weft_bench::w9;
+    let args: Vec<String> = std::env::args().collect();
+    let flow = args.iter().position(|a| a == "--flow").and_then(|p| args.get(p + 1));
+    let flow = w9::Flow::parse(flow.map_or("chain", String::as_str))?;
+    let concurrency = flag_number("--concurrency", 1).max(1);
+    let runs = env_number("W9_RUNS", 200);
+    let warmup = env_number("W9_WARMUP", 2 * concurrency);
+    match workload {
+        "W9-worker" => {
+            let address = std::env::var("W9_WORKER_ADDR").unwrap_or_else(|_| "127.0.0.1:29180".into());
+            let address =
+                address.parse().map_err(|_| format!("W9_WORKER_ADDR is not host:port: {address}"))?;
+            w9::serve_worker(flow, address).await
+        }
+        "W9-local" => w9::local(flow, runs, concurrency, warmup).await,
+        _ => w9::through_restate(flow, &w9::RestateTarget::from_env()?, runs, concurrency, warmup).await,
+    }
+}
+
+/// W9 needs the `restate` feature.
+#[cfg(not(feature = "restate"))]
+async fn w9(workload: &str) -> Result<bool, String> {
+    Err(format!(
+        "{workload} needs the restate feature: cargo build --release -p weft-bench --features restate"
+    ))
 }
 
 /// A number from the environment, or `default`.

@@ -17,6 +17,12 @@ fn rusage() -> (f64, f64, f64) {
     }
 }
 
+/// CPU seconds (user + system) of this process so far.
+pub fn own_cpu_seconds() -> f64 {
+    let (user, sys, _) = rusage();
+    user + sys
+}
+
 /// The mock's `/stats`, or `null` when it does not answer. A plain HTTP/1.1 GET over a TCP
 /// socket, as the floor peer does: a reqwest client here would load the system's TLS roots
 /// (about 33 million instructions) into the process's CPU for nothing.

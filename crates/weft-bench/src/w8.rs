@@ -97,8 +97,9 @@ impl Target {
     }
 }
 
-/// The server's CPU seconds (user + system) so far, from `/proc/PID/stat`.
-fn server_cpu(pid: u32) -> f64 {
+/// The CPU seconds (user + system) of process `pid` so far, from `/proc/PID/stat` (0 when it
+/// cannot be read).
+pub fn server_cpu(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // The fields after the command name (which may hold spaces) start after the last ')'.
     let fields: Vec<&str> =
