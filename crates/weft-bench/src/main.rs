@@ -17,6 +17,7 @@
 //! weft-bench S-sessions       # 100,000 idle sessions of three turns (S_SESSIONS)
 //! weft-bench S-sessions-sqlite  # the same turns kept in weft-history's SQLite store (S_SQLITE_DIR)
 //! weft-bench S-concurrent     # 10,000 runs in flight at once on the mock (S_RUNS, S_SLOW_MS)
+//! weft-bench S-concurrent-h2  # the same over HTTP/2 (h2c, prior knowledge: a mock that speaks it)
 //! weft-bench S-long --compaction none|keep-last-turns|token-budget  # a 1,000-turn conversation
 //! weft-bench W9-worker --flow chain|fanout  # feature `restate`: serves a W5 workflow to Restate
 //! weft-bench W9 --flow chain|fanout --concurrency C        # W5's runs through Restate's ingress
@@ -164,11 +165,13 @@ async fn run(workload: &str, api: &str, mock_url: &str) -> Result<bool, String> 
         }
         "S-sessions" => scale::idle_sessions(env_number("S_SESSIONS", 100_000), None, mock_url).await,
         "S-sessions-sqlite" => sqlite_sessions(mock_url).await,
-        "S-concurrent" => {
+        "S-concurrent" | "S-concurrent-h2" => {
+            let wire = if workload == "S-concurrent-h2" { scale::Wire::Http2 } else { scale::Wire::Http1 };
             scale::concurrent_runs(
                 env_number("S_RUNS", 10_000),
                 env_number("S_SLOW_MS", 10_000) as u64,
                 mock_url,
+                wire,
             )
             .await
         }
@@ -184,7 +187,7 @@ async fn run(workload: &str, api: &str, mock_url: &str) -> Result<bool, String> 
         "W9" | "W9-local" | "W9-worker" => w9(workload).await,
         other => Err(format!(
             "unknown workload {other} (W1-W4, W4-llama, W1-otel, W5, W6-stdio, W6-http, W7-http, W7-stdio, M-sessions, \
-             W8, W8-open, W8-idle, S-sessions, S-sessions-sqlite, S-concurrent, S-long, W9, W9-local, W9-worker)"
+             W8, W8-open, W8-idle, S-sessions, S-sessions-sqlite, S-concurrent, S-concurrent-h2, S-long, W9, W9-local, W9-worker)"
         )),
     }
 }

@@ -99,23 +99,40 @@ pub fn raise_fd_limit() -> u64 {
     }
 }
 
+/// How `S-concurrent` talks to the mock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    /// HTTP/1.1: a connection per run in flight (`S-concurrent`).
+    Http1,
+    /// HTTP/2 with prior knowledge (h2c): the runs share a connection as streams
+    /// (`S-concurrent-h2`; the mock must speak it, see bench/scale/mockllm_h2.py).
+    Http2,
+}
+
 /// `S-concurrent`: `n` runs of an agent on the mock's chat completions, all started at once, on
-/// the model `echo+slow-{slow_ms}`; each run has its own session and says `hello {i}`.
-pub async fn concurrent_runs(n: usize, slow_ms: u64, mock_url: &str) -> Result<bool, String> {
+/// the model `echo+slow-{slow_ms}`, over `wire`; each run has its own session and says
+/// `hello {i}`.
+pub async fn concurrent_runs(n: usize, slow_ms: u64, mock_url: &str, wire: Wire) -> Result<bool, String> {
+    let workload = match wire {
+        Wire::Http1 => "S-concurrent",
+        Wire::Http2 => "S-concurrent-h2",
+    };
     let fd_limit = raise_fd_limit();
-    if fd_limit < n as u64 + 100 {
-        return Err(format!("S-concurrent: the open-file limit is {fd_limit}, {n} runs need more"));
+    if wire == Wire::Http1 && fd_limit < n as u64 + 100 {
+        return Err(format!("{workload}: the open-file limit is {fd_limit}, {n} runs need more"));
     }
-    let openai = OpenAI::builder()
+    let mut builder = OpenAI::builder()
         .api_key("mock-key")
         .base_url(format!("{mock_url}/v1"))
-        .model(format!("echo+slow-{slow_ms}"))
-        .build()
-        .map_err(|e| e.to_string())?;
+        .model(format!("echo+slow-{slow_ms}"));
+    if wire == Wire::Http2 {
+        builder = builder.http2_prior_knowledge();
+    }
+    let openai = builder.build().map_err(|e| e.to_string())?;
     let client: Arc<dyn ChatClient> = Arc::new(openai.chat());
     let agent = ChatAgent::builder(client).name("bench").instructions(INSTRUCTIONS).build();
     if !reset_mock_stats(mock_url).await {
-        return Err(format!("S-concurrent: the mock at {mock_url} does not answer POST /stats/reset"));
+        return Err(format!("{workload}: the mock at {mock_url} does not answer POST /stats/reset"));
     }
     let before = resident_bytes();
     let in_flight = AtomicUsize::new(0);
@@ -154,11 +171,11 @@ pub async fn concurrent_runs(n: usize, slow_ms: u64, mock_url: &str) -> Result<b
     let mock_max_in_flight = stats.get("max_in_flight").and_then(serde_json::Value::as_u64).unwrap_or(0);
     let ok = results.iter().filter(|r| r.is_ok()).count();
     if let Some(Err(first)) = results.iter().find(|r| r.is_err()) {
-        eprintln!("S-concurrent: {} failed; first: {first}", n - ok);
+        eprintln!("{workload}: {} failed; first: {first}", n - ok);
     }
     let all_open = mock_max_in_flight >= n as u64;
     if !all_open {
-        eprintln!("S-concurrent: only {mock_max_in_flight} of {n} requests were open at the mock at once");
+        eprintln!("{workload}: only {mock_max_in_flight} of {n} requests were open at the mock at once");
     }
     let extra = format!(
         " slow_ms={slow_ms} fd_limit={fd_limit} mock_max_in_flight={mock_max_in_flight} \
@@ -168,8 +185,7 @@ pub async fn concurrent_runs(n: usize, slow_ms: u64, mock_url: &str) -> Result<b
         most_resident.load(Ordering::Relaxed) as f64 / MIB,
         most_resident.load(Ordering::Relaxed).saturating_sub(before) as f64 / n as f64,
     );
-    let valid =
-        measured.report(Outcome { workload: "S-concurrent", api: "chat", n, ok, unit: "runs", extra });
+    let valid = measured.report(Outcome { workload, api: "chat", n, ok, unit: "runs", extra });
     Ok(valid && all_open)
 }
 

@@ -82,6 +82,18 @@ pub fn http_client(connect_timeout: Duration) -> Result<reqwest::Client, ChatErr
     })
 }
 
+/// [`http_client`], speaking HTTP/2 from the first byte (prior knowledge, h2c on `http:`): every
+/// request to one host shares a connection. Fails with a
+/// [`Configuration`](ChatErrorKind::Configuration) error.
+pub fn http2_prior_knowledge_client(connect_timeout: Duration) -> Result<reqwest::Client, ChatError> {
+    reqwest::Client::builder().connect_timeout(connect_timeout).http2_prior_knowledge().build().map_err(
+        |err| {
+            ChatError::new(ChatErrorKind::Configuration, format!("could not build the HTTP client: {err}"))
+                .with_source(err)
+        },
+    )
+}
+
 /// The headers of every request of a provider: its own (credentials, versions), then
 /// `Content-Type` and `Accept` (JSON, or server-sent events when `stream`). Make them once.
 pub fn request_headers(headers: &HeaderMap, stream: bool) -> HeaderMap {

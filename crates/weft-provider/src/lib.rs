@@ -49,7 +49,7 @@ pub use credential::{AccessToken, CredentialError, Secret, TokenCache, TokenCred
 pub use driver::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_FIRST_BYTE_TIMEOUT, DEFAULT_MAX_EVENT_BYTES,
     DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT, Driver, DriverConfig, FrameStream, Opened, Request,
-    RequestSigner, http_client, parse_url, request_headers,
+    RequestSigner, http_client, http2_prior_knowledge_client, parse_url, request_headers,
 };
 pub use retry::{DEFAULT_MAX_RETRIES, RetryPolicy};
 pub use settings::{DriverSettings, check_http_scheme, model_name, request_model, secret_header};

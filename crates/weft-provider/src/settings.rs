@@ -17,6 +17,7 @@ use weft_core::{ChatError, ChatErrorKind};
 use crate::driver::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_FIRST_BYTE_TIMEOUT, DEFAULT_MAX_EVENT_BYTES,
     DEFAULT_STREAM_IDLE_TIMEOUT, DEFAULT_TIMEOUT, Driver, DriverConfig, http_client,
+    http2_prior_knowledge_client,
 };
 use crate::retry::RetryPolicy;
 use crate::transport::Transport;
@@ -45,6 +46,10 @@ pub struct DriverSettings {
     pub initial_retry_delay: Option<Duration>,
     /// The longest wait between attempts ([`RetryPolicy::default`]'s).
     pub max_retry_delay: Option<Duration>,
+    /// Speak HTTP/2 from the first byte, without negotiating it (prior knowledge), also to a
+    /// plain `http:` endpoint (h2c); off by default (unused with
+    /// [`http_client`](Self::http_client)).
+    pub http2_prior_knowledge: bool,
     /// The HTTP client to send with, instead of one built with the connect timeout.
     pub http_client: Option<reqwest::Client>,
     /// What sends each attempt instead of the HTTP client alone (a cassette).
@@ -63,6 +68,7 @@ impl fmt::Debug for DriverSettings {
             .field("max_retries", &self.max_retries)
             .field("initial_retry_delay", &self.initial_retry_delay)
             .field("max_retry_delay", &self.max_retry_delay)
+            .field("http2_prior_knowledge", &self.http2_prior_knowledge)
             .field("http_client", &self.http_client.is_some())
             .field("transport", &self.transport)
             .finish()
@@ -98,7 +104,14 @@ impl DriverSettings {
     pub fn into_driver(self, settings: &'static str, secrets: Vec<String>) -> Result<Driver, ChatError> {
         let http = match self.http_client {
             Some(client) => client,
-            None => http_client(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))?,
+            None => {
+                let connect_timeout = self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+                if self.http2_prior_knowledge {
+                    http2_prior_knowledge_client(connect_timeout)?
+                } else {
+                    http_client(connect_timeout)?
+                }
+            }
         };
         let defaults = RetryPolicy::default();
         let config = DriverConfig {
@@ -177,7 +190,7 @@ fn config_error(provider: &str, message: String) -> ChatError {
 /// The setter methods of a provider builder's [`DriverSettings`], written once for every
 /// provider: `header`, `timeout`, `first_byte_timeout`, `connect_timeout`,
 /// `stream_idle_timeout`, `max_event_bytes`, `max_retries`, `initial_retry_delay`,
-/// `max_retry_delay`, `http_client` and `transport`. Invoke it inside the builder's `impl`
+/// `max_retry_delay`, `http2_prior_knowledge`, `http_client` and `transport`. Invoke it inside the builder's `impl`
 /// block with the name of its `DriverSettings` field:
 ///
 /// ```
@@ -276,6 +289,18 @@ macro_rules! driver_setters {
         /// server's `Retry-After`.
         pub fn max_retry_delay(mut self, delay: ::std::time::Duration) -> Self {
             self.$settings.max_retry_delay = Some(delay);
+            self
+        }
+
+        /// Speaks HTTP/2 from the first byte (prior knowledge), without negotiating it: to a
+        /// plain `http:` endpoint that serves HTTP/2 (h2c: a local model server, a gateway or a
+        /// mock behind a TLS-terminating proxy) the runs in flight then share one connection
+        /// as HTTP/2 streams instead of holding a connection each. Off by default: over
+        /// `https:` HTTP/2 is negotiated anyway (ALPN), and a server that speaks only HTTP/1.1
+        /// fails every request with this on. Ignored with `http_client`: that client's own
+        /// setting applies.
+        pub fn http2_prior_knowledge(mut self) -> Self {
+            self.$settings.http2_prior_knowledge = true;
             self
         }
 
