@@ -12,19 +12,18 @@ use std::time::Duration;
 
 use support::RestateServer;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs restate-server: scripts/test installs it (scripts/peers/restate.sh)"]
-async fn restate_workflow_runs_a_workflow_and_answers_its_review() {
-    let server = RestateServer::start("restate_workflow example").await;
+/// Runs the example `name` against `server` (its ingress and admin URLs), at most `limit`;
+/// asserts it succeeded and returns what it printed.
+async fn run_example(name: &str, server: &RestateServer, limit: Duration) -> String {
     let path = examples_support::example_path(
-        "restate_workflow",
+        name,
         std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples")),
     );
     let mut command = tokio::process::Command::new(path);
     command.args([&server.ingress, &server.admin]).kill_on_drop(true).stdin(std::process::Stdio::null());
-    let output = tokio::time::timeout(Duration::from_secs(120), command.output())
+    let output = tokio::time::timeout(limit, command.output())
         .await
-        .expect("restate_workflow ran over 120 s")
+        .unwrap_or_else(|_| panic!("{name} ran over {limit:?}"))
         .unwrap();
     let stdout = String::from_utf8(output.stdout).unwrap();
     let stderr = String::from_utf8(output.stderr).unwrap();
@@ -34,6 +33,14 @@ async fn restate_workflow_runs_a_workflow_and_answers_its_review() {
         output.status,
         server.log()
     );
+    stdout
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs restate-server: scripts/test installs it (scripts/peers/restate.sh)"]
+async fn restate_workflow_runs_a_workflow_and_answers_its_review() {
+    let server = RestateServer::start("restate_workflow example").await;
+    let stdout = run_example("restate_workflow", &server, Duration::from_secs(120)).await;
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(lines.iter().any(|l| l.starts_with("asked: ") && l.contains("the Eiffel Tower")), "{stdout}");
     let report = lines.iter().find_map(|l| l.strip_prefix("report: ")).expect("a report");
@@ -47,24 +54,7 @@ async fn restate_workflow_runs_a_workflow_and_answers_its_review() {
 #[ignore = "needs restate-server: scripts/test installs it (scripts/peers/restate.sh)"]
 async fn durable_restart_survives_kill_9_of_its_worker_without_repeating_completed_steps() {
     let server = RestateServer::start("durable_restart example").await;
-    let path = examples_support::example_path(
-        "durable_restart",
-        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples")),
-    );
-    let mut command = tokio::process::Command::new(path);
-    command.args([&server.ingress, &server.admin]).kill_on_drop(true).stdin(std::process::Stdio::null());
-    let output = tokio::time::timeout(Duration::from_secs(180), command.output())
-        .await
-        .expect("durable_restart ran over 180 s")
-        .unwrap();
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(
-        output.status.success(),
-        "{:?}\nstdout:\n{stdout}\nstderr:\n{stderr}\nrestate log:\n{}",
-        output.status,
-        server.log()
-    );
+    let stdout = run_example("durable_restart", &server, Duration::from_secs(180)).await;
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(lines.iter().any(|l| l.starts_with("killed: ")), "{stdout}");
     assert!(lines.iter().any(|l| l.starts_with("restarted: ")), "{stdout}");
