@@ -8,6 +8,11 @@
 //! semantic conventions [`SEMCONV_VERSION`] (status: development). The names are our own
 //! constants because the published semconv crate's GenAI names are deprecated and moving.
 //!
+//! When the current subscriber is served by a [`span_hook::SpanHook`] (weft-telemetry's export
+//! layer installs one), these three spans are the hook's instead (OpenTelemetry spans built
+//! directly, with the same names and attributes, string arrays as arrays), and the subscriber's
+//! `tracing` layers do not see them.
+//!
 //! Token counts are integers; the agent span carries the sum over its model calls. Message
 //! content (the messages sent and received, system instructions, tool arguments and results)
 //! is recorded only when opted in: `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true` or
@@ -256,7 +261,7 @@ pub(crate) fn chat_span(provider: &str, model: &str, options: &ChatOptions) -> G
         subject: model,
         kind: SpanKind::Client,
         attributes: &[
-            (OPERATION_NAME, Some(AttributeValue::Str(operation::CHAT))),
+            (OPERATION_NAME, Some(AttributeValue::Static(operation::CHAT))),
             (PROVIDER_NAME, Some(AttributeValue::Str(provider))),
             (REQUEST_MODEL, Some(AttributeValue::Str(model))),
             (REQUEST_TEMPERATURE, temperature),
@@ -325,7 +330,7 @@ pub(crate) fn agent_span(
         subject: agent,
         kind: SpanKind::Internal,
         attributes: &[
-            (OPERATION_NAME, Some(AttributeValue::Str(operation::INVOKE_AGENT))),
+            (OPERATION_NAME, Some(AttributeValue::Static(operation::INVOKE_AGENT))),
             (AGENT_NAME, Some(AttributeValue::Str(agent))),
             (AGENT_ID, id.map(AttributeValue::Str)),
             (AGENT_DESCRIPTION, description.map(AttributeValue::Str)),
@@ -365,10 +370,10 @@ pub(crate) fn tool_span(tool: &str, call_id: &str) -> GenAiSpan {
         subject: tool,
         kind: SpanKind::Internal,
         attributes: &[
-            (OPERATION_NAME, Some(AttributeValue::Str(operation::EXECUTE_TOOL))),
+            (OPERATION_NAME, Some(AttributeValue::Static(operation::EXECUTE_TOOL))),
             (TOOL_NAME, Some(AttributeValue::Str(tool))),
             (TOOL_CALL_ID, Some(AttributeValue::Str(call_id))),
-            (TOOL_TYPE, Some(AttributeValue::Str("function"))),
+            (TOOL_TYPE, Some(AttributeValue::Static("function"))),
         ],
     });
     if let Some(span) = hooked {

@@ -4,8 +4,12 @@
 //! `grpc` feature). Weft records its spans with `tracing` following the OpenTelemetry GenAI
 //! semantic conventions (see `weft::telemetry` names in `weft_core::telemetry`): an
 //! `invoke_agent {name}` span per agent run, a `chat {model}` span per model call and an
-//! `execute_tool {tool}` span per tool call. This crate turns them into OpenTelemetry spans with
-//! `tracing-opentelemetry` and exports them in batches. Workflows (`workflow.run`,
+//! `execute_tool {tool}` span per tool call. With [`Telemetry::layer`] in the subscriber these
+//! three are built directly as OpenTelemetry spans (through weft-core's span hook: no `tracing`
+//! span, far cheaper per span; see [`Telemetry::layer`] for what the subscriber's other layers
+//! then see), and every other `tracing` span is turned into an OpenTelemetry span by
+//! `tracing-opentelemetry`; parents and children link across both. All are exported in
+//! batches. Workflows (`workflow.run`,
 //! `workflow.superstep`, `executor.process`), MCP calls (`tools/call {tool}`, kind CLIENT) and
 //! hosted requests (`POST /v1/responses`, kind SERVER) have spans too. Attributes the
 //! conventions type as string arrays (`gen_ai.response.finish_reasons`,

@@ -116,6 +116,7 @@ fn push_attributes(out: &mut Vec<KeyValue>, attributes: &[Attribute<'_>]) {
         let Some(value) = value else { continue };
         let value = match *value {
             AttributeValue::Str(text) => Value::String(StringValue::from(text.to_string())),
+            AttributeValue::Static(text) => Value::String(StringValue::from(text)),
             AttributeValue::Int(number) => Value::I64(number),
             AttributeValue::Float(number) => Value::F64(number),
             AttributeValue::Strings(items) => Value::Array(Array::String(

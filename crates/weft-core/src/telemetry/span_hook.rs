@@ -23,6 +23,8 @@ use super::propagation::TraceFields;
 pub enum AttributeValue<'a> {
     /// A string.
     Str(&'a str),
+    /// A string that lives as long as the program (kept without a copy).
+    Static(&'static str),
     /// An integer.
     Int(i64),
     /// A floating-point number.
