@@ -47,7 +47,7 @@ pub(crate) fn default_filter(verbose: u8, quiet: bool) -> &'static str {
 /// Installs the logger: `tracing` events to stderr, filtered by `RUST_LOG` when set (it wins
 /// over `-v` and `-q`), else by [`default_filter`]; model-server retries as one notice line.
 /// With `telemetry` enabled, the spans are also exported; with `traces`, kept in memory for
-/// DevUI.
+/// DevUI (and then Weft's own spans go through `tracing` for export too).
 pub(crate) fn init(
     verbose: u8,
     quiet: bool,
@@ -68,7 +68,10 @@ pub(crate) fn init(
     let _ = Registry::default()
         .with(logs)
         .with(retries)
-        .with(telemetry.layer())
+        // With DevUI's recorder, Weft's spans stay `tracing` spans so that it sees them too;
+        // otherwise export builds them directly (cheaper).
+        .with(traces.is_none().then(|| telemetry.layer()).flatten())
+        .with(traces.is_some().then(|| telemetry.tracing_layer()).flatten())
         .with(traces.map(|traces| traces.layer()))
         .try_init();
 }

@@ -8,6 +8,11 @@
 //! semantic conventions [`SEMCONV_VERSION`] (status: development). The names are our own
 //! constants because the published semconv crate's GenAI names are deprecated and moving.
 //!
+//! When the current subscriber is served by a [`span_hook::SpanHook`] (weft-telemetry's export
+//! layer installs one), these three spans are the hook's instead (OpenTelemetry spans built
+//! directly, with the same names and attributes, string arrays as arrays), and the subscriber's
+//! `tracing` layers do not see them.
+//!
 //! Token counts are integers; the agent span carries the sum over its model calls. Message
 //! content (the messages sent and received, system instructions, tool arguments and results)
 //! is recorded only when opted in: `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true` or
@@ -16,11 +21,15 @@
 mod content;
 pub mod metrics;
 pub mod propagation;
+mod span;
+pub mod span_hook;
 mod trace_source;
 
 use crate::options::ChatOptions;
 
 pub(crate) use content::{messages_json, output_messages_json, split_system};
+pub(crate) use span::{GenAiSpan, InGenAiSpan};
+use span_hook::{AttributeValue, SpanKind, SpanStart};
 pub use trace_source::TraceSource;
 
 /// The version of the OpenTelemetry semantic conventions whose GenAI names Weft follows.
@@ -126,15 +135,23 @@ pub(crate) fn token_count(count: u64) -> i64 {
 
 /// Records `usage` on `span` (an agent span), and what the run cost when it is priced: input
 /// and output tokens, and cached input tokens when the provider reported some. One call into
-/// the subscriber for all of them.
-pub(crate) fn record_usage(span: &tracing::Span, usage: &crate::Usage, cost: Option<f64>) {
-    tracing::record_all!(
-        span,
-        gen_ai.usage.input_tokens = token_count(usage.input_tokens),
-        gen_ai.usage.output_tokens = token_count(usage.output_tokens),
-        gen_ai.usage.cache_read.input_tokens = cached_tokens(usage),
-        weft.usage.cost = cost,
-    );
+/// the subscriber (or the hook's span) for all of them.
+pub(crate) fn record_usage(span: &GenAiSpan, usage: &crate::Usage, cost: Option<f64>) {
+    match span {
+        GenAiSpan::Tracing(span) => tracing::record_all!(
+            span,
+            gen_ai.usage.input_tokens = token_count(usage.input_tokens),
+            gen_ai.usage.output_tokens = token_count(usage.output_tokens),
+            gen_ai.usage.cache_read.input_tokens = cached_tokens(usage),
+            weft.usage.cost = cost,
+        ),
+        GenAiSpan::Hook(span) => span.set_attributes(&[
+            (USAGE_INPUT_TOKENS, Some(AttributeValue::Int(token_count(usage.input_tokens)))),
+            (USAGE_OUTPUT_TOKENS, Some(AttributeValue::Int(token_count(usage.output_tokens)))),
+            (USAGE_CACHE_READ_INPUT_TOKENS, cached_tokens(usage).map(AttributeValue::Int)),
+            (USAGE_COST, cost.map(AttributeValue::Float)),
+        ]),
+    }
 }
 
 /// The cached input tokens, when the provider reported some.
@@ -143,22 +160,43 @@ fn cached_tokens(usage: &crate::Usage) -> Option<i64> {
 }
 
 /// Records what a model call answered on its `chat` span (usage, finish reasons, response
-/// model and id): one call into the subscriber for all of them.
-pub(crate) fn record_chat_response(span: &tracing::Span, chat: &crate::ChatResponse) {
-    if span.is_disabled() {
-        return;
-    }
+/// model and id): one call into the subscriber (or the hook's span) for all of them.
+pub(crate) fn record_chat_response(span: &GenAiSpan, chat: &crate::ChatResponse) {
     let usage = chat.usage.as_ref();
-    let finish_reasons = chat.finish_reason.as_ref().map(|reason| string_array([reason.as_str()]));
-    tracing::record_all!(
-        span,
-        gen_ai.usage.input_tokens = usage.map(|usage| token_count(usage.input_tokens)),
-        gen_ai.usage.output_tokens = usage.map(|usage| token_count(usage.output_tokens)),
-        gen_ai.usage.cache_read.input_tokens = usage.and_then(cached_tokens),
-        gen_ai.response.finish_reasons = finish_reasons.as_deref(),
-        gen_ai.response.model = chat.model.as_deref(),
-        gen_ai.response.id = chat.response_id.as_deref(),
-    );
+    let input_tokens = usage.map(|usage| token_count(usage.input_tokens));
+    let output_tokens = usage.map(|usage| token_count(usage.output_tokens));
+    let cached = usage.and_then(cached_tokens);
+    match span {
+        GenAiSpan::Tracing(span) => {
+            if span.is_disabled() {
+                return;
+            }
+            let finish_reasons = chat.finish_reason.as_ref().map(|reason| string_array([reason.as_str()]));
+            tracing::record_all!(
+                span,
+                gen_ai.usage.input_tokens = input_tokens,
+                gen_ai.usage.output_tokens = output_tokens,
+                gen_ai.usage.cache_read.input_tokens = cached,
+                gen_ai.response.finish_reasons = finish_reasons.as_deref(),
+                gen_ai.response.model = chat.model.as_deref(),
+                gen_ai.response.id = chat.response_id.as_deref(),
+            );
+        }
+        GenAiSpan::Hook(span) => {
+            let finish_reason = chat.finish_reason.as_ref().map(|reason| [reason.as_str()]);
+            span.set_attributes(&[
+                (USAGE_INPUT_TOKENS, input_tokens.map(AttributeValue::Int)),
+                (USAGE_OUTPUT_TOKENS, output_tokens.map(AttributeValue::Int)),
+                (USAGE_CACHE_READ_INPUT_TOKENS, cached.map(AttributeValue::Int)),
+                (
+                    RESPONSE_FINISH_REASONS,
+                    finish_reason.as_ref().map(|reasons| AttributeValue::Strings(reasons)),
+                ),
+                (RESPONSE_MODEL, chat.model.as_deref().map(AttributeValue::Str)),
+                (RESPONSE_ID, chat.response_id.as_deref().map(AttributeValue::Str)),
+            ]);
+        }
+    }
 }
 
 /// Records a model call's duration and token counts (`gen_ai.client.operation.duration`,
@@ -199,15 +237,43 @@ pub(crate) fn record_tool_metrics(tool: &str, elapsed: std::time::Duration, erro
     metrics::record_duration(&metrics::OPERATION_DURATION, elapsed, &attributes);
 }
 
-/// Marks `span` failed with a low-cardinality `error.type`.
-pub(crate) fn record_error(span: &tracing::Span, error_type: &dyn std::fmt::Debug) {
-    span.record(ERROR_TYPE, tracing::field::debug(error_type));
-    span.record("otel.status_code", "error");
+/// Marks `span` failed with a low-cardinality `error.type` (the `Debug` text of `error_type`).
+pub(crate) fn record_error(span: &GenAiSpan, error_type: &dyn std::fmt::Debug) {
+    match span {
+        GenAiSpan::Tracing(span) => {
+            span.record(ERROR_TYPE, tracing::field::debug(error_type));
+            span.record("otel.status_code", "error");
+        }
+        GenAiSpan::Hook(span) => span.set_error(&format!("{error_type:?}")),
+    }
 }
 
 /// A span for one model call, with the request's sampling parameters. Fields filled in later:
 /// response model and id, usage, finish reasons, content.
-pub(crate) fn chat_span(provider: &str, model: &str, options: &ChatOptions) -> tracing::Span {
+pub(crate) fn chat_span(provider: &str, model: &str, options: &ChatOptions) -> GenAiSpan {
+    let temperature = options.temperature.map(|value| AttributeValue::Float(f64::from(value)));
+    let top_p = options.top_p.map(|value| AttributeValue::Float(f64::from(value)));
+    let max_tokens = options.max_tokens.map(|value| AttributeValue::Int(i64::from(value)));
+    let seed = options.seed.map(AttributeValue::Int);
+    let stop: Vec<&str> = options.stop.iter().map(String::as_str).collect();
+    let hooked = span_hook::start(&SpanStart {
+        operation: operation::CHAT,
+        subject: model,
+        kind: SpanKind::Client,
+        attributes: &[
+            (OPERATION_NAME, Some(AttributeValue::Static(operation::CHAT))),
+            (PROVIDER_NAME, Some(AttributeValue::Str(provider))),
+            (REQUEST_MODEL, Some(AttributeValue::Str(model))),
+            (REQUEST_TEMPERATURE, temperature),
+            (REQUEST_TOP_P, top_p),
+            (REQUEST_MAX_TOKENS, max_tokens),
+            (REQUEST_SEED, seed),
+            (REQUEST_STOP_SEQUENCES, (!stop.is_empty()).then_some(AttributeValue::Strings(&stop))),
+        ],
+    });
+    if let Some(span) = hooked {
+        return GenAiSpan::Hook(span);
+    }
     let span = tracing::info_span!(
         "chat",
         otel.name = %format_args!("chat {model}"),
@@ -244,10 +310,10 @@ pub(crate) fn chat_span(provider: &str, model: &str, options: &ChatOptions) -> t
     if let Some(seed) = options.seed {
         span.record(REQUEST_SEED, seed);
     }
-    if !options.stop.is_empty() {
-        span.record(REQUEST_STOP_SEQUENCES, string_array(options.stop.iter().map(String::as_str)));
+    if !stop.is_empty() {
+        span.record(REQUEST_STOP_SEQUENCES, string_array(stop));
     }
-    span
+    GenAiSpan::Tracing(span)
 }
 
 /// A span for one agent run.
@@ -258,8 +324,25 @@ pub(crate) fn agent_span(
     conversation: &str,
     provider: &str,
     model: &str,
-) -> tracing::Span {
-    tracing::info_span!(
+) -> GenAiSpan {
+    let hooked = span_hook::start(&SpanStart {
+        operation: operation::INVOKE_AGENT,
+        subject: agent,
+        kind: SpanKind::Internal,
+        attributes: &[
+            (OPERATION_NAME, Some(AttributeValue::Static(operation::INVOKE_AGENT))),
+            (AGENT_NAME, Some(AttributeValue::Str(agent))),
+            (AGENT_ID, id.map(AttributeValue::Str)),
+            (AGENT_DESCRIPTION, description.map(AttributeValue::Str)),
+            (CONVERSATION_ID, Some(AttributeValue::Str(conversation))),
+            (PROVIDER_NAME, Some(AttributeValue::Str(provider))),
+            (REQUEST_MODEL, Some(AttributeValue::Str(model))),
+        ],
+    });
+    if let Some(span) = hooked {
+        return GenAiSpan::Hook(span);
+    }
+    GenAiSpan::Tracing(tracing::info_span!(
         "invoke_agent",
         otel.name = %format_args!("invoke_agent {agent}"),
         otel.kind = "internal",
@@ -277,12 +360,26 @@ pub(crate) fn agent_span(
         weft.usage.cost = tracing::field::Empty,
         weft.budget.exceeded = tracing::field::Empty,
         error.type = tracing::field::Empty,
-    )
+    ))
 }
 
 /// A span for one tool call.
-pub(crate) fn tool_span(tool: &str, call_id: &str) -> tracing::Span {
-    tracing::info_span!(
+pub(crate) fn tool_span(tool: &str, call_id: &str) -> GenAiSpan {
+    let hooked = span_hook::start(&SpanStart {
+        operation: operation::EXECUTE_TOOL,
+        subject: tool,
+        kind: SpanKind::Internal,
+        attributes: &[
+            (OPERATION_NAME, Some(AttributeValue::Static(operation::EXECUTE_TOOL))),
+            (TOOL_NAME, Some(AttributeValue::Str(tool))),
+            (TOOL_CALL_ID, Some(AttributeValue::Str(call_id))),
+            (TOOL_TYPE, Some(AttributeValue::Static("function"))),
+        ],
+    });
+    if let Some(span) = hooked {
+        return GenAiSpan::Hook(span);
+    }
+    GenAiSpan::Tracing(tracing::info_span!(
         "execute_tool",
         otel.name = %format_args!("execute_tool {tool}"),
         otel.kind = "internal",
@@ -294,7 +391,7 @@ pub(crate) fn tool_span(tool: &str, call_id: &str) -> tracing::Span {
         gen_ai.tool.call.arguments = tracing::field::Empty,
         gen_ai.tool.call.result = tracing::field::Empty,
         error.type = tracing::field::Empty,
-    )
+    ))
 }
 
 #[cfg(test)]

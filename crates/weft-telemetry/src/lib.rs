@@ -4,8 +4,12 @@
 //! `grpc` feature). Weft records its spans with `tracing` following the OpenTelemetry GenAI
 //! semantic conventions (see `weft::telemetry` names in `weft_core::telemetry`): an
 //! `invoke_agent {name}` span per agent run, a `chat {model}` span per model call and an
-//! `execute_tool {tool}` span per tool call. This crate turns them into OpenTelemetry spans with
-//! `tracing-opentelemetry` and exports them in batches. Workflows (`workflow.run`,
+//! `execute_tool {tool}` span per tool call. With [`Telemetry::layer`] in the subscriber these
+//! three are built directly as OpenTelemetry spans (through weft-core's span hook: no `tracing`
+//! span, far cheaper per span; see [`Telemetry::layer`] for what the subscriber's other layers
+//! then see), and every other `tracing` span is turned into an OpenTelemetry span by
+//! `tracing-opentelemetry`; parents and children link across both. All are exported in
+//! batches. Workflows (`workflow.run`,
 //! `workflow.superstep`, `executor.process`), MCP calls (`tools/call {tool}`, kind CLIENT) and
 //! hosted requests (`POST /v1/responses`, kind SERVER) have spans too. Attributes the
 //! conventions type as string arrays (`gen_ai.response.finish_reasons`,
@@ -50,6 +54,7 @@ mod metrics;
 mod propagation;
 mod recorder;
 mod report;
+mod spans;
 
 use std::time::Duration;
 
@@ -58,7 +63,7 @@ use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::{WithExportConfig as _, WithHttpConfig as _};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
-use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 use tracing::Level;
 use tracing_subscriber::Layer;
 use tracing_subscriber::filter::{self, LevelFilter};
@@ -136,6 +141,7 @@ impl Telemetry {
             return Ok(Telemetry::disabled());
         }
         propagation::install();
+        spans::install();
         let lost = report::LostSpans::default();
         let exporter = build_exporter(config, lost.clone())?;
         let mut resource = Resource::builder();
@@ -172,34 +178,45 @@ impl Telemetry {
     }
 
     /// The `tracing` layer that exports spans (at INFO and above, where Weft's spans are; not
-    /// rmcp's own);
-    /// `None` when disabled (an `Option<Layer>` is itself a layer that does nothing).
+    /// rmcp's own); `None` when disabled (an `Option<Layer>` is itself a layer that does
+    /// nothing).
+    ///
+    /// Weft's own spans (`invoke_agent`, `chat`, `execute_tool`) are then built as
+    /// OpenTelemetry spans directly, not as `tracing` spans, which costs far less per span: the
+    /// other layers of the subscriber (a log formatter, a [`TraceRecorder`]) do not see them.
+    /// Spans of other `tracing` code (yours, workflows', MCP calls', hosted requests') are
+    /// exported through `tracing-opentelemetry`, and parents and children link across both
+    /// kinds. Use [`Telemetry::tracing_layer`] when the other layers must see Weft's spans too.
     pub fn layer<S>(&self) -> Option<impl Layer<S> + use<S>>
     where
         S: tracing::Subscriber + for<'span> LookupSpan<'span>,
     {
         let provider = self.provider.as_ref()?;
-        let layer = tracing_opentelemetry::layer()
-            .with_tracer(provider.tracer(SCOPE))
-            // Only the spans' own attributes: no thread, source location, target or
-            // busy/idle timings (noise in a GenAI trace, and bytes on every span).
-            .with_threads(false)
-            .with_location(false)
-            .with_target(false)
-            .with_tracked_inactivity(false)
-            // No OpenTelemetry context attached on each enter and detached on each exit (every
-            // poll of an instrumented future): a span's parent is found through the `tracing`
-            // registry, and propagation reads the span's own context. Code that wants a Weft
-            // span's OpenTelemetry context asks the span (`OpenTelemetrySpanExt::context`).
-            .with_context_activation(false)
-            // rmcp's own `serve_inner` span lasts the whole MCP session, outside any request:
-            // Weft's MCP client spans describe the calls instead. A `Targets` filter (not a
-            // closure) tells `tracing` and `log` that nothing below INFO is wanted, so the
-            // DEBUG and TRACE call sites of the HTTP stack (hyper, reqwest, through `log`) stay
-            // off instead of being asked on every request.
-            .with_filter(
-                filter::Targets::new().with_default(Level::INFO).with_target("rmcp", LevelFilter::OFF),
-            );
+        let layer = otel_layer(provider)
+            // Each entered span's OpenTelemetry context is made current (on every poll of an
+            // instrumented future), as Weft's direct spans are on each poll of their work: the
+            // current context is then the innermost span of either kind, the parent of the
+            // next one and what is propagated.
+            .with_context_activation(true)
+            .and_then(spans::DirectSpans::new(provider.tracer(SCOPE)))
+            .with_filter(export_filter());
+        Some(layer)
+    }
+
+    /// Like [`Telemetry::layer`], except that Weft's own spans stay `tracing` spans (exported
+    /// through `tracing-opentelemetry`), so that the subscriber's other layers see them too: a
+    /// log formatter showing them as the context of its lines, a [`TraceRecorder`]. Costs more
+    /// per span.
+    pub fn tracing_layer<S>(&self) -> Option<impl Layer<S> + use<S>>
+    where
+        S: tracing::Subscriber + for<'span> LookupSpan<'span>,
+    {
+        let provider = self.provider.as_ref()?;
+        // No OpenTelemetry context attached on each enter and detached on each exit (every
+        // poll of an instrumented future): a span's parent is found through the `tracing`
+        // registry, and propagation reads the span's own context. Code that wants a Weft
+        // span's OpenTelemetry context asks the span (`OpenTelemetrySpanExt::context`).
+        let layer = otel_layer(provider).with_context_activation(false).with_filter(export_filter());
         Some(layer)
     }
 
@@ -233,6 +250,30 @@ impl Drop for Telemetry {
         // Errors cannot be returned from drop; `shutdown` reports them.
         let _ = self.shutdown_inner();
     }
+}
+
+/// `tracing-opentelemetry`'s layer on `provider`, with only the spans' own attributes: no
+/// thread, source location, target or busy/idle timings (noise in a GenAI trace, and bytes on
+/// every span).
+fn otel_layer<S>(provider: &SdkTracerProvider) -> tracing_opentelemetry::OpenTelemetryLayer<S, SdkTracer>
+where
+    S: tracing::Subscriber + for<'span> LookupSpan<'span>,
+{
+    tracing_opentelemetry::layer()
+        .with_tracer(provider.tracer(SCOPE))
+        .with_threads(false)
+        .with_location(false)
+        .with_target(false)
+        .with_tracked_inactivity(false)
+}
+
+/// What is exported: INFO and above, not rmcp. rmcp's own `serve_inner` span lasts the whole
+/// MCP session, outside any request: Weft's MCP client spans describe the calls instead. A
+/// `Targets` filter (not a closure) tells `tracing` and `log` that nothing below INFO is
+/// wanted, so the DEBUG and TRACE call sites of the HTTP stack (hyper, reqwest, through `log`)
+/// stay off instead of being asked on every request.
+fn export_filter() -> filter::Targets {
+    filter::Targets::new().with_default(Level::INFO).with_target("rmcp", LevelFilter::OFF)
 }
 
 /// Starts export and installs a global `tracing` subscriber with only the export layer; returns

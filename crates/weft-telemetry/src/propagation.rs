@@ -63,23 +63,26 @@ impl W3c {
     }
 }
 
+/// The propagation fields of `span_context`: `traceparent`, and `tracestate` when it holds
+/// something; empty when the context is not valid. What `TraceContextPropagator::inject_context`
+/// writes, without its `format!` and the `Injector`'s copies: this runs on every provider
+/// request.
+pub(crate) fn fields(span_context: &SpanContext) -> TraceFields {
+    if !span_context.is_valid() {
+        return Vec::new();
+    }
+    let mut fields = Vec::with_capacity(2);
+    fields.push((TRACEPARENT.to_string(), traceparent(span_context)));
+    let state = span_context.trace_state().header();
+    if !state.is_empty() {
+        fields.push((TRACESTATE.to_string(), state));
+    }
+    fields
+}
+
 impl weft_core::telemetry::propagation::TraceContextPropagator for W3c {
     fn inject(&self, span: &tracing::Span) -> TraceFields {
-        let context = span.context();
-        let span = context.span();
-        let span_context = span.span_context();
-        if !span_context.is_valid() {
-            return Vec::new();
-        }
-        // What `TraceContextPropagator::inject_context` writes, without its `format!` and the
-        // `Injector`'s copies: this runs on every provider request.
-        let mut fields = Vec::with_capacity(2);
-        fields.push((TRACEPARENT.to_string(), traceparent(span_context)));
-        let state = span_context.trace_state().header();
-        if !state.is_empty() {
-            fields.push((TRACESTATE.to_string(), state));
-        }
-        fields
+        fields(span.context().span().span_context())
     }
 
     fn continue_remote(&self, span: &tracing::Span, carrier: &dyn Fn(&str) -> Option<String>) {

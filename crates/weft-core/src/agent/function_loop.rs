@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
 use futures::future::BoxFuture;
-use tracing::Instrument;
 
 use super::{AgentInner, AgentRunContext, ToolsByName};
 use crate::bridge::UpdateSink;
@@ -18,7 +17,7 @@ use crate::message::{ApprovalRequest, Content, FunctionCall, FunctionResult, Mes
 use crate::middleware::Terminal;
 use crate::options::ToolDefinition;
 use crate::response::{ChatResponse, ResponseFolder};
-use crate::telemetry;
+use crate::telemetry::{self, InGenAiSpan as _};
 
 use super::response::{AgentResponse, AgentResponseUpdate};
 
@@ -377,7 +376,7 @@ async fn call_model(
             }
         }
     }
-    .instrument(span.clone())
+    .in_span(span.clone())
     .await;
     match &result {
         Ok(chat) => {

@@ -27,12 +27,12 @@ mod session_file;
 
 use std::sync::{Arc, Mutex};
 
+use crate::telemetry::InGenAiSpan as _;
 use async_trait::async_trait;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
-use tracing::Instrument;
 
 use crate::bridge::bridge;
 use crate::client::{ChatClient, ClientInfo};
@@ -294,7 +294,7 @@ impl ChatAgent {
         let span = self.run_span(session);
         let result = Next::new(self.inner.agent_layers.clone(), Arc::new(terminal) as Arc<dyn Terminal<_>>)
             .run(context)
-            .instrument(span.clone())
+            .in_span(span.clone())
             .await;
         record_run(&span, &result);
         let response = result?;
@@ -348,7 +348,7 @@ impl ChatAgent {
                         let terminal = RunLoop { agent, history, sink: Some(sink), append };
                         Next::new(layers, Arc::new(terminal) as Arc<dyn Terminal<_>>)
                             .run(context)
-                            .instrument(work_span)
+                            .in_span(work_span)
                     },
                     move |result: Result<AgentResponse, AgentError>| {
                         record_run(&span, &result);
@@ -413,7 +413,7 @@ impl ChatAgent {
         }
     }
 
-    fn run_span(&self, session: &AgentSession) -> tracing::Span {
+    fn run_span(&self, session: &AgentSession) -> telemetry::GenAiSpan {
         let model =
             self.inner.options.model.as_deref().or(self.inner.info.default_model.as_deref()).unwrap_or("");
         telemetry::agent_span(
@@ -456,7 +456,7 @@ pub fn parse_structured<T: DeserializeOwned>(agent: &str, text: &str) -> Result<
     })
 }
 
-fn record_run(span: &tracing::Span, result: &Result<AgentResponse, AgentError>) {
+fn record_run(span: &telemetry::GenAiSpan, result: &Result<AgentResponse, AgentError>) {
     match result {
         Ok(response) => telemetry::record_usage(span, &response.usage, response.cost),
         Err(error) => {
@@ -466,8 +466,7 @@ fn record_run(span: &tracing::Span, result: &Result<AgentResponse, AgentError>) 
             if let AgentError::BudgetExceeded { overrun, .. } = error {
                 span.record(telemetry::BUDGET_EXCEEDED, overrun.limit_name());
             }
-            span.record(telemetry::ERROR_TYPE, error_type(error));
-            span.record("otel.status_code", "error");
+            span.record_error(error_type(error));
         }
     }
 }

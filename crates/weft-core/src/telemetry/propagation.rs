@@ -55,9 +55,14 @@ pub fn trace_fields(span: &tracing::Span) -> TraceFields {
 }
 
 /// The propagation fields of the current span's context (empty without a propagator).
+/// With a span hook in the current subscriber (see [`super::span_hook`]) the hook answers: its
+/// spans and the `tracing` spans current on this thread share one context there.
 pub fn current_trace_fields() -> TraceFields {
     if PROPAGATOR.get().is_none() {
         return Vec::new();
+    }
+    if let Some(fields) = super::span_hook::current_fields() {
+        return fields;
     }
     trace_fields(&tracing::Span::current())
 }

@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use crate::telemetry::InGenAiSpan as _;
 use futures::future::{BoxFuture, join_all};
-use tracing::Instrument;
 
 use super::super::response::AgentResponseUpdate;
 use super::super::{AgentInner, ToolsByName};
@@ -68,7 +68,7 @@ pub(super) async fn invoke_one(
     let started = std::time::Instant::now();
     let outcome = Next::new(agent.function_layers.clone(), Arc::new(InvokeTool) as Arc<dyn Terminal<_>>)
         .run(invocation)
-        .instrument(span.clone())
+        .in_span(span.clone())
         .await;
     if telemetry::metrics::enabled() {
         let error = outcome.as_ref().err().map(|error| format!("{:?}", error.kind()));
@@ -83,7 +83,12 @@ pub(super) async fn invoke_one(
         }
         Err(error) => {
             telemetry::record_error(&span, &error.kind());
-            tracing::debug!(parent: &span, %error, "tool call failed; the error goes back to the model");
+            match span.tracing() {
+                Some(span) => {
+                    tracing::debug!(parent: span, %error, "tool call failed; the error goes back to the model")
+                }
+                None => tracing::debug!(%error, "tool call failed; the error goes back to the model"),
+            }
             FunctionResult::error(call_id, describe_tool_error(&error))
         }
     };
