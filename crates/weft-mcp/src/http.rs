@@ -52,6 +52,9 @@ pub(crate) const HTTP_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) const DEFAULT_MESSAGE_LIMIT: usize = rmcp::transport::async_rw::DEFAULT_MAX_LINE_LENGTH;
 /// How long the rest of a dropped response body is read before the connection is given up.
 const DRAIN_LIMIT: Duration = Duration::from_millis(50);
+/// How many already-received items of a dropped response body are read in place before the
+/// rest is left to a drain task.
+const READY_DRAIN_ITEMS: usize = 8;
 
 /// The client a source builds for itself (dropped with the session, so its pool is never shared
 /// between sessions or sources): connect timeout, a short idle timeout,
@@ -168,6 +171,17 @@ impl Drop for DrainOnDrop {
         }
         // Outside a runtime (the process is shutting down) the connection is simply closed.
         let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        // The body's last chunk has usually arrived with the response event: read what is
+        // already there without a task (a spawn and a timer per call), and only hand what is
+        // still to come to the drain task.
+        let mut context = Context::from_waker(std::task::Waker::noop());
+        for _ in 0..READY_DRAIN_ITEMS {
+            match rest.poll_next_unpin(&mut context) {
+                Poll::Ready(None) => return,
+                Poll::Ready(Some(_)) => {}
+                Poll::Pending => break,
+            }
+        }
         let token = self.drainer.token.clone();
         let drain = async move {
             let read_to_end = async { while rest.next().await.is_some() {} };

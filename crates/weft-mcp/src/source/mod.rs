@@ -7,6 +7,7 @@
 //! after `tools/list_changed`. Both tasks belong to the connection's `TaskTracker`; closing
 //! cancels the token and awaits the tracker.
 
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
@@ -248,9 +249,10 @@ impl SourceInner {
         let Opened { running, session_id, child_pid, process_group, oversized } =
             open(&self.name, &self.server, handler, self.connect_timeout, &tracker, &token).await?;
         let peer = running.peer().clone();
-        let listed =
-            until_oversized(oversized.clone(), tokio::time::timeout_at(deadline, peer.list_all_tools()))
-                .await;
+        let listed = {
+            let listing = std::pin::pin!(tokio::time::timeout_at(deadline, peer.list_all_tools()));
+            until_oversized(oversized.clone(), listing).await
+        };
         let listed = match listed {
             Some(listed) => listed,
             None => {
@@ -306,9 +308,11 @@ impl SourceInner {
         }
         tracing::warn!(server = %self.name, "MCP connection lost; reconnecting once");
         if let State::Open(old) = std::mem::replace(&mut *state, State::Never) {
-            old.shutdown(&self.name).await;
+            Box::pin(old.shutdown(&self.name)).await;
         }
-        match self.open_conn().await {
+        // Boxed: opening a connection (spawn, handshake, tools/list) is a future of several KB
+        // that every request's future would otherwise carry, and move, for a rare reconnect.
+        match Box::pin(self.open_conn()).await {
             Ok(conn) => {
                 let handle = conn.handle();
                 *state = State::Open(conn);
@@ -368,8 +372,8 @@ impl SourceInner {
         telemetry::record_session(span, session.as_deref(), &peer);
         let meta = telemetry::request_meta(span);
         let transport_closed = peer.clone();
-        let outcome =
-            until_oversized(oversized, tokio::time::timeout(self.request_timeout, send(peer, meta))).await;
+        let request = std::pin::pin!(tokio::time::timeout(self.request_timeout, send(peer, meta)));
+        let outcome = until_oversized(oversized, request).await;
         let Some(outcome) = outcome else {
             return Err(McpError::message_too_large(&self.name, what, LINE_LIMIT, STDIO_DETAIL));
         };
@@ -395,7 +399,9 @@ impl SourceInner {
         let result = self
             .request_in(&span, &what, |peer, meta| async move {
                 params.meta = meta;
-                peer.call_tool(params).await
+                // Boxed: rmcp's call future is ~5 KB; inline, it is copied with every future
+                // that wraps it (one allocation is cheaper than those copies).
+                Box::pin(peer.call_tool(params)).await
             })
             .await
             .and_then(|result| {
@@ -434,9 +440,13 @@ impl Conn {
 
 /// Runs `future`; `None` when the connection's stdout carries a line over the size limit before
 /// it ends (only lines that start arriving from now on count).
-async fn until_oversized<F: std::future::Future>(
+///
+/// Takes the future pinned by the caller: an async fn keeps its arguments apart from the state
+/// they are moved into, so a future passed by value would be stored twice (the tool call's
+/// request, ~5 KB, made every call's future ~11 KB, copied on every move).
+async fn until_oversized<F: std::future::Future + ?Sized>(
     oversized: Option<OversizedLines>,
-    future: F,
+    future: Pin<&mut F>,
 ) -> Option<F::Output> {
     let Some(mut lines) = oversized else { return Some(future.await) };
     lines.mark_unchanged();
