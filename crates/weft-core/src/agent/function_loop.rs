@@ -104,7 +104,8 @@ async fn run_loop(
     added: &AddedContext,
     sink: Option<&UpdateSink<AgentResponseUpdate>>,
 ) -> Result<(AgentResponse, Vec<Message>), AgentError> {
-    let AgentRunContext { messages: input, options: run_options, .. } = *context;
+    // Out of its box through a call, so that the box is freed now, not when the run ends.
+    let AgentRunContext { messages: input, options: run_options, .. } = super::unboxed(context);
     let mut response = AgentResponse::default();
     let mut appended: Vec<Message> = Vec::new();
 

@@ -54,6 +54,13 @@ pub use session::{AgentSession, HistoryRef, SESSION_FORMAT_VERSION};
 
 use function_loop::{RunLoop, SessionAppend};
 
+/// The value out of its box, the box freed now (moving out of a box in place frees it only
+/// when the box's variable goes out of scope: in a future, when the future ends).
+#[allow(clippy::boxed_local)] // the box is the point: it is freed here.
+pub(crate) fn unboxed<T>(boxed: Box<T>) -> T {
+    *boxed
+}
+
 /// The default limit on model calls in one run.
 pub const DEFAULT_MAX_ITERATIONS: usize = 16;
 
@@ -301,7 +308,7 @@ impl ChatAgent {
             let span = self.run_span(session);
             let result =
                 Next::new(self.inner.agent_layers.clone(), Arc::new(terminal) as Arc<dyn Terminal<_>>)
-                    .run(*context)
+                    .run(unboxed(context))
                     .instrument(span.clone())
                     .await;
             record_run(&span, &result);
