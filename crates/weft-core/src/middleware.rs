@@ -65,13 +65,17 @@ impl<C: Call> Next<C> {
     }
 
     /// Runs the rest of the chain with `call`.
-    pub async fn run(self, call: C) -> C::Output {
+    ///
+    /// Returns a boxed future that `call` moves into at once (the terminal's own, when no layer
+    /// is left), so that a caller awaiting it holds one pointer, not a copy of the call, for as
+    /// long as the call runs.
+    pub fn run(self, call: C) -> BoxFuture<'static, C::Output> {
         match self.layers.get(self.index).cloned() {
             Some(layer) => {
                 let next = Next { layers: self.layers, index: self.index + 1, terminal: self.terminal };
-                layer.handle(call, next).await
+                Box::pin(async move { layer.handle(call, next).await })
             }
-            None => self.terminal.call(call).await,
+            None => self.terminal.call(call),
         }
     }
 }

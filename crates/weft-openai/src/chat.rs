@@ -1,5 +1,7 @@
 //! The Chat Completions client (`POST {base}/chat/completions`).
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -83,8 +85,18 @@ impl HttpChatApi for ChatApi {
 
 #[async_trait]
 impl ChatClient for OpenAIChatClient {
-    async fn get_response(&self, request: ChatRequest) -> Result<ChatResponse, ChatError> {
-        weft_provider::api::respond(self.api.as_ref(), request).await
+    // Not an `async fn`: `async_trait` would box a future that holds the request and then the
+    // driver's future, which holds it again; this boxes the driver's future alone (a run in
+    // flight keeps it for as long as the model takes).
+    fn get_response<'life0, 'async_trait>(
+        &'life0 self,
+        request: ChatRequest,
+    ) -> Pin<Box<dyn Future<Output = Result<ChatResponse, ChatError>> + Send + 'async_trait>>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(weft_provider::api::respond(self.api.as_ref(), request))
     }
 
     fn get_streaming_response(&self, request: ChatRequest) -> ChatStream {

@@ -44,6 +44,9 @@ impl Terminal<AgentRunContext> for RunLoop {
         let history = self.history.clone();
         let sink = self.sink.clone();
         let append = self.append.clone();
+        // Boxed: the run's future (and `run_loop`'s, which it is moved into) holds a pointer, not
+        // two copies of the context, for the whole run; `run_loop` takes it apart at once.
+        let context = Box::new(context);
         Box::pin(async move {
             let providers = &agent.context_providers;
             let session_id = context.session_id.clone();
@@ -75,13 +78,20 @@ impl Terminal<AgentRunContext> for RunLoop {
 
 /// Sends an update to the caller. A closed channel means the caller dropped the stream; the
 /// run is being dropped with it, so the error is reported as a cancellation.
-async fn emit(
-    sink: Option<&UpdateSink<AgentResponseUpdate>>,
+///
+/// The send is boxed (only streamed runs send, and only tool results and approval requests):
+/// inline, the channel's send future and the update would take their room in the run's future
+/// for the whole run, model call included.
+fn emit<'a>(
+    sink: Option<&'a UpdateSink<AgentResponseUpdate>>,
     update: AgentResponseUpdate,
-) -> Result<(), AgentError> {
+) -> impl Future<Output = Result<(), AgentError>> + Send + 'a {
+    use futures::future::{Either, ready};
     match sink {
-        Some(sink) => sink.send(update).await.map_err(|_| AgentError::Cancelled),
-        None => Ok(()),
+        Some(sink) => {
+            Either::Right(Box::pin(async move { sink.send(update).await.map_err(|_| AgentError::Cancelled) }))
+        }
+        None => Either::Left(ready(Ok(()))),
     }
 }
 
@@ -89,11 +99,12 @@ async fn emit(
 async fn run_loop(
     agent: &AgentInner,
     history: &[Message],
-    context: AgentRunContext,
+    context: Box<AgentRunContext>,
     added: &AddedContext,
     sink: Option<&UpdateSink<AgentResponseUpdate>>,
 ) -> Result<(AgentResponse, Vec<Message>), AgentError> {
-    let AgentRunContext { messages: input, options: run_options, .. } = context;
+    // Out of its box through a call, so that the box is freed now, not when the run ends.
+    let AgentRunContext { messages: input, options: run_options, .. } = super::unboxed(context);
     let mut response = AgentResponse::default();
     let mut appended: Vec<Message> = Vec::new();
 
@@ -107,7 +118,9 @@ async fn run_loop(
     let answered: HashSet<&str> =
         input.iter().flat_map(Message::function_results).map(|r| r.call_id.as_str()).collect();
     let resume = Pending { tools: &tools, declared: &base_options.tools, answered: &answered };
-    let resumed = resume_pending_calls(agent, history, answers, &resume, sink).await?;
+    // Boxed, as the tool calls below: rarely live, they would otherwise take room in the run's
+    // future for the whole run.
+    let resumed = Box::pin(resume_pending_calls(agent, history, answers, &resume, sink)).await?;
     let mut callers_turn = false;
     if let Some(Resumed { message, callers_calls_left, usage }) = resumed {
         response.usage += usage;
@@ -261,7 +274,7 @@ async fn run_loop(
             None
         } else {
             let mut results = Vec::with_capacity(ours.len());
-            for (result, report) in invoke_all(agent, &tools, &ours, sink).await {
+            for (result, report) in Box::pin(invoke_all(agent, &tools, &ours, sink)).await {
                 response.usage += report.usage;
                 if report.approvals.is_empty() {
                     results.push(Content::FunctionResult(result));
@@ -338,11 +351,16 @@ fn tool_update(agent: &AgentInner, message: &Message) -> AgentResponseUpdate {
 }
 
 /// One model call inside a `chat` span; streamed when the run is streamed.
-async fn call_model(
-    agent: &AgentInner,
+///
+/// Not an `async fn`: the call's future is made (and `request` moved into it) before the first
+/// await, so the future of a run in flight holds the provider's boxed future and the span, not
+/// a second copy of the request nor the streamed branch's state (a run holds this future for as
+/// long as the model takes: at 10,000 runs in flight each byte here is 10 KB).
+fn call_model<'a>(
+    agent: &'a AgentInner,
     request: ChatRequest,
-    sink: Option<&UpdateSink<AgentResponseUpdate>>,
-) -> Result<ChatResponse, ChatError> {
+    sink: Option<&'a UpdateSink<AgentResponseUpdate>>,
+) -> impl Future<Output = Result<ChatResponse, ChatError>> + Send + 'a {
     let model = request.options.model.as_deref().or(agent.info.default_model.as_deref()).unwrap_or("");
     let span = telemetry::chat_span(&agent.info.provider, model, &request.options);
     let capture = agent.capture_content && !span.is_disabled();
@@ -355,41 +373,82 @@ async fn call_model(
     }
     let started = std::time::Instant::now();
     let metric_model = telemetry::metrics::enabled().then(|| model.to_string());
-    let result = async {
-        match sink {
-            None => agent.client.get_response(request).await,
-            Some(sink) => {
-                let mut stream = agent.client.get_streaming_response(request);
-                let mut folder = ResponseFolder::new();
-                while let Some(update) = stream.next().await {
-                    let mut update = update?;
-                    update.author_name = Some(agent.name.clone());
-                    folder.push_ref(&update);
-                    if sink.send(update).await.is_err() {
-                        return Err(ChatError::new(
-                            ChatErrorKind::Cancelled,
-                            "the caller dropped the stream",
-                        ));
-                    }
+    let call: BoxFuture<'a, Result<ChatResponse, ChatError>> = match sink {
+        // Made in the span: a client may do work before its future is first polled.
+        None => span.in_scope(|| agent.client.get_response(request)).unwrap_or_else(|| {
+            Box::pin(std::future::ready(Err(ChatError::new(
+                ChatErrorKind::Other,
+                "the telemetry span hook did not run the model call",
+            ))))
+        }),
+        Some(sink) => Box::pin(stream_model(agent, request, sink)),
+    };
+    async move {
+        let result = call.in_span(span.clone()).await;
+        match &result {
+            Ok(chat) => {
+                telemetry::record_chat_response(&span, chat);
+                if capture {
+                    let output = telemetry::output_messages_json(&chat.messages, chat.finish_reason.as_ref());
+                    span.record(telemetry::OUTPUT_MESSAGES, output);
                 }
-                Ok(folder.finish())
             }
+            Err(error) => telemetry::record_error(&span, &error.kind()),
+        }
+        if let Some(model) = metric_model {
+            telemetry::record_chat_metrics(&agent.info.provider, &model, started.elapsed(), &result);
+        }
+        result
+    }
+}
+
+/// A streamed model call: each update goes to the caller as it comes, and the response is
+/// their fold.
+async fn stream_model(
+    agent: &AgentInner,
+    request: ChatRequest,
+    sink: &UpdateSink<AgentResponseUpdate>,
+) -> Result<ChatResponse, ChatError> {
+    let mut stream = agent.client.get_streaming_response(request);
+    let mut folder = ResponseFolder::new();
+    while let Some(update) = stream.next().await {
+        let mut update = update?;
+        update.author_name = Some(agent.name.clone());
+        folder.push_ref(&update);
+        if sink.send(update).await.is_err() {
+            return Err(ChatError::new(ChatErrorKind::Cancelled, "the caller dropped the stream"));
         }
     }
-    .in_span(span.clone())
-    .await;
-    match &result {
-        Ok(chat) => {
-            telemetry::record_chat_response(&span, chat);
-            if capture {
-                let output = telemetry::output_messages_json(&chat.messages, chat.finish_reason.as_ref());
-                span.record(telemetry::OUTPUT_MESSAGES, output);
-            }
-        }
-        Err(error) => telemetry::record_error(&span, &error.kind()),
+    Ok(folder.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::{AgentSession, ChatAgent};
+    use crate::scripted::ScriptedClient;
+
+    /// A run in flight holds these futures for as long as the model takes: at 10,000 runs in
+    /// flight each KiB is 10 MiB (BENCHMARKS.md, "S-concurrent-h2"). They were 5,744 and 2,272
+    /// bytes before the tool calls, the streamed branch and the run's context were taken out of
+    /// them; the bounds leave room for other compilers' layouts, not for those to come back.
+    #[test]
+    fn the_futures_a_run_holds_while_the_model_answers_stay_small() {
+        let agent = ChatAgent::builder(Arc::new(ScriptedClient::new())).name("a").instructions("i").build();
+        let context =
+            agent.context(&AgentSession::new(), vec![Message::user("hi")], Default::default(), false);
+        let terminal = RunLoop {
+            agent: agent.inner.clone(),
+            history: Arc::default(),
+            sink: None,
+            append: Arc::default(),
+        };
+        let run_loop = terminal.call(context);
+        let run_loop_bytes = std::mem::size_of_val(&*run_loop);
+        assert!(run_loop_bytes <= 3_500, "the run loop's future is {run_loop_bytes} bytes");
+        let mut session = AgentSession::new();
+        let run = agent.run(&mut session, "hi");
+        let run_bytes = std::mem::size_of_val(&run);
+        assert!(run_bytes <= 1_000, "ChatAgent::run's future is {run_bytes} bytes");
     }
-    if let Some(model) = metric_model {
-        telemetry::record_chat_metrics(&agent.info.provider, &model, started.elapsed(), &result);
-    }
-    result
 }

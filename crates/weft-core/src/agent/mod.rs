@@ -54,6 +54,13 @@ pub use session::{AgentSession, HistoryRef, SESSION_FORMAT_VERSION};
 
 use function_loop::{RunLoop, SessionAppend};
 
+/// The value out of its box, the box freed now (moving out of a box in place frees it only
+/// when the box's variable goes out of scope: in a future, when the future ends).
+#[allow(clippy::boxed_local)] // the box is the point: it is freed here.
+pub(crate) fn unboxed<T>(boxed: Box<T>) -> T {
+    *boxed
+}
+
 /// The default limit on model calls in one run.
 pub const DEFAULT_MAX_ITERATIONS: usize = 16;
 
@@ -274,32 +281,41 @@ impl ChatAgent {
     /// that no call is left without a result. When such a turn also waits for an approval, the
     /// run that brings the answers runs the approved calls and ends again, without asking the
     /// model, unless its input also holds the results of the caller's calls.
-    pub async fn run_with(
-        &self,
-        session: &mut AgentSession,
+    ///
+    /// Not an `async fn`: the input and the options move into the run's context before the
+    /// future is made, so that a run in flight holds them once (an `async fn` keeps its
+    /// arguments apart from what they are moved into).
+    pub fn run_with<'a>(
+        &'a self,
+        session: &'a mut AgentSession,
         input: impl Into<RunInput>,
         options: ChatOptions,
-    ) -> Result<AgentResponse, AgentError> {
-        let input = input.into().0;
-        let prepared = self.inner.prepare_history(session, &input, &options).await?;
-        let context = self.context(session, input, options, false);
-        let append: SessionAppend = Arc::new(Mutex::new(None));
-        let terminal = RunLoop {
-            agent: self.inner.clone(),
-            history: prepared.history.clone(),
-            sink: None,
-            append: append.clone(),
-        };
-        let original_input = context.messages.clone();
-        let span = self.run_span(session);
-        let result = Next::new(self.inner.agent_layers.clone(), Arc::new(terminal) as Arc<dyn Terminal<_>>)
-            .run(context)
-            .in_span(span.clone())
-            .await;
-        record_run(&span, &result);
-        let response = result?;
-        self.inner.finish_run(session, prepared, &append, original_input, &response).await?;
-        Ok(response)
+    ) -> impl Future<Output = Result<AgentResponse, AgentError>> + Send + 'a {
+        // Boxed until the chain takes it: the future keeps room for what it captures.
+        let context = Box::new(self.context(session, input.into().0, options, false));
+        async move {
+            // Boxed here and below: the run's future holds neither while the model is called.
+            let prepared =
+                Box::pin(self.inner.prepare_history(session, &context.messages, &context.options)).await?;
+            let append: SessionAppend = Arc::new(Mutex::new(None));
+            let terminal = RunLoop {
+                agent: self.inner.clone(),
+                history: prepared.history.clone(),
+                sink: None,
+                append: append.clone(),
+            };
+            let original_input = context.messages.clone();
+            let span = self.run_span(session);
+            let result =
+                Next::new(self.inner.agent_layers.clone(), Arc::new(terminal) as Arc<dyn Terminal<_>>)
+                    .run(unboxed(context))
+                    .in_span(span.clone())
+                    .await;
+            record_run(&span, &result);
+            let response = result?;
+            Box::pin(self.inner.finish_run(session, prepared, &append, original_input, &response)).await?;
+            Ok(response)
+        }
     }
 
     /// Runs the agent streaming: text deltas, function calls, tool results and approval requests

@@ -56,6 +56,20 @@ impl GenAiSpan {
         }
     }
 
+    /// Runs `work` with this span current (the parent of what `work` starts, and the context it
+    /// propagates). `None` only when a span hook broke its contract and did not run `work`.
+    pub(crate) fn in_scope<R>(&self, work: impl FnOnce() -> R) -> Option<R> {
+        match self {
+            GenAiSpan::Tracing(span) => Some(span.in_scope(work)),
+            GenAiSpan::Hook(span) => {
+                let mut work = Some(work);
+                let mut output = None;
+                span.in_scope(&mut || output = work.take().map(|work| work()));
+                output
+            }
+        }
+    }
+
     /// `future` running inside this span (current on each poll).
     pub(crate) fn instrument<F: Future>(self, future: F) -> InSpan<F> {
         match self {
