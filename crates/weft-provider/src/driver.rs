@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures::future::Either;
 use futures::{Stream, StreamExt};
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, Url};
@@ -354,11 +355,11 @@ impl Driver {
         }
         tracing::debug!(provider = label, url = shown_url.as_ref(), stream, "sending request");
         let exchange = Exchange { label, shown_url, secrets: &config.secrets };
-        let send = async {
-            match &config.transport {
-                Some(transport) => transport.send(&self.http, http_request, exchange).await,
-                None => send_over_network(&self.http, http_request, exchange).await,
-            }
+        // Made now, not in an `async` block: the request moves into the sending future at once
+        // instead of being held beside it for the whole attempt.
+        let send = match &config.transport {
+            Some(transport) => Either::Left(transport.send(&self.http, http_request, exchange)),
+            None => Either::Right(send_over_network(&self.http, http_request, exchange)),
         };
         let response = match deadline.run(send).await {
             Err(_) if first_byte_at < total_at => return Err(self.first_byte_error(label, shown_url)),
