@@ -245,7 +245,8 @@ if [ "$PUBLISH" = 1 ]; then
   marker='<!-- end of bench/run.sh output -->'
   { cat "$OUT/summary.md"
     if [ -f "$ROOT/BENCHMARKS.md" ] && grep -qF "$marker" "$ROOT/BENCHMARKS.md"; then
-      sed "1,/^${marker}\$/d" "$ROOT/BENCHMARKS.md"
+      # (awk, not sed: the marker has a '/' in it)
+      awk -v marker="$marker" 'kept { print } $0 == marker { kept = 1 }' "$ROOT/BENCHMARKS.md"
     fi
   } >"$OUT/BENCHMARKS.md"
   cp "$OUT/BENCHMARKS.md" "$ROOT/BENCHMARKS.md"
