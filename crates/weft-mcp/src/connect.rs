@@ -24,6 +24,9 @@ use crate::stderr_tail::StderrTail;
 use crate::stdio::{ChildTransport, OversizedLines, Spawned};
 use rmcp::service::RoleClient;
 
+/// How many requests to one HTTP server may be in flight at once (rmcp's default is 16).
+const MAX_REQUESTS_IN_FLIGHT: usize = 64;
+
 /// How long stderr is still read after the connection is closed.
 const STDERR_GRACE: Duration = Duration::from_millis(500);
 
@@ -147,8 +150,13 @@ async fn open_http(
             .map_err(|e| configuration(format!("invalid value for header '{name}': {e}")))?;
         headers.insert(name, value);
     }
-    let mut transport_config =
-        StreamableHttpClientTransportConfig::with_uri(config.url.as_str()).custom_headers(headers);
+    // A `tools/call` POST answered with an SSE stream is held until its answer arrives
+    // (`tool_answer`), so it counts against rmcp's bound on POSTs in flight for the whole call,
+    // not only until the stream opens: the bound is raised from rmcp's 16 so that a turn's
+    // parallel calls to one server still all run at once.
+    let mut transport_config = StreamableHttpClientTransportConfig::with_uri(config.url.as_str())
+        .custom_headers(headers)
+        .max_concurrent_requests(MAX_REQUESTS_IN_FLIGHT);
     if let Some(token) = &config.bearer {
         transport_config = transport_config.auth_header(token.clone());
     }

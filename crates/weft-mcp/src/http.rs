@@ -17,6 +17,9 @@
 //! [`DrainOnDrop`] reads the rest of such a body (bounded, in a task of the connection's
 //! tracker) so that the connection is reused.
 //!
+//! The answer to a `tools/call` that opens its SSE stream is decoded here as a tool result and
+//! handed to rmcp as one message ([`crate::tool_answer`]): no untagged decode, no stream task.
+//!
 //! Answers over the size limit: rmcp bounds a JSON body and each SSE event (16 MiB). A JSON
 //! body over it fails the POST, which rmcp reports as a lost transport; an SSE event over it
 //! ends the stream, which rmcp reports as a closed transport. Both are turned here into a
@@ -45,6 +48,7 @@ use crate::config::HttpServer;
 use crate::error::{TOO_LARGE_MARKER, human_size};
 use crate::handler::McpEvent;
 use crate::redact::redact_reqwest;
+use crate::tool_answer::{self, SseStream};
 
 /// How long to wait for a TCP (and TLS) connection.
 pub(crate) const HTTP_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -106,8 +110,6 @@ pub(crate) struct Drainer {
     pub(crate) tracker: TaskTracker,
     pub(crate) token: CancellationToken,
 }
-
-type SseStream = BoxStream<'static, Result<Sse, SseError>>;
 
 /// A POST's SSE response stream that, when dropped before its end, reads the rest of the body
 /// (at most [`DRAIN_LIMIT`]) so that the HTTP connection goes back to the pool, and that answers its
@@ -291,11 +293,15 @@ impl StreamableHttpClient for SessionClient {
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> Result<StreamableHttpPostResponse, StreamableHttpError<Self::Error>> {
-        let attached = session_id.clone();
-        let request = request_id(&message);
-        let post = self.inner.post_message(uri, message, session_id, auth_header, custom_headers);
-        let response = self.unless_dropped(post).await.map_err(redacted);
-        self.check(response, attached.as_deref(), request, DEFAULT_MESSAGE_LIMIT)
+        self.post_message_with_max_sse_event_size(
+            uri,
+            message,
+            session_id,
+            auth_header,
+            custom_headers,
+            DEFAULT_MESSAGE_LIMIT,
+        )
+        .await
     }
 
     async fn post_message_with_max_sse_event_size(
@@ -309,6 +315,7 @@ impl StreamableHttpClient for SessionClient {
     ) -> Result<StreamableHttpPostResponse, StreamableHttpError<Self::Error>> {
         let attached = session_id.clone();
         let request = request_id(&message);
+        let tool_call = tool_answer::tool_call_id(&message);
         let post = self.inner.post_message_with_max_sse_event_size(
             uri,
             message,
@@ -318,7 +325,14 @@ impl StreamableHttpClient for SessionClient {
             max_sse_event_size,
         );
         let response = self.unless_dropped(post).await.map_err(redacted);
-        self.check(response, attached.as_deref(), request, max_sse_event_size)
+        let response = self.check(response, attached.as_deref(), request, max_sse_event_size)?;
+        match (response, tool_call) {
+            (StreamableHttpPostResponse::Sse(stream, session), Some(id)) => {
+                let answer = tool_answer::answer_or_stream(stream, session, &id);
+                self.unless_dropped(async { Ok(answer.await) }).await
+            }
+            (response, _) => Ok(response),
+        }
     }
 
     async fn delete_session(

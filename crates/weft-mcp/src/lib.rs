@@ -47,6 +47,7 @@ mod stderr_tail;
 mod stdio;
 pub mod telemetry;
 mod tool;
+mod tool_answer;
 
 pub use config::{HttpServer, ServerConfig, StdioServer};
 pub use elicitation::{
