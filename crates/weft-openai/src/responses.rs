@@ -260,7 +260,7 @@ impl StreamState {
                 }
             }
             "response.completed" | "response.incomplete" => {
-                let response = event.response.unwrap_or_default();
+                let response = event.response.map(|response| *response).unwrap_or_default();
                 return Ok(Step::Done(self.finish(out, response)));
             }
             "response.failed" => {
@@ -275,7 +275,7 @@ impl StreamState {
                 });
             }
             "error" => {
-                let payload = event.error.take().unwrap_or_else(
+                let payload = event.error.take().map(|error| *error).unwrap_or_else(
                     || serde_json::json!({"message": event.message.take(), "code": event.code.take()}),
                 );
                 return Err(payload_error(&self.label, &payload));

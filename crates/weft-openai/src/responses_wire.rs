@@ -402,14 +402,17 @@ pub(crate) struct StreamEvent {
     pub(crate) text: Option<String>,
     pub(crate) arguments: Option<String>,
     pub(crate) name: Option<String>,
-    pub(crate) item: Option<OutputItem>,
-    pub(crate) response: Option<WireResponse>,
+    // The fields of the rare events are boxed: this struct is decoded once per streamed token,
+    // and serde's visitor keeps a slot for every field on the stack, so a large struct costs
+    // cache misses on every token (W4 responses, BENCHMARKS.md).
+    pub(crate) item: Option<Box<OutputItem>>,
+    pub(crate) response: Option<Box<WireResponse>>,
     /// `error` events: the error object, or its fields at the top level.
-    pub(crate) error: Option<Value>,
+    pub(crate) error: Option<Box<Value>>,
     /// `error` events: the message.
-    pub(crate) message: Option<Value>,
+    pub(crate) message: Option<Box<Value>>,
     /// `error` events: the code.
-    pub(crate) code: Option<Value>,
+    pub(crate) code: Option<Box<Value>>,
 }
 
 impl OutputItem {
