@@ -197,7 +197,7 @@ impl StreamState {
         if let Some(reason) = choice.finish_reason.filter(|reason| !reason.is_empty()) {
             self.finish_reason = Some(reason);
         }
-        let delta = choice.delta.or(choice.message)?;
+        let delta = choice.delta.or_else(|| choice.message.map(|message| *message))?;
         let mut contents = Vec::new();
         if let Some(reasoning) = delta.reasoning_text() {
             contents.push(Content::Reasoning { text: reasoning, signature: None });

@@ -315,7 +315,7 @@ pub(crate) struct Completion {
     pub(crate) choices: Vec<Choice>,
     pub(crate) usage: Option<WireUsage>,
     /// Some servers report failures inside a 200 answer or a stream.
-    pub(crate) error: Option<Value>,
+    pub(crate) error: Option<Box<Value>>,
 }
 
 /// One choice; `message` in full answers, `delta` in chunks.
@@ -323,7 +323,9 @@ pub(crate) struct Completion {
 #[serde(default)]
 pub(crate) struct Choice {
     pub(crate) index: Option<u32>,
-    pub(crate) message: Option<WireMessage>,
+    /// Boxed: a streamed chunk has only `delta`, and each chunk's choice is moved a few times
+    /// on its way out of the decoder.
+    pub(crate) message: Option<Box<WireMessage>>,
     pub(crate) delta: Option<WireMessage>,
     pub(crate) finish_reason: Option<String>,
 }
