@@ -358,8 +358,106 @@ impl<E: SpanExporter> Sender<E> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
+    use std::borrow::Cow;
+
+    use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState};
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
+    use prost::Message as _;
+
     use super::*;
+
+    /// An exporter that keeps the body pending at each export (what the real client sends).
+    #[derive(Debug)]
+    struct Keeping {
+        body: PendingBody,
+        sent: Arc<Mutex<Vec<ExportTraceServiceRequest>>>,
+    }
+
+    impl SpanExporter for Keeping {
+        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+            assert!(batch.is_empty(), "the batch is sent as bytes, not SpanData");
+            let body = self.body.lock().unwrap().clone().expect("a pending body");
+            self.sent.lock().unwrap().push(ExportTraceServiceRequest::decode(body).expect("valid protobuf"));
+            Ok(())
+        }
+    }
+
+    fn span(id: u64) -> SpanData {
+        let now = std::time::SystemTime::now();
+        SpanData {
+            span_context: SpanContext::new(
+                TraceId::from(7_u128),
+                SpanId::from(id),
+                TraceFlags::SAMPLED,
+                false,
+                TraceState::default(),
+            ),
+            parent_span_id: SpanId::INVALID,
+            parent_span_is_remote: false,
+            span_kind: SpanKind::Internal,
+            name: Cow::Owned(format!("span {id}")),
+            start_time: now,
+            end_time: now,
+            attributes: vec![opentelemetry::KeyValue::new("gen_ai.response.finish_reasons", r#"["stop"]"#)],
+            dropped_attributes_count: 0,
+            events: SpanEvents::default(),
+            links: SpanLinks::default(),
+            status: Status::Unset,
+            instrumentation_scope: InstrumentationScope::builder("weft").build(),
+        }
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts_and_flush_and_shutdown_send_the_rest() {
+        let body = PendingBody::default();
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let lost = LostSpans::default();
+        let limits = Limits { max_queue: 3, max_batch: 2, delay: Duration::from_secs(3600) };
+        let exporter = Keeping { body: body.clone(), sent: sent.clone() };
+        let mut processor = EncodingProcessor::start(exporter, body, lost.clone(), limits).unwrap();
+        processor.set_resource(&Resource::builder_empty().with_service_name("svc").build());
+        // The first two fill a batch (sent at once); the export thread may take it before the
+        // third ends, so end four and flush: at most three waited, at least one is sent.
+        for id in 1..=4 {
+            processor.on_end(span(id));
+        }
+        processor.force_flush().unwrap();
+        let kept: usize = sent
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|request| request.resource_spans[0].scope_spans[0].spans.len())
+            .sum();
+        let dropped = lost.lock().unwrap().as_ref().map_or(0, |lost| lost.spans);
+        assert_eq!(kept + dropped, 4);
+        assert!(kept >= 3, "a batch of two was free to go: {kept} sent");
+        processor.on_end(span(5));
+        processor.shutdown_with_timeout(Duration::from_secs(5)).unwrap();
+        let sent = sent.lock().unwrap();
+        let spans: Vec<_> =
+            sent.iter().flat_map(|request| request.resource_spans[0].scope_spans[0].spans.clone()).collect();
+        assert_eq!(spans.len() + dropped, 5);
+        assert!(spans.iter().all(|span| {
+            span.attributes[0].value.as_ref().and_then(|value| value.value.as_ref()).is_some_and(|value| {
+                matches!(value, opentelemetry_proto::tonic::common::v1::any_value::Value::ArrayValue(_))
+            })
+        }));
+        assert!(sent.iter().all(|request| {
+            request.resource_spans[0]
+                .resource
+                .as_ref()
+                .is_some_and(|resource| !resource.attributes.is_empty())
+        }));
+        // After shutdown: nothing kept, and a second shutdown says so.
+        processor.on_end(span(6));
+        assert!(matches!(
+            processor.shutdown_with_timeout(Duration::from_secs(1)),
+            Err(OTelSdkError::AlreadyShutdown)
+        ));
+    }
 
     #[test]
     fn limits_are_the_sdks_defaults_and_variables() {
