@@ -11,10 +11,13 @@ use weft_core::telemetry::STRING_ARRAY_ATTRIBUTES;
 /// that is not a JSON array of strings is left as it is.
 pub(crate) fn restore(attributes: &mut [KeyValue]) {
     for attribute in attributes {
-        if !STRING_ARRAY_ATTRIBUTES.contains(&attribute.key.as_str()) {
+        // The value first: it is rarely text that opens an array, which rules the key out.
+        let Value::String(text) = &attribute.value else { continue };
+        if !text.as_str().trim_start().starts_with('[')
+            || !STRING_ARRAY_ATTRIBUTES.contains(&attribute.key.as_str())
+        {
             continue;
         }
-        let Value::String(text) = &attribute.value else { continue };
         if let Ok(items) = serde_json::from_str::<Vec<String>>(text.as_str()) {
             attribute.value = Value::Array(Array::String(items.into_iter().map(StringValue::from).collect()));
         }

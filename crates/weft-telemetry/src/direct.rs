@@ -4,11 +4,11 @@
 //! part, see [`crate::encode`]) and offers no way to hand it bytes. It does take the HTTP
 //! client to send with, and everything else stays its own: the endpoint and headers from code
 //! and the `OTEL_EXPORTER_OTLP_*` variables, the timeout, retries with backoff, the partial
-//! success answer. So [`crate::report::Reporting`] encodes the batch, puts the bytes in a
+//! success answer. So [`crate::batch`]'s export thread puts each request's bytes in a
 //! [`PendingBody`] and asks the OTLP exporter to export an empty batch (a body of a few
 //! bytes); [`PreEncoded`], the client that exporter was built with, sends the pending bytes in
-//! its place (on each retry too). The batch span processor exports one batch at a time from
-//! its own thread, so one slot is enough.
+//! its place (on each retry too). That thread exports one request at a time, so one slot is
+//! enough.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;

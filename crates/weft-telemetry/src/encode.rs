@@ -16,35 +16,29 @@ use opentelemetry::trace::{Link, SpanId, SpanKind, Status};
 use opentelemetry::{Array, InstrumentationScope, KeyValue, StringValue, Value};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SpanData;
-use prost::encoding::{WireType, encode_key, encode_varint, encoded_len_varint, key_len};
+use prost::encoding::{WireType, encoded_len_varint, key_len};
 
 /// `SpanFlags.CONTEXT_HAS_IS_REMOTE_MASK`.
 const HAS_IS_REMOTE: u32 = 0x100;
 /// `SpanFlags.CONTEXT_IS_REMOTE_MASK`.
 const IS_REMOTE: u32 = 0x200;
 
-/// Encodes `spans` (grouped by instrumentation scope, in order of first appearance) under
-/// `resource` as an `ExportTraceServiceRequest`.
-pub(crate) fn export_request(spans: &[SpanData], resource: &Resource) -> Vec<u8> {
-    // Scopes in order of first appearance, each with its encoded spans (tag, length, body).
-    let mut scopes: Vec<(&InstrumentationScope, Vec<u8>)> = Vec::new();
-    let mut scratch = Vec::with_capacity(1024);
-    for span in spans {
-        scratch.clear();
-        encode_span(span, &mut scratch);
-        let index = match scopes.iter().position(|(scope, _)| *scope == &span.instrumentation_scope) {
-            Some(index) => index,
-            None => {
-                scopes.push((&span.instrumentation_scope, Vec::with_capacity(scratch.len() * spans.len())));
-                scopes.len() - 1
-            }
-        };
-        let out = &mut scopes[index].1;
-        encode_key(2, WireType::LengthDelimited, out);
-        encode_varint(scratch.len() as u64, out);
-        out.extend_from_slice(&scratch);
-    }
+/// Writes `span` as a `Span` message (its fields, without a tag and length) to `out`.
+pub(crate) fn span_message(span: &SpanData, out: &mut Vec<u8>) {
+    encode_span(span, out);
+}
 
+/// Appends a `Span` message written by [`span_message`] to `out` as one entry of a
+/// `ScopeSpans`' spans (field 2: tag, length, the message).
+pub(crate) fn append_span_message(message: &[u8], out: &mut Vec<u8>) {
+    encode_key(2, WireType::LengthDelimited, out);
+    encode_varint(message.len() as u64, out);
+    out.extend_from_slice(message);
+}
+
+/// An `ExportTraceServiceRequest` of one resource: `scopes` in order, each with its spans as
+/// [`append_span_message`] wrote them.
+pub(crate) fn request(resource: &Resource, scopes: &[(&InstrumentationScope, &[u8])]) -> Vec<u8> {
     // ResourceSpans: resource (1), scope_spans (2), schema_url (3).
     let resource_len =
         resource.iter().map(|(key, value)| field_len(1, key_value_len(key.as_str(), value))).sum();
@@ -87,6 +81,29 @@ pub(crate) fn export_request(spans: &[SpanData], resource: &Resource) -> Vec<u8>
     out
 }
 
+/// Encodes `spans` (grouped by instrumentation scope, in order of first appearance) under
+/// `resource` as an `ExportTraceServiceRequest`.
+#[cfg(test)]
+pub(crate) fn export_request(spans: &[SpanData], resource: &Resource) -> Vec<u8> {
+    let mut scopes: Vec<(&InstrumentationScope, Vec<u8>)> = Vec::new();
+    let mut scratch = Vec::new();
+    for span in spans {
+        let index = match scopes.iter().position(|(scope, _)| *scope == &span.instrumentation_scope) {
+            Some(index) => index,
+            None => {
+                scopes.push((&span.instrumentation_scope, Vec::new()));
+                scopes.len() - 1
+            }
+        };
+        scratch.clear();
+        span_message(span, &mut scratch);
+        append_span_message(&scratch, &mut scopes[index].1);
+    }
+    let scopes: Vec<(&InstrumentationScope, &[u8])> =
+        scopes.iter().map(|(scope, spans)| (*scope, spans.as_slice())).collect();
+    request(resource, &scopes)
+}
+
 /// `InstrumentationScope`: name (1), version (2), attributes (3).
 fn scope_len(scope: &InstrumentationScope) -> usize {
     string_field_len(1, scope.name())
@@ -96,6 +113,23 @@ fn scope_len(scope: &InstrumentationScope) -> usize {
 
 fn attributes_len(attribute: &KeyValue) -> usize {
     key_value_len(attribute.key.as_str(), &attribute.value)
+}
+
+/// A field key (prost's `encode_key`, inlined: prost's own is a call per key).
+#[inline(always)]
+fn encode_key(tag: u32, wire_type: WireType, out: &mut Vec<u8>) {
+    encode_varint(u64::from((tag << 3) | wire_type as u32), out);
+}
+
+/// A LEB128 varint (prost's `encode_varint`, inlined: most here are keys and short lengths, one
+/// byte).
+#[inline(always)]
+fn encode_varint(mut value: u64, out: &mut Vec<u8>) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
 }
 
 /// One `Span` message's fields (without its own tag and length).

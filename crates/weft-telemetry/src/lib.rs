@@ -47,6 +47,7 @@
 //! ```
 
 mod arrays;
+mod batch;
 mod config;
 mod direct;
 mod encode;
@@ -162,8 +163,11 @@ impl Telemetry {
             metrics::start(&meters);
             Some(meters)
         };
-        let provider =
-            SdkTracerProvider::builder().with_batch_exporter(exporter).with_resource(resource).build();
+        let provider = match exporter {
+            SpanExport::Encoded(processor) => SdkTracerProvider::builder().with_span_processor(processor),
+            SpanExport::Sdk(exporter) => SdkTracerProvider::builder().with_batch_exporter(exporter),
+        };
+        let provider = provider.with_resource(resource).build();
         Ok(Telemetry { provider: Some(provider), meters, lost })
     }
 
@@ -288,10 +292,16 @@ pub fn init(config: TelemetryConfig) -> Result<Telemetry, TelemetryError> {
     Ok(telemetry)
 }
 
-fn build_exporter(
-    config: &TelemetryConfig,
-    lost: report::LostSpans,
-) -> Result<report::Reporting<opentelemetry_otlp::SpanExporter>, TelemetryError> {
+/// How spans are exported.
+enum SpanExport {
+    /// OTLP/HTTP with the bodies encoded by this crate, each span as it ends (see [`batch`]).
+    Encoded(batch::EncodingProcessor),
+    /// Through the SDK's batch span processor, opentelemetry-otlp encoding the bodies (gRPC, or
+    /// HTTP with compression asked for).
+    Sdk(report::Reporting<opentelemetry_otlp::SpanExporter>),
+}
+
+fn build_exporter(config: &TelemetryConfig, lost: report::LostSpans) -> Result<SpanExport, TelemetryError> {
     let endpoint = config.traces_endpoint();
     match config.protocol_or_default() {
         Protocol::HttpProtobuf => {
@@ -312,8 +322,13 @@ fn build_exporter(
             }
             let exporter = builder.build()?;
             Ok(match body {
-                Some(body) => report::Reporting::pre_encoded(exporter, lost, body),
-                None => report::Reporting::new(exporter, lost),
+                Some(body) => SpanExport::Encoded(batch::EncodingProcessor::start(
+                    exporter,
+                    body,
+                    lost,
+                    batch::Limits::from_env(),
+                )?),
+                None => SpanExport::Sdk(report::Reporting::new(exporter, lost)),
             })
         }
         #[cfg(feature = "grpc")]
@@ -331,7 +346,7 @@ fn build_exporter(
             if !config.headers.is_empty() {
                 builder = builder.with_metadata(grpc_metadata(config)?);
             }
-            Ok(report::Reporting::new(builder.build()?, lost))
+            Ok(SpanExport::Sdk(report::Reporting::new(builder.build()?, lost)))
         }
         #[cfg(not(feature = "grpc"))]
         Protocol::Grpc => Err(TelemetryError::UnsupportedProtocol("grpc".to_string())),

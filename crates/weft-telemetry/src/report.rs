@@ -1,16 +1,15 @@
-//! The exporter wrapper: string-array attributes restored (see [`crate::arrays`]), the body
-//! encoded directly for OTLP/HTTP (see [`crate::direct`]), and export failures remembered: the
-//! batch exporter runs on its own thread and its errors would otherwise go nowhere, so that a
-//! wrong endpoint means traces silently missing.
+//! The record of spans that could not be sent, and the exporter wrapper of the SDK's batch
+//! processor (OTLP/gRPC, or OTLP/HTTP with compression: opentelemetry-otlp encodes those
+//! bodies; see [`crate::batch`] for the others): string-array attributes restored (see
+//! [`crate::arrays`]) and export failures remembered. Export runs on its own thread and its
+//! errors would otherwise go nowhere, so that a wrong endpoint means traces silently missing.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
-
-use crate::direct::PendingBody;
 
 /// Spans that could not be sent, and why the first batch failed.
 #[derive(Debug, Default, Clone)]
@@ -30,23 +29,12 @@ pub(crate) type LostSpans = Arc<Mutex<Option<Lost>>>;
 pub(crate) struct Reporting<E> {
     inner: E,
     lost: LostSpans,
-    /// For OTLP/HTTP: where the encoded body goes for the inner exporter's client to send.
-    direct: Option<PendingBody>,
-    /// The resource the spans are exported under (the provider sets it).
-    resource: Resource,
 }
 
 impl<E> Reporting<E> {
     /// Wraps `inner`; failures go to `lost`.
     pub(crate) fn new(inner: E, lost: LostSpans) -> Self {
-        Reporting { inner, lost, direct: None, resource: Resource::builder_empty().build() }
-    }
-
-    /// Wraps `inner`, an OTLP/HTTP exporter built with a [`crate::direct::PreEncoded`] client
-    /// on `body`: each batch is encoded here and put in `body`, and `inner` exports an empty
-    /// batch whose request carries it.
-    pub(crate) fn pre_encoded(inner: E, lost: LostSpans, body: PendingBody) -> Self {
-        Reporting { direct: Some(body), ..Reporting::new(inner, lost) }
+        Reporting { inner, lost }
     }
 }
 
@@ -56,17 +44,7 @@ impl<E: SpanExporter> SpanExporter for Reporting<E> {
             crate::arrays::restore(&mut span.attributes);
         }
         let spans = batch.len();
-        let result = match &self.direct {
-            Some(body) => {
-                let encoded = crate::encode::export_request(&batch, &self.resource);
-                drop(batch);
-                *body.lock().unwrap_or_else(PoisonError::into_inner) = Some(encoded.into());
-                let result = self.inner.export(Vec::new()).await;
-                *body.lock().unwrap_or_else(PoisonError::into_inner) = None;
-                result
-            }
-            None => self.inner.export(batch).await,
-        };
+        let result = self.inner.export(batch).await;
         if let Err(error) = &result
             && let Ok(mut lost) = self.lost.lock()
         {
@@ -88,7 +66,6 @@ impl<E: SpanExporter> SpanExporter for Reporting<E> {
     }
 
     fn set_resource(&mut self, resource: &Resource) {
-        self.resource = resource.clone();
         self.inner.set_resource(resource);
     }
 }

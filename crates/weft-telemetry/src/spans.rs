@@ -53,11 +53,12 @@ impl DirectSpans {
             SpanKind::Client => opentelemetry::trace::SpanKind::Client,
             SpanKind::Internal => opentelemetry::trace::SpanKind::Internal,
         };
-        let builder = self
-            .tracer
-            .span_builder(format!("{} {}", start.operation, start.subject))
-            .with_kind(kind)
-            .with_attributes(attributes);
+        // `{operation} {subject}`, without `format!`'s machinery (about 900 instructions a span).
+        let mut name = String::with_capacity(start.operation.len() + 1 + start.subject.len());
+        name.push_str(start.operation);
+        name.push(' ');
+        name.push_str(start.subject);
+        let builder = self.tracer.span_builder(name).with_kind(kind).with_attributes(attributes);
         let span = self.tracer.build_with_context(builder, &parent);
         Arc::new(Direct { context: parent.with_span(span) })
     }
