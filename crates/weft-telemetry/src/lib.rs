@@ -165,7 +165,7 @@ impl Telemetry {
         };
         let provider = match exporter {
             SpanExport::Encoded(processor) => SdkTracerProvider::builder().with_span_processor(processor),
-            SpanExport::Sdk(exporter) => SdkTracerProvider::builder().with_batch_exporter(exporter),
+            SpanExport::Sdk(exporter) => SdkTracerProvider::builder().with_batch_exporter(*exporter),
         };
         let provider = provider.with_resource(resource).build();
         Ok(Telemetry { provider: Some(provider), meters, lost })
@@ -298,7 +298,7 @@ enum SpanExport {
     Encoded(batch::EncodingProcessor),
     /// Through the SDK's batch span processor, opentelemetry-otlp encoding the bodies (gRPC, or
     /// HTTP with compression asked for).
-    Sdk(report::Reporting<opentelemetry_otlp::SpanExporter>),
+    Sdk(Box<report::Reporting<opentelemetry_otlp::SpanExporter>>),
 }
 
 fn build_exporter(config: &TelemetryConfig, lost: report::LostSpans) -> Result<SpanExport, TelemetryError> {
@@ -328,7 +328,7 @@ fn build_exporter(config: &TelemetryConfig, lost: report::LostSpans) -> Result<S
                     lost,
                     batch::Limits::from_env(),
                 )?),
-                None => SpanExport::Sdk(report::Reporting::new(exporter, lost)),
+                None => SpanExport::Sdk(Box::new(report::Reporting::new(exporter, lost))),
             })
         }
         #[cfg(feature = "grpc")]
@@ -346,7 +346,7 @@ fn build_exporter(config: &TelemetryConfig, lost: report::LostSpans) -> Result<S
             if !config.headers.is_empty() {
                 builder = builder.with_metadata(grpc_metadata(config)?);
             }
-            Ok(SpanExport::Sdk(report::Reporting::new(builder.build()?, lost)))
+            Ok(SpanExport::Sdk(Box::new(report::Reporting::new(builder.build()?, lost))))
         }
         #[cfg(not(feature = "grpc"))]
         Protocol::Grpc => Err(TelemetryError::UnsupportedProtocol("grpc".to_string())),
